@@ -1,0 +1,113 @@
+/*
+ * conf.h - the configuration file (libconfig syntax), loaded and validated.
+ *
+ * conf_load() reads the whole schema of DESIGN.md (and the developer-named
+ * keys documented in mail2cups.conf(5)), checks every key's type, range and
+ * allowed values, fills defaults, and reports every problem at once, each as
+ * "FILE:LINE: key: what is wrong (what to do)".  An unknown key is an error
+ * with a "did you mean" hint; a known key whose feature is not built yet is
+ * refused with "not supported yet".
+ *
+ * All strings in these structs are owned by the struct conf and freed by
+ * conf_free().
+ */
+#ifndef M2C_CONF_H
+#define M2C_CONF_H
+
+#include <stddef.h>
+#include <sys/types.h>
+
+#include "log.h"
+
+enum conf_security { CONF_SEC_SSL, CONF_SEC_STARTTLS, CONF_SEC_NONE };
+enum conf_auth { CONF_AUTH_XOAUTH2, CONF_AUTH_OAUTHBEARER, CONF_AUTH_PLAIN, CONF_AUTH_LOGIN };
+enum conf_after { CONF_AFTER_SEEN, CONF_AFTER_MOVE, CONF_AFTER_DELETE };
+enum conf_provider { CONF_PROVIDER_NONE, CONF_PROVIDER_MICROSOFT, CONF_PROVIDER_GOOGLE, CONF_PROVIDER_GENERIC };
+enum conf_cloud { CONF_CLOUD_GLOBAL, CONF_CLOUD_GCCHIGH, CONF_CLOUD_DOD, CONF_CLOUD_CHINA };
+enum conf_flow { CONF_FLOW_DEVICE, CONF_FLOW_AUTHCODE, CONF_FLOW_CLIENT_CREDENTIALS };
+
+struct conf_strlist {
+	char **v;
+	size_t n;
+};
+
+struct conf_oauth {
+	int present;			/* an oauth group was given */
+	enum conf_provider provider;
+	enum conf_cloud cloud;
+	char *tenant;
+	char *client_id;
+	char *client_secret_file;
+	char *certificate_file;
+	char *private_key_file;
+	enum conf_flow flow;
+	char *authority;
+	char *issuer;
+	struct conf_strlist scopes;
+};
+
+struct conf_limits {
+	off_t max_message_size;		/* bytes; a bigger message is not fetched */
+	off_t max_attachment_size;	/* bytes, decoded */
+	int max_parts;			/* MIME parts in one message */
+	int max_depth;			/* MIME nesting depth */
+	int max_attachments;		/* printable attachments in one message */
+};
+
+struct conf_account {
+	char *name;
+	int line;			/* where it starts in the file */
+	char *host;
+	int port;
+	enum conf_security security;
+	char *ca_file;
+	char *username;
+	char *login_user;		/* defaults to username */
+	char *mailbox;			/* default "INBOX" */
+	enum conf_auth auth;
+	char *password_file;
+	int poll_interval;		/* seconds */
+	struct conf_oauth oauth;
+	char *printer;
+	struct conf_strlist allow_senders;
+	enum conf_after after;
+	char *printed_folder;		/* default "Printed" */
+	char *failed_folder;		/* default "Print Failed" */
+};
+
+struct conf {
+	char *path;			/* the file it was read from */
+	char *state_dir;
+	char *cups_server;		/* NULL: CUPS_SERVER / client.conf */
+	enum log_level log_level;
+	int timeout;			/* seconds, every network read/write */
+	int max_attempts;		/* temporary failures before permanent */
+	struct conf_limits limits;
+	struct conf_account *accounts;
+	size_t naccounts;
+};
+
+/*
+ * Load and validate path.  On success *out is an allocated struct conf
+ * (free with conf_free).  On failure returns M2C_E_CONFIG (or M2C_E_SYS when
+ * the file cannot be read) with every problem in *errstr, one per line.
+ */
+int conf_load(const char *path, struct conf **out, char **errstr);
+void conf_free(struct conf **c);
+
+/*
+ * The default config path: /etc/mail2cups.conf for root,
+ * $XDG_CONFIG_HOME/mail2cups/mail2cups.conf (~/.config/...) otherwise.
+ * Allocated.
+ */
+char *conf_default_path(void);
+
+/* Find an account by name; borrowed, or NULL. */
+const struct conf_account *conf_account_find(const struct conf *c, const char *name);
+
+/* "ssl", "xoauth2", "seen", ...: constant strings for messages. */
+const char *conf_security_name(enum conf_security s);
+const char *conf_auth_name(enum conf_auth a);
+const char *conf_after_name(enum conf_after a);
+
+#endif

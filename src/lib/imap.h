@@ -1,0 +1,110 @@
+/*
+ * imap.h - an IMAP4rev1 client (RFC 3501) over OpenSSL.
+ *
+ * Implements: RFC 3501 (IMAP4rev1), RFC 2595 / RFC 8314 (STARTTLS and
+ * implicit TLS), RFC 4616 (SASL PLAIN), RFC 4959 (SASL-IR), RFC 6851 (MOVE),
+ * RFC 4315 (UIDPLUS: UID EXPUNGE), RFC 2342 (NAMESPACE), RFC 3501 5.1.3
+ * (modified UTF-7 mailbox names).  Response parsing lives in imap-parse.c,
+ * which does no I/O.
+ *
+ * TLS is always verified: the certificate chain against the system store
+ * plus the optional ca_file, and the host name (or IP address) against the
+ * certificate.  A failed STARTTLS is fatal, never a downgrade.  Security
+ * "none" is accepted only for a loopback address.
+ *
+ * Every read and write has a timeout.  Errors follow error.h: a negative
+ * M2C_E_* code and an allocated *errstr.  After a network-level failure
+ * (M2C_E_UNAVAIL, M2C_E_TIMEOUT, M2C_E_PROTO, M2C_E_TLS) the connection is
+ * dead and only imap_close() may be called.
+ */
+#ifndef M2C_IMAP_H
+#define M2C_IMAP_H
+
+#include <stddef.h>
+#include <stdint.h>
+#include <sys/types.h>
+
+struct imap;
+
+enum imap_security { IMAP_SEC_SSL, IMAP_SEC_STARTTLS, IMAP_SEC_NONE };
+
+struct imap_opts {
+	const char *host;		/* borrowed */
+	int port;
+	enum imap_security security;
+	const char *ca_file;		/* borrowed; optional extra trust anchor */
+	int timeout_ms;			/* every network read and write */
+	int trace;			/* log the protocol at debug level (never credentials) */
+};
+
+/* Connect, handshake TLS, read the greeting and CAPABILITY. */
+int imap_connect(const struct imap_opts *o, struct imap **out, char **errstr);
+
+/*
+ * Password sign-in: mech is "LOGIN" (the LOGIN command) or "PLAIN"
+ * (AUTHENTICATE PLAIN, with SASL-IR when offered).  Refused with
+ * M2C_E_AUTH when the server refuses the credentials.  CAPABILITY is re-read
+ * afterwards.  The password is never logged.
+ */
+int imap_login_password(struct imap *c, const char *mech, const char *user,
+    const char *password, char **errstr);
+
+/*
+ * The seam for OAuth (XOAUTH2, OAUTHBEARER): AUTHENTICATE mech with the
+ * already base64-encoded initial response, sent as SASL-IR when the server
+ * offers it, else after the first continuation.  A failure continuation is
+ * answered as the mechanism requires (empty line for XOAUTH2, "AQ==" for
+ * OAUTHBEARER), and its decoded text is appended to *errstr.  Never falls
+ * back to another mechanism.
+ */
+int imap_authenticate(struct imap *c, const char *mech, const char *ir_b64, char **errstr);
+
+/* Nonzero when the server advertised the capability (case-insensitive). */
+int imap_has_cap(const struct imap *c, const char *cap);
+
+/* SELECT mailbox (UTF-8 name).  Outputs optional. */
+int imap_select(struct imap *c, const char *mailbox, uint32_t *uidvalidity,
+    uint32_t *exists, char **errstr);
+
+/* UID SEARCH UNSEEN: *uids allocated (caller frees), ascending. */
+int imap_search_unseen(struct imap *c, uint32_t **uids, size_t *nuids, char **errstr);
+
+/*
+ * Fetch the whole message (BODY.PEEK[], so it stays unseen) into fd,
+ * streamed: never held in memory.  RFC822.SIZE is asked first; a message
+ * larger than max_size (0: no limit) is not fetched and M2C_E_LIMIT is
+ * returned.  A UID that no longer exists gives M2C_E_NOTFOUND.
+ */
+int imap_fetch_message(struct imap *c, uint32_t uid, int fd, off_t max_size,
+    off_t *size_out, char **errstr);
+
+/* UID STORE uid +FLAGS (flags), e.g. flags = "\\Seen". */
+int imap_add_flags(struct imap *c, uint32_t uid, const char *flags, char **errstr);
+
+/*
+ * Move a message to folder (UTF-8, "/" separates levels; the NAMESPACE
+ * prefix and the server's delimiter are applied), creating and subscribing
+ * the folder when missing.  UID MOVE where offered, else UID COPY + STORE
+ * \Deleted + UID EXPUNGE (UIDPLUS).  Without UIDPLUS no EXPUNGE is ever
+ * sent: the original stays flagged \Deleted (and \Seen), and *flagged_only
+ * (optional) is set to 1.
+ */
+int imap_move(struct imap *c, uint32_t uid, const char *folder, int *flagged_only,
+    char **errstr);
+
+/* Delete: STORE \Deleted then UID EXPUNGE (UIDPLUS) or leave it flagged. */
+int imap_delete(struct imap *c, uint32_t uid, int *flagged_only, char **errstr);
+
+/* The server's full name for a folder ("Printed" -> "INBOX.Printed"), allocated. */
+char *imap_folder_name(struct imap *c, const char *folder);
+
+/* LOGOUT (best effort), close and free; *c = NULL.  NULL is fine. */
+void imap_logout(struct imap **c);
+/* Close without LOGOUT and free; *c = NULL.  NULL is fine. */
+void imap_close(struct imap **c);
+
+/* Modified UTF-7 (RFC 3501 5.1.3) conversions; allocated, NULL if invalid. */
+char *imap_utf8_to_mutf7(const char *utf8);
+char *imap_mutf7_to_utf8(const char *mutf7);
+
+#endif

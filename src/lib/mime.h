@@ -1,0 +1,76 @@
+/*
+ * mime.h - attachment extraction (GMime 3), streamed.
+ *
+ * The message is parsed from a file without loading it into memory; each
+ * attachment is decoded (base64, quoted-printable) straight into its own
+ * scratch file, 0600, created with mkostemp in the scratch folder.  The
+ * sender's file name is a label only, never part of a path.
+ *
+ * What is an attachment: leaf parts with Content-Disposition attachment, or
+ * inline parts with a file name that are not part of an HTML body
+ * (multipart/related parts referenced by Content-ID, such as signature
+ * logos, are not attachments).  message/rfc822 parts are descended into.
+ * Text bodies are not attachments.
+ *
+ * Each attachment is classified: printable (PDF, JPEG, PNG, GIF, TIFF,
+ * plain text) or skipped with a reason a person understands.  The real type
+ * is sniffed with libmagic; when the sniffed type is not a printable type
+ * (an executable named .pdf), the part is refused whatever it claims.
+ */
+#ifndef M2C_MIME_H
+#define M2C_MIME_H
+
+#include <stddef.h>
+#include <sys/types.h>
+
+struct mime_limits {
+	off_t max_attachment_size;	/* decoded bytes; 0 = no limit */
+	int max_parts;			/* 0 = no limit */
+	int max_depth;			/* 0 = no limit */
+	int max_attachments;		/* printable ones; 0 = no limit */
+};
+
+struct mime_attachment {
+	char *part;		/* MIME part path, "2" or "3.1.2": stable key, owned */
+	char *filename;		/* UTF-8 display label, cleaned (no controls, no
+				 * slashes); "attachment-N" when none; owned */
+	char *declared_type;	/* lower-case, from Content-Type; owned */
+	char *sniffed_type;	/* from libmagic; owned, may be NULL if skipped early */
+	const char *format;	/* document-format to give CUPS (static) or NULL */
+	char *path;		/* scratch file, owned: unlinked by mime_message_free;
+				 * NULL when not printable */
+	off_t size;		/* decoded size */
+	int printable;
+	char *reason;		/* why it is skipped (when !printable); owned */
+};
+
+struct mime_message {
+	char *from_addr;	/* addr-spec of the first From mailbox, lower-cased domain; NULL if none */
+	char *from_name;	/* display name (UTF-8) or NULL */
+	char *subject;		/* decoded UTF-8 or NULL */
+	char *message_id;	/* without <>, or NULL */
+	struct mime_attachment *att;	/* owned array */
+	size_t natt;
+	size_t nprintable;
+	char *problem;		/* set when a limit stopped the walk (message-level reason) */
+};
+
+/* Once per process (GMime and libmagic set-up); idempotent. */
+int mime_init(char **errstr);
+void mime_shutdown(void);
+
+/*
+ * Parse the message in fd (a seekable file, read from offset 0) and extract
+ * attachments into scratch_dir (must exist, 0700).  Returns 0 and *out even
+ * when nothing is printable (then every skipped part has its reason).
+ * Returns M2C_E_DATA for a message that cannot be parsed at all,
+ * M2C_E_LIMIT for parts/depth limits (with the reason), M2C_E_SYS for local
+ * I/O failures.
+ */
+int mime_extract(int fd, const char *scratch_dir, const struct mime_limits *lim,
+    struct mime_message **out, char **errstr);
+
+/* Unlink every scratch file and free; *m = NULL.  NULL is fine. */
+void mime_message_free(struct mime_message **m);
+
+#endif

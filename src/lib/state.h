@@ -1,0 +1,83 @@
+/*
+ * state.h - the state database (SQLite, WAL) in state_dir/state.db.
+ *
+ * Keyed by (account, mailbox, UIDVALIDITY, UID) for messages and, for each
+ * attachment, by the MIME part too.  It is what makes submission exactly
+ * once: before a job is created an intent row with a fresh random nonce is
+ * committed; the nonce goes with the job; then the job id is recorded.  A
+ * part whose intent has no job id is looked up in CUPS by its nonce before
+ * anything is submitted again.
+ */
+#ifndef M2C_STATE_H
+#define M2C_STATE_H
+
+#include <stdint.h>
+
+struct state;
+
+struct state_key {
+	const char *account;
+	const char *mailbox;
+	uint32_t uidvalidity;
+	uint32_t uid;
+};
+
+enum state_msg_status {
+	STATE_MSG_NEW = 0,	/* no row yet */
+	STATE_MSG_ACTIVE,	/* being printed; attempts counted */
+	STATE_MSG_PRINTED,	/* every printable part submitted; post-action pending */
+	STATE_MSG_FAILED,	/* permanent failure; move to failed folder pending */
+	STATE_MSG_DONE,		/* post-action done */
+};
+
+struct state_msg {
+	enum state_msg_status status;
+	int attempts;
+	char *reason;		/* owned by the caller after state_msg_get; may be NULL */
+};
+
+enum state_part_status {
+	STATE_PART_NONE = 0,	/* no row */
+	STATE_PART_INTENT,	/* nonce written, job maybe created */
+	STATE_PART_SUBMITTED,	/* job id known */
+};
+
+struct state_part {
+	enum state_part_status status;
+	char nonce[33];		/* 32 hex digits */
+	int job_id;		/* 0 when unknown */
+	char *printer;		/* owned by the caller; NULL when no row */
+};
+
+/* Create state_dir/state.db if needed (0600), migrate the schema. */
+int state_open(const char *state_dir, struct state **out, char **errstr);
+void state_close(struct state **s);
+
+/* Read a message row; a missing row reads as STATE_MSG_NEW, attempts 0. */
+int state_msg_get(struct state *s, const struct state_key *k, struct state_msg *out,
+    char **errstr);
+void state_msg_clear(struct state_msg *m);	/* frees reason */
+/* Count one more attempt (creates the row, status ACTIVE); *attempts = new count. */
+int state_msg_attempt(struct state *s, const struct state_key *k, int *attempts,
+    char **errstr);
+int state_msg_set(struct state *s, const struct state_key *k,
+    enum state_msg_status status, const char *reason, char **errstr);
+
+/* Read a part row; a missing row reads as STATE_PART_NONE. */
+int state_part_get(struct state *s, const struct state_key *k, const char *part,
+    struct state_part *out, char **errstr);
+void state_part_clear(struct state_part *p);	/* frees printer */
+/*
+ * Write (commit, durable) the intent to submit part to printer, with a new
+ * random nonce returned in nonce_out (33 bytes).  Replaces an earlier intent
+ * whose job was not found.
+ */
+int state_part_intent(struct state *s, const struct state_key *k, const char *part,
+    const char *printer, const char *filename, char nonce_out[33], char **errstr);
+int state_part_submitted(struct state *s, const struct state_key *k, const char *part,
+    int job_id, char **errstr);
+
+/* Totals for a summary / status: rows of account in each status. */
+int state_count_jobs(struct state *s, const char *account, int *jobs, char **errstr);
+
+#endif

@@ -1,0 +1,71 @@
+/*
+ * util.h - no-fail allocation, strings, secrets and private files.
+ *
+ * The x*() allocators never return NULL: on out-of-memory they log and exit
+ * with EX_OSERR (isync, msmtp).  Everything returned here is allocated and
+ * the caller frees it, unless said otherwise.
+ */
+#ifndef M2C_UTIL_H
+#define M2C_UTIL_H
+
+#include <stdarg.h>
+#include <stddef.h>
+#include <sys/types.h>
+
+void *xmalloc(size_t n);
+void *xcalloc(size_t nmemb, size_t size);
+void *xreallocarray(void *p, size_t nmemb, size_t size);
+char *xstrdup(const char *s);
+char *xstrndup(const char *s, size_t n);
+char *xasprintf(const char *fmt, ...) __attribute__((format(printf, 1, 2)));
+char *xvasprintf(const char *fmt, va_list ap) __attribute__((format(printf, 1, 0)));
+
+/* Wipe then free a secret (password, token). NULL is fine. */
+void free_secret(char *s);
+/* explicit_bzero where the C library has it. */
+void wipe(void *p, size_t n);
+
+/* A growable byte buffer, always NUL-terminated (data may hold NULs). */
+struct buf {
+	char *data;	/* owned; NULL until the first append */
+	size_t len;
+	size_t cap;
+};
+void buf_append(struct buf *b, const void *p, size_t n);
+void buf_appendf(struct buf *b, const char *fmt, ...) __attribute__((format(printf, 2, 3)));
+void buf_appendc(struct buf *b, char c);
+void buf_reset(struct buf *b);	/* len = 0, keeps memory */
+void buf_free(struct buf *b);	/* frees and zeroes the struct */
+/* Hand the contents to the caller (allocated, NUL-terminated, never NULL). */
+char *buf_steal(struct buf *b);
+
+/* ASCII-only, locale-independent helpers. */
+int str_casecmp(const char *a, const char *b);
+int str_has_prefix(const char *s, const char *prefix);
+/* Match a shell-like pattern with '*' and '?', ASCII case-insensitively. */
+int str_wildcard_match(const char *pattern, const char *s);
+
+/*
+ * Create directory path (and missing parents) with the given mode; an
+ * existing directory is accepted only if it is a directory.  Returns 0 or
+ * M2C_E_SYS with *errstr set.
+ */
+int mkdir_p(const char *path, mode_t mode, char **errstr);
+
+/*
+ * Create an unpredictably named file in dir, opened O_RDWR|O_CLOEXEC with
+ * mode 0600.  *path_out (optional) receives its path (allocated).  The name
+ * is made by mkostemp from `prefix` (which must be a safe fixed string,
+ * never anything from a mail).  Returns the fd, or a negative M2C_E_*.
+ */
+int private_tmpfile(const char *dir, const char *prefix, char **path_out, char **errstr);
+
+/* Write all of buf to fd, retrying on EINTR/short writes: 0 or M2C_E_SYS. */
+int write_all(int fd, const void *buf, size_t len);
+
+/* Duration parsing is in config; here: monotonic milliseconds. */
+long long monotonic_ms(void);
+
+#define ARRAY_SIZE(a) (sizeof(a) / sizeof((a)[0]))
+
+#endif

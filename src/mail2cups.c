@@ -1,0 +1,2 @@
+#include "m2c-config.h"
+int main(void) { return 0; }

@@ -1,0 +1,62 @@
+/*
+ * tap.h - a tiny TAP producer for the unit tests (run by tap-driver.sh).
+ *
+ *     ok(cond, "what is checked %d", n);
+ *     is_int(got, want, "name");  is_str(got, want, "name");
+ *     return tap_done();
+ *
+ * Header-only: each test program includes it once.
+ */
+#ifndef M2C_TAP_H
+#define M2C_TAP_H
+
+#include <stdarg.h>
+#include <stdio.h>
+#include <string.h>
+
+static int tap_n, tap_failed;
+
+static void __attribute__((format(printf, 2, 3)))
+ok(int cond, const char *fmt, ...)
+{
+	va_list ap;
+
+	tap_n++;
+	if (!cond)
+		tap_failed++;
+	printf("%s %d - ", cond ? "ok" : "not ok", tap_n);
+	va_start(ap, fmt);
+	vprintf(fmt, ap);
+	va_end(ap);
+	putchar('\n');
+	fflush(stdout);
+}
+
+#define is_int(got, want, ...) do { \
+	long long g_ = (long long)(got), w_ = (long long)(want); \
+	ok(g_ == w_, __VA_ARGS__); \
+	if (g_ != w_) printf("#   got %lld, want %lld\n", g_, w_); \
+} while (0)
+
+#define is_str(got, want, ...) do { \
+	const char *g_ = (got), *w_ = (want); \
+	int eq_ = (g_ == NULL && w_ == NULL) || (g_ && w_ && strcmp(g_, w_) == 0); \
+	ok(eq_, __VA_ARGS__); \
+	if (!eq_) printf("#   got \"%s\", want \"%s\"\n", g_ ? g_ : "(null)", w_ ? w_ : "(null)"); \
+} while (0)
+
+#define has_str(hay, needle, ...) do { \
+	const char *h_ = (hay), *n_ = (needle); \
+	int in_ = h_ && n_ && strstr(h_, n_) != NULL; \
+	ok(in_, __VA_ARGS__); \
+	if (!in_) printf("#   \"%s\" does not contain \"%s\"\n", h_ ? h_ : "(null)", n_); \
+} while (0)
+
+static int
+tap_done(void)
+{
+	printf("1..%d\n", tap_n);
+	return tap_failed ? 1 : 0;
+}
+
+#endif
