@@ -1,2 +1,179 @@
+/*
+ * mail2cups - fetch mail over IMAP and print its attachments through CUPS.
+ *
+ *   mail2cups [-c FILE] [-v] once [--dry-run]    one pass over every account
+ *   mail2cups [-c FILE] run | status | check     (the daemon release)
+ *
+ * Exit codes are sysexits(3), as DESIGN.md and mail2cups(8) list them.
+ */
 #include "m2c-config.h"
-int main(void) { return 0; }
+
+#include <getopt.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <sysexits.h>
+#include <unistd.h>
+
+#include "conf.h"
+#include "cupsjob.h"
+#include "error.h"
+#include "log.h"
+#include "mime.h"
+#include "poller.h"
+#include "privdrop.h"
+#include "state.h"
+#include "util.h"
+
+static void
+usage(FILE *f)
+{
+	fprintf(f,
+	    "usage: mail2cups [-c FILE] [-v|-q] once [--dry-run]\n"
+	    "       mail2cups [-c FILE] run | status [--json] | check\n"
+	    "       mail2cups --version | --help\n"
+	    "\n"
+	    "  once       one pass over every account: print new mail, then exit\n"
+	    "  --dry-run  say what would be printed; change nothing\n"
+	    "  -c FILE    the configuration file (default: %s for root,\n"
+	    "             $XDG_CONFIG_HOME/mail2cups/mail2cups.conf otherwise)\n"
+	    "  -v, -q     more (debug, with the IMAP protocol minus credentials) / less output\n"
+	    "\n"
+	    "See mail2cups(8) and mail2cups.conf(5).\n", SYSCONFDIR "/mail2cups.conf");
+}
+
+/* One pass over every account; the exit code of the first failure. */
+static int
+cmd_once(const struct conf *cf, int dry_run)
+{
+	struct poller_opts o = { dry_run };
+	struct state *st = NULL;
+	char *e = NULL, *scratch = NULL;
+	int r, status = EX_OK;
+
+	if ((r = privdrop_to_state_owner(cf->state_dir, &e)) != 0)
+		goto fail;
+	scratch = xasprintf("%s/scratch", cf->state_dir);
+	if ((r = mkdir_p(scratch, 0700, &e)) != 0)
+		goto fail;
+	poller_clean_scratch(scratch);
+	if ((r = mime_init(&e)) != 0)
+		goto fail;
+	if ((r = state_open(cf->state_dir, &st, &e)) != 0)
+		goto fail;
+
+	for (size_t i = 0; i < cf->naccounts; i++) {
+		const struct conf_account *a = &cf->accounts[i];
+		struct poller_summary sum;
+
+		r = poller_once_account(cf, a, st, &o, &sum, &e);
+		if (r != 0) {
+			log_error("%s: %s", a->name, e ? e : m2c_err_name(r));
+			free(e);
+			e = NULL;
+			if (status == EX_OK)
+				status = m2c_err_exit_code(r);
+		}
+		log_info("%s: %d fetched, %d jobs, %d skipped, %d failed%s", a->name,
+		    sum.fetched, sum.jobs, sum.skipped, sum.failed,
+		    dry_run ? " (dry run: nothing changed)" : "");
+	}
+	goto out;
+fail:
+	log_error("%s", e ? e : m2c_err_name(r));
+	status = m2c_err_exit_code(r);
+out:
+	state_close(&st);
+	mime_shutdown();
+	free(scratch);
+	free(e);
+	return status;
+}
+
+int
+main(int argc, char **argv)
+{
+	static const struct option longopts[] = {
+		{ "config", required_argument, NULL, 'c' },
+		{ "verbose", no_argument, NULL, 'v' },
+		{ "quiet", no_argument, NULL, 'q' },
+		{ "dry-run", no_argument, NULL, 'n' },
+		{ "help", no_argument, NULL, 'h' },
+		{ "version", no_argument, NULL, 'V' },
+		{ NULL, 0, NULL, 0 },
+	};
+	enum log_level level = LOG_LVL_INFO;
+	int level_set = 0, dry_run = 0, ch, r, status;
+	char *path = NULL, *e = NULL;
+	const char *cmd;
+	struct conf *cf = NULL;
+
+	log_init("mail2cups", 0, LOG_LVL_INFO);
+	while ((ch = getopt_long(argc, argv, "+c:vqh", longopts, NULL)) != -1) {
+		switch (ch) {
+		case 'c':
+			free(path);
+			path = xstrdup(optarg);
+			break;
+		case 'v':
+			level = LOG_LVL_DEBUG, level_set = 1;
+			break;
+		case 'q':
+			level = LOG_LVL_WARN, level_set = 1;
+			break;
+		case 'n':
+			dry_run = 1;
+			break;
+		case 'h':
+			usage(stdout);
+			return EX_OK;
+		case 'V':
+			printf("mail2cups %s\n", PACKAGE_VERSION);
+			return EX_OK;
+		default:
+			usage(stderr);
+			return EX_USAGE;
+		}
+	}
+	if (optind >= argc) {
+		usage(stderr);
+		return EX_USAGE;
+	}
+	cmd = argv[optind++];
+	/* Command options may follow the command. */
+	for (; optind < argc; optind++) {
+		if (strcmp(cmd, "once") == 0 && strcmp(argv[optind], "--dry-run") == 0) {
+			dry_run = 1;
+		} else {
+			fprintf(stderr, "mail2cups: %s: unexpected argument \"%s\"\n", cmd, argv[optind]);
+			usage(stderr);
+			return EX_USAGE;
+		}
+	}
+	if (strcmp(cmd, "run") == 0 || strcmp(cmd, "status") == 0 || strcmp(cmd, "check") == 0) {
+		fprintf(stderr, "mail2cups: %s: not supported yet in this release (it comes with "
+		    "the daemon); run \"mail2cups once\" from a systemd timer or cron meanwhile\n", cmd);
+		return EX_USAGE;
+	}
+	if (strcmp(cmd, "once") != 0) {
+		fprintf(stderr, "mail2cups: unknown command \"%s\"\n", cmd);
+		usage(stderr);
+		return EX_USAGE;
+	}
+
+	if (path == NULL)
+		path = conf_default_path();
+	if ((r = conf_load(path, &cf, &e)) != 0) {
+		fprintf(stderr, "mail2cups: %s\n", e ? e : m2c_err_name(r));
+		free(e);
+		free(path);
+		return m2c_err_exit_code(r);
+	}
+	free(path);
+	log_set_level(level_set ? level : cf->log_level);
+	cups_job_set_server(cf->cups_server);
+	status = cmd_once(cf, dry_run);
+	conf_free(&cf);
+	log_secret_clear();
+	return status;
+}

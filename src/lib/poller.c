@@ -1,3 +1,431 @@
+/* poller.c - one pass over one account; see poller.h. */
 #include "m2c-config.h"
+
+#include <dirent.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <unistd.h>
+
+#include "cupsjob.h"
+#include "error.h"
+#include "imap.h"
+#include "log.h"
+#include "mime.h"
+#include "policy.h"
 #include "poller.h"
-typedef int m2c_poller_placeholder;
+#include "secret.h"
+#include "testhook.h"
+#include "util.h"
+
+#define SCRATCH_MSG "msg"
+
+/* Everything one pass needs; borrowed from the caller except where noted. */
+struct pass {
+	const struct conf *cf;
+	const struct conf_account *a;
+	struct state *st;
+	const struct poller_opts *o;
+	struct poller_summary *sum;
+	struct imap *imap;	/* owned */
+	char *scratch;		/* owned */
+	uint32_t uidvalidity;
+};
+
+static enum imap_security
+imap_security_of(enum conf_security s)
+{
+	switch (s) {
+	case CONF_SEC_STARTTLS: return IMAP_SEC_STARTTLS;
+	case CONF_SEC_NONE: return IMAP_SEC_NONE;
+	case CONF_SEC_SSL:
+	default: return IMAP_SEC_SSL;
+	}
+}
+
+static int
+sign_in(struct pass *p, char **errstr)
+{
+	const struct conf_account *a = p->a;
+	char *password = NULL;
+	int r;
+
+	switch (a->auth) {
+	case CONF_AUTH_PLAIN:
+	case CONF_AUTH_LOGIN:
+		if ((r = secret_file_read(a->password_file, &password, errstr)) != 0)
+			return r;
+		r = imap_login_password(p->imap, a->auth == CONF_AUTH_PLAIN ? "PLAIN" : "LOGIN",
+		    a->login_user ? a->login_user : a->username, password, errstr);
+		free_secret(password);
+		return r;
+	default:
+		/* conf refuses these until the OAuth release; never fall back. */
+		return m2c_fail(errstr, M2C_E_NOTSUP,
+		    "auth = \"%s\" is not supported yet in this release", conf_auth_name(a->auth));
+	}
+}
+
+/* The post-action for a printed (ok = 1) or failed (ok = 0) message. */
+static int
+post_action(struct pass *p, uint32_t uid, int ok, char **errstr)
+{
+	int flagged_only = 0, r;
+
+	if (!ok) {
+		r = imap_move(p->imap, uid, p->a->failed_folder, &flagged_only, errstr);
+		if (r == 0)
+			log_info("uid %u: moved to \"%s\"%s", uid, p->a->failed_folder,
+			    flagged_only ? " (copied; the original is flagged \\Deleted: "
+			    "the server has no UIDPLUS, so it is not expunged)" : "");
+		return r;
+	}
+	switch (p->a->after) {
+	case CONF_AFTER_MOVE:
+		r = imap_move(p->imap, uid, p->a->printed_folder, &flagged_only, errstr);
+		if (r == 0 && flagged_only)
+			log_warn("uid %u: copied to \"%s\"; the original stays flagged \\Deleted "
+			    "(no UIDPLUS: mail2cups never sends a plain EXPUNGE)", uid,
+			    p->a->printed_folder);
+		return r;
+	case CONF_AFTER_DELETE:
+		return imap_delete(p->imap, uid, &flagged_only, errstr);
+	case CONF_AFTER_SEEN:
+	default:
+		return imap_add_flags(p->imap, uid, "\\Seen", errstr);
+	}
+}
+
+/*
+ * Record the message as PRINTED or FAILED, then do its post-action and
+ * mark it DONE.  A failing post-action leaves the status for the next pass.
+ */
+static int
+finish_message(struct pass *p, const struct state_key *k, int ok, const char *reason,
+    char **errstr)
+{
+	int r;
+
+	if (p->o->dry_run) {
+		log_info("uid %u: would %s", k->uid, ok ? "mark it done" : "move it to the failed folder");
+		return 0;
+	}
+	if ((r = state_msg_set(p->st, k, ok ? STATE_MSG_PRINTED : STATE_MSG_FAILED, reason,
+	    errstr)) != 0)
+		return r;
+	if ((r = post_action(p, k->uid, ok, errstr)) != 0)
+		return r;
+	testhook_point("after-postaction");
+	return state_msg_set(p->st, k, STATE_MSG_DONE, reason, errstr);
+}
+
+/* A message that cannot print: log why, count it, send it to the failed folder. */
+static int
+fail_message(struct pass *p, const struct state_key *k, const char *reason, char **errstr)
+{
+	log_warn("uid %u: not printed: %s", k->uid, reason);
+	p->sum->failed++;
+	return finish_message(p, k, 0, reason, errstr);
+}
+
+/*
+ * Submit one attachment exactly once.  Returns 0 when it is (now or
+ * already) in CUPS.
+ */
+static int
+print_attachment(struct pass *p, const struct state_key *k, const struct mime_message *m,
+    const struct mime_attachment *at, char **errstr)
+{
+	struct state_part sp = { 0 };
+	struct cups_job_req req = { 0 };
+	char nonce[33];
+	char *user = NULL;
+	int job_id = 0, r;
+
+	if ((r = state_part_get(p->st, k, at->part, &sp, errstr)) != 0)
+		goto out;
+	if (sp.status == STATE_PART_SUBMITTED) {
+		log_info("uid %u: \"%s\" was already printed as job %d; not printing it again",
+		    k->uid, at->filename, sp.job_id);
+		p->sum->already++;
+		goto out;
+	}
+	if (sp.status == STATE_PART_INTENT) {
+		/* A run died between the intent and recording the job: ask CUPS. */
+		r = cups_job_find_by_nonce(sp.printer ? sp.printer : p->a->printer, sp.nonce,
+		    &job_id, errstr);
+		if (r == 0) {
+			log_info("uid %u: \"%s\" found in CUPS as job %d from an interrupted run; "
+			    "not printing it again", k->uid, at->filename, job_id);
+			r = state_part_submitted(p->st, k, at->part, job_id, errstr);
+			p->sum->already++;
+			goto out;
+		}
+		if (r != M2C_E_NOTFOUND)
+			goto out;
+	}
+	if (p->o->dry_run) {
+		log_info("uid %u: would print \"%s\" (%s, %lld bytes) on %s", k->uid,
+		    at->filename, at->format, (long long)at->size, p->a->printer);
+		p->sum->jobs++;
+		r = 0;
+		goto out;
+	}
+	if ((r = state_part_intent(p->st, k, at->part, p->a->printer, at->filename, nonce,
+	    errstr)) != 0)
+		goto out;
+	testhook_point("after-intent");
+	user = cups_job_user_for_sender(m->from_addr);
+	req.printer = p->a->printer;
+	req.title = at->filename;
+	req.user = user;
+	req.nonce = nonce;
+	req.path = at->path;
+	req.format = at->format;
+	if ((r = cups_job_submit(&req, &job_id, errstr)) != 0)
+		goto out;
+	testhook_point("after-submit");
+	if ((r = state_part_submitted(p->st, k, at->part, job_id, errstr)) != 0)
+		goto out;
+	testhook_point("after-record");
+	log_info("uid %u: printed \"%s\" from %s on %s as job %s-%d", k->uid, at->filename,
+	    user, p->a->printer, p->a->printer, job_id);
+	p->sum->jobs++;
+out:
+	free(user);
+	state_part_clear(&sp);
+	return r;
+}
+
+/* Join the reasons of the skipped attachments into one line (allocated). */
+static char *
+skipped_reasons(const struct mime_message *m)
+{
+	struct buf b = { 0 };
+
+	for (size_t i = 0; i < m->natt; i++) {
+		if (m->att[i].printable)
+			continue;
+		if (b.len)
+			buf_append(&b, "; ", 2);
+		buf_appendf(&b, "%s", m->att[i].reason ? m->att[i].reason : m->att[i].filename);
+	}
+	return b.len ? buf_steal(&b) : (buf_free(&b), xstrdup("the message has no attachment"));
+}
+
+/* Fetch, extract, check and print one message. */
+static int
+process_message(struct pass *p, uint32_t uid, char **errstr)
+{
+	const struct conf *cf = p->cf;
+	struct state_key k = { p->a->name, p->a->mailbox, p->uidvalidity, uid };
+	struct state_msg sm = { 0 };
+	struct mime_limits lim = {
+		cf->limits.max_attachment_size, cf->limits.max_parts,
+		cf->limits.max_depth, cf->limits.max_attachments,
+	};
+	struct mime_message *m = NULL;
+	char *msgpath = NULL, *reason = NULL, *e = NULL;
+	off_t size = 0;
+	int fd = -1, attempts = 0, decided = 0, r;
+
+	if (p->st != NULL && (r = state_msg_get(p->st, &k, &sm, errstr)) != 0)
+		goto out;
+	switch (sm.status) {
+	case STATE_MSG_PRINTED:
+	case STATE_MSG_DONE:
+		/* Printed already; only the post-action is missing. */
+		log_info("uid %u: already printed; finishing its post-action", uid);
+		decided = 1;
+		r = finish_message(p, &k, 1, sm.reason, errstr);
+		goto out;
+	case STATE_MSG_FAILED:
+		decided = 1;
+		r = finish_message(p, &k, 0, sm.reason, errstr);
+		goto out;
+	default:
+		break;
+	}
+	if (!p->o->dry_run) {
+		if ((r = state_msg_attempt(p->st, &k, &attempts, errstr)) != 0)
+			goto out;
+		if (attempts > cf->max_attempts) {
+			reason = xasprintf("gave up after %d attempts (max_attempts)%s%s",
+			    attempts - 1, sm.reason ? "; last error: " : "",
+			    sm.reason ? sm.reason : "");
+			decided = 1;
+			r = fail_message(p, &k, reason, errstr);
+			goto out;
+		}
+	}
+
+	if ((fd = private_tmpfile(p->scratch, SCRATCH_MSG, &msgpath, errstr)) < 0) {
+		r = fd;
+		goto out;
+	}
+	r = imap_fetch_message(p->imap, uid, fd, cf->limits.max_message_size, &size, &e);
+	if (r == M2C_E_NOTFOUND) {
+		log_info("uid %u: gone from the mailbox before it was fetched", uid);
+		r = 0;
+		goto out;
+	}
+	if (r == M2C_E_LIMIT) {
+		decided = 1;
+		r = fail_message(p, &k, e, errstr);
+		goto out;
+	}
+	if (r != 0) {
+		*errstr = e, e = NULL;
+		goto out;
+	}
+	p->sum->fetched++;
+	testhook_point("after-fetch");
+
+	r = mime_extract(fd, p->scratch, &lim, &m, &e);
+	if (r == M2C_E_DATA || r == M2C_E_LIMIT) {
+		decided = 1;
+		r = fail_message(p, &k, e, errstr);
+		goto out;
+	}
+	if (r != 0) {
+		*errstr = e, e = NULL;
+		goto out;
+	}
+	log_info("uid %u: from %s, \"%s\", %lld bytes, %zu attachment(s), %zu printable", uid,
+	    m->from_addr ? m->from_addr : "(no address)", m->subject ? m->subject : "",
+	    (long long)size, m->natt, m->nprintable);
+
+	if ((r = policy_check_sender(&p->a->allow_senders, m->from_addr, &e)) != 0) {
+		decided = 1;
+		r = fail_message(p, &k, e, errstr);
+		goto out;
+	}
+	for (size_t i = 0; i < m->natt; i++)
+		if (!m->att[i].printable) {
+			log_info("uid %u: skipped %s", uid, m->att[i].reason);
+			p->sum->skipped++;
+		}
+	if (m->nprintable == 0) {
+		char *why = skipped_reasons(m);
+		reason = xasprintf("nothing printable: %s", why);
+		free(why);
+		decided = 1;
+		r = fail_message(p, &k, reason, errstr);
+		goto out;
+	}
+	for (size_t i = 0; i < m->natt; i++) {
+		if (!m->att[i].printable)
+			continue;
+		if ((r = print_attachment(p, &k, m, &m->att[i], errstr)) != 0)
+			goto out;
+	}
+	decided = 1;
+	r = finish_message(p, &k, 1, NULL, errstr);
+out:
+	/* A failure before the verdict is remembered as the last error. */
+	if (r != 0 && !decided && p->st != NULL && !p->o->dry_run && errstr && *errstr)
+		(void)state_msg_set(p->st, &k, STATE_MSG_ACTIVE, *errstr, NULL);
+	mime_message_free(&m);
+	if (fd >= 0)
+		close(fd);
+	if (msgpath)
+		unlink(msgpath);
+	free(msgpath);
+	free(reason);
+	free(e);
+	state_msg_clear(&sm);
+	return r;
+}
+
+void
+poller_clean_scratch(const char *dir)
+{
+	DIR *d = opendir(dir);
+	struct dirent *de;
+
+	if (d == NULL)
+		return;
+	while ((de = readdir(d)) != NULL) {
+		if (str_has_prefix(de->d_name, SCRATCH_MSG ".") ||
+		    str_has_prefix(de->d_name, "part.")) {
+			char *path = xasprintf("%s/%s", dir, de->d_name);
+			(void)unlink(path);
+			free(path);
+		}
+	}
+	closedir(d);
+}
+
+int
+poller_once_account(const struct conf *cf, const struct conf_account *a, struct state *st,
+    const struct poller_opts *o, struct poller_summary *sum, char **errstr)
+{
+	struct pass p = { cf, a, st, o, sum, NULL, NULL, 0 };
+	struct imap_opts io = { 0 };
+	uint32_t *uids = NULL, exists = 0;
+	size_t nuids = 0;
+	int r;
+
+	memset(sum, 0, sizeof(*sum));
+	log_set_account(a->name);
+	if (a->allow_senders.n == 0)
+		log_warn("allow_senders is empty: nobody may print from this mailbox");
+
+	/* CUPS first: with the queue unusable, leave every message where it is. */
+	if ((r = cups_job_check_queue(a->printer, errstr)) != 0) {
+		if (!o->dry_run)
+			goto out;
+		log_warn("%s", *errstr);
+	}
+
+	p.scratch = xasprintf("%s/scratch", cf->state_dir);
+	if ((r = mkdir_p(p.scratch, 0700, errstr)) != 0)
+		goto out;
+
+	io.host = a->host;
+	io.port = a->port;
+	io.security = imap_security_of(a->security);
+	io.ca_file = a->ca_file;
+	io.timeout_ms = cf->timeout * 1000;
+	io.trace = log_get_level() >= LOG_LVL_DEBUG;
+	if ((r = imap_connect(&io, &p.imap, errstr)) != 0)
+		goto out;
+	if ((r = sign_in(&p, errstr)) != 0)
+		goto out;
+	if ((r = imap_select(p.imap, a->mailbox, &p.uidvalidity, &exists, errstr)) != 0)
+		goto out;
+	if ((r = imap_search_unseen(p.imap, &uids, &nuids, errstr)) != 0)
+		goto out;
+	log_debug("%s: %u messages, %zu unseen, UIDVALIDITY %u", a->mailbox, exists, nuids,
+	    p.uidvalidity);
+
+	for (size_t i = 0; i < nuids; i++) {
+		char *e = NULL;
+
+		r = process_message(&p, uids[i], &e);
+		if (r == 0)
+			continue;
+		if (m2c_err_is_temporary(r) || r == M2C_E_NOTFOUND) {
+			/* CUPS or the connection is in trouble: stop this pass. */
+			log_error("uid %u: %s; it stays unseen and is tried again next time",
+			    uids[i], e ? e : m2c_err_name(r));
+			if (errstr) {
+				free(*errstr);
+				*errstr = e;
+			} else {
+				free(e);
+			}
+			goto out;
+		}
+		log_error("uid %u: %s", uids[i], e ? e : m2c_err_name(r));
+		free(e);
+		r = 0;
+	}
+	imap_logout(&p.imap);
+out:
+	imap_close(&p.imap);
+	free(uids);
+	free(p.scratch);
+	log_set_account(NULL);
+	return r;
+}

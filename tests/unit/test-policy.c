@@ -1,3 +1,118 @@
+/* test-policy.c - the sender allow list and secret files. */
 #include "m2c-config.h"
+
+#include <fcntl.h>
+#include <stdlib.h>
+#include <sys/stat.h>
+#include <unistd.h>
+
+#include "error.h"
+#include "policy.h"
+#include "secret.h"
 #include "tap.h"
-int main(void) { ok(1, "placeholder"); return tap_done(); }
+#include "util.h"
+
+static void
+test_policy(void)
+{
+	char *allow[] = { "*@contoso.com", "partner@example.org" };
+	struct conf_strlist list = { allow, 2 }, empty = { NULL, 0 };
+	static const struct { const char *addr; int want; const char *why; } t[] = {
+		{ "alice@contoso.com", 0, NULL },
+		{ "Bob@CONTOSO.com", 0, NULL },
+		{ "partner@example.org", 0, NULL },
+		{ "other@example.org", M2C_E_REFUSED, "not in allow_senders" },
+		{ "alice@contoso.com.evil.org", M2C_E_REFUSED, "not in allow_senders" },
+		{ "alice@gmail.com", M2C_E_REFUSED, "\"*@gmail.com\"" },
+		{ "", M2C_E_REFUSED, "no From address" },
+		{ NULL, M2C_E_REFUSED, "no From address" },
+		{ "a b@contoso.com", M2C_E_REFUSED, "malformed" },
+		{ "a@b@contoso.com", M2C_E_REFUSED, "malformed" },
+		{ "nobody", M2C_E_REFUSED, "malformed" },
+	};
+	char *e = NULL;
+
+	for (size_t i = 0; i < ARRAY_SIZE(t); i++) {
+		int r = policy_check_sender(&list, t[i].addr, &e);
+		is_int(r, t[i].want, "sender %s", t[i].addr ? t[i].addr : "(null)");
+		if (t[i].why)
+			has_str(e, t[i].why, "... reason for %s", t[i].addr ? t[i].addr : "(null)");
+		free(e);
+		e = NULL;
+	}
+	is_int(policy_check_sender(&empty, "alice@contoso.com", &e), M2C_E_REFUSED,
+	    "an empty allow list allows nobody");
+	has_str(e, "nobody may print", "... and says so");
+	free(e);
+}
+
+static char *
+write_file(const char *dir, const char *name, const char *content, mode_t mode)
+{
+	char *p = xasprintf("%s/%s", dir, name);
+	int fd = open(p, O_WRONLY | O_CREAT | O_TRUNC, 0600);
+
+	(void)!write(fd, content, strlen(content));
+	close(fd);
+	chmod(p, mode);
+	return p;
+}
+
+static void
+test_secret(void)
+{
+	char dir[] = "/tmp/m2c-secret.XXXXXX", *p, *s = NULL, *e = NULL;
+
+	ok(mkdtemp(dir) != NULL, "mkdtemp");
+	p = write_file(dir, "ok", "pa55word\nsecond line\n", 0600);
+	is_int(secret_file_read(p, &s, &e), 0, "a 0600 secret file is read");
+	is_str(s, "pa55word", "... its first line, without the newline");
+	free_secret(s);
+	unlink(p);
+	free(p);
+
+	p = write_file(dir, "open", "pa55word\n", 0644);
+	is_int(secret_file_read(p, &s, &e), M2C_E_CONFIG, "a 0644 secret file is refused");
+	has_str(e, "chmod 600", "... with the fix");
+	ok(s == NULL, "... and no secret returned");
+	free(e);
+	e = NULL;
+	unlink(p);
+	free(p);
+
+	p = write_file(dir, "empty", "\n", 0600);
+	is_int(secret_file_read(p, &s, &e), M2C_E_CONFIG, "an empty secret file is refused");
+	free(e);
+	e = NULL;
+	unlink(p);
+	free(p);
+
+	p = xasprintf("%s/missing", dir);
+	is_int(secret_file_read(p, &s, &e), M2C_E_CONFIG, "a missing secret file is a config error");
+	has_str(e, p, "... naming the file");
+	free(e);
+	e = NULL;
+	free(p);
+
+	p = write_file(dir, "target", "pa55word\n", 0600);
+	{
+		char *link = xasprintf("%s/link", dir);
+		ok(symlink(p, link) == 0, "symlink");
+		ok(secret_file_read(link, &s, &e) != 0, "a symlinked secret file is refused");
+		free(e);
+		e = NULL;
+		unlink(link);
+		free(link);
+	}
+	unlink(p);
+	free(p);
+	rmdir(dir);
+}
+
+int
+main(void)
+{
+	test_policy();
+	test_secret();
+	return tap_done();
+}

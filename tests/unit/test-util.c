@@ -1,3 +1,132 @@
+/* test-util.c - util.c and error.c. */
 #include "m2c-config.h"
+
+#include <stdlib.h>
+#include <sys/stat.h>
+#include <sysexits.h>
+#include <unistd.h>
+
+#include "error.h"
 #include "tap.h"
-int main(void) { ok(1, "placeholder"); return tap_done(); }
+#include "util.h"
+
+static void
+test_wildcard(void)
+{
+	static const struct { const char *pat, *s; int want; } t[] = {
+		{ "*@contoso.com", "alice@contoso.com", 1 },
+		{ "*@contoso.com", "ALICE@Contoso.COM", 1 },
+		{ "*@contoso.com", "alice@evil-contoso.com", 0 },
+		{ "*@contoso.com", "alice@contoso.com.evil.org", 0 },
+		{ "*@contoso.com", "\"x@contoso.com\"@evil.org", 0 },
+		{ "partner@example.org", "partner@example.org", 1 },
+		{ "partner@example.org", "partner@example.org.uk", 0 },
+		{ "partner@example.org", "xpartner@example.org", 0 },
+		{ "*@*.contoso.com", "bob@mail.contoso.com", 1 },
+		{ "*@*.contoso.com", "bob@contoso.com", 0 },
+		{ "a?c@x", "abc@x", 1 },
+		{ "a?c@x", "ac@x", 0 },
+		{ "*", "", 1 },
+		{ "", "a", 0 },
+		{ "**@x", "a@x", 1 },
+	};
+
+	for (size_t i = 0; i < ARRAY_SIZE(t); i++)
+		is_int(str_wildcard_match(t[i].pat, t[i].s), t[i].want, "wildcard \"%s\" vs \"%s\"",
+		    t[i].pat, t[i].s);
+}
+
+static void
+test_buf(void)
+{
+	struct buf b = { 0 };
+	char *s;
+
+	for (int i = 0; i < 1000; i++)
+		buf_appendf(&b, "%d,", i);
+	ok(b.len > 1000 && b.data[b.len] == '\0', "buf grows and stays NUL-terminated");
+	has_str(b.data, "999,", "buf holds everything appended");
+	buf_reset(&b);
+	is_int(b.len, 0, "buf_reset empties");
+	buf_append(&b, "a\0b", 3);
+	is_int(b.len, 3, "buf holds NUL bytes");
+	s = buf_steal(&b);
+	ok(b.data == NULL && b.len == 0, "buf_steal leaves an empty buf");
+	free(s);
+	s = buf_steal(&b);
+	is_str(s, "", "buf_steal of an empty buf is \"\"");
+	free(s);
+}
+
+static void
+test_errors(void)
+{
+	char *e = NULL;
+
+	is_int(m2c_fail(&e, M2C_E_DATA, "bad %d", 7), M2C_E_DATA, "m2c_fail returns its code");
+	is_str(e, "bad 7", "m2c_fail formats the message");
+	m2c_fail(&e, M2C_E_TEMP, "second");
+	is_str(e, "second", "m2c_fail replaces an earlier message");
+	free(e);
+	is_int(m2c_fail(NULL, M2C_E_SYS, "x"), M2C_E_SYS, "m2c_fail with no errstr");
+	is_int(m2c_err_exit_code(M2C_OK), EX_OK, "ok -> 0");
+	is_int(m2c_err_exit_code(M2C_E_CONFIG), EX_CONFIG, "config -> 78");
+	is_int(m2c_err_exit_code(M2C_E_AUTH), EX_NOPERM, "auth -> 77");
+	is_int(m2c_err_exit_code(M2C_E_UNAVAIL), EX_UNAVAILABLE, "unavailable -> 69");
+	is_int(m2c_err_exit_code(M2C_E_TIMEOUT), EX_TEMPFAIL, "timeout -> 75");
+	is_int(m2c_err_exit_code(M2C_E_DATA), EX_DATAERR, "data -> 65");
+	is_int(m2c_err_exit_code(M2C_E_USAGE), EX_USAGE, "usage -> 64");
+	ok(m2c_err_is_temporary(M2C_E_UNAVAIL) && m2c_err_is_temporary(M2C_E_TIMEOUT),
+	    "unreachable and timeout are temporary");
+	ok(!m2c_err_is_temporary(M2C_E_REFUSED) && !m2c_err_is_temporary(M2C_E_AUTH) &&
+	    !m2c_err_is_temporary(M2C_E_CONFIG), "refused, auth and config are permanent");
+}
+
+static void
+test_files(void)
+{
+	char dir[] = "/tmp/m2c-util.XXXXXX", *sub, *path = NULL, *e = NULL;
+	struct stat st;
+	int fd;
+
+	ok(mkdtemp(dir) != NULL, "mkdtemp");
+	sub = xasprintf("%s/a/b/c", dir);
+	is_int(mkdir_p(sub, 0700, &e), 0, "mkdir_p creates parents");
+	ok(stat(sub, &st) == 0 && S_ISDIR(st.st_mode) && (st.st_mode & 0777) == 0700,
+	    "mkdir_p mode 0700");
+	is_int(mkdir_p(sub, 0700, &e), 0, "mkdir_p accepts an existing directory");
+	fd = private_tmpfile(sub, "part", &path, &e);
+	ok(fd >= 0 && path != NULL, "private_tmpfile");
+	ok(fstat(fd, &st) == 0 && (st.st_mode & 0777) == 0600, "scratch file is 0600");
+	is_int(write_all(fd, "hello", 5), 0, "write_all");
+	close(fd);
+	is_int(mkdir_p(path, 0700, &e), M2C_E_SYS, "mkdir_p over a file fails");
+	has_str(e, "not a directory", "... saying so");
+	unlink(path);
+	free(path);
+	free(e);
+	e = NULL;
+	fd = private_tmpfile("/nonexistent-dir", "part", NULL, &e);
+	ok(fd < 0, "private_tmpfile in a missing dir fails");
+	has_str(e, "/nonexistent-dir", "... naming the dir");
+	free(e);
+	rmdir(sub);
+	*strrchr(sub, '/') = '\0';
+	rmdir(sub);
+	*strrchr(sub, '/') = '\0';
+	rmdir(sub);
+	rmdir(dir);
+	free(sub);
+}
+
+int
+main(void)
+{
+	test_wildcard();
+	test_buf();
+	test_errors();
+	test_files();
+	is_int(str_casecmp("ABC", "abc"), 0, "str_casecmp");
+	ok(str_has_prefix("msg.123", "msg.") && !str_has_prefix("ms", "msg."), "str_has_prefix");
+	return tap_done();
+}

@@ -1,0 +1,26 @@
+/*
+ * secret.h - reading secrets from files (passwords, client secrets).
+ *
+ * A secret file must be a regular file owned by the user we run as (or by
+ * root), with no group or other permission bits (OpenSSH's
+ * sshkey_perm_ok): a file anyone else can read is refused with the chmod
+ * that fixes it.  The secret is the first line, without its line ending.
+ */
+#ifndef M2C_SECRET_H
+#define M2C_SECRET_H
+
+#include <sys/stat.h>
+
+/*
+ * Check an open file's ownership and mode; what names it in messages.
+ * 0, or M2C_E_CONFIG with the fix in *errstr.
+ */
+int secret_check_perms(const struct stat *st, const char *what, char **errstr);
+
+/*
+ * Read the secret in path into *out (allocated; free with free_secret()).
+ * The value is registered with the logger so it can never be logged.
+ */
+int secret_file_read(const char *path, char **out, char **errstr);
+
+#endif
