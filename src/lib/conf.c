@@ -130,22 +130,29 @@ struct conf_check {
 	int nproblems;
 };
 
-/* Where a group is, as a prefix of its keys: "", "limits.", "account \"x\": ". */
+/*
+ * Where a group is: its label ("limits", "account \"x\"", "accounts.[2]",
+ * "account \"x\": oauth"; empty for the top level) and how a key is joined
+ * to it: "limits.max_parts", "account \"x\": port".
+ */
 struct conf_where {
-	char prefix[160];
+	char label[160];
+	const char *join;	/* "." or ": " */
 };
 
 static void
-where_set(struct conf_where *w, const char *fmt, ...) __attribute__((format(printf, 2, 3)));
+where_set(struct conf_where *w, const char *join, const char *fmt, ...)
+    __attribute__((format(printf, 3, 4)));
 
 static void
-where_set(struct conf_where *w, const char *fmt, ...)
+where_set(struct conf_where *w, const char *join, const char *fmt, ...)
 {
 	va_list ap;
 
 	va_start(ap, fmt);
-	vsnprintf(w->prefix, sizeof(w->prefix), fmt, ap);
+	vsnprintf(w->label, sizeof(w->label), fmt, ap);
 	va_end(ap);
+	w->join = join;
 }
 
 /*
@@ -175,10 +182,10 @@ problem(struct conf_check *ck, const config_setting_t *at, const struct conf_whe
 		buf_appendf(&ck->msgs, "%s:%d: ", file, line);
 	else
 		buf_appendf(&ck->msgs, "%s: ", file);
+	if (w != NULL && w->label[0] != '\0')
+		buf_appendf(&ck->msgs, "%s%s", w->label, key != NULL ? w->join : ": ");
 	if (key != NULL)
-		buf_appendf(&ck->msgs, "%s%s: ", w ? w->prefix : "", key);
-	else if (w != NULL && w->prefix[0] != '\0')
-		buf_appendf(&ck->msgs, "%s", w->prefix);
+		buf_appendf(&ck->msgs, "%s: ", key);
 	va_start(ap, fmt);
 	{
 		char *m = xvasprintf(fmt, ap);
@@ -373,7 +380,7 @@ get_string(struct conf_check *ck, const config_setting_t *group, const struct co
 		return bad ? -1 : 0;
 	*out = config_setting_get_string(s);
 	if (**out == '\0') {
-		problem(ck, s, w, key, "must not be empty (give a value, or remove the line for the default)");
+		problem(ck, s, w, key, "must not be empty (give a value, or remove the line)");
 		return -1;
 	}
 	return 1;
@@ -676,7 +683,7 @@ limits_load(struct conf_check *ck, const config_setting_t *root, struct conf_lim
 	g = member(ck, root, NULL, "limits", T(CONFIG_TYPE_GROUP), "a group { ... }", &bad);
 	if (g == NULL)
 		return;
-	where_set(&w, "limits.");
+	where_set(&w, ".", "limits");
 	check_members(ck, g, SC_LIMITS, &w);
 	get_size(ck, g, &w, "max_message_size", &lim->max_message_size);
 	get_size(ck, g, &w, "max_attachment_size", &lim->max_attachment_size);
@@ -694,7 +701,7 @@ oauth_load(struct conf_check *ck, const config_setting_t *g, const struct conf_w
 	const char *why;
 
 	o->present = 1;
-	where_set(&w, "%soauth.", aw->prefix);
+	where_set(&w, ".", "%s%soauth", aw->label, aw->join);
 	check_members(ck, g, SC_OAUTH, &w);
 
 	if (get_enum(ck, g, &w, "provider", provider_names, ARRAY_SIZE(provider_names), &v) == 1)
@@ -801,7 +808,7 @@ account_load(struct conf_check *ck, const config_setting_t *g, size_t idx, struc
 	int v, r;
 
 	a->line = config_setting_source_line(g);
-	where_set(&w, "accounts.[%zu].", idx);
+	where_set(&w, ".", "accounts.[%zu]", idx);
 	r = get_string(ck, g, &w, "name", &name);
 	if (r == 1 && !valid_account_name(name)) {
 		problem(ck, config_setting_get_member(g, "name"), &w, "name",
@@ -812,7 +819,7 @@ account_load(struct conf_check *ck, const config_setting_t *g, size_t idx, struc
 		missing(ck, g, &w, "name", "a short name for the account, like \"office\"");
 	if (r == 1) {
 		a->name = xstrdup(name);
-		where_set(&w, "account \"%s\": ", name);
+		where_set(&w, ": ", "account \"%s\"", name);
 	}
 	check_members(ck, g, SC_ACCOUNT, &w);
 
@@ -881,7 +888,7 @@ account_load(struct conf_check *ck, const config_setting_t *g, size_t idx, struc
 	get_int(ck, g, &w, "poll_interval", 1, 86400, &a->poll_interval);
 
 	if (get_string_dup(ck, g, &w, "printer", &a->printer) == 0)
-		missing(ck, g, &w, "printer", "the CUPS queue to print to (see lpstat -p)");
+		missing(ck, g, &w, "printer", "the CUPS queue to print to, as lpstat -p shows it");
 	else if (a->printer != NULL && (why = cups_queue_problem(a->printer)) != NULL)
 		problem(ck, config_setting_get_member(g, "printer"), &w, "printer",
 		    "\"%s\" %s (use the queue name lpstat -p shows)", a->printer, why);
@@ -903,7 +910,7 @@ static void
 accounts_load(struct conf_check *ck, const config_setting_t *root, struct conf *c)
 {
 	config_setting_t *list;
-	struct conf_where w = { "" };
+	struct conf_where w = { "", "" };
 	int n, bad;
 
 	list = member(ck, root, &w, "accounts", T(CONFIG_TYPE_LIST),
@@ -924,8 +931,8 @@ accounts_load(struct conf_check *ck, const config_setting_t *root, struct conf *
 		struct conf_account *a = &c->accounts[c->naccounts];
 
 		if (config_setting_type(g) != CONFIG_TYPE_GROUP) {
-			where_set(&w, "accounts.[%d]", i);
-			problem(ck, g, &w, NULL, ": must be a group { ... }, not %s", type_desc(g));
+			where_set(&w, ".", "accounts.[%d]", i);
+			problem(ck, g, &w, NULL, "must be a group { ... }, not %s", type_desc(g));
 			continue;
 		}
 		c->naccounts++;
@@ -933,7 +940,7 @@ accounts_load(struct conf_check *ck, const config_setting_t *root, struct conf *
 		for (size_t j = 0; a->name != NULL && j + 1 < c->naccounts; j++) {
 			if (c->accounts[j].name == NULL || strcmp(c->accounts[j].name, a->name) != 0)
 				continue;
-			where_set(&w, "account \"%s\": ", a->name);
+			where_set(&w, ": ", "account \"%s\"", a->name);
 			problem(ck, config_setting_get_member(g, "name"), &w, "name",
 			    "duplicate account name, first used on line %d (give each account its "
 			    "own name)", c->accounts[j].line);
@@ -990,7 +997,7 @@ default_state_dir(void)
 static void
 globals_load(struct conf_check *ck, const config_setting_t *root, struct conf *c)
 {
-	struct conf_where w = { "" };
+	struct conf_where w = { "", "" };
 	const char *v;
 
 	check_members(ck, root, SC_GLOBAL, &w);
