@@ -156,7 +156,8 @@ where_set(struct conf_where *w, const char *join, const char *fmt, ...)
 }
 
 /*
- * Report one problem: "FILE:LINE: PREFIXKEY: message".  `at` is the setting
+ * Report one problem: "FILE:LINE: LABEL: KEY: message" (the label and key
+ * joined as struct conf_where says).  `at` is the setting
  * it is about (or the group a missing key belongs to); key may be NULL when
  * the message is about the group itself.
  */
@@ -165,6 +166,7 @@ problem(struct conf_check *ck, const config_setting_t *at, const struct conf_whe
     const char *key, const char *fmt, ...)
 {
 	const char *file = NULL;
+	char *msg;
 	int line = 0;
 	va_list ap;
 
@@ -187,13 +189,10 @@ problem(struct conf_check *ck, const config_setting_t *at, const struct conf_whe
 	if (key != NULL)
 		buf_appendf(&ck->msgs, "%s: ", key);
 	va_start(ap, fmt);
-	{
-		char *m = xvasprintf(fmt, ap);
-
-		buf_append(&ck->msgs, m, strlen(m));
-		free(m);
-	}
+	msg = xvasprintf(fmt, ap);
 	va_end(ap);
+	buf_append(&ck->msgs, msg, strlen(msg));
+	free(msg);
 }
 
 /* ------------------------------------------------------------ unknown keys */

@@ -249,6 +249,14 @@ static const struct bad_case {
 	  { { 4, "account \"office\": oauth.issuer: missing (required:" },
 	    { 2, "account \"office\": auth = \"xoauth2\": OAuth sign-in is not supported yet" },
 	    { 2, "account \"office\": host: missing" } } },
+	{ "accounts of scalars", "accounts = ( 1 );\n",
+	  { { 1, "accounts.[0]: must be a group { ... }, not a whole number" } } },
+	{ "oauth: client_credentials", HEAD "    oauth = { provider = \"microsoft\"; client_id = \"c\";\n"
+	  "      flow = \"client_credentials\"; };\n" PRN TAIL,
+	  { { 4, "account \"office\": oauth.flow: \"client_credentials\" needs client_secret_file, "
+	      "or certificate_file and private_key_file (add one)" },
+	    { 4, "account \"office\": oauth.flow: \"client_credentials\" needs tenant" },
+	    { 2, "account \"office\": auth = \"xoauth2\": OAuth sign-in is not supported yet" } } },
 	{ "syntax error", NULL, { { 6, "syntax error (fix the syntax" } } },
 };
 
@@ -457,6 +465,30 @@ test_oauth_group(void)
 	free(path);
 }
 
+/* A file with very many problems: the report is capped, and says so. */
+static void
+test_many_problems(void)
+{
+	struct buf b = { 0 };
+	char *path, *err = NULL, *exp;
+	struct conf *c = NULL;
+
+	for (int i = 0; i < 60; i++)
+		buf_appendf(&b, "junk%d = %d;\n", i, i);
+	path = write_conf(b.data);
+	is_int(conf_load(path, &c, &err), M2C_E_CONFIG, "many problems: configuration error");
+	is_int(err ? count_lines(err) : 0, 51, "many problems: 50 lines and a summary");
+	exp = xasprintf("%s:50: junk49: unknown key", path);
+	has_str(err, exp, "many problems: the 50th is reported");
+	free(exp);
+	exp = xasprintf("%s: ... and 11 more problems", path);
+	has_str(err, exp, "many problems: the rest are counted (60 keys + missing accounts)");
+	free(exp);
+	free(err);
+	free(path);
+	buf_free(&b);
+}
+
 static void
 test_missing_file(void)
 {
@@ -507,6 +539,7 @@ main(void)
 	test_oauth_group();
 	for (size_t i = 0; i < ARRAY_SIZE(bad_cases); i++)
 		test_bad(&bad_cases[i]);
+	test_many_problems();
 	test_missing_file();
 	test_names_and_paths();
 	cleanup();
