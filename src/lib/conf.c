@@ -519,6 +519,16 @@ get_size(struct conf_check *ck, const config_setting_t *group, const struct conf
 	return 1;
 }
 
+static void
+strlist_free(struct conf_strlist *l)
+{
+	for (size_t i = 0; i < l->n; i++)
+		free(l->v[i]);
+	free(l->v);
+	l->v = NULL;
+	l->n = 0;
+}
+
 /* A list or array of non-empty strings; replaces *out when present. */
 static int
 get_strlist(struct conf_check *ck, const config_setting_t *group, const struct conf_where *w,
@@ -547,9 +557,7 @@ get_strlist(struct conf_check *ck, const config_setting_t *group, const struct c
 		}
 		l.v[l.n++] = xstrdup(v);
 	}
-	for (size_t i = 0; i < out->n; i++)
-		free(out->v[i]);
-	free(out->v);
+	strlist_free(out);
 	*out = l;
 	return ret;
 }
@@ -656,16 +664,6 @@ cups_queue_problem(const char *s)
 }
 
 /* ------------------------------------------------------------ groups */
-
-static void
-strlist_free(struct conf_strlist *l)
-{
-	for (size_t i = 0; i < l->n; i++)
-		free(l->v[i]);
-	free(l->v);
-	l->v = NULL;
-	l->n = 0;
-}
 
 static void
 limits_load(struct conf_check *ck, const config_setting_t *root, struct conf_limits *lim)
