@@ -1,12 +1,1141 @@
-/* conf.c - placeholder until the conf module lands; see conf.h. */
+/*
+ * conf.c - load and validate the configuration file; see conf.h and
+ * mail2cups.conf(5).
+ *
+ * The file is parsed by libconfig, then walked once: every setting is
+ * checked against the schema table below (unknown keys get a "did you mean"
+ * hint, reserved keys are refused as "not supported yet"), then every known
+ * key is read with a typed getter that checks type, range and allowed
+ * values.  Problems are collected, one line each, and returned together.
+ */
 #include "m2c-config.h"
-#include "error.h"
-#include "conf.h"
+
+#include <arpa/inet.h>
+#include <errno.h>
+#include <limits.h>
+#include <pwd.h>
+#include <stdint.h>
+#include <stdio.h>
 #include <stdlib.h>
-int conf_load(const char *path, struct conf **out, char **errstr) { *out = NULL; return m2c_fail(errstr, M2C_E_NOTSUP, "%s: config loading not built yet", path); }
-void conf_free(struct conf **c) { (void)c; }
-char *conf_default_path(void) { return NULL; }
-const struct conf_account *conf_account_find(const struct conf *c, const char *n) { (void)c; (void)n; return NULL; }
-const char *conf_security_name(enum conf_security s) { (void)s; return "?"; }
-const char *conf_auth_name(enum conf_auth a) { (void)a; return "?"; }
-const char *conf_after_name(enum conf_after a) { (void)a; return "?"; }
+#include <string.h>
+#include <unistd.h>
+
+#include <libconfig.h>
+
+#include "conf.h"
+#include "error.h"
+#include "util.h"
+
+#define CONF_ROOT_STATE_DIR	"/var/lib/mail2cups"
+#define CONF_MAX_PROBLEMS	50	/* lines reported before "and N more" */
+#define CONF_MAX_SIZE		((int64_t)1 << 40)	/* 1 TiB: surely a typo */
+#define CUPS_QUEUE_MAX		127
+
+/* Which group a key belongs to. */
+enum conf_scope { SC_GLOBAL, SC_LIMITS, SC_ACCOUNT, SC_OAUTH };
+
+/*
+ * The whole schema, in one table.  A key whose feature is not built yet has
+ * `reserved` set to what the user should do instead; it is refused with
+ * "not supported yet".  Supporting it later means setting reserved to NULL
+ * (and reading the key below).
+ */
+static const struct conf_key {
+	enum conf_scope scope;
+	const char *name;
+	const char *reserved;
+} conf_schema[] = {
+	{ SC_GLOBAL, "state_dir", NULL },
+	{ SC_GLOBAL, "cups_server", NULL },
+	{ SC_GLOBAL, "log_level", NULL },
+	{ SC_GLOBAL, "timeout", NULL },
+	{ SC_GLOBAL, "max_attempts", NULL },
+	{ SC_GLOBAL, "limits", NULL },
+	{ SC_GLOBAL, "accounts", NULL },
+	{ SC_GLOBAL, "rules", "route by sender with one account per printer for now" },
+	{ SC_GLOBAL, "users", "jobs are submitted as the sender's address for now" },
+	{ SC_GLOBAL, "replies", "remove it; no replies are sent for now" },
+	{ SC_GLOBAL, "smtp", "remove it; no replies are sent for now" },
+	{ SC_GLOBAL, "converters", "remove it; attachments go to CUPS as they are" },
+	{ SC_GLOBAL, "idle_interval", "remove it; accounts are polled every poll_interval" },
+	{ SC_GLOBAL, "keepalive_interval", "remove it; accounts are polled every poll_interval" },
+	{ SC_GLOBAL, "backoff_max", "remove it; failed passes are retried every poll_interval" },
+	{ SC_GLOBAL, "token_encryption_key_file", "remove it; there are no OAuth tokens to encrypt yet" },
+
+	{ SC_LIMITS, "max_message_size", NULL },
+	{ SC_LIMITS, "max_attachment_size", NULL },
+	{ SC_LIMITS, "max_parts", NULL },
+	{ SC_LIMITS, "max_depth", NULL },
+	{ SC_LIMITS, "max_attachments", NULL },
+
+	{ SC_ACCOUNT, "name", NULL },
+	{ SC_ACCOUNT, "host", NULL },
+	{ SC_ACCOUNT, "port", NULL },
+	{ SC_ACCOUNT, "security", NULL },
+	{ SC_ACCOUNT, "ca_file", NULL },
+	{ SC_ACCOUNT, "username", NULL },
+	{ SC_ACCOUNT, "login_user", NULL },
+	{ SC_ACCOUNT, "mailbox", NULL },
+	{ SC_ACCOUNT, "auth", NULL },
+	{ SC_ACCOUNT, "password_file", NULL },
+	{ SC_ACCOUNT, "poll_interval", NULL },
+	{ SC_ACCOUNT, "oauth", NULL },
+	{ SC_ACCOUNT, "printer", NULL },
+	{ SC_ACCOUNT, "allow_senders", NULL },
+	{ SC_ACCOUNT, "after", NULL },
+	{ SC_ACCOUNT, "printed_folder", NULL },
+	{ SC_ACCOUNT, "failed_folder", NULL },
+	{ SC_ACCOUNT, "deny_senders", "list only the senders who may print in allow_senders" },
+	{ SC_ACCOUNT, "authenticated_senders_only", "remove it and keep allow_senders narrow" },
+	{ SC_ACCOUNT, "rules", "use one account per printer for now" },
+	{ SC_ACCOUNT, "hold", "remove it; hold the CUPS queue with cupsdisable or lpadmin instead" },
+	{ SC_ACCOUNT, "print_body", "remove it; only attachments are printed for now" },
+	{ SC_ACCOUNT, "reply", "remove it; no replies are sent for now" },
+	{ SC_ACCOUNT, "rejected_folder", "remove it; refused messages are marked seen for now" },
+	{ SC_ACCOUNT, "idle", "remove it; the account is polled every poll_interval" },
+
+	{ SC_OAUTH, "provider", NULL },
+	{ SC_OAUTH, "cloud", NULL },
+	{ SC_OAUTH, "tenant", NULL },
+	{ SC_OAUTH, "client_id", NULL },
+	{ SC_OAUTH, "client_secret_file", NULL },
+	{ SC_OAUTH, "certificate_file", NULL },
+	{ SC_OAUTH, "private_key_file", NULL },
+	{ SC_OAUTH, "flow", NULL },
+	{ SC_OAUTH, "authority", NULL },
+	{ SC_OAUTH, "issuer", NULL },
+	{ SC_OAUTH, "scopes", NULL },
+};
+
+/* OAuth sign-in (xoauth2/oauthbearer) is refused until the OAuth client lands. */
+static const int conf_oauth_supported = 0;
+
+static const char *const security_names[] = { "ssl", "starttls", "none" };
+static const char *const auth_names[] = { "xoauth2", "oauthbearer", "plain", "login" };
+static const char *const after_names[] = { "seen", "move", "delete" };
+/* conf_provider minus CONF_PROVIDER_NONE: index i is provider i + 1. */
+static const char *const provider_names[] = { "microsoft", "google", "generic" };
+static const char *const cloud_names[] = { "global", "gcchigh", "dod", "china" };
+static const char *const flow_names[] = { "device", "authcode", "client_credentials" };
+static const char *const log_level_names[] = { "error", "warn", "info", "debug" };
+/* Default IMAP host of a Microsoft 365 mailbox, by cloud. */
+static const char *const microsoft_hosts[] = {
+	"outlook.office365.com", "outlook.office365.us", "outlook.office365.us", "partner.outlook.cn"
+};
+
+/* The validation pass: where we are and what went wrong so far. */
+struct conf_check {
+	const char *path;	/* borrowed: the file being read */
+	struct buf msgs;	/* the problems, one per line */
+	int nproblems;
+};
+
+/*
+ * Where a group is: its label ("limits", "account \"x\"", "accounts.[2]",
+ * "account \"x\": oauth"; empty for the top level) and how a key is joined
+ * to it: "limits.max_parts", "account \"x\": port".
+ */
+struct conf_where {
+	char label[160];
+	const char *join;	/* "." or ": " */
+};
+
+static void
+where_set(struct conf_where *w, const char *join, const char *fmt, ...)
+    __attribute__((format(printf, 3, 4)));
+
+static void
+where_set(struct conf_where *w, const char *join, const char *fmt, ...)
+{
+	va_list ap;
+
+	va_start(ap, fmt);
+	vsnprintf(w->label, sizeof(w->label), fmt, ap);
+	va_end(ap);
+	w->join = join;
+}
+
+/*
+ * Report one problem: "FILE:LINE: LABEL: KEY: message" (the label and key
+ * joined as struct conf_where says).  `at` is the setting
+ * it is about (or the group a missing key belongs to); key may be NULL when
+ * the message is about the group itself.
+ */
+static void __attribute__((format(printf, 5, 6)))
+problem(struct conf_check *ck, const config_setting_t *at, const struct conf_where *w,
+    const char *key, const char *fmt, ...)
+{
+	const char *file = NULL;
+	char *msg;
+	int line = 0;
+	va_list ap;
+
+	if (++ck->nproblems > CONF_MAX_PROBLEMS)
+		return;
+	if (at != NULL) {
+		file = config_setting_source_file(at);
+		line = config_setting_source_line(at);
+	}
+	if (file == NULL)
+		file = ck->path;
+	if (ck->msgs.len > 0)
+		buf_appendc(&ck->msgs, '\n');
+	if (line > 0)
+		buf_appendf(&ck->msgs, "%s:%d: ", file, line);
+	else
+		buf_appendf(&ck->msgs, "%s: ", file);
+	if (w != NULL && w->label[0] != '\0')
+		buf_appendf(&ck->msgs, "%s%s", w->label, key != NULL ? w->join : ": ");
+	if (key != NULL)
+		buf_appendf(&ck->msgs, "%s: ", key);
+	va_start(ap, fmt);
+	msg = xvasprintf(fmt, ap);
+	va_end(ap);
+	buf_append(&ck->msgs, msg, strlen(msg));
+	free(msg);
+}
+
+/* ------------------------------------------------------------ unknown keys */
+
+static size_t
+min3(size_t a, size_t b, size_t c)
+{
+	size_t m = a < b ? a : b;
+
+	return m < c ? m : c;
+}
+
+static int
+lower(char c)
+{
+	return c >= 'A' && c <= 'Z' ? c - 'A' + 'a' : c;
+}
+
+/*
+ * Optimal string alignment distance (Damerau-Levenshtein with adjacent
+ * transpositions), ASCII case-insensitive.  Keys are short; longer strings
+ * are simply "far".
+ */
+static size_t
+edit_distance(const char *a, const char *b)
+{
+	enum { N = 40 };
+	size_t la = strlen(a), lb = strlen(b);
+	size_t d[N + 1][N + 1];
+
+	if (la > N || lb > N)
+		return SIZE_MAX;
+	for (size_t i = 0; i <= la; i++)
+		d[i][0] = i;
+	for (size_t j = 0; j <= lb; j++)
+		d[0][j] = j;
+	for (size_t i = 1; i <= la; i++) {
+		for (size_t j = 1; j <= lb; j++) {
+			size_t cost = lower(a[i - 1]) != lower(b[j - 1]);
+
+			d[i][j] = min3(d[i - 1][j] + 1, d[i][j - 1] + 1, d[i - 1][j - 1] + cost);
+			if (i > 1 && j > 1 && lower(a[i - 1]) == lower(b[j - 2]) &&
+			    lower(a[i - 2]) == lower(b[j - 1]) && d[i - 2][j - 2] + 1 < d[i][j])
+				d[i][j] = d[i - 2][j - 2] + 1;
+		}
+	}
+	return d[la][lb];
+}
+
+/* The schema key closest to name in this scope, or NULL when none is close. */
+static const char *
+closest_key(enum conf_scope scope, const char *name)
+{
+	const char *best = NULL;
+	size_t best_d = SIZE_MAX;
+
+	for (size_t i = 0; i < ARRAY_SIZE(conf_schema); i++) {
+		const struct conf_key *k = &conf_schema[i];
+		size_t d;
+
+		if (k->scope != scope)
+			continue;
+		d = edit_distance(name, k->name);
+		/* "printed" for "printed_folder", "max_message" for "max_message_size" */
+		if (d > 2 && strlen(name) >= 4 && str_has_prefix(k->name, name))
+			d = 2;
+		if (d <= 2 && d < best_d) {
+			best = k->name;
+			best_d = d;
+		}
+	}
+	return best;
+}
+
+static const struct conf_key *
+schema_find(enum conf_scope scope, const char *name)
+{
+	for (size_t i = 0; i < ARRAY_SIZE(conf_schema); i++)
+		if (conf_schema[i].scope == scope && strcmp(conf_schema[i].name, name) == 0)
+			return &conf_schema[i];
+	return NULL;
+}
+
+/* Check every member of group against the schema of scope. */
+static void
+check_members(struct conf_check *ck, const config_setting_t *group, enum conf_scope scope,
+    const struct conf_where *w)
+{
+	int n = config_setting_length(group);
+
+	for (int i = 0; i < n; i++) {
+		const config_setting_t *s = config_setting_get_elem(group, (unsigned int)i);
+		const char *name = config_setting_name(s);
+		const struct conf_key *k;
+		const char *hint;
+		struct buf valid = { 0 };
+
+		if (name == NULL)
+			continue;
+		k = schema_find(scope, name);
+		if (k != NULL && k->reserved != NULL) {
+			problem(ck, s, w, name, "not supported yet in this release (%s)", k->reserved);
+			continue;
+		}
+		if (k != NULL)
+			continue;
+		if ((hint = closest_key(scope, name)) != NULL) {
+			problem(ck, s, w, name, "unknown key (did you mean \"%s\"?)", hint);
+			continue;
+		}
+		for (size_t j = 0; j < ARRAY_SIZE(conf_schema); j++) {
+			if (conf_schema[j].scope != scope || conf_schema[j].reserved != NULL)
+				continue;
+			buf_appendf(&valid, "%s%s", valid.len ? ", " : "", conf_schema[j].name);
+		}
+		problem(ck, s, w, name, "unknown key (valid keys here: %s)", valid.data);
+		buf_free(&valid);
+	}
+}
+
+/* ------------------------------------------------------------ typed getters */
+
+/* "a string", "a number", ...: what the user wrote, for type errors. */
+static const char *
+type_desc(const config_setting_t *s)
+{
+	switch (config_setting_type(s)) {
+	case CONFIG_TYPE_GROUP: return "a group { ... }";
+	case CONFIG_TYPE_INT:
+	case CONFIG_TYPE_INT64: return "a whole number";
+	case CONFIG_TYPE_FLOAT: return "a decimal number";
+	case CONFIG_TYPE_STRING: return "a string";
+	case CONFIG_TYPE_BOOL: return "true/false";
+	case CONFIG_TYPE_ARRAY: return "an array [ ... ]";
+	case CONFIG_TYPE_LIST: return "a list ( ... )";
+	default: return "nothing";
+	}
+}
+
+/*
+ * Look up key in group.  Absent: NULL.  Present with a type in `types`
+ * (a bit per CONFIG_TYPE_*): the setting.  Otherwise a problem is reported
+ * saying it must be `want`, and *bad is set.
+ */
+#define T(x) (1u << (x))
+static config_setting_t *
+member(struct conf_check *ck, const config_setting_t *group, const struct conf_where *w,
+    const char *key, unsigned int types, const char *want, int *bad)
+{
+	config_setting_t *s = config_setting_get_member(group, key);
+
+	*bad = 0;
+	if (s == NULL)
+		return NULL;
+	if ((T(config_setting_type(s)) & types) == 0) {
+		problem(ck, s, w, key, "must be %s, not %s (%s)", want, type_desc(s),
+		    (types & T(CONFIG_TYPE_STRING)) ? "put the value in double quotes" :
+		    (types & T(CONFIG_TYPE_INT)) ? "write a whole number without quotes" :
+		    "see mail2cups.conf(5)");
+		*bad = 1;
+		return NULL;
+	}
+	return s;
+}
+
+/* Report a missing required key; `at` is the group it belongs in. */
+static void
+missing(struct conf_check *ck, const config_setting_t *at, const struct conf_where *w,
+    const char *key, const char *what)
+{
+	problem(ck, at, w, key, "missing (required: %s)", what);
+}
+
+/* A non-empty string: 1 found, 0 absent, -1 bad.  *out is borrowed. */
+static int
+get_string(struct conf_check *ck, const config_setting_t *group, const struct conf_where *w,
+    const char *key, const char **out)
+{
+	config_setting_t *s;
+	int bad;
+
+	s = member(ck, group, w, key, T(CONFIG_TYPE_STRING), "a string", &bad);
+	if (s == NULL)
+		return bad ? -1 : 0;
+	*out = config_setting_get_string(s);
+	if (**out == '\0') {
+		problem(ck, s, w, key, "must not be empty (give a value, or remove the line)");
+		return -1;
+	}
+	return 1;
+}
+
+/* Replace *dst with a copy of the string key when present. */
+static int
+get_string_dup(struct conf_check *ck, const config_setting_t *group, const struct conf_where *w,
+    const char *key, char **dst)
+{
+	const char *v;
+	int r = get_string(ck, group, w, key, &v);
+
+	if (r == 1) {
+		free(*dst);
+		*dst = xstrdup(v);
+	}
+	return r;
+}
+
+/* A whole number in [min, max]. */
+static int
+get_int(struct conf_check *ck, const config_setting_t *group, const struct conf_where *w,
+    const char *key, long long min, long long max, int *out)
+{
+	config_setting_t *s;
+	long long v;
+	int bad;
+
+	s = member(ck, group, w, key, T(CONFIG_TYPE_INT) | T(CONFIG_TYPE_INT64),
+	    "a whole number", &bad);
+	if (s == NULL)
+		return bad ? -1 : 0;
+	v = config_setting_get_int64(s);
+	if (v < min || v > max) {
+		problem(ck, s, w, key, "%lld is out of range (use %lld to %lld)", v, min, max);
+		return -1;
+	}
+	*out = (int)v;
+	return 1;
+}
+
+/* Report that the string key is not one of names[]; returns -1. */
+static int
+bad_enum(struct conf_check *ck, const config_setting_t *group, const struct conf_where *w,
+    const char *key, const char *v, const char *const *names, size_t nnames)
+{
+	struct buf allowed = { 0 };
+
+	for (size_t i = 0; i < nnames; i++)
+		buf_appendf(&allowed, "%s\"%s\"", i ? ", " : "", names[i]);
+	problem(ck, config_setting_get_member(group, key), w, key,
+	    "\"%s\" is not allowed (use one of %s)", v, allowed.data);
+	buf_free(&allowed);
+	return -1;
+}
+
+/* One of names[]: the index goes to *out. */
+static int
+get_enum(struct conf_check *ck, const config_setting_t *group, const struct conf_where *w,
+    const char *key, const char *const *names, size_t nnames, int *out)
+{
+	const char *v;
+	int r;
+
+	if ((r = get_string(ck, group, w, key, &v)) != 1)
+		return r;
+	for (size_t i = 0; i < nnames; i++) {
+		if (strcmp(v, names[i]) == 0) {
+			*out = (int)i;
+			return 1;
+		}
+	}
+	return bad_enum(ck, group, w, key, v, names, nnames);
+}
+
+/*
+ * Parse a size: digits with an optional K, M or G suffix (powers of 1024).
+ * Returns 0 and *out, or -1.
+ */
+static int
+parse_size(const char *s, int64_t *out)
+{
+	int64_t v = 0, mult = 1;
+	const char *p = s;
+
+	if (*p < '0' || *p > '9')
+		return -1;
+	for (; *p >= '0' && *p <= '9'; p++) {
+		if (v > (CONF_MAX_SIZE * 1024) / 10)
+			return -1;
+		v = v * 10 + (*p - '0');
+	}
+	switch (*p) {
+	case '\0': break;
+	case 'k': case 'K': mult = 1024; p++; break;
+	case 'm': case 'M': mult = 1024 * 1024; p++; break;
+	case 'g': case 'G': mult = 1024 * 1024 * 1024; p++; break;
+	default: return -1;
+	}
+	if (*p != '\0' || v > INT64_MAX / mult)
+		return -1;
+	*out = v * mult;
+	return 0;
+}
+
+/* A size: an integer of bytes, or a string like "25M". */
+static int
+get_size(struct conf_check *ck, const config_setting_t *group, const struct conf_where *w,
+    const char *key, off_t *out)
+{
+	config_setting_t *s;
+	int64_t v;
+	int bad;
+
+	s = member(ck, group, w, key,
+	    T(CONFIG_TYPE_INT) | T(CONFIG_TYPE_INT64) | T(CONFIG_TYPE_STRING),
+	    "a size (bytes, or a string like \"25M\")", &bad);
+	if (s == NULL)
+		return bad ? -1 : 0;
+	if (config_setting_type(s) == CONFIG_TYPE_STRING) {
+		const char *str = config_setting_get_string(s);
+
+		if (parse_size(str, &v) != 0) {
+			problem(ck, s, w, key, "\"%s\" is not a size (write bytes, or a number with "
+			    "a K, M or G suffix, like \"25M\")", str);
+			return -1;
+		}
+	} else
+		v = config_setting_get_int64(s);
+	if (v <= 0 || v > CONF_MAX_SIZE) {
+		problem(ck, s, w, key, "%lld is out of range (give a positive size up to 1024G, "
+		    "like \"25M\")", (long long)v);
+		return -1;
+	}
+	*out = (off_t)v;
+	return 1;
+}
+
+static void
+strlist_free(struct conf_strlist *l)
+{
+	for (size_t i = 0; i < l->n; i++)
+		free(l->v[i]);
+	free(l->v);
+	l->v = NULL;
+	l->n = 0;
+}
+
+/* A list or array of non-empty strings; replaces *out when present. */
+static int
+get_strlist(struct conf_check *ck, const config_setting_t *group, const struct conf_where *w,
+    const char *key, struct conf_strlist *out)
+{
+	config_setting_t *s;
+	struct conf_strlist l = { 0 };
+	int n, bad, ret = 1;
+
+	s = member(ck, group, w, key, T(CONFIG_TYPE_ARRAY) | T(CONFIG_TYPE_LIST),
+	    "a list of strings [ \"...\", \"...\" ]", &bad);
+	if (s == NULL)
+		return bad ? -1 : 0;
+	n = config_setting_length(s);
+	l.v = xcalloc((size_t)n + 1, sizeof(*l.v));
+	for (int i = 0; i < n; i++) {
+		config_setting_t *e = config_setting_get_elem(s, (unsigned int)i);
+		const char *v = config_setting_get_string(e);
+
+		if (v == NULL || *v == '\0') {
+			problem(ck, e, w, key, "item %d must be a non-empty string, not %s "
+			    "(put each value in double quotes)", i + 1,
+			    v ? "an empty string" : type_desc(e));
+			ret = -1;
+			continue;
+		}
+		l.v[l.n++] = xstrdup(v);
+	}
+	strlist_free(out);
+	*out = l;
+	return ret;
+}
+
+/* A path to a file we read: absolute and readable now. */
+static int
+get_file(struct conf_check *ck, const config_setting_t *group, const struct conf_where *w,
+    const char *key, char **dst)
+{
+	const char *v;
+	int r;
+
+	if ((r = get_string(ck, group, w, key, &v)) != 1)
+		return r;
+	if (v[0] != '/') {
+		problem(ck, config_setting_get_member(group, key), w, key,
+		    "\"%s\" is not an absolute path (start it with /)", v);
+		return -1;
+	}
+	if (access(v, R_OK) != 0) {
+		problem(ck, config_setting_get_member(group, key), w, key,
+		    "cannot read %s: %s (create the file, or fix the path)", v, strerror(errno));
+		return -1;
+	}
+	free(*dst);
+	*dst = xstrdup(v);
+	return 1;
+}
+
+/* ------------------------------------------------------------ value checks */
+
+/* localhost, 127.0.0.0/8, ::1 (optionally in brackets). */
+static int
+is_loopback(const char *host)
+{
+	struct in_addr a4;
+	struct in6_addr a6;
+	char buf[INET6_ADDRSTRLEN + 2];
+	size_t len = strlen(host);
+
+	if (str_casecmp(host, "localhost") == 0)
+		return 1;
+	if (inet_pton(AF_INET, host, &a4) == 1)
+		return (ntohl(a4.s_addr) >> 24) == 127;
+	if (len > 2 && len < sizeof(buf) && host[0] == '[' && host[len - 1] == ']') {
+		memcpy(buf, host + 1, len - 2);
+		buf[len - 2] = '\0';
+		host = buf;
+	}
+	return inet_pton(AF_INET6, host, &a6) == 1 && IN6_IS_ADDR_LOOPBACK(&a6);
+}
+
+/*
+ * An http(s) URL: 0 when it is https://, or http:// to a loopback host;
+ * -1 otherwise, with *why set to a constant explanation.
+ */
+static int
+check_url(const char *url, const char **why)
+{
+	const char *h, *end;
+	char host[256];
+
+	if (str_has_prefix(url, "https://") && url[8] != '\0')
+		return 0;
+	if (!str_has_prefix(url, "http://")) {
+		*why = "is not an https:// URL";
+		return -1;
+	}
+	h = url + 7;
+	if (*h == '[')
+		end = strchr(h, ']') ? strchr(h, ']') + 1 : h + strlen(h);
+	else
+		end = h + strcspn(h, ":/?#");
+	if ((size_t)(end - h) < sizeof(host)) {
+		memcpy(host, h, (size_t)(end - h));
+		host[end - h] = '\0';
+		if (is_loopback(host))
+			return 0;
+	}
+	*why = "uses http:// to a host that is not loopback: sign-in secrets would "
+	    "travel in clear (use https://)";
+	return -1;
+}
+
+/* An account name: [A-Za-z0-9_.-]+. */
+static int
+valid_account_name(const char *s)
+{
+	if (*s == '\0')
+		return 0;
+	return s[strspn(s, "ABCDEFGHIJKLMNOPQRSTUVWXYZabcdefghijklmnopqrstuvwxyz0123456789_.-")] == '\0';
+}
+
+/* A CUPS queue name: printable ASCII, no space, '/' or '#', at most 127 bytes. */
+static const char *
+cups_queue_problem(const char *s)
+{
+	if (strlen(s) > CUPS_QUEUE_MAX)
+		return "is longer than 127 characters";
+	for (const unsigned char *p = (const unsigned char *)s; *p; p++)
+		if (*p <= ' ' || *p >= 0x7f || *p == '/' || *p == '#')
+			return "may not contain spaces, '/', '#' or control characters";
+	return NULL;
+}
+
+/* ------------------------------------------------------------ groups */
+
+static void
+limits_load(struct conf_check *ck, const config_setting_t *root, struct conf_limits *lim)
+{
+	struct conf_where w;
+	config_setting_t *g;
+	int bad;
+
+	lim->max_message_size = 50 * 1024 * 1024;
+	lim->max_attachment_size = 25 * 1024 * 1024;
+	lim->max_parts = 200;
+	lim->max_depth = 20;
+	lim->max_attachments = 50;
+	g = member(ck, root, NULL, "limits", T(CONFIG_TYPE_GROUP), "a group { ... }", &bad);
+	if (g == NULL)
+		return;
+	where_set(&w, ".", "limits");
+	check_members(ck, g, SC_LIMITS, &w);
+	get_size(ck, g, &w, "max_message_size", &lim->max_message_size);
+	get_size(ck, g, &w, "max_attachment_size", &lim->max_attachment_size);
+	get_int(ck, g, &w, "max_parts", 1, 100000, &lim->max_parts);
+	get_int(ck, g, &w, "max_depth", 1, 1000, &lim->max_depth);
+	get_int(ck, g, &w, "max_attachments", 1, 10000, &lim->max_attachments);
+}
+
+static void
+oauth_load(struct conf_check *ck, const config_setting_t *g, const struct conf_where *aw,
+    struct conf_oauth *o)
+{
+	struct conf_where w;
+	int v, has_cloud, has_cert, has_key;
+	const char *why;
+
+	o->present = 1;
+	where_set(&w, ".", "%s%soauth", aw->label, aw->join);
+	check_members(ck, g, SC_OAUTH, &w);
+
+	if (get_enum(ck, g, &w, "provider", provider_names, ARRAY_SIZE(provider_names), &v) == 1)
+		o->provider = (enum conf_provider)(v + 1);
+	else if (config_setting_get_member(g, "provider") == NULL)
+		missing(ck, g, &w, "provider", "\"microsoft\", \"google\" or \"generic\"");
+
+	has_cloud = get_enum(ck, g, &w, "cloud", cloud_names, ARRAY_SIZE(cloud_names), &v) == 1;
+	if (has_cloud)
+		o->cloud = (enum conf_cloud)v;
+	if (has_cloud && o->provider != CONF_PROVIDER_MICROSOFT && o->provider != CONF_PROVIDER_NONE)
+		problem(ck, config_setting_get_member(g, "cloud"), &w, "cloud",
+		    "only applies to provider = \"microsoft\" (remove it)");
+
+	if (get_string_dup(ck, g, &w, "tenant", &o->tenant) == 1 &&
+	    o->provider != CONF_PROVIDER_MICROSOFT && o->provider != CONF_PROVIDER_NONE)
+		problem(ck, config_setting_get_member(g, "tenant"), &w, "tenant",
+		    "only applies to provider = \"microsoft\" (remove it)");
+	if (get_string_dup(ck, g, &w, "client_id", &o->client_id) == 0)
+		missing(ck, g, &w, "client_id", "the application (client) ID of the app registration");
+	get_file(ck, g, &w, "client_secret_file", &o->client_secret_file);
+	has_cert = config_setting_get_member(g, "certificate_file") != NULL;
+	has_key = config_setting_get_member(g, "private_key_file") != NULL;
+	get_file(ck, g, &w, "certificate_file", &o->certificate_file);
+	get_file(ck, g, &w, "private_key_file", &o->private_key_file);
+	if (has_cert != has_key)
+		problem(ck, config_setting_get_member(g, has_cert ? "certificate_file" : "private_key_file"),
+		    &w, has_cert ? "certificate_file" : "private_key_file",
+		    "is given without %s (give both, or neither)",
+		    has_cert ? "private_key_file" : "certificate_file");
+
+	o->flow = o->provider == CONF_PROVIDER_GOOGLE ? CONF_FLOW_AUTHCODE : CONF_FLOW_DEVICE;
+	if (get_enum(ck, g, &w, "flow", flow_names, ARRAY_SIZE(flow_names), &v) == 1)
+		o->flow = (enum conf_flow)v;
+	if (o->flow == CONF_FLOW_CLIENT_CREDENTIALS && o->client_secret_file == NULL && !has_cert)
+		problem(ck, g, &w, "flow", "\"client_credentials\" needs client_secret_file, or "
+		    "certificate_file and private_key_file (add one)");
+	if (o->flow == CONF_FLOW_CLIENT_CREDENTIALS && o->provider == CONF_PROVIDER_MICROSOFT &&
+	    o->tenant == NULL)
+		problem(ck, g, &w, "flow", "\"client_credentials\" needs tenant (add the "
+		    "directory (tenant) ID)");
+
+	if (get_string_dup(ck, g, &w, "authority", &o->authority) == 1 &&
+	    check_url(o->authority, &why) != 0)
+		problem(ck, config_setting_get_member(g, "authority"), &w, "authority",
+		    "\"%s\" %s", o->authority, why);
+	if (get_string_dup(ck, g, &w, "issuer", &o->issuer) == 1) {
+		if (o->provider != CONF_PROVIDER_GENERIC && o->provider != CONF_PROVIDER_NONE)
+			problem(ck, config_setting_get_member(g, "issuer"), &w, "issuer",
+			    "only applies to provider = \"generic\" (remove it)");
+		else if (check_url(o->issuer, &why) != 0)
+			problem(ck, config_setting_get_member(g, "issuer"), &w, "issuer",
+			    "\"%s\" %s", o->issuer, why);
+	} else if (o->provider == CONF_PROVIDER_GENERIC && o->authority == NULL &&
+	    config_setting_get_member(g, "issuer") == NULL)
+		missing(ck, g, &w, "issuer", "the identity provider's URL, for OpenID discovery");
+	if (get_strlist(ck, g, &w, "scopes", &o->scopes) == 1 && o->scopes.n == 0)
+		problem(ck, config_setting_get_member(g, "scopes"), &w, "scopes",
+		    "is empty (remove it to use the provider's scopes)");
+}
+
+static void
+account_free_fields(struct conf_account *a)
+{
+	free(a->name);
+	free(a->host);
+	free(a->ca_file);
+	free(a->username);
+	free(a->login_user);
+	free(a->mailbox);
+	free(a->password_file);
+	free(a->oauth.tenant);
+	free(a->oauth.client_id);
+	free(a->oauth.client_secret_file);
+	free(a->oauth.certificate_file);
+	free(a->oauth.private_key_file);
+	free(a->oauth.authority);
+	free(a->oauth.issuer);
+	strlist_free(&a->oauth.scopes);
+	free(a->printer);
+	strlist_free(&a->allow_senders);
+	free(a->printed_folder);
+	free(a->failed_folder);
+}
+
+/* A folder key that must differ from the watched mailbox. */
+static void
+check_folder_not_mailbox(struct conf_check *ck, const config_setting_t *g,
+    const struct conf_where *w, const struct conf_account *a, const char *key, const char *folder)
+{
+	if (strcmp(folder, a->mailbox) != 0)
+		return;
+	problem(ck, config_setting_get_member(g, key) ? config_setting_get_member(g, key) : g, w, key,
+	    "\"%s\" is the mailbox being watched: messages would be processed again "
+	    "(choose another folder)", folder);
+}
+
+static void
+account_load(struct conf_check *ck, const config_setting_t *g, size_t idx, struct conf_account *a)
+{
+	struct conf_where w;
+	config_setting_t *s;
+	const char *name = NULL, *why;
+	int v, r;
+
+	a->line = config_setting_source_line(g);
+	where_set(&w, ".", "accounts.[%zu]", idx);
+	r = get_string(ck, g, &w, "name", &name);
+	if (r == 1 && !valid_account_name(name)) {
+		problem(ck, config_setting_get_member(g, "name"), &w, "name",
+		    "\"%s\" may only use letters, digits, '_', '.' and '-' (rename it)", name);
+		r = -1;
+	}
+	if (r == 0)
+		missing(ck, g, &w, "name", "a short name for the account, like \"office\"");
+	if (r == 1) {
+		a->name = xstrdup(name);
+		where_set(&w, ": ", "account \"%s\"", name);
+	}
+	check_members(ck, g, SC_ACCOUNT, &w);
+
+	if ((s = config_setting_get_member(g, "oauth")) != NULL) {
+		if (config_setting_type(s) == CONFIG_TYPE_GROUP)
+			oauth_load(ck, s, &w, &a->oauth);
+		else
+			problem(ck, s, &w, "oauth", "must be a group { ... }, not %s (write "
+			    "oauth = { provider = \"microsoft\"; ... };)", type_desc(s));
+	}
+
+	/* auth first: it decides the other keys' defaults and requirements. */
+	a->auth = a->oauth.present ? CONF_AUTH_XOAUTH2 : CONF_AUTH_PLAIN;
+	if (get_enum(ck, g, &w, "auth", auth_names, ARRAY_SIZE(auth_names), &v) == 1)
+		a->auth = (enum conf_auth)v;
+	s = config_setting_get_member(g, "auth");
+	if (a->auth == CONF_AUTH_XOAUTH2 || a->auth == CONF_AUTH_OAUTHBEARER) {
+		if (!conf_oauth_supported)
+			problem(ck, s ? s : g, &w, NULL, "auth = \"%s\": OAuth sign-in is not supported "
+			    "yet in this release; use auth = \"plain\" with a password_file for now",
+			    auth_names[a->auth]);
+		if (!a->oauth.present)
+			problem(ck, s ? s : g, &w, "auth", "\"%s\" needs an oauth group (add oauth = "
+			    "{ provider = ...; client_id = ...; };)", auth_names[a->auth]);
+		if (config_setting_get_member(g, "password_file") != NULL)
+			problem(ck, config_setting_get_member(g, "password_file"), &w, "password_file",
+			    "an OAuth account never uses a password (remove password_file)");
+	} else {
+		if (a->oauth.present)
+			problem(ck, config_setting_get_member(g, "oauth"), &w, "oauth",
+			    "auth = \"%s\" uses a password, and an OAuth account never uses a password "
+			    "(remove the oauth group, or set auth = \"xoauth2\")", auth_names[a->auth]);
+		if (get_file(ck, g, &w, "password_file", &a->password_file) == 0)
+			missing(ck, g, &w, "password_file", "a file holding the password, for "
+			    "auth = \"plain\" or \"login\"");
+	}
+
+	a->security = CONF_SEC_SSL;
+	if (get_enum(ck, g, &w, "security", security_names, ARRAY_SIZE(security_names), &v) == 1)
+		a->security = (enum conf_security)v;
+	a->port = a->security == CONF_SEC_SSL ? 993 : 143;
+	get_int(ck, g, &w, "port", 1, 65535, &a->port);
+
+	if (get_string_dup(ck, g, &w, "host", &a->host) == 0) {
+		if (a->oauth.provider == CONF_PROVIDER_MICROSOFT)
+			a->host = xstrdup(microsoft_hosts[a->oauth.cloud]);
+		else if (a->oauth.provider == CONF_PROVIDER_GOOGLE)
+			a->host = xstrdup("imap.gmail.com");
+		else
+			missing(ck, g, &w, "host", "the IMAP server's name");
+	}
+	if (a->security == CONF_SEC_NONE && a->host != NULL && !is_loopback(a->host))
+		problem(ck, config_setting_get_member(g, "security"), &w, "security",
+		    "\"none\" is only allowed to a loopback host (localhost, 127.x, ::1), not \"%s\": "
+		    "the password would go over the network in clear (use \"ssl\" or \"starttls\")",
+		    a->host);
+	get_file(ck, g, &w, "ca_file", &a->ca_file);
+
+	if (get_string_dup(ck, g, &w, "username", &a->username) == 0)
+		missing(ck, g, &w, "username", "the mailbox's user name, like \"print@example.org\"");
+	if (get_string_dup(ck, g, &w, "login_user", &a->login_user) == 0 && a->username != NULL)
+		a->login_user = xstrdup(a->username);
+	a->mailbox = xstrdup("INBOX");
+	get_string_dup(ck, g, &w, "mailbox", &a->mailbox);
+	a->poll_interval = 60;
+	get_int(ck, g, &w, "poll_interval", 1, 86400, &a->poll_interval);
+
+	if (get_string_dup(ck, g, &w, "printer", &a->printer) == 0)
+		missing(ck, g, &w, "printer", "the CUPS queue to print to, as lpstat -p shows it");
+	else if (a->printer != NULL && (why = cups_queue_problem(a->printer)) != NULL)
+		problem(ck, config_setting_get_member(g, "printer"), &w, "printer",
+		    "\"%s\" %s (use the queue name lpstat -p shows)", a->printer, why);
+	get_strlist(ck, g, &w, "allow_senders", &a->allow_senders);
+
+	a->after = CONF_AFTER_SEEN;
+	if (get_enum(ck, g, &w, "after", after_names, ARRAY_SIZE(after_names), &v) == 1)
+		a->after = (enum conf_after)v;
+	a->printed_folder = xstrdup("Printed");
+	get_string_dup(ck, g, &w, "printed_folder", &a->printed_folder);
+	a->failed_folder = xstrdup("Print Failed");
+	get_string_dup(ck, g, &w, "failed_folder", &a->failed_folder);
+	if (a->after == CONF_AFTER_MOVE)
+		check_folder_not_mailbox(ck, g, &w, a, "printed_folder", a->printed_folder);
+	check_folder_not_mailbox(ck, g, &w, a, "failed_folder", a->failed_folder);
+}
+
+static void
+accounts_load(struct conf_check *ck, const config_setting_t *root, struct conf *c)
+{
+	config_setting_t *list;
+	struct conf_where w = { "", "" };
+	int n, bad;
+
+	list = member(ck, root, &w, "accounts", T(CONFIG_TYPE_LIST),
+	    "a list of groups ( { ... }, { ... } )", &bad);
+	if (list == NULL) {
+		if (!bad)
+			missing(ck, NULL, &w, "accounts", "at least one account: accounts = ( { name = "
+			    "...; ... } );");
+		return;
+	}
+	if ((n = config_setting_length(list)) == 0) {
+		problem(ck, list, &w, "accounts", "is empty (add at least one account { ... })");
+		return;
+	}
+	c->accounts = xcalloc((size_t)n, sizeof(*c->accounts));
+	for (int i = 0; i < n; i++) {
+		config_setting_t *g = config_setting_get_elem(list, (unsigned int)i);
+		struct conf_account *a = &c->accounts[c->naccounts];
+
+		if (config_setting_type(g) != CONFIG_TYPE_GROUP) {
+			where_set(&w, ".", "accounts.[%d]", i);
+			problem(ck, g, &w, NULL, "must be a group { ... }, not %s", type_desc(g));
+			continue;
+		}
+		c->naccounts++;
+		account_load(ck, g, (size_t)i, a);
+		for (size_t j = 0; a->name != NULL && j + 1 < c->naccounts; j++) {
+			if (c->accounts[j].name == NULL || strcmp(c->accounts[j].name, a->name) != 0)
+				continue;
+			where_set(&w, ": ", "account \"%s\"", a->name);
+			problem(ck, config_setting_get_member(g, "name"), &w, "name",
+			    "duplicate account name, first used on line %d (give each account its "
+			    "own name)", c->accounts[j].line);
+			break;
+		}
+	}
+}
+
+/* ------------------------------------------------------------ paths */
+
+/* $HOME, else the password database, else "/". Borrowed. */
+static const char *
+home_dir(void)
+{
+	const char *h = getenv("HOME");
+	struct passwd *pw;
+
+	if (h != NULL && h[0] == '/')
+		return h;
+	if ((pw = getpwuid(getuid())) != NULL && pw->pw_dir != NULL && pw->pw_dir[0] == '/')
+		return pw->pw_dir;
+	return "/";
+}
+
+/* $ENVVAR/leaf when ENVVAR is an absolute path, else ~/home_rel/leaf. */
+static char *
+xdg_path(const char *envvar, const char *home_rel, const char *leaf)
+{
+	const char *base = getenv(envvar);
+
+	if (base != NULL && base[0] == '/')
+		return xasprintf("%s/%s", base, leaf);
+	return xasprintf("%s/%s/%s", home_dir(), home_rel, leaf);
+}
+
+char *
+conf_default_path(void)
+{
+	if (geteuid() == 0)
+		return xstrdup(SYSCONFDIR "/mail2cups.conf");
+	return xdg_path("XDG_CONFIG_HOME", ".config", "mail2cups/mail2cups.conf");
+}
+
+static char *
+default_state_dir(void)
+{
+	if (geteuid() == 0)
+		return xstrdup(CONF_ROOT_STATE_DIR);
+	return xdg_path("XDG_STATE_HOME", ".local/state", "mail2cups");
+}
+
+/* ------------------------------------------------------------ load */
+
+static void
+globals_load(struct conf_check *ck, const config_setting_t *root, struct conf *c)
+{
+	struct conf_where w = { "", "" };
+	const char *v;
+
+	check_members(ck, root, SC_GLOBAL, &w);
+	c->state_dir = default_state_dir();
+	if (get_string_dup(ck, root, &w, "state_dir", &c->state_dir) == 1 && c->state_dir[0] != '/')
+		problem(ck, config_setting_get_member(root, "state_dir"), &w, "state_dir",
+		    "\"%s\" is not an absolute path (start it with /)", c->state_dir);
+	get_string_dup(ck, root, &w, "cups_server", &c->cups_server);
+	c->log_level = LOG_LVL_INFO;
+	if (get_string(ck, root, &w, "log_level", &v) == 1 && log_level_parse(v, &c->log_level) != 0)
+		bad_enum(ck, root, &w, "log_level", v, log_level_names, ARRAY_SIZE(log_level_names));
+	c->timeout = 60;
+	get_int(ck, root, &w, "timeout", 1, 3600, &c->timeout);
+	c->max_attempts = 5;
+	get_int(ck, root, &w, "max_attempts", 1, 1000, &c->max_attempts);
+	limits_load(ck, root, &c->limits);
+	accounts_load(ck, root, c);
+}
+
+/* The directory part of path, for libconfig's @include. Allocated. */
+static char *
+dir_of(const char *path)
+{
+	const char *slash = strrchr(path, '/');
+
+	if (slash == NULL)
+		return xstrdup(".");
+	if (slash == path)
+		return xstrdup("/");
+	return xstrndup(path, (size_t)(slash - path));
+}
+
+int
+conf_load(const char *path, struct conf **out, char **errstr)
+{
+	struct conf_check ck = { .path = path };
+	struct conf *c = NULL;
+	config_t cfg;
+	char *dir = NULL;
+	FILE *fp = NULL;
+	int r;
+
+	*out = NULL;
+	config_init(&cfg);
+	if ((fp = fopen(path, "r")) == NULL) {
+		r = m2c_fail(errstr, M2C_E_SYS, "%s: cannot read the configuration file: %s "
+		    "(create it, see mail2cups.conf(5), or give another with -c FILE)",
+		    path, strerror(errno));
+		goto out;
+	}
+	dir = dir_of(path);
+	config_set_include_dir(&cfg, dir);
+	if (config_read(&cfg, fp) != CONFIG_TRUE) {
+		if (config_error_type(&cfg) == CONFIG_ERR_FILE_IO)
+			r = m2c_fail(errstr, M2C_E_SYS, "%s: cannot read the configuration file: %s",
+			    config_error_file(&cfg) ? config_error_file(&cfg) : path,
+			    config_error_text(&cfg));
+		else
+			r = m2c_fail(errstr, M2C_E_CONFIG, "%s:%d: %s (fix the syntax: settings "
+			    "look like key = value; see mail2cups.conf(5))",
+			    config_error_file(&cfg) ? config_error_file(&cfg) : path,
+			    config_error_line(&cfg), config_error_text(&cfg));
+		goto out;
+	}
+
+	c = xcalloc(1, sizeof(*c));
+	c->path = xstrdup(path);
+	globals_load(&ck, config_root_setting(&cfg), c);
+	if (ck.nproblems > 0) {
+		if (ck.nproblems > CONF_MAX_PROBLEMS)
+			buf_appendf(&ck.msgs, "\n%s: ... and %d more problems", path,
+			    ck.nproblems - CONF_MAX_PROBLEMS);
+		r = M2C_E_CONFIG;
+		if (errstr != NULL) {
+			free(*errstr);
+			*errstr = buf_steal(&ck.msgs);
+		}
+		goto out;
+	}
+	*out = c;
+	c = NULL;
+	r = 0;
+ out:
+	if (fp != NULL)
+		fclose(fp);
+	config_destroy(&cfg);
+	buf_free(&ck.msgs);
+	conf_free(&c);
+	free(dir);
+	return r;
+}
+
+void
+conf_free(struct conf **cp)
+{
+	struct conf *c;
+
+	if (cp == NULL || (c = *cp) == NULL)
+		return;
+	for (size_t i = 0; i < c->naccounts; i++)
+		account_free_fields(&c->accounts[i]);
+	free(c->accounts);
+	free(c->path);
+	free(c->state_dir);
+	free(c->cups_server);
+	free(c);
+	*cp = NULL;
+}
+
+const struct conf_account *
+conf_account_find(const struct conf *c, const char *name)
+{
+	if (c == NULL || name == NULL)
+		return NULL;
+	for (size_t i = 0; i < c->naccounts; i++)
+		if (c->accounts[i].name != NULL && strcmp(c->accounts[i].name, name) == 0)
+			return &c->accounts[i];
+	return NULL;
+}
+
+/* names[i] when i is in range, else "?". */
+static const char *
+enum_name(const char *const *names, size_t n, int i)
+{
+	return i >= 0 && (size_t)i < n ? names[i] : "?";
+}
+
+const char *
+conf_security_name(enum conf_security s)
+{
+	return enum_name(security_names, ARRAY_SIZE(security_names), (int)s);
+}
+
+const char *
+conf_auth_name(enum conf_auth a)
+{
+	return enum_name(auth_names, ARRAY_SIZE(auth_names), (int)a);
+}
+
+const char *
+conf_after_name(enum conf_after a)
+{
+	return enum_name(after_names, ARRAY_SIZE(after_names), (int)a);
+}
