@@ -210,8 +210,10 @@ class Handler(BaseHTTPRequestHandler):
 	def st(self):
 		return self.server.state
 
+	body_pending = False
+
 	def log_message(self, fmt, *args):
-		pass  # replaced by log_request_line, which never logs secrets
+		pass  # log_line() logs instead: path only, never a query or a body
 
 	def log_line(self, status, extra=""):
 		path = urllib.parse.urlsplit(self.path).path
@@ -225,6 +227,9 @@ class Handler(BaseHTTPRequestHandler):
 		else:
 			data = body.encode() if isinstance(body, str) else body
 		self.send_response(status)
+		if self.body_pending:
+			self.send_header("Connection", "close")
+			self.close_connection = True
 		self.send_header("Content-Type", ctype)
 		self.send_header("Content-Length", str(len(data)))
 		self.send_header("Cache-Control", "no-store, no-cache")
@@ -247,7 +252,8 @@ class Handler(BaseHTTPRequestHandler):
 	def read_body(self):
 		n = int(self.headers.get("Content-Length") or 0)
 		if n < 0 or n > MAX_BODY:
-			raise ValueError("body too large")
+			raise ValueError("request body larger than %d bytes" % MAX_BODY)
+		self.body_pending = False
 		return self.rfile.read(n) if n else b""
 
 	def read_form(self):
@@ -273,6 +279,7 @@ class Handler(BaseHTTPRequestHandler):
 		self.dispatch("POST")
 
 	def dispatch(self, method):
+		self.body_pending = bool(self.headers.get("Content-Length", "0").strip("0 "))
 		url = urllib.parse.urlsplit(self.path)
 		parts = [p for p in url.path.split("/") if p]
 		try:
@@ -295,6 +302,9 @@ class Handler(BaseHTTPRequestHandler):
 			self.send_error_code(e)
 		except (ValueError, json.JSONDecodeError) as e:
 			self.send(400, {"error": "invalid_request", "error_description": str(e)})
+		except Exception as e:  # a bug or a bad config: say so, keep serving
+			sys.stderr.write("fake-idp: internal error: %r\n" % (e,))
+			self.send(500, {"error": "server_error", "error_description": "fake IdP: %r" % (e,)})
 
 	# ---- tenants, apps, clients ----------------------------------------
 
@@ -451,6 +461,11 @@ class Handler(BaseHTTPRequestHandler):
 		if not app.get("consented", True):
 			raise IdpError(65001, client_id=client_id, app_name=app.get("name", "app"))
 		u = self.user_record(td, user)
+		forced = u.get("fail_code") or (50076 if u.get("mfa") else None)
+		if forced:
+			raise IdpError(int(forced), client_id=client_id, app_name=app.get("name", "app"),
+				resource=resource, tenant=td["id"], scope=scope,
+				issued=iso_time(time.time() - 3600))
 		now = int(time.time())
 		oid = self.user_oid(td, u)
 		tid = td["id"]
@@ -531,7 +546,8 @@ class Handler(BaseHTTPRequestHandler):
 		cid = form.get("client_id")
 		if code:
 			raise IdpError(code, client_id=cid, tenant=tenant, app_name="app",
-				resource=form.get("scope", ""), issued=iso_time(time.time()))
+				resource=form.get("scope", ""), scope=form.get("scope", ""),
+				issued=iso_time(time.time()), reason="Injected by the test.")
 		td, app = self.resolve(tenant, cid)
 		if not form.get("scope"):
 			raise IdpError(900144, param="scope")
@@ -885,8 +901,11 @@ class Handler(BaseHTTPRequestHandler):
 				ep = req.get("endpoint", "token")
 				if ep not in ("token", "devicecode", "authorize"):
 					raise ValueError("endpoint must be token, devicecode or authorize")
+				count = int(req.get("count", 1))
+				if count < 1:
+					raise ValueError("count must be at least 1")
 				st.failures.append({"code": code, "endpoint": ep,
-					"grant_type": req.get("grant_type"), "count": int(req.get("count", 1))})
+					"grant_type": req.get("grant_type"), "count": count})
 			elif name == "delay":
 				st.delays[req.get("endpoint", "token")] = float(req.get("ms", 0)) / 1000.0
 			elif name == "reset-stats":
@@ -904,6 +923,7 @@ def main():
 	args = ap.parse_args()
 	with open(args.config) as f:
 		config = json.load(f)
+	ThreadingHTTPServer.request_queue_size = 128   # 20 concurrent clients, no SYN retries
 	srv = ThreadingHTTPServer(("127.0.0.1", args.port), Handler)
 	srv.daemon_threads = True
 	srv.state = State(config)

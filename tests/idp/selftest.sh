@@ -68,7 +68,9 @@ cat >"$work/config.json" <<EOF
       },
       "users": {
         "alice@contoso.com": {"name": "Alice"},
-        "bob@contoso.com": {"name": "Bob"}
+        "bob@contoso.com": {"name": "Bob"},
+        "carol@contoso.com": {"name": "Carol", "mfa": true},
+        "dave@contoso.com": {"fail_code": 53003}
       }
     }
   },
@@ -212,6 +214,14 @@ tpost expire-device "{\"user_code\": \"$uc\"}"
 poll "$PUB"
 is_ms_error 400 expired_token 70020
 ok $? "expired: expired_token, AADSTS70020"
+
+for who in carol:50076 dave:53003; do
+	device_start "$PUB"
+	tpost approve "{\"user_code\": \"$uc\", \"user\": \"${who%%:*}@contoso.com\"}"
+	poll "$PUB"
+	is_ms_error 400 invalid_grant "${who#*:}"
+	ok $? "user ${who%%:*} is refused with AADSTS${who#*:} (per-user fail_code / mfa)"
+done
 
 dc=not-a-device-code
 poll "$PUB"
@@ -376,6 +386,13 @@ authorize "https://evil.example/cb"
 [ "$status" = 400 ] && grep -q 'AADSTS50011' "$work/body" && [ -z "$location" ]
 ok $? "unregistered redirect URI: HTML error page AADSTS50011, no redirect"
 
+tpost fail '{"code": 53003, "endpoint": "authorize"}'
+authorize "$RURI"
+[ "$status" = 302 ] && [ "$(qparam "$location" error)" = invalid_grant ] \
+	&& [ "$(qparam "$location" state)" = xyz123 ] \
+	&& case "$(qparam "$location" error_description)" in AADSTS53003:*) true ;; *) false ;; esac
+ok $? "injected error at authorize: redirect with error, error_description and state"
+
 # ---- injected errors ----
 tpost fail '{"code": 65001, "endpoint": "token", "count": 1}'
 cp "$work/device-tokens" "$work/body"
@@ -435,9 +452,9 @@ jt "b['endpoints'].get('token') == 3 and b['grant_types'].get('client_credential
 	and 'refresh_token' not in b['grant_types']"
 ok $? "stats count requests per endpoint and per grant_type after a reset"
 
-grep -q "$SECRET" "$work/server.log"
-[ $? -ne 0 ]
-ok $? "the server log contains no client secret"
+r=0
+grep -q -e "$SECRET" -e "$rt1" -e "$verifier" "$work/server.log" && r=1
+ok $r "the server log contains no secret, refresh token or code verifier"
 
 echo "1..$n"
 [ "$failed" -eq 0 ]
