@@ -49,6 +49,7 @@ ERRORS = {
 	50011: ("invalid_request", 400, "The redirect URI '{redirect_uri}' specified in the request does not match the redirect URIs configured for the application '{client_id}'. Make sure the redirect URI sent in the request matches one added to your application in the Azure portal. Navigate to https://aka.ms/redirectUriMismatchError to learn more about how to fix this.", None),
 	50012: ("invalid_client", 401, "Client assertion audience claim does not match Realm issuer.", None),
 	50027: ("invalid_request", 400, "JWT token is invalid or malformed.", None),
+	50034: ("invalid_grant", 400, "The user account {user} does not exist in the {tenant} directory. To sign into this application, the account must be added to the directory.", None),
 	50076: ("invalid_grant", 400, "Due to a configuration change made by your administrator, or because you moved to a new location, you must use multi-factor authentication to access '{resource}'.", "basic_action"),
 	50079: ("invalid_grant", 400, "Due to a configuration change made by your administrator, or because you moved to a new location, you must enroll in multi-factor authentication to access '{resource}'.", "basic_action"),
 	50173: ("invalid_grant", 400, "The provided grant has expired due to it being revoked, a fresh auth token is needed. The user might have changed or reset their password. The grant was issued on '{issued}' and the TokensValidFrom date (before which tokens are not valid) for this user is '{now}'.", "bad_token"),
@@ -765,6 +766,9 @@ class Handler(BaseHTTPRequestHandler):
 			with st.lock:
 				user = st.next_user or q.get("login_hint") or td.get("default_user") \
 					or next(iter(td["users"]), None)
+			if (user or "").lower() not in td["users"]:
+				return self.html_error(IdpError(50034, user=user, tenant=td["domain"]))
+			with st.lock:
 				code = "1.AQ" + b64u(secrets.token_bytes(64))
 				st.codes[code] = {"client_id": cid, "redirect_uri": redirect_uri,
 					"user": user, "scope": q.get("scope", ""),
