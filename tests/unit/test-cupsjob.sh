@@ -35,19 +35,35 @@ bail() {
 	exit 77
 }
 
-# Restart the cupsd of a running rig (called by the test program).
+# cupsd at socket $1 answers (lpstat -r exits 0 even when it does not).
+cupsd_up() {
+	lpstat -h "$1" -r 2>/dev/null | grep -qx "scheduler is running"
+}
+
+# A process that is running (a zombie, which still answers kill -0, is not).
+running() {
+	[ -r "/proc/$1/stat" ] && ! grep -q '^[0-9]* (.*) Z' "/proc/$1/stat" 2>/dev/null
+}
+
+# Restart the cupsd of a running rig (called by the test program): stop
+# the old one, wait until it has really exited (starting the new one while
+# the old one was still shutting down can fail to bind), start a new one
+# and wait until it answers.
 if [ "${1:-}" = --restart-cupsd ]; then
-	d=${M2C_RIG_DIR:?}
-	kill "$(cat "$d/cupsd.pid")" 2>/dev/null
+	d=${M2C_RIG_DIR:?} pid=$(cat "${M2C_RIG_DIR:?}/cupsd.pid")
+	kill "$pid" 2>/dev/null
 	i=0
-	while kill -0 "$(cat "$d/cupsd.pid")" 2>/dev/null && [ $i -lt 100 ]; do
+	while running "$pid" && [ $i -lt 200 ]; do
 		sleep 0.05; i=$((i + 1))
 	done
-	cupsd -f -c "$d/etc/cupsd.conf" -s "$d/etc/cups-files.conf" &
+	cupsd -f -c "$d/etc/cupsd.conf" -s "$d/etc/cups-files.conf" \
+		>>"$d/log/cupsd-out" 2>&1 &
 	echo $! >"$d/cupsd.pid"
 	i=0
-	until lpstat -h "$d/cups.sock" -r >/dev/null 2>&1 || [ $i -ge 100 ]; do
-		sleep 0.05; i=$((i + 1))
+	until cupsd_up "$d/cups.sock"; do
+		i=$((i + 1))
+		[ $i -ge 200 ] && exit 1
+		sleep 0.05
 	done
 	exit 0
 fi
@@ -72,9 +88,10 @@ cleanup() {
 	if [ -f "$dir/cupsd.pid" ]; then
 		pid=$(cat "$dir/cupsd.pid")
 		kill "$pid" 2>/dev/null
-		# it may not be our child (restarted): wait for it by hand
+		wait "$pid" 2>/dev/null
+		# a restarted one is not our child: wait for it by hand
 		i=0
-		while kill -0 "$pid" 2>/dev/null && [ $i -lt 100 ]; do
+		while running "$pid" && [ $i -lt 100 ]; do
 			sleep 0.05; i=$((i + 1))
 		done
 	fi
@@ -163,7 +180,7 @@ echo $! >"$dir/cupsd.pid"
 CUPS_SERVER=$dir/cups.sock
 export CUPS_SERVER
 i=0
-until lpstat -r >/dev/null 2>&1; do
+until cupsd_up "$CUPS_SERVER"; do
 	i=$((i + 1))
 	[ $i -ge 100 ] && bail "private cupsd did not start: $(tail -5 "$dir/log/error_log" 2>/dev/null)"
 	sleep 0.05
