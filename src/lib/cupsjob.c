@@ -37,11 +37,22 @@
 
 #define CUPS_JOB_NONCE_ATTR	"mail2cups-nonce"
 #define CUPS_JOB_CHUNK		(64 * 1024)
-#define CUPS_JOB_CONNECT_MS	10000	/* connecting to cupsd */
-#define CUPS_JOB_IO_SECONDS	60.0	/* any one read or write */
 #define CUPS_JOB_NAME_MAX	255	/* IPP name(MAX) */
 #define CUPS_JOB_USER_MAX	255
 #define CUPS_JOB_UNKNOWN_USER	"unknown-sender"
+
+/* Settable (cups_job_set_timeouts): connecting, and any one read or write. */
+static int connect_ms = 10000;
+static int io_ms = 60000;
+
+void
+cups_job_set_timeouts(int connect_timeout_ms, int io_timeout_ms)
+{
+	if (connect_timeout_ms > 0)
+		connect_ms = connect_timeout_ms;
+	if (io_timeout_ms > 0)
+		io_ms = io_timeout_ms;
+}
 
 void
 cups_job_set_server(const char *server)
@@ -99,7 +110,7 @@ connect_server(http_t **http, char **errstr)
 	struct stat st;
 
 	*http = httpConnect2(cupsServer(), ippPort(), NULL, AF_UNSPEC,
-	    cupsEncryption(), 1, CUPS_JOB_CONNECT_MS, NULL);
+	    cupsEncryption(), 1, connect_ms, NULL);
 	if (*http == NULL) {
 		/*
 		 * libcups leaves errno useless here and says "Host is down"
@@ -112,7 +123,7 @@ connect_server(http_t **http, char **errstr)
 		    "(is cupsd running? check cups_server)",
 		    server_name(name, sizeof(name)), why);
 	}
-	httpSetTimeout(*http, CUPS_JOB_IO_SECONDS, NULL, NULL);
+	httpSetTimeout(*http, io_ms / 1000.0, NULL, NULL);
 	return 0;
 }
 
@@ -168,18 +179,65 @@ map_status(const char *printer, const char *what, char **errstr)
 	}
 }
 
-/* A copy of s cut to at most max bytes, not inside a UTF-8 sequence. */
-static char *
-utf8_cut(const char *s, size_t max)
+/* Length of the valid UTF-8 sequence at p (at most n bytes), or 0. */
+static size_t
+utf8_seq(const unsigned char *p, size_t n)
 {
-	size_t n = strlen(s);
+	size_t len, i;
+	unsigned int cp;
 
-	if (n <= max)
-		return xstrdup(s);
-	n = max;
-	while (n > 0 && ((unsigned char)s[n] & 0xc0) == 0x80)
-		n--;
-	return xstrndup(s, n);
+	if (p[0] < 0x80)
+		return 1;
+	if (p[0] >= 0xc2 && p[0] <= 0xdf)
+		len = 2, cp = p[0] & 0x1f;
+	else if (p[0] >= 0xe0 && p[0] <= 0xef)
+		len = 3, cp = p[0] & 0x0f;
+	else if (p[0] >= 0xf0 && p[0] <= 0xf4)
+		len = 4, cp = p[0] & 0x07;
+	else
+		return 0;
+	if (len > n)
+		return 0;
+	for (i = 1; i < len; i++) {
+		if ((p[i] & 0xc0) != 0x80)
+			return 0;
+		cp = (cp << 6) | (p[i] & 0x3f);
+	}
+	/* no overlong forms, surrogates or code points past U+10FFFF */
+	if ((len == 3 && (cp < 0x800 || (cp >= 0xd800 && cp <= 0xdfff))) ||
+	    (len == 4 && (cp < 0x10000 || cp > 0x10ffff)))
+		return 0;
+	return len;
+}
+
+/*
+ * The job name for a file name: the name itself when it is valid UTF-8
+ * without control characters (what cupsd accepts as a name), otherwise
+ * with each offending byte as '_'; "untitled" for none; at most 255 bytes,
+ * never cut inside a character.  Allocated.
+ */
+static char *
+job_name(const char *title)
+{
+	const unsigned char *p;
+	struct buf b = { 0 };
+	size_t n, len, i;
+
+	if (title == NULL || *title == '\0')
+		title = "untitled";
+	p = (const unsigned char *)title;
+	n = strlen(title);
+	for (i = 0; i < n; i += len) {
+		len = utf8_seq(p + i, n - i);
+		if (b.len + (len ? len : 1) > CUPS_JOB_NAME_MAX)
+			break;
+		if (len == 0 || p[i] < 0x20 || p[i] == 0x7f) {
+			buf_appendc(&b, '_');
+			len = 1;
+		} else
+			buf_append(&b, p + i, len);
+	}
+	return buf_steal(&b);
 }
 
 /* A request for printer with printer-uri and requesting-user-name. */
@@ -239,8 +297,7 @@ create_job(http_t *http, const struct cups_job_req *r, const char *user,
 	*job_id = 0;
 	req = new_request(IPP_OP_CREATE_JOB, r->printer, user, resource,
 	    sizeof(resource));
-	title = utf8_cut(r->title != NULL && *r->title ? r->title : "untitled",
-	    CUPS_JOB_NAME_MAX);
+	title = job_name(r->title);
 	ippAddString(req, IPP_TAG_OPERATION, IPP_TAG_NAME, "job-name", NULL, title);
 	if (r->nonce != NULL)
 		ippAddString(req, IPP_TAG_JOB, IPP_TAG_TEXT, CUPS_JOB_NONCE_ATTR, NULL,
@@ -285,8 +342,7 @@ send_document(http_t *http, const struct cups_job_req *r, int fd, const char *us
 	req = new_request(IPP_OP_SEND_DOCUMENT, r->printer, user, resource,
 	    sizeof(resource));
 	ippAddInteger(req, IPP_TAG_OPERATION, IPP_TAG_INTEGER, "job-id", job_id);
-	title = utf8_cut(r->title != NULL && *r->title ? r->title : "untitled",
-	    CUPS_JOB_NAME_MAX);
+	title = job_name(r->title);
 	ippAddString(req, IPP_TAG_OPERATION, IPP_TAG_NAME, "document-name", NULL, title);
 	ippAddString(req, IPP_TAG_OPERATION, IPP_TAG_MIMETYPE, "document-format", NULL,
 	    r->format != NULL ? r->format : "application/octet-stream");

@@ -340,6 +340,12 @@ state_close(struct state **sp)
 	*sp = NULL;
 }
 
+void
+state_set_busy_timeout(struct state *s, int ms)
+{
+	sqlite3_busy_timeout(s->db, ms);
+}
+
 const char *
 state_path(const struct state *s)
 {

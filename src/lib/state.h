@@ -97,6 +97,12 @@ void state_part_list_free(struct state_part_entry **list, size_t n);
  */
 int state_count_jobs(struct state *s, const char *account, int *jobs, char **errstr);
 
+/*
+ * How long a write waits for another connection's lock before it fails
+ * with M2C_E_TEMP (default 5000 ms).
+ */
+void state_set_busy_timeout(struct state *s, int ms);
+
 /* The database file's path (borrowed; valid until state_close). */
 const char *state_path(const struct state *s);
 

@@ -7,6 +7,8 @@
 #include <sys/stat.h>
 #include <unistd.h>
 
+#include <sqlite3.h>
+
 #include "error.h"
 #include "state.h"
 #include "tap.h"
@@ -197,6 +199,39 @@ out:
 	state_close(&b);
 }
 
+/* A write while another connection holds the write lock: M2C_E_TEMP. */
+static void
+test_locked(void)
+{
+	struct state_key k = { "office", "INBOX", 9, 2 };
+	struct state *s = NULL;
+	sqlite3 *other = NULL;
+	char *path = xasprintf("%s/state.db", dir), *err = NULL;
+	long long t0;
+	int attempts = 0;
+
+	ok(sqlite3_open(path, &other) == SQLITE_OK &&
+	    sqlite3_exec(other, "BEGIN IMMEDIATE", NULL, NULL, NULL) == SQLITE_OK,
+	    "another connection takes the write lock");
+	is_int(state_open(dir, &s, &err), 0, "open while locked (reads only)");
+	if (s != NULL) {
+		state_set_busy_timeout(s, 200);
+		t0 = monotonic_ms();
+		is_int(state_msg_attempt(s, &k, &attempts, &err), M2C_E_TEMP,
+		    "a write while locked is M2C_E_TEMP");
+		ok(monotonic_ms() - t0 >= 150, "after waiting for the lock");
+		has_str(err, "locked", "error says the database is locked");
+		sqlite3_exec(other, "ROLLBACK", NULL, NULL, NULL);
+		is_int(state_msg_attempt(s, &k, &attempts, &err), 0,
+		    "the write works once the lock is gone");
+		is_int(attempts, 1, "and counted once");
+	}
+	free(err);
+	free(path);
+	sqlite3_close(other);
+	state_close(&s);
+}
+
 static void
 test_errors(void)
 {
@@ -261,6 +296,7 @@ main(void)
 	test_parts(s);
 	state_close(&s);
 	test_durable_and_shared();
+	test_locked();
 	test_errors();
 
 	/* Tidy up: the db and its WAL files. */
