@@ -245,12 +245,17 @@ static ipp_t *
 new_request(ipp_op_t op, const char *printer, const char *user, char *resource,
     size_t rsize)
 {
-	char uri[HTTP_MAX_URI];
+	char uri[HTTP_MAX_URI], scheme[32], userpass[8], host[256];
 	ipp_t *req = ippNewRequest(op);
+	int port;
 
+	/* The resource comes out of the URI, so it is %-encoded the same way. */
 	httpAssembleURIf(HTTP_URI_CODING_ALL, uri, sizeof(uri), "ipp", NULL,
 	    "localhost", ippPort(), "/printers/%s", printer);
-	snprintf(resource, rsize, "/printers/%s", printer);
+	if (httpSeparateURI(HTTP_URI_CODING_NONE, uri, scheme, sizeof(scheme),
+	    userpass, sizeof(userpass), host, sizeof(host), &port, resource,
+	    (int)rsize) < HTTP_URI_STATUS_OK)
+		snprintf(resource, rsize, "/printers/%s", printer);
 	ippAddString(req, IPP_TAG_OPERATION, IPP_TAG_URI, "printer-uri", NULL, uri);
 	ippAddString(req, IPP_TAG_OPERATION, IPP_TAG_NAME, "requesting-user-name",
 	    NULL, user);

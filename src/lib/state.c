@@ -597,6 +597,40 @@ make_nonce(char out[33], char **errstr)
 	return 0;
 }
 
+/*
+ * Exactly once: a part with a job id is never given a new intent (which
+ * would forget the job and let the part print again).
+ */
+static int
+refuse_submitted(struct state *s, const struct state_key *k, const char *part,
+    char **errstr)
+{
+	sqlite3_stmt *st = NULL;
+	int r, rc;
+
+	if ((r = prep(s, "SELECT job_id FROM parts WHERE account = ?1 AND "
+	    "mailbox = ?2 AND uidvalidity = ?3 AND uid = ?4 AND part = ?5 AND "
+	    "status = ?6", &st, errstr)) != 0 ||
+	    (r = bind_key(s, st, k, part, errstr)) != 0)
+		goto out;
+	if (sqlite3_bind_text(st, 6, part_status_names[STATE_PART_SUBMITTED], -1,
+	    SQLITE_STATIC) != SQLITE_OK) {
+		r = state_fail(s, "binding", errstr);
+		goto out;
+	}
+	rc = sqlite3_step(st);
+	if (rc == SQLITE_ROW)
+		r = m2c_fail(errstr, M2C_E_USAGE, "state: %s/%s UID %u part %s was "
+		    "already submitted as job %d; not submitting it again (internal "
+		    "error)", k->account, k->mailbox, k->uid, part,
+		    sqlite3_column_int(st, 0));
+	else if (rc != SQLITE_DONE)
+		r = state_fail(s, "reading a part row", errstr);
+out:
+	sqlite3_finalize(st);
+	return r;
+}
+
 int
 state_part_intent(struct state *s, const struct state_key *k, const char *part,
     const char *printer, const char *filename, char nonce_out[33], char **errstr)
@@ -614,6 +648,7 @@ state_part_intent(struct state *s, const struct state_key *k, const char *part,
 	if ((r = make_nonce(nonce, errstr)) != 0 || (r = tx_begin(s, errstr)) != 0)
 		return r;
 	if ((r = msg_ensure(s, k, errstr)) != 0 ||
+	    (r = refuse_submitted(s, k, part, errstr)) != 0 ||
 	    (r = prep(s, "INSERT OR REPLACE INTO parts (account, mailbox, uidvalidity, "
 	    "uid, part, status, nonce, printer, filename, job_id, created, updated) "
 	    "VALUES (?1, ?2, ?3, ?4, ?5, ?6, ?7, ?8, ?9, NULL, ?10, ?10)",

@@ -71,7 +71,9 @@ void state_part_clear(struct state_part *p);	/* frees printer */
 /*
  * Write (commit, durable) the intent to submit part to printer, with a new
  * random nonce returned in nonce_out (33 bytes).  Replaces an earlier intent
- * whose job was not found.
+ * whose job was not found; a part already SUBMITTED is refused
+ * (M2C_E_USAGE): it must never be submitted again.  The message row is
+ * created (ACTIVE) if missing.
  */
 int state_part_intent(struct state *s, const struct state_key *k, const char *part,
     const char *printer, const char *filename, char nonce_out[33], char **errstr);

@@ -121,6 +121,16 @@ test_parts(struct state *s)
 	is_str(p.nonce, n1, "nonce kept");
 	state_part_clear(&p);
 
+	is_int(state_part_intent(s, &k, "2", "laser", "report.pdf", n3, &err),
+	    M2C_E_USAGE, "no new intent for a submitted part");
+	has_str(err, "already submitted as job 17", "error names the job");
+	free(err);
+	err = NULL;
+	is_int(state_part_get(s, &k, "2", &p, &err), 0, "get the submitted part");
+	ok(p.status == STATE_PART_SUBMITTED && p.job_id == 17 &&
+	    strcmp(p.nonce, n1) == 0, "submitted part left as it was");
+	state_part_clear(&p);
+
 	is_int(state_part_intent(s, &k, "3", "inkjet", "photo.png", n3, &err), 0,
 	    "second intent for the same part");
 	ok(strcmp(n2, n3) != 0, "second intent has a new nonce");
