@@ -326,24 +326,19 @@ out:
 }
 
 /*
- * Send the open file fd (r->path) as the one and last document of job_id,
- * 64 KiB at a time.
+ * Send the open file fd (r->path, fstat st) as the one and last document of
+ * job_id, 64 KiB at a time.
  */
 static int
-send_document(http_t *http, const struct cups_job_req *r, int fd, const char *user,
-    int job_id, char **errstr)
+send_document(http_t *http, const struct cups_job_req *r, int fd,
+    const struct stat *st, const char *user, int job_id, char **errstr)
 {
 	char resource[256], *title = NULL, *buf = NULL;
-	struct stat st;
 	ipp_t *req = NULL;
 	ssize_t n;
+	off_t left;
 	int ret = 0;
 
-	if (fstat(fd, &st) != 0) {
-		ret = m2c_fail(errstr, M2C_E_SYS, "cannot read the document %s: %s",
-		    r->path, strerror(errno));
-		goto out;
-	}
 	req = new_request(IPP_OP_SEND_DOCUMENT, r->printer, user, resource,
 	    sizeof(resource));
 	ippAddInteger(req, IPP_TAG_OPERATION, IPP_TAG_INTEGER, "job-id", job_id);
@@ -353,24 +348,29 @@ send_document(http_t *http, const struct cups_job_req *r, int fd, const char *us
 	    r->format != NULL ? r->format : "application/octet-stream");
 	ippAddBoolean(req, IPP_TAG_OPERATION, "last-document", 1);
 	/* The length is that of the whole body: the IPP message and the file. */
-	if (cupsSendRequest(http, req, resource, S_ISREG(st.st_mode) ?
-	    ippLength(req) + (size_t)st.st_size : CUPS_LENGTH_VARIABLE) !=
+	if (cupsSendRequest(http, req, resource, S_ISREG(st->st_mode) ?
+	    ippLength(req) + (size_t)st->st_size : CUPS_LENGTH_VARIABLE) !=
 	    HTTP_STATUS_CONTINUE)
 		goto ipp_fail;
 	buf = xmalloc(CUPS_JOB_CHUNK);
-	for (;;) {
-		n = read(fd, buf, CUPS_JOB_CHUNK);
+	/* A regular file: exactly the announced length, no more, no less. */
+	left = S_ISREG(st->st_mode) ? st->st_size : -1;
+	while (left != 0) {
+		n = read(fd, buf, left < 0 || left > CUPS_JOB_CHUNK ? CUPS_JOB_CHUNK :
+		    (size_t)left);
 		if (n < 0 && errno == EINTR)
 			continue;
-		if (n < 0) {
+		if (n < 0 || (n == 0 && left > 0)) {
 			ret = m2c_fail(errstr, M2C_E_SYS, "cannot read the document %s: %s",
-			    r->path, strerror(errno));
+			    r->path, n < 0 ? strerror(errno) : "it shrank while being sent");
 			goto out;
 		}
 		if (n == 0)
 			break;
 		if (cupsWriteRequestData(http, buf, (size_t)n) != HTTP_STATUS_CONTINUE)
 			goto ipp_fail;
+		if (left > 0)
+			left -= n;
 	}
 	ippDelete(cupsGetResponse(http, resource));
 	if (cupsLastError() <= IPP_STATUS_OK_CONFLICTING)
@@ -388,6 +388,7 @@ int
 cups_job_submit(const struct cups_job_req *r, int *job_id, char **errstr)
 {
 	http_t *http = NULL;
+	struct stat st;
 	char *user = NULL;
 	int fd = -1, ret, id = 0;
 
@@ -397,16 +398,30 @@ cups_job_submit(const struct cups_job_req *r, int *job_id, char **errstr)
 	if (r->path == NULL)
 		return m2c_fail(errstr, M2C_E_USAGE, "cups_job_submit: no document "
 		    "(internal error)");
-	/* Open first: an unreadable file must not leave an empty job behind. */
+	/*
+	 * Open first: an unreadable file must not leave an empty job behind.
+	 * An empty one is refused: it prints nothing, and a job without data
+	 * would look unfinished to cups_job_find_by_nonce.
+	 */
 	if ((fd = open(r->path, O_RDONLY | O_CLOEXEC)) < 0)
 		return m2c_fail(errstr, M2C_E_SYS, "cannot read the document %s: %s",
 		    r->path, strerror(errno));
+	if (fstat(fd, &st) != 0) {
+		ret = m2c_fail(errstr, M2C_E_SYS, "cannot read the document %s: %s",
+		    r->path, strerror(errno));
+		goto out;
+	}
+	if (S_ISREG(st.st_mode) && st.st_size == 0) {
+		ret = m2c_fail(errstr, M2C_E_DATA, "the document %s is empty: nothing "
+		    "to print", r->title != NULL ? r->title : r->path);
+		goto out;
+	}
 	/* Always sanitised: callers may pass a raw From address. */
 	user = cups_job_user_for_sender(r->user);
 	if ((ret = connect_server(&http, errstr)) != 0 ||
 	    (ret = create_job(http, r, user, &id, errstr)) != 0)
 		goto out;
-	if ((ret = send_document(http, r, fd, user, id, errstr)) != 0) {
+	if ((ret = send_document(http, r, fd, &st, user, id, errstr)) != 0) {
 		/* No half job may print later. */
 		httpClose(http);
 		http = NULL;

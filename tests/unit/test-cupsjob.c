@@ -289,7 +289,7 @@ test_submit(void)
 	const char *sender = "Alice.Smith+print@example.org";
 	struct cups_job_req r;
 	struct buf got = { 0 };
-	char *err = NULL, *s, *file, *restart;
+	char *err = NULL, *s, *file, *restart, *empty;
 	long long t0, ms;
 	int id, st;
 	size_t i;
@@ -422,6 +422,14 @@ test_submit(void)
 	free(err);
 	err = NULL;
 	r.printer = queue;
+	empty = write_file("empty.pdf", "", 0);
+	r.path = empty;
+	is_int(cups_job_submit(&r, &id, &err), M2C_E_DATA, "submit an empty file");
+	has_str(err, "is empty", "says why");
+	free(err);
+	err = NULL;
+	unlink(empty);
+	free(empty);
 	r.path = "/nonexistent/m2c.pdf";
 	is_int(cups_job_submit(&r, &id, &err), M2C_E_SYS, "submit a missing file");
 	has_str(err, "/nonexistent/m2c.pdf", "names the file");
