@@ -68,9 +68,9 @@ if [ "${1:-}" = --restart-cupsd ]; then
 	exit 0
 fi
 
-bindir=$(cd "$(dirname "$0")" && pwd)
-prog=${top_builddir:-$bindir/../..}/tests/unit/test-cupsjob
-self=$(cd "$(dirname "$0")" && pwd)/$(basename "$0")
+here=$(cd "$(dirname "$0")" && pwd)
+self=$here/$(basename "$0")
+prog=${top_builddir:-$here/../..}/tests/unit/test-cupsjob
 
 for c in cupsd ippeveprinter dbus-daemon lpadmin lpstat cupsreject cupsdisable; do
 	command -v "$c" >/dev/null 2>&1 || bail "$c not installed (cups, cups-ipp-utils, dbus)"
