@@ -1,9 +1,614 @@
-/* cupsjob.c - placeholder until the cupsjob module lands; see cupsjob.h. */
+/*
+ * cupsjob.c - one document as one CUPS job, through libcups; see cupsjob.h.
+ *
+ * IPP (RFC 8011): Create-Job, Send-Document, Cancel-Job, Get-Jobs,
+ * Get-Printer-Attributes, sent to cupsd at cupsServer()/ippPort() (a
+ * domain socket path works as the server).  The requests are built here,
+ * not with cupsCreateJob(), so that requesting-user-name (the sender), the
+ * job-name (the attachment's file name, exactly) and the nonce are ours.
+ *
+ * Where the nonce lives: in a job attribute of our own, "mail2cups-nonce"
+ * (text), sent in the job group of Create-Job.  Tried against CUPS 2.4.2:
+ * cupsd keeps job-template attributes it does not know in the job's
+ * control file, returns them in Get-Jobs and Get-Job-Attributes when they
+ * are requested by name, keeps them across a cupsd restart (with
+ * PreserveJobHistory), and does not hide them under the default
+ * JobPrivateValues (which hides job-name and the user).  The job name
+ * stays the file name (lpq shows it), and job-uuid, which cupsd also
+ * keeps when a client supplies one, is left to cupsd: it is meant to be
+ * the server's own identifier.
+ */
 #include "m2c-config.h"
-#include "error.h"
+
+#include <errno.h>
+#include <fcntl.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <sys/stat.h>
+#include <unistd.h>
+
+#include <cups/cups.h>
+
 #include "cupsjob.h"
-void cups_job_set_server(const char *s) { }
-int cups_job_submit(const struct cups_job_req *r, int *id, char **e) { return M2C_E_NOTSUP; }
-int cups_job_find_by_nonce(const char *p, const char *n, int *id, char **e) { return M2C_E_NOTSUP; }
-int cups_job_check_queue(const char *p, char **e) { return M2C_E_NOTSUP; }
-char *cups_job_user_for_sender(const char *a) { return 0; }
+#include "error.h"
+#include "log.h"
+#include "util.h"
+
+#define CUPS_JOB_NONCE_ATTR	"mail2cups-nonce"
+#define CUPS_JOB_CHUNK		(64 * 1024)
+#define CUPS_JOB_NAME_MAX	255	/* IPP name(MAX) */
+#define CUPS_JOB_USER_MAX	255
+#define CUPS_JOB_UNKNOWN_USER	"unknown-sender"
+
+/* Settable (cups_job_set_timeouts): connecting, and any one read or write. */
+static int connect_ms = 10000;
+static int io_ms = 60000;
+
+void
+cups_job_set_timeouts(int connect_timeout_ms, int io_timeout_ms)
+{
+	if (connect_timeout_ms > 0)
+		connect_ms = connect_timeout_ms;
+	if (io_timeout_ms > 0)
+		io_ms = io_timeout_ms;
+}
+
+void
+cups_job_set_server(const char *server)
+{
+	/* NULL restores libcups' default: CUPS_SERVER, client.conf, socket. */
+	cupsSetServer(server);
+}
+
+/* A queue name CUPS could have made: no '/', '#', '?', space or control. */
+static int
+check_printer(const char *printer, char **errstr)
+{
+	const unsigned char *p;
+
+	if (printer == NULL || *printer == '\0')
+		return m2c_fail(errstr, M2C_E_CONFIG, "no CUPS queue given (set printer = ...)");
+	if (strlen(printer) > 127)
+		goto bad;
+	for (p = (const unsigned char *)printer; *p; p++)
+		if (*p <= ' ' || *p == 0x7f || *p == '/' || *p == '#' || *p == '?' ||
+		    *p == '\\' || *p == '\'' || *p == '"')
+			goto bad;
+	return 0;
+bad:
+	return m2c_fail(errstr, M2C_E_CONFIG, "\"%s\" is not a CUPS queue name "
+	    "(lpstat -p lists the queues; set printer = ...)", printer);
+}
+
+/* Why the last libcups call failed, in words. */
+static const char *
+last_reason(void)
+{
+	const char *s = cupsLastErrorString();
+
+	return s != NULL && *s != '\0' ? s : ippErrorString(cupsLastError());
+}
+
+/* The server for messages: a socket path, or host:port. */
+static const char *
+server_name(char *buf, size_t size)
+{
+	const char *server = cupsServer();
+
+	if (*server == '/')
+		return server;
+	snprintf(buf, size, "%s:%d", server, ippPort());
+	return buf;
+}
+
+static int
+connect_server(http_t **http, char **errstr)
+{
+	char name[300];
+	const char *why;
+	struct stat st;
+
+	*http = httpConnect2(cupsServer(), ippPort(), NULL, AF_UNSPEC,
+	    cupsEncryption(), 1, connect_ms, NULL);
+	if (*http == NULL) {
+		/*
+		 * libcups leaves errno useless here and says "Host is down"
+		 * for any failed connect; a missing socket is worth naming.
+		 */
+		why = last_reason();
+		if (*cupsServer() == '/' && stat(cupsServer(), &st) != 0)
+			why = strerror(errno);
+		return m2c_fail(errstr, M2C_E_UNAVAIL, "cannot reach CUPS at %s: %s "
+		    "(is cupsd running? check cups_server)",
+		    server_name(name, sizeof(name)), why);
+	}
+	httpSetTimeout(*http, io_ms / 1000.0, NULL, NULL);
+	return 0;
+}
+
+/*
+ * The one mapping from an IPP status (cupsLastError() after a request) to
+ * our codes.  what: "submitting report.pdf", "checking" ...
+ */
+static int
+map_status(const char *printer, const char *what, char **errstr)
+{
+	ipp_status_t st = cupsLastError();
+	const char *why = last_reason();
+	char name[300];
+
+	switch (st) {
+	case IPP_STATUS_ERROR_NOT_FOUND:
+		return m2c_fail(errstr, M2C_E_NOTFOUND, "CUPS has no queue named %s "
+		    "(lpstat -p lists the queues; set printer = ...)", printer);
+	case IPP_STATUS_ERROR_NOT_ACCEPTING_JOBS:
+		return m2c_fail(errstr, M2C_E_TEMP, "queue %s is not accepting jobs "
+		    "(cupsaccept %s)", printer, printer);
+	case IPP_STATUS_ERROR_DOCUMENT_FORMAT_NOT_SUPPORTED:
+		return m2c_fail(errstr, M2C_E_REFUSED, "%s on queue %s: CUPS cannot "
+		    "print this type of document: %s", what, printer, why);
+	case IPP_STATUS_ERROR_REQUEST_ENTITY:
+		return m2c_fail(errstr, M2C_E_LIMIT, "%s on queue %s: too large for "
+		    "CUPS (MaxRequestSize in cupsd.conf): %s", what, printer, why);
+	case IPP_STATUS_ERROR_FORBIDDEN:
+	case IPP_STATUS_ERROR_NOT_AUTHENTICATED:
+	case IPP_STATUS_ERROR_NOT_AUTHORIZED:
+	case IPP_STATUS_ERROR_CUPS_AUTHENTICATION_CANCELED:
+		return m2c_fail(errstr, M2C_E_SERVER, "%s on queue %s: CUPS refused: "
+		    "%s (check the queue's policy and allowed users: lpadmin -p %s "
+		    "-u allow:all)", what, printer, why, printer);
+	case IPP_STATUS_ERROR_INTERNAL:
+	case IPP_STATUS_ERROR_SERVICE_UNAVAILABLE:
+		/* libcups' own status for HTTP and socket failures */
+		return m2c_fail(errstr, M2C_E_UNAVAIL, "%s on queue %s: lost the "
+		    "connection to CUPS at %s: %s (is cupsd running?)", what, printer,
+		    server_name(name, sizeof(name)), why);
+	case IPP_STATUS_ERROR_BUSY:
+	case IPP_STATUS_ERROR_TEMPORARY:
+	case IPP_STATUS_ERROR_PRINTER_IS_DEACTIVATED:
+		return m2c_fail(errstr, M2C_E_TEMP, "%s on queue %s: CUPS is busy: %s",
+		    what, printer, why);
+	default:
+		if (st >= IPP_STATUS_ERROR_BAD_REQUEST &&
+		    st < IPP_STATUS_ERROR_INTERNAL)
+			return m2c_fail(errstr, M2C_E_SERVER, "%s on queue %s: CUPS "
+			    "refused the request: %s", what, printer, why);
+		return m2c_fail(errstr, M2C_E_TEMP, "%s on queue %s: CUPS failed: %s",
+		    what, printer, why);
+	}
+}
+
+/* Length of the valid UTF-8 sequence at p (at most n bytes), or 0. */
+static size_t
+utf8_seq(const unsigned char *p, size_t n)
+{
+	size_t len, i;
+	unsigned int cp;
+
+	if (p[0] < 0x80)
+		return 1;
+	if (p[0] >= 0xc2 && p[0] <= 0xdf)
+		len = 2, cp = p[0] & 0x1f;
+	else if (p[0] >= 0xe0 && p[0] <= 0xef)
+		len = 3, cp = p[0] & 0x0f;
+	else if (p[0] >= 0xf0 && p[0] <= 0xf4)
+		len = 4, cp = p[0] & 0x07;
+	else
+		return 0;
+	if (len > n)
+		return 0;
+	for (i = 1; i < len; i++) {
+		if ((p[i] & 0xc0) != 0x80)
+			return 0;
+		cp = (cp << 6) | (p[i] & 0x3f);
+	}
+	/* no overlong forms, surrogates or code points past U+10FFFF */
+	if ((len == 3 && (cp < 0x800 || (cp >= 0xd800 && cp <= 0xdfff))) ||
+	    (len == 4 && (cp < 0x10000 || cp > 0x10ffff)))
+		return 0;
+	return len;
+}
+
+/*
+ * The job name for a file name: the name itself when it is valid UTF-8
+ * without control characters (what cupsd accepts as a name), otherwise
+ * with each offending byte as '_'; "untitled" for none; at most 255 bytes,
+ * never cut inside a character.  Allocated.
+ */
+static char *
+job_name(const char *title)
+{
+	const unsigned char *p;
+	struct buf b = { 0 };
+	size_t n, len, i;
+
+	if (title == NULL || *title == '\0')
+		title = "untitled";
+	p = (const unsigned char *)title;
+	n = strlen(title);
+	for (i = 0; i < n; i += len) {
+		len = utf8_seq(p + i, n - i);
+		if (b.len + (len ? len : 1) > CUPS_JOB_NAME_MAX)
+			break;
+		if (len == 0 || p[i] < 0x20 || p[i] == 0x7f) {
+			buf_appendc(&b, '_');
+			len = 1;
+		} else
+			buf_append(&b, p + i, len);
+	}
+	return buf_steal(&b);
+}
+
+/* A request for printer with printer-uri and requesting-user-name. */
+static ipp_t *
+new_request(ipp_op_t op, const char *printer, const char *user, char *resource,
+    size_t rsize)
+{
+	char uri[HTTP_MAX_URI], scheme[32], userpass[8], host[256];
+	ipp_t *req = ippNewRequest(op);
+	int port;
+
+	/* The resource comes out of the URI, so it is %-encoded the same way. */
+	httpAssembleURIf(HTTP_URI_CODING_ALL, uri, sizeof(uri), "ipp", NULL,
+	    "localhost", ippPort(), "/printers/%s", printer);
+	if (httpSeparateURI(HTTP_URI_CODING_NONE, uri, scheme, sizeof(scheme),
+	    userpass, sizeof(userpass), host, sizeof(host), &port, resource,
+	    (int)rsize) < HTTP_URI_STATUS_OK)
+		snprintf(resource, rsize, "/printers/%s", printer);
+	ippAddString(req, IPP_TAG_OPERATION, IPP_TAG_URI, "printer-uri", NULL, uri);
+	ippAddString(req, IPP_TAG_OPERATION, IPP_TAG_NAME, "requesting-user-name",
+	    NULL, user);
+	return req;
+}
+
+/* Best effort: cancel a job we created but could not finish. */
+static void
+cancel_job(const char *printer, const char *user, int job_id)
+{
+	char resource[256];
+	http_t *http = NULL;
+	ipp_t *req;
+	char *err = NULL;
+
+	/* A fresh connection: the failed one may be in any state. */
+	if (connect_server(&http, &err) != 0) {
+		log_warn("could not cancel the unfinished CUPS job %s-%d: %s", printer,
+		    job_id, err);
+		goto out;
+	}
+	req = new_request(IPP_OP_CANCEL_JOB, printer, user, resource, sizeof(resource));
+	ippAddInteger(req, IPP_TAG_OPERATION, IPP_TAG_INTEGER, "job-id", job_id);
+	ippDelete(cupsDoRequest(http, req, resource));
+	if (cupsLastError() > IPP_STATUS_OK_CONFLICTING)
+		log_warn("could not cancel the unfinished CUPS job %s-%d: %s (cancel "
+		    "%s-%d)", printer, job_id, last_reason(), printer, job_id);
+	else
+		log_debug("cancelled the unfinished CUPS job %s-%d", printer, job_id);
+out:
+	free(err);
+	httpClose(http);
+}
+
+static int
+create_job(http_t *http, const struct cups_job_req *r, const char *user,
+    int *job_id, char **errstr)
+{
+	char resource[256], *title;
+	ipp_t *req, *resp;
+	ipp_attribute_t *a;
+	int ret = 0;
+
+	*job_id = 0;
+	req = new_request(IPP_OP_CREATE_JOB, r->printer, user, resource,
+	    sizeof(resource));
+	title = job_name(r->title);
+	ippAddString(req, IPP_TAG_OPERATION, IPP_TAG_NAME, "job-name", NULL, title);
+	if (r->nonce != NULL)
+		ippAddString(req, IPP_TAG_JOB, IPP_TAG_TEXT, CUPS_JOB_NONCE_ATTR, NULL,
+		    r->nonce);
+	resp = cupsDoRequest(http, req, resource);
+	if (cupsLastError() > IPP_STATUS_OK_CONFLICTING) {
+		ret = map_status(r->printer, "creating a job", errstr);
+		goto out;
+	}
+	a = ippFindAttribute(resp, "job-id", IPP_TAG_INTEGER);
+	if (a == NULL || ippGetInteger(a, 0) <= 0) {
+		ret = m2c_fail(errstr, M2C_E_PROTO, "CUPS created a job on %s "
+		    "without a job id", r->printer);
+		goto out;
+	}
+	*job_id = ippGetInteger(a, 0);
+out:
+	free(title);
+	ippDelete(resp);
+	return ret;
+}
+
+/*
+ * Send the open file fd (r->path, fstat st) as the one and last document of
+ * job_id, 64 KiB at a time.
+ */
+static int
+send_document(http_t *http, const struct cups_job_req *r, int fd,
+    const struct stat *st, const char *user, int job_id, char **errstr)
+{
+	char resource[256], *title = NULL, *buf = NULL;
+	ipp_t *req = NULL;
+	ssize_t n;
+	off_t left;
+	int ret = 0;
+
+	req = new_request(IPP_OP_SEND_DOCUMENT, r->printer, user, resource,
+	    sizeof(resource));
+	ippAddInteger(req, IPP_TAG_OPERATION, IPP_TAG_INTEGER, "job-id", job_id);
+	title = job_name(r->title);
+	ippAddString(req, IPP_TAG_OPERATION, IPP_TAG_NAME, "document-name", NULL, title);
+	ippAddString(req, IPP_TAG_OPERATION, IPP_TAG_MIMETYPE, "document-format", NULL,
+	    r->format != NULL ? r->format : "application/octet-stream");
+	ippAddBoolean(req, IPP_TAG_OPERATION, "last-document", 1);
+	/* The length is that of the whole body: the IPP message and the file. */
+	if (cupsSendRequest(http, req, resource, S_ISREG(st->st_mode) ?
+	    ippLength(req) + (size_t)st->st_size : CUPS_LENGTH_VARIABLE) !=
+	    HTTP_STATUS_CONTINUE)
+		goto ipp_fail;
+	buf = xmalloc(CUPS_JOB_CHUNK);
+	/* A regular file: exactly the announced length, no more, no less. */
+	left = S_ISREG(st->st_mode) ? st->st_size : -1;
+	while (left != 0) {
+		n = read(fd, buf, left < 0 || left > CUPS_JOB_CHUNK ? CUPS_JOB_CHUNK :
+		    (size_t)left);
+		if (n < 0 && errno == EINTR)
+			continue;
+		if (n < 0 || (n == 0 && left > 0)) {
+			ret = m2c_fail(errstr, M2C_E_SYS, "cannot read the document %s: %s",
+			    r->path, n < 0 ? strerror(errno) : "it shrank while being sent");
+			goto out;
+		}
+		if (n == 0)
+			break;
+		if (cupsWriteRequestData(http, buf, (size_t)n) != HTTP_STATUS_CONTINUE)
+			goto ipp_fail;
+		if (left > 0)
+			left -= n;
+	}
+	ippDelete(cupsGetResponse(http, resource));
+	if (cupsLastError() <= IPP_STATUS_OK_CONFLICTING)
+		goto out;
+ipp_fail:
+	ret = map_status(r->printer, "sending the document", errstr);
+out:
+	free(buf);
+	free(title);
+	ippDelete(req);
+	return ret;
+}
+
+int
+cups_job_submit(const struct cups_job_req *r, int *job_id, char **errstr)
+{
+	http_t *http = NULL;
+	struct stat st;
+	char *user = NULL;
+	int fd = -1, ret, id = 0;
+
+	*job_id = 0;
+	if ((ret = check_printer(r->printer, errstr)) != 0)
+		return ret;
+	if (r->path == NULL)
+		return m2c_fail(errstr, M2C_E_USAGE, "cups_job_submit: no document "
+		    "(internal error)");
+	/*
+	 * Open first: an unreadable file must not leave an empty job behind.
+	 * An empty one is refused: it prints nothing, and a job without data
+	 * would look unfinished to cups_job_find_by_nonce.
+	 */
+	if ((fd = open(r->path, O_RDONLY | O_CLOEXEC)) < 0)
+		return m2c_fail(errstr, M2C_E_SYS, "cannot read the document %s: %s",
+		    r->path, strerror(errno));
+	if (fstat(fd, &st) != 0) {
+		ret = m2c_fail(errstr, M2C_E_SYS, "cannot read the document %s: %s",
+		    r->path, strerror(errno));
+		goto out;
+	}
+	if (S_ISREG(st.st_mode) && st.st_size == 0) {
+		ret = m2c_fail(errstr, M2C_E_DATA, "the document %s is empty: nothing "
+		    "to print", r->title != NULL ? r->title : r->path);
+		goto out;
+	}
+	/* Always sanitised: callers may pass a raw From address. */
+	user = cups_job_user_for_sender(r->user);
+	if ((ret = connect_server(&http, errstr)) != 0 ||
+	    (ret = create_job(http, r, user, &id, errstr)) != 0)
+		goto out;
+	if ((ret = send_document(http, r, fd, &st, user, id, errstr)) != 0) {
+		/* No half job may print later. */
+		httpClose(http);
+		http = NULL;
+		cancel_job(r->printer, user, id);
+		goto out;
+	}
+	*job_id = id;
+out:
+	httpClose(http);
+	free(user);
+	close(fd);
+	return ret;
+}
+
+/* What one job group of a Get-Jobs reply said. */
+struct job_seen {
+	int id;
+	int state;
+	int koctets;		/* job-k-octets: 0 until a document arrived */
+	int match;
+	char user[CUPS_JOB_USER_MAX + 1];	/* job-originating-user-name */
+};
+
+int
+cups_job_find_by_nonce(const char *printer, const char *nonce, int *job_id,
+    char **errstr)
+{
+	static const char *const attrs[] = {
+		"job-id", "job-state", "job-k-octets", CUPS_JOB_NONCE_ATTR,
+		"job-originating-user-name",
+	};
+	char resource[256];
+	struct job_seen cur = { 0 }, best = { 0 }, half = { 0 };
+	ipp_attribute_t *a;
+	http_t *http = NULL;
+	ipp_t *req, *resp = NULL;
+	const char *name;
+	int ret;
+
+	*job_id = 0;
+	if ((ret = check_printer(printer, errstr)) != 0)
+		return ret;
+	if (nonce == NULL || *nonce == '\0')
+		return m2c_fail(errstr, M2C_E_USAGE, "no nonce to look for (internal error)");
+	if ((ret = connect_server(&http, errstr)) != 0)
+		goto out;
+	req = new_request(IPP_OP_GET_JOBS, printer, CUPS_JOB_UNKNOWN_USER, resource,
+	    sizeof(resource));
+	ippAddString(req, IPP_TAG_OPERATION, IPP_TAG_KEYWORD, "which-jobs", NULL, "all");
+	ippAddStrings(req, IPP_TAG_OPERATION, IPP_TAG_KEYWORD, "requested-attributes",
+	    (int)ARRAY_SIZE(attrs), NULL, attrs);
+	resp = cupsDoRequest(http, req, resource);
+	if (cupsLastError() > IPP_STATUS_OK_CONFLICTING) {
+		ret = map_status(printer, "looking for an earlier job", errstr);
+		goto out;
+	}
+	/* Job groups are separated by an attribute without a name. */
+	for (a = ippFirstAttribute(resp);; a = ippNextAttribute(resp)) {
+		name = a != NULL ? ippGetName(a) : NULL;
+		if (name == NULL || ippGetGroupTag(a) != IPP_TAG_JOB) {
+			if (cur.match && cur.id > 0) {
+				if (cur.koctets > 0 && cur.id > best.id)
+					best = cur;
+				else if (cur.koctets == 0 && cur.id > half.id)
+					half = cur;
+			}
+			memset(&cur, 0, sizeof(cur));
+			if (a == NULL)
+				break;
+			continue;
+		}
+		if (strcmp(name, "job-id") == 0)
+			cur.id = ippGetInteger(a, 0);
+		else if (strcmp(name, "job-state") == 0)
+			cur.state = ippGetInteger(a, 0);
+		else if (strcmp(name, "job-k-octets") == 0)
+			cur.koctets = ippGetInteger(a, 0);
+		else if (strcmp(name, CUPS_JOB_NONCE_ATTR) == 0) {
+			const char *v = ippGetString(a, 0, NULL);
+
+			cur.match = v != NULL && strcmp(v, nonce) == 0;
+		} else if (strcmp(name, "job-originating-user-name") == 0) {
+			const char *v = ippGetString(a, 0, NULL);
+
+			snprintf(cur.user, sizeof(cur.user), "%s", v ? v : "");
+		}
+	}
+	if (best.id > 0) {
+		*job_id = best.id;
+		goto out;
+	}
+	/*
+	 * A job with our nonce but no document: we stopped between
+	 * Create-Job and the end of Send-Document.  It never got its file,
+	 * so it counts as not submitted; cancel it so it cannot linger (as
+	 * its owner, when CUPS shows who that is).  "No document" is
+	 * job-k-octets 0: cupsd adds to it when a whole document arrived and
+	 * keeps it in the job history, while number-of-documents reads 0
+	 * again once a completed job's files are gone (CUPS 2.4.2).
+	 */
+	if (half.id > 0 && half.state < IPP_JSTATE_CANCELED)
+		cancel_job(printer, *half.user ? half.user : CUPS_JOB_UNKNOWN_USER,
+		    half.id);
+	ret = m2c_fail(errstr, M2C_E_NOTFOUND, "queue %s has no job with nonce %s",
+	    printer, nonce);
+out:
+	ippDelete(resp);
+	httpClose(http);
+	return ret;
+}
+
+int
+cups_job_check_queue(const char *printer, char **errstr)
+{
+	static const char *const attrs[] = {
+		"printer-state", "printer-is-accepting-jobs", "printer-state-message",
+	};
+	char resource[256];
+	http_t *http = NULL;
+	ipp_t *req, *resp = NULL;
+	ipp_attribute_t *a;
+	const char *msg;
+	int ret;
+
+	if ((ret = check_printer(printer, errstr)) != 0)
+		return ret;
+	if ((ret = connect_server(&http, errstr)) != 0)
+		goto out;
+	req = new_request(IPP_OP_GET_PRINTER_ATTRIBUTES, printer, CUPS_JOB_UNKNOWN_USER,
+	    resource, sizeof(resource));
+	ippAddStrings(req, IPP_TAG_OPERATION, IPP_TAG_KEYWORD, "requested-attributes",
+	    (int)ARRAY_SIZE(attrs), NULL, attrs);
+	resp = cupsDoRequest(http, req, resource);
+	if (cupsLastError() > IPP_STATUS_OK_CONFLICTING) {
+		ret = map_status(printer, "checking the queue", errstr);
+		goto out;
+	}
+	a = ippFindAttribute(resp, "printer-is-accepting-jobs", IPP_TAG_BOOLEAN);
+	if (a != NULL && !ippGetBoolean(a, 0)) {
+		ret = m2c_fail(errstr, M2C_E_TEMP, "queue %s is not accepting jobs "
+		    "(cupsaccept %s)", printer, printer);
+		goto out;
+	}
+	a = ippFindAttribute(resp, "printer-state", IPP_TAG_ENUM);
+	if (a != NULL && ippGetInteger(a, 0) == IPP_PSTATE_STOPPED) {
+		a = ippFindAttribute(resp, "printer-state-message", IPP_TAG_TEXT);
+		msg = a != NULL ? ippGetString(a, 0, NULL) : NULL;
+		ret = m2c_fail(errstr, M2C_E_TEMP, "queue %s is stopped%s%s%s "
+		    "(cupsenable %s)", printer, msg && *msg ? " (" : "",
+		    msg && *msg ? msg : "", msg && *msg ? ")" : "", printer);
+	}
+out:
+	ippDelete(resp);
+	httpClose(http);
+	return ret;
+}
+
+/*
+ * Keep [A-Za-z0-9@._+-], '_' for anything else, at most 255 bytes.  A
+ * result without '@' (a From without a domain, or one cut before it) is
+ * prefixed "unknown-sender-": a bare word could be taken for a local user
+ * by CUPS policies, quotas and accounting; an '@' or that prefix cannot.
+ */
+char *
+cups_job_user_for_sender(const char *addr)
+{
+	static const char prefix[] = CUPS_JOB_UNKNOWN_USER "-";
+	char *out;
+	size_t i, n, off = 0;
+
+	if (addr == NULL || *addr == '\0')
+		return xstrdup(CUPS_JOB_UNKNOWN_USER);
+	n = strnlen(addr, CUPS_JOB_USER_MAX);
+	if (memchr(addr, '@', n) == NULL) {
+		off = sizeof(prefix) - 1;
+		if (n > CUPS_JOB_USER_MAX - off)
+			n = CUPS_JOB_USER_MAX - off;
+	}
+	out = xmalloc(off + n + 1);
+	memcpy(out, prefix, off);
+	for (i = 0; i < n; i++) {
+		unsigned char c = (unsigned char)addr[i];
+
+		out[off + i] = ((c >= 'A' && c <= 'Z') || (c >= 'a' && c <= 'z') ||
+		    (c >= '0' && c <= '9') || c == '@' || c == '.' || c == '_' ||
+		    c == '+' || c == '-') ? (char)c : '_';
+	}
+	out[off + n] = '\0';
+	return out;
+}

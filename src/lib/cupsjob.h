@@ -3,19 +3,24 @@
  *
  * One job per attachment, never several documents in one job (CUPS 2.4
  * joins or drops them).  The document is streamed from its scratch file
- * (cupsCreateJob, cupsStartDocument, cupsWriteRequestData,
- * cupsFinishDocument).  The job name is the attachment's file name, the
- * requesting user the sender's address (sanitised; never a bare local
- * part), and a nonce is stored with the job so that a restart can find it.
+ * (Create-Job, then Send-Document in 64 KiB writes).  The job name is the
+ * attachment's file name (bytes that are not valid UTF-8 or are control
+ * characters become '_'; at most 255 bytes), the requesting user the
+ * sender's address (sanitised; never a bare local part), and the nonce is
+ * stored with the job in the job attribute "mail2cups-nonce" so that a
+ * restart can find it (see cupsjob.c for why that attribute).
  *
  * Errors: CUPS unreachable is M2C_E_UNAVAIL (temporary); a missing queue is
- * M2C_E_NOTFOUND; a queue that is not accepting jobs is M2C_E_TEMP.
+ * M2C_E_NOTFOUND; a queue that is not accepting jobs is M2C_E_TEMP; a
+ * document type CUPS cannot print is M2C_E_REFUSED.
  */
 #ifndef M2C_CUPSJOB_H
 #define M2C_CUPSJOB_H
 
 /* Use this server (socket path or host:port); NULL: CUPS_SERVER/client.conf. */
 void cups_job_set_server(const char *server);
+/* Connect and I/O timeouts in ms (defaults 10000, 60000); <= 0 keeps one. */
+void cups_job_set_timeouts(int connect_ms, int io_ms);
 
 struct cups_job_req {
 	const char *printer;	/* queue name */
@@ -26,16 +31,29 @@ struct cups_job_req {
 	const char *format;	/* document-format, e.g. "application/pdf" */
 };
 
+/*
+ * Submit r->path as one job; 0 and *job_id, or an error (*job_id 0).  A
+ * job whose document could not be sent is cancelled before returning.
+ * r->user is passed through cups_job_user_for_sender() here.
+ */
 int cups_job_submit(const struct cups_job_req *r, int *job_id, char **errstr);
 
 /*
  * Look for a job (any state, completed ones included) on printer that
- * carries nonce.  0 and *job_id when found, M2C_E_NOTFOUND when not.
+ * carries nonce.  0 and *job_id when found, M2C_E_NOTFOUND when not.  A job
+ * with the nonce that never received its document (job-k-octets 0: we
+ * stopped between Create-Job and the end of Send-Document) is not found,
+ * and is cancelled if still pending, so submitting again is right.
  */
 int cups_job_find_by_nonce(const char *printer, const char *nonce, int *job_id,
     char **errstr);
 
-/* The queue exists and accepts jobs: 0, else an error saying what to do. */
+/*
+ * The queue exists and accepts jobs: 0, else an error saying what to do.
+ * A stopped (disabled) queue is M2C_E_TEMP too, "queue X is stopped
+ * (cupsenable X)", although CUPS still accepts and holds jobs for it:
+ * worth a warning, not a reason to keep mail back.
+ */
 int cups_job_check_queue(const char *printer, char **errstr);
 
 /*

@@ -1,15 +1,790 @@
-/* state.c - placeholder until the state module lands; see state.h. */
+/*
+ * state.c - the state database (SQLite 3, WAL); see state.h.
+ *
+ * Durability: synchronous=FULL in WAL mode, so a COMMIT has reached the disk
+ * when sqlite3_step() returns; state_part_intent() relies on that (the
+ * intent row must exist before the CUPS job does).
+ *
+ * Every statement is a constant string with bound parameters.  The only
+ * exception is "PRAGMA user_version = N", which cannot take a parameter;
+ * N is one of this file's own schema numbers, never outside input.
+ */
 #include "m2c-config.h"
+
+#include <errno.h>
+#include <fcntl.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <sys/stat.h>
+#include <time.h>
+#include <unistd.h>
+
+#include <openssl/rand.h>
+#include <sqlite3.h>
+
 #include "error.h"
 #include "state.h"
-int state_open(const char *d, struct state **out, char **e) { *out = 0; return M2C_E_NOTSUP; }
-void state_close(struct state **s) { }
-int state_msg_get(struct state *s, const struct state_key *k, struct state_msg *o, char **e) { return M2C_E_NOTSUP; }
-void state_msg_clear(struct state_msg *m) { }
-int state_msg_attempt(struct state *s, const struct state_key *k, int *a, char **e) { return M2C_E_NOTSUP; }
-int state_msg_set(struct state *s, const struct state_key *k, enum state_msg_status st, const char *r, char **e) { return M2C_E_NOTSUP; }
-int state_part_get(struct state *s, const struct state_key *k, const char *p, struct state_part *o, char **e) { return M2C_E_NOTSUP; }
-void state_part_clear(struct state_part *p) { }
-int state_part_intent(struct state *s, const struct state_key *k, const char *p, const char *pr, const char *f, char n[33], char **e) { return M2C_E_NOTSUP; }
-int state_part_submitted(struct state *s, const struct state_key *k, const char *p, int id, char **e) { return M2C_E_NOTSUP; }
-int state_count_jobs(struct state *s, const char *a, int *j, char **e) { return M2C_E_NOTSUP; }
+#include "util.h"
+
+#define STATE_DB_NAME	"state.db"
+#define STATE_BUSY_MS	5000
+#define STATE_MAX_PARTS	100000	/* sanity bound for state_part_list */
+
+struct state {
+	sqlite3 *db;	/* owned */
+	char *path;	/* owned: state_dir/state.db */
+};
+
+/*
+ * Schema migrations: step i takes user_version i to i + 1.  Later issues
+ * append steps (ALTER TABLE ... ADD COLUMN); never edit a released one.
+ */
+static const char *const migrations[] = {
+	/* 0 -> 1: the first schema */
+	"CREATE TABLE messages ("
+	" account TEXT NOT NULL, mailbox TEXT NOT NULL,"
+	" uidvalidity INTEGER NOT NULL, uid INTEGER NOT NULL,"
+	" status TEXT NOT NULL, attempts INTEGER NOT NULL DEFAULT 0,"
+	" reason TEXT, message_id TEXT,"
+	" first_seen INTEGER NOT NULL, updated INTEGER NOT NULL,"
+	" PRIMARY KEY (account, mailbox, uidvalidity, uid));"
+	"CREATE TABLE parts ("
+	" account TEXT NOT NULL, mailbox TEXT NOT NULL,"
+	" uidvalidity INTEGER NOT NULL, uid INTEGER NOT NULL,"
+	" part TEXT NOT NULL, status TEXT NOT NULL, nonce TEXT NOT NULL,"
+	" printer TEXT NOT NULL, filename TEXT, job_id INTEGER,"
+	" created INTEGER NOT NULL, updated INTEGER NOT NULL,"
+	" PRIMARY KEY (account, mailbox, uidvalidity, uid, part),"
+	" FOREIGN KEY (account, mailbox, uidvalidity, uid)"
+	"  REFERENCES messages (account, mailbox, uidvalidity, uid) ON DELETE CASCADE);"
+	"CREATE INDEX parts_account_status ON parts (account, status);",
+};
+static const char *const user_version_sql[] = {
+	"PRAGMA user_version = 1",
+};
+
+/* Status names as stored (readable with the sqlite3 shell). */
+static const char *const msg_status_names[] = {
+	[STATE_MSG_NEW] = "new",
+	[STATE_MSG_ACTIVE] = "active",
+	[STATE_MSG_PRINTED] = "printed",
+	[STATE_MSG_FAILED] = "failed",
+	[STATE_MSG_DONE] = "done",
+};
+static const char *const part_status_names[] = {
+	[STATE_PART_NONE] = "none",
+	[STATE_PART_INTENT] = "intent",
+	[STATE_PART_SUBMITTED] = "submitted",
+};
+
+/* Index of name in names, or -1. */
+static int
+status_from_name(const char *const *names, size_t n, const unsigned char *name)
+{
+	size_t i;
+
+	if (name == NULL)
+		return -1;
+	for (i = 0; i < n; i++)
+		if (strcmp(names[i], (const char *)name) == 0)
+			return (int)i;
+	return -1;
+}
+
+/*
+ * The one mapping from SQLite results to our codes.  Busy/locked is
+ * temporary; a damaged or unreadable file names the file and the way out.
+ */
+static int
+state_fail_rc(const char *path, int rc, const char *errmsg, const char *what,
+    char **errstr)
+{
+	switch (rc & 0xff) {
+	case SQLITE_BUSY:
+	case SQLITE_LOCKED:
+		return m2c_fail(errstr, M2C_E_TEMP,
+		    "state database %s: %s: %s (another mail2cups is using it; "
+		    "will try again)", path, what, errmsg);
+	case SQLITE_CORRUPT:
+	case SQLITE_NOTADB:
+		return m2c_fail(errstr, M2C_E_SYS,
+		    "state database %s is damaged (%s: %s): stop mail2cups, restore "
+		    "it from a backup or move it aside (mv %s %s.bad) to start an "
+		    "empty one; mail not yet marked seen may then print again",
+		    path, what, errmsg, path, path);
+	case SQLITE_CANTOPEN:
+	case SQLITE_PERM:
+	case SQLITE_READONLY:
+	case SQLITE_AUTH:
+		return m2c_fail(errstr, M2C_E_SYS,
+		    "state database %s: %s: %s (check that state_dir and the "
+		    "file belong to the user mail2cups runs as and are writable)",
+		    path, what, errmsg);
+	case SQLITE_FULL:
+		return m2c_fail(errstr, M2C_E_SYS,
+		    "state database %s: %s: %s (free some disk space)", path, what,
+		    errmsg);
+	default:
+		return m2c_fail(errstr, M2C_E_SYS, "state database %s: %s: %s",
+		    path, what, errmsg);
+	}
+}
+
+static int
+state_fail(struct state *s, const char *what, char **errstr)
+{
+	return state_fail_rc(s->path, sqlite3_extended_errcode(s->db),
+	    sqlite3_errmsg(s->db), what, errstr);
+}
+
+static int
+check_key(const struct state_key *k, const char *part, int need_part, char **errstr)
+{
+	if (k == NULL || k->account == NULL || k->mailbox == NULL ||
+	    (need_part && part == NULL))
+		return m2c_fail(errstr, M2C_E_USAGE,
+		    "state: incomplete message key (internal error)");
+	return 0;
+}
+
+static int
+prep(struct state *s, const char *sql, sqlite3_stmt **st, char **errstr)
+{
+	*st = NULL;
+	if (sqlite3_prepare_v2(s->db, sql, -1, st, NULL) != SQLITE_OK)
+		return state_fail(s, "preparing a statement", errstr);
+	return 0;
+}
+
+/* Bind the message key to ?1..?4 and, when part is not NULL, ?5. */
+static int
+bind_key(struct state *s, sqlite3_stmt *st, const struct state_key *k,
+    const char *part, char **errstr)
+{
+	if (sqlite3_bind_text(st, 1, k->account, -1, SQLITE_TRANSIENT) != SQLITE_OK ||
+	    sqlite3_bind_text(st, 2, k->mailbox, -1, SQLITE_TRANSIENT) != SQLITE_OK ||
+	    sqlite3_bind_int64(st, 3, k->uidvalidity) != SQLITE_OK ||
+	    sqlite3_bind_int64(st, 4, k->uid) != SQLITE_OK ||
+	    (part != NULL &&
+	    sqlite3_bind_text(st, 5, part, -1, SQLITE_TRANSIENT) != SQLITE_OK))
+		return state_fail(s, "binding the message key", errstr);
+	return 0;
+}
+
+/* Run a statement that returns no rows, then finalize it. */
+static int
+step_done(struct state *s, sqlite3_stmt **st, const char *what, char **errstr)
+{
+	int r = 0;
+
+	if (sqlite3_step(*st) != SQLITE_DONE)
+		r = state_fail(s, what, errstr);
+	sqlite3_finalize(*st);
+	*st = NULL;
+	return r;
+}
+
+static int
+exec_sql(struct state *s, const char *sql, const char *what, char **errstr)
+{
+	if (sqlite3_exec(s->db, sql, NULL, NULL, NULL) != SQLITE_OK)
+		return state_fail(s, what, errstr);
+	return 0;
+}
+
+static int
+tx_begin(struct state *s, char **errstr)
+{
+	/* IMMEDIATE: take the write lock now, so busy_timeout applies here. */
+	return exec_sql(s, "BEGIN IMMEDIATE", "starting a transaction", errstr);
+}
+
+static int
+tx_end(struct state *s, int r, char **errstr)
+{
+	if (r == 0)
+		return exec_sql(s, "COMMIT", "committing", errstr);
+	sqlite3_exec(s->db, "ROLLBACK", NULL, NULL, NULL);
+	return r;
+}
+
+static int
+pragma_int(struct state *s, const char *sql, long long *out, char **errstr)
+{
+	sqlite3_stmt *st = NULL;
+	int r;
+
+	if ((r = prep(s, sql, &st, errstr)) != 0)
+		return r;
+	if (sqlite3_step(st) == SQLITE_ROW)
+		*out = sqlite3_column_int64(st, 0);
+	else
+		r = state_fail(s, "reading the schema version", errstr);
+	sqlite3_finalize(st);
+	return r;
+}
+
+static int
+migrate(struct state *s, char **errstr)
+{
+	long long version = 0;
+	int r;
+
+	if ((r = pragma_int(s, "PRAGMA user_version", &version, errstr)) != 0)
+		return r;
+	if (version > (long long)ARRAY_SIZE(migrations))
+		return m2c_fail(errstr, M2C_E_NOTSUP,
+		    "state database %s has schema version %lld, newer than this "
+		    "mail2cups knows (%zu): install the newer mail2cups again",
+		    s->path, version, ARRAY_SIZE(migrations));
+	for (; version < (long long)ARRAY_SIZE(migrations); version++) {
+		if ((r = tx_begin(s, errstr)) != 0)
+			return r;
+		r = exec_sql(s, migrations[version], "upgrading the schema", errstr);
+		if (r == 0)
+			r = exec_sql(s, user_version_sql[version],
+			    "recording the schema version", errstr);
+		if ((r = tx_end(s, r, errstr)) != 0)
+			return r;
+	}
+	return 0;
+}
+
+/* Create the file 0600 (whatever the umask) and tighten an existing one. */
+static int
+create_private(const char *path, char **errstr)
+{
+	struct stat st;
+	int fd, r = 0;
+
+	fd = open(path, O_RDWR | O_CREAT | O_CLOEXEC | O_NOFOLLOW, 0600);
+	if (fd < 0)
+		return m2c_fail(errstr, M2C_E_SYS,
+		    "cannot open state database %s: %s (check that state_dir "
+		    "exists and belongs to the user mail2cups runs as)",
+		    path, strerror(errno));
+	if (fstat(fd, &st) != 0 || !S_ISREG(st.st_mode))
+		r = m2c_fail(errstr, M2C_E_SYS, "state database %s is not a regular file",
+		    path);
+	else if ((st.st_mode & 0777) != 0600 && fchmod(fd, 0600) != 0)
+		r = m2c_fail(errstr, M2C_E_SYS, "cannot make %s private (chmod 0600): %s",
+		    path, strerror(errno));
+	close(fd);
+	return r;
+}
+
+int
+state_open(const char *state_dir, struct state **out, char **errstr)
+{
+	struct state *s;
+	const char *mode;
+	sqlite3_stmt *st = NULL;
+	int r;
+
+	*out = NULL;
+	s = xcalloc(1, sizeof(*s));
+	s->path = xasprintf("%s/%s", state_dir, STATE_DB_NAME);
+	if ((r = mkdir_p(state_dir, 0700, errstr)) != 0 ||
+	    (r = create_private(s->path, errstr)) != 0)
+		goto out;
+	if (sqlite3_open_v2(s->path, &s->db, SQLITE_OPEN_READWRITE |
+	    SQLITE_OPEN_NOMUTEX, NULL) != SQLITE_OK) {
+		r = s->db ? state_fail(s, "opening", errstr) :
+		    m2c_fail(errstr, M2C_E_SYS, "state database %s: out of memory",
+		    s->path);
+		goto out;
+	}
+	sqlite3_extended_result_codes(s->db, 1);
+	sqlite3_busy_timeout(s->db, STATE_BUSY_MS);
+	/* The first read: a damaged or foreign file fails here. */
+	if ((r = prep(s, "PRAGMA journal_mode = WAL", &st, errstr)) != 0)
+		goto out;
+	if (sqlite3_step(st) != SQLITE_ROW) {
+		r = state_fail(s, "switching to WAL mode", errstr);
+		goto out;
+	}
+	mode = (const char *)sqlite3_column_text(st, 0);
+	if (mode == NULL || strcmp(mode, "wal") != 0) {
+		r = m2c_fail(errstr, M2C_E_SYS, "state database %s: cannot use WAL "
+		    "mode (journal mode is %s): state_dir must be on a local file "
+		    "system", s->path, mode ? mode : "unknown");
+		goto out;
+	}
+	sqlite3_finalize(st);	/* an open statement would block COMMIT */
+	st = NULL;
+	if ((r = exec_sql(s, "PRAGMA synchronous = FULL", "setting synchronous",
+	    errstr)) != 0 ||
+	    (r = exec_sql(s, "PRAGMA foreign_keys = ON", "enabling foreign keys",
+	    errstr)) != 0 ||
+	    (r = migrate(s, errstr)) != 0)
+		goto out;
+	*out = s;
+	s = NULL;
+out:
+	sqlite3_finalize(st);
+	state_close(&s);
+	return r;
+}
+
+void
+state_close(struct state **sp)
+{
+	struct state *s;
+
+	if (sp == NULL || (s = *sp) == NULL)
+		return;
+	sqlite3_close(s->db);	/* statements are never kept open */
+	free(s->path);
+	free(s);
+	*sp = NULL;
+}
+
+void
+state_set_busy_timeout(struct state *s, int ms)
+{
+	sqlite3_busy_timeout(s->db, ms);
+}
+
+const char *
+state_path(const struct state *s)
+{
+	return s->path;
+}
+
+/* ---------------------------------------------------------------- messages */
+
+/* Make sure the message row exists (status ACTIVE, no attempts yet). */
+static int
+msg_ensure(struct state *s, const struct state_key *k, char **errstr)
+{
+	sqlite3_stmt *st = NULL;
+	int r;
+
+	if ((r = prep(s, "INSERT OR IGNORE INTO messages (account, mailbox, "
+	    "uidvalidity, uid, status, attempts, first_seen, updated) "
+	    "VALUES (?1, ?2, ?3, ?4, ?5, 0, ?6, ?6)", &st, errstr)) != 0)
+		return r;
+	if ((r = bind_key(s, st, k, NULL, errstr)) == 0 &&
+	    (sqlite3_bind_text(st, 5, msg_status_names[STATE_MSG_ACTIVE], -1,
+	    SQLITE_STATIC) != SQLITE_OK ||
+	    sqlite3_bind_int64(st, 6, (sqlite3_int64)time(NULL)) != SQLITE_OK))
+		r = state_fail(s, "binding", errstr);
+	if (r == 0)
+		return step_done(s, &st, "adding a message row", errstr);
+	sqlite3_finalize(st);
+	return r;
+}
+
+int
+state_msg_get(struct state *s, const struct state_key *k, struct state_msg *out,
+    char **errstr)
+{
+	sqlite3_stmt *st = NULL;
+	const unsigned char *reason;
+	int r, rc, status;
+
+	memset(out, 0, sizeof(*out));
+	if ((r = check_key(k, NULL, 0, errstr)) != 0 ||
+	    (r = prep(s, "SELECT status, attempts, reason FROM messages WHERE "
+	    "account = ?1 AND mailbox = ?2 AND uidvalidity = ?3 AND uid = ?4",
+	    &st, errstr)) != 0 ||
+	    (r = bind_key(s, st, k, NULL, errstr)) != 0)
+		goto out;
+	rc = sqlite3_step(st);
+	if (rc == SQLITE_DONE) {
+		out->status = STATE_MSG_NEW;
+		goto out;
+	}
+	if (rc != SQLITE_ROW) {
+		r = state_fail(s, "reading a message row", errstr);
+		goto out;
+	}
+	status = status_from_name(msg_status_names, ARRAY_SIZE(msg_status_names),
+	    sqlite3_column_text(st, 0));
+	if (status < 0) {
+		r = m2c_fail(errstr, M2C_E_SYS, "state database %s: unknown message "
+		    "status \"%s\" (written by a newer mail2cups?)", s->path,
+		    (const char *)sqlite3_column_text(st, 0));
+		goto out;
+	}
+	out->status = (enum state_msg_status)status;
+	out->attempts = sqlite3_column_int(st, 1);
+	if ((reason = sqlite3_column_text(st, 2)) != NULL)
+		out->reason = xstrdup((const char *)reason);
+out:
+	sqlite3_finalize(st);
+	return r;
+}
+
+void
+state_msg_clear(struct state_msg *m)
+{
+	if (m == NULL)
+		return;
+	free(m->reason);
+	memset(m, 0, sizeof(*m));
+}
+
+int
+state_msg_attempt(struct state *s, const struct state_key *k, int *attempts,
+    char **errstr)
+{
+	sqlite3_stmt *st = NULL;
+	int r;
+
+	if ((r = check_key(k, NULL, 0, errstr)) != 0 || (r = tx_begin(s, errstr)) != 0)
+		return r;
+	if ((r = msg_ensure(s, k, errstr)) != 0 ||
+	    (r = prep(s, "UPDATE messages SET attempts = attempts + 1, updated = ?5 "
+	    "WHERE account = ?1 AND mailbox = ?2 AND uidvalidity = ?3 AND uid = ?4",
+	    &st, errstr)) != 0 ||
+	    (r = bind_key(s, st, k, NULL, errstr)) != 0)
+		goto out;
+	if (sqlite3_bind_int64(st, 5, (sqlite3_int64)time(NULL)) != SQLITE_OK) {
+		r = state_fail(s, "binding", errstr);
+		goto out;
+	}
+	if ((r = step_done(s, &st, "counting an attempt", errstr)) != 0 ||
+	    (r = prep(s, "SELECT attempts FROM messages WHERE account = ?1 AND "
+	    "mailbox = ?2 AND uidvalidity = ?3 AND uid = ?4", &st, errstr)) != 0 ||
+	    (r = bind_key(s, st, k, NULL, errstr)) != 0)
+		goto out;
+	if (sqlite3_step(st) != SQLITE_ROW) {
+		r = state_fail(s, "reading the attempt count", errstr);
+		goto out;
+	}
+	if (attempts != NULL)
+		*attempts = sqlite3_column_int(st, 0);
+out:
+	sqlite3_finalize(st);
+	return tx_end(s, r, errstr);
+}
+
+int
+state_msg_set(struct state *s, const struct state_key *k,
+    enum state_msg_status status, const char *reason, char **errstr)
+{
+	sqlite3_stmt *st = NULL;
+	int r;
+
+	if ((r = check_key(k, NULL, 0, errstr)) != 0)
+		return r;
+	if ((unsigned)status >= ARRAY_SIZE(msg_status_names) || status == STATE_MSG_NEW)
+		return m2c_fail(errstr, M2C_E_USAGE,
+		    "state: cannot set message status %d (internal error)", (int)status);
+	if ((r = tx_begin(s, errstr)) != 0)
+		return r;
+	if ((r = msg_ensure(s, k, errstr)) != 0 ||
+	    (r = prep(s, "UPDATE messages SET status = ?5, reason = ?6, updated = ?7 "
+	    "WHERE account = ?1 AND mailbox = ?2 AND uidvalidity = ?3 AND uid = ?4",
+	    &st, errstr)) != 0 ||
+	    (r = bind_key(s, st, k, NULL, errstr)) != 0)
+		goto out;
+	if (sqlite3_bind_text(st, 5, msg_status_names[status], -1, SQLITE_STATIC) != SQLITE_OK ||
+	    (reason != NULL ?
+	    sqlite3_bind_text(st, 6, reason, -1, SQLITE_TRANSIENT) :
+	    sqlite3_bind_null(st, 6)) != SQLITE_OK ||
+	    sqlite3_bind_int64(st, 7, (sqlite3_int64)time(NULL)) != SQLITE_OK) {
+		r = state_fail(s, "binding", errstr);
+		goto out;
+	}
+	r = step_done(s, &st, "setting a message status", errstr);
+out:
+	sqlite3_finalize(st);
+	return tx_end(s, r, errstr);
+}
+
+/* ---------------------------------------------------------------- parts */
+
+#define PART_COLUMNS "part, filename, status, nonce, job_id, printer"
+
+/* Fill a part entry from a row of PART_COLUMNS. */
+static int
+part_from_row(struct state *s, sqlite3_stmt *st, struct state_part_entry *e,
+    char **errstr)
+{
+	const unsigned char *txt;
+	int status;
+
+	memset(e, 0, sizeof(*e));
+	status = status_from_name(part_status_names, ARRAY_SIZE(part_status_names),
+	    sqlite3_column_text(st, 2));
+	txt = sqlite3_column_text(st, 3);
+	if (status <= STATE_PART_NONE || txt == NULL ||
+	    strlen((const char *)txt) != sizeof(e->info.nonce) - 1)
+		return m2c_fail(errstr, M2C_E_SYS, "state database %s: a part row "
+		    "has an unknown status or a bad nonce (written by a newer "
+		    "mail2cups?)", s->path);
+	e->info.status = (enum state_part_status)status;
+	memcpy(e->info.nonce, txt, sizeof(e->info.nonce));
+	e->info.job_id = sqlite3_column_int(st, 4);
+	if ((txt = sqlite3_column_text(st, 5)) != NULL)
+		e->info.printer = xstrdup((const char *)txt);
+	if ((txt = sqlite3_column_text(st, 0)) != NULL)
+		e->part = xstrdup((const char *)txt);
+	if ((txt = sqlite3_column_text(st, 1)) != NULL)
+		e->filename = xstrdup((const char *)txt);
+	return 0;
+}
+
+static void
+part_entry_clear(struct state_part_entry *e)
+{
+	free(e->part);
+	free(e->filename);
+	state_part_clear(&e->info);
+	memset(e, 0, sizeof(*e));
+}
+
+int
+state_part_get(struct state *s, const struct state_key *k, const char *part,
+    struct state_part *out, char **errstr)
+{
+	struct state_part_entry e;
+	sqlite3_stmt *st = NULL;
+	int r, rc;
+
+	memset(out, 0, sizeof(*out));
+	if ((r = check_key(k, part, 1, errstr)) != 0 ||
+	    (r = prep(s, "SELECT " PART_COLUMNS " FROM parts WHERE account = ?1 "
+	    "AND mailbox = ?2 AND uidvalidity = ?3 AND uid = ?4 AND part = ?5",
+	    &st, errstr)) != 0 ||
+	    (r = bind_key(s, st, k, part, errstr)) != 0)
+		goto out;
+	rc = sqlite3_step(st);
+	if (rc == SQLITE_DONE)
+		goto out;	/* STATE_PART_NONE */
+	if (rc != SQLITE_ROW) {
+		r = state_fail(s, "reading a part row", errstr);
+		goto out;
+	}
+	if ((r = part_from_row(s, st, &e, errstr)) != 0)
+		goto out;
+	*out = e.info;
+	e.info.printer = NULL;
+	part_entry_clear(&e);
+out:
+	sqlite3_finalize(st);
+	return r;
+}
+
+void
+state_part_clear(struct state_part *p)
+{
+	if (p == NULL)
+		return;
+	free(p->printer);
+	memset(p, 0, sizeof(*p));
+}
+
+/* 16 random bytes as 32 lower-case hex digits. */
+static int
+make_nonce(char out[33], char **errstr)
+{
+	static const char hex[] = "0123456789abcdef";
+	unsigned char raw[16];
+	size_t i;
+
+	if (RAND_bytes(raw, sizeof(raw)) != 1)
+		return m2c_fail(errstr, M2C_E_SYS,
+		    "cannot make a random nonce (OpenSSL RAND_bytes failed)");
+	for (i = 0; i < sizeof(raw); i++) {
+		out[2 * i] = hex[raw[i] >> 4];
+		out[2 * i + 1] = hex[raw[i] & 0x0f];
+	}
+	out[32] = '\0';
+	return 0;
+}
+
+/*
+ * Exactly once: a part with a job id is never given a new intent (which
+ * would forget the job and let the part print again).
+ */
+static int
+refuse_submitted(struct state *s, const struct state_key *k, const char *part,
+    char **errstr)
+{
+	sqlite3_stmt *st = NULL;
+	int r, rc;
+
+	if ((r = prep(s, "SELECT job_id FROM parts WHERE account = ?1 AND "
+	    "mailbox = ?2 AND uidvalidity = ?3 AND uid = ?4 AND part = ?5 AND "
+	    "status = ?6", &st, errstr)) != 0 ||
+	    (r = bind_key(s, st, k, part, errstr)) != 0)
+		goto out;
+	if (sqlite3_bind_text(st, 6, part_status_names[STATE_PART_SUBMITTED], -1,
+	    SQLITE_STATIC) != SQLITE_OK) {
+		r = state_fail(s, "binding", errstr);
+		goto out;
+	}
+	rc = sqlite3_step(st);
+	if (rc == SQLITE_ROW)
+		r = m2c_fail(errstr, M2C_E_USAGE, "state: %s/%s UID %u part %s was "
+		    "already submitted as job %d; not submitting it again (internal "
+		    "error)", k->account, k->mailbox, k->uid, part,
+		    sqlite3_column_int(st, 0));
+	else if (rc != SQLITE_DONE)
+		r = state_fail(s, "reading a part row", errstr);
+out:
+	sqlite3_finalize(st);
+	return r;
+}
+
+int
+state_part_intent(struct state *s, const struct state_key *k, const char *part,
+    const char *printer, const char *filename, char nonce_out[33], char **errstr)
+{
+	sqlite3_stmt *st = NULL;
+	char nonce[33];
+	sqlite3_int64 now = (sqlite3_int64)time(NULL);
+	int r;
+
+	if ((r = check_key(k, part, 1, errstr)) != 0)
+		return r;
+	if (printer == NULL)
+		return m2c_fail(errstr, M2C_E_USAGE, "state: intent without a printer "
+		    "(internal error)");
+	if ((r = make_nonce(nonce, errstr)) != 0 || (r = tx_begin(s, errstr)) != 0)
+		return r;
+	if ((r = msg_ensure(s, k, errstr)) != 0 ||
+	    (r = refuse_submitted(s, k, part, errstr)) != 0 ||
+	    (r = prep(s, "INSERT OR REPLACE INTO parts (account, mailbox, uidvalidity, "
+	    "uid, part, status, nonce, printer, filename, job_id, created, updated) "
+	    "VALUES (?1, ?2, ?3, ?4, ?5, ?6, ?7, ?8, ?9, NULL, ?10, ?10)",
+	    &st, errstr)) != 0 ||
+	    (r = bind_key(s, st, k, part, errstr)) != 0)
+		goto out;
+	if (sqlite3_bind_text(st, 6, part_status_names[STATE_PART_INTENT], -1,
+	    SQLITE_STATIC) != SQLITE_OK ||
+	    sqlite3_bind_text(st, 7, nonce, -1, SQLITE_TRANSIENT) != SQLITE_OK ||
+	    sqlite3_bind_text(st, 8, printer, -1, SQLITE_TRANSIENT) != SQLITE_OK ||
+	    (filename != NULL ?
+	    sqlite3_bind_text(st, 9, filename, -1, SQLITE_TRANSIENT) :
+	    sqlite3_bind_null(st, 9)) != SQLITE_OK ||
+	    sqlite3_bind_int64(st, 10, now) != SQLITE_OK) {
+		r = state_fail(s, "binding", errstr);
+		goto out;
+	}
+	r = step_done(s, &st, "writing a print intent", errstr);
+out:
+	sqlite3_finalize(st);
+	/* synchronous=FULL: the intent is on disk once COMMIT returns. */
+	if ((r = tx_end(s, r, errstr)) == 0)
+		memcpy(nonce_out, nonce, sizeof(nonce));
+	return r;
+}
+
+int
+state_part_submitted(struct state *s, const struct state_key *k, const char *part,
+    int job_id, char **errstr)
+{
+	sqlite3_stmt *st = NULL;
+	int r;
+
+	if ((r = check_key(k, part, 1, errstr)) != 0)
+		return r;
+	if (job_id <= 0)
+		return m2c_fail(errstr, M2C_E_USAGE, "state: job id %d is not valid "
+		    "(internal error)", job_id);
+	if ((r = prep(s, "UPDATE parts SET status = ?6, job_id = ?7, updated = ?8 "
+	    "WHERE account = ?1 AND mailbox = ?2 AND uidvalidity = ?3 AND uid = ?4 "
+	    "AND part = ?5", &st, errstr)) != 0 ||
+	    (r = bind_key(s, st, k, part, errstr)) != 0)
+		goto out;
+	if (sqlite3_bind_text(st, 6, part_status_names[STATE_PART_SUBMITTED], -1,
+	    SQLITE_STATIC) != SQLITE_OK ||
+	    sqlite3_bind_int(st, 7, job_id) != SQLITE_OK ||
+	    sqlite3_bind_int64(st, 8, (sqlite3_int64)time(NULL)) != SQLITE_OK) {
+		r = state_fail(s, "binding", errstr);
+		goto out;
+	}
+	if ((r = step_done(s, &st, "recording a job id", errstr)) != 0)
+		goto out;
+	if (sqlite3_changes(s->db) == 0)
+		r = m2c_fail(errstr, M2C_E_NOTFOUND, "state database %s: no print "
+		    "intent for %s/%s UID %u part %s, so job %d cannot be recorded "
+		    "(internal error)", s->path, k->account, k->mailbox, k->uid, part,
+		    job_id);
+out:
+	sqlite3_finalize(st);
+	return r;
+}
+
+int
+state_part_list(struct state *s, const struct state_key *k,
+    struct state_part_entry **out, size_t *n, char **errstr)
+{
+	struct state_part_entry *list = NULL;
+	sqlite3_stmt *st = NULL;
+	size_t len = 0;
+	int r, rc;
+
+	*out = NULL;
+	*n = 0;
+	if ((r = check_key(k, NULL, 0, errstr)) != 0 ||
+	    (r = prep(s, "SELECT " PART_COLUMNS " FROM parts WHERE account = ?1 "
+	    "AND mailbox = ?2 AND uidvalidity = ?3 AND uid = ?4 ORDER BY part",
+	    &st, errstr)) != 0 ||
+	    (r = bind_key(s, st, k, NULL, errstr)) != 0)
+		goto out;
+	while ((rc = sqlite3_step(st)) == SQLITE_ROW) {
+		if (len >= STATE_MAX_PARTS) {
+			r = m2c_fail(errstr, M2C_E_LIMIT, "state database %s: more "
+			    "than %d parts for one message", s->path, STATE_MAX_PARTS);
+			goto out;
+		}
+		list = xreallocarray(list, len + 1, sizeof(*list));
+		if ((r = part_from_row(s, st, &list[len], errstr)) != 0)
+			goto out;
+		len++;
+	}
+	if (rc != SQLITE_DONE) {
+		r = state_fail(s, "listing parts", errstr);
+		goto out;
+	}
+	*out = list;
+	*n = len;
+	list = NULL;
+out:
+	sqlite3_finalize(st);
+	state_part_list_free(&list, len);
+	return r;
+}
+
+void
+state_part_list_free(struct state_part_entry **list, size_t n)
+{
+	size_t i;
+
+	if (list == NULL || *list == NULL)
+		return;
+	for (i = 0; i < n; i++)
+		part_entry_clear(&(*list)[i]);
+	free(*list);
+	*list = NULL;
+}
+
+int
+state_count_jobs(struct state *s, const char *account, int *jobs, char **errstr)
+{
+	sqlite3_stmt *st = NULL;
+	int r;
+
+	*jobs = 0;
+	if (account == NULL)
+		return m2c_fail(errstr, M2C_E_USAGE, "state: no account (internal error)");
+	if ((r = prep(s, "SELECT count(*) FROM parts WHERE account = ?1 AND "
+	    "status = ?2", &st, errstr)) != 0)
+		return r;
+	if (sqlite3_bind_text(st, 1, account, -1, SQLITE_TRANSIENT) != SQLITE_OK ||
+	    sqlite3_bind_text(st, 2, part_status_names[STATE_PART_SUBMITTED], -1,
+	    SQLITE_STATIC) != SQLITE_OK)
+		r = state_fail(s, "binding", errstr);
+	else if (sqlite3_step(st) != SQLITE_ROW)
+		r = state_fail(s, "counting jobs", errstr);
+	else
+		*jobs = sqlite3_column_int(st, 0);
+	sqlite3_finalize(st);
+	return r;
+}

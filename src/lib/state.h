@@ -11,6 +11,7 @@
 #ifndef M2C_STATE_H
 #define M2C_STATE_H
 
+#include <stddef.h>
 #include <stdint.h>
 
 struct state;
@@ -70,14 +71,41 @@ void state_part_clear(struct state_part *p);	/* frees printer */
 /*
  * Write (commit, durable) the intent to submit part to printer, with a new
  * random nonce returned in nonce_out (33 bytes).  Replaces an earlier intent
- * whose job was not found.
+ * whose job was not found; a part already SUBMITTED is refused
+ * (M2C_E_USAGE): it must never be submitted again.  The message row is
+ * created (ACTIVE) if missing.
  */
 int state_part_intent(struct state *s, const struct state_key *k, const char *part,
     const char *printer, const char *filename, char nonce_out[33], char **errstr);
 int state_part_submitted(struct state *s, const struct state_key *k, const char *part,
     int job_id, char **errstr);
 
-/* Totals for a summary / status: rows of account in each status. */
+/*
+ * Every part row of a message, ordered by part.  *out (allocated; free with
+ * state_part_list_free) gets *n entries; no rows: *out NULL, *n 0.
+ */
+struct state_part_entry {
+	char *part;		/* owned */
+	char *filename;		/* owned; may be NULL */
+	struct state_part info;	/* info.printer owned */
+};
+int state_part_list(struct state *s, const struct state_key *k,
+    struct state_part_entry **out, size_t *n, char **errstr);
+void state_part_list_free(struct state_part_entry **list, size_t n);
+
+/*
+ * Totals for a summary / status: *jobs is the number of parts of account
+ * submitted to CUPS (a job id recorded).
+ */
 int state_count_jobs(struct state *s, const char *account, int *jobs, char **errstr);
+
+/*
+ * How long a write waits for another connection's lock before it fails
+ * with M2C_E_TEMP (default 5000 ms).
+ */
+void state_set_busy_timeout(struct state *s, int ms);
+
+/* The database file's path (borrowed; valid until state_close). */
+const char *state_path(const struct state *s);
 
 #endif

@@ -1,0 +1,502 @@
+/*
+ * test-cupsjob.c - CUPS job submission.
+ *
+ * The cups_job_user_for_sender() table always runs.  The rest needs a
+ * private cupsd set up by test-cupsjob.sh (M2C_CUPS_SERVER, M2C_CUPS_QUEUE
+ * with QREJ rejecting and QSTOP stopped, M2C_CUPS_SPOOL where ippeveprinter
+ * keeps what it receives, M2C_CUPS_RESTART to restart cupsd); without it
+ * that part is reported as skipped.
+ */
+#include "m2c-config.h"
+
+#include <dirent.h>
+#include <fcntl.h>
+#include <stdlib.h>
+#include <string.h>
+#include <sys/stat.h>
+#include <unistd.h>
+
+#include <cups/cups.h>
+
+#include "cupsjob.h"
+#include "error.h"
+#include "tap.h"
+#include "util.h"
+
+static const struct {
+	const char *in;
+	const char *want;
+} user_cases[] = {
+	{ NULL, "unknown-sender" },
+	{ "", "unknown-sender" },
+	{ "alice@example.org", "alice@example.org" },
+	{ "Alice.Smith+print@Example.ORG", "Alice.Smith+print@Example.ORG" },
+	{ "bob_o-k@ex-ample.co.uk", "bob_o-k@ex-ample.co.uk" },
+	{ "eve; rm -rf /@example.org", "eve__rm_-rf__@example.org" },
+	{ "\"quoted name\"@example.org", "_quoted_name_@example.org" },
+	{ "j\xc3\xbcrgen@example.de", "j__rgen@example.de" },
+	{ "a\nb@c", "a_b@c" },
+	{ "alice", "unknown-sender-alice" },
+	{ "root", "unknown-sender-root" },
+	{ "../../etc", "unknown-sender-.._.._etc" },
+	{ "@", "@" },
+};
+
+static void
+test_user_for_sender(void)
+{
+	char *long_in, *got;
+	size_t i;
+
+	for (i = 0; i < ARRAY_SIZE(user_cases); i++) {
+		got = cups_job_user_for_sender(user_cases[i].in);
+		/* the input may hold a newline: name the case by its result */
+		is_str(got, user_cases[i].want, "user_for_sender case %zu -> %s", i,
+		    user_cases[i].want);
+		free(got);
+	}
+
+	/* 300 bytes with the '@' at the end: cut before it, so prefixed. */
+	long_in = xmalloc(301);
+	memset(long_in, 'x', 300);
+	memcpy(long_in + 290, "@example.o", 10);
+	long_in[300] = '\0';
+	got = cups_job_user_for_sender(long_in);
+	is_int(strlen(got), 255, "long address capped at 255 bytes");
+	ok(str_has_prefix(got, "unknown-sender-"), "cut before '@': prefixed (%.20s...)",
+	    got);
+	free(got);
+	/* '@' early: kept, capped. */
+	long_in[1] = '@';
+	got = cups_job_user_for_sender(long_in);
+	is_int(strlen(got), 255, "long address with early '@' capped");
+	ok(got[1] == '@' && got[0] == 'x', "keeps the address itself");
+	free(got);
+	free(long_in);
+}
+
+/* ---------------------------------------------------------------- with cupsd */
+
+static const char *queue, *spool;
+static char tmpdir[] = "/tmp/m2c-cjt.XXXXXX";
+
+static char *
+write_file(const char *name, const void *data, size_t len)
+{
+	char *path = xasprintf("%s/%s", tmpdir, name);
+	int fd = open(path, O_WRONLY | O_CREAT | O_TRUNC, 0600);
+
+	if (fd < 0 || write_all(fd, data, len) != 0)
+		printf("# cannot write %s\n", path);
+	if (fd >= 0)
+		close(fd);
+	return path;
+}
+
+static int
+read_file(const char *path, struct buf *b)
+{
+	char chunk[8192];
+	ssize_t n;
+	int fd = open(path, O_RDONLY);
+
+	if (fd < 0)
+		return -1;
+	while ((n = read(fd, chunk, sizeof(chunk))) > 0)
+		buf_append(b, chunk, (size_t)n);
+	close(fd);
+	return n < 0 ? -1 : 0;
+}
+
+/* One attribute of job id on queue, as a string (allocated), via Get-Jobs. */
+static char *
+job_attr(const char *q, int id, const char *attr)
+{
+	char uri[HTTP_MAX_URI], resource[256], value[1024];
+	ipp_t *req, *resp;
+	ipp_attribute_t *a;
+	int cur = 0;
+	char *found = NULL;
+	const char *name;
+
+	httpAssembleURIf(HTTP_URI_CODING_ALL, uri, sizeof(uri), "ipp", NULL,
+	    "localhost", ippPort(), "/printers/%s", q);
+	snprintf(resource, sizeof(resource), "/printers/%s", q);
+	req = ippNewRequest(IPP_OP_GET_JOBS);
+	ippAddString(req, IPP_TAG_OPERATION, IPP_TAG_URI, "printer-uri", NULL, uri);
+	ippAddString(req, IPP_TAG_OPERATION, IPP_TAG_KEYWORD, "which-jobs", NULL, "all");
+	ippAddString(req, IPP_TAG_OPERATION, IPP_TAG_KEYWORD, "requested-attributes",
+	    NULL, "all");
+	resp = cupsDoRequest(CUPS_HTTP_DEFAULT, req, resource);
+	/* cupsd puts job-id last in a group: remember values, match at the end. */
+	for (a = ippFirstAttribute(resp); a; a = ippNextAttribute(resp)) {
+		name = ippGetName(a);
+		if (name == NULL) {
+			if (cur == id)
+				break;
+			free(found);
+			found = NULL;
+			cur = 0;
+			continue;
+		}
+		if (strcmp(name, "job-id") == 0)
+			cur = ippGetInteger(a, 0);
+		if (strcmp(name, attr) == 0 && found == NULL) {
+			ippAttributeString(a, value, sizeof(value));
+			found = xstrdup(value);
+		}
+	}
+	if (cur != id) {
+		free(found);
+		found = NULL;
+	}
+	ippDelete(resp);
+	return found;
+}
+
+/* Wait (up to 20 s) until job id reaches a final state; returns the state. */
+static int
+wait_job(const char *q, int id)
+{
+	char *st;
+	int i, state = 0;
+
+	for (i = 0; i < 200; i++) {
+		st = job_attr(q, id, "job-state");
+		state = st ? ippEnumValue("job-state", st) : 0;
+		free(st);
+		if (state >= IPP_JSTATE_CANCELED)
+			break;
+		usleep(100 * 1000);
+	}
+	return state;
+}
+
+/*
+ * The file ippeveprinter kept for a document titled title: it names it
+ * <id>-<title, lower-case, runs of other characters as one '_'>.<ext>.
+ */
+static char *
+spooled_file(const char *title)
+{
+	char *want = xmalloc(strlen(title) + 3), *p = want, *found = NULL;
+	struct dirent *d;
+	DIR *dir;
+	size_t n;
+
+	*p++ = '-';
+	for (; *title; title++) {
+		if ((*title >= 'a' && *title <= 'z') || (*title >= '0' && *title <= '9'))
+			*p++ = *title;
+		else if (*title >= 'A' && *title <= 'Z')
+			*p++ = (char)(*title - 'A' + 'a');
+		else if (p[-1] != '_')
+			*p++ = '_';
+	}
+	if (p[-1] == '_')
+		p--;
+	*p++ = '.';
+	*p = '\0';
+	if ((dir = opendir(spool)) == NULL)
+		goto out;
+	while ((d = readdir(dir)) != NULL) {
+		n = strlen(d->d_name);
+		if (strstr(d->d_name, want) != NULL &&
+		    !(n > 4 && strcmp(d->d_name + n - 4, ".prn") == 0)) {
+			free(found);
+			found = xasprintf("%s/%s", spool, d->d_name);
+		}
+	}
+	closedir(dir);
+out:
+	free(want);
+	return found;
+}
+
+static void
+test_check_queue(void)
+{
+	static const struct {
+		const char *q;
+		int want;
+		const char *msg;
+	} cases[] = {
+		{ NULL, 0, NULL },	/* M2C_CUPS_QUEUE */
+		{ "m2c-no-such-queue", M2C_E_NOTFOUND, "lpstat -p" },
+		{ "QREJ", M2C_E_TEMP, "cupsaccept QREJ" },
+		{ "QSTOP", M2C_E_TEMP, "cupsenable QSTOP" },
+		{ "a/b", M2C_E_CONFIG, "not a CUPS queue name" },
+		{ "", M2C_E_CONFIG, "set printer" },
+	};
+	char *err;
+	size_t i;
+
+	for (i = 0; i < ARRAY_SIZE(cases); i++) {
+		const char *q = cases[i].q ? cases[i].q : queue;
+
+		err = NULL;
+		is_int(cups_job_check_queue(q, &err), cases[i].want, "check_queue(%s)", q);
+		if (cases[i].msg)
+			has_str(err, cases[i].msg, "check_queue(%s) says what to do", q);
+		else
+			ok(err == NULL, "no error for %s", q);
+		free(err);
+	}
+}
+
+struct sub {
+	const char *title;
+	const char *format;
+	const char *nonce;
+	char *path;
+	struct buf data;
+	int id;
+};
+
+static void
+make_documents(struct sub *pdf, struct sub *png)
+{
+	/* A 1x1 PNG. */
+	static const unsigned char png1[] = {
+		0x89, 0x50, 0x4e, 0x47, 0x0d, 0x0a, 0x1a, 0x0a, 0x00, 0x00, 0x00, 0x0d,
+		0x49, 0x48, 0x44, 0x52, 0x00, 0x00, 0x00, 0x01, 0x00, 0x00, 0x00, 0x01,
+		0x08, 0x06, 0x00, 0x00, 0x00, 0x1f, 0x15, 0xc4, 0x89, 0x00, 0x00, 0x00,
+		0x0d, 0x49, 0x44, 0x41, 0x54, 0x78, 0x9c, 0x63, 0xf8, 0xcf, 0xc0, 0xf0,
+		0x1f, 0x00, 0x05, 0x00, 0x01, 0xff, 0x89, 0x99, 0x3d, 0x1d, 0x00, 0x00,
+		0x00, 0x00, 0x49, 0x45, 0x4e, 0x44, 0xae, 0x42, 0x60, 0x82,
+	};
+	int i;
+
+	/* A PDF of about 200 KiB: several 64 KiB chunks, and not a multiple. */
+	buf_appendf(&pdf->data, "%%PDF-1.4\n");
+	for (i = 0; i < 3000; i++)
+		buf_appendf(&pdf->data, "%% padding line %06d of a test document\n", i);
+	buf_appendf(&pdf->data, "%%%%EOF\n");
+	pdf->path = write_file("doc.pdf", pdf->data.data, pdf->data.len);
+	buf_append(&png->data, png1, sizeof(png1));
+	png->path = write_file("pic.png", png->data.data, png->data.len);
+}
+
+static void
+test_submit(void)
+{
+	struct sub docs[] = {
+		{ "Report 2026 (final).pdf", "application/pdf",
+		    "0123456789abcdef0123456789abcdef", NULL, { 0 }, 0 },
+		{ "holiday.png", "image/png", "fedcba9876543210fedcba9876543210",
+		    NULL, { 0 }, 0 },
+	};
+	const char *sender = "Alice.Smith+print@example.org";
+	struct cups_job_req r;
+	struct buf got = { 0 };
+	char *err = NULL, *s, *file, *restart, *empty;
+	long long t0, ms;
+	int id, st;
+	size_t i;
+
+	make_documents(&docs[0], &docs[1]);
+	for (i = 0; i < ARRAY_SIZE(docs); i++) {
+		r = (struct cups_job_req){ queue, docs[i].title, sender, docs[i].nonce,
+		    docs[i].path, docs[i].format };
+		t0 = monotonic_ms();
+		is_int(cups_job_submit(&r, &docs[i].id, &err), 0, "submit %s",
+		    docs[i].title);
+		ms = monotonic_ms() - t0;
+		printf("# submitting %s (%zu bytes) took %lld ms\n", docs[i].title,
+		    docs[i].data.len, ms);
+		if (err)
+			printf("# %s\n", err);
+		ok(docs[i].id > 0, "job id %d", docs[i].id);
+	}
+	ok(docs[1].id > docs[0].id, "second job has a later id");
+
+	for (i = 0; i < ARRAY_SIZE(docs); i++) {
+		s = job_attr(queue, docs[i].id, "job-name");
+		is_str(s, docs[i].title, "job-name is exactly the file name");
+		free(s);
+		s = job_attr(queue, docs[i].id, "job-originating-user-name");
+		is_str(s, sender, "job user is the sender");
+		free(s);
+		st = wait_job(queue, docs[i].id);
+		is_int(st, IPP_JSTATE_COMPLETED, "job %d completed", docs[i].id);
+		file = spooled_file(docs[i].title);
+		ok(file != NULL, "ippeveprinter kept %s", docs[i].title);
+		buf_reset(&got);
+		if (file == NULL || read_file(file, &got) != 0)
+			buf_reset(&got);
+		ok(file && got.len == docs[i].data.len &&
+		    memcmp(got.data, docs[i].data.data, got.len) == 0,
+		    "printer received the exact bytes of %s (%zu/%zu)", docs[i].title,
+		    got.len, docs[i].data.len);
+		free(file);
+	}
+
+	for (i = 0; i < ARRAY_SIZE(docs); i++) {
+		is_int(cups_job_find_by_nonce(queue, docs[i].nonce, &id, &err), 0,
+		    "find_by_nonce finds %s", docs[i].title);
+		is_int(id, docs[i].id, "with its job id");
+	}
+	is_int(cups_job_find_by_nonce(queue, "00000000000000000000000000000000", &id,
+	    &err), M2C_E_NOTFOUND, "a made-up nonce is not found");
+	has_str(err, "no job with nonce", "and says so");
+	ok(id == 0, "no job id for a made-up nonce");
+	free(err);
+	err = NULL;
+
+	/* Job history survives a cupsd restart (PreserveJobHistory). */
+	restart = getenv("M2C_CUPS_RESTART");
+	ok(restart != NULL && system(restart) == 0, "cupsd restarted");
+	is_int(cups_job_find_by_nonce(queue, docs[0].nonce, &id, &err), 0,
+	    "find_by_nonce after a cupsd restart");
+	is_int(id, docs[0].id, "same job id after restart");
+	if (err)
+		printf("# %s\n", err);
+	free(err);
+	err = NULL;
+
+	/* A format CUPS does not know: Send-Document fails after Create-Job. */
+	r = (struct cups_job_req){ queue, "odd.bin", sender,
+	    "11111111111111111111111111111111", docs[1].path,
+	    "application/x-m2c-no-such-format" };
+	is_int(cups_job_submit(&r, &id, &err), M2C_E_REFUSED,
+	    "unknown document format is refused");
+	has_str(err, "cannot print this type", "error says why");
+	ok(id == 0, "no job id on failure");
+	free(err);
+	err = NULL;
+	is_int(cups_job_find_by_nonce(queue, r.nonce, &id, &err), M2C_E_NOTFOUND,
+	    "the half job does not count as submitted");
+	free(err);
+	err = NULL;
+	s = job_attr(queue, docs[1].id + 1, "job-state");
+	is_str(s, "canceled", "the half job was cancelled");
+	free(s);
+
+	/* A file name that is no valid job name, and one that is too long. */
+	{
+		static const struct {
+			const char *title;
+			const char *want;
+		} names[] = {
+			{ "\x01" "bad\xff name\x7f.pdf", "_bad_ name_.pdf" },
+			{ "", "untitled" },
+			{ "caf\xc3\xa9 \xe2\x82\xac.pdf", "caf\xc3\xa9 \xe2\x82\xac.pdf" },
+			{ "\xc0\xaf\xed\xa0\x80.pdf", "_____.pdf" },	/* overlong, surrogate */
+		};
+		char longname[301], want[255];
+		size_t j;
+
+		for (j = 0; j < ARRAY_SIZE(names); j++) {
+			r = (struct cups_job_req){ queue, names[j].title, sender, NULL,
+			    docs[1].path, "image/png" };
+			is_int(cups_job_submit(&r, &id, &err), 0, "submit with name %zu", j);
+			s = job_attr(queue, id, "job-name");
+			is_str(s, names[j].want, "job name %zu made valid", j);
+			free(s);
+		}
+		/* 150 two-byte characters: cut to 127 of them (254 bytes). */
+		for (j = 0; j < 150; j++)
+			memcpy(longname + 2 * j, "\xc3\xa9", 2);
+		longname[300] = '\0';
+		memcpy(want, longname, 254);
+		want[254] = '\0';
+		r.title = longname;
+		is_int(cups_job_submit(&r, &id, &err), 0, "submit with a long name");
+		s = job_attr(queue, id, "job-name");
+		is_str(s, want, "long name cut to 254 bytes, between characters");
+		free(s);
+		free(err);
+		err = NULL;
+	}
+
+	/* Refused or missing queues, missing file. */
+	r = (struct cups_job_req){ "QREJ", "x.png", sender, NULL, docs[1].path,
+	    "image/png" };
+	is_int(cups_job_submit(&r, &id, &err), M2C_E_TEMP, "submit to a rejecting queue");
+	has_str(err, "cupsaccept QREJ", "says cupsaccept");
+	free(err);
+	err = NULL;
+	r.printer = "m2c-no-such-queue";
+	is_int(cups_job_submit(&r, &id, &err), M2C_E_NOTFOUND, "submit to a missing queue");
+	has_str(err, "no queue named m2c-no-such-queue", "names the queue");
+	free(err);
+	err = NULL;
+	r.printer = queue;
+	empty = write_file("empty.pdf", "", 0);
+	r.path = empty;
+	is_int(cups_job_submit(&r, &id, &err), M2C_E_DATA, "submit an empty file");
+	has_str(err, "is empty", "says why");
+	free(err);
+	err = NULL;
+	unlink(empty);
+	free(empty);
+	r.path = "/nonexistent/m2c.pdf";
+	is_int(cups_job_submit(&r, &id, &err), M2C_E_SYS, "submit a missing file");
+	has_str(err, "/nonexistent/m2c.pdf", "names the file");
+	free(err);
+
+	for (i = 0; i < ARRAY_SIZE(docs); i++) {
+		unlink(docs[i].path);
+		free(docs[i].path);
+		buf_free(&docs[i].data);
+	}
+	buf_free(&got);
+}
+
+static void
+test_unreachable(const char *good_server)
+{
+	static const char *const servers[] = {
+		"/tmp/m2c-no-such-dir/cups.sock",
+		"127.0.0.1:1",
+	};
+	struct cups_job_req r = { "Q", "x.pdf", "a@b", NULL, "/dev/null",
+	    "application/pdf" };
+	char *err;
+	long long t0, ms;
+	int id;
+	size_t i;
+
+	for (i = 0; i < ARRAY_SIZE(servers); i++) {
+		err = NULL;
+		cups_job_set_server(servers[i]);
+		t0 = monotonic_ms();
+		is_int(cups_job_submit(&r, &id, &err), M2C_E_UNAVAIL,
+		    "submit to %s is unavailable", servers[i]);
+		ms = monotonic_ms() - t0;
+		ok(ms < 3000, "and fails quickly (%lld ms)", ms);
+		has_str(err, "cannot reach CUPS at", "says what failed");
+		has_str(err, servers[i], "names the server");
+		has_str(err, "is cupsd running", "says what to check");
+		free(err);
+		err = NULL;
+		is_int(cups_job_check_queue("Q", &err), M2C_E_UNAVAIL,
+		    "check_queue at %s is unavailable", servers[i]);
+		free(err);
+	}
+	cups_job_set_server(good_server);
+}
+
+int
+main(void)
+{
+	const char *server = getenv("M2C_CUPS_SERVER");
+
+	test_user_for_sender();
+	queue = getenv("M2C_CUPS_QUEUE");
+	spool = getenv("M2C_CUPS_SPOOL");
+	if (server == NULL || queue == NULL || spool == NULL) {
+		printf("ok %d # SKIP no private cupsd (run test-cupsjob.sh)\n", ++tap_n);
+		return tap_done();
+	}
+	if (mkdtemp(tmpdir) == NULL) {
+		printf("Bail out! mkdtemp failed\n");
+		return 99;
+	}
+	cups_job_set_server(server);
+	test_check_queue();
+	test_submit();
+	test_unreachable(server);
+	rmdir(tmpdir);
+	return tap_done();
+}

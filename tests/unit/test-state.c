@@ -1,0 +1,324 @@
+/* test-state.c - the state database against a real SQLite file in /tmp. */
+#include "m2c-config.h"
+
+#include <fcntl.h>
+#include <stdlib.h>
+#include <string.h>
+#include <sys/stat.h>
+#include <unistd.h>
+
+#include <sqlite3.h>
+
+#include "error.h"
+#include "state.h"
+#include "tap.h"
+#include "util.h"
+
+static char dir[] = "/tmp/m2c-state.XXXXXX";
+
+static int
+is_hex32(const char *s)
+{
+	size_t i;
+
+	for (i = 0; i < 32; i++)
+		if (!((s[i] >= '0' && s[i] <= '9') || (s[i] >= 'a' && s[i] <= 'f')))
+			return 0;
+	return s[32] == '\0';
+}
+
+static void
+test_messages(struct state *s)
+{
+	static const struct {
+		enum state_msg_status status;
+		const char *reason;
+	} steps[] = {
+		{ STATE_MSG_PRINTED, NULL },
+		{ STATE_MSG_FAILED, "no printable part" },
+		{ STATE_MSG_DONE, NULL },
+	};
+	struct state_key k = { "office", "INBOX", 7, 42 };
+	struct state_msg m;
+	char *err = NULL;
+	int attempts = -1, i;
+	size_t j;
+
+	is_int(state_msg_get(s, &k, &m, &err), 0, "get on a new message");
+	is_int(m.status, STATE_MSG_NEW, "a new message reads NEW");
+	is_int(m.attempts, 0, "a new message has 0 attempts");
+	ok(m.reason == NULL, "a new message has no reason");
+	state_msg_clear(&m);
+
+	for (i = 1; i <= 3; i++) {
+		is_int(state_msg_attempt(s, &k, &attempts, &err), 0, "attempt %d", i);
+		is_int(attempts, i, "attempt count is %d", i);
+	}
+	is_int(state_msg_get(s, &k, &m, &err), 0, "get after attempts");
+	is_int(m.status, STATE_MSG_ACTIVE, "attempted message is ACTIVE");
+	is_int(m.attempts, 3, "attempts stored");
+	state_msg_clear(&m);
+
+	for (j = 0; j < ARRAY_SIZE(steps); j++) {
+		is_int(state_msg_set(s, &k, steps[j].status, steps[j].reason, &err), 0,
+		    "set status %d", (int)steps[j].status);
+		is_int(state_msg_get(s, &k, &m, &err), 0, "get after set %zu", j);
+		is_int(m.status, steps[j].status, "status %d read back",
+		    (int)steps[j].status);
+		is_str(m.reason, steps[j].reason, "reason read back");
+		is_int(m.attempts, 3, "status change keeps attempts");
+		state_msg_clear(&m);
+	}
+	is_int(state_msg_set(s, &k, STATE_MSG_NEW, NULL, &err), M2C_E_USAGE,
+	    "setting NEW is refused");
+	free(err);
+	err = NULL;
+
+	/* state_msg_set on a message without a row creates it. */
+	k.uid = 43;
+	is_int(state_msg_set(s, &k, STATE_MSG_FAILED, "too big", &err), 0,
+	    "set on a new message");
+	is_int(state_msg_get(s, &k, &m, &err), 0, "get it");
+	is_int(m.status, STATE_MSG_FAILED, "set created the row");
+	is_int(m.attempts, 0, "with 0 attempts");
+	state_msg_clear(&m);
+}
+
+static void
+test_parts(struct state *s)
+{
+	struct state_key k = { "office", "INBOX", 7, 100 };
+	struct state_key k2 = { "office", "INBOX", 8, 100 };
+	struct state_part p;
+	struct state_part_entry *list = NULL;
+	size_t n = 0;
+	char n1[33], n2[33], n3[33], *err = NULL;
+	int jobs = -1;
+
+	is_int(state_part_get(s, &k, "2", &p, &err), 0, "get a missing part");
+	is_int(p.status, STATE_PART_NONE, "missing part reads NONE");
+	ok(p.printer == NULL && p.job_id == 0, "missing part has no printer, no job");
+	state_part_clear(&p);
+
+	is_int(state_part_intent(s, &k, "2", "laser", "report.pdf", n1, &err), 0,
+	    "intent");
+	ok(is_hex32(n1), "nonce is 32 lower-case hex digits (%s)", n1);
+	is_int(state_part_get(s, &k, "2", &p, &err), 0, "get after intent");
+	is_int(p.status, STATE_PART_INTENT, "part is INTENT");
+	is_str(p.nonce, n1, "nonce stored");
+	is_str(p.printer, "laser", "printer stored");
+	is_int(p.job_id, 0, "no job id yet");
+	state_part_clear(&p);
+
+	is_int(state_part_intent(s, &k, "3", "laser", "photo.png", n2, &err), 0,
+	    "intent for another part");
+	ok(strcmp(n1, n2) != 0, "nonces differ across calls");
+
+	is_int(state_part_submitted(s, &k, "2", 17, &err), 0, "submitted");
+	is_int(state_part_get(s, &k, "2", &p, &err), 0, "get after submitted");
+	is_int(p.status, STATE_PART_SUBMITTED, "part is SUBMITTED");
+	is_int(p.job_id, 17, "job id stored");
+	is_str(p.nonce, n1, "nonce kept");
+	state_part_clear(&p);
+
+	is_int(state_part_intent(s, &k, "2", "laser", "report.pdf", n3, &err),
+	    M2C_E_USAGE, "no new intent for a submitted part");
+	has_str(err, "already submitted as job 17", "error names the job");
+	free(err);
+	err = NULL;
+	is_int(state_part_get(s, &k, "2", &p, &err), 0, "get the submitted part");
+	ok(p.status == STATE_PART_SUBMITTED && p.job_id == 17 &&
+	    strcmp(p.nonce, n1) == 0, "submitted part left as it was");
+	state_part_clear(&p);
+
+	is_int(state_part_intent(s, &k, "3", "inkjet", "photo.png", n3, &err), 0,
+	    "second intent for the same part");
+	ok(strcmp(n2, n3) != 0, "second intent has a new nonce");
+	is_int(state_part_get(s, &k, "3", &p, &err), 0, "get replaced intent");
+	is_str(p.nonce, n3, "nonce replaced");
+	is_str(p.printer, "inkjet", "printer replaced");
+	state_part_clear(&p);
+
+	is_int(state_part_get(s, &k2, "2", &p, &err), 0, "get with other UIDVALIDITY");
+	is_int(p.status, STATE_PART_NONE, "other UIDVALIDITY is another key");
+	state_part_clear(&p);
+	is_int(state_part_submitted(s, &k2, "2", 5, &err), M2C_E_NOTFOUND,
+	    "submitted without intent is NOTFOUND");
+	has_str(err, "no print intent", "error says why");
+	free(err);
+	err = NULL;
+
+	is_int(state_part_list(s, &k, &list, &n, &err), 0, "list parts");
+	is_int(n, 2, "two parts listed");
+	if (n == 2) {
+		is_str(list[0].part, "2", "first part");
+		is_str(list[0].filename, "report.pdf", "first filename");
+		is_int(list[0].info.job_id, 17, "first job id");
+		is_str(list[1].part, "3", "second part");
+		is_int(list[1].info.status, STATE_PART_INTENT, "second is INTENT");
+	}
+	state_part_list_free(&list, n);
+	ok(list == NULL, "list freed and NULLed");
+	is_int(state_part_list(s, &k2, &list, &n, &err), 0, "list none");
+	ok(list == NULL && n == 0, "no parts for other UIDVALIDITY");
+
+	is_int(state_count_jobs(s, "office", &jobs, &err), 0, "count jobs");
+	is_int(jobs, 1, "one submitted job");
+	is_int(state_count_jobs(s, "other", &jobs, &err), 0, "count other");
+	is_int(jobs, 0, "no jobs for another account");
+}
+
+static void
+test_durable_and_shared(void)
+{
+	struct state_key k = { "office", "INBOX", 9, 1 };
+	struct state *a = NULL, *b = NULL;
+	struct state_part p;
+	struct state_msg m;
+	char nonce[33], *err = NULL;
+
+	is_int(state_open(dir, &a, &err), 0, "open connection a");
+	is_int(state_open(dir, &b, &err), 0, "open connection b");
+	if (a == NULL || b == NULL)
+		goto out;
+	is_int(state_part_intent(a, &k, "1", "laser", "x.pdf", nonce, &err), 0,
+	    "intent via a");
+	is_int(state_part_get(b, &k, "1", &p, &err), 0, "get via b");
+	is_str(p.nonce, nonce, "b sees a's committed intent");
+	state_part_clear(&p);
+	is_int(state_msg_set(b, &k, STATE_MSG_PRINTED, NULL, &err), 0, "set via b");
+	is_int(state_msg_get(a, &k, &m, &err), 0, "get via a");
+	is_int(m.status, STATE_MSG_PRINTED, "a sees b's write");
+	state_msg_clear(&m);
+
+	state_close(&a);
+	ok(a == NULL, "close sets NULL");
+	state_close(&b);
+	is_int(state_open(dir, &a, &err), 0, "reopen");
+	if (a == NULL)
+		goto out;
+	is_int(state_part_get(a, &k, "1", &p, &err), 0, "get after reopen");
+	is_int(p.status, STATE_PART_INTENT, "intent survived close/reopen");
+	is_str(p.nonce, nonce, "nonce survived close/reopen");
+	state_part_clear(&p);
+out:
+	if (err)
+		printf("# %s\n", err);
+	free(err);
+	state_close(&a);
+	state_close(&b);
+}
+
+/* A write while another connection holds the write lock: M2C_E_TEMP. */
+static void
+test_locked(void)
+{
+	struct state_key k = { "office", "INBOX", 9, 2 };
+	struct state *s = NULL;
+	sqlite3 *other = NULL;
+	char *path = xasprintf("%s/state.db", dir), *err = NULL;
+	long long t0;
+	int attempts = 0;
+
+	ok(sqlite3_open(path, &other) == SQLITE_OK &&
+	    sqlite3_exec(other, "BEGIN IMMEDIATE", NULL, NULL, NULL) == SQLITE_OK,
+	    "another connection takes the write lock");
+	is_int(state_open(dir, &s, &err), 0, "open while locked (reads only)");
+	if (s != NULL) {
+		state_set_busy_timeout(s, 200);
+		t0 = monotonic_ms();
+		is_int(state_msg_attempt(s, &k, &attempts, &err), M2C_E_TEMP,
+		    "a write while locked is M2C_E_TEMP");
+		ok(monotonic_ms() - t0 >= 150, "after waiting for the lock");
+		has_str(err, "locked", "error says the database is locked");
+		sqlite3_exec(other, "ROLLBACK", NULL, NULL, NULL);
+		is_int(state_msg_attempt(s, &k, &attempts, &err), 0,
+		    "the write works once the lock is gone");
+		is_int(attempts, 1, "and counted once");
+	}
+	free(err);
+	free(path);
+	sqlite3_close(other);
+	state_close(&s);
+}
+
+static void
+test_errors(void)
+{
+	struct state *s = NULL;
+	char *path, *bad, *err = NULL;
+	int fd;
+
+	/* A file that is not a database. */
+	bad = xasprintf("%s/bad", dir);
+	ok(mkdir(bad, 0700) == 0, "mkdir bad");
+	path = xasprintf("%s/state.db", bad);
+	fd = open(path, O_WRONLY | O_CREAT | O_TRUNC, 0600);
+	ok(fd >= 0 && write(fd, "this is not an SQLite database, not at all.......",
+	    49) == 49, "write garbage db");
+	if (fd >= 0)
+		close(fd);
+	is_int(state_open(bad, &s, &err), M2C_E_SYS, "garbage db is M2C_E_SYS");
+	ok(s == NULL, "no handle on failure");
+	has_str(err, path, "error names the file");
+	has_str(err, "move it aside", "error says what to do");
+	free(err);
+	err = NULL;
+	unlink(path);
+	free(path);
+
+	/* state_dir is a file. */
+	path = xasprintf("%s/file", bad);
+	fd = open(path, O_WRONLY | O_CREAT, 0600);
+	if (fd >= 0)
+		close(fd);
+	is_int(state_open(path, &s, &err), M2C_E_SYS, "state_dir that is a file");
+	ok(err != NULL, "with a message");
+	free(err);
+	unlink(path);
+	free(path);
+	rmdir(bad);
+	free(bad);
+}
+
+int
+main(void)
+{
+	struct state *s = NULL;
+	struct stat st;
+	char *err = NULL, *path;
+
+	if (mkdtemp(dir) == NULL) {
+		printf("Bail out! mkdtemp failed\n");
+		return 99;
+	}
+	umask(022);
+	is_int(state_open(dir, &s, &err), 0, "state_open in a new folder");
+	if (s == NULL) {
+		printf("Bail out! %s\n", err ? err : "state_open failed");
+		return 99;
+	}
+	path = xasprintf("%s/state.db", dir);
+	is_str(state_path(s), path, "state_path");
+	ok(stat(path, &st) == 0 && (st.st_mode & 0777) == 0600,
+	    "state.db is mode 0600 (umask 022)");
+	test_messages(s);
+	test_parts(s);
+	state_close(&s);
+	test_durable_and_shared();
+	test_locked();
+	test_errors();
+
+	/* Tidy up: the db and its WAL files. */
+	unlink(path);
+	free(path);
+	path = xasprintf("%s/state.db-wal", dir);
+	unlink(path);
+	free(path);
+	path = xasprintf("%s/state.db-shm", dir);
+	unlink(path);
+	free(path);
+	rmdir(dir);
+	free(err);
+	return tap_done();
+}
