@@ -534,7 +534,7 @@ out:
 }
 
 int
-cups_job_check_queue(const char *printer, char **errstr)
+cups_job_check_queue(const char *printer, char **warning, char **errstr)
 {
 	static const char *const attrs[] = {
 		"printer-state", "printer-is-accepting-jobs", "printer-state-message",
@@ -546,6 +546,8 @@ cups_job_check_queue(const char *printer, char **errstr)
 	const char *msg;
 	int ret;
 
+	if (warning != NULL)
+		*warning = NULL;
 	if ((ret = check_printer(printer, errstr)) != 0)
 		return ret;
 	if ((ret = connect_server(&http, errstr)) != 0)
@@ -569,9 +571,11 @@ cups_job_check_queue(const char *printer, char **errstr)
 	if (a != NULL && ippGetInteger(a, 0) == IPP_PSTATE_STOPPED) {
 		a = ippFindAttribute(resp, "printer-state-message", IPP_TAG_TEXT);
 		msg = a != NULL ? ippGetString(a, 0, NULL) : NULL;
-		ret = m2c_fail(errstr, M2C_E_TEMP, "queue %s is stopped%s%s%s "
-		    "(cupsenable %s)", printer, msg && *msg ? " (" : "",
-		    msg && *msg ? msg : "", msg && *msg ? ")" : "", printer);
+		/* CUPS still takes jobs for a stopped queue: they wait there. */
+		(void)m2c_fail(warning, M2C_E_TEMP, "queue %s is stopped%s%s%s: jobs wait "
+		    "in CUPS until it is started again (cupsenable %s)", printer,
+		    msg && *msg ? " (" : "", msg && *msg ? msg : "", msg && *msg ? ")" : "",
+		    printer);
 	}
 out:
 	ippDelete(resp);

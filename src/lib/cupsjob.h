@@ -50,11 +50,11 @@ int cups_job_find_by_nonce(const char *printer, const char *nonce, int *job_id,
 
 /*
  * The queue exists and accepts jobs: 0, else an error saying what to do.
- * A stopped (disabled) queue is M2C_E_TEMP too, "queue X is stopped
- * (cupsenable X)", although CUPS still accepts and holds jobs for it:
- * worth a warning, not a reason to keep mail back.
+ * A queue that accepts jobs but is stopped (disabled) is not an error: CUPS
+ * holds the jobs until it is started again.  *warning (optional) then
+ * receives an allocated "queue X is stopped ... (cupsenable X)".
  */
-int cups_job_check_queue(const char *printer, char **errstr);
+int cups_job_check_queue(const char *printer, char **warning, char **errstr);
 
 /*
  * The requesting-user-name for a sender: the full address with anything

@@ -372,10 +372,26 @@ poller_once_account(const struct conf *cf, const struct conf_account *a, struct 
 		log_warn("allow_senders is empty: nobody may print from this mailbox");
 
 	/* CUPS first: with the queue unusable, leave every message where it is. */
-	if ((r = cups_job_check_queue(a->printer, errstr)) != 0) {
-		if (!o->dry_run)
+	{
+		char *warning = NULL, *e = NULL;
+
+		r = cups_job_check_queue(a->printer, &warning, &e);
+		if (warning != NULL)
+			log_warn("%s", warning);
+		free(warning);
+		if (r != 0 && !o->dry_run) {
+			if (errstr) {
+				free(*errstr);
+				*errstr = e;
+			} else {
+				free(e);
+			}
 			goto out;
-		log_warn("%s", *errstr);
+		}
+		if (r != 0)
+			log_warn("%s", e);
+		free(e);
+		r = 0;
 	}
 
 	p.scratch = xasprintf("%s/scratch", cf->state_dir);

@@ -224,24 +224,32 @@ test_check_queue(void)
 		{ NULL, 0, NULL },	/* M2C_CUPS_QUEUE */
 		{ "m2c-no-such-queue", M2C_E_NOTFOUND, "lpstat -p" },
 		{ "QREJ", M2C_E_TEMP, "cupsaccept QREJ" },
-		{ "QSTOP", M2C_E_TEMP, "cupsenable QSTOP" },
+		{ "QSTOP", 0, NULL },	/* stopped: a warning, below */
 		{ "a/b", M2C_E_CONFIG, "not a CUPS queue name" },
 		{ "", M2C_E_CONFIG, "set printer" },
 	};
-	char *err;
+	char *err, *warn = NULL;
 	size_t i;
 
 	for (i = 0; i < ARRAY_SIZE(cases); i++) {
 		const char *q = cases[i].q ? cases[i].q : queue;
 
 		err = NULL;
-		is_int(cups_job_check_queue(q, &err), cases[i].want, "check_queue(%s)", q);
+		is_int(cups_job_check_queue(q, NULL, &err), cases[i].want, "check_queue(%s)", q);
 		if (cases[i].msg)
 			has_str(err, cases[i].msg, "check_queue(%s) says what to do", q);
 		else
 			ok(err == NULL, "no error for %s", q);
 		free(err);
 	}
+	err = NULL;
+	is_int(cups_job_check_queue("QSTOP", &warn, &err), 0, "a stopped queue still takes jobs");
+	has_str(warn, "cupsenable QSTOP", "... with a warning that says what to do");
+	ok(err == NULL, "... and no error");
+	free(warn);
+	warn = NULL;
+	cups_job_check_queue(queue, &warn, &err);
+	ok(warn == NULL, "no warning for a running queue");
 }
 
 struct sub {
@@ -470,7 +478,7 @@ test_unreachable(const char *good_server)
 		has_str(err, "is cupsd running", "says what to check");
 		free(err);
 		err = NULL;
-		is_int(cups_job_check_queue("Q", &err), M2C_E_UNAVAIL,
+		is_int(cups_job_check_queue("Q", NULL, &err), M2C_E_UNAVAIL,
 		    "check_queue at %s is unavailable", servers[i]);
 		free(err);
 	}
