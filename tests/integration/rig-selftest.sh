@@ -2,6 +2,7 @@
 # rig-selftest.sh - proves the test rig itself (no mail2cups needed): cupsd,
 # ippeveprinter behind a raw queue, Dovecot over TLS, the helpers, and a
 # teardown that leaves nothing running.
+[ -n "${BASH_VERSION:-}" ] || exec bash "$0" "$@"   # make check runs $(SHELL)
 . "${top_srcdir:-$(dirname "$0")/../..}/tests/rig/rig.sh"
 rig_require_all
 rig_require curl

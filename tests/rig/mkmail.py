@@ -4,6 +4,7 @@ sample mails.  Only the standard library.
 
   mkmail.py pdf OUT [TEXT]      a valid one-page PDF showing TEXT
   mkmail.py png OUT [SEED]      a valid 4x4 PNG (colour from SEED)
+  mkmail.py docx OUT            a minimal Word document (not printable here)
   mkmail.py mail OUT [options]  a mail; options:
       --from ADDR --subject TEXT
       --attach PATH[:NAME[:TYPE]]   an attachment (repeat); NAME defaults to
@@ -62,6 +63,23 @@ def make_png(seed):
     return (b"\x89PNG\r\n\x1a\n" +
             chunk(b"IHDR", struct.pack(">IIBBBBB", w, h, 8, 2, 0, 0, 0)) +
             chunk(b"IDAT", zlib.compress(raw)) + chunk(b"IEND", b""))
+
+
+def make_docx():
+    import io
+    import zipfile
+    buf = io.BytesIO()
+    with zipfile.ZipFile(buf, "w", zipfile.ZIP_DEFLATED) as z:
+        z.writestr("[Content_Types].xml",
+                   '<?xml version="1.0"?><Types xmlns="http://schemas.openxmlformats.org/'
+                   'package/2006/content-types"><Override PartName="/word/document.xml" '
+                   'ContentType="application/vnd.openxmlformats-officedocument.'
+                   'wordprocessingml.document.main+xml"/></Types>')
+        z.writestr("word/document.xml",
+                   '<?xml version="1.0"?><w:document xmlns:w="http://schemas.openxmlformats.org/'
+                   'wordprocessingml/2006/main"><w:body><w:p><w:r><w:t>hello</w:t></w:r>'
+                   '</w:p></w:body></w:document>')
+    return buf.getvalue()
 
 
 def attachment(spec):
@@ -135,7 +153,7 @@ def make_mail(a):
 
 def main():
     ap = argparse.ArgumentParser()
-    ap.add_argument("kind", choices=["pdf", "png", "mail"])
+    ap.add_argument("kind", choices=["pdf", "png", "docx", "mail"])
     ap.add_argument("out")
     ap.add_argument("arg", nargs="?", default="")
     ap.add_argument("--from", dest="sender", default="bob@example.com")
@@ -148,6 +166,8 @@ def main():
         data = make_pdf(a.arg or "mail2cups test")
     elif a.kind == "png":
         data = make_png(int(a.arg or "1"))
+    elif a.kind == "docx":
+        data = make_docx()
     else:
         data = make_mail(a)
     with open(a.out, "wb") as f:

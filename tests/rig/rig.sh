@@ -20,6 +20,9 @@ RIG_LIB=$(cd "$(dirname "${BASH_SOURCE[0]}")" && pwd)
 : "${top_srcdir:=$(cd "$RIG_LIB/../.." && pwd)}"
 : "${top_builddir:=$top_srcdir}"
 : "${MAIL2CUPS:=$top_builddir/mail2cups}"
+# RIG_MAIL2CUPS overrides the program under test, even under make check
+# (e.g. RIG_MAIL2CUPS=$top_srcdir/tests/rig/fake-mail2cups.py make check).
+MAIL2CUPS=${RIG_MAIL2CUPS:-$MAIL2CUPS}
 export top_srcdir top_builddir MAIL2CUPS
 # Never reach the system's CUPS by accident.
 unset CUPS_SERVER
@@ -553,4 +556,96 @@ rig_require_program() {
 # rig_mkmail ARGS...: the sample mail generator (tests/rig/mkmail.py).
 rig_mkmail() {
 	python3 "$RIG_LIB/mkmail.py" "$@"
+}
+
+# ------------------------------------------------------------------ tests
+# rig_setup [KEY=VALUE...]: the usual start of a mail2cups test: everything
+# required, the rig up, and $RIG_CONF written (arguments as rig_write_conf).
+rig_setup() {
+	rig_require_all
+	rig_require_program
+	rig_init
+	rig_start_all
+	rig_write_conf "$RIG_CONF" "$@"
+}
+
+# expect_rc WANT DESC: the last rig_run exited WANT (else shows its stderr).
+expect_rc() {
+	if [ "$RIG_RC" = "$1" ]; then
+		ok "$2"
+	else
+		not_ok "$2" "exit status $RIG_RC, want $1"
+		rig_show_run
+	fi
+}
+
+# expect_stderr REGEX DESC: the last run's stderr matches (ignoring case).
+expect_stderr() {
+	local m=1
+	shopt -s nocasematch
+	[[ $RIG_ERR =~ $1 ]] && m=0
+	shopt -u nocasematch
+	if [ $m = 0 ]; then
+		ok "$2"
+	else
+		not_ok "$2" "stderr does not match: $1"
+		rig_show_run
+	fi
+}
+
+# expect_printed DESC ORIGINAL...: once the jobs are done, the printer
+# received exactly these documents, each byte-identical (in any order).
+expect_printed() {
+	local desc=$1 o f hit missing= files
+	shift
+	rig_wait_jobs_done || diag "CUPS still has pending jobs: $(rig_cups lpstat -o 2>&1)"
+	mapfile -t files < <(rig_printed_files)
+	if [ "${#files[@]}" -ne $# ]; then
+		not_ok "$desc" "printer received ${#files[@]} documents, want $#" \
+			"$(ls -l "$RIG_SPOOL" 2>&1)" "$(rig_jobs)"
+		return 0
+	fi
+	for o in "$@"; do
+		hit=
+		for f in "${!files[@]}"; do
+			if cmp -s "$o" "${files[f]}"; then
+				hit=1
+				unset 'files[f]'
+				break
+			fi
+		done
+		[ -n "$hit" ] || missing="$missing ${o##*/}"
+	done
+	if [ -z "$missing" ]; then
+		ok "$desc"
+	else
+		not_ok "$desc" "no byte-identical copy received of:$missing" "$(ls -l "$RIG_SPOOL")"
+	fi
+}
+
+# expect_nothing_printed DESC: no job in CUPS, no document at the printer.
+expect_nothing_printed() {
+	rig_wait_jobs_done
+	is "$(rig_job_count)/$(rig_printed_count)" "0/0" "$1 (CUPS jobs/printed documents)"
+}
+
+# expect_flags USER MAILBOX WANT DESC: rig_flags output (one "UID FLAGS"
+# line per message, lines joined by ";").
+expect_flags() {
+	is "$(rig_flags "$1" "$2" | paste -sd ';')" "$3" "$4"
+}
+
+# expect_counts USER WANT DESC: "INBOX/Printed/Print Failed" message counts.
+expect_counts() {
+	is "$(rig_folder_count "$1" INBOX)/$(rig_folder_count "$1" Printed)/$(rig_folder_count "$1" 'Print Failed')" \
+		"$2" "$3 (INBOX/Printed/Print Failed)"
+}
+
+# expect_summary REGEX DESC: the per-account summary line on stderr
+# ("test: N fetched, N jobs, N skipped, N failed", any log prefix allowed).
+expect_summary() {
+	local line
+	line=$(printf '%s\n' "$RIG_ERR" |
+		grep -oE 'test: [0-9]+ fetched, [0-9]+ jobs, [0-9]+ skipped, [0-9]+ failed' | tail -1)
+	like "$line" "^$1\$" "$2"
 }
