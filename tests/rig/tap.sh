@@ -9,8 +9,9 @@
 #   diag TEXT...            a "# " comment line
 #   skip_all REASON         "1..0 # SKIP REASON" and exit 0
 #   bail REASON             "Bail out! REASON" and exit 1
-#   tap_done                prints the plan "1..N" (at the end) and exits 1
-#                           when any test point failed, 0 otherwise
+#   tap_done                prints the plan "1..N" (at the end) and exits 0:
+#                           the failures are in the "not ok" lines (a non-zero
+#                           exit would make tap-driver count an extra ERROR)
 # Skipped points are reported as failures when CI=true: CI must run
 # everything.
 
@@ -88,6 +89,6 @@ bail() {
 
 tap_done() {
 	printf '1..%d\n' "$TAP_N"
-	[ "$TAP_FAILED" -eq 0 ]
-	exit $?
+	[ "$TAP_FAILED" -eq 0 ] || printf '# %d of %d failed\n' "$TAP_FAILED" "$TAP_N"
+	exit 0
 }
