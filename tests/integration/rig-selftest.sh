@@ -24,9 +24,9 @@ else
 fi
 check "the job is released" rig_cups lp -i "$RIG_QUEUE-1" -H resume
 check "the job completes" rig_wait_jobs_done
-files=$(rig_printed_files)
+got=$(rig_printed_files)
 is "$(rig_printed_count)" 1 "ippeveprinter received one document"
-check "the document is byte-identical" cmp "$d/doc.pdf" "$files"
+check "the document is byte-identical" cmp "$d/doc.pdf" "$got"
 is "$(rig_jobs)" "1	completed	carol@example.com	Rig Test.pdf" "ipptool shows job name and user"
 like "$(rig_cups lpstat -W completed -o "$RIG_QUEUE")" "^$RIG_QUEUE-1 +carol@example.com" "lpstat lists the completed job"
 

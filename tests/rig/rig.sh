@@ -116,7 +116,6 @@ rig_init() {
 	trap 'rig_stop_all' EXIT
 	trap 'rig_stop_all; exit 130' INT
 	trap 'rig_stop_all; exit 143' TERM
-	local ports
 	read -r RIG_CUPS_PORT RIG_PRINTER_PORT RIG_IMAP_PORT RIG_IMAPS_PORT \
 		<<<"$(rig_free_ports 4)" || bail "cannot find free ports"
 	RIG_CUPS_SOCK=$RIG_DIR/cups.sock
@@ -286,13 +285,8 @@ rig_queue_ready() {
 # rig_printed_files: the documents ippeveprinter received, one path a line,
 # in job order.  (-c /bin/true leaves an empty .prn beside each: skipped.)
 rig_printed_files() {
-	local f
-	for f in $(ls "$RIG_SPOOL" 2>/dev/null | sort -n); do
-		case $f in
-		*.prn) [ -s "$RIG_SPOOL/$f" ] || continue ;;
-		esac
-		printf '%s\n' "$RIG_SPOOL/$f"
-	done
+	find "$RIG_SPOOL" -maxdepth 1 -type f ! \( -name '*.prn' -empty \) -printf '%f\n' 2>/dev/null |
+		sort -n | sed "s|^|$RIG_SPOOL/|"
 }
 
 rig_printed_count() {
@@ -600,7 +594,7 @@ expect_stderr() {
 # expect_printed DESC ORIGINAL...: once the jobs are done, the printer
 # received exactly these documents, each byte-identical (in any order).
 expect_printed() {
-	local desc=$1 o f hit missing= files
+	local desc=$1 o f hit missing='' files
 	shift
 	rig_wait_jobs_done || diag "CUPS still has pending jobs: $(rig_cups lpstat -o 2>&1)"
 	mapfile -t files < <(rig_printed_files)
