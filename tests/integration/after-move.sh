@@ -5,9 +5,7 @@
 . "${top_srcdir:-$(dirname "$0")/../..}/tests/rig/rig.sh"
 rig_setup after='"move"'
 d=$RIG_DIR
-rig_mkmail pdf "$d/a.pdf" "after-move"
-rig_mkmail mail "$d/a.eml" --attach "$d/a.pdf"
-rig_deliver alice "$d/a.eml"
+rig_deliver_pdf "$d/a.pdf"
 
 rig_run once
 expect_rc 0 "move: once exits 0"
@@ -16,9 +14,7 @@ expect_counts alice "0/1/0" "move: the message is in Printed"
 expect_flags alice Printed '1 \Seen' "move: and \Seen there"
 
 rig_write_conf "$RIG_CONF" after='"delete"'
-rig_mkmail pdf "$d/b.pdf" "after-delete"
-rig_mkmail mail "$d/b.eml" --attach "$d/b.pdf"
-rig_deliver alice "$d/b.eml"
+rig_deliver_pdf "$d/b.pdf"
 rig_run once
 expect_rc 0 "delete: once exits 0"
 expect_printed "delete: the second PDF is printed too" "$d/a.pdf" "$d/b.pdf"

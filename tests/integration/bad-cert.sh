@@ -6,9 +6,7 @@
 . "${top_srcdir:-$(dirname "$0")/../..}/tests/rig/rig.sh"
 rig_setup ca_file=
 d=$RIG_DIR
-rig_mkmail pdf "$d/doc.pdf" "bad-cert"
-rig_mkmail mail "$d/m.eml" --attach "$d/doc.pdf"
-rig_deliver alice "$d/m.eml"
+rig_deliver_pdf "$d/doc.pdf"
 
 rig_run once
 expect_rc 69 "untrusted CA: once exits 69"

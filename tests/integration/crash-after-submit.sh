@@ -6,9 +6,7 @@
 . "${top_srcdir:-$(dirname "$0")/../..}/tests/rig/rig.sh"
 rig_setup
 d=$RIG_DIR
-rig_mkmail pdf "$d/doc.pdf" "crash-after-submit"
-rig_mkmail mail "$d/m.eml" --attach "$d/doc.pdf"
-rig_deliver alice "$d/m.eml"
+rig_deliver_pdf "$d/doc.pdf"
 
 MAIL2CUPS_TEST_STOP_AT=after-submit rig_run once
 expect_rc 98 "the crash hook stops the run with 98"

@@ -6,9 +6,7 @@
 . "${top_srcdir:-$(dirname "$0")/../..}/tests/rig/rig.sh"
 rig_setup
 d=$RIG_DIR
-rig_mkmail pdf "$d/doc.pdf" "cups-down"
-rig_mkmail mail "$d/m.eml" --attach "$d/doc.pdf"
-rig_deliver alice "$d/m.eml"
+rig_deliver_pdf "$d/doc.pdf"
 rig_stop_cups
 
 rig_run once

@@ -6,9 +6,7 @@
 . "${top_srcdir:-$(dirname "$0")/../..}/tests/rig/rig.sh"
 rig_setup
 d=$RIG_DIR
-rig_mkmail pdf "$d/report.pdf" "print-pdf"
-rig_mkmail mail "$d/m.eml" --from bob@example.com --attach "$d/report.pdf"
-rig_deliver alice "$d/m.eml"
+rig_deliver_pdf "$d/report.pdf" --from bob@example.com
 
 rig_run once
 expect_rc 0 "once exits 0"

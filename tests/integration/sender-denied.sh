@@ -5,9 +5,7 @@
 . "${top_srcdir:-$(dirname "$0")/../..}/tests/rig/rig.sh"
 rig_setup
 d=$RIG_DIR
-rig_mkmail pdf "$d/doc.pdf" "sender-denied"
-rig_mkmail mail "$d/m.eml" --from mallory@evil.example --attach "$d/doc.pdf"
-rig_deliver alice "$d/m.eml"
+rig_deliver_pdf "$d/doc.pdf" --from mallory@evil.example
 
 rig_run once
 expect_rc 0 "once exits 0"

@@ -5,9 +5,7 @@
 . "${top_srcdir:-$(dirname "$0")/../..}/tests/rig/rig.sh"
 rig_setup
 d=$RIG_DIR
-rig_mkmail pdf "$d/doc.pdf" "wrong-password"
-rig_mkmail mail "$d/m.eml" --attach "$d/doc.pdf"
-rig_deliver alice "$d/m.eml"
+rig_deliver_pdf "$d/doc.pdf"
 printf '%s' wrong >"$d/alice.pass"
 
 rig_run once

@@ -458,24 +458,25 @@ rig_flags() {
 			print s }'
 }
 
-# rig_folder_count USER FOLDER: messages in FOLDER (0 when it is missing).
-rig_folder_count() {
+# rig_mailbox_status USER ITEM FOLDER: doveadm's status ITEM (messages,
+# unseen...) of FOLDER, 0 when FOLDER is missing.
+rig_mailbox_status() {
 	local out
-	out=$(rig_doveadm -f flow mailbox status -u "$1" messages "$2" 2>/dev/null) || {
+	out=$(rig_doveadm -f flow mailbox status -u "$1" "$2" "$3" 2>/dev/null) || {
 		echo 0
 		return 0
 	}
-	echo "${out##*messages=}"
+	echo "${out##*"$2"=}"
+}
+
+# rig_folder_count USER FOLDER: messages in FOLDER (0 when it is missing).
+rig_folder_count() {
+	rig_mailbox_status "$1" messages "$2"
 }
 
 # rig_unseen_count USER FOLDER
 rig_unseen_count() {
-	local out
-	out=$(rig_doveadm -f flow mailbox status -u "$1" unseen "$2" 2>/dev/null) || {
-		echo 0
-		return 0
-	}
-	echo "${out##*unseen=}"
+	rig_mailbox_status "$1" unseen "$2"
 }
 
 # rig_kick USER: cuts every IMAP connection of USER (fails when USER had
@@ -554,6 +555,18 @@ rig_require_program() {
 # rig_mkmail ARGS...: the sample mail generator (tests/rig/mkmail.py).
 rig_mkmail() {
 	python3 "$RIG_LIB/mkmail.py" "$@"
+}
+
+# rig_deliver_pdf PDF [MKMAIL-OPTIONS...]: makes a one-page PDF at path PDF
+# (its text names the file, so each is different), a mail with it attached
+# (PDF.eml) and delivers that unseen to alice's INBOX.
+rig_deliver_pdf() {
+	local pdf=$1
+	shift
+	rig_mkmail pdf "$pdf" "${pdf##*/}" &&
+		rig_mkmail mail "$pdf.eml" --attach "$pdf" "$@" ||
+		bail "mkmail.py failed for $pdf"
+	rig_deliver "$RIG_USER" "$pdf.eml"
 }
 
 # ------------------------------------------------------------------ tests
