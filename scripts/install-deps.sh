@@ -1,0 +1,88 @@
+#!/bin/bash
+# install-deps.sh - installs what mail2cups needs to build and to run its
+# tests on Debian 12 (the package list of the test rig), non-interactively.
+# Idempotent: when everything is installed already it does nothing.
+# On a real Debian the packages may start system cupsd/dovecot: those that
+# were not running before are stopped and disabled again afterwards (the
+# tests start private instances of their own).
+set -euo pipefail
+
+PKGS=(
+	build-essential autoconf automake libtool pkg-config autoconf-archive
+	libcurl4-openssl-dev libssl-dev libconfig-dev libcups2-dev
+	libgmime-3.0-dev libjansson-dev libsqlite3-dev libqrencode-dev
+	libmagic-dev file
+	cups cups-client cups-bsd cups-ipp-utils dbus
+	dovecot-core dovecot-imapd dovecot-lmtpd dovecot-dev
+	python3 curl openssl procps
+)
+SERVICES=(cups cups-browsed dovecot)
+
+SUDO=
+if [ "$(id -u)" -ne 0 ]; then
+	command -v sudo >/dev/null 2>&1 || {
+		echo "install-deps.sh: run as root (or install sudo)" >&2
+		exit 1
+	}
+	SUDO=sudo
+fi
+command -v apt-get >/dev/null 2>&1 || {
+	echo "install-deps.sh: apt-get not found; install by hand: ${PKGS[*]}" >&2
+	exit 1
+}
+
+missing=()
+for p in "${PKGS[@]}"; do
+	dpkg-query -W -f='${Status}' "$p" 2>/dev/null | grep -q 'install ok installed' ||
+		missing+=("$p")
+done
+if [ ${#missing[@]} -eq 0 ]; then
+	echo "install-deps.sh: all ${#PKGS[@]} packages are installed"
+	exit 0
+fi
+
+have_systemd() {
+	command -v systemctl >/dev/null 2>&1 && [ -d /run/systemd/system ]
+}
+
+# service_active NAME: 0 when the system service runs now.
+service_active() {
+	if have_systemd; then
+		systemctl is-active --quiet "$1" 2>/dev/null
+	elif command -v service >/dev/null 2>&1; then
+		service "$1" status >/dev/null 2>&1
+	else
+		return 1
+	fi
+}
+
+service_stop_disable() {
+	echo "install-deps.sh: stopping and disabling the $1 service the install started"
+	if have_systemd; then
+		$SUDO systemctl disable --now "$1" >/dev/null 2>&1 || true
+	else
+		if command -v invoke-rc.d >/dev/null 2>&1; then
+			$SUDO invoke-rc.d "$1" stop >/dev/null 2>&1 || true
+		elif command -v service >/dev/null 2>&1; then
+			$SUDO service "$1" stop >/dev/null 2>&1 || true
+		fi
+		command -v update-rc.d >/dev/null 2>&1 &&
+			$SUDO update-rc.d "$1" disable >/dev/null 2>&1 || true
+	fi
+}
+
+declare -A was_active=()
+for s in "${SERVICES[@]}"; do
+	service_active "$s" && was_active[$s]=1
+done
+
+echo "install-deps.sh: installing ${missing[*]}"
+export DEBIAN_FRONTEND=noninteractive
+$SUDO apt-get update -q
+$SUDO env DEBIAN_FRONTEND=noninteractive apt-get install -y -q --no-install-recommends "${missing[@]}"
+
+for s in "${SERVICES[@]}"; do
+	[ -n "${was_active[$s]:-}" ] && continue
+	service_active "$s" && service_stop_disable "$s"
+done
+exit 0

@@ -1,0 +1,179 @@
+#!/usr/bin/env python3
+"""mkmail.py - test data for the integration tests: tiny valid documents and
+sample mails.  Only the standard library.
+
+  mkmail.py pdf OUT [TEXT]      a valid one-page PDF showing TEXT
+  mkmail.py png OUT [SEED]      a valid 4x4 PNG (colour from SEED)
+  mkmail.py docx OUT            a minimal Word document (not printable here)
+  mkmail.py mail OUT [options]  a mail; options:
+      --from ADDR --subject TEXT
+      --attach PATH[:NAME[:TYPE]]   an attachment (repeat); NAME defaults to
+                                    the file's name, TYPE to a guess
+      --nested                      put the attachments two multipart levels
+                                    deep, beside a text/html alternative
+      --related-logo PATH           an HTML body in multipart/related with
+                                    PATH as an inline logo (Content-ID)
+"""
+import argparse
+import mimetypes
+import os
+import struct
+import sys
+import zlib
+from email.message import EmailMessage
+from email.mime.application import MIMEApplication
+from email.mime.image import MIMEImage
+from email.mime.multipart import MIMEMultipart
+from email.mime.text import MIMEText
+from email.policy import SMTP
+from email.utils import formatdate, make_msgid
+
+
+def make_pdf(text):
+    stream = ("BT /F1 24 Tf 72 720 Td (%s) Tj ET" % text).encode()
+    objs = [
+        b"<< /Type /Catalog /Pages 2 0 R >>",
+        b"<< /Type /Pages /Kids [3 0 R] /Count 1 >>",
+        b"<< /Type /Page /Parent 2 0 R /MediaBox [0 0 612 792] "
+        b"/Contents 4 0 R /Resources << /Font << /F1 5 0 R >> >> >>",
+        b"<< /Length %d >>\nstream\n" % len(stream) + stream + b"\nendstream",
+        b"<< /Type /Font /Subtype /Type1 /BaseFont /Helvetica >>",
+    ]
+    out = b"%PDF-1.4\n"
+    offsets = []
+    for i, o in enumerate(objs, 1):
+        offsets.append(len(out))
+        out += b"%d 0 obj\n" % i + o + b"\nendobj\n"
+    xref = len(out)
+    out += b"xref\n0 %d\n0000000000 65535 f \n" % (len(objs) + 1)
+    out += b"".join(b"%010d 00000 n \n" % off for off in offsets)
+    out += b"trailer\n<< /Size %d /Root 1 0 R >>\nstartxref\n%d\n%%%%EOF\n" % (
+        len(objs) + 1, xref)
+    return out
+
+
+def make_png(seed):
+    w = h = 4
+    rgb = bytes([(seed * 53) % 256, (seed * 97) % 256, (seed * 151) % 256])
+    raw = b"".join(b"\x00" + rgb * w for _ in range(h))
+
+    def chunk(tag, data):
+        return (struct.pack(">I", len(data)) + tag + data +
+                struct.pack(">I", zlib.crc32(tag + data) & 0xffffffff))
+    return (b"\x89PNG\r\n\x1a\n" +
+            chunk(b"IHDR", struct.pack(">IIBBBBB", w, h, 8, 2, 0, 0, 0)) +
+            chunk(b"IDAT", zlib.compress(raw)) + chunk(b"IEND", b""))
+
+
+def make_docx():
+    import io
+    import zipfile
+    buf = io.BytesIO()
+    with zipfile.ZipFile(buf, "w", zipfile.ZIP_DEFLATED) as z:
+        z.writestr("[Content_Types].xml",
+                   '<?xml version="1.0"?><Types xmlns="http://schemas.openxmlformats.org/'
+                   'package/2006/content-types"><Override PartName="/word/document.xml" '
+                   'ContentType="application/vnd.openxmlformats-officedocument.'
+                   'wordprocessingml.document.main+xml"/></Types>')
+        z.writestr("word/document.xml",
+                   '<?xml version="1.0"?><w:document xmlns:w="http://schemas.openxmlformats.org/'
+                   'wordprocessingml/2006/main"><w:body><w:p><w:r><w:t>hello</w:t></w:r>'
+                   '</w:p></w:body></w:document>')
+    return buf.getvalue()
+
+
+def attachment(spec):
+    parts = spec.split(":", 2)
+    path = parts[0]
+    name = parts[1] if len(parts) > 1 and parts[1] else os.path.basename(path)
+    ctype = parts[2] if len(parts) > 2 else (
+        mimetypes.guess_type(name)[0] or "application/octet-stream")
+    with open(path, "rb") as f:
+        data = f.read()
+    maintype, subtype = ctype.split("/", 1)
+    if maintype == "image":
+        part = MIMEImage(data, _subtype=subtype)
+    else:
+        part = MIMEApplication(data, _subtype=subtype)
+        if maintype != "application":
+            part.replace_header("Content-Type", ctype)
+    # Non-ASCII names get RFC 2231 encoding (filename*=utf-8''...).
+    if all(ord(c) < 128 for c in name):
+        part.add_header("Content-Disposition", "attachment", filename=name)
+    else:
+        part.add_header("Content-Disposition", "attachment",
+                        filename=("utf-8", "", name))
+    return part
+
+
+def make_mail(a):
+    text = MIMEText("Please print the attached document.\n", "plain", "utf-8")
+    atts = [attachment(s) for s in a.attach]
+    if a.related_logo:
+        with open(a.related_logo, "rb") as f:
+            logo = MIMEImage(f.read(), _subtype="png")
+        logo.add_header("Content-ID", "<logo@example.com>")
+        logo.add_header("Content-Disposition", "inline", filename="logo.png")
+        html = MIMEText('<p>Please print.</p><p><img src="cid:logo@example.com"></p>',
+                        "html", "utf-8")
+        related = MIMEMultipart("related")
+        related.attach(html)
+        related.attach(logo)
+        body = MIMEMultipart("alternative")
+        body.attach(text)
+        body.attach(related)
+    elif a.nested:
+        body = MIMEMultipart("alternative")
+        body.attach(text)
+        body.attach(MIMEText("<p>Please print the attached document.</p>", "html", "utf-8"))
+    else:
+        body = text
+    if a.nested:
+        inner = MIMEMultipart("mixed")
+        for p in atts:
+            inner.attach(p)
+        outer = MIMEMultipart("mixed")
+        outer.attach(body)
+        outer.attach(inner)
+        msg = outer
+    elif atts:
+        msg = MIMEMultipart("mixed")
+        msg.attach(body)
+        for p in atts:
+            msg.attach(p)
+    else:
+        msg = body
+    msg["From"] = a.sender
+    msg["To"] = "print@example.com"
+    msg["Subject"] = a.subject
+    msg["Date"] = formatdate(localtime=False)
+    msg["Message-ID"] = make_msgid(domain="example.com")
+    return msg.as_bytes(policy=SMTP)
+
+
+def main():
+    ap = argparse.ArgumentParser()
+    ap.add_argument("kind", choices=["pdf", "png", "docx", "mail"])
+    ap.add_argument("out")
+    ap.add_argument("arg", nargs="?", default="")
+    ap.add_argument("--from", dest="sender", default="bob@example.com")
+    ap.add_argument("--subject", default="Print me")
+    ap.add_argument("--attach", action="append", default=[])
+    ap.add_argument("--nested", action="store_true")
+    ap.add_argument("--related-logo")
+    a = ap.parse_args()
+    if a.kind == "pdf":
+        data = make_pdf(a.arg or "mail2cups test")
+    elif a.kind == "png":
+        data = make_png(int(a.arg or "1"))
+    elif a.kind == "docx":
+        data = make_docx()
+    else:
+        data = make_mail(a)
+    with open(a.out, "wb") as f:
+        f.write(data)
+    return 0
+
+
+if __name__ == "__main__":
+    sys.exit(main())

@@ -1,0 +1,662 @@
+# rig.sh - a private test rig: cupsd, ippeveprinter behind a raw queue, and
+# Dovecot with TLS, all on loopback and free ports, all inside one short
+# folder under /tmp.  Source it from bash (after tap.sh is sourced for you):
+#
+#   . "$top_srcdir/tests/rig/rig.sh"
+#   rig_require cupsd dovecot ...   # missing: skip (fail under CI=true)
+#   rig_init                        # RIG_DIR, trap that tears everything down
+#   rig_start_all                   # cupsd + printer + queue "m2c" + Dovecot
+#   rig_deliver alice mail.eml      # an unseen message in INBOX
+#   rig_write_conf "$RIG_DIR/m2c.conf" after='"move"'
+#   rig_run once                    # $MAIL2CUPS -c $RIG_CONF once: RIG_RC, RIG_OUT, RIG_ERR
+#
+# Everything started is stopped by the EXIT/INT/TERM trap, and RIG_DIR is
+# removed unless KEEP_RIG=1 (then its path is printed as a TAP comment).
+# See RIG.md for why each setting is there.
+
+RIG_LIB=$(cd "$(dirname "${BASH_SOURCE[0]}")" && pwd)
+. "$RIG_LIB/tap.sh"
+
+: "${top_srcdir:=$(cd "$RIG_LIB/../.." && pwd)}"
+: "${top_builddir:=$top_srcdir}"
+: "${MAIL2CUPS:=$top_builddir/mail2cups}"
+# RIG_MAIL2CUPS overrides the program under test, even under make check
+# (e.g. RIG_MAIL2CUPS=$top_srcdir/tests/rig/fake-mail2cups.py make check).
+MAIL2CUPS=${RIG_MAIL2CUPS:-$MAIL2CUPS}
+export top_srcdir top_builddir MAIL2CUPS
+# Never reach the system's CUPS by accident.
+unset CUPS_SERVER
+export PATH="$PATH:/usr/sbin:/sbin"
+
+RIG_QUEUE=m2c
+RIG_USER=alice
+RIG_PASS=pw
+RIG_UID=5000
+RIG_TIMEOUT=${RIG_TIMEOUT:-20}	# seconds any wait may take
+RIG_PIDS=()			# pids to stop, in start order
+
+# rig_require CMD...: every command must exist.  When one does not, the
+# whole test is skipped, except under CI=true where that is a failure.
+rig_require() {
+	local c
+	for c in "$@"; do
+		if ! command -v "$c" >/dev/null 2>&1; then
+			[ "${CI:-}" = true ] && bail "missing $c (install it: scripts/install-deps.sh)"
+			skip_all "missing $c (install it: scripts/install-deps.sh)"
+		fi
+	done
+}
+
+# The commands the full rig uses, and root (cupsd and Dovecot switch users).
+rig_require_all() {
+	if [ "$(id -u)" -ne 0 ]; then
+		[ "${CI:-}" = true ] && bail "the rig needs root (cupsd and Dovecot change users)"
+		skip_all "the rig needs root (cupsd and Dovecot change users)"
+	fi
+	rig_require cupsd lpadmin lp lpstat ipptool ippeveprinter dbus-daemon \
+		dovecot doveadm openssl python3 cmp pgrep
+}
+
+# rig_free_ports N: prints N distinct free TCP ports on 127.0.0.1.
+rig_free_ports() {
+	python3 - "$1" <<'PY'
+import socket, sys
+socks = []
+for _ in range(int(sys.argv[1])):
+    s = socket.socket()
+    s.bind(("127.0.0.1", 0))
+    socks.append(s)
+print(" ".join(str(s.getsockname()[1]) for s in socks))
+PY
+}
+
+# rig_wait_for SECONDS CMD...: retries CMD every 0.1 s until it succeeds.
+rig_wait_for() {
+	local deadline=$((SECONDS + $1))
+	shift
+	while ! "$@" >/dev/null 2>&1; do
+		[ $SECONDS -ge $deadline ] && return 1
+		sleep 0.1
+	done
+	return 0
+}
+
+# rig_pid_alive PID: running (a zombie not yet reaped counts as gone).
+rig_pid_alive() {
+	local st
+	kill -0 "$1" 2>/dev/null || return 1
+	st=$(awk '{print $3}' "/proc/$1/stat" 2>/dev/null)
+	[ -n "$st" ] && [ "$st" != Z ]
+}
+
+# rig_kill_pid PID: TERM, wait up to 5 s, then KILL.
+rig_kill_pid() {
+	local pid=$1 i
+	rig_pid_alive "$pid" || return 0
+	kill -TERM "$pid" 2>/dev/null
+	for i in $(seq 50); do
+		rig_pid_alive "$pid" || break
+		sleep 0.1
+	done
+	rig_pid_alive "$pid" && kill -KILL "$pid" 2>/dev/null
+	wait "$pid" 2>/dev/null
+	return 0
+}
+
+rig_log() {
+	printf '%s\n' "$*" >>"$RIG_DIR/rig.log"
+}
+
+# rig_init: makes the rig folder, picks the ports, sets the trap.
+rig_init() {
+	RIG_T0=$(date +%s.%N)
+	RIG_DIR=$(mktemp -d /tmp/m2c.XXXX) || bail "cannot create a rig folder under /tmp"
+	# lp (cupsd's filters) and dovenull/uid 5000 (Dovecot) must enter it.
+	chmod 0711 "$RIG_DIR"
+	trap 'rig_stop_all' EXIT
+	trap 'rig_stop_all; exit 130' INT
+	trap 'rig_stop_all; exit 143' TERM
+	read -r RIG_CUPS_PORT RIG_PRINTER_PORT RIG_IMAP_PORT RIG_IMAPS_PORT \
+		<<<"$(rig_free_ports 4)" || bail "cannot find free ports"
+	RIG_CUPS_SOCK=$RIG_DIR/cups.sock
+	RIG_SPOOL=$RIG_DIR/printed
+	RIG_CONF=$RIG_DIR/m2c.conf
+	RIG_STATE=$RIG_DIR/state
+	RIG_CERT=$RIG_DIR/cert.pem
+	RIG_OTHER_CERT=$RIG_DIR/other-cert.pem
+	RIG_DOVECONF=$RIG_DIR/dovecot/dovecot.conf
+	mkdir -m 0700 "$RIG_STATE"
+	rig_log "rig in $RIG_DIR: cups $RIG_CUPS_PORT printer $RIG_PRINTER_PORT imap $RIG_IMAP_PORT imaps $RIG_IMAPS_PORT"
+}
+
+# rig_stop_all: stops everything this rig started and removes RIG_DIR.
+# Safe to call twice (the trap calls it again).
+rig_stop_all() {
+	local rc=$? i
+	[ -n "${RIG_DIR:-}" ] || return $rc
+	rig_stop_dovecot
+	for ((i = ${#RIG_PIDS[@]} - 1; i >= 0; i--)); do
+		rig_kill_pid "${RIG_PIDS[i]}"
+	done
+	RIG_PIDS=()
+	if [ "${KEEP_RIG:-0}" = 1 ]; then
+		printf '# KEEP_RIG=1: rig kept in %s\n' "$RIG_DIR"
+	else
+		rm -rf "$RIG_DIR"
+	fi
+	RIG_DIR=
+	return $rc
+}
+
+# rig_cups CMD...: runs a CUPS client command against the private cupsd.
+rig_cups() {
+	CUPS_SERVER=$RIG_CUPS_SOCK "$@"
+}
+
+# ------------------------------------------------------------------ cupsd
+rig_setup_cups() {
+	local c=$RIG_DIR/cups f
+	mkdir -p "$c/etc/ppd" "$c/spool/tmp" "$c/cache" "$c/state" "$c/log" "$c/bin/backend"
+	chown root:lp "$c/spool" "$c/cache" "$c/state"
+	chmod 0710 "$c/spool"
+	chown root:lp "$c/spool/tmp"
+	chmod 1770 "$c/spool/tmp"
+	chmod 0770 "$c/cache"
+	chmod 0755 "$c/state" "$c/bin" "$c/bin/backend" "$c" "$c/etc" "$c/log"
+	# A private ServerBin: symlinks to the system one, with a real
+	# backend/ so a test can add its own backend.
+	for f in "$(cups-config --serverbin 2>/dev/null || echo /usr/lib/cups)"/*; do
+		[ "${f##*/}" = backend ] && continue
+		ln -s "$f" "$c/bin/${f##*/}"
+	done
+	for f in /usr/lib/cups/backend/*; do
+		ln -s "$f" "$c/bin/backend/${f##*/}"
+	done
+	cat >"$c/etc/cups-files.conf" <<EOF
+ServerRoot $c/etc
+RequestRoot $c/spool
+TempDir $c/spool/tmp
+CacheDir $c/cache
+StateDir $c/state
+ServerBin $c/bin
+AccessLog $c/log/access_log
+ErrorLog $c/log/error_log
+PageLog $c/log/page_log
+User lp
+Group lp
+SystemGroup root
+FileDevice No
+EOF
+	cat >"$c/etc/cupsd.conf" <<EOF
+LogLevel debug
+Listen 127.0.0.1:$RIG_CUPS_PORT
+Listen $RIG_CUPS_SOCK
+Browsing No
+WebInterface No
+DefaultAuthType None
+PreserveJobHistory Yes
+PreserveJobFiles No
+DirtyCleanInterval 0
+MaxJobs 0
+<Location />
+  Order allow,deny
+  Allow 127.0.0.1
+  Allow localhost
+</Location>
+<Policy default>
+  JobPrivateAccess all
+  JobPrivateValues none
+  SubscriptionPrivateAccess all
+  SubscriptionPrivateValues none
+  <Limit All>
+    Order deny,allow
+  </Limit>
+</Policy>
+EOF
+	cupsd -t -c "$c/etc/cupsd.conf" -s "$c/etc/cups-files.conf" >"$c/log/check" 2>&1 ||
+		bail "cupsd refuses the rig's configuration: $(cat "$c/log/check")"
+}
+
+# rig_start_cups: starts (or restarts) the private cupsd and waits for it.
+rig_start_cups() {
+	local c=$RIG_DIR/cups
+	[ -f "$c/etc/cupsd.conf" ] || rig_setup_cups
+	cupsd -f -c "$c/etc/cupsd.conf" -s "$c/etc/cups-files.conf" \
+		</dev/null >>"$c/log/stdout" 2>&1 &
+	RIG_CUPSD_PID=$!
+	RIG_PIDS+=("$RIG_CUPSD_PID")
+	rig_wait_for "$RIG_TIMEOUT" rig_cups_up ||
+		bail "cupsd did not start: $(tail -5 "$c/log/error_log" 2>/dev/null)"
+	rig_log "cupsd pid $RIG_CUPSD_PID"
+}
+
+# rig_cups_up: the private cupsd answers.
+rig_cups_up() {
+	rig_cups lpstat -r 2>/dev/null | grep -q '^scheduler is running'
+}
+
+# rig_stop_cups: stops cupsd (to test "CUPS down"); rig_start_cups brings
+# it back with its queues and job history.
+rig_stop_cups() {
+	[ -n "${RIG_CUPSD_PID:-}" ] || return 0
+	rig_kill_pid "$RIG_CUPSD_PID"
+	RIG_CUPSD_PID=
+}
+
+# ------------------------------------------------------------------ printer
+# rig_start_printer: a private D-Bus (ippeveprinter needs one for DNS-SD)
+# and ippeveprinter keeping every document it receives in RIG_SPOOL.
+rig_start_printer() {
+	local p=$RIG_DIR/ipp
+	mkdir -p "$p" "$RIG_SPOOL"
+	RIG_DBUS_PID=$(dbus-daemon --config-file=/usr/share/dbus-1/session.conf \
+		--address="unix:path=$p/bus.sock" --fork --print-pid 2>"$p/dbus.log") ||
+		bail "dbus-daemon did not start: $(cat "$p/dbus.log")"
+	RIG_PIDS+=("$RIG_DBUS_PID")
+	DBUS_SYSTEM_BUS_ADDRESS="unix:path=$p/bus.sock" \
+		ippeveprinter -k -n localhost -p "$RIG_PRINTER_PORT" -d "$RIG_SPOOL" \
+		-r off -c /bin/true \
+		-f application/pdf,image/jpeg,image/png,image/pwg-raster,text/plain,application/octet-stream \
+		"m2c-printer-$RIG_PRINTER_PORT" </dev/null >"$p/ippeveprinter.log" 2>&1 &
+	RIG_PRINTER_PID=$!
+	RIG_PIDS+=("$RIG_PRINTER_PID")
+	RIG_PRINTER_URI=ipp://localhost:$RIG_PRINTER_PORT/ipp/print
+	rig_wait_for "$RIG_TIMEOUT" ipptool -q -T 2 "$RIG_PRINTER_URI" get-printer-attributes.test ||
+		bail "ippeveprinter did not start: $(tail -5 "$p/ippeveprinter.log")"
+	rig_log "dbus pid $RIG_DBUS_PID, ippeveprinter pid $RIG_PRINTER_PID"
+}
+
+# rig_add_queue [NAME]: a raw queue to the virtual printer, so it receives
+# the exact bytes that were submitted.
+rig_add_queue() {
+	local q=${1:-$RIG_QUEUE} out
+	out=$(rig_cups lpadmin -p "$q" -E -v "$RIG_PRINTER_URI" -m raw 2>&1) ||
+		bail "lpadmin failed for queue $q: $out"
+	rig_cups lpadmin -d "$q" >/dev/null 2>&1
+	rig_wait_for "$RIG_TIMEOUT" rig_queue_ready "$q" ||
+		bail "queue $q is not accepting jobs: $(rig_cups lpstat -p "$q" -a "$q" 2>&1)"
+}
+
+rig_queue_ready() {
+	rig_cups lpstat -a "$1" 2>/dev/null | grep -q "^$1 accepting" &&
+		rig_cups lpstat -p "$1" 2>/dev/null | grep -q enabled
+}
+
+# rig_printed_files: the documents ippeveprinter received, one path a line,
+# in job order.  (-c /bin/true leaves an empty .prn beside each: skipped.)
+rig_printed_files() {
+	find "$RIG_SPOOL" -maxdepth 1 -type f ! \( -name '*.prn' -empty \) -printf '%f\n' 2>/dev/null |
+		sort -n | sed "s|^|$RIG_SPOOL/|"
+}
+
+rig_printed_count() {
+	rig_printed_files | grep -c . || true
+}
+
+# rig_jobs: every job CUPS knows on the queue (completed or not), one a
+# line: "id<TAB>state<TAB>user<TAB>name".
+rig_jobs() {
+	local q=${1:-$RIG_QUEUE} id
+	for id in $(ipptool -c "ipp://127.0.0.1:$RIG_CUPS_PORT/printers/$q" \
+		"$RIG_LIB/get-jobs.test" 2>/dev/null | grep -E '^[0-9]+$'); do
+		ipptool -c "ipp://127.0.0.1:$RIG_CUPS_PORT/jobs/$id" \
+			"$RIG_LIB/get-job.test" 2>/dev/null
+	done | python3 -c '
+import csv, sys
+for r in csv.reader(sys.stdin):
+    if len(r) >= 4 and r[0].isdigit():
+        print("\t".join(r[:4]))
+'
+}
+
+rig_job_count() {
+	rig_jobs "$@" | grep -c . || true
+}
+
+rig_no_pending_jobs() {
+	[ -z "$(rig_cups lpstat -o 2>/dev/null)" ]
+}
+
+# rig_wait_jobs_done: waits until CUPS has no pending job and every job it
+# handed on reached the printer's spool.
+rig_wait_jobs_done() {
+	rig_wait_for "$RIG_TIMEOUT" rig_no_pending_jobs || return 1
+	# Settle: the printer writes the file before the backend returns.
+	sleep 0.2
+	return 0
+}
+
+# ------------------------------------------------------------------ TLS
+# rig_make_certs: cert.pem/key.pem for 127.0.0.1 and localhost, and
+# other-cert.pem/other-key.pem for CN=other.invalid without any SAN (a
+# certificate that does not match this host).
+rig_make_certs() {
+	openssl req -x509 -newkey rsa:2048 -nodes -days 1 -subj /CN=localhost \
+		-addext "subjectAltName=IP:127.0.0.1,DNS:localhost" \
+		-keyout "$RIG_DIR/key.pem" -out "$RIG_CERT" >"$RIG_DIR/openssl.log" 2>&1 &&
+	openssl req -x509 -newkey rsa:2048 -nodes -days 1 -subj /CN=other.invalid \
+		-keyout "$RIG_DIR/other-key.pem" -out "$RIG_OTHER_CERT" >>"$RIG_DIR/openssl.log" 2>&1 ||
+		bail "openssl could not make the test certificates: $(cat "$RIG_DIR/openssl.log")"
+	chmod 0644 "$RIG_CERT" "$RIG_OTHER_CERT"
+}
+
+# ------------------------------------------------------------------ Dovecot
+# rig_start_dovecot: private Dovecot, imap on RIG_IMAP_PORT, imaps on
+# RIG_IMAPS_PORT.  Serves cert.pem, or other-cert.pem when
+# RIG_SERVE_CERT=other.
+rig_start_dovecot() {
+	local d=$RIG_DIR/dovecot cert=$RIG_CERT key=$RIG_DIR/key.pem
+	[ -f "$RIG_CERT" ] || rig_make_certs
+	if [ "${RIG_SERVE_CERT:-}" = other ]; then
+		cert=$RIG_OTHER_CERT
+		key=$RIG_DIR/other-key.pem
+	fi
+	mkdir -p "$d" "$RIG_DIR/mail"
+	chmod 0755 "$d" "$RIG_DIR/mail"
+	touch "$d/users"
+	chmod 0644 "$d/users"
+	cat >"$RIG_DOVECONF" <<EOF
+instance_name = m2c-${RIG_DIR##*.}
+base_dir = $d/run
+state_dir = $d/state
+log_path = $d/dovecot.log
+listen = 127.0.0.1
+protocols = imap
+ssl = yes
+ssl_cert = <$cert
+ssl_key = <$key
+ssl_dh = </usr/share/dovecot/dh.pem
+disable_plaintext_auth = no
+auth_mechanisms = plain login
+auth_failure_delay = 0
+login_trusted_networks = 127.0.0.0/8
+mail_max_userip_connections = 100
+first_valid_uid = 1000
+mail_location = maildir:~/Maildir
+namespace inbox {
+  inbox = yes
+}
+passdb {
+  driver = passwd-file
+  args = scheme=PLAIN username_format=%u $d/users
+}
+userdb {
+  driver = passwd-file
+  args = username_format=%u $d/users
+}
+service imap-login {
+  inet_listener imap {
+    address = 127.0.0.1
+    port = $RIG_IMAP_PORT
+  }
+  inet_listener imaps {
+    address = 127.0.0.1
+    port = $RIG_IMAPS_PORT
+    ssl = yes
+  }
+}
+service anvil {
+  unix_listener anvil-auth-penalty {
+    mode = 0
+  }
+}
+EOF
+	dovecot -F -c "$RIG_DOVECONF" </dev/null >>"$d/stdout" 2>&1 &
+	RIG_DOVECOT_PID=$!
+	rig_wait_for "$RIG_TIMEOUT" rig_dovecot_ready ||
+		bail "dovecot did not start: $(tail -5 "$d/dovecot.log" "$d/stdout" 2>/dev/null)"
+	rig_log "dovecot pid $RIG_DOVECOT_PID"
+}
+
+rig_dovecot_ready() {
+	rig_pid_alive "$RIG_DOVECOT_PID" &&
+		exec 3<>"/dev/tcp/127.0.0.1/$RIG_IMAP_PORT" &&
+		read -r -t 2 line <&3 && exec 3>&- && [[ $line == "* OK"* ]]
+}
+
+# rig_stop_dovecot: doveadm stop, then kill the master if it lingers.
+rig_stop_dovecot() {
+	local kids kid
+	[ -n "${RIG_DOVECOT_PID:-}" ] || return 0
+	kids=$(pgrep -P "$RIG_DOVECOT_PID")
+	doveadm -c "$RIG_DOVECONF" stop >/dev/null 2>&1
+	rig_kill_pid "$RIG_DOVECOT_PID"
+	for kid in $kids; do
+		rig_kill_pid "$kid"
+	done
+	RIG_DOVECOT_PID=
+}
+
+# rig_doveadm ARGS...: doveadm against the private instance.
+rig_doveadm() {
+	doveadm -c "$RIG_DOVECONF" "$@"
+}
+
+# rig_add_user USER [PASSWORD]
+rig_add_user() {
+	local u=$1 pw=${2:-$RIG_PASS}
+	mkdir -p "$RIG_DIR/mail/$u"
+	chown "$RIG_UID:$RIG_UID" "$RIG_DIR/mail/$u"
+	printf '%s:{PLAIN}%s:%d:%d::%s::\n' "$u" "$pw" "$RIG_UID" "$RIG_UID" \
+		"$RIG_DIR/mail/$u" >>"$RIG_DIR/dovecot/users"
+	printf '%s' "$pw" >"$RIG_DIR/$u.pass"
+	chmod 0600 "$RIG_DIR/$u.pass"
+}
+
+# rig_deliver USER FILE [MAILBOX]: stores FILE unseen.
+rig_deliver() {
+	rig_doveadm save -u "$1" -m "${3:-INBOX}" <"$2" ||
+		bail "doveadm save of $2 for $1 failed"
+}
+
+# rig_flags USER MAILBOX: one line per message: "UID FLAGS..." (the
+# session flag \Recent left out).
+rig_flags() {
+	rig_doveadm fetch -u "$1" 'uid flags' mailbox "$2" all 2>/dev/null |
+		awk '/^uid: /{u=$2} /^flags:/{
+			s = u; for (i = 2; i <= NF; i++) if ($i != "\\Recent") s = s " " $i
+			print s }'
+}
+
+# rig_mailbox_status USER ITEM FOLDER: doveadm's status ITEM (messages,
+# unseen...) of FOLDER, 0 when FOLDER is missing.
+rig_mailbox_status() {
+	local out
+	out=$(rig_doveadm -f flow mailbox status -u "$1" "$2" "$3" 2>/dev/null) || {
+		echo 0
+		return 0
+	}
+	echo "${out##*"$2"=}"
+}
+
+# rig_folder_count USER FOLDER: messages in FOLDER (0 when it is missing).
+rig_folder_count() {
+	rig_mailbox_status "$1" messages "$2"
+}
+
+# rig_unseen_count USER FOLDER
+rig_unseen_count() {
+	rig_mailbox_status "$1" unseen "$2"
+}
+
+# rig_kick USER: cuts every IMAP connection of USER (fails when USER had
+# none).
+rig_kick() {
+	rig_doveadm kick "$1" 2>/dev/null | grep -q kicked
+}
+
+# ------------------------------------------------------------------ all
+rig_start_all() {
+	rig_start_cups
+	rig_start_printer
+	rig_add_queue "$RIG_QUEUE"
+	rig_start_dovecot
+	rig_add_user "$RIG_USER" "$RIG_PASS"
+	RIG_STARTUP=$(awk -v a="$RIG_T0" -v b="$(date +%s.%N)" 'BEGIN{printf "%.2f", b - a}')
+	diag "rig up in ${RIG_STARTUP}s ($RIG_DIR)"
+}
+
+# rig_write_conf FILE [KEY=VALUE...]: the mail2cups config for the rig's
+# account.  Each KEY=VALUE replaces (or adds) an account setting; VALUE is
+# libconfig text (quote strings: after='"move"'); KEY= alone drops KEY.
+rig_write_conf() {
+	local file=$1 kv k
+	shift
+	local -A acct=(
+		[name]='"test"' [host]='"127.0.0.1"' [port]=$RIG_IMAPS_PORT
+		[security]='"ssl"' [ca_file]="\"$RIG_CERT\"" [username]="\"$RIG_USER\""
+		[auth]='"plain"' [password_file]="\"$RIG_DIR/$RIG_USER.pass\""
+		[mailbox]='"INBOX"' [printer]="\"$RIG_QUEUE\""
+		[allow_senders]='[ "*@example.com" ]' [after]='"seen"'
+		[failed_folder]='"Print Failed"'
+	)
+	local order=(name host port security ca_file username auth password_file
+		mailbox printer allow_senders after failed_folder)
+	for kv in "$@"; do
+		k=${kv%%=*}
+		[ -n "${acct[$k]+x}" ] || order+=("$k")
+		acct[$k]=${kv#*=}
+	done
+	{
+		printf 'state_dir = "%s";\ncups_server = "%s";\ntimeout = 10;\n' \
+			"$RIG_STATE" "$RIG_CUPS_SOCK"
+		printf 'accounts = (\n  {\n'
+		for k in "${order[@]}"; do
+			[ -n "${acct[$k]}" ] && printf '    %s = %s;\n' "$k" "${acct[$k]}"
+		done
+		printf '  }\n);\n'
+	} >"$file"
+}
+
+# rig_run ARGS...: runs $MAIL2CUPS -c $RIG_CONF ARGS...; sets RIG_RC,
+# RIG_OUT and RIG_ERR (and copies them into the rig log).
+rig_run() {
+	local conf=${RIG_RUN_CONF:-$RIG_CONF}
+	RIG_RUN_N=$(( ${RIG_RUN_N:-0} + 1 ))
+	local o=$RIG_DIR/run$RIG_RUN_N
+	timeout 60 "$MAIL2CUPS" -c "$conf" "$@" >"$o.out" 2>"$o.err"
+	RIG_RC=$?
+	RIG_OUT=$(cat "$o.out")
+	RIG_ERR=$(cat "$o.err")
+	rig_log "run $RIG_RUN_N: mail2cups -c $conf $* -> $RIG_RC"
+}
+
+# rig_show_run: the last run's output as TAP comments (after a failure).
+rig_show_run() {
+	diag "mail2cups exit $RIG_RC; stderr:"
+	diag "$RIG_ERR"
+}
+
+# rig_require_program: the program under test must exist.
+rig_require_program() {
+	[ -x "$MAIL2CUPS" ] || bail "mail2cups not built: $MAIL2CUPS"
+}
+
+# rig_mkmail ARGS...: the sample mail generator (tests/rig/mkmail.py).
+rig_mkmail() {
+	python3 "$RIG_LIB/mkmail.py" "$@"
+}
+
+# rig_deliver_pdf PDF [MKMAIL-OPTIONS...]: makes a one-page PDF at path PDF
+# (its text names the file, so each is different), a mail with it attached
+# (PDF.eml) and delivers that unseen to alice's INBOX.
+rig_deliver_pdf() {
+	local pdf=$1
+	shift
+	rig_mkmail pdf "$pdf" "${pdf##*/}" &&
+		rig_mkmail mail "$pdf.eml" --attach "$pdf" "$@" ||
+		bail "mkmail.py failed for $pdf"
+	rig_deliver "$RIG_USER" "$pdf.eml"
+}
+
+# ------------------------------------------------------------------ tests
+# rig_setup [KEY=VALUE...]: the usual start of a mail2cups test: everything
+# required, the rig up, and $RIG_CONF written (arguments as rig_write_conf).
+rig_setup() {
+	rig_require_all
+	rig_require_program
+	rig_init
+	rig_start_all
+	rig_write_conf "$RIG_CONF" "$@"
+}
+
+# expect_rc WANT DESC: the last rig_run exited WANT (else shows its stderr).
+expect_rc() {
+	if [ "$RIG_RC" = "$1" ]; then
+		ok "$2"
+	else
+		not_ok "$2" "exit status $RIG_RC, want $1"
+		rig_show_run
+	fi
+}
+
+# expect_stderr REGEX DESC: the last run's stderr matches (ignoring case).
+expect_stderr() {
+	local m=1
+	shopt -s nocasematch
+	[[ $RIG_ERR =~ $1 ]] && m=0
+	shopt -u nocasematch
+	if [ $m = 0 ]; then
+		ok "$2"
+	else
+		not_ok "$2" "stderr does not match: $1"
+		rig_show_run
+	fi
+}
+
+# expect_printed DESC ORIGINAL...: once the jobs are done, the printer
+# received exactly these documents, each byte-identical (in any order).
+expect_printed() {
+	local desc=$1 o f hit missing='' files
+	shift
+	rig_wait_jobs_done || diag "CUPS still has pending jobs: $(rig_cups lpstat -o 2>&1)"
+	mapfile -t files < <(rig_printed_files)
+	if [ "${#files[@]}" -ne $# ]; then
+		not_ok "$desc" "printer received ${#files[@]} documents, want $#" \
+			"$(ls -l "$RIG_SPOOL" 2>&1)" "$(rig_jobs)"
+		return 0
+	fi
+	for o in "$@"; do
+		hit=
+		for f in "${!files[@]}"; do
+			if cmp -s "$o" "${files[f]}"; then
+				hit=1
+				unset 'files[f]'
+				break
+			fi
+		done
+		[ -n "$hit" ] || missing="$missing ${o##*/}"
+	done
+	if [ -z "$missing" ]; then
+		ok "$desc"
+	else
+		not_ok "$desc" "no byte-identical copy received of:$missing" "$(ls -l "$RIG_SPOOL")"
+	fi
+}
+
+# expect_nothing_printed DESC: no job in CUPS, no document at the printer.
+expect_nothing_printed() {
+	rig_wait_jobs_done
+	is "$(rig_job_count)/$(rig_printed_count)" "0/0" "$1 (CUPS jobs/printed documents)"
+}
+
+# expect_flags USER MAILBOX WANT DESC: rig_flags output (one "UID FLAGS"
+# line per message, lines joined by ";").
+expect_flags() {
+	is "$(rig_flags "$1" "$2" | paste -sd ';')" "$3" "$4"
+}
+
+# expect_counts USER WANT DESC: "INBOX/Printed/Print Failed" message counts.
+expect_counts() {
+	is "$(rig_folder_count "$1" INBOX)/$(rig_folder_count "$1" Printed)/$(rig_folder_count "$1" 'Print Failed')" \
+		"$2" "$3 (INBOX/Printed/Print Failed)"
+}
+
+# expect_summary REGEX DESC: the per-account summary line on stderr
+# ("test: N fetched, N jobs, N skipped, N failed", any log prefix allowed).
+expect_summary() {
+	local line
+	line=$(printf '%s\n' "$RIG_ERR" |
+		grep -oE 'test: [0-9]+ fetched, [0-9]+ jobs, [0-9]+ skipped, [0-9]+ failed' | tail -1)
+	like "$line" "^$1\$" "$2"
+}
