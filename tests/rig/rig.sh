@@ -21,7 +21,7 @@ RIG_LIB=$(cd "$(dirname "${BASH_SOURCE[0]}")" && pwd)
 : "${top_builddir:=$top_srcdir}"
 : "${MAIL2CUPS:=$top_builddir/mail2cups}"
 # RIG_MAIL2CUPS overrides the program under test, even under make check
-# (e.g. RIG_MAIL2CUPS=$top_srcdir/tests/rig/fake-mail2cups.py make check).
+# (e.g. RIG_MAIL2CUPS=/path/to/other/mail2cups make check).
 MAIL2CUPS=${RIG_MAIL2CUPS:-$MAIL2CUPS}
 export top_srcdir top_builddir MAIL2CUPS
 # Never reach the system's CUPS by accident.
