@@ -114,8 +114,8 @@ fields_free(const struct field *f, size_t n, void *st)
 
 /* Copy obj's members into st (zeroed by the caller); on error st is freed. */
 static int
-fields_from_json(const struct field *f, size_t n, json_t *obj, void *st, const char *path,
-    char **errstr)
+fields_from_json(const struct tokenstore *ts, const struct field *f, size_t n, json_t *obj,
+    void *st, char **errstr)
 {
 	for (size_t i = 0; i < n; i++) {
 		json_t *v = json_object_get(obj, f[i].name);
@@ -148,7 +148,8 @@ fields_from_json(const struct field *f, size_t n, json_t *obj, void *st, const c
 bad:
 		fields_free(f, n, st);
 		return m2c_fail(errstr, M2C_E_DATA, "%s is damaged (member \"%s\" has the wrong "
-		    "type): remove it and sign in again", path, f[i].name);
+		    "type): sign in again: run mail2cups-oauth login %s", ts->path, f[i].name,
+		    ts->account);
 	}
 	return 0;
 }
@@ -860,20 +861,21 @@ tokenstore_unlock(struct tokenstore *ts)
 int
 tokenstore_load(struct tokenstore *ts, struct oauth_tokens *t, char **errstr)
 {
-	json_t *root = NULL;
+	json_t *root = NULL, *at;
 	int r;
 
 	memset(t, 0, sizeof(*t));
 	r = doc_read(ts, &root, errstr);
-	if (r == M2C_E_NOTFOUND ||
-	    (r == 0 && !json_is_string(json_object_get(root, "access_token")))) {
+	if (r == M2C_E_NOTFOUND || (r == 0 &&
+	    ((at = json_object_get(root, "access_token")) == NULL || json_is_null(at) ||
+	    (json_is_string(at) && json_string_length(at) == 0)))) {
 		r = m2c_fail(errstr, M2C_E_AUTH, "sign-in required: no tokens for account %s: "
 		    "run mail2cups-oauth login %s", ts->account, ts->account);
 		goto out;
 	}
 	if (r != 0)
 		goto out;
-	r = fields_from_json(token_fields, ARRAY_SIZE(token_fields), root, t, ts->path, errstr);
+	r = fields_from_json(ts, token_fields, ARRAY_SIZE(token_fields), root, t, errstr);
 out:
 	json_wipe_decref(root);
 	return r;
@@ -903,7 +905,7 @@ tokenstore_load_pending(struct tokenstore *ts, struct oauth_device *d, char **er
 	}
 	if (r != 0)
 		goto out;
-	r = fields_from_json(device_fields, ARRAY_SIZE(device_fields), p, d, ts->path, errstr);
+	r = fields_from_json(ts, device_fields, ARRAY_SIZE(device_fields), p, d, errstr);
 out:
 	json_wipe_decref(root);
 	return r;
