@@ -834,8 +834,8 @@ tokenstore_lock(struct tokenstore *ts, char **errstr)
 		}
 		if (monotonic_ms() >= deadline) {
 			r = m2c_fail(errstr, M2C_E_TEMP, "the tokens of account %s stayed locked "
-			    "by another process for %d s (%s): try again later", ts->account,
-			    ts->lock_timeout_ms / 1000, ts->lock_path);
+			    "by another process for %.1f s (%s): try again later", ts->account,
+			    ts->lock_timeout_ms / 1000.0, ts->lock_path);
 			goto out;
 		}
 		usleep(TS_LOCK_POLL_US);

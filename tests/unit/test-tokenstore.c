@@ -451,6 +451,34 @@ test_corrupt(void)
 		free(err);
 		err = NULL;
 	}
+	/* Over the size cap. */
+	{
+		struct buf big = { 0 };
+
+		buf_appendf(&big, "{\"version\": 1, \"access_token\": \"a\"");
+		while (big.len <= 1024 * 1024)
+			buf_appendf(&big, "%64s", "");
+		buf_appendc(&big, '}');
+		file_write(p, big.data, 0600);
+		buf_free(&big);
+		expect_load_error(ts, M2C_E_DATA, "larger than", "a file over 1 MiB");
+	}
+	/* A damaged pending part. */
+	{
+		struct oauth_device d = { 0 };
+
+		file_write(p, "{\"version\": 1, \"pending\": {\"interval\": -1}}", 0600);
+		is_int(tokenstore_load_pending(ts, &d, &err), M2C_E_DATA,
+		    "a negative pending interval is damage");
+		has_str(err, "\"interval\"", "naming the member");
+		free(err);
+		err = NULL;
+		file_write(p, "{\"version\": 1, \"pending\": {\"user_code\": \"A\", "
+		    "\"device_code\": [1]}}", 0600);
+		is_int(tokenstore_load_pending(ts, &d, NULL), M2C_E_DATA,
+		    "a device_code of the wrong type is damage");
+		ok(d.user_code == NULL, "nothing half-filled is handed out");
+	}
 	is_int(save_access(ts, "after-damage"), 0, "a save replaces a damaged file");
 	s = load_access(ts, &r, NULL);
 	is_str(s, "after-damage", "and it loads again");
@@ -483,6 +511,11 @@ run_crash_save(const char *state)
 	if ((pid = fork()) == 0) {
 		char *argv[] = { "test-tokenstore", "crash-save", (char *)state, NULL };
 
+		char *errlog = xasprintf("%s/crash.err", base);
+		int fd = open(errlog, O_WRONLY | O_CREAT | O_TRUNC, 0600);
+
+		if (fd >= 0)
+			dup2(fd, 2);
 		setenv("MAIL2CUPS_TEST_STOP_AT", "tokens-before-rename", 1);
 		execv("/proc/self/exe", argv);
 		_exit(127);
@@ -496,12 +529,17 @@ static void
 test_atomic(void)
 {
 	struct tokenstore *ts;
-	char *state = new_state(), *s;
+	char *state = new_state(), *s, *err;
 	int r;
 
 	ts = must_open(state, NULL);
 	save_access(ts, "last-good");
 	is_int(run_crash_save(state), TESTHOOK_EXIT, "a save crashes before the rename");
+	s = xasprintf("%s/crash.err", base);
+	err = file_read(s);
+	has_str(err, "stopping at tokens-before-rename", "at the tokens-before-rename hook");
+	free(err);
+	free(s);
 	is_int(count_tmp(state), 1, "the crash left its temp file");
 	s = load_access(ts, &r, NULL);
 	is_int(r, 0, "load after the crash");
