@@ -154,6 +154,8 @@ bad:
 	return 0;
 }
 
+static void json_wipe(json_t *j);
+
 /* Set obj's members from st; a NULL string removes its member. */
 static void
 fields_to_json(const struct field *f, size_t n, const void *st, json_t *obj)
@@ -161,6 +163,7 @@ fields_to_json(const struct field *f, size_t n, const void *st, json_t *obj)
 	for (size_t i = 0; i < n; i++) {
 		const char *s;
 
+		json_wipe(json_object_get(obj, f[i].name));	/* the old value */
 		switch (f[i].type) {
 		case F_STR:
 		case F_SECRET:
@@ -183,9 +186,10 @@ fields_to_json(const struct field *f, size_t n, const void *st, json_t *obj)
 }
 
 /*
- * Release a JSON tree that held secrets, wiping its strings first.  jansson
- * keeps each string in its own buffer and never shares it, so writing over
- * it in place is safe for a tree only we hold (refcount 1).
+ * Wipe the strings of a JSON tree that held secrets, before it (or a value
+ * in it that is being replaced) is released.  jansson keeps each string in
+ * its own buffer, so writing over it in place is safe in a tree only we
+ * hold.  NULL is fine.
  */
 static void
 json_wipe(json_t *j)
@@ -204,6 +208,7 @@ json_wipe(json_t *j)
 			json_wipe(v);
 }
 
+/* Wipe (when we are the only holder) and release. */
 static void
 json_wipe_decref(json_t *j)
 {
@@ -657,6 +662,8 @@ apply_change(json_t *root, const struct change *c)
 {
 	json_t *p;
 
+	if (c->pending != NULL || c->clear_pending)
+		json_wipe(json_object_get(root, "pending"));
 	if (c->tokens != NULL)
 		fields_to_json(token_fields, ARRAY_SIZE(token_fields), c->tokens, root);
 	if (c->pending != NULL) {
