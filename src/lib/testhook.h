@@ -9,7 +9,8 @@
  * the hook costs one getenv at start-up.
  *
  * Steps, in pipeline order: after-fetch, after-intent, after-submit,
- * after-record, after-postaction.
+ * after-record, after-postaction; and in the token store, tokens-before-rename
+ * (a save dies after its temp file is synced, before the rename).
  */
 #ifndef M2C_TESTHOOK_H
 #define M2C_TESTHOOK_H
