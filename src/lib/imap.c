@@ -680,7 +680,7 @@ read_resp(struct imap *c, const struct cmd_handlers *h, struct imap_resp **out,
     char **errstr)
 {
 	const struct imap_literal_info *li;
-	char *perr = NULL;
+	char *perr = NULL, *t;
 	size_t used;
 	int r, wfail = 0;
 
@@ -722,8 +722,10 @@ read_resp(struct imap *c, const struct cmd_handlers *h, struct imap_resp **out,
 		case IMAP_EV_ERROR:
 			if (perr == NULL)
 				(void)imap_parser_feed(c->parser, "", 0, &used, &perr);
-			r = fail_dead(c, errstr, M2C_E_PROTO, "bad response", perr ? perr : "?");
+			t = clean_text(perr ? perr : "?", perr ? strlen(perr) : 1);
+			r = fail_dead(c, errstr, M2C_E_PROTO, "bad response", t);
 			free(perr);
+			free(t);
 			return r;
 		}
 	}
@@ -1073,6 +1075,16 @@ signed_in(struct imap *c, unsigned caps_gen_before, char **errstr)
 	return capability(c, errstr);
 }
 
+/* 1 when the server signed us in already (PREAUTH greeting). */
+static int
+already_signed_in(struct imap *c)
+{
+	if (c->state < IMAP_STATE_AUTHENTICATED)
+		return 0;
+	log_debug("imap: %s signed in already (PREAUTH); no sign-in sent", c->host);
+	return 1;
+}
+
 static int
 valid_chars(const char *s, const char *extra)
 {
@@ -1093,10 +1105,9 @@ authenticate(struct imap *c, const char *mech, const char *ir, char **errstr)
 	unsigned gen = c->caps_gen;
 	int r;
 
-	if ((r = need_state(c, IMAP_STATE_NOT_AUTHENTICATED, errstr)) != 0)
-		return r;
-	if (c->state != IMAP_STATE_NOT_AUTHENTICATED)
-		return m2c_fail(errstr, M2C_E_USAGE, "already signed in to %s", c->host);
+	if ((r = need_state(c, IMAP_STATE_NOT_AUTHENTICATED, errstr)) != 0 ||
+	    (r = already_signed_in(c)) != 0)
+		return r > 0 ? 0 : r;
 	if (!valid_chars(mech, "-_") || !valid_chars(ir, "+/="))
 		return m2c_fail(errstr, M2C_E_USAGE, "invalid SASL mechanism or response");
 	m = xasprintf("AUTH=%s", mech);
@@ -1167,8 +1178,8 @@ imap_login_password(struct imap *c, const char *mech, const char *user,
 	}
 	if (strcasecmp(mech, "LOGIN") != 0)
 		return m2c_fail(errstr, M2C_E_NOTSUP, "unknown password mechanism %s", mech);
-	if (c->state != IMAP_STATE_NOT_AUTHENTICATED)
-		return m2c_fail(errstr, M2C_E_USAGE, "already signed in to %s", c->host);
+	if (already_signed_in(c))
+		return 0;
 	if (imap_has_cap(c, "LOGINDISABLED"))
 		return m2c_fail(errstr, M2C_E_NOTSUP, "IMAP server %s does not allow LOGIN "
 		    "(LOGINDISABLED); use auth = \"plain\" or security = \"ssl\"", c->host);

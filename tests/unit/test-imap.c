@@ -578,6 +578,13 @@ static const struct step s_bye[] = { S("* BYE Too many connections"), END };
 static const struct step s_no_starttls[] = {
 	S("* OK [CAPABILITY IMAP4rev1 LOGINDISABLED] ready"), END,
 };
+static const struct step s_preauth[] = {
+	S("* PREAUTH [CAPABILITY IMAP4rev1 STARTTLS] signed in as alice"), SELECT_OK("A0001"),
+	LOGOUT("A0002"), END,
+};
+static const struct step s_preauth_tls[] = {
+	S("* PREAUTH [CAPABILITY IMAP4rev1 STARTTLS] signed in as alice"), END,
+};
 static const struct step s_garbage[] = { S("HTTP/1.1 400 Bad Request"), END };
 static const struct step s_starttls[] = {
 	S("* OK [CAPABILITY IMAP4rev1 STARTTLS LOGINDISABLED] ready"),
@@ -625,6 +632,9 @@ static const struct ccase cases[] = {
 	  "bad command: ?[31mnonsense", 0, NULL },
 	{ "BYE greeting", s_bye, NULL, M2C_E_UNAVAIL, "Too many connections", 0, NULL },
 	{ "STARTTLS not offered", s_no_starttls, NULL, M2C_E_TLS, "does not offer STARTTLS",
+	  T_STARTTLS, NULL },
+	{ "PREAUTH: no sign-in sent", s_preauth, do_select_only, 0, NULL, 0, NULL },
+	{ "PREAUTH refused with STARTTLS", s_preauth_tls, NULL, M2C_E_TLS, "PREAUTH",
 	  T_STARTTLS, NULL },
 	{ "not an IMAP server", s_garbage, NULL, M2C_E_PROTO, "IMAP protocol error", 0, NULL },
 };
