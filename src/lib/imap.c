@@ -104,6 +104,7 @@ struct cmd {
 	size_t sync[8];		/* offsets where the server must say "+" first */
 	size_t nsync;
 	const char *hidden;	/* trace this instead of the arguments */
+	int signin;		/* LOGIN / AUTHENTICATE: NO means refused credentials */
 };
 
 /* ------------------------------------------------------------ helpers */
@@ -617,11 +618,13 @@ common_response(struct imap *c, const struct imap_resp *r)
 
 /*
  * The one mapping from a server's status reply to our codes.  what names
- * the command for the message ("SELECT INBOX").
+ * the command for the message ("SELECT INBOX"); signin: a NO to it means
+ * the credentials were refused even without a response code (Exchange
+ * Online: "NO AUTHENTICATE failed.").
  */
 static int
 map_reply(struct imap *c, enum imap_status st, const char *code, const char *text,
-    const char *what, char **errstr)
+    const char *what, int signin, char **errstr)
 {
 	char *t;
 	int r;
@@ -638,7 +641,7 @@ map_reply(struct imap *c, enum imap_status st, const char *code, const char *tex
 	else if (st == IMAP_ST_BAD)
 		r = m2c_fail(errstr, M2C_E_PROTO, "IMAP server %s rejected %s as a bad "
 		    "command: %s", c->host, what, t);
-	else if (strcmp(code, "AUTHENTICATIONFAILED") == 0 ||
+	else if (signin || strcmp(code, "AUTHENTICATIONFAILED") == 0 ||
 	    strcmp(code, "AUTHORIZATIONFAILED") == 0 || strcmp(code, "EXPIRED") == 0)
 		r = m2c_fail(errstr, M2C_E_AUTH, "IMAP server %s refused the sign-in (%s): %s; "
 		    "check the user name and the password or sign in again", c->host, what, t);
@@ -879,7 +882,7 @@ run_cmd(struct imap *c, struct cmd *cmd, const struct cmd_handlers *h, const cha
 	}
 	if (resp->code)
 		snprintf(c->last_code, sizeof(c->last_code), "%s", resp->code);
-	r = map_reply(c, resp->status, resp->code, resp->text, what, errstr);
+	r = map_reply(c, resp->status, resp->code, resp->text, what, cmd->signin, errstr);
  out:
 	imap_resp_free(resp);
 	wipe(line.data, line.cap);
@@ -947,7 +950,8 @@ greeting(struct imap *c, char **errstr)
 		    "no \"* OK\" greeting; is this an IMAP port?");
 		goto out;
 	}
-	if ((ret = map_reply(c, r->status, r->code, r->text, "the connection", errstr)) != 0)
+	if ((ret = map_reply(c, r->status, r->code, r->text, "the connection", 0,
+	    errstr)) != 0)
 		goto out;
 	set_state(c, r->status == IMAP_ST_PREAUTH ? IMAP_STATE_AUTHENTICATED :
 	    IMAP_STATE_NOT_AUTHENTICATED);
@@ -1125,6 +1129,7 @@ authenticate(struct imap *c, const char *mech, const char *ir, char **errstr)
 		cmd_init(&cmd, "AUTHENTICATE %s", mech);
 	}
 	cmd.hidden = xasprintf("AUTHENTICATE %s <credentials hidden>", mech);
+	cmd.signin = 1;
 	what = xasprintf("AUTHENTICATE %s", mech);
 	h.cont = auth_cont;
 	h.arg = &a;
@@ -1186,6 +1191,7 @@ imap_login_password(struct imap *c, const char *mech, const char *user,
 	gen = c->caps_gen;
 	cmd_init(&cmd, "LOGIN ");
 	cmd.hidden = "LOGIN <credentials hidden>";
+	cmd.signin = 1;
 	if (cmd_astring(c, &cmd, user) != 0 || (buf_appendc(&cmd.b, ' '),
 	    cmd_astring(c, &cmd, password)) != 0)
 		r = m2c_fail(errstr, M2C_E_USAGE, "user name or password cannot be sent");

@@ -466,6 +466,11 @@ static const struct step s_refused[] = {
 	GREET, C("A0001 LOGIN \"alice\" \"bad\""),
 	S("A0001 NO [AUTHENTICATIONFAILED] Authentication failed."), LOGOUT("A0002"), END,
 };
+static const struct step s_refused_nocode[] = {
+	S("* OK [CAPABILITY IMAP4rev1 AUTH=PLAIN AUTH=XOAUTH2 SASL-IR] Exchange ready"),
+	C("A0001 AUTHENTICATE PLAIN AGFsaWNlAHB3"), S("A0001 NO AUTHENTICATE failed."),
+	LOGOUT("A0002"), END,
+};
 static const struct step s_xoauth2[] = {
 	S("* OK [CAPABILITY IMAP4rev1 SASL-IR AUTH=XOAUTH2] ready"),
 	C("A0001 AUTHENTICATE XOAUTH2 dXNlcj1hbGljZQFhdXRoPUJlYXJlciB0b2sBAQ=="),
@@ -607,6 +612,8 @@ static const struct ccase cases[] = {
 	{ "AUTHENTICATE PLAIN with SASL-IR", s_plain_ir, do_plain, 0, NULL, 0, NULL },
 	{ "AUTHENTICATE PLAIN without SASL-IR", s_plain_noir, do_plain, 0, NULL, 0, NULL },
 	{ "refused login", s_refused, do_login, M2C_E_AUTH, "Authentication failed.", 0, "bad" },
+	{ "bare NO to a sign-in is M2C_E_AUTH", s_refused_nocode, do_plain, M2C_E_AUTH,
+	  "AUTHENTICATE failed.", 0, NULL },
 	{ "XOAUTH2 failure continuation", s_xoauth2, do_oauth, M2C_E_AUTH,
 	  "{\"status\":\"401\",\"schemes\":\"bearer\"}", 0, "XOAUTH2" },
 	{ "OAUTHBEARER failure continuation", s_oauthbearer, do_oauth, M2C_E_AUTH,
