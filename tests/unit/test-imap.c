@@ -348,6 +348,24 @@ do_fetch_big(const struct ccase *k, struct imap *c, char **err)
 }
 
 static int
+do_fetch_small(const struct ccase *k, struct imap *c, char **err)
+{
+	char got[32] = "";
+	off_t size = -1;
+	int fd, r;
+
+	if ((r = login_select(c, err)) != 0)
+		return r;
+	if ((fd = private_tmpfile(tmpdir, "msg", NULL, NULL)) < 0)
+		return M2C_E_SYS;
+	r = imap_fetch_message(c, 7, fd, 100, &size, err);
+	ok(r == 0 && size == 10 && pread(fd, got, sizeof(got) - 1, 0) == 10 &&
+	    strcmp(got, "Subject: x") == 0, "%s: message in the file", k->name);
+	close(fd);
+	return r;
+}
+
+static int
 do_fetch_any(const struct ccase *k, struct imap *c, char **err)
 {
 	return fetch_to_file(k, c, 0, err, 0);
@@ -477,6 +495,12 @@ static const struct step s_xoauth2[] = {
 	S("+ eyJzdGF0dXMiOiI0MDEiLCJzY2hlbWVzIjoiYmVhcmVyIn0="), C(""),
 	S("A0001 NO [AUTHENTICATIONFAILED] Invalid credentials"), LOGOUT("A0002"), END,
 };
+static const struct step s_xoauth2_ok[] = {
+	S("* OK [CAPABILITY IMAP4rev1 SASL-IR AUTH=XOAUTH2] ready"),
+	C("A0001 AUTHENTICATE XOAUTH2 dXNlcj1hbGljZQFhdXRoPUJlYXJlciB0b2sBAQ=="),
+	S("* CAPABILITY IMAP4rev1 MOVE UIDPLUS"), S("A0001 OK AUTHENTICATE completed."),
+	LOGOUT("A0002"), END,
+};
 static const struct step s_oauthbearer[] = {
 	S("* OK [CAPABILITY IMAP4rev1 AUTH=OAUTHBEARER] ready"),
 	C("A0001 AUTHENTICATE OAUTHBEARER"), S("+ "),
@@ -498,6 +522,18 @@ static const struct step s_fetch_big[] = {
 	S("* 2 FETCH (FLAGS (\\Seen))"), S("A0003 OK done"),
 	C("A0004 UID FETCH 7 BODY.PEEK[]"), { 'L', "* 1 FETCH (UID 7 BODY[] {3145745}\r\n" },
 	S(")"), S("A0004 OK Fetch completed."), LOGOUT("A0005"), END,
+};
+static const struct step s_fetch_uid_after[] = {
+	GREET, LOGIN_OK, SELECT_OK("A0002"),
+	C("A0003 UID FETCH 7 (RFC822.SIZE)"), S("* 1 FETCH (RFC822.SIZE 10 UID 7)"), S("A0003 OK"),
+	C("A0004 UID FETCH 7 BODY.PEEK[]"), S("* 1 FETCH (BODY[] {10}"), P("Subject: x"),
+	S(" UID 7 FLAGS (\\Recent))"), S("A0004 OK done"), LOGOUT("A0005"), END,
+};
+static const struct step s_fetch_quoted[] = {
+	GREET, LOGIN_OK, SELECT_OK("A0002"),
+	C("A0003 UID FETCH 7 (RFC822.SIZE)"), S("* 1 FETCH (UID 7 RFC822.SIZE 10)"), S("A0003 OK"),
+	C("A0004 UID FETCH 7 BODY.PEEK[]"), S("* 1 FETCH (UID 7 BODY[] \"Subject: x\")"),
+	S("A0004 OK done"), LOGOUT("A0005"), END,
 };
 static const struct step s_fetch_limit[] = {
 	GREET, LOGIN_OK, SELECT_OK("A0002"),
@@ -616,10 +652,13 @@ static const struct ccase cases[] = {
 	  "AUTHENTICATE failed.", 0, NULL },
 	{ "XOAUTH2 failure continuation", s_xoauth2, do_oauth, M2C_E_AUTH,
 	  "{\"status\":\"401\",\"schemes\":\"bearer\"}", 0, "XOAUTH2" },
+	{ "XOAUTH2 success, untagged CAPABILITY", s_xoauth2_ok, do_oauth, 0, NULL, 0, "XOAUTH2" },
 	{ "OAUTHBEARER failure continuation", s_oauthbearer, do_oauth, M2C_E_AUTH,
 	  "invalid_token", 0, "OAUTHBEARER" },
 	{ "SELECT + UID SEARCH", s_select_search, do_select_search, 0, NULL, 0, NULL },
 	{ "FETCH streams 3 MB", s_fetch_big, do_fetch_big, 0, NULL, 0, NULL },
+	{ "FETCH with UID after the body", s_fetch_uid_after, do_fetch_small, 0, NULL, 0, NULL },
+	{ "FETCH body as a quoted string", s_fetch_quoted, do_fetch_small, 0, NULL, 0, NULL },
 	{ "FETCH size limit", s_fetch_limit, do_fetch_limit, M2C_E_LIMIT, "5000 bytes", 0, NULL },
 	{ "FETCH vanished UID", s_fetch_gone, do_fetch_limit, M2C_E_NOTFOUND, "UID 7", 0, NULL },
 	{ "server closes mid-literal", s_fetch_cut, do_fetch_any, M2C_E_UNAVAIL,
@@ -708,6 +747,7 @@ check_trace_hides_secrets(void)
 	    "trace shows AUTHENTICATE without its response");
 	ok(logbuf.data && strstr(logbuf.data, "AGFsaWNlAHB3") == NULL &&
 	    strstr(logbuf.data, secret) == NULL && strstr(logbuf.data, "p\\\"w") == NULL &&
+	    strstr(logbuf.data, "p\xc3\xa4ss") == NULL && strstr(logbuf.data, "\xc3\xa9x") == NULL &&
 	    strstr(logbuf.data, "dXNlcj1hbGljZQ") == NULL,
 	    "trace never contains a password or SASL response");
 	ok(logbuf.data && strstr(logbuf.data, "imap S: * CAPABILITY IMAP4rev1 AUTH=PLAIN") != NULL,
