@@ -13,6 +13,7 @@
 #include <errno.h>
 #include <fcntl.h>
 #include <netinet/in.h>
+#include <netinet/tcp.h>
 #include <poll.h>
 #include <signal.h>
 #include <stdint.h>
@@ -111,22 +112,24 @@ serve(int lfd, const struct step *script, int implicit_tls, const char *tpath)
 	unsigned char *big;
 	uint32_t x = 7;
 	size_t off, k;
+	char ch, *line;
+	int one = 1;
 	FILE *t;
-	char ch;
 
 	alarm(30);
 	t = fopen(tpath, "wb");
 	if ((s.fd = accept(lfd, NULL, NULL)) < 0 || t == NULL)
 		_exit(2);
+	(void)setsockopt(s.fd, IPPROTO_TCP, TCP_NODELAY, &one, sizeof(one));
 	if (implicit_tls && s_tls(&s) != 0)
 		_exit(0);
 	for (; script->op; script++) {
 		switch (script->op) {
 		case 'S':
 		case 'P':
-			s_write(&s, script->text, strlen(script->text));
-			if (script->op == 'S')
-				s_write(&s, "\r\n", 2);
+			line = xasprintf("%s%s", script->text, script->op == 'S' ? "\r\n" : "");
+			s_write(&s, line, strlen(line));
+			free(line);
 			break;
 		case 'C':
 			/* one line from the client, recorded as it came */
@@ -154,7 +157,7 @@ serve(int lfd, const struct step *script, int implicit_tls, const char *tpath)
 				_exit(3);
 			break;
 		case 'W':
-			sleep(3);
+			sleep(1);
 			break;
 		case 'X':
 			goto out;
