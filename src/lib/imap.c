@@ -1033,6 +1033,7 @@ struct auth_ctx {
 	const char *mech;
 	const char *ir;		/* borrowed, secret */
 	int ir_sent;
+	int failures;		/* failure continuations answered */
 	char *said;		/* owned: decoded failure continuation */
 };
 
@@ -1049,6 +1050,9 @@ auth_cont(struct imap *c, const struct imap_resp *r, void *arg, char **errstr)
 	if (!a->ir_sent) {
 		a->ir_sent = 1;
 		answer = a->ir;
+	} else if (a->failures++ > 0) {
+		return fail_dead(c, errstr, M2C_E_PROTO, a->mech,
+		    "more than one challenge after the response");
 	} else {
 		/* a failure continuation: say we are done, keep its text */
 		if ((dec = b64_decode(r->text, &n)) != NULL) {

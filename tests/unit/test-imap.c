@@ -504,6 +504,11 @@ static const struct step s_xoauth2_ok[] = {
 	S("* CAPABILITY IMAP4rev1 MOVE UIDPLUS"), S("A0001 OK AUTHENTICATE completed."),
 	LOGOUT("A0002"), END,
 };
+static const struct step s_endless_challenges[] = {
+	S("* OK [CAPABILITY IMAP4rev1 SASL-IR AUTH=XOAUTH2] ready"),
+	C("A0001 AUTHENTICATE XOAUTH2 dXNlcj1hbGljZQFhdXRoPUJlYXJlciB0b2sBAQ=="),
+	S("+ e30="), C(""), S("+ e30="), END,
+};
 static const struct step s_oauthbearer[] = {
 	S("* OK [CAPABILITY IMAP4rev1 AUTH=OAUTHBEARER] ready"),
 	C("A0001 AUTHENTICATE OAUTHBEARER"), S("+ "),
@@ -656,6 +661,8 @@ static const struct ccase cases[] = {
 	{ "XOAUTH2 failure continuation", s_xoauth2, do_oauth, M2C_E_AUTH,
 	  "{\"status\":\"401\",\"schemes\":\"bearer\"}", 0, "XOAUTH2" },
 	{ "XOAUTH2 success, untagged CAPABILITY", s_xoauth2_ok, do_oauth, 0, NULL, 0, "XOAUTH2" },
+	{ "endless SASL challenges", s_endless_challenges, do_oauth, M2C_E_PROTO,
+	  "more than one challenge", 0, "XOAUTH2" },
 	{ "OAUTHBEARER failure continuation", s_oauthbearer, do_oauth, M2C_E_AUTH,
 	  "invalid_token", 0, "OAUTHBEARER" },
 	{ "SELECT + UID SEARCH", s_select_search, do_select_search, 0, NULL, 0, NULL },
