@@ -292,14 +292,58 @@ ssl_retry(struct imap *c, int ret, const char *what, char **errstr)
 			return closed_err(c, errstr);
 		return fail_dead(c, errstr, M2C_E_UNAVAIL, what, strerror(errno));
 	default:
+#ifdef SSL_R_UNEXPECTED_EOF_WHILE_READING
+		/* OpenSSL 3: the peer closed without close_notify */
+		if (ERR_GET_REASON(ERR_peek_error()) == SSL_R_UNEXPECTED_EOF_WHILE_READING)
+			return closed_err(c, errstr);
+#endif
 		return fail_dead(c, errstr, M2C_E_TLS, what, ssl_reason());
 	}
+}
+
+/*
+ * OpenSSL writes to the socket with write(2): a peer that closed would
+ * kill the process with SIGPIPE.  Hold it back around OpenSSL calls and
+ * swallow one raised meanwhile (not one that was pending before).
+ */
+struct sigpipe_guard {
+	sigset_t old;
+	int was_pending;
+};
+
+static void
+sigpipe_hold(struct sigpipe_guard *g)
+{
+	sigset_t set, pending;
+
+	sigemptyset(&set);
+	sigaddset(&set, SIGPIPE);
+	sigemptyset(&pending);
+	sigpending(&pending);
+	g->was_pending = sigismember(&pending, SIGPIPE);
+	pthread_sigmask(SIG_BLOCK, &set, &g->old);
+}
+
+static void
+sigpipe_release(struct sigpipe_guard *g)
+{
+	struct timespec zero = { 0, 0 };
+	sigset_t set, pending;
+
+	sigemptyset(&set);
+	sigaddset(&set, SIGPIPE);
+	sigemptyset(&pending);
+	sigpending(&pending);
+	if (!g->was_pending && sigismember(&pending, SIGPIPE))
+		(void)sigtimedwait(&set, NULL, &zero);
+	pthread_sigmask(SIG_SETMASK, &g->old, NULL);
 }
 
 /* Read what is there (at least one byte) into buf. */
 static int
 net_read(struct imap *c, void *buf, size_t n, size_t *got, char **errstr)
 {
+	struct sigpipe_guard g;
 	ssize_t r;
 	int k;
 
@@ -307,7 +351,9 @@ net_read(struct imap *c, void *buf, size_t n, size_t *got, char **errstr)
 		if (c->ssl) {
 			ERR_clear_error();
 			errno = 0;
+			sigpipe_hold(&g);
 			k = SSL_read(c->ssl, buf, n > INT32_MAX ? INT32_MAX : (int)n);
+			sigpipe_release(&g);
 			if (k > 0) {
 				*got = (size_t)k;
 				return 0;
@@ -334,21 +380,16 @@ net_read(struct imap *c, void *buf, size_t n, size_t *got, char **errstr)
 	}
 }
 
-/* Write all of buf; SIGPIPE is held back, EPIPE is an error. */
+/* Write all of buf; EPIPE is an error, never a signal. */
 static int
 net_write(struct imap *c, const void *buf, size_t n, char **errstr)
 {
+	struct sigpipe_guard g;
 	const char *p = buf;
-	sigset_t pipeset, old, pending;
-	struct timespec zero = { 0, 0 };
 	ssize_t r;
 	int k, err = 0;
 
-	sigemptyset(&pipeset);
-	sigaddset(&pipeset, SIGPIPE);
-	sigemptyset(&pending);
-	sigpending(&pending);
-	pthread_sigmask(SIG_BLOCK, &pipeset, &old);
+	sigpipe_hold(&g);
 	while (n > 0 && err == 0) {
 		if (c->ssl) {
 			ERR_clear_error();
@@ -374,14 +415,7 @@ net_write(struct imap *c, const void *buf, size_t n, char **errstr)
 			err = fail_dead(c, errstr, M2C_E_UNAVAIL, "write", strerror(errno));
 		}
 	}
-	/* swallow a SIGPIPE raised here (not one that was pending before) */
-	if (!sigismember(&pending, SIGPIPE)) {
-		sigemptyset(&pending);
-		sigpending(&pending);
-		if (sigismember(&pending, SIGPIPE))
-			(void)sigtimedwait(&pipeset, NULL, &zero);
-	}
-	pthread_sigmask(SIG_SETMASK, &old, NULL);
+	sigpipe_release(&g);
 	return err;
 }
 
@@ -486,6 +520,7 @@ is_ip_literal(const char *host)
 static int
 tls_start(struct imap *c, const char *ca_file, char **errstr)
 {
+	struct sigpipe_guard g;
 	char *why = NULL;
 	long vr;
 	int k, r = 0;
@@ -516,7 +551,10 @@ tls_start(struct imap *c, const char *ca_file, char **errstr)
 	for (;;) {
 		ERR_clear_error();
 		errno = 0;
-		if ((k = SSL_connect(c->ssl)) == 1)
+		sigpipe_hold(&g);
+		k = SSL_connect(c->ssl);
+		sigpipe_release(&g);
+		if (k == 1)
 			break;
 		vr = SSL_get_verify_result(c->ssl);
 		if (vr != X509_V_OK) {
@@ -1686,13 +1724,17 @@ imap_delete(struct imap *c, uint32_t uid, int *flagged_only, char **errstr)
 void
 imap_close(struct imap **cp)
 {
+	struct sigpipe_guard g;
 	struct imap *c;
 
 	if (cp == NULL || (c = *cp) == NULL)
 		return;
 	if (c->ssl) {
-		if (c->state != IMAP_STATE_DEAD)
+		if (c->state != IMAP_STATE_DEAD) {
+			sigpipe_hold(&g);
 			(void)SSL_shutdown(c->ssl);
+			sigpipe_release(&g);
+		}
 		SSL_free(c->ssl);
 	}
 	SSL_CTX_free(c->ctx);

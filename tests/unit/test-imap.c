@@ -642,6 +642,7 @@ static const struct step s_starttls[] = {
 	C("A0003 AUTHENTICATE PLAIN"), S("+"), C("AGFsaWNlAHB3"),
 	S("A0003 OK [CAPABILITY IMAP4rev1] in"), LOGOUT("A0004"), END,
 };
+static const struct step s_hangup[] = { GREET, { 'X', NULL }, END };
 static const struct step s_tls_greet[] = {
 	S("* OK [CAPABILITY IMAP4rev1 AUTH=PLAIN] TLS ready"), LOGOUT("A0001"), END,
 };
@@ -692,10 +693,14 @@ static const struct ccase cases[] = {
 	{ "PREAUTH: no sign-in sent", s_preauth, do_select_only, 0, NULL, 0, NULL },
 	{ "PREAUTH refused with STARTTLS", s_preauth_tls, NULL, M2C_E_TLS, "PREAUTH",
 	  T_STARTTLS, NULL },
+	{ "server hangs up after the greeting", s_hangup, do_select_only, M2C_E_UNAVAIL,
+	  "connection lost", 0, NULL },
 	{ "not an IMAP server", s_garbage, NULL, M2C_E_PROTO, "IMAP protocol error", 0, NULL },
 };
 
 static const struct ccase tls_cases[] = {
+	{ "TLS server hangs up after the greeting", s_hangup, do_select_only, M2C_E_UNAVAIL,
+	  "connection lost", T_SSL, NULL },
 	{ "STARTTLS, buffered plaintext discarded", s_starttls, do_starttls, 0, NULL,
 	  T_STARTTLS, NULL },
 };
@@ -874,7 +879,8 @@ check_tls(void)
 		return;
 	}
 	run_case(&ok_case, 1, "localhost", certfile);
-	run_case(&tls_cases[0], 0, "localhost", certfile);
+	run_case(&tls_cases[0], 1, "localhost", certfile);
+	run_case(&tls_cases[1], 0, "localhost", certfile);
 
 	/* failures: only the result and message matter, not the transcript */
 	o.host = "localhost";
