@@ -789,7 +789,23 @@ cmd_init(struct cmd *cmd, const char *fmt, ...)
 	s = xvasprintf(fmt, ap);
 	va_end(ap);
 	buf_append(&cmd->b, s, strlen(s));
-	free(s);
+	free_secret(s);
+}
+
+/*
+ * Make room for n more bytes at once, so that appending a secret never
+ * reallocates (which would leave an unwiped copy behind).
+ */
+static void
+cmd_reserve(struct cmd *cmd, size_t n)
+{
+	size_t keep = cmd->b.len;
+	char *zeros = xcalloc(1, n);
+
+	buf_append(&cmd->b, zeros, n);
+	free(zeros);
+	cmd->b.len = keep;
+	cmd->b.data[keep] = '\0';
 }
 
 static void
@@ -866,8 +882,8 @@ run_cmd(struct imap *c, struct cmd *cmd, const struct cmd_handlers *h, const cha
     char **errstr)
 {
 	struct imap_resp *resp = NULL;
-	struct buf line = { 0 };
-	size_t pos = 0, i, taglen;
+	size_t pos = 0, i, taglen, len;
+	char *line;
 	int r;
 
 	if (c->state == IMAP_STATE_DEAD || c->fd < 0)
@@ -875,14 +891,17 @@ run_cmd(struct imap *c, struct cmd *cmd, const struct cmd_handlers *h, const cha
 		    c->host, c->port);
 	c->last_code[0] = '\0';
 	snprintf(c->tag, sizeof(c->tag), "A%04u", ++c->tagno % 10000);
-	buf_appendf(&line, "%s ", c->tag);
-	taglen = line.len;
-	buf_append(&line, cmd->b.data, cmd->b.len);
-	buf_append(&line, "\r\n", 2);
+	/* tag SP command CRLF, in one allocation (it may hold a secret) */
+	taglen = strlen(c->tag) + 1;
+	len = taglen + cmd->b.len + 2;
+	line = xmalloc(len + 1);
+	snprintf(line, len + 1, "%s ", c->tag);
+	memcpy(line + taglen, cmd->b.data, cmd->b.len);
+	memcpy(line + taglen + cmd->b.len, "\r\n", 3);
 	for (i = 0; i <= cmd->nsync; i++) {
-		size_t end = i < cmd->nsync ? taglen + cmd->sync[i] : line.len;
+		size_t end = i < cmd->nsync ? taglen + cmd->sync[i] : len;
 
-		if ((r = send_piece(c, cmd, line.data + pos, end - pos, i == 0, errstr)) != 0)
+		if ((r = send_piece(c, cmd, line + pos, end - pos, i == 0, errstr)) != 0)
 			goto out;
 		pos = end;
 		if (i == cmd->nsync)
@@ -926,8 +945,8 @@ run_cmd(struct imap *c, struct cmd *cmd, const struct cmd_handlers *h, const cha
 	r = map_reply(c, resp->status, resp->code, resp->text, what, cmd->signin, errstr);
  out:
 	imap_resp_free(resp);
-	wipe(line.data, line.cap);
-	buf_free(&line);
+	wipe(line, len);
+	free(line);
 	return r;
 }
 
@@ -1235,6 +1254,7 @@ imap_login_password(struct imap *c, const char *mech, const char *user,
 		    "(LOGINDISABLED); use auth = \"plain\" or security = \"ssl\"", c->host);
 	gen = c->caps_gen;
 	cmd_init(&cmd, "LOGIN ");
+	cmd_reserve(&cmd, 2 * (strlen(user) + strlen(password)) + 64);
 	cmd.hidden = "LOGIN <credentials hidden>";
 	cmd.signin = 1;
 	if (cmd_astring(c, &cmd, user) != 0 || (buf_appendc(&cmd.b, ' '),
