@@ -1,19 +1,1966 @@
-/* imap.c - placeholder until the imap module lands; see imap.h. */
+/*
+ * imap.c - IMAP4rev1 client over OpenSSL; see imap.h.
+ *
+ * Implements: RFC 3501 (IMAP4rev1), RFC 8314 (implicit TLS), RFC 2595
+ * (STARTTLS), RFC 4616 (SASL PLAIN), RFC 4959 (SASL-IR), RFC 7888
+ * (LITERAL+, when sending), RFC 6851 (MOVE), RFC 4315 (UIDPLUS), RFC 2342
+ * (NAMESPACE), RFC 5530 (response codes), RFC 3501 5.1.3 (modified UTF-7).
+ *
+ * One connection = one struct imap with one state (set_state() is the only
+ * writer).  Commands go through run_cmd(), which sends, reads responses
+ * through the push parser in imap-parse.c, and maps the tagged reply to an
+ * M2C_E_* code in map_reply(), the only place that mapping lives.
+ */
 #include "m2c-config.h"
+
+#include <arpa/inet.h>
+#include <errno.h>
+#include <fcntl.h>
+#include <netdb.h>
+#include <netinet/in.h>
+#include <netinet/tcp.h>
+#include <poll.h>
+#include <signal.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <strings.h>
+#include <sys/socket.h>
+#include <time.h>
+#include <unistd.h>
+
+#include <openssl/err.h>
+#include <openssl/evp.h>
+#include <openssl/ssl.h>
+#include <openssl/x509v3.h>
+
 #include "error.h"
+#include "imap-parse.h"
 #include "imap.h"
-int imap_connect(const struct imap_opts *o, struct imap **out, char **errstr) { *out = NULL; return m2c_fail(errstr, M2C_E_NOTSUP, "%s: imap not built yet", o->host); }
-int imap_login_password(struct imap *c, const char *m, const char *u, const char *p, char **e) { return M2C_E_NOTSUP; }
-int imap_authenticate(struct imap *c, const char *m, const char *ir, char **e) { return M2C_E_NOTSUP; }
-int imap_has_cap(const struct imap *c, const char *cap) { return 0; }
-int imap_select(struct imap *c, const char *m, uint32_t *v, uint32_t *x, char **e) { return M2C_E_NOTSUP; }
-int imap_search_unseen(struct imap *c, uint32_t **u, size_t *n, char **e) { return M2C_E_NOTSUP; }
-int imap_fetch_message(struct imap *c, uint32_t uid, int fd, off_t m, off_t *s, char **e) { return M2C_E_NOTSUP; }
-int imap_add_flags(struct imap *c, uint32_t uid, const char *f, char **e) { return M2C_E_NOTSUP; }
-int imap_move(struct imap *c, uint32_t uid, const char *f, int *fo, char **e) { return M2C_E_NOTSUP; }
-int imap_delete(struct imap *c, uint32_t uid, int *fo, char **e) { return M2C_E_NOTSUP; }
-char *imap_folder_name(struct imap *c, const char *f) { return 0; }
-void imap_logout(struct imap **c) { }
-void imap_close(struct imap **c) { }
-char *imap_utf8_to_mutf7(const char *s) { return 0; }
-char *imap_mutf7_to_utf8(const char *s) { return 0; }
+#include "log.h"
+#include "util.h"
+
+#define IMAP_RBUF_SIZE	16384
+#define IMAP_ERRTEXT_MAX 200	/* server text in an error message */
+#define IMAP_MAX_UIDS	100000	/* SEARCH results kept */
+
+enum imap_state {
+	IMAP_STATE_DISCONNECTED,
+	IMAP_STATE_GREETING,
+	IMAP_STATE_NOT_AUTHENTICATED,
+	IMAP_STATE_AUTHENTICATED,
+	IMAP_STATE_SELECTED,
+	IMAP_STATE_LOGOUT,
+	IMAP_STATE_DEAD,
+};
+
+static const char *const state_names[] = {
+	"DISCONNECTED", "GREETING", "NOT_AUTHENTICATED", "AUTHENTICATED",
+	"SELECTED", "LOGOUT", "DEAD",
+};
+
+struct imap {
+	enum imap_state state;
+	char *host;			/* owned */
+	int port;
+	int timeout_ms;
+	int trace;
+	int fd;
+	SSL_CTX *ctx;			/* owned */
+	SSL *ssl;			/* owned */
+	struct imap_parser *parser;	/* owned */
+	char rbuf[IMAP_RBUF_SIZE];
+	size_t rpos, rlen;
+	unsigned tagno;
+	char tag[16];
+	char **caps;			/* owned, upper case */
+	size_t ncaps;
+	unsigned caps_gen;		/* bumped on every capability update */
+	char *bye;			/* owned: text of an untagged BYE */
+	char last_code[32];		/* response code of the last tagged reply */
+	uint32_t exists, uidvalidity;
+	int have_uidvalidity;
+	int ns_known;
+	char *ns_prefix;		/* owned, modified UTF-7 */
+	char ns_delim;			/* 0: flat (NIL) */
+	char **folders;			/* owned: server names known to exist */
+	size_t nfolders;
+};
+
+/* Handlers of one command; all optional. */
+struct cmd_handlers {
+	/* every untagged response, after the common handling */
+	int (*untagged)(struct imap *c, const struct imap_resp *r, void *arg, char **errstr);
+	/* a "+" continuation: send the answer */
+	int (*cont)(struct imap *c, const struct imap_resp *r, void *arg, char **errstr);
+	/* a literal began: buffer it (return 1) or consume it (return 0) */
+	int (*literal)(struct imap *c, const struct imap_literal_info *li, void *arg,
+	    char **errstr);
+	void *arg;
+};
+
+/* A command being built: text after the tag, with synchronising literals. */
+struct cmd {
+	struct buf b;
+	size_t sync[8];		/* offsets where the server must say "+" first */
+	size_t nsync;
+	const char *hidden;	/* trace this instead of the arguments */
+	int signin;		/* LOGIN / AUTHENTICATE: NO means refused credentials */
+};
+
+/* ------------------------------------------------------------ helpers */
+
+static void
+set_state(struct imap *c, enum imap_state st)
+{
+	if (c->state != st && c->trace)
+		log_debug("imap: %s -> %s", state_names[c->state], state_names[st]);
+	c->state = st;
+}
+
+/* Server text fit for an error message: no control characters, short. */
+static char *
+clean_text(const char *s, size_t len)
+{
+	struct buf b = { 0 };
+	size_t i, n = len;
+
+	if (n > IMAP_ERRTEXT_MAX) {
+		n = IMAP_ERRTEXT_MAX;
+		while (n > 0 && ((unsigned char)s[n] & 0xc0) == 0x80)
+			n--;
+	}
+	for (i = 0; i < n; i++) {
+		unsigned char ch = (unsigned char)s[i];
+
+		buf_appendc(&b, ch < 0x20 || ch == 0x7f ? '?' : (char)ch);
+	}
+	if (n < len)
+		buf_append(&b, "...", 3);
+	return buf_steal(&b);
+}
+
+static void
+trace_line(const char *dir, const char *s, size_t len)
+{
+	char *t = clean_text(s, len > 1000 ? 1000 : len);
+
+	log_debug("imap %s %s", dir, t);
+	free(t);
+}
+
+static void
+parser_trace(const char *line, size_t len, void *arg)
+{
+	struct imap *c = arg;
+
+	if (c->trace)
+		trace_line("S:", line, len);
+}
+
+static void
+new_parser(struct imap *c)
+{
+	imap_parser_destroy(&c->parser);
+	c->parser = imap_parser_new(NULL);
+	imap_parser_set_trace(c->parser, parser_trace, c);
+}
+
+static void
+free_strv(char ***v, size_t *n)
+{
+	size_t i;
+
+	for (i = 0; i < *n; i++)
+		free((*v)[i]);
+	free(*v);
+	*v = NULL;
+	*n = 0;
+}
+
+static void
+strv_add(char ***v, size_t *n, const char *s)
+{
+	*v = xreallocarray(*v, *n + 1, sizeof(**v));
+	(*v)[(*n)++] = xstrdup(s);
+}
+
+/* Base64 (RFC 4648) of n bytes; allocated. */
+static char *
+b64_encode(const void *p, size_t n)
+{
+	char *out = xmalloc(4 * ((n + 2) / 3) + 1);
+
+	EVP_EncodeBlock((unsigned char *)out, p, (int)n);
+	return out;
+}
+
+/* Decode base64 text; allocated, NUL-terminated, NULL if invalid. */
+static char *
+b64_decode(const char *s, size_t *outlen)
+{
+	size_t n = strlen(s), pad = 0;
+	unsigned char *out;
+	int r;
+
+	if (n % 4 != 0 || n > 65536)
+		return NULL;
+	out = xmalloc(n / 4 * 3 + 1);
+	if ((r = EVP_DecodeBlock(out, (const unsigned char *)s, (int)n)) < 0) {
+		free(out);
+		return NULL;
+	}
+	if (n >= 1 && s[n - 1] == '=')
+		pad++;
+	if (n >= 2 && s[n - 2] == '=')
+		pad++;
+	*outlen = (size_t)r - pad;
+	out[*outlen] = '\0';
+	return (char *)out;
+}
+
+/* ------------------------------------------------------------ network */
+
+static int
+fail_dead(struct imap *c, char **errstr, int err, const char *what, const char *why)
+{
+	set_state(c, IMAP_STATE_DEAD);
+	return m2c_fail(errstr, err, "IMAP connection to %s:%d: %s: %s", c->host, c->port,
+	    what, why);
+}
+
+static int
+net_wait(struct imap *c, short events, char **errstr)
+{
+	struct pollfd pfd;
+	int r;
+
+	pfd.fd = c->fd;
+	pfd.events = events;
+	for (;;) {
+		r = poll(&pfd, 1, c->timeout_ms);
+		if (r > 0)
+			return 0;
+		if (r == 0) {
+			set_state(c, IMAP_STATE_DEAD);
+			return m2c_fail(errstr, M2C_E_TIMEOUT,
+			    "IMAP server %s:%d did not answer within %d ms; check that the "
+			    "server is up, or raise the timeout", c->host, c->port, c->timeout_ms);
+		}
+		if (errno != EINTR)
+			return fail_dead(c, errstr, M2C_E_SYS, "poll", strerror(errno));
+	}
+}
+
+static int
+closed_err(struct imap *c, char **errstr)
+{
+	char *why;
+	int r;
+
+	why = c->bye ? xasprintf("the server said BYE: %s", c->bye) :
+	    xstrdup("the server closed the connection");
+	r = fail_dead(c, errstr, M2C_E_UNAVAIL, "connection lost", why);
+	free(why);
+	return r;
+}
+
+static const char *
+ssl_reason(void)
+{
+	unsigned long e = ERR_get_error();
+	const char *s = e ? ERR_reason_error_string(e) : NULL;
+
+	return s ? s : "unknown TLS error";
+}
+
+/* SSL_ERROR_* to a wait or a failure: 1 = retry after waiting, or M2C_E_*. */
+static int
+ssl_retry(struct imap *c, int ret, const char *what, char **errstr)
+{
+	int e = SSL_get_error(c->ssl, ret), r;
+
+	switch (e) {
+	case SSL_ERROR_WANT_READ:
+		return (r = net_wait(c, POLLIN, errstr)) == 0 ? 1 : r;
+	case SSL_ERROR_WANT_WRITE:
+		return (r = net_wait(c, POLLOUT, errstr)) == 0 ? 1 : r;
+	case SSL_ERROR_ZERO_RETURN:
+		return closed_err(c, errstr);
+	case SSL_ERROR_SYSCALL:
+		if (errno == 0 || errno == EPIPE || errno == ECONNRESET)
+			return closed_err(c, errstr);
+		return fail_dead(c, errstr, M2C_E_UNAVAIL, what, strerror(errno));
+	default:
+#ifdef SSL_R_UNEXPECTED_EOF_WHILE_READING
+		/* OpenSSL 3: the peer closed without close_notify */
+		if (ERR_GET_REASON(ERR_peek_error()) == SSL_R_UNEXPECTED_EOF_WHILE_READING)
+			return closed_err(c, errstr);
+#endif
+		return fail_dead(c, errstr, M2C_E_TLS, what, ssl_reason());
+	}
+}
+
+/*
+ * OpenSSL writes to the socket with write(2): a peer that closed would
+ * kill the process with SIGPIPE.  Hold it back around OpenSSL calls and
+ * swallow one raised meanwhile (not one that was pending before).
+ */
+struct sigpipe_guard {
+	sigset_t old;
+	int was_pending;
+};
+
+static void
+sigpipe_hold(struct sigpipe_guard *g)
+{
+	sigset_t set, pending;
+
+	sigemptyset(&set);
+	sigaddset(&set, SIGPIPE);
+	sigemptyset(&pending);
+	sigpending(&pending);
+	g->was_pending = sigismember(&pending, SIGPIPE);
+	pthread_sigmask(SIG_BLOCK, &set, &g->old);
+}
+
+static void
+sigpipe_release(struct sigpipe_guard *g)
+{
+	struct timespec zero = { 0, 0 };
+	sigset_t set, pending;
+
+	sigemptyset(&set);
+	sigaddset(&set, SIGPIPE);
+	sigemptyset(&pending);
+	sigpending(&pending);
+	if (!g->was_pending && sigismember(&pending, SIGPIPE))
+		(void)sigtimedwait(&set, NULL, &zero);
+	pthread_sigmask(SIG_SETMASK, &g->old, NULL);
+}
+
+/* Read what is there (at least one byte) into buf. */
+static int
+net_read(struct imap *c, void *buf, size_t n, size_t *got, char **errstr)
+{
+	struct sigpipe_guard g;
+	ssize_t r;
+	int k;
+
+	for (;;) {
+		if (c->ssl) {
+			ERR_clear_error();
+			errno = 0;
+			sigpipe_hold(&g);
+			k = SSL_read(c->ssl, buf, n > INT32_MAX ? INT32_MAX : (int)n);
+			sigpipe_release(&g);
+			if (k > 0) {
+				*got = (size_t)k;
+				return 0;
+			}
+			if ((k = ssl_retry(c, k, "read", errstr)) < 0)
+				return k;
+			continue;
+		}
+		r = read(c->fd, buf, n);
+		if (r > 0) {
+			*got = (size_t)r;
+			return 0;
+		}
+		if (r == 0)
+			return closed_err(c, errstr);
+		if (errno == EAGAIN || errno == EWOULDBLOCK) {
+			if ((k = net_wait(c, POLLIN, errstr)) != 0)
+				return k;
+		} else if (errno == ECONNRESET) {
+			return closed_err(c, errstr);
+		} else if (errno != EINTR) {
+			return fail_dead(c, errstr, M2C_E_UNAVAIL, "read", strerror(errno));
+		}
+	}
+}
+
+/* Write all of buf; EPIPE is an error, never a signal. */
+static int
+net_write(struct imap *c, const void *buf, size_t n, char **errstr)
+{
+	struct sigpipe_guard g;
+	const char *p = buf;
+	ssize_t r;
+	int k, err = 0;
+
+	sigpipe_hold(&g);
+	while (n > 0 && err == 0) {
+		if (c->ssl) {
+			ERR_clear_error();
+			errno = 0;
+			k = SSL_write(c->ssl, p, n > INT32_MAX ? INT32_MAX : (int)n);
+			if (k > 0) {
+				p += k;
+				n -= (size_t)k;
+			} else if ((k = ssl_retry(c, k, "write", errstr)) < 0) {
+				err = k;
+			}
+			continue;
+		}
+		r = send(c->fd, p, n, MSG_NOSIGNAL);
+		if (r > 0) {
+			p += r;
+			n -= (size_t)r;
+		} else if (r < 0 && (errno == EAGAIN || errno == EWOULDBLOCK)) {
+			err = net_wait(c, POLLOUT, errstr);
+		} else if (r < 0 && (errno == EPIPE || errno == ECONNRESET)) {
+			err = closed_err(c, errstr);
+		} else if (r < 0 && errno != EINTR) {
+			err = fail_dead(c, errstr, M2C_E_UNAVAIL, "write", strerror(errno));
+		}
+	}
+	sigpipe_release(&g);
+	return err;
+}
+
+static int
+is_loopback(const struct sockaddr *sa)
+{
+	if (sa->sa_family == AF_INET)
+		return (ntohl(((const struct sockaddr_in *)(const void *)sa)->sin_addr.s_addr) >> 24) == 127;
+	if (sa->sa_family == AF_INET6)
+		return IN6_IS_ADDR_LOOPBACK(&((const struct sockaddr_in6 *)(const void *)sa)->sin6_addr);
+	return 0;
+}
+
+/* Non-blocking connect to one address within the timeout: 0 or errno. */
+static int
+try_connect(struct imap *c, const struct addrinfo *ai)
+{
+	struct pollfd pfd;
+	socklen_t sl = sizeof(int);
+	int fd, e = 0, one = 1, r;
+
+	fd = socket(ai->ai_family, ai->ai_socktype | SOCK_NONBLOCK | SOCK_CLOEXEC,
+	    ai->ai_protocol);
+	if (fd < 0)
+		return errno;
+	if (connect(fd, ai->ai_addr, ai->ai_addrlen) != 0) {
+		if (errno != EINPROGRESS) {
+			e = errno;
+			goto out;
+		}
+		pfd.fd = fd;
+		pfd.events = POLLOUT;
+		while ((r = poll(&pfd, 1, c->timeout_ms)) < 0 && errno == EINTR)
+			;
+		if (r == 0)
+			e = ETIMEDOUT;
+		else if (r < 0 || getsockopt(fd, SOL_SOCKET, SO_ERROR, &e, &sl) != 0)
+			e = errno;
+	}
+	if (e == 0) {
+		(void)setsockopt(fd, SOL_SOCKET, SO_KEEPALIVE, &one, sizeof(one));
+		(void)setsockopt(fd, IPPROTO_TCP, TCP_NODELAY, &one, sizeof(one));
+	}
+ out:
+	if (e != 0)
+		close(fd);
+	else
+		c->fd = fd;
+	return e;
+}
+
+static int
+tcp_connect(struct imap *c, int loopback_only, char **errstr)
+{
+	struct addrinfo hints, *res = NULL, *ai;
+	char port[16];
+	const char *why = "no usable address";
+	int e, r = M2C_E_UNAVAIL, skipped = 0, tried = 0;
+
+	memset(&hints, 0, sizeof(hints));
+	hints.ai_family = AF_UNSPEC;
+	hints.ai_socktype = SOCK_STREAM;
+	snprintf(port, sizeof(port), "%d", c->port);
+	if ((e = getaddrinfo(c->host, port, &hints, &res)) != 0) {
+		r = m2c_fail(errstr, M2C_E_UNAVAIL, "cannot reach %s:%d: %s; check the host "
+		    "name and the network", c->host, c->port, gai_strerror(e));
+		goto out;
+	}
+	for (ai = res; ai != NULL; ai = ai->ai_next) {
+		if (loopback_only && !is_loopback(ai->ai_addr)) {
+			skipped++;
+			continue;
+		}
+		tried++;
+		if ((e = try_connect(c, ai)) == 0) {
+			r = 0;
+			goto out;
+		}
+		why = e == ETIMEDOUT ? "connection timed out" : strerror(e);
+	}
+	if (skipped && !tried)
+		r = m2c_fail(errstr, M2C_E_CONFIG, "%s is not a loopback address: security "
+		    "\"none\" sends the password in clear and is allowed only to loopback; "
+		    "use security = \"ssl\" or \"starttls\"", c->host);
+	else
+		r = m2c_fail(errstr, M2C_E_UNAVAIL, "cannot reach %s:%d: %s; check host, port "
+		    "and that the server is up", c->host, c->port, why);
+ out:
+	if (res)
+		freeaddrinfo(res);
+	return r;
+}
+
+static int
+is_ip_literal(const char *host)
+{
+	unsigned char a[16];
+
+	return inet_pton(AF_INET, host, a) == 1 || inet_pton(AF_INET6, host, a) == 1;
+}
+
+static int
+tls_start(struct imap *c, const char *ca_file, char **errstr)
+{
+	struct sigpipe_guard g;
+	char *why = NULL;
+	long vr;
+	int k, r = 0;
+
+	ERR_clear_error();
+	if ((c->ctx = SSL_CTX_new(TLS_client_method())) == NULL)
+		return fail_dead(c, errstr, M2C_E_TLS, "TLS setup", ssl_reason());
+	SSL_CTX_set_min_proto_version(c->ctx, TLS1_2_VERSION);
+	SSL_CTX_set_verify(c->ctx, SSL_VERIFY_PEER, NULL);
+	if (SSL_CTX_set_default_verify_paths(c->ctx) != 1)
+		log_warn("imap: cannot load the system's trusted certificates: %s", ssl_reason());
+	if (ca_file && *ca_file && SSL_CTX_load_verify_locations(c->ctx, ca_file, NULL) != 1) {
+		set_state(c, IMAP_STATE_DEAD);
+		return m2c_fail(errstr, M2C_E_CONFIG, "cannot load ca_file %s: %s; it must be a "
+		    "PEM file with the CA certificate", ca_file, ssl_reason());
+	}
+	if ((c->ssl = SSL_new(c->ctx)) == NULL || SSL_set_fd(c->ssl, c->fd) != 1)
+		return fail_dead(c, errstr, M2C_E_TLS, "TLS setup", ssl_reason());
+	if (is_ip_literal(c->host)) {
+		if (X509_VERIFY_PARAM_set1_ip_asc(SSL_get0_param(c->ssl), c->host) != 1)
+			return fail_dead(c, errstr, M2C_E_TLS, "TLS setup", ssl_reason());
+	} else {
+		SSL_set_hostflags(c->ssl, X509_CHECK_FLAG_NO_PARTIAL_WILDCARDS);
+		if (SSL_set_tlsext_host_name(c->ssl, c->host) != 1 ||
+		    SSL_set1_host(c->ssl, c->host) != 1)
+			return fail_dead(c, errstr, M2C_E_TLS, "TLS setup", ssl_reason());
+	}
+	for (;;) {
+		ERR_clear_error();
+		errno = 0;
+		sigpipe_hold(&g);
+		k = SSL_connect(c->ssl);
+		sigpipe_release(&g);
+		if (k == 1)
+			break;
+		vr = SSL_get_verify_result(c->ssl);
+		if (vr != X509_V_OK) {
+			set_state(c, IMAP_STATE_DEAD);
+			return m2c_fail(errstr, M2C_E_TLS, "cannot verify the TLS certificate of "
+			    "%s:%d: %s; if the server uses a private CA, set ca_file to it, else "
+			    "set host to a name on the server's certificate", c->host, c->port,
+			    X509_verify_cert_error_string(vr));
+		}
+		if ((r = ssl_retry(c, k, "TLS handshake", &why)) < 0) {
+			if (r != M2C_E_TIMEOUT)
+				r = m2c_fail(errstr, M2C_E_TLS, "TLS handshake with %s:%d failed "
+				    "(%s); check that the port speaks TLS (993 for ssl, 143 with "
+				    "starttls)", c->host, c->port, why);
+			else if (errstr)
+				free(*errstr), *errstr = why, why = NULL;
+			free(why);
+			return r;
+		}
+	}
+	if (c->trace)
+		log_debug("imap: %s with %s, certificate verified", SSL_get_version(c->ssl),
+		    SSL_get_cipher(c->ssl));
+	return 0;
+}
+
+/* ------------------------------------------------------------ responses */
+
+static void
+set_caps(struct imap *c, const struct imap_val *list)
+{
+	const char *s;
+	char *u, *q;
+	size_t i;
+
+	free_strv(&c->caps, &c->ncaps);
+	for (i = 0; i < list->nitems && i < 1000; i++) {
+		if ((s = imap_val_str(&list->items[i])) == NULL)
+			continue;
+		u = xstrdup(s);
+		for (q = u; *q; q++)
+			if (*q >= 'a' && *q <= 'z')
+				*q = (char)(*q - 'a' + 'A');
+		strv_add(&c->caps, &c->ncaps, u);
+		free(u);
+	}
+	c->caps_gen++;
+}
+
+int
+imap_has_cap(const struct imap *c, const char *cap)
+{
+	size_t i;
+
+	if (c == NULL)
+		return 0;
+	for (i = 0; i < c->ncaps; i++)
+		if (strcasecmp(c->caps[i], cap) == 0)
+			return 1;
+	return 0;
+}
+
+static int
+code_number(const struct imap_resp *r, uint32_t *out)
+{
+	uint64_t v;
+
+	if (imap_val_number(imap_list_get(&r->code_args, 0), &v) != 0 || v > UINT32_MAX)
+		return -1;
+	*out = (uint32_t)v;
+	return 0;
+}
+
+/* What every response tells the connection, whatever command runs. */
+static void
+common_response(struct imap *c, const struct imap_resp *r)
+{
+	char *t;
+
+	if (r->code && strcmp(r->code, "CAPABILITY") == 0)
+		set_caps(c, &r->code_args);
+	if (r->kind != IMAP_RESP_UNTAGGED)
+		return;
+	if (r->name && strcmp(r->name, "CAPABILITY") == 0)
+		set_caps(c, &r->args);
+	if (r->has_num && strcmp(r->name, "EXISTS") == 0)
+		c->exists = r->num;
+	if (r->code && strcmp(r->code, "UIDVALIDITY") == 0 && code_number(r, &c->uidvalidity) == 0)
+		c->have_uidvalidity = 1;
+	if (r->code && strcmp(r->code, "ALERT") == 0) {
+		t = clean_text(r->text, strlen(r->text));
+		log_warn("IMAP server %s alert: %s", c->host, t);
+		free(t);
+	}
+	if (r->status == IMAP_ST_BYE) {
+		free(c->bye);
+		c->bye = clean_text(r->text, strlen(r->text));
+		if (c->state != IMAP_STATE_LOGOUT)
+			set_state(c, IMAP_STATE_LOGOUT);
+	}
+}
+
+/*
+ * The one mapping from a server's status reply to our codes.  what names
+ * the command for the message ("SELECT INBOX"); signin: a NO to it means
+ * the credentials were refused even without a response code (Exchange
+ * Online: "NO AUTHENTICATE failed.").
+ */
+static int
+map_reply(struct imap *c, enum imap_status st, const char *code, const char *text,
+    const char *what, int signin, char **errstr)
+{
+	char *t;
+	int r;
+
+	if (st == IMAP_ST_OK || st == IMAP_ST_PREAUTH)
+		return 0;
+	t = clean_text(text ? text : "", text ? strlen(text) : 0);
+	code = code ? code : "";
+	if (strcmp(code, "UNAVAILABLE") == 0 || strcmp(code, "INUSE") == 0)
+		r = m2c_fail(errstr, M2C_E_TEMP, "IMAP server %s cannot do %s now: %s; it "
+		    "will be tried again later", c->host, what, t);
+	else if (st == IMAP_ST_BYE)
+		r = fail_dead(c, errstr, M2C_E_UNAVAIL, what, t);
+	else if (st == IMAP_ST_BAD)
+		r = m2c_fail(errstr, M2C_E_PROTO, "IMAP server %s rejected %s as a bad "
+		    "command: %s", c->host, what, t);
+	else if (signin || strcmp(code, "AUTHENTICATIONFAILED") == 0 ||
+	    strcmp(code, "AUTHORIZATIONFAILED") == 0 || strcmp(code, "EXPIRED") == 0)
+		r = m2c_fail(errstr, M2C_E_AUTH, "IMAP server %s refused the sign-in (%s): %s; "
+		    "check the user name and the password or sign in again", c->host, what, t);
+	else
+		r = m2c_fail(errstr, M2C_E_SERVER, "IMAP server %s refused %s: %s", c->host,
+		    what, t);
+	free(t);
+	return r;
+}
+
+/* Consume n literal bytes, writing them to fd (-1: discard). */
+static int
+consume_literal(struct imap *c, uint64_t n, int fd, int *wfail, char **errstr)
+{
+	size_t k;
+	int r;
+
+	while (n > 0) {
+		if (c->rpos == c->rlen) {
+			c->rpos = c->rlen = 0;
+			if ((r = net_read(c, c->rbuf, sizeof(c->rbuf), &c->rlen, errstr)) != 0)
+				return r;
+		}
+		k = c->rlen - c->rpos;
+		if ((uint64_t)k > n)
+			k = (size_t)n;
+		if (fd >= 0 && *wfail == 0 && write_all(fd, c->rbuf + c->rpos, k) != 0)
+			*wfail = errno ? errno : EIO;
+		c->rpos += k;
+		n -= k;
+	}
+	imap_parser_literal_done(c->parser);
+	return 0;
+}
+
+/* Read the next complete response (caller frees). */
+static int
+read_resp(struct imap *c, const struct cmd_handlers *h, struct imap_resp **out,
+    char **errstr)
+{
+	const struct imap_literal_info *li;
+	char *perr = NULL, *t;
+	size_t used;
+	int r, wfail = 0;
+
+	*out = NULL;
+	for (;;) {
+		if (c->rpos == c->rlen) {
+			c->rpos = c->rlen = 0;
+			if ((r = net_read(c, c->rbuf, sizeof(c->rbuf), &c->rlen, errstr)) != 0)
+				return r;
+		}
+		switch (imap_parser_feed(c->parser, c->rbuf + c->rpos, c->rlen - c->rpos,
+		    &used, &perr)) {
+		case IMAP_EV_NEED_MORE:
+			c->rpos += used;
+			break;
+		case IMAP_EV_RESPONSE:
+			c->rpos += used;
+			*out = imap_parser_take(c->parser);
+			common_response(c, *out);
+			return 0;
+		case IMAP_EV_LITERAL:
+			c->rpos += used;
+			li = imap_parser_literal(c->parser);
+			r = 1;
+			if (h && h->literal && (r = h->literal(c, li, h->arg, errstr)) < 0)
+				return r;
+			if (r == 0)
+				break;
+			/* not the caller's: small ones are kept, big ones dropped */
+			if (li->size <= imap_parse_default_limits.max_literal) {
+				if (imap_parser_literal_buffer(c->parser) == 0)
+					break;
+			} else if ((r = consume_literal(c, li->size, -1, &wfail, errstr)) == 0) {
+				break;
+			} else {
+				return r;
+			}
+			/* FALLTHROUGH */
+		case IMAP_EV_ERROR:
+			if (perr == NULL)
+				(void)imap_parser_feed(c->parser, "", 0, &used, &perr);
+			t = clean_text(perr ? perr : "?", perr ? strlen(perr) : 1);
+			r = fail_dead(c, errstr, M2C_E_PROTO, "bad response", t);
+			free(perr);
+			free(t);
+			return r;
+		}
+	}
+}
+
+static void
+cmd_init(struct cmd *cmd, const char *fmt, ...) __attribute__((format(printf, 2, 3)));
+
+static void
+cmd_init(struct cmd *cmd, const char *fmt, ...)
+{
+	va_list ap;
+	char *s;
+
+	memset(cmd, 0, sizeof(*cmd));
+	va_start(ap, fmt);
+	s = xvasprintf(fmt, ap);
+	va_end(ap);
+	buf_append(&cmd->b, s, strlen(s));
+	free_secret(s);
+}
+
+/*
+ * Make room for n more bytes at once, so that appending a secret never
+ * reallocates (which would leave an unwiped copy behind).
+ */
+static void
+cmd_reserve(struct cmd *cmd, size_t n)
+{
+	size_t keep = cmd->b.len;
+	char *zeros = xcalloc(1, n);
+
+	buf_append(&cmd->b, zeros, n);
+	free(zeros);
+	cmd->b.len = keep;
+	cmd->b.data[keep] = '\0';
+}
+
+static void
+cmd_free(struct cmd *cmd)
+{
+	if (cmd->b.data)
+		wipe(cmd->b.data, cmd->b.cap);
+	buf_free(&cmd->b);
+}
+
+/*
+ * Append an astring: quoted when it is plain 7-bit text, else a literal
+ * (non-synchronising with LITERAL+).  -1 when it cannot be sent (NUL, too
+ * many literals).
+ */
+static int
+cmd_astring(struct imap *c, struct cmd *cmd, const char *s)
+{
+	size_t n = strlen(s), i;
+	int quoted = n < 1024;
+
+	for (i = 0; i < n && quoted; i++)
+		if ((unsigned char)s[i] < 0x20 || (unsigned char)s[i] > 0x7e)
+			quoted = 0;
+	if (quoted) {
+		buf_appendc(&cmd->b, '"');
+		for (i = 0; i < n; i++) {
+			if (s[i] == '"' || s[i] == '\\')
+				buf_appendc(&cmd->b, '\\');
+			buf_appendc(&cmd->b, s[i]);
+		}
+		buf_appendc(&cmd->b, '"');
+		return 0;
+	}
+	if (imap_has_cap(c, "LITERAL+")) {
+		buf_appendf(&cmd->b, "{%zu+}\r\n", n);
+	} else {
+		if (cmd->nsync == ARRAY_SIZE(cmd->sync))
+			return -1;
+		buf_appendf(&cmd->b, "{%zu}\r\n", n);
+		cmd->sync[cmd->nsync++] = cmd->b.len;
+	}
+	buf_append(&cmd->b, s, n);
+	return 0;
+}
+
+/* Write and trace one piece of a command (line by line, or hidden). */
+static int
+send_piece(struct imap *c, const struct cmd *cmd, const char *p, size_t n, int first,
+    char **errstr)
+{
+	size_t k, e, l;
+
+	if (c->trace && cmd->hidden && first)
+		log_debug("imap C: %s %s", c->tag, cmd->hidden);
+	for (k = 0; c->trace && !cmd->hidden && k < n; k = e + 1) {
+		for (e = k; e < n && p[e] != '\n'; e++)
+			;
+		l = e - k;
+		if (l > 0 && p[k + l - 1] == '\r')
+			l--;
+		trace_line("C:", p + k, l);
+	}
+	return net_write(c, p, n, errstr);
+}
+
+/*
+ * Send a command, wait for its tagged reply, map it.  Untagged responses
+ * and continuations go to the handlers.  c->last_code gets the reply's
+ * response code.
+ */
+static int
+run_cmd(struct imap *c, struct cmd *cmd, const struct cmd_handlers *h, const char *what,
+    char **errstr)
+{
+	struct imap_resp *resp = NULL;
+	size_t pos = 0, i, taglen, len;
+	char *line;
+	int r;
+
+	if (c->state == IMAP_STATE_DEAD || c->fd < 0)
+		return m2c_fail(errstr, M2C_E_UNAVAIL, "IMAP connection to %s:%d is closed",
+		    c->host, c->port);
+	c->last_code[0] = '\0';
+	snprintf(c->tag, sizeof(c->tag), "A%04u", ++c->tagno % 10000);
+	/* tag SP command CRLF, in one allocation (it may hold a secret) */
+	taglen = strlen(c->tag) + 1;
+	len = taglen + cmd->b.len + 2;
+	line = xmalloc(len + 1);
+	snprintf(line, len + 1, "%s ", c->tag);
+	memcpy(line + taglen, cmd->b.data, cmd->b.len);
+	memcpy(line + taglen + cmd->b.len, "\r\n", 3);
+	for (i = 0; i <= cmd->nsync; i++) {
+		size_t end = i < cmd->nsync ? taglen + cmd->sync[i] : len;
+
+		if ((r = send_piece(c, cmd, line + pos, end - pos, i == 0, errstr)) != 0)
+			goto out;
+		pos = end;
+		if (i == cmd->nsync)
+			break;
+		/* a synchronising literal: wait for "+" */
+		for (;;) {
+			imap_resp_free(resp);
+			if ((r = read_resp(c, NULL, &resp, errstr)) != 0)
+				goto out;
+			if (resp->kind == IMAP_RESP_CONTINUE)
+				break;
+			if (resp->kind == IMAP_RESP_TAGGED)
+				goto tagged;
+		}
+	}
+	for (;;) {
+		imap_resp_free(resp);
+		if ((r = read_resp(c, h, &resp, errstr)) != 0)
+			goto out;
+		if (resp->kind == IMAP_RESP_TAGGED)
+			break;
+		if (resp->kind == IMAP_RESP_CONTINUE) {
+			if (h == NULL || h->cont == NULL) {
+				r = fail_dead(c, errstr, M2C_E_PROTO, what,
+				    "unexpected continuation request");
+				goto out;
+			}
+			if ((r = h->cont(c, resp, h->arg, errstr)) != 0)
+				goto out;
+		} else if (h && h->untagged && (r = h->untagged(c, resp, h->arg, errstr)) != 0) {
+			goto out;
+		}
+	}
+ tagged:
+	if (strcmp(resp->tag, c->tag) != 0) {
+		r = fail_dead(c, errstr, M2C_E_PROTO, what, "reply with an unknown tag");
+		goto out;
+	}
+	if (resp->code)
+		snprintf(c->last_code, sizeof(c->last_code), "%s", resp->code);
+	r = map_reply(c, resp->status, resp->code, resp->text, what, cmd->signin, errstr);
+ out:
+	imap_resp_free(resp);
+	wipe(line, len);
+	free(line);
+	return r;
+}
+
+/* A command without arguments from the server's side. */
+static int
+simple_cmd(struct imap *c, const struct cmd_handlers *h, char **errstr, const char *fmt, ...)
+	__attribute__((format(printf, 4, 5)));
+
+static int
+simple_cmd(struct imap *c, const struct cmd_handlers *h, char **errstr, const char *fmt, ...)
+{
+	struct cmd cmd;
+	va_list ap;
+	char *s;
+	int r;
+
+	va_start(ap, fmt);
+	s = xvasprintf(fmt, ap);
+	va_end(ap);
+	cmd_init(&cmd, "%s", s);
+	r = run_cmd(c, &cmd, h, s, errstr);
+	cmd_free(&cmd);
+	free(s);
+	return r;
+}
+
+static int
+need_state(struct imap *c, enum imap_state st, char **errstr)
+{
+	if (c == NULL)
+		return m2c_fail(errstr, M2C_E_USAGE, "no IMAP connection");
+	if (c->state == IMAP_STATE_DEAD || c->state == IMAP_STATE_LOGOUT)
+		return m2c_fail(errstr, M2C_E_UNAVAIL, "IMAP connection to %s:%d is closed%s%s",
+		    c->host, c->port, c->bye ? ": " : "", c->bye ? c->bye : "");
+	if (c->state < st)
+		return m2c_fail(errstr, M2C_E_USAGE, "IMAP connection to %s is in state %s, "
+		    "needs %s", c->host, state_names[c->state], state_names[st]);
+	return 0;
+}
+
+/* ------------------------------------------------------------ connect */
+
+static int
+capability(struct imap *c, char **errstr)
+{
+	return simple_cmd(c, NULL, errstr, "CAPABILITY");
+}
+
+static int
+greeting(struct imap *c, char **errstr)
+{
+	struct imap_resp *r = NULL;
+	int ret;
+
+	set_state(c, IMAP_STATE_GREETING);
+	if ((ret = read_resp(c, NULL, &r, errstr)) != 0)
+		goto out;
+	if (r->kind != IMAP_RESP_UNTAGGED || (r->status != IMAP_ST_OK &&
+	    r->status != IMAP_ST_PREAUTH && r->status != IMAP_ST_BYE)) {
+		ret = fail_dead(c, errstr, M2C_E_PROTO, "greeting",
+		    "no \"* OK\" greeting; is this an IMAP port?");
+		goto out;
+	}
+	if ((ret = map_reply(c, r->status, r->code, r->text, "the connection", 0,
+	    errstr)) != 0)
+		goto out;
+	set_state(c, r->status == IMAP_ST_PREAUTH ? IMAP_STATE_AUTHENTICATED :
+	    IMAP_STATE_NOT_AUTHENTICATED);
+ out:
+	imap_resp_free(r);
+	return ret;
+}
+
+static int
+starttls(struct imap *c, const char *ca_file, char **errstr)
+{
+	int r;
+
+	if (c->state != IMAP_STATE_NOT_AUTHENTICATED) {
+		set_state(c, IMAP_STATE_DEAD);
+		return m2c_fail(errstr, M2C_E_TLS, "IMAP server %s signed in before STARTTLS "
+		    "(PREAUTH); refusing to continue without TLS", c->host);
+	}
+	if (!imap_has_cap(c, "STARTTLS")) {
+		set_state(c, IMAP_STATE_DEAD);
+		return m2c_fail(errstr, M2C_E_TLS, "IMAP server %s:%d does not offer STARTTLS; "
+		    "use security = \"ssl\" (usually port 993)", c->host, c->port);
+	}
+	if ((r = simple_cmd(c, NULL, errstr, "STARTTLS")) != 0) {
+		set_state(c, IMAP_STATE_DEAD);
+		if (r != M2C_E_TIMEOUT && r != M2C_E_UNAVAIL)
+			r = m2c_fail(errstr, M2C_E_TLS, "IMAP server %s:%d refused STARTTLS; "
+			    "use security = \"ssl\" (usually port 993)", c->host, c->port);
+		return r;
+	}
+	/* whatever came before the handshake is not trusted */
+	c->rpos = c->rlen = 0;
+	new_parser(c);
+	free_strv(&c->caps, &c->ncaps);
+	if ((r = tls_start(c, ca_file, errstr)) != 0)
+		return r;
+	return capability(c, errstr);
+}
+
+int
+imap_connect(const struct imap_opts *o, struct imap **out, char **errstr)
+{
+	struct imap *c;
+	int r;
+
+	*out = NULL;
+	c = xcalloc(1, sizeof(*c));
+	c->fd = -1;
+	c->host = xstrdup(o->host ? o->host : "");
+	c->port = o->port > 0 ? o->port : (o->security == IMAP_SEC_SSL ? 993 : 143);
+	c->timeout_ms = o->timeout_ms > 0 ? o->timeout_ms : 60000;
+	c->trace = o->trace;
+	new_parser(c);
+	if ((r = tcp_connect(c, o->security == IMAP_SEC_NONE, errstr)) != 0)
+		goto out;
+	if (o->security == IMAP_SEC_SSL && (r = tls_start(c, o->ca_file, errstr)) != 0)
+		goto out;
+	if ((r = greeting(c, errstr)) != 0)
+		goto out;
+	if (o->security == IMAP_SEC_STARTTLS) {
+		if ((r = starttls(c, o->ca_file, errstr)) != 0)
+			goto out;
+	} else if (c->ncaps == 0 && (r = capability(c, errstr)) != 0) {
+		goto out;
+	}
+	*out = c;
+	c = NULL;
+ out:
+	imap_close(&c);
+	return r;
+}
+
+/* ------------------------------------------------------------ sign-in */
+
+struct auth_ctx {
+	const char *mech;
+	const char *ir;		/* borrowed, secret */
+	int ir_sent;
+	int failures;		/* failure continuations answered */
+	char *said;		/* owned: decoded failure continuation */
+};
+
+static int
+auth_cont(struct imap *c, const struct imap_resp *r, void *arg, char **errstr)
+{
+	struct auth_ctx *a = arg;
+	const char *answer;
+	struct cmd cmd;
+	char *dec;
+	size_t n;
+	int ret;
+
+	if (!a->ir_sent) {
+		a->ir_sent = 1;
+		answer = a->ir;
+	} else if (a->failures++ > 0) {
+		return fail_dead(c, errstr, M2C_E_PROTO, a->mech,
+		    "more than one challenge after the response");
+	} else {
+		/* a failure continuation: say we are done, keep its text */
+		if ((dec = b64_decode(r->text, &n)) != NULL) {
+			free(a->said);
+			a->said = clean_text(dec, n);
+			free_secret(dec);
+		}
+		if (strcasecmp(a->mech, "XOAUTH2") == 0)
+			answer = "";
+		else if (strcasecmp(a->mech, "OAUTHBEARER") == 0)
+			answer = "AQ==";
+		else
+			answer = "*";
+	}
+	cmd_init(&cmd, "%s\r\n", answer);
+	cmd.hidden = "<SASL response hidden>";
+	if (c->trace)
+		log_debug("imap C: %s", cmd.hidden);
+	ret = net_write(c, cmd.b.data, cmd.b.len, errstr);
+	cmd_free(&cmd);
+	return ret;
+}
+
+/* After a successful sign-in: state, and capabilities from the server. */
+static int
+signed_in(struct imap *c, unsigned caps_gen_before, char **errstr)
+{
+	set_state(c, IMAP_STATE_AUTHENTICATED);
+	if (c->caps_gen != caps_gen_before)
+		return 0;
+	return capability(c, errstr);
+}
+
+/* 1 when the server signed us in already (PREAUTH greeting). */
+static int
+already_signed_in(struct imap *c)
+{
+	if (c->state < IMAP_STATE_AUTHENTICATED)
+		return 0;
+	log_debug("imap: %s signed in already (PREAUTH); no sign-in sent", c->host);
+	return 1;
+}
+
+static int
+valid_chars(const char *s, const char *extra)
+{
+	for (; *s; s++)
+		if (!((*s >= 'A' && *s <= 'Z') || (*s >= 'a' && *s <= 'z') ||
+		    (*s >= '0' && *s <= '9') || strchr(extra, *s)))
+			return 0;
+	return 1;
+}
+
+static int
+authenticate(struct imap *c, const char *mech, const char *ir, char **errstr)
+{
+	struct cmd_handlers h = { 0 };
+	struct auth_ctx a = { 0 };
+	struct cmd cmd;
+	char *what = NULL, *m;
+	unsigned gen = c->caps_gen;
+	int r;
+
+	if ((r = need_state(c, IMAP_STATE_NOT_AUTHENTICATED, errstr)) != 0 ||
+	    (r = already_signed_in(c)) != 0)
+		return r > 0 ? 0 : r;
+	if (!valid_chars(mech, "-_") || !valid_chars(ir, "+/="))
+		return m2c_fail(errstr, M2C_E_USAGE, "invalid SASL mechanism or response");
+	m = xasprintf("AUTH=%s", mech);
+	r = imap_has_cap(c, m);
+	free(m);
+	if (!r)
+		return m2c_fail(errstr, M2C_E_NOTSUP, "IMAP server %s does not offer "
+		    "AUTHENTICATE %s; choose another auth method in the account", c->host, mech);
+	a.mech = mech;
+	a.ir = ir;
+	if (imap_has_cap(c, "SASL-IR")) {
+		cmd_init(&cmd, "AUTHENTICATE %s %s", mech, *ir ? ir : "=");
+		a.ir_sent = 1;
+	} else {
+		cmd_init(&cmd, "AUTHENTICATE %s", mech);
+	}
+	cmd.hidden = xasprintf("AUTHENTICATE %s <credentials hidden>", mech);
+	cmd.signin = 1;
+	what = xasprintf("AUTHENTICATE %s", mech);
+	h.cont = auth_cont;
+	h.arg = &a;
+	r = run_cmd(c, &cmd, &h, what, errstr);
+	if (r != 0 && a.said && errstr && *errstr) {
+		m = xasprintf("%s (server said: %s)", *errstr, a.said);
+		free(*errstr);
+		*errstr = m;
+	}
+	if (r == 0)
+		r = signed_in(c, gen, errstr);
+	free((char *)cmd.hidden);
+	cmd_free(&cmd);
+	free(what);
+	free(a.said);
+	return r;
+}
+
+int
+imap_authenticate(struct imap *c, const char *mech, const char *ir_b64, char **errstr)
+{
+	return authenticate(c, mech, ir_b64 ? ir_b64 : "", errstr);
+}
+
+int
+imap_login_password(struct imap *c, const char *mech, const char *user,
+    const char *password, char **errstr)
+{
+	struct cmd cmd;
+	char *raw, *b64;
+	size_t ul, pl;
+	unsigned gen;
+	int r;
+
+	if ((r = need_state(c, IMAP_STATE_NOT_AUTHENTICATED, errstr)) != 0)
+		return r;
+	if (strcasecmp(mech, "PLAIN") == 0) {
+		ul = strlen(user);
+		pl = strlen(password);
+		raw = xmalloc(ul + pl + 2);
+		raw[0] = '\0';
+		memcpy(raw + 1, user, ul);
+		raw[ul + 1] = '\0';
+		memcpy(raw + ul + 2, password, pl);
+		b64 = b64_encode(raw, ul + pl + 2);
+		wipe(raw, ul + pl + 2);
+		free(raw);
+		r = authenticate(c, "PLAIN", b64, errstr);
+		free_secret(b64);
+		return r;
+	}
+	if (strcasecmp(mech, "LOGIN") != 0)
+		return m2c_fail(errstr, M2C_E_NOTSUP, "unknown password mechanism %s", mech);
+	if (already_signed_in(c))
+		return 0;
+	if (imap_has_cap(c, "LOGINDISABLED"))
+		return m2c_fail(errstr, M2C_E_NOTSUP, "IMAP server %s does not allow LOGIN "
+		    "(LOGINDISABLED); use auth = \"plain\" or security = \"ssl\"", c->host);
+	gen = c->caps_gen;
+	cmd_init(&cmd, "LOGIN ");
+	cmd_reserve(&cmd, 2 * (strlen(user) + strlen(password)) + 64);
+	cmd.hidden = "LOGIN <credentials hidden>";
+	cmd.signin = 1;
+	if (cmd_astring(c, &cmd, user) != 0 || (buf_appendc(&cmd.b, ' '),
+	    cmd_astring(c, &cmd, password)) != 0)
+		r = m2c_fail(errstr, M2C_E_USAGE, "user name or password cannot be sent");
+	else
+		r = run_cmd(c, &cmd, NULL, "LOGIN", errstr);
+	cmd_free(&cmd);
+	if (r == 0)
+		r = signed_in(c, gen, errstr);
+	return r;
+}
+
+/* ------------------------------------------------------------ mailbox */
+
+int
+imap_select(struct imap *c, const char *mailbox, uint32_t *uidvalidity,
+    uint32_t *exists, char **errstr)
+{
+	struct cmd cmd;
+	char *name, *what;
+	int r;
+
+	if ((r = need_state(c, IMAP_STATE_AUTHENTICATED, errstr)) != 0)
+		return r;
+	if ((name = imap_utf8_to_mutf7(mailbox)) == NULL)
+		return m2c_fail(errstr, M2C_E_CONFIG, "mailbox name is not valid UTF-8");
+	cmd_init(&cmd, "SELECT ");
+	(void)cmd_astring(c, &cmd, name);
+	what = xasprintf("SELECT %s", mailbox);
+	c->exists = 0;
+	c->have_uidvalidity = 0;
+	r = run_cmd(c, &cmd, NULL, what, errstr);
+	if (r == 0 && !c->have_uidvalidity)
+		r = fail_dead(c, errstr, M2C_E_PROTO, what, "no UIDVALIDITY in the reply");
+	if (c->state != IMAP_STATE_DEAD)
+		set_state(c, r == 0 ? IMAP_STATE_SELECTED : IMAP_STATE_AUTHENTICATED);
+	if (r == 0) {
+		if (uidvalidity)
+			*uidvalidity = c->uidvalidity;
+		if (exists)
+			*exists = c->exists;
+	}
+	cmd_free(&cmd);
+	free(what);
+	free(name);
+	return r;
+}
+
+struct uidv {
+	uint32_t *v;
+	size_t n;
+};
+
+static int
+search_untagged(struct imap *c, const struct imap_resp *r, void *arg, char **errstr)
+{
+	struct uidv *u = arg;
+	uint64_t num;
+	size_t i;
+
+	if (r->name == NULL || strcmp(r->name, "SEARCH") != 0)
+		return 0;
+	for (i = 0; i < r->args.nitems; i++) {
+		if (r->args.items[i].type != IMAP_VAL_NUMBER)
+			continue;
+		if (imap_val_number(&r->args.items[i], &num) != 0 || num == 0 || num > UINT32_MAX)
+			return fail_dead(c, errstr, M2C_E_PROTO, "UID SEARCH", "bad UID");
+		if (u->n >= IMAP_MAX_UIDS)
+			break;
+		u->v = xreallocarray(u->v, u->n + 1, sizeof(*u->v));
+		u->v[u->n++] = (uint32_t)num;
+	}
+	return 0;
+}
+
+static int
+cmp_u32(const void *a, const void *b)
+{
+	uint32_t x = *(const uint32_t *)a, y = *(const uint32_t *)b;
+
+	return x < y ? -1 : x > y;
+}
+
+int
+imap_search_unseen(struct imap *c, uint32_t **uids, size_t *nuids, char **errstr)
+{
+	struct cmd_handlers h = { .untagged = search_untagged };
+	struct uidv u = { 0 };
+	size_t i, k = 0;
+	int r;
+
+	*uids = NULL;
+	*nuids = 0;
+	if ((r = need_state(c, IMAP_STATE_SELECTED, errstr)) != 0)
+		return r;
+	h.arg = &u;
+	if ((r = simple_cmd(c, &h, errstr, "UID SEARCH UNSEEN")) != 0) {
+		free(u.v);
+		return r;
+	}
+	if (u.n > 0) {
+		qsort(u.v, u.n, sizeof(*u.v), cmp_u32);
+		for (i = 1, k = 1; i < u.n; i++)
+			if (u.v[i] != u.v[k - 1])
+				u.v[k++] = u.v[i];
+	}
+	*uids = u.v;
+	*nuids = k;
+	return 0;
+}
+
+/* ------------------------------------------------------------ fetch */
+
+struct fetch_ctx {
+	uint32_t uid;
+	int fd;
+	off_t max_size;
+	int found;		/* a FETCH with our UID and the item arrived */
+	uint64_t size;
+	int too_big;
+	int wfail;		/* errno of a failed write to fd */
+	int streamed;		/* BODY[] literal written to fd */
+};
+
+/* The FETCH list of a response for our UID, else NULL. */
+static const struct imap_val *
+fetch_list(const struct imap_resp *r, uint32_t uid)
+{
+	const struct imap_val *l;
+	uint64_t u;
+
+	if (r->name == NULL || strcmp(r->name, "FETCH") != 0)
+		return NULL;
+	l = imap_list_get(&r->args, 0);
+	if (l == NULL || l->type != IMAP_VAL_LIST ||
+	    imap_val_number(imap_fetch_item(l, "UID"), &u) != 0 || u != uid)
+		return NULL;
+	return l;
+}
+
+static int
+size_untagged(struct imap *c, const struct imap_resp *r, void *arg, char **errstr)
+{
+	struct fetch_ctx *f = arg;
+	const struct imap_val *l = fetch_list(r, f->uid);
+
+	if (l && imap_val_number(imap_fetch_item(l, "RFC822.SIZE"), &f->size) == 0)
+		f->found = 1;
+	return 0;
+}
+
+static int
+body_literal(struct imap *c, const struct imap_literal_info *li, void *arg, char **errstr)
+{
+	struct fetch_ctx *f = arg;
+	const struct imap_val *l;
+	uint64_t u;
+
+	if (li->in_code || li->item == NULL || strcasecmp(li->item, "BODY[]") != 0 ||
+	    li->resp->name == NULL || strcmp(li->resp->name, "FETCH") != 0 || f->streamed)
+		return 1;
+	/* a UID given before the body must be ours */
+	l = imap_list_get(&li->resp->args, 0);
+	if (imap_val_number(imap_fetch_item(l, "UID"), &u) == 0 && u != f->uid)
+		return 1;
+	f->streamed = 1;
+	f->size = li->size;
+	if (f->max_size > 0 && li->size > (uint64_t)f->max_size)
+		f->too_big = 1;
+	return consume_literal(c, li->size, f->too_big ? -1 : f->fd, &f->wfail, errstr);
+}
+
+static int
+body_untagged(struct imap *c, const struct imap_resp *r, void *arg, char **errstr)
+{
+	struct fetch_ctx *f = arg;
+	const struct imap_val *l = fetch_list(r, f->uid), *b;
+
+	if (l == NULL || (b = imap_fetch_item(l, "BODY[]")) == NULL)
+		return 0;
+	f->found = 1;
+	if (b->type == IMAP_VAL_QUOTED || (b->type == IMAP_VAL_LITERAL && !b->streamed)) {
+		/* a tiny message sent as a string */
+		f->size = b->len;
+		if (f->max_size > 0 && b->len > (uint64_t)f->max_size)
+			f->too_big = 1;
+		else if (write_all(f->fd, b->str, b->len) != 0)
+			f->wfail = errno ? errno : EIO;
+	} else if (b->type == IMAP_VAL_NIL) {
+		f->found = 0;
+	}
+	return 0;
+}
+
+int
+imap_fetch_message(struct imap *c, uint32_t uid, int fd, off_t max_size,
+    off_t *size_out, char **errstr)
+{
+	struct fetch_ctx f = { .uid = uid, .fd = fd, .max_size = max_size };
+	struct cmd_handlers h = { .arg = &f };
+	off_t start;
+	int r;
+
+	if (size_out)
+		*size_out = 0;
+	if ((r = need_state(c, IMAP_STATE_SELECTED, errstr)) != 0)
+		return r;
+	h.untagged = size_untagged;
+	if ((r = simple_cmd(c, &h, errstr, "UID FETCH %u (RFC822.SIZE)", uid)) != 0)
+		return r;
+	if (!f.found)
+		return m2c_fail(errstr, M2C_E_NOTFOUND, "message UID %u is no longer in the "
+		    "mailbox on %s", uid, c->host);
+	if (max_size > 0 && f.size > (uint64_t)max_size)
+		return m2c_fail(errstr, M2C_E_LIMIT, "message UID %u is %llu bytes, more than "
+		    "the limit of %lld; it is not fetched (raise the size limit to print it)",
+		    uid, (unsigned long long)f.size, (long long)max_size);
+	f.found = 0;
+	f.size = 0;
+	h.untagged = body_untagged;
+	h.literal = body_literal;
+	start = lseek(fd, 0, SEEK_CUR);
+	if ((r = simple_cmd(c, &h, errstr, "UID FETCH %u BODY.PEEK[]", uid)) != 0)
+		return r;
+	if (f.wfail)
+		return m2c_fail(errstr, M2C_E_SYS, "cannot write message UID %u to the scratch "
+		    "file: %s", uid, strerror(f.wfail));
+	if (!f.found)
+		return m2c_fail(errstr, M2C_E_NOTFOUND, "message UID %u is no longer in the "
+		    "mailbox on %s", uid, c->host);
+	if (f.too_big)
+		return m2c_fail(errstr, M2C_E_LIMIT, "message UID %u is %llu bytes, more than "
+		    "the limit of %lld", uid, (unsigned long long)f.size, (long long)max_size);
+	if (start >= 0 && lseek(fd, 0, SEEK_CUR) - start != (off_t)f.size)
+		return m2c_fail(errstr, M2C_E_SYS, "message UID %u: wrote %lld bytes of %llu",
+		    uid, (long long)(lseek(fd, 0, SEEK_CUR) - start), (unsigned long long)f.size);
+	if (size_out)
+		*size_out = (off_t)f.size;
+	return 0;
+}
+
+/* ------------------------------------------------------------ flags, folders */
+
+int
+imap_add_flags(struct imap *c, uint32_t uid, const char *flags, char **errstr)
+{
+	int r;
+
+	if ((r = need_state(c, IMAP_STATE_SELECTED, errstr)) != 0)
+		return r;
+	if (!valid_chars(flags, "\\$ _-."))
+		return m2c_fail(errstr, M2C_E_USAGE, "invalid flag list \"%s\"", flags);
+	return simple_cmd(c, NULL, errstr, "UID STORE %u +FLAGS.SILENT (%s)", uid, flags);
+}
+
+static int
+ns_untagged(struct imap *c, const struct imap_resp *r, void *arg, char **errstr)
+{
+	const struct imap_val *ns, *d;
+	const char *s;
+
+	if (r->name && strcmp(r->name, "NAMESPACE") == 0) {
+		/* (("prefix" "delim") ...) NIL NIL: the first personal one */
+		ns = imap_list_get(imap_list_get(&r->args, 0), 0);
+		if ((s = imap_val_str(imap_list_get(ns, 0))) != NULL) {
+			free(c->ns_prefix);
+			c->ns_prefix = xstrdup(s);
+		}
+		d = imap_list_get(ns, 1);
+		if (d && d->type != IMAP_VAL_NIL && (s = imap_val_str(d)) != NULL)
+			c->ns_delim = s[0];
+		else if (d)
+			c->ns_delim = '\0';
+	} else if (r->name && strcmp(r->name, "LIST") == 0) {
+		d = imap_list_get(&r->args, 1);
+		if ((s = imap_val_str(d)) != NULL)
+			c->ns_delim = s[0];
+		else if (d)
+			c->ns_delim = '\0';
+	}
+	return 0;
+}
+
+/* The personal namespace prefix and the hierarchy delimiter, once. */
+static int
+namespace(struct imap *c, char **errstr)
+{
+	struct cmd_handlers h = { .untagged = ns_untagged };
+	int r;
+
+	if (c->ns_known)
+		return 0;
+	c->ns_delim = '/';
+	if (imap_has_cap(c, "NAMESPACE"))
+		r = simple_cmd(c, &h, errstr, "NAMESPACE");
+	else
+		r = simple_cmd(c, &h, errstr, "LIST \"\" \"\"");
+	if (r == 0)
+		c->ns_known = 1;
+	return r;
+}
+
+char *
+imap_folder_name(struct imap *c, const char *folder)
+{
+	struct buf b = { 0 };
+	const char *p, *prefix;
+	char *utf8, *name;
+
+	if (c && c->state >= IMAP_STATE_AUTHENTICATED && c->state < IMAP_STATE_LOGOUT)
+		(void)namespace(c, NULL);
+	prefix = c && c->ns_prefix ? c->ns_prefix : "";
+	if (strcasecmp(folder, "INBOX") == 0 || strncasecmp(folder, "INBOX/", 6) == 0 ||
+	    (*prefix && str_has_prefix(folder, prefix)))
+		prefix = "";
+	for (p = folder; *p; p++)
+		buf_appendc(&b, *p == '/' && c && c->ns_delim ? c->ns_delim : *p);
+	utf8 = buf_steal(&b);
+	name = imap_utf8_to_mutf7(utf8);
+	free(utf8);
+	if (name == NULL)
+		return NULL;
+	utf8 = xasprintf("%s%s", prefix, name);
+	free(name);
+	return utf8;
+}
+
+struct list_ctx {
+	const char *name;
+	int found;
+};
+
+static int
+list_untagged(struct imap *c, const struct imap_resp *r, void *arg, char **errstr)
+{
+	struct list_ctx *l = arg;
+	const char *s;
+
+	if (r->name && strcmp(r->name, "LIST") == 0 &&
+	    (s = imap_val_str(imap_list_get(&r->args, 2))) != NULL &&
+	    (strcmp(s, l->name) == 0 || (strcasecmp(s, "INBOX") == 0 &&
+	    strcasecmp(l->name, "INBOX") == 0)))
+		l->found = 1;
+	return 0;
+}
+
+/* Run "VERB name" with name as an astring. */
+static int
+name_cmd(struct imap *c, const char *verb, const char *name, char **errstr)
+{
+	struct cmd cmd;
+	char *what;
+	int r;
+
+	cmd_init(&cmd, "%s ", verb);
+	if (cmd_astring(c, &cmd, name) != 0) {
+		cmd_free(&cmd);
+		return m2c_fail(errstr, M2C_E_USAGE, "folder name cannot be sent");
+	}
+	what = xasprintf("%s %s", verb, name);
+	r = run_cmd(c, &cmd, NULL, what, errstr);
+	cmd_free(&cmd);
+	free(what);
+	return r;
+}
+
+static int
+create_folder(struct imap *c, const char *name, char **errstr)
+{
+	char *err = NULL;
+	int r;
+
+	r = name_cmd(c, "CREATE", name, errstr);
+	if (r == M2C_E_SERVER && strcmp(c->last_code, "ALREADYEXISTS") == 0)
+		r = 0;
+	if (r != 0)
+		return r;
+	if ((r = name_cmd(c, "SUBSCRIBE", name, &err)) != 0) {
+		if (c->state == IMAP_STATE_DEAD) {
+			r = m2c_fail(errstr, r, "%s", err);
+			free(err);
+			return r;
+		}
+		log_warn("%s (the folder is used anyway)", err);
+	}
+	free(err);
+	strv_add(&c->folders, &c->nfolders, name);
+	return 0;
+}
+
+/* The folder exists afterwards (LIST, then CREATE + SUBSCRIBE if missing). */
+static int
+ensure_folder(struct imap *c, const char *name, char **errstr)
+{
+	struct list_ctx l = { .name = name };
+	struct cmd_handlers h = { .untagged = list_untagged, .arg = &l };
+	struct cmd cmd;
+	size_t i;
+	int r;
+
+	for (i = 0; i < c->nfolders; i++)
+		if (strcmp(c->folders[i], name) == 0)
+			return 0;
+	cmd_init(&cmd, "LIST \"\" ");
+	(void)cmd_astring(c, &cmd, name);
+	r = run_cmd(c, &cmd, &h, "LIST", errstr);
+	cmd_free(&cmd);
+	if (r != 0)
+		return r;
+	if (l.found) {
+		strv_add(&c->folders, &c->nfolders, name);
+		return 0;
+	}
+	return create_folder(c, name, errstr);
+}
+
+/* After \Deleted: UID EXPUNGE with UIDPLUS, else leave it flagged. */
+static int
+expunge_uid(struct imap *c, uint32_t uid, int *flagged_only, char **errstr)
+{
+	if (!imap_has_cap(c, "UIDPLUS")) {
+		if (flagged_only)
+			*flagged_only = 1;
+		return 0;
+	}
+	return simple_cmd(c, NULL, errstr, "UID EXPUNGE %u", uid);
+}
+
+int
+imap_move(struct imap *c, uint32_t uid, const char *folder, int *flagged_only,
+    char **errstr)
+{
+	struct cmd cmd;
+	char *name = NULL, *what = NULL;
+	int r, has_move, attempt;
+
+	if (flagged_only)
+		*flagged_only = 0;
+	if ((r = need_state(c, IMAP_STATE_SELECTED, errstr)) != 0)
+		return r;
+	if ((r = namespace(c, errstr)) != 0)
+		return r;
+	if ((name = imap_folder_name(c, folder)) == NULL)
+		return m2c_fail(errstr, M2C_E_CONFIG, "folder name \"%s\" is not valid UTF-8",
+		    folder);
+	if ((r = ensure_folder(c, name, errstr)) != 0)
+		goto out;
+	has_move = imap_has_cap(c, "MOVE");
+	what = xasprintf("%s of message UID %u to %s", has_move ? "MOVE" : "COPY", uid, folder);
+	for (attempt = 0; attempt < 2; attempt++) {
+		cmd_init(&cmd, "UID %s %u ", has_move ? "MOVE" : "COPY", uid);
+		(void)cmd_astring(c, &cmd, name);
+		r = run_cmd(c, &cmd, NULL, what, errstr);
+		cmd_free(&cmd);
+		if (r != M2C_E_SERVER || strcmp(c->last_code, "TRYCREATE") != 0 || attempt)
+			break;
+		if ((r = create_folder(c, name, errstr)) != 0)
+			break;
+	}
+	if (r != 0 || has_move)
+		goto out;
+	if ((r = simple_cmd(c, NULL, errstr, "UID STORE %u +FLAGS.SILENT (\\Seen \\Deleted)",
+	    uid)) != 0)
+		goto out;
+	r = expunge_uid(c, uid, flagged_only, errstr);
+ out:
+	free(what);
+	free(name);
+	return r;
+}
+
+int
+imap_delete(struct imap *c, uint32_t uid, int *flagged_only, char **errstr)
+{
+	int r;
+
+	if (flagged_only)
+		*flagged_only = 0;
+	if ((r = imap_add_flags(c, uid, "\\Deleted", errstr)) != 0)
+		return r;
+	return expunge_uid(c, uid, flagged_only, errstr);
+}
+
+/* ------------------------------------------------------------ close */
+
+void
+imap_close(struct imap **cp)
+{
+	struct sigpipe_guard g;
+	struct imap *c;
+
+	if (cp == NULL || (c = *cp) == NULL)
+		return;
+	if (c->ssl) {
+		if (c->state != IMAP_STATE_DEAD) {
+			sigpipe_hold(&g);
+			(void)SSL_shutdown(c->ssl);
+			sigpipe_release(&g);
+		}
+		SSL_free(c->ssl);
+	}
+	SSL_CTX_free(c->ctx);
+	if (c->fd >= 0)
+		close(c->fd);
+	imap_parser_destroy(&c->parser);
+	free_strv(&c->caps, &c->ncaps);
+	free_strv(&c->folders, &c->nfolders);
+	free(c->host);
+	free(c->bye);
+	free(c->ns_prefix);
+	wipe(c, sizeof(*c));
+	free(c);
+	*cp = NULL;
+}
+
+void
+imap_logout(struct imap **cp)
+{
+	struct imap *c;
+
+	if (cp == NULL || (c = *cp) == NULL)
+		return;
+	if (c->fd >= 0 && c->state != IMAP_STATE_DEAD && c->state != IMAP_STATE_LOGOUT &&
+	    c->state != IMAP_STATE_DISCONNECTED) {
+		(void)simple_cmd(c, NULL, NULL, "LOGOUT");
+		set_state(c, IMAP_STATE_LOGOUT);
+	}
+	imap_close(cp);
+}
+
+/* ------------------------------------------------------------ modified UTF-7 */
+
+static const char mb64[] =
+    "ABCDEFGHIJKLMNOPQRSTUVWXYZabcdefghijklmnopqrstuvwxyz0123456789+,";
+
+/* One code point from strict UTF-8; -1 if invalid. */
+static long
+utf8_next(const unsigned char **sp)
+{
+	const unsigned char *s = *sp;
+	long cp, min;
+	int n, i;
+
+	if (s[0] < 0x80) {
+		*sp = s + 1;
+		return s[0];
+	}
+	if ((s[0] & 0xe0) == 0xc0) {
+		n = 1; cp = s[0] & 0x1f; min = 0x80;
+	} else if ((s[0] & 0xf0) == 0xe0) {
+		n = 2; cp = s[0] & 0x0f; min = 0x800;
+	} else if ((s[0] & 0xf8) == 0xf0) {
+		n = 3; cp = s[0] & 0x07; min = 0x10000;
+	} else {
+		return -1;
+	}
+	for (i = 1; i <= n; i++) {
+		if ((s[i] & 0xc0) != 0x80)
+			return -1;
+		cp = (cp << 6) | (s[i] & 0x3f);
+	}
+	if (cp < min || cp > 0x10ffff || (cp >= 0xd800 && cp <= 0xdfff))
+		return -1;
+	*sp = s + n + 1;
+	return cp;
+}
+
+static void
+utf8_put(struct buf *b, unsigned long cp)
+{
+	if (cp < 0x80) {
+		buf_appendc(b, (char)cp);
+	} else if (cp < 0x800) {
+		buf_appendc(b, (char)(0xc0 | (cp >> 6)));
+		buf_appendc(b, (char)(0x80 | (cp & 0x3f)));
+	} else if (cp < 0x10000) {
+		buf_appendc(b, (char)(0xe0 | (cp >> 12)));
+		buf_appendc(b, (char)(0x80 | ((cp >> 6) & 0x3f)));
+		buf_appendc(b, (char)(0x80 | (cp & 0x3f)));
+	} else {
+		buf_appendc(b, (char)(0xf0 | (cp >> 18)));
+		buf_appendc(b, (char)(0x80 | ((cp >> 12) & 0x3f)));
+		buf_appendc(b, (char)(0x80 | ((cp >> 6) & 0x3f)));
+		buf_appendc(b, (char)(0x80 | (cp & 0x3f)));
+	}
+}
+
+char *
+imap_utf8_to_mutf7(const char *utf8)
+{
+	const unsigned char *s = (const unsigned char *)utf8;
+	struct buf b = { 0 };
+	unsigned long bits = 0, u[2];
+	int nbits = 0, in_b64 = 0, nu, i;
+	long cp;
+
+	while (*s) {
+		if ((cp = utf8_next(&s)) < 0) {
+			buf_free(&b);
+			return NULL;
+		}
+		if (cp >= 0x20 && cp <= 0x7e) {
+			if (in_b64) {
+				if (nbits > 0)
+					buf_appendc(&b, mb64[(bits << (6 - nbits)) & 0x3f]);
+				buf_appendc(&b, '-');
+				in_b64 = 0;
+				nbits = 0;
+			}
+			if (cp == '&')
+				buf_append(&b, "&-", 2);
+			else
+				buf_appendc(&b, (char)cp);
+			continue;
+		}
+		if (!in_b64) {
+			buf_appendc(&b, '&');
+			in_b64 = 1;
+			bits = 0;
+			nbits = 0;
+		}
+		if (cp >= 0x10000) {
+			u[0] = 0xd800 + (((unsigned long)cp - 0x10000) >> 10);
+			u[1] = 0xdc00 + (((unsigned long)cp - 0x10000) & 0x3ff);
+			nu = 2;
+		} else {
+			u[0] = (unsigned long)cp;
+			nu = 1;
+		}
+		for (i = 0; i < nu; i++) {
+			bits = (bits << 16) | u[i];
+			nbits += 16;
+			while (nbits >= 6) {
+				nbits -= 6;
+				buf_appendc(&b, mb64[(bits >> nbits) & 0x3f]);
+			}
+			bits &= (1UL << nbits) - 1;
+		}
+	}
+	if (in_b64) {
+		if (nbits > 0)
+			buf_appendc(&b, mb64[(bits << (6 - nbits)) & 0x3f]);
+		buf_appendc(&b, '-');
+	}
+	return buf_steal(&b);
+}
+
+char *
+imap_mutf7_to_utf8(const char *mutf7)
+{
+	const unsigned char *s = (const unsigned char *)mutf7;
+	struct buf b = { 0 };
+	unsigned long bits, unit, hi;
+	const char *pos;
+	int nbits, nunits;
+
+	while (*s) {
+		if (*s < 0x20 || *s > 0x7e)
+			goto bad;
+		if (*s != '&') {
+			buf_appendc(&b, (char)*s++);
+			continue;
+		}
+		s++;
+		if (*s == '-') {
+			buf_appendc(&b, '&');
+			s++;
+			continue;
+		}
+		bits = 0;
+		nbits = 0;
+		hi = 0;
+		nunits = 0;
+		for (; *s && *s != '-'; s++) {
+			if ((pos = strchr(mb64, *s)) == NULL)
+				goto bad;
+			bits = (bits << 6) | (unsigned long)(pos - mb64);
+			nbits += 6;
+			if (nbits < 16)
+				continue;
+			nbits -= 16;
+			unit = (bits >> nbits) & 0xffff;
+			bits &= (1UL << nbits) - 1;
+			nunits++;
+			if (hi) {
+				if (unit < 0xdc00 || unit > 0xdfff)
+					goto bad;
+				utf8_put(&b, 0x10000 + ((hi - 0xd800) << 10) + (unit - 0xdc00));
+				hi = 0;
+			} else if (unit >= 0xd800 && unit <= 0xdbff) {
+				hi = unit;
+			} else if ((unit >= 0xdc00 && unit <= 0xdfff) ||
+			    (unit >= 0x20 && unit <= 0x7e)) {
+				goto bad;
+			} else {
+				utf8_put(&b, unit);
+			}
+		}
+		/* "-" ends it; leftover bits must be zero padding */
+		if (*s != '-' || hi || nunits == 0 || nbits >= 6 || bits != 0)
+			goto bad;
+		s++;
+	}
+	return buf_steal(&b);
+ bad:
+	buf_free(&b);
+	return NULL;
+}

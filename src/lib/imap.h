@@ -62,7 +62,10 @@ int imap_authenticate(struct imap *c, const char *mech, const char *ir_b64, char
 /* Nonzero when the server advertised the capability (case-insensitive). */
 int imap_has_cap(const struct imap *c, const char *cap);
 
-/* SELECT mailbox (UTF-8 name).  Outputs optional. */
+/*
+ * SELECT mailbox (UTF-8 name, sent as is in modified UTF-7: no namespace
+ * prefix is added).  Outputs optional.
+ */
 int imap_select(struct imap *c, const char *mailbox, uint32_t *uidvalidity,
     uint32_t *exists, char **errstr);
 
@@ -95,7 +98,11 @@ int imap_move(struct imap *c, uint32_t uid, const char *folder, int *flagged_onl
 /* Delete: STORE \Deleted then UID EXPUNGE (UIDPLUS) or leave it flagged. */
 int imap_delete(struct imap *c, uint32_t uid, int *flagged_only, char **errstr);
 
-/* The server's full name for a folder ("Printed" -> "INBOX.Printed"), allocated. */
+/*
+ * The server's full name for a folder ("Printed" -> "INBOX.Printed"), allocated.
+ * Asks NAMESPACE (or LIST "" "") once per connection when signed in; NULL
+ * when folder is not valid UTF-8.  "INBOX" is never prefixed.
+ */
 char *imap_folder_name(struct imap *c, const char *folder);
 
 /* LOGOUT (best effort), close and free; *c = NULL.  NULL is fine. */
