@@ -176,12 +176,13 @@ mime_shutdown(void)
 
 /* ---------------------------------------------------------------- text */
 
-/* Invisible characters that would disguise a label: C0, DEL, C1, bidi. */
+/* Characters that would break or disguise a label: C0, DEL, C1, line
+ * separators, bidi controls, BOM. */
 static int
 is_control(gunichar c)
 {
 	return c < 0x20 || (c >= 0x7f && c <= 0x9f) ||
-	    (c >= 0x200e && c <= 0x200f) || (c >= 0x202a && c <= 0x202e) ||
+	    (c >= 0x200e && c <= 0x200f) || (c >= 0x2028 && c <= 0x202e) ||
 	    (c >= 0x2066 && c <= 0x2069) || c == 0xfeff;
 }
 

@@ -66,6 +66,17 @@ void mime_shutdown(void);
  * Returns M2C_E_DATA for a message that cannot be parsed at all,
  * M2C_E_LIMIT for parts/depth limits (with the reason), M2C_E_SYS for local
  * I/O failures.
+ *
+ * On M2C_E_LIMIT (parts, depth, one attachment over max_attachment_size,
+ * more than max_attachments printable) *out is STILL set, so the caller can
+ * report to the sender: problem holds the message-level reason (also in
+ * *errstr), nothing is printable, every attachment seen so far has a reason
+ * and no scratch file is left.  On any other error *out stays NULL and no
+ * scratch file is left.  lim may be NULL (no limits).  fd is not closed;
+ * its file offset is moved.  Calls mime_init() if it was not called.
+ * Part paths are IMAP section numbers (RFC 3501 6.4.5): the parts of an
+ * attached message/rfc822 at "3" are "3.1", "3.2"..., a single-part body
+ * of it is "3.1".
  */
 int mime_extract(int fd, const char *scratch_dir, const struct mime_limits *lim,
     struct mime_message **out, char **errstr);
