@@ -304,16 +304,41 @@ type_is(GMimeObject *obj, const char *type, const char *subtype)
 	return ct != NULL && g_mime_content_type_is_type(ct, type, subtype);
 }
 
-/* The root of a multipart/related (its first part) is, or offers, HTML. */
+/* The root of a multipart/related: named by its start parameter, else the first. */
+static GMimeObject *
+related_root(GMimeMultipart *mp)
+{
+	const char *start = g_mime_object_get_content_type_parameter(GMIME_OBJECT(mp), "start");
+	int i, n = g_mime_multipart_get_count(mp);
+
+	if (n < 1)
+		return NULL;
+	if (start) {
+		size_t len;
+
+		if (*start == '<')
+			start++;
+		len = strcspn(start, ">");
+		for (i = 0; i < n; i++) {
+			GMimeObject *child = g_mime_multipart_get_part(mp, i);
+			const char *cid = g_mime_object_get_content_id(child);
+
+			if (cid && strlen(cid) == len && strncmp(cid, start, len) == 0)
+				return child;
+		}
+	}
+	return g_mime_multipart_get_part(mp, 0);
+}
+
+/* The root of a multipart/related is, or offers, an HTML body. */
 static int
 related_root_is_html(GMimeMultipart *mp)
 {
-	GMimeObject *root;
+	GMimeObject *root = related_root(mp);
 	int i, n;
 
-	if (g_mime_multipart_get_count(mp) < 1)
+	if (root == NULL)
 		return 0;
-	root = g_mime_multipart_get_part(mp, 0);
 	if (type_is(root, "text", "html"))
 		return 1;
 	if (!GMIME_IS_MULTIPART(root))

@@ -47,6 +47,9 @@ struct mime_case {
 
 #define PDF "application/pdf"
 #define ALICE "Alice@example.com"
+/* A 300-byte name cut to the 66 whole euro signs (198 bytes) that fit in 200. */
+#define EURO6 "\xe2\x82\xac\xe2\x82\xac\xe2\x82\xac\xe2\x82\xac\xe2\x82\xac\xe2\x82\xac"
+#define EURO66 EURO6 EURO6 EURO6 EURO6 EURO6 EURO6 EURO6 EURO6 EURO6 EURO6 EURO6
 
 static const struct mime_case cases[] = {
 	{ "simple-pdf.eml", { 0 }, 0, 1, 1, ALICE, "Monthly report", NULL, "tiny.pdf", NULL,
@@ -62,8 +65,8 @@ static const struct mime_case cases[] = {
 	{ "qp-text.eml", { 0 }, 0, 1, 1, ALICE, "Test", NULL, NULL,
 	  "caf\xc3\xa9 au lait, a soft break, = sign\n",
 	  { { "2", "notes.txt", "text/plain", NULL } } },
-	{ "related-logo.eml", { 0 }, 0, 1, 1, ALICE, "Test", NULL, NULL, NULL,
-	  { { "2", "photo.jpg", "image/jpeg", NULL } } },
+	{ "related-logo.eml", { 0 }, 0, 2, 2, ALICE, "Test", NULL, NULL, NULL,
+	  { { "2", "photo.jpg", "image/jpeg", NULL }, { "3.3", "scan.gif", "image/gif", NULL } } },
 	{ "rfc822.eml", { 0 }, 0, 2, 2, ALICE, "Test", NULL, "tiny.pdf", NULL,
 	  { { "2.2", "inner.pdf", PDF, NULL }, { "3.1", "bare.pdf", PDF, NULL } } },
 	{ "octet-pdf.eml", { 0 }, 0, 1, 1, ALICE, "Test", NULL, "tiny.pdf", NULL,
@@ -77,10 +80,10 @@ static const struct mime_case cases[] = {
 	      "send a PDF, an image or plain text" },
 	    { "4", "page.html", NULL, "page.html: HTML attachments are not printed" },
 	    { "5", "empty.pdf", NULL, "empty.pdf: empty" } } },
-	{ "hostile.eml", { 0 }, 0, 5, 5, ALICE, "bad subject", NULL, "tiny.pdf", NULL,
+	{ "hostile.eml", { 0 }, 0, 6, 6, ALICE, "bad subject", NULL, "tiny.pdf", NULL,
 	  { { "2", "x.pdf", PDF, NULL }, { "3", "evil.pdf", PDF, NULL },
 	    { "4", "badnamefdp.pdf", PDF, NULL }, { "5", "attachment-4.pdf", PDF, NULL },
-	    { "6", "attachment-5.pdf", PDF, NULL } } },
+	    { "6", "attachment-5.pdf", PDF, NULL }, { "7", EURO66, PDF, NULL } } },
 	{ "big.eml", { .max_attachment_size = 1000 }, M2C_E_LIMIT, 1, 0, ALICE, "Test",
 	  "big.pdf (part 2) is larger than the limit of 1000 bytes", NULL, NULL,
 	  { { "2", "big.pdf", NULL, "big.pdf: larger than the limit of 1000 bytes" } } },

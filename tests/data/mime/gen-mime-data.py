@@ -145,9 +145,14 @@ def main():
     write("qp-text.eml", msg(multi("mixed", [TEXT,
         leaf("text/plain; charset=utf-8", "caf=C3=A9 au lait, a soft=\n break, =3D sign\n",
              "notes.txt", enc="quoted-printable")], "b1")))
-    related2 = multi("related", [html, logo], "b2")
+    related2 = multi("related", [html, logo, leaf("image/png", G, "sig.png", disp="inline")], "b2")
+    # A related whose root (named by start=) is plain text: a named image without
+    # a Content-ID there is an attachment.
+    plain_root = leaf("text/plain", "see the scan\n", disp=None, enc="7bit", extra="Content-ID: <root1>\n")
+    related3 = multi("related", [html, plain_root, leaf("image/gif", gif(), "scan.gif", disp="inline")],
+                     "b3").replace("multipart/related;", 'multipart/related; start="<root1>";', 1)
     write("related-logo.eml", msg(multi("mixed", [related2,
-        leaf("image/jpeg", jpeg(), "photo.jpg", disp="inline")], "b1")))
+        leaf("image/jpeg", jpeg(), "photo.jpg", disp="inline"), related3], "b1")))
     inner1 = "From: Bob <bob@example.net>\nSubject: inner\nMIME-Version: 1.0\n" + \
         multi("mixed", [TEXT, leaf("application/pdf", P, "inner.pdf")], "c1")
     inner2 = "From: Carol <carol@example.net>\nSubject: bare\nMIME-Version: 1.0\n" + \
@@ -169,7 +174,10 @@ def main():
         "Content-Type: application/pdf\nContent-Disposition: attachment;\n"
         " filename*=UTF-8''bad%01na%1Bme%E2%80%AEfdp.pdf\nContent-Transfer-Encoding: base64\n\n" + b64(P),
         leaf("application/pdf", P, ".."),
-        leaf("application/pdf", P, None)], "b1"),
+        leaf("application/pdf", P, None),
+        "Content-Type: application/pdf\nContent-Disposition: attachment;\n"
+        " filename*=UTF-8''" + "%E2%82%AC" * 100 + ".pdf\nContent-Transfer-Encoding: base64\n\n" + b64(P)],
+        "b1"),
         subject="bad\x07 subject"))
     write("big.eml", msg(multi("mixed", [TEXT, leaf("application/pdf", P + b"%" * 20000 + b"\n", "big.pdf")], "b1")))
     deep = leaf("application/pdf", P, "deep.pdf")
