@@ -29,6 +29,16 @@
 #define MIME_LABEL_MAX 200	/* bytes of a file name label */
 #define MIME_TEXT_MAX 1000	/* bytes of a subject or display name */
 #define MIME_CHUNK 16384	/* decode buffer */
+/*
+ * GMime builds the whole tree in memory before the walk can count parts,
+ * at about 1 KiB per part or header line: a 5 MB message of empty parts
+ * costs more than 1 GB.  So the parse itself is bounded: by a pre-scan of
+ * the lines that could be boundaries, and by a count of header lines.
+ * Without max_parts, MIME_PARTS_CEILING stands in for it.
+ */
+#define MIME_PARTS_CEILING 20000
+#define MIME_DASH_LINES(parts) (8L * (parts) + 1000)
+#define MIME_HEADER_LINES(parts) (32L * (parts) + 1000)
 
 static int mime_ready;
 static magic_t mime_magic;
@@ -700,6 +710,70 @@ read_headers(GMimeMessage *gm, struct mime_message *m)
 	m->message_id = clean_text(mid, MIME_TEXT_MAX, 0);
 }
 
+/* ---------------------------------------------------------------- guards */
+
+struct parse_guard {
+	GMimeStream *stream;	/* foreign: the parser's stream */
+	long headers;
+	long max_headers;
+	int tripped;
+};
+
+/*
+ * Header callback: past the limit, end the parser's stream where it is, so
+ * GMime stops at once instead of building the rest of the tree.
+ */
+static void
+guard_header(GMimeParser *parser, const char *header, const char *value, gint64 offset,
+    gpointer user_data)
+{
+	struct parse_guard *g = user_data;
+
+	if (g->tripped || ++g->headers <= g->max_headers)
+		return;
+	g->tripped = 1;
+	g_mime_stream_set_bounds(g->stream, 0, offset > 0 ? offset : 0);
+}
+
+/*
+ * Find where the (cap + 1)th line starting with "--" (as every boundary
+ * does) begins: *stop is its offset, or -1 when there are no more than cap.
+ */
+static int
+scan_dash_lines(int fd, long cap, off_t *stop)
+{
+	char *chunk = xmalloc(MIME_CHUNK);
+	int bol = 1, dash = 0, r = 0;
+	long count = 0;
+	off_t off = 0;
+	ssize_t n, i;
+
+	*stop = -1;
+	while (*stop < 0) {
+		n = pread(fd, chunk, MIME_CHUNK, off);
+		if (n < 0 && errno == EINTR)
+			continue;
+		if (n <= 0) {
+			r = n < 0 ? M2C_E_SYS : 0;
+			break;
+		}
+		for (i = 0; i < n && *stop < 0; i++) {
+			char c = chunk[i];
+
+			if (bol || dash == 1)
+				dash = c == '-' ? dash + 1 : 0;
+			if (dash == 2 && ++count > cap)
+				*stop = off + i - 1;
+			if (dash == 2)
+				dash = 0;
+			bol = c == '\n';
+		}
+		off += n;
+	}
+	free(chunk);
+	return r;
+}
+
 /* ---------------------------------------------------------------- API */
 
 /* After a limit: nothing stays on disk and nothing is printable. */
@@ -727,7 +801,10 @@ mime_extract(int fd, const char *scratch_dir, const struct mime_limits *lim,
 {
 	static const struct mime_limits nolimits;
 	struct walk w = { 0 };
+	struct parse_guard guard = { 0 };
 	struct mime_message *m = NULL;
+	off_t stop = -1;
+	long parts;
 	GMimeStream *stream = NULL;
 	GMimeParser *parser = NULL;
 	GMimeMessage *gm = NULL;
@@ -745,10 +822,24 @@ mime_extract(int fd, const char *scratch_dir, const struct mime_limits *lim,
 		close(dfd);
 		return r;
 	}
+	w.scratch_dir = scratch_dir;
+	w.lim = lim ? lim : &nolimits;
+	w.errstr = errstr;
+	parts = w.lim->max_parts > 0 ? w.lim->max_parts : MIME_PARTS_CEILING;
+	if ((r = scan_dash_lines(dfd, MIME_DASH_LINES(parts), &stop)) != 0) {
+		r = m2c_fail(errstr, r, "cannot read the message: %s", strerror(errno));
+		close(dfd);
+		return r;
+	}
 	stream = g_mime_stream_fs_new_with_bounds(dfd, 0, -1);	/* owns dfd */
 	parser = g_mime_parser_new_with_stream(stream);
 	g_mime_parser_set_persist_stream(parser, TRUE);
 	g_mime_parser_set_format(parser, GMIME_FORMAT_MESSAGE);
+	guard.stream = stream;
+	guard.max_headers = MIME_HEADER_LINES(parts);
+	g_mime_parser_set_header_regex(parser, ".", guard_header, &guard);
+	if (stop >= 0)		/* parse only what is within the limit */
+		g_mime_stream_set_bounds(stream, 0, stop);
 	gm = g_mime_parser_construct_message(parser, NULL);
 	if (gm == NULL) {
 		r = m2c_fail(errstr, M2C_E_DATA, "the message cannot be parsed as MIME at all");
@@ -756,12 +847,16 @@ mime_extract(int fd, const char *scratch_dir, const struct mime_limits *lim,
 	}
 
 	m = xcalloc(1, sizeof(*m));
-	read_headers(gm, m);
-	w.scratch_dir = scratch_dir;
-	w.lim = lim ? lim : &nolimits;
 	w.msg = m;
-	w.errstr = errstr;
-	r = walk_body(&w, g_mime_message_get_mime_part(gm), "", 1);
+	read_headers(gm, m);
+	if (stop >= 0)
+		r = walk_limit(&w, "the message has more than %ld lines that could separate "
+		    "MIME parts; it is not processed", MIME_DASH_LINES(parts));
+	else if (guard.tripped)
+		r = walk_limit(&w, "the message has more than %ld header lines; it is not "
+		    "processed", guard.max_headers);
+	else
+		r = walk_body(&w, g_mime_message_get_mime_part(gm), "", 1);
 	if (r == M2C_E_LIMIT) {
 		withdraw_all(m);
 		*out = m;

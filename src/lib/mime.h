@@ -25,10 +25,16 @@
 
 struct mime_limits {
 	off_t max_attachment_size;	/* decoded bytes; 0 = no limit */
-	int max_parts;			/* 0 = no limit */
+	int max_parts;			/* 0 = no limit (but see below) */
 	int max_depth;			/* 0 = no limit */
 	int max_attachments;		/* printable ones; 0 = no limit */
 };
+/*
+ * max_parts also bounds the parse itself, since GMime holds the whole MIME
+ * tree in memory: a message with more than 8 * max_parts + 1000 lines that
+ * start with "--", or more than 32 * max_parts + 1000 header lines, is
+ * refused with M2C_E_LIMIT.  With max_parts 0 these use 20000 parts.
+ */
 
 struct mime_attachment {
 	char *part;		/* MIME part path, "2" or "3.1.2": stable key, owned */

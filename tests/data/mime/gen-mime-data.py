@@ -185,6 +185,12 @@ def main():
         deep = multi("mixed", [deep], "d%d" % i)
     write("deep.eml", msg(deep))
     write("many.eml", msg(multi("mixed", [TEXT] * 40, "b1")))
+    # Parse bombs: cheap to send, costly for a MIME tree in memory.
+    write("empty-parts.eml", msg('Content-Type: multipart/mixed; boundary="x"\n\n' + "--x\n\n" * 1500 + "--x--\n"))
+    write("many-headers.eml", msg(multi("mixed", [TEXT, leaf("application/pdf", P, "a.pdf",
+        extra="X-Pad: 1\n" * 1500)], "b1")))
+    dashes = leaf("text/plain; charset=utf-8", "-- a line of a table\n" * 200, "table.txt", enc="8bit")
+    write("dash-text.eml", msg(multi("mixed", [TEXT, dashes], "b1")))
     write("no-from.eml", msg(multi("mixed", [TEXT, leaf("application/pdf", P, "a.pdf")], "b1"), frm=None))
     write("truncated.eml", msg("Content-Type: multipart/mixed; boundary=\"b1\"\n\n--b1\n" + TEXT +
         "--b1\nContent-Type: application/pdf; name=\"cut.pdf\"\nContent-Transfer-Encoding: base64\n\n" +
