@@ -31,14 +31,19 @@
 #define MIME_CHUNK 16384	/* decode buffer */
 /*
  * GMime builds the whole tree in memory before the walk can count parts,
- * at about 1 KiB per part or header line: a 5 MB message of empty parts
- * costs more than 1 GB.  So the parse itself is bounded: by a pre-scan of
- * the lines that could be boundaries, and by a count of header lines.
- * Without max_parts, MIME_PARTS_CEILING stands in for it.
+ * at about 1 KiB per part or header line and up to 100 bytes per byte of
+ * an address list or parameter list: a 5 MB message of empty parts costs
+ * more than 1 GB.  So the parse itself is bounded, by a pre-scan (lines
+ * that could be boundaries; header-like lines, with their folded
+ * continuations, longer than MIME_HEADER_LINE_MAX) and by a parser header
+ * callback (number and bytes of header lines).  Without max_parts,
+ * MIME_PARTS_CEILING stands in for it.
  */
 #define MIME_PARTS_CEILING 20000
+#define MIME_HEADER_LINE_MAX (64L * 1024)
 #define MIME_DASH_LINES(parts) (8L * (parts) + 1000)
 #define MIME_HEADER_LINES(parts) (32L * (parts) + 1000)
+#define MIME_HEADER_BYTES(parts) (1024L * (parts) + 256L * 1024)
 
 static int mime_ready;
 static magic_t mime_magic;
@@ -714,13 +719,13 @@ read_headers(GMimeMessage *gm, struct mime_message *m)
 
 struct parse_guard {
 	GMimeStream *stream;	/* foreign: the parser's stream */
-	long headers;
-	long max_headers;
+	long headers, max_headers;
+	long bytes, max_bytes;
 	int tripped;
 };
 
 /*
- * Header callback: past the limit, end the parser's stream where it is, so
+ * Header callback: past a limit, end the parser's stream where it is, so
  * GMime stops at once instead of building the rest of the tree.
  */
 static void
@@ -729,27 +734,64 @@ guard_header(GMimeParser *parser, const char *header, const char *value, gint64 
 {
 	struct parse_guard *g = user_data;
 
-	if (g->tripped || ++g->headers <= g->max_headers)
+	if (g->tripped)
+		return;
+	g->bytes += (long)(strlen(header) + (value ? strlen(value) : 0));
+	if (++g->headers <= g->max_headers && g->bytes <= g->max_bytes)
 		return;
 	g->tripped = 1;
 	g_mime_stream_set_bounds(g->stream, 0, offset > 0 ? offset : 0);
 }
 
-/*
- * Find where the (cap + 1)th line starting with "--" (as every boundary
- * does) begins: *stop is its offset, or -1 when there are no more than cap.
- */
+/* The pre-scan, a byte at a time, over the whole file. */
+struct prescan {
+	long max_dashes;
+	long dashes;		/* lines starting with "--", as every boundary does */
+	off_t line_start;	/* where the current logical line began */
+	long line_len;		/* its length so far */
+	int bol, dash;
+	int name;		/* 1: may be a header field name; 2: it was one */
+	off_t stop;		/* where the parse must stop, or -1 */
+	int long_header;	/* why: a long header line (else: too many dashes) */
+};
+
+static void
+prescan_byte(struct prescan *ps, char c, off_t off)
+{
+	if (ps->bol && c != ' ' && c != '\t') {	/* not a folded continuation */
+		ps->name = 1;
+		ps->line_start = off;
+		ps->line_len = 0;
+	}
+	if (ps->bol || ps->dash == 1) {
+		ps->dash = c == '-' ? ps->dash + 1 : 0;
+		if (ps->dash == 2 && ++ps->dashes > ps->max_dashes)
+			ps->stop = off - 1;
+	}
+	if (ps->name == 1) {
+		if (c == ':' && ps->line_len > 0)
+			ps->name = 2;
+		else if (c <= ' ' || c > '~')
+			ps->name = 0;
+	}
+	if (ps->name && ++ps->line_len > MIME_HEADER_LINE_MAX && ps->name == 2) {
+		ps->stop = ps->line_start;
+		ps->long_header = 1;
+	}
+	ps->bol = c == '\n';
+}
+
 static int
-scan_dash_lines(int fd, long cap, off_t *stop)
+prescan_file(int fd, struct prescan *ps)
 {
 	char *chunk = xmalloc(MIME_CHUNK);
-	int bol = 1, dash = 0, r = 0;
-	long count = 0;
 	off_t off = 0;
 	ssize_t n, i;
+	int r = 0;
 
-	*stop = -1;
-	while (*stop < 0) {
+	ps->bol = 1;
+	ps->stop = -1;
+	while (ps->stop < 0) {
 		n = pread(fd, chunk, MIME_CHUNK, off);
 		if (n < 0 && errno == EINTR)
 			continue;
@@ -757,17 +799,8 @@ scan_dash_lines(int fd, long cap, off_t *stop)
 			r = n < 0 ? M2C_E_SYS : 0;
 			break;
 		}
-		for (i = 0; i < n && *stop < 0; i++) {
-			char c = chunk[i];
-
-			if (bol || dash == 1)
-				dash = c == '-' ? dash + 1 : 0;
-			if (dash == 2 && ++count > cap)
-				*stop = off + i - 1;
-			if (dash == 2)
-				dash = 0;
-			bol = c == '\n';
-		}
+		for (i = 0; i < n && ps->stop < 0; i++)
+			prescan_byte(ps, chunk[i], off + i);
 		off += n;
 	}
 	free(chunk);
@@ -802,8 +835,8 @@ mime_extract(int fd, const char *scratch_dir, const struct mime_limits *lim,
 	static const struct mime_limits nolimits;
 	struct walk w = { 0 };
 	struct parse_guard guard = { 0 };
+	struct prescan ps = { 0 };
 	struct mime_message *m = NULL;
-	off_t stop = -1;
 	long parts;
 	GMimeStream *stream = NULL;
 	GMimeParser *parser = NULL;
@@ -826,7 +859,8 @@ mime_extract(int fd, const char *scratch_dir, const struct mime_limits *lim,
 	w.lim = lim ? lim : &nolimits;
 	w.errstr = errstr;
 	parts = w.lim->max_parts > 0 ? w.lim->max_parts : MIME_PARTS_CEILING;
-	if ((r = scan_dash_lines(dfd, MIME_DASH_LINES(parts), &stop)) != 0) {
+	ps.max_dashes = MIME_DASH_LINES(parts);
+	if ((r = prescan_file(dfd, &ps)) != 0) {
 		r = m2c_fail(errstr, r, "cannot read the message: %s", strerror(errno));
 		close(dfd);
 		return r;
@@ -837,9 +871,10 @@ mime_extract(int fd, const char *scratch_dir, const struct mime_limits *lim,
 	g_mime_parser_set_format(parser, GMIME_FORMAT_MESSAGE);
 	guard.stream = stream;
 	guard.max_headers = MIME_HEADER_LINES(parts);
+	guard.max_bytes = MIME_HEADER_BYTES(parts);
 	g_mime_parser_set_header_regex(parser, ".", guard_header, &guard);
-	if (stop >= 0)		/* parse only what is within the limit */
-		g_mime_stream_set_bounds(stream, 0, stop);
+	if (ps.stop >= 0)	/* parse only what is within the limits */
+		g_mime_stream_set_bounds(stream, 0, ps.stop);
 	gm = g_mime_parser_construct_message(parser, NULL);
 	if (gm == NULL) {
 		r = m2c_fail(errstr, M2C_E_DATA, "the message cannot be parsed as MIME at all");
@@ -849,12 +884,15 @@ mime_extract(int fd, const char *scratch_dir, const struct mime_limits *lim,
 	m = xcalloc(1, sizeof(*m));
 	w.msg = m;
 	read_headers(gm, m);
-	if (stop >= 0)
+	if (ps.stop >= 0 && ps.long_header)
+		r = walk_limit(&w, "the message has a header line longer than %ld bytes; it is "
+		    "not processed", MIME_HEADER_LINE_MAX);
+	else if (ps.stop >= 0)
 		r = walk_limit(&w, "the message has more than %ld lines that could separate "
-		    "MIME parts; it is not processed", MIME_DASH_LINES(parts));
+		    "MIME parts; it is not processed", ps.max_dashes);
 	else if (guard.tripped)
-		r = walk_limit(&w, "the message has more than %ld header lines; it is not "
-		    "processed", guard.max_headers);
+		r = walk_limit(&w, "the message has more than %ld header lines or %ld bytes of "
+		    "headers; it is not processed", guard.max_headers, guard.max_bytes);
 	else
 		r = walk_body(&w, g_mime_message_get_mime_part(gm), "", 1);
 	if (r == M2C_E_LIMIT) {

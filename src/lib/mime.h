@@ -32,8 +32,10 @@ struct mime_limits {
 /*
  * max_parts also bounds the parse itself, since GMime holds the whole MIME
  * tree in memory: a message with more than 8 * max_parts + 1000 lines that
- * start with "--", or more than 32 * max_parts + 1000 header lines, is
- * refused with M2C_E_LIMIT.  With max_parts 0 these use 20000 parts.
+ * start with "--", more than 32 * max_parts + 1000 header lines, more than
+ * 1 KiB * max_parts + 256 KiB of headers, or one header line (with its
+ * folded continuations) over 64 KiB is refused with M2C_E_LIMIT.  With
+ * max_parts 0 these use 20000 parts.
  */
 
 struct mime_attachment {

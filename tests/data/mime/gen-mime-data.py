@@ -189,6 +189,10 @@ def main():
     write("empty-parts.eml", msg('Content-Type: multipart/mixed; boundary="x"\n\n' + "--x\n\n" * 1500 + "--x--\n"))
     write("many-headers.eml", msg(multi("mixed", [TEXT, leaf("application/pdf", P, "a.pdf",
         extra="X-Pad: 1\n" * 1500)], "b1")))
+    write("long-header.eml", msg(multi("mixed", [TEXT, leaf("application/pdf", P, "a.pdf")], "b1"),
+        subject="Test\nCc: " + ",\n ".join("user%05d@example.com" % i for i in range(3000))))
+    write("big-headers.eml", msg(multi("mixed", [TEXT, leaf("application/pdf", P, "a.pdf",
+        extra="".join("X-Big-%d: %s\n" % (i, "y" * 10000) for i in range(30)))], "b1")))
     dashes = leaf("text/plain; charset=utf-8", "-- a line of a table\n" * 200, "table.txt", enc="8bit")
     write("dash-text.eml", msg(multi("mixed", [TEXT, dashes], "b1")))
     write("no-from.eml", msg(multi("mixed", [TEXT, leaf("application/pdf", P, "a.pdf")], "b1"), frm=None))
