@@ -8,8 +8,8 @@
  * The parser runs over a dup() of the caller's fd with a persistent stream:
  * part contents stay offsets into the file.  Each attachment is decoded
  * through a GMime basic decoder filter and copied in chunks into a scratch
- * file; the copy counts bytes and stops as soon as the size limit is passed,
- * so an oversized part never reaches the disk beyond limit + one chunk.
+ * file; the copy counts bytes and stops before the size limit is passed,
+ * so no more than the limit of an oversized part ever reaches the disk.
  */
 #include "m2c-config.h"
 
@@ -578,6 +578,8 @@ walk_leaf(struct walk *w, GMimePart *part, const char *path, const struct walk_p
 		return m2c_fail(w->errstr, r, "cannot decode part %s into %s: %s", a->part,
 		    w->scratch_dir, strerror(errno));
 	classify(a);
+	log_debug("part %s (%s, sniffed %s, %lld bytes): %s", a->part, a->declared_type,
+	    a->sniffed_type, (long long)a->size, a->printable ? a->format : a->reason);
 	if (!a->printable) {
 		drop_scratch(a);
 		return 0;
@@ -846,14 +848,15 @@ mime_extract(int fd, const char *scratch_dir, const struct mime_limits *lim,
 	*out = NULL;
 	if (!mime_ready && (r = mime_init(errstr)) != 0)
 		return r;
-	if ((dfd = dup(fd)) < 0)
-		return m2c_fail(errstr, M2C_E_SYS, "cannot read the message: dup: %s",
+	if ((dfd = dup(fd)) < 0) {
+		r = m2c_fail(errstr, M2C_E_SYS, "cannot read the message: dup: %s",
 		    strerror(errno));
+		goto out;
+	}
 	if (lseek(dfd, 0, SEEK_SET) != 0) {
 		r = m2c_fail(errstr, M2C_E_SYS, "cannot read the message: it is not a "
 		    "seekable file: %s", strerror(errno));
-		close(dfd);
-		return r;
+		goto out;
 	}
 	w.scratch_dir = scratch_dir;
 	w.lim = lim ? lim : &nolimits;
@@ -862,10 +865,10 @@ mime_extract(int fd, const char *scratch_dir, const struct mime_limits *lim,
 	ps.max_dashes = MIME_DASH_LINES(parts);
 	if ((r = prescan_file(dfd, &ps)) != 0) {
 		r = m2c_fail(errstr, r, "cannot read the message: %s", strerror(errno));
-		close(dfd);
-		return r;
+		goto out;
 	}
-	stream = g_mime_stream_fs_new_with_bounds(dfd, 0, -1);	/* owns dfd */
+	stream = g_mime_stream_fs_new_with_bounds(dfd, 0, -1);	/* owns dfd from here */
+	dfd = -1;
 	parser = g_mime_parser_new_with_stream(stream);
 	g_mime_parser_set_persist_stream(parser, TRUE);
 	g_mime_parser_set_format(parser, GMIME_FORMAT_MESSAGE);
@@ -905,6 +908,8 @@ mime_extract(int fd, const char *scratch_dir, const struct mime_limits *lim,
 	}
  out:
 	mime_message_free(&m);
+	if (dfd >= 0)
+		close(dfd);
 	if (gm)
 		g_object_unref(gm);
 	if (parser)
