@@ -25,10 +25,18 @@
 
 struct mime_limits {
 	off_t max_attachment_size;	/* decoded bytes; 0 = no limit */
-	int max_parts;			/* 0 = no limit */
+	int max_parts;			/* 0 = no limit (but see below) */
 	int max_depth;			/* 0 = no limit */
 	int max_attachments;		/* printable ones; 0 = no limit */
 };
+/*
+ * max_parts also bounds the parse itself, since GMime holds the whole MIME
+ * tree in memory: a message with more than 8 * max_parts + 1000 lines that
+ * start with "--", more than 32 * max_parts + 1000 header lines, more than
+ * 1 KiB * max_parts + 256 KiB of headers, or one header line (with its
+ * folded continuations) over 64 KiB is refused with M2C_E_LIMIT.  With
+ * max_parts 0 these use 20000 parts.
+ */
 
 struct mime_attachment {
 	char *part;		/* MIME part path, "2" or "3.1.2": stable key, owned */
@@ -66,6 +74,17 @@ void mime_shutdown(void);
  * Returns M2C_E_DATA for a message that cannot be parsed at all,
  * M2C_E_LIMIT for parts/depth limits (with the reason), M2C_E_SYS for local
  * I/O failures.
+ *
+ * On M2C_E_LIMIT (parts, depth, one attachment over max_attachment_size,
+ * more than max_attachments printable) *out is STILL set, so the caller can
+ * report to the sender: problem holds the message-level reason (also in
+ * *errstr), nothing is printable, every attachment seen so far has a reason
+ * and no scratch file is left.  On any other error *out stays NULL and no
+ * scratch file is left.  lim may be NULL (no limits).  fd is not closed;
+ * its file offset is moved.  Calls mime_init() if it was not called.
+ * Part paths are IMAP section numbers (RFC 3501 6.4.5): the parts of an
+ * attached message/rfc822 at "3" are "3.1", "3.2"..., a single-part body
+ * of it is "3.1".
  */
 int mime_extract(int fd, const char *scratch_dir, const struct mime_limits *lim,
     struct mime_message **out, char **errstr);

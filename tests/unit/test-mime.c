@@ -1,0 +1,329 @@
+/*
+ * test-mime.c - mime_extract over the messages in tests/data/mime (made by
+ * tests/data/mime/gen-mime-data.py): structure, labels, types, reasons,
+ * limits, and that scratch files are 0600, stay inside the scratch folder
+ * and are all gone after mime_message_free.
+ */
+#include "m2c-config.h"
+
+#include <dirent.h>
+#include <errno.h>
+#include <fcntl.h>
+#include <limits.h>
+#include <stdlib.h>
+#include <string.h>
+#include <sys/stat.h>
+#include <unistd.h>
+
+#include "error.h"
+#include "mime.h"
+#include "tap.h"
+#include "util.h"
+
+#define MAX_ATT 6
+
+struct att_want {
+	const char *part;
+	const char *filename;
+	const char *format;	/* NULL: not printable */
+	const char *reason;	/* substring of the reason when not printable */
+};
+
+struct mime_case {
+	const char *file;
+	struct mime_limits lim;
+	int rc;
+	size_t natt;
+	size_t nprintable;
+	const char *from_addr;
+	const char *subject;
+	const char *problem;	/* substring, when a limit stops the walk */
+	const char *same_as;	/* first attachment equals this data file */
+	const char *content;	/* or this text */
+	struct att_want att[MAX_ATT];
+	const char *from_name;	/* checked when not NULL */
+	const char *message_id;	/* checked when not NULL */
+};
+
+#define PDF "application/pdf"
+#define ALICE "Alice@example.com"
+/* A 300-byte name cut to the 66 whole euro signs (198 bytes) that fit in 200. */
+#define EURO6 "\xe2\x82\xac\xe2\x82\xac\xe2\x82\xac\xe2\x82\xac\xe2\x82\xac\xe2\x82\xac"
+#define EURO66 EURO6 EURO6 EURO6 EURO6 EURO6 EURO6 EURO6 EURO6 EURO6 EURO6 EURO6
+
+static const struct mime_case cases[] = {
+	{ "simple-pdf.eml", { 0 }, 0, 1, 1, ALICE, "Monthly report", NULL, "tiny.pdf", NULL,
+	  { { "2", "report.pdf", PDF, NULL } }, "Alice Example", "abc@example.com" },
+	{ "pdf-png.eml", { 0 }, 0, 2, 2, ALICE, "Test", NULL, "tiny.pdf", NULL,
+	  { { "2", "a.pdf", PDF, NULL }, { "3", "b.png", "image/png", NULL } } },
+	{ "nested.eml", { 0 }, 0, 2, 2, ALICE, "Test", NULL, "tiny.pdf", NULL,
+	  { { "1.1.2.2", "inner.pdf", PDF, NULL }, { "2", "photo.gif", "image/gif", NULL } } },
+	{ "rfc2231.eml", { 0 }, 0, 1, 1, ALICE, "Test", NULL, NULL, NULL,
+	  { { "2", "Pr\xc3\xbc" "fung \xe2\x82\xac.pdf", PDF, NULL } } },
+	{ "rfc2047.eml", { 0 }, 0, 1, 1, ALICE, "Gr\xc3\xbc\xc3\x9f" "e aus K\xc3\xb6ln", NULL,
+	  NULL, NULL, { { "2", "Gr\xc3\xbc\xc3\x9f" "e.pdf", PDF, NULL } } },
+	{ "qp-text.eml", { 0 }, 0, 1, 1, ALICE, "Test", NULL, NULL,
+	  "caf\xc3\xa9 au lait, a soft break, = sign\n",
+	  { { "2", "notes.txt", "text/plain", NULL } } },
+	{ "related-logo.eml", { 0 }, 0, 2, 2, ALICE, "Test", NULL, NULL, NULL,
+	  { { "2", "photo.jpg", "image/jpeg", NULL }, { "3.3", "scan.gif", "image/gif", NULL } } },
+	{ "rfc822.eml", { 0 }, 0, 2, 2, ALICE, "Test", NULL, "tiny.pdf", NULL,
+	  { { "2.2", "inner.pdf", PDF, NULL }, { "3.1", "bare.pdf", PDF, NULL } } },
+	{ "octet-pdf.eml", { 0 }, 0, 1, 1, ALICE, "Test", NULL, "tiny.pdf", NULL,
+	  { { "2", "scan.bin", PDF, NULL } } },
+	{ "elf-as-pdf.eml", { 0 }, 0, 1, 0, ALICE, "Test", NULL, NULL, NULL,
+	  { { "2", "report.pdf", NULL, "report.pdf: refused: it claims to be a PDF but is "
+	      "really an executable (application/x-executable)" } } },
+	{ "office.eml", { 0 }, 0, 4, 0, ALICE, "Test", NULL, NULL, NULL,
+	  { { "2", "report.docx", NULL, "report.docx: Word documents are not printed; send a PDF" },
+	    { "3", "x.zip", NULL, "x.zip: ZIP archives (application/zip) are not printed; "
+	      "send a PDF, an image or plain text" },
+	    { "4", "page.html", NULL, "page.html: HTML attachments are not printed" },
+	    { "5", "empty.pdf", NULL, "empty.pdf: empty" } } },
+	{ "hostile.eml", { 0 }, 0, 6, 6, ALICE, "bad subject", NULL, "tiny.pdf", NULL,
+	  { { "2", "x.pdf", PDF, NULL }, { "3", "evil.pdf", PDF, NULL },
+	    { "4", "badnamefdp.pdf", PDF, NULL }, { "5", "attachment-4.pdf", PDF, NULL },
+	    { "6", "attachment-5.pdf", PDF, NULL }, { "7", EURO66, PDF, NULL } } },
+	{ "big.eml", { .max_attachment_size = 1000 }, M2C_E_LIMIT, 1, 0, ALICE, "Test",
+	  "big.pdf (part 2) is larger than the limit of 1000 bytes", NULL, NULL,
+	  { { "2", "big.pdf", NULL, "big.pdf: larger than the limit of 1000 bytes" } } },
+	{ "big.eml", { .max_attachment_size = 100000 }, 0, 1, 1, ALICE, "Test", NULL, NULL, NULL,
+	  { { "2", "big.pdf", PDF, NULL } } },
+	{ "deep.eml", { .max_depth = 5 }, M2C_E_LIMIT, 0, 0, ALICE, "Test",
+	  "more than 5 levels deep", NULL, NULL, { { NULL } } },
+	{ "deep.eml", { .max_depth = 20 }, 0, 1, 1, ALICE, "Test", NULL, "tiny.pdf", NULL,
+	  { { "1.1.1.1.1.1.1.1.1.1.1.1", "deep.pdf", PDF, NULL } } },
+	{ "many.eml", { .max_parts = 10 }, M2C_E_LIMIT, 0, 0, ALICE, "Test",
+	  "more than 10 MIME parts", NULL, NULL, { { NULL } } },
+	{ "pdf-png.eml", { .max_attachments = 1 }, M2C_E_LIMIT, 2, 0, ALICE, "Test",
+	  "more than 1 printable attachments", NULL, NULL,
+	  { { "2", "a.pdf", NULL, "a.pdf: not printed: the message has more than 1" },
+	    { "3", "b.png", NULL, "b.png: not printed" } } },
+	{ "empty-parts.eml", { .max_parts = 10 }, M2C_E_LIMIT, 0, 0, ALICE, "Test",
+	  "more than 1080 lines that could separate MIME parts", NULL, NULL, { { NULL } } },
+	{ "many-headers.eml", { .max_parts = 10 }, M2C_E_LIMIT, 0, 0, ALICE, "Test",
+	  "more than 1320 header lines or", NULL, NULL, { { NULL } } },
+	{ "long-header.eml", { 0 }, M2C_E_LIMIT, 0, 0, ALICE, "Test",
+	  "a header line longer than 65536 bytes", NULL, NULL, { { NULL } } },
+	{ "big-headers.eml", { .max_parts = 10 }, M2C_E_LIMIT, 0, 0, ALICE, "Test",
+	  "or 272384 bytes of headers", NULL, NULL, { { NULL } } },
+	{ "big-headers.eml", { 0 }, 0, 1, 1, ALICE, "Test", NULL, "tiny.pdf", NULL,
+	  { { "2", "a.pdf", PDF, NULL } } },
+	{ "dash-text.eml", { .max_parts = 10 }, 0, 1, 1, ALICE, "Test", NULL, NULL, NULL,
+	  { { "2", "table.txt", "text/plain", NULL } } },
+	{ "no-from.eml", { 0 }, 0, 1, 1, NULL, "Test", NULL, "tiny.pdf", NULL,
+	  { { "2", "a.pdf", PDF, NULL } } },
+	{ "truncated.eml", { 0 }, 0, 1, 1, ALICE, "Test", NULL, NULL, NULL,
+	  { { "2", "cut.pdf", PDF, NULL } } },
+	{ "garbage.eml", { .max_parts = 50, .max_depth = 10, .max_attachment_size = 1 << 20 },
+	  M2C_E_DATA, 0, 0, NULL, NULL, NULL, NULL, NULL, { { NULL } } },
+};
+
+static char *
+data_path(const char *name)
+{
+	const char *top = getenv("top_srcdir");
+
+	return xasprintf("%s/tests/data/mime/%s", top ? top : ".", name);
+}
+
+static char *
+slurp(const char *path, size_t *len)
+{
+	struct buf b = { 0 };
+	char chunk[4096];
+	ssize_t n;
+	int fd = open(path, O_RDONLY);
+
+	if (fd < 0)
+		return NULL;
+	while ((n = read(fd, chunk, sizeof(chunk))) > 0)
+		buf_append(&b, chunk, (size_t)n);
+	close(fd);
+	*len = b.len;
+	return buf_steal(&b);
+}
+
+/* Names in dir, except . and ..: count, and whether `only` is the only one. */
+static int
+count_entries(const char *dir, const char *only, int *only_ok)
+{
+	DIR *d = opendir(dir);
+	struct dirent *de;
+	int n = 0;
+
+	if (only_ok)
+		*only_ok = 1;
+	if (d == NULL)
+		return -1;
+	while ((de = readdir(d)) != NULL) {
+		if (strcmp(de->d_name, ".") == 0 || strcmp(de->d_name, "..") == 0)
+			continue;
+		n++;
+		if (only_ok && (only == NULL || strcmp(de->d_name, only) != 0))
+			*only_ok = 0;
+	}
+	closedir(d);
+	return n;
+}
+
+static int
+same_file_content(const char *path, const char *want, size_t wantlen)
+{
+	size_t len = 0;
+	char *got = slurp(path, &len);
+	int same = got && len == wantlen && memcmp(got, want, len) == 0;
+
+	free(got);
+	return same;
+}
+
+static void
+check_attachment(const struct mime_case *c, const struct mime_attachment *a,
+    const struct att_want *w, const char *scratch)
+{
+	struct stat st;
+	char *dir;
+
+	is_str(a->part, w->part, "%s: part path %s", c->file, w->part);
+	is_str(a->filename, w->filename, "%s: label of part %s", c->file, w->part);
+	is_str(a->format, w->format, "%s: document-format of %s", c->file, w->filename);
+	is_int(a->printable, w->format != NULL, "%s: %s printable", c->file, w->filename);
+	if (!w->format) {
+		has_str(a->reason, w->reason, "%s: reason for %s", c->file, w->filename);
+		ok(a->path == NULL, "%s: no scratch file for skipped %s", c->file, w->filename);
+		return;
+	}
+	ok(a->path != NULL && stat(a->path, &st) == 0 && S_ISREG(st.st_mode) &&
+	    (st.st_mode & 07777) == 0600 && st.st_size == a->size && a->size > 0,
+	    "%s: %s is a 0600 file of %lld bytes", c->file, w->filename, (long long)a->size);
+	dir = a->path ? xstrndup(a->path, (size_t)(strrchr(a->path, '/') - a->path)) : NULL;
+	is_str(dir, scratch, "%s: %s is in the scratch folder", c->file, w->filename);
+	free(dir);
+}
+
+static void
+run_case(const struct mime_case *c, const char *top, const char *scratch)
+{
+	struct mime_message *m = NULL;
+	char *path = data_path(c->file), *err = NULL;
+	int fd = open(path, O_RDONLY), rc, only, i;
+
+	ok(fd >= 0, "open %s", path);
+	if (fd < 0)
+		goto out;
+	rc = mime_extract(fd, scratch, &c->lim, &m, &err);
+	is_int(rc, c->rc, "%s: result (%s)", c->file, err ? err : "no message");
+	if (c->rc == M2C_E_LIMIT)
+		has_str(err, c->problem, "%s: error message names the limit", c->file);
+	if (c->rc != 0 && c->rc != M2C_E_LIMIT) {
+		ok(m == NULL && err != NULL, "%s: no message, an explanation", c->file);
+		is_int(count_entries(scratch, NULL, NULL), 0, "%s: scratch folder empty",
+		    c->file);
+		goto out;
+	}
+	ok(m != NULL, "%s: a message is returned", c->file);
+	if (m == NULL)
+		goto out;
+	is_str(m->from_addr, c->from_addr, "%s: From address", c->file);
+	if (c->from_name)
+		is_str(m->from_name, c->from_name, "%s: From name", c->file);
+	if (c->message_id)
+		is_str(m->message_id, c->message_id, "%s: Message-ID", c->file);
+	is_str(m->subject, c->subject, "%s: subject", c->file);
+	if (c->problem)
+		has_str(m->problem, c->problem, "%s: problem", c->file);
+	else
+		ok(m->problem == NULL, "%s: no problem", c->file);
+	is_int(m->natt, c->natt, "%s: attachments", c->file);
+	is_int(m->nprintable, c->nprintable, "%s: printable attachments", c->file);
+	for (i = 0; i < MAX_ATT && c->att[i].part; i++)
+		if ((size_t)i < m->natt)
+			check_attachment(c, &m->att[i], &c->att[i], scratch);
+	is_int(count_entries(scratch, NULL, NULL), (int)m->nprintable,
+	    "%s: one scratch file per printable attachment", c->file);
+	if ((c->same_as || c->content) && m->natt > 0 && m->att[0].path) {
+		size_t len = 0;
+		char *want = c->content ? xstrdup(c->content) : NULL;
+
+		if (c->same_as) {
+			char *p = data_path(c->same_as);
+			want = slurp(p, &len);
+			free(p);
+		} else {
+			len = strlen(want);
+		}
+		ok(want && same_file_content(m->att[0].path, want, len),
+		    "%s: %s decoded byte for byte", c->file, m->att[0].filename);
+		free(want);
+	}
+	mime_message_free(&m);
+	ok(m == NULL, "%s: free sets the pointer to NULL", c->file);
+	is_int(count_entries(scratch, NULL, NULL), 0, "%s: scratch folder empty after free",
+	    c->file);
+	count_entries(top, "scratch", &only);
+	ok(only, "%s: nothing written outside the scratch folder", c->file);
+ out:
+	if (fd >= 0)
+		close(fd);
+	free(err);
+	free(path);
+}
+
+/* Local failures: no scratch folder; a non-seekable fd. */
+static void
+run_errors(const char *top, const char *scratch)
+{
+	struct mime_message *m = (struct mime_message *)&m;
+	char *path = data_path("simple-pdf.eml"), *err = NULL, *missing;
+	int fd = open(path, O_RDONLY), pfd[2], rc;
+
+	missing = xasprintf("%s/missing", top);
+	rc = mime_extract(fd, missing, NULL, &m, &err);
+	is_int(rc, M2C_E_SYS, "missing scratch folder: local error");
+	ok(m == NULL, "missing scratch folder: no message");
+	has_str(err, "cannot create a scratch file", "missing scratch folder: says why");
+	free(err);
+	err = NULL;
+	close(fd);
+	if (pipe(pfd) == 0) {
+		rc = mime_extract(pfd[0], scratch, NULL, &m, &err);
+		is_int(rc, M2C_E_SYS, "pipe: refused as not seekable");
+		has_str(err, "not a seekable file", "pipe: says why");
+		close(pfd[0]);
+		close(pfd[1]);
+	}
+	free(err);
+	free(missing);
+	free(path);
+	mime_message_free(NULL);
+}
+
+int
+main(void)
+{
+	char top[] = "/tmp/m2c-test-mime.XXXXXX";
+	char *scratch, *err = NULL;
+	size_t i;
+
+	if (mkdtemp(top) == NULL) {
+		printf("Bail out! mkdtemp: %s\n", strerror(errno));
+		return 99;
+	}
+	scratch = xasprintf("%s/scratch", top);
+	if (mkdir(scratch, 0700) != 0) {
+		printf("Bail out! mkdir %s: %s\n", scratch, strerror(errno));
+		return 99;
+	}
+	is_int(mime_init(&err), 0, "mime_init");
+	is_int(mime_init(&err), 0, "mime_init again is fine");
+	for (i = 0; i < ARRAY_SIZE(cases); i++)
+		run_case(&cases[i], top, scratch);
+	run_errors(top, scratch);
+	mime_shutdown();
+	rmdir(scratch);
+	rmdir(top);
+	free(scratch);
+	free(err);
+	return tap_done();
+}
