@@ -82,6 +82,10 @@ post_action(struct pass *p, uint32_t uid, int ok, char **errstr)
 	}
 	switch (p->a->after) {
 	case CONF_AFTER_MOVE:
+		/* Printed means dealt with: \Seen in the printed folder.  (Failed
+		 * messages stay unseen there, so that someone notices them.) */
+		if ((r = imap_add_flags(p->imap, uid, "\\Seen", errstr)) != 0)
+			return r;
 		r = imap_move(p->imap, uid, p->a->printed_folder, &flagged_only, errstr);
 		if (r == 0 && flagged_only)
 			log_warn("uid %u: copied to \"%s\"; the original stays flagged \\Deleted "
