@@ -675,19 +675,19 @@ map_reply(struct imap *c, enum imap_status st, const char *code, const char *tex
 	t = clean_text(text ? text : "", text ? strlen(text) : 0);
 	code = code ? code : "";
 	if (strcmp(code, "UNAVAILABLE") == 0 || strcmp(code, "INUSE") == 0)
-		r = m2c_fail(errstr, M2C_E_TEMP, "IMAP server %s cannot do %s now: %s; it "
+		r = m2c_fail(errstr, M2C_E_TEMP, "IMAP server %s cannot do %s now (it said \"%s\"); it "
 		    "will be tried again later", c->host, what, t);
 	else if (st == IMAP_ST_BYE)
 		r = fail_dead(c, errstr, M2C_E_UNAVAIL, what, t);
 	else if (st == IMAP_ST_BAD)
 		r = m2c_fail(errstr, M2C_E_PROTO, "IMAP server %s rejected %s as a bad "
-		    "command: %s", c->host, what, t);
+		    "command: \"%s\"", c->host, what, t);
 	else if (signin || strcmp(code, "AUTHENTICATIONFAILED") == 0 ||
 	    strcmp(code, "AUTHORIZATIONFAILED") == 0 || strcmp(code, "EXPIRED") == 0)
-		r = m2c_fail(errstr, M2C_E_AUTH, "IMAP server %s refused the sign-in (%s): %s; "
-		    "check the user name and the password or sign in again", c->host, what, t);
+		r = m2c_fail(errstr, M2C_E_AUTH, "IMAP server %s refused the sign-in (%s): \"%s\"; "
+		    "check the user name and the password, or sign in again", c->host, what, t);
 	else
-		r = m2c_fail(errstr, M2C_E_SERVER, "IMAP server %s refused %s: %s", c->host,
+		r = m2c_fail(errstr, M2C_E_SERVER, "IMAP server %s refused %s: \"%s\"", c->host,
 		    what, t);
 	free(t);
 	return r;

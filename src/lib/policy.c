@@ -29,7 +29,7 @@ policy_check_sender(const struct conf_strlist *allow, const char *addr, char **e
 		    "the message has no From address; only allow_senders may print");
 	if (!plausible_address(addr))
 		return m2c_fail(errstr, M2C_E_REFUSED,
-		    "sender address \"%s\" is malformed; not printed", addr);
+		    "sender address \"%s\" is malformed", addr);
 	if (allow->n == 0)
 		return m2c_fail(errstr, M2C_E_REFUSED,
 		    "sender %s is not allowed: allow_senders is empty, so nobody may print "
@@ -38,6 +38,6 @@ policy_check_sender(const struct conf_strlist *allow, const char *addr, char **e
 		if (str_wildcard_match(allow->v[i], addr))
 			return 0;
 	return m2c_fail(errstr, M2C_E_REFUSED,
-	    "sender %s is not in allow_senders; not printed (add it, or \"*@%s\", to "
+	    "sender %s is not in allow_senders (add it, or \"*@%s\", to "
 	    "allow_senders to let it print)", addr, strchr(addr, '@') + 1);
 }

@@ -111,7 +111,14 @@ finish_message(struct pass *p, const struct state_key *k, int ok, const char *re
 	int r;
 
 	if (p->o->dry_run) {
-		log_info("uid %u: would %s", k->uid, ok ? "mark it done" : "move it to the failed folder");
+		if (!ok)
+			log_info("uid %u: would move it to \"%s\"", k->uid, p->a->failed_folder);
+		else if (p->a->after == CONF_AFTER_MOVE)
+			log_info("uid %u: would move it to \"%s\"", k->uid, p->a->printed_folder);
+		else if (p->a->after == CONF_AFTER_DELETE)
+			log_info("uid %u: would delete it", k->uid);
+		else
+			log_info("uid %u: would mark it \\Seen", k->uid);
 		return 0;
 	}
 	if ((r = state_msg_set(p->st, k, ok ? STATE_MSG_PRINTED : STATE_MSG_FAILED, reason,
@@ -304,11 +311,14 @@ process_message(struct pass *p, uint32_t uid, char **errstr)
 		r = fail_message(p, &k, e, errstr);
 		goto out;
 	}
-	for (size_t i = 0; i < m->natt; i++)
-		if (!m->att[i].printable) {
+	for (size_t i = 0; i < m->natt; i++) {
+		if (m->att[i].printable)
+			continue;
+		p->sum->skipped++;
+		/* With nothing printable the failure below gives every reason. */
+		if (m->nprintable > 0)
 			log_info("uid %u: skipped %s", uid, m->att[i].reason);
-			p->sum->skipped++;
-		}
+	}
 	if (m->nprintable == 0) {
 		char *why = skipped_reasons(m);
 		reason = xasprintf("nothing printable: %s", why);

@@ -686,7 +686,7 @@ static const struct ccase cases[] = {
 	{ "delete with UIDPLUS", s_delete, do_delete, 0, NULL, 0, NULL },
 	{ "NO [UNAVAILABLE] is temporary", s_flags_no, do_flags, M2C_E_TEMP, "try later", 0, NULL },
 	{ "BAD is a protocol error, text cleaned", s_flags_bad, do_flags, M2C_E_PROTO,
-	  "bad command: ?[31mnonsense", 0, NULL },
+	  "bad command: \"?[31mnonsense\"", 0, NULL },
 	{ "BYE greeting", s_bye, NULL, M2C_E_UNAVAIL, "Too many connections", 0, NULL },
 	{ "STARTTLS not offered", s_no_starttls, NULL, M2C_E_TLS, "does not offer STARTTLS",
 	  T_STARTTLS, NULL },
