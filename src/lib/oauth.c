@@ -35,6 +35,7 @@
 #define ASSERTION_TYPE "urn:ietf:params:oauth:client-assertion-type:jwt-bearer"
 #define ASSERTION_LIFETIME 600
 #define REQUEST_MAX 8192	/* loopback listener: one request's head */
+#define LB_CLIENTS 8		/* loopback listener: connections at once */
 #define MAX_FIELDS 12
 
 /* idp_post results besides 0 and errors. */
@@ -913,88 +914,119 @@ reply_page(int fd, int status, const char *text)
 	free(resp);
 }
 
-/* Read one request head from fd until deadline; allocated or NULL. */
-static char *
-read_head(int fd, long long deadline)
+/*
+ * The loopback listener serves a few connections at once: browsers open
+ * speculative connections that send nothing, and ask for /favicon.ico.
+ */
+struct lb_client {
+	int fd;
+	struct buf head;
+};
+
+static void
+lb_drop(struct lb_client *cl)
 {
-	struct buf b = { 0 };
-	char tmp[1024];
+	if (cl->fd >= 0)
+		close(cl->fd);
+	cl->fd = -1;
+	if (cl->head.data != NULL)
+		wipe(cl->head.data, cl->head.len);
+	buf_free(&cl->head);
+}
 
-	while (b.len < REQUEST_MAX && (b.data == NULL || strstr(b.data, "\r\n\r\n") == NULL)) {
-		struct pollfd pfd = { fd, POLLIN, 0 };
-		long long left = deadline - monotonic_ms();
-		ssize_t n;
+/*
+ * A complete request head in cl: answer it.  1 when it was the redirect
+ * (result in *r), 0 when it was something else (answered and dropped).
+ */
+static int
+lb_handle(struct lb_client *cl, const struct oauth_pkce *p, char **code, int *r,
+    char **errstr)
+{
+	char *target = cl->head.data + 4;
 
-		if (left <= 0 || poll(&pfd, 1, (int)left) <= 0)
-			break;
-		n = read(fd, tmp, sizeof(tmp));
-		if (n <= 0)
-			break;
-		buf_append(&b, tmp, (size_t)n);
+	/* "GET /?code=...&state=... HTTP/1.1" */
+	if (strncmp(cl->head.data, "GET /", 5) != 0) {
+		reply_page(cl->fd, 400, "Not a sign-in redirect.");
+		return 0;
 	}
-	if (b.data == NULL || strstr(b.data, "\r\n") == NULL) {
-		if (b.data != NULL)
-			wipe(b.data, b.len);
-		buf_free(&b);
-		return NULL;
+	target[strcspn(target, " \r\n")] = '\0';
+	if (strncmp(target, "/?", 2) != 0) {
+		reply_page(cl->fd, 404, "Not found.");	/* /favicon.ico and such */
+		return 0;
 	}
-	return buf_steal(&b);
+	*r = redirect_code(target + 2, p, NULL, NULL, code, errstr);
+	reply_page(cl->fd, *r == 0 ? 200 : 400, *r == 0 ?
+	    "Signed in; you can close this window." :
+	    "Sign-in failed; see the terminal for what to do.");
+	return 1;
 }
 
 int
 oauth_loopback_wait(int fd, const struct oauth_pkce *p, int timeout_s, char **code,
     char **errstr)
 {
+	struct lb_client cl[LB_CLIENTS];
+	struct pollfd pfd[LB_CLIENTS + 1];
 	long long deadline = monotonic_ms() + (long long)timeout_s * 1000;
-	int r;
+	int r = 1, i, n;
 
 	*code = NULL;
-	for (;;) {
-		struct pollfd pfd = { fd, POLLIN, 0 };
+	for (i = 0; i < LB_CLIENTS; i++)
+		cl[i] = (struct lb_client){ -1, { 0 } };
+	while (r > 0) {
 		long long left = deadline - monotonic_ms();
-		char *head, *target, *sp;
-		int cfd;
 
-		if (left <= 0 || (r = poll(&pfd, 1, (int)left)) == 0)
-			return m2c_fail(errstr, M2C_E_TIMEOUT, "sign-in failed: no answer from "
-			    "the browser within %d s: start again (with a browser on another "
-			    "machine, use the headless mode and paste the address)", timeout_s);
-		if (r < 0) {
-			if (errno == EINTR)
-				continue;
-			return m2c_fail(errstr, M2C_E_SYS, "waiting for the browser failed: %s",
-			    strerror(errno));
+		pfd[0] = (struct pollfd){ fd, POLLIN, 0 };
+		for (i = 0; i < LB_CLIENTS; i++)
+			pfd[i + 1] = (struct pollfd){ cl[i].fd, POLLIN, 0 };
+		if (left <= 0 || (n = poll(pfd, LB_CLIENTS + 1, (int)left)) == 0) {
+			r = m2c_fail(errstr, M2C_E_TIMEOUT, "sign-in failed: no answer from the "
+			    "browser within %d s: start again (with a browser on another machine, "
+			    "use the headless mode and paste the address)", timeout_s);
+			break;
 		}
-		if ((cfd = accept4(fd, NULL, NULL, SOCK_CLOEXEC)) < 0)
+		if (n < 0) {
+			if (errno != EINTR)
+				r = m2c_fail(errstr, M2C_E_SYS, "waiting for the browser failed: %s",
+				    strerror(errno));
 			continue;
-		head = read_head(cfd, deadline);
-		/* "GET /?code=...&state=... HTTP/1.1" */
-		if (head == NULL || strncmp(head, "GET /", 5) != 0) {
-			reply_page(cfd, 400, "Not a sign-in redirect.");
-			goto next;
 		}
-		target = head + 4;
-		sp = target + strcspn(target, " \r\n");
-		*sp = '\0';
-		if (strncmp(target, "/?", 2) != 0) {
-			reply_page(cfd, 404, "Not found.");	/* /favicon.ico and such */
-			goto next;
+		for (i = 0; i < LB_CLIENTS && r > 0; i++) {
+			char tmp[1024];
+			ssize_t got;
+
+			if (cl[i].fd < 0 || !(pfd[i + 1].revents & (POLLIN | POLLHUP | POLLERR)))
+				continue;
+			got = read(cl[i].fd, tmp, sizeof(tmp));
+			if (got <= 0 || cl[i].head.len + (size_t)got > REQUEST_MAX) {
+				lb_drop(&cl[i]);
+				continue;
+			}
+			buf_append(&cl[i].head, tmp, (size_t)got);
+			if (strstr(cl[i].head.data, "\r\n\r\n") == NULL)
+				continue;
+			if (lb_handle(&cl[i], p, code, &r, errstr) == 0)
+				r = 1;
+			lb_drop(&cl[i]);
 		}
-		r = redirect_code(target + 2, p, NULL, NULL, code, errstr);
-		reply_page(cfd, r == 0 ? 200 : 400, r == 0 ?
-		    "Signed in; you can close this window." :
-		    "Sign-in failed; see the terminal for what to do.");
-		wipe(head, strlen(head));
-		free(head);
-		close(cfd);
-		return r;
-next:
-		if (head != NULL) {
-			wipe(head, strlen(head));
-			free(head);
+		if (r > 0 && (pfd[0].revents & POLLIN)) {
+			int cfd = accept4(fd, NULL, NULL, SOCK_CLOEXEC);
+
+			if (cfd >= 0) {
+				/* Full: the oldest connection makes room. */
+				for (i = 0; i < LB_CLIENTS && cl[i].fd >= 0; i++)
+					;
+				if (i == LB_CLIENTS) {
+					lb_drop(&cl[0]);
+					i = 0;
+				}
+				cl[i].fd = cfd;
+			}
 		}
-		close(cfd);
 	}
+	for (i = 0; i < LB_CLIENTS; i++)
+		lb_drop(&cl[i]);
+	return r;
 }
 
 int

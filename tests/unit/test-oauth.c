@@ -5,8 +5,11 @@
  */
 #include "m2c-config.h"
 
+#include <netinet/in.h>
 #include <stdlib.h>
 #include <string.h>
+#include <sys/socket.h>
+#include <sys/stat.h>
 #include <sys/wait.h>
 #include <time.h>
 #include <unistd.h>
@@ -237,6 +240,17 @@ test_client_init(void)
 	is_str(c.authorize_endpoint, "https://accounts.google.com/o/oauth2/v2/auth",
 	    "  authorize endpoint");
 	is_str(c.scope, "https://mail.google.com/", "  scope");
+	{
+		struct oauth_pkce p;
+		char *url;
+
+		oauth_pkce_new(&p);
+		url = oauth_authorize_url(&c, &p, "http://127.0.0.1:5/", NULL);
+		has_str(url, "prompt=consent", "  authorize URL asks for consent");
+		has_str(url, "access_type=offline", "  and offline access (a refresh token)");
+		ok(strstr(url, "login_hint") == NULL, "  no login_hint when none is given");
+		free(url);
+	}
 	oauth_client_clear(&c);
 
 	reset_err();
@@ -543,6 +557,21 @@ browser(const char *url, int follow, const char *want, long delay_ms)
 	return pid;
 }
 
+/* A connection that sends nothing, as browsers open speculatively. */
+static int
+preconnect(int port)
+{
+	struct sockaddr_in sin = { 0 };
+	int s = socket(AF_INET, SOCK_STREAM, 0);
+
+	sin.sin_family = AF_INET;
+	sin.sin_port = htons((unsigned short)port);
+	sin.sin_addr.s_addr = htonl(INADDR_LOOPBACK);
+	if (connect(s, (struct sockaddr *)&sin, sizeof(sin)) != 0)
+		printf("# preconnect failed\n");
+	return s;
+}
+
 static int
 browser_ok(pid_t pid)
 {
@@ -562,7 +591,7 @@ test_authcode(void)
 	unsigned char dg[32];
 	unsigned int dl = sizeof(dg);
 	char *url, *loc = NULL, *code = NULL, *ch, *bad, *redirect;
-	int fd, port;
+	int fd, port, idle;
 	pid_t pid, pid2;
 
 	oauth_pkce_new(&p);
@@ -627,9 +656,12 @@ test_authcode(void)
 	ok(port > 0, "  on a port");
 	redirect = xasprintf("http://127.0.0.1:%d/", port);
 	url = oauth_authorize_url(&c, &p, redirect, "alice@contoso.com");
+	idle = preconnect(port);
 	pid = browser(url, 1, "Signed in; you can close this window", 0);
-	is_int(oauth_loopback_wait(fd, &p, 10, &code, &err), 0, "the browser came back");
+	is_int(oauth_loopback_wait(fd, &p, 10, &code, &err), 0,
+	    "the browser came back (past an idle speculative connection)");
 	ok(browser_ok(pid), "  and was told it can close the window");
+	close(idle);
 	is_int(oauth_authcode_exchange(&c, &p, code, redirect, &t, &err), 0, "  code exchanged");
 	is_str(t.identity, "alice@contoso.com", "  signed in as alice");
 	free_secret(code);
@@ -657,6 +689,80 @@ test_authcode(void)
 	close(fd);
 	free(redirect);
 	oauth_client_clear(&c);
+}
+
+/* Google service account: the JWT bearer grant reaches the token endpoint. */
+static void
+test_service_account(void)
+{
+	struct conf_account a;
+	struct oauth_client c;
+	struct oauth_tokens t = { 0 };
+	char *keyf = wpath("app.key"), *jsonf = wpath("sa.json"), *badf = wpath("sa-bad.json");
+	char *pem = NULL, *stats = NULL, *url;
+	json_t *j;
+	FILE *f;
+
+	j = json_load_file(keyf, JSON_DECODE_ANY, NULL);	/* not JSON: fails */
+	ok(j == NULL, "the PEM key is not JSON");
+	f = fopen(keyf, "r");
+	{
+		struct buf b = { 0 };
+		char line[256];
+
+		while (f && fgets(line, sizeof(line), f))
+			buf_append(&b, line, strlen(line));
+		pem = buf_steal(&b);
+		if (f)
+			fclose(f);
+	}
+	url = xasprintf("%s/%s/oauth2/v2.0/token", idp, TENANT);
+	j = json_pack("{s:s, s:s, s:s, s:s}", "type", "service_account", "client_email",
+	    "sa@project.iam.gserviceaccount.com", "private_key", pem, "token_uri", url);
+	json_dump_file(j, jsonf, 0);
+	chmod(jsonf, 0600);
+	json_decref(j);
+	f = fopen(badf, "w");
+	fputs("{\"type\": \"service_account\"}", f);
+	fclose(f);
+	chmod(badf, 0600);
+
+	account(&a, DAEMON);
+	a.oauth.provider = CONF_PROVIDER_GOOGLE;
+	a.oauth.flow = CONF_FLOW_CLIENT_CREDENTIALS;
+	a.oauth.authority = NULL;
+	a.oauth.private_key_file = jsonf;
+	is_int(oauth_client_init(&a, 5, &c, &err), 0, "google service account client");
+	ok(c.service_account, "  is a service account");
+	ctl("reset-stats", "{}");
+	reset_err();
+	/* The fake does not know the JWT bearer grant (no client_id): 900144. */
+	is_int(oauth_client_credentials(&c, &t, &err), M2C_E_AUTH,
+	    "the JWT bearer grant was sent to token_uri");
+	has_str(err, "AADSTS900144", "  and its answer mapped");
+	free(url);
+	url = xasprintf("%s/test/stats", idp);
+	curl_req(url, NULL, NULL, &stats);
+	has_str(stats, "\"urn:ietf:params:oauth:grant-type:jwt-bearer\": 1",
+	    "  with grant_type jwt-bearer");
+	oauth_client_clear(&c);
+	a.oauth.private_key_file = badf;
+	oauth_client_init(&a, 5, &c, &err);
+	reset_err();
+	is_int(oauth_client_credentials(&c, &t, &err), M2C_E_CONFIG,
+	    "a JSON key without client_email/private_key");
+	has_str(err, "not a service account JSON key", "  says so");
+	reset_err();
+	oauth_client_clear(&c);
+	oauth_tokens_clear(&t);
+	unlink(jsonf);
+	unlink(badf);
+	free(stats);
+	free(url);
+	free(pem);
+	free(keyf);
+	free(jsonf);
+	free(badf);
 }
 
 static void
@@ -723,6 +829,7 @@ main(void)
 	test_refresh(&alice);
 	test_client_credentials();
 	test_authcode();
+	test_service_account();
 	test_unreachable();
 
 	oauth_tokens_clear(&alice);
