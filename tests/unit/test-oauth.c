@@ -6,6 +6,7 @@
 #include "m2c-config.h"
 
 #include <netinet/in.h>
+#include <signal.h>
 #include <stdlib.h>
 #include <string.h>
 #include <sys/socket.h>
@@ -163,9 +164,51 @@ test_urls(void)
 	free(h);
 }
 
+/*
+ * A one-shot HTTP server in a child process on a loopback port: it answers
+ * head plus bodylen bytes, or (head NULL) nothing at all.
+ */
+static pid_t
+serve_once(int *port, const char *head, size_t bodylen)
+{
+	int lfd;
+	pid_t pid;
+
+	if (oauth_loopback_listen(&lfd, port, NULL) != 0)
+		return -1;
+	pid = fork();
+	if (pid == 0) {
+		char req[4096], chunk[8192];
+		int cfd = accept(lfd, NULL, NULL);
+
+		if (read(cfd, req, sizeof(req)) < 0 || head == NULL) {
+			pause_ms(3000);
+			_exit(0);
+		}
+		write_all(cfd, head, strlen(head));
+		memset(chunk, 'a', sizeof(chunk));
+		for (size_t n = 0; n < bodylen; n += sizeof(chunk))
+			if (write_all(cfd, chunk, sizeof(chunk)) != 0)
+				break;
+		_exit(0);
+	}
+	close(lfd);
+	return pid;
+}
+
+static void
+reap(pid_t pid)
+{
+	kill(pid, SIGKILL);
+	waitpid(pid, NULL, 0);
+}
+
 static void
 test_http_errors(void)
 {
+	pid_t pid;
+	int port;
+	char *url;
 	struct http_resp r;
 	struct http_field f[] = { { "a", "b" } };
 
@@ -179,6 +222,42 @@ test_http_errors(void)
 	has_str(err, "cannot reach 127.0.0.1 on port 1:", "  naming host and port");
 	has_str(err, "check the network", "  and what to check");
 	reset_err();
+
+	pid = serve_once(&port, "HTTP/1.1 200 OK\r\nContent-Length: 2097152\r\n\r\n",
+	    2097152);
+	url = xasprintf("http://127.0.0.1:%d/big", port);
+	is_int(http_get(url, 5000, &r, &err), M2C_E_PROTO, "an answer over 1 MiB is refused");
+	has_str(err, "larger than", "  saying so");
+	reset_err();
+	reap(pid);
+	free(url);
+
+	pid = serve_once(&port, "HTTP/1.1 200 OK\r\nTransfer-Encoding: chunked\r\n\r\n"
+	    "200000\r\n", 2097152);
+	url = xasprintf("http://127.0.0.1:%d/big", port);
+	is_int(http_get(url, 5000, &r, &err), M2C_E_PROTO,
+	    "an answer over 1 MiB without a length is refused too");
+	reset_err();
+	reap(pid);
+	free(url);
+
+	pid = serve_once(&port, NULL, 0);
+	url = xasprintf("http://127.0.0.1:%d/slow", port);
+	is_int(http_get(url, 500, &r, &err), M2C_E_TIMEOUT, "no answer in time: timeout");
+	has_str(err, "127.0.0.1 on port", "  naming host and port");
+	reset_err();
+	reap(pid);
+	free(url);
+
+	pid = serve_once(&port, "HTTP/1.1 302 Found\r\nLocation: http://127.0.0.1:1/\r\n"
+	    "Content-Length: 0\r\n\r\n", 0);
+	url = xasprintf("http://127.0.0.1:%d/moved", port);
+	ok(http_get(url, 5000, &r, &err) == 0 && r.status == 302,
+	    "redirects are not followed");
+	http_resp_clear(&r);
+	reset_err();
+	reap(pid);
+	free(url);
 }
 
 static void
