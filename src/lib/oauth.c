@@ -731,8 +731,9 @@ char *
 oauth_authorize_url(const struct oauth_client *c, const struct oauth_pkce *p,
     const char *redirect_uri, const char *login_hint)
 {
-	const char *google = c->provider_name && strcmp(c->provider_name, "google") == 0 ?
-	    "" : NULL;
+	int google = c->provider_name != NULL && strcmp(c->provider_name, "google") == 0;
+	/* Microsoft: let the person pick the account; Google: ask again for
+	 * consent and offline access, or no refresh token comes back. */
 	const struct http_field f[] = {
 		{ "client_id", c->client_id },
 		{ "response_type", "code" },
