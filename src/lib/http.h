@@ -25,6 +25,12 @@ struct http_field {
 	const char *value;	/* NULL: field left out */
 };
 
+/*
+ * curl_global_init, once (thread-safe; every request calls it too).  A
+ * program calls it early, before it starts threads.  0 or M2C_E_SYS.
+ */
+int http_global_init(void);
+
 /* Nonzero when url is https, or http to a loopback host. */
 int http_url_allowed(const char *url);
 /* The host[:port] part of a URL, for messages; allocated. */

@@ -35,8 +35,16 @@ struct jwt_key {
 	int has_cert;
 };
 
-/* Load a PEM private key and (optional) PEM certificate. */
+/*
+ * Load a PEM RSA private key and (optional) PEM certificate; with cert_file
+ * NULL, a certificate after the key in key_file is used when there is one.
+ * The key file must be private to us (secret.h rules).  The certificate must
+ * match the key.  Free with jwt_key_clear.
+ */
 int jwt_key_load(const char *key_file, const char *cert_file, struct jwt_key *k, char **errstr);
+/* The same from a PEM key held in memory (a Google service account's
+ * private_key); no certificate.  what names the source in messages. */
+int jwt_key_from_pem(const char *pem, const char *what, struct jwt_key *k, char **errstr);
 void jwt_key_clear(struct jwt_key *k);
 
 /*

@@ -20,6 +20,7 @@
 #include <time.h>
 
 #include "conf.h"
+#include "jwt.h"
 
 /* Where to go and what to ask for: from the provider table or discovery. */
 struct oauth_client {
@@ -35,7 +36,19 @@ struct oauth_client {
 	char *subject;			/* mailbox for Google domain-wide delegation */
 	int is_microsoft;
 	int timeout_ms;
+	char *account;			/* the account name, for advice in messages */
+	enum jwt_alg assertion_alg;	/* client assertion: JWT_PS256 (x5t#S256,
+					 * default) or JWT_RS256 (x5t) */
+	int service_account;		/* google + client_credentials: key_file is
+					 * the service account's JSON key (RFC 7523
+					 * JWT bearer grant, subject = the mailbox) */
 };
+
+/*
+ * Once per program, before any thread: curl_global_init (http.h).  Every
+ * request also calls it lazily.  0 or M2C_E_SYS.
+ */
+int oauth_global_init(void);
 
 /*
  * Fill c for account a: built-in endpoints per provider and cloud (or the
@@ -136,5 +149,8 @@ char *oauth_sasl_ir(const char *mech, const char *user, const char *token, const
  * case-insensitively.  M2C_E_AUTH with the explanation when they differ.
  */
 int oauth_check_identity(const struct oauth_tokens *t, const char *expected, char **errstr);
+/* The same; account names the account in the advice ("login NAME"). */
+int oauth_check_identity_for(const struct oauth_tokens *t, const char *expected,
+    const char *account, char **errstr);
 
 #endif
