@@ -60,7 +60,7 @@ static const struct conf_key {
 	{ SC_GLOBAL, "idle_interval", "remove it; accounts are polled every poll_interval" },
 	{ SC_GLOBAL, "keepalive_interval", "remove it; accounts are polled every poll_interval" },
 	{ SC_GLOBAL, "backoff_max", "remove it; failed passes are retried every poll_interval" },
-	{ SC_GLOBAL, "token_encryption_key_file", "remove it; there are no OAuth tokens to encrypt yet" },
+	{ SC_GLOBAL, "token_encryption_key_file", NULL },
 
 	{ SC_LIMITS, "max_message_size", NULL },
 	{ SC_LIMITS, "max_attachment_size", NULL },
@@ -105,10 +105,11 @@ static const struct conf_key {
 	{ SC_OAUTH, "authority", NULL },
 	{ SC_OAUTH, "issuer", NULL },
 	{ SC_OAUTH, "scopes", NULL },
+	{ SC_OAUTH, "assertion_alg", NULL },
 };
 
-/* OAuth sign-in (xoauth2/oauthbearer) is refused until the OAuth client lands. */
-static const int conf_oauth_supported = 0;
+/* OAuth sign-in (xoauth2/oauthbearer): built (mail2cups-oauth, signin.c). */
+static const int conf_oauth_supported = 1;
 
 static const char *const security_names[] = { "ssl", "starttls", "none" };
 static const char *const auth_names[] = { "xoauth2", "oauthbearer", "plain", "login" };
@@ -117,6 +118,7 @@ static const char *const after_names[] = { "seen", "move", "delete" };
 static const char *const provider_names[] = { "microsoft", "google", "generic" };
 static const char *const cloud_names[] = { "global", "gcchigh", "dod", "china" };
 static const char *const flow_names[] = { "device", "authcode", "client_credentials" };
+static const char *const assertion_alg_names[] = { "PS256", "RS256" };
 static const char *const log_level_names[] = { "error", "warn", "info", "debug" };
 /* Default IMAP host of a Microsoft 365 mailbox, by cloud. */
 static const char *const microsoft_hosts[] = {
@@ -755,6 +757,10 @@ oauth_load(struct conf_check *ck, const config_setting_t *g, const struct conf_w
 	} else if (o->provider == CONF_PROVIDER_GENERIC && o->authority == NULL &&
 	    config_setting_get_member(g, "issuer") == NULL)
 		missing(ck, g, &w, "issuer", "the identity provider's URL, for OpenID discovery");
+	o->assertion_rs256 = 0;
+	if (get_enum(ck, g, &w, "assertion_alg", assertion_alg_names,
+	    ARRAY_SIZE(assertion_alg_names), &v) == 1)
+		o->assertion_rs256 = v == 1;
 	if (get_strlist(ck, g, &w, "scopes", &o->scopes) == 1 && o->scopes.n == 0)
 		problem(ck, config_setting_get_member(g, "scopes"), &w, "scopes",
 		    "is empty (remove it to use the provider's scopes)");
@@ -1003,6 +1009,7 @@ globals_load(struct conf_check *ck, const config_setting_t *root, struct conf *c
 		problem(ck, config_setting_get_member(root, "state_dir"), &w, "state_dir",
 		    "\"%s\" is not an absolute path (start it with /)", c->state_dir);
 	get_string_dup(ck, root, &w, "cups_server", &c->cups_server);
+	get_file(ck, root, &w, "token_encryption_key_file", &c->token_key_file);
 	c->log_level = LOG_LVL_INFO;
 	if (get_string(ck, root, &w, "log_level", &v) == 1 && log_level_parse(v, &c->log_level) != 0)
 		bad_enum(ck, root, &w, "log_level", v, log_level_names, ARRAY_SIZE(log_level_names));
@@ -1100,6 +1107,7 @@ conf_free(struct conf **cp)
 	free(c->path);
 	free(c->state_dir);
 	free(c->cups_server);
+	free(c->token_key_file);
 	free(c);
 	*cp = NULL;
 }

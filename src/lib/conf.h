@@ -44,6 +44,7 @@ struct conf_oauth {
 	char *authority;
 	char *issuer;
 	struct conf_strlist scopes;
+	int assertion_rs256;		/* client assertion: RS256 + x5t (else PS256 + x5t#S256) */
 };
 
 struct conf_limits {
@@ -79,6 +80,7 @@ struct conf {
 	char *path;			/* the file it was read from */
 	char *state_dir;
 	char *cups_server;		/* NULL: CUPS_SERVER / client.conf */
+	char *token_key_file;		/* token_encryption_key_file, or NULL */
 	enum log_level log_level;
 	int timeout;			/* seconds, every network read/write */
 	int max_attempts;		/* temporary failures before permanent */

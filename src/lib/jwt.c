@@ -1,6 +1,6 @@
 /*
- * jwt.c - base64, JWT claims and JWS signing (RFC 4648, 7515, 7518, 7519,
- * 7523); see jwt.h.
+ * jwt.c - JWT claims and JWS signing (RFC 7515, 7518, 7519, 7523); see
+ * jwt.h.
  */
 #include "m2c-config.h"
 
@@ -15,92 +15,13 @@
 
 #include <sys/stat.h>
 
+#include "base64.h"
 #include "error.h"
 #include "jwt.h"
 #include "secret.h"
 #include "util.h"
 
 #define JWT_MAX (64 * 1024)	/* longer tokens are not looked at */
-
-char *
-b64_encode(const unsigned char *data, size_t len)
-{
-	char *out = xmalloc(4 * ((len + 2) / 3) + 1);
-
-	EVP_EncodeBlock((unsigned char *)out, data, (int)len);
-	return out;
-}
-
-char *
-b64url_encode(const unsigned char *data, size_t len)
-{
-	char *out = b64_encode(data, len);
-	char *p;
-
-	for (p = out; *p; p++) {
-		if (*p == '+')
-			*p = '-';
-		else if (*p == '/')
-			*p = '_';
-		else if (*p == '=') {
-			*p = '\0';
-			break;
-		}
-	}
-	return out;
-}
-
-static int
-b64url_value(char c)
-{
-	if (c >= 'A' && c <= 'Z')
-		return c - 'A';
-	if (c >= 'a' && c <= 'z')
-		return c - 'a' + 26;
-	if (c >= '0' && c <= '9')
-		return c - '0' + 52;
-	if (c == '-')
-		return 62;
-	if (c == '_')
-		return 63;
-	return -1;
-}
-
-int
-b64url_decode(const char *s, unsigned char **out, size_t *outlen)
-{
-	size_t n = strlen(s), i, o = 0;
-	unsigned char *d;
-	unsigned int acc = 0;
-	int bits = 0;
-
-	*out = NULL;
-	*outlen = 0;
-	while (n > 0 && s[n - 1] == '=')
-		n--;
-	if (n % 4 == 1)
-		return M2C_E_DATA;
-	d = xmalloc(n * 3 / 4 + 1);
-	for (i = 0; i < n; i++) {
-		int v = b64url_value(s[i]);
-
-		if (v < 0) {
-			free(d);
-			return M2C_E_DATA;
-		}
-		acc = (acc << 6) | (unsigned int)v;
-		bits += 6;
-		if (bits >= 8) {
-			bits -= 8;
-			d[o++] = (unsigned char)(acc >> bits);
-			acc &= (1u << bits) - 1;
-		}
-	}
-	d[o] = '\0';
-	*out = d;
-	*outlen = o;
-	return 0;
-}
 
 json_t *
 jwt_claims(const char *jwt)

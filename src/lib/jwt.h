@@ -16,12 +16,7 @@
 #include <stddef.h>
 #include <jansson.h>
 
-/* base64url without padding; allocated. */
-char *b64url_encode(const unsigned char *data, size_t len);
-/* Decode base64url (padding optional); *out allocated, NUL-terminated. */
-int b64url_decode(const char *s, unsigned char **out, size_t *outlen);
-/* Standard base64 (for SASL); allocated. */
-char *b64_encode(const unsigned char *data, size_t len);
+#include "base64.h"
 
 /* The payload of a compact JWS as a JSON object (new reference), or NULL. */
 json_t *jwt_claims(const char *jwt);

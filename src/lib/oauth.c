@@ -194,7 +194,7 @@ oauth_client_init(const struct conf_account *a, int timeout_s, struct oauth_clie
 	memset(c, 0, sizeof(*c));
 	c->account = xstrdup(a->name ? a->name : "NAME");
 	c->timeout_ms = (timeout_s > 0 ? timeout_s : 30) * 1000;
-	c->assertion_alg = JWT_PS256;
+	c->assertion_alg = a->oauth.assertion_rs256 ? JWT_RS256 : JWT_PS256;
 	if (o->client_id == NULL) {
 		r = m2c_fail(errstr, M2C_E_CONFIG, "account %s: oauth.client_id is not set: set "
 		    "it to the Application (client) ID of the app registration", c->account);

@@ -17,6 +17,7 @@
 #include <openssl/evp.h>
 #include <openssl/rand.h>
 
+#include "base64.h"
 #include "error.h"
 #include "log.h"
 #include "secret.h"
@@ -273,16 +274,6 @@ out:
 	return r;
 }
 
-/* Base64 (RFC 4648, with padding, no line breaks); allocated. */
-static char *
-b64_encode(const unsigned char *p, size_t n)
-{
-	char *s = xmalloc(4 * ((n + 2) / 3) + 1);
-
-	EVP_EncodeBlock((unsigned char *)s, p, (int)n);
-	return s;
-}
-
 static void
 set_b64(json_t *obj, const char *name, const unsigned char *p, size_t n)
 {
@@ -290,28 +281,6 @@ set_b64(json_t *obj, const char *name, const unsigned char *p, size_t n)
 
 	json_object_set_new(obj, name, json_string_nocheck(s));
 	free(s);
-}
-
-/* 0 and *out (allocated, *outlen bytes), or -1 when s is not base64. */
-static int
-b64_decode(const char *s, unsigned char **out, size_t *outlen)
-{
-	size_t n = strlen(s), pad;
-	int m;
-
-	*out = NULL;
-	if (n == 0 || n % 4 != 0 || n > TS_FILE_MAX * 2)
-		return -1;
-	pad = (s[n - 1] == '=') + (s[n - 2] == '=');
-	*out = xmalloc(n / 4 * 3 + 1);
-	m = EVP_DecodeBlock(*out, (const unsigned char *)s, (int)n);
-	if (m < 0 || (size_t)m < pad) {
-		free(*out);
-		*out = NULL;
-		return -1;
-	}
-	*outlen = (size_t)m - pad;
-	return 0;
 }
 
 static int

@@ -182,14 +182,9 @@ static const struct bad_case {
 	  { { 4, "account \"office\": security: \"none\" is only allowed to a loopback host "
 	      "(localhost, 127.x, ::1), not \"mail.example.org\": the password would go over "
 	      "the network in clear" } } },
-	{ "xoauth2 not supported yet", HEAD "    auth = \"xoauth2\";\n"
-	  "    oauth = { provider = \"google\"; client_id = \"c\"; };\n" PRN TAIL,
-	  { { 4, "account \"office\": auth = \"xoauth2\": OAuth sign-in is not supported yet in "
-	      "this release; use auth = \"plain\" with a password_file for now" } } },
 	{ "password_file with xoauth2", HEAD "    auth = \"oauthbearer\";\n" PW
 	  "    oauth = { provider = \"google\"; client_id = \"c\"; };\n" PRN TAIL,
-	  { { 4, "account \"office\": auth = \"oauthbearer\": OAuth sign-in is not supported yet" },
-	    { 5, "account \"office\": password_file: an OAuth account never uses a password" } } },
+	  { { 5, "account \"office\": password_file: an OAuth account never uses a password" } } },
 	{ "oauth group with plain", HEAD "    oauth = { provider = \"google\"; client_id = \"c\"; };\n"
 	  "    auth = \"plain\";\n" PW PRN TAIL,
 	  { { 4, "account \"office\": oauth: auth = \"plain\" uses a password, and an OAuth account "
@@ -228,26 +223,21 @@ static const struct bad_case {
 	  HEAD "    oauth = { client_id = \"c\";\n      certificate_file = \"@DIR@/ca.pem\"; };\n" PRN TAIL,
 	  { { 4, "account \"office\": oauth.provider: missing (required:" },
 	    { 5, "account \"office\": oauth.certificate_file: is given without private_key_file" },
-	    { 2, "account \"office\": auth = \"xoauth2\": OAuth sign-in is not supported yet" },
 	    { 2, "account \"office\": host: missing" } } },
 	{ "oauth: bad provider", HEAD "    oauth = { provider = \"yahoo\"; client_id = \"c\"; };\n" PRN TAIL,
 	  { { 4, "account \"office\": oauth.provider: \"yahoo\" is not allowed (use one of \"microsoft\", \"google\", \"generic\")" },
-	    { 2, "account \"office\": auth = \"xoauth2\": OAuth sign-in is not supported yet" },
 	    { 2, "account \"office\": host: missing" } } },
 	{ "oauth: http authority", HEAD "    oauth = { provider = \"microsoft\"; client_id = \"c\";\n"
 	  "      authority = \"http://login.example\"; };\n" PRN TAIL,
 	  { { 5, "account \"office\": oauth.authority: \"http://login.example\" uses http:// to a "
-	      "host that is not loopback" },
-	    { 2, "account \"office\": auth = \"xoauth2\": OAuth sign-in is not supported yet" } } },
+	      "host that is not loopback" } } },
 	{ "oauth: issuer and cloud for google", HEAD "    oauth = { provider = \"google\"; client_id = \"c\";\n"
 	  "      cloud = \"china\";\n      issuer = \"https://idp.example\"; };\n" PRN TAIL,
 	  { { 5, "account \"office\": oauth.cloud: only applies to provider = \"microsoft\"" },
-	    { 6, "account \"office\": oauth.issuer: only applies to provider = \"generic\"" },
-	    { 2, "account \"office\": auth = \"xoauth2\": OAuth sign-in is not supported yet" } } },
+	    { 6, "account \"office\": oauth.issuer: only applies to provider = \"generic\"" } } },
 	{ "oauth: generic needs issuer and host", HEAD "    oauth = { provider = \"generic\"; client_id = \"c\"; };\n"
 	  PRN TAIL,
 	  { { 4, "account \"office\": oauth.issuer: missing (required:" },
-	    { 2, "account \"office\": auth = \"xoauth2\": OAuth sign-in is not supported yet" },
 	    { 2, "account \"office\": host: missing" } } },
 	{ "accounts of scalars", "accounts = ( 1 );\n",
 	  { { 1, "accounts.[0]: must be a group { ... }, not a whole number" } } },
@@ -255,8 +245,7 @@ static const struct bad_case {
 	  "      flow = \"client_credentials\"; };\n" PRN TAIL,
 	  { { 4, "account \"office\": oauth.flow: \"client_credentials\" needs client_secret_file, "
 	      "or certificate_file and private_key_file (add one)" },
-	    { 4, "account \"office\": oauth.flow: \"client_credentials\" needs tenant" },
-	    { 2, "account \"office\": auth = \"xoauth2\": OAuth sign-in is not supported yet" } } },
+	    { 4, "account \"office\": oauth.flow: \"client_credentials\" needs tenant" } } },
 	{ "syntax error", NULL, { { 6, "syntax error (fix the syntax" } } },
 };
 
@@ -452,15 +441,27 @@ test_good_variants(void)
 static void
 test_oauth_group(void)
 {
-	char *path = data_conf("oauth-microsoft.conf"), *err = NULL, *exp;
+	char *path = data_conf("oauth-microsoft.conf"), *err = NULL;
 	struct conf *c = NULL;
+	const struct conf_account *a;
 
-	is_int(conf_load(path, &c, &err), M2C_E_CONFIG, "microsoft account refused for now");
-	exp = xasprintf("%s:4: account \"office\": auth = \"xoauth2\": OAuth sign-in is not "
-	    "supported yet", path);
-	has_str(err, exp, "default auth with an oauth group is xoauth2, not supported yet");
-	is_int(err ? count_lines(err) : 0, 1, "the oauth group itself is valid");
-	free(exp);
+	is_int(conf_load(path, &c, &err), 0, "a Microsoft 365 OAuth account loads");
+	is_str(err, NULL, "... with no problem");
+	a = c ? conf_account_find(c, "office") : NULL;
+	ok(a != NULL, "the account is there");
+	if (a != NULL) {
+		is_int(a->auth, CONF_AUTH_XOAUTH2, "an oauth group means auth = xoauth2");
+		is_str(a->host, "outlook.office365.us", "gcchigh's IMAP host by default");
+		is_int(a->port, 993, "port 993 by default");
+		is_int(a->security, CONF_SEC_SSL, "implicit TLS by default");
+		is_int(a->oauth.provider, CONF_PROVIDER_MICROSOFT, "provider");
+		is_int(a->oauth.cloud, CONF_CLOUD_GCCHIGH, "cloud");
+		is_int(a->oauth.flow, CONF_FLOW_DEVICE, "flow");
+		is_int(a->oauth.assertion_rs256, 0, "client assertions use PS256 by default");
+		is_str(a->login_user, "admin@contoso.com", "login_user (a delegate)");
+		is_int(a->oauth.scopes.n, 2, "scopes override");
+	}
+	conf_free(&c);
 	free(err);
 	free(path);
 }
