@@ -1,0 +1,229 @@
+#!/usr/bin/env node
+// Local OpenID provider for mail2cups interop tests (test tooling only).
+//
+// A thin configuration of the `oidc-provider` npm package: OpenID discovery,
+// device authorization grant (RFC 8628), refresh tokens with rotation,
+// RFC 7662 introspection (for Dovecot's oauth2 passdb) and RFC 7009
+// revocation, with the package's built-in development login/consent forms
+// (any login name and any password are accepted).
+//
+//   node server.mjs [--port PORT] [--port-file FILE] [--access-ttl SECONDS]
+//                   [--refresh-ttl SECONDS] [--device-ttl SECONDS]
+//                   [--dovecot-secret SECRET] [--verbose]
+//
+// PORT 0 (the default) picks a free port. The issuer is
+// http://127.0.0.1:PORT and the server listens on 127.0.0.1 only. The bound
+// port is written to FILE (atomically) once the server accepts connections.
+// Every flag can also come from the environment: OIDC_PORT, OIDC_PORT_FILE,
+// OIDC_ACCESS_TTL, OIDC_REFRESH_TTL, OIDC_DEVICE_TTL, OIDC_DOVECOT_SECRET,
+// OIDC_VERBOSE=1. State lives in memory only: a restart forgets every token.
+//
+// Runs on Node 18 and 20 (oidc-provider 8.x).
+
+import { generateKeyPairSync, randomBytes } from 'node:crypto';
+import { renameSync, writeFileSync } from 'node:fs';
+import { createServer } from 'node:http';
+import process from 'node:process';
+
+import Provider from 'oidc-provider';
+
+const DEVICE_GRANT = 'urn:ietf:params:oauth:grant-type:device_code';
+
+function usage(msg) {
+  if (msg) process.stderr.write(`server.mjs: ${msg}\n`);
+  process.stderr.write('usage: node server.mjs [--port PORT] [--port-file FILE] '
+    + '[--access-ttl S] [--refresh-ttl S] [--device-ttl S] '
+    + '[--dovecot-secret SECRET] [--verbose]\n');
+  process.exit(2);
+}
+
+function parseArgs(argv) {
+  const env = process.env;
+  const opts = {
+    port: env.OIDC_PORT ?? '0',
+    portFile: env.OIDC_PORT_FILE ?? '',
+    accessTtl: env.OIDC_ACCESS_TTL ?? '3600',
+    refreshTtl: env.OIDC_REFRESH_TTL ?? String(14 * 24 * 3600),
+    deviceTtl: env.OIDC_DEVICE_TTL ?? '600',
+    dovecotSecret: env.OIDC_DOVECOT_SECRET ?? 'dovecot-secret',
+    verbose: env.OIDC_VERBOSE === '1',
+  };
+  const valued = {
+    '--port': 'port',
+    '--port-file': 'portFile',
+    '--access-ttl': 'accessTtl',
+    '--refresh-ttl': 'refreshTtl',
+    '--device-ttl': 'deviceTtl',
+    '--dovecot-secret': 'dovecotSecret',
+  };
+  for (let i = 0; i < argv.length; i += 1) {
+    const arg = argv[i];
+    if (arg === '--verbose') {
+      opts.verbose = true;
+    } else if (arg === '--help' || arg === '-h') {
+      usage();
+    } else if (Object.hasOwn(valued, arg)) {
+      if (i + 1 >= argv.length) usage(`${arg} needs a value`);
+      opts[valued[arg]] = argv[i + 1];
+      i += 1;
+    } else {
+      usage(`unknown argument: ${arg}`);
+    }
+  }
+  for (const key of ['port', 'accessTtl', 'refreshTtl', 'deviceTtl']) {
+    if (!/^[0-9]+$/.test(opts[key])) usage(`${key} must be a number, got "${opts[key]}"`);
+    opts[key] = Number(opts[key]);
+  }
+  if (opts.port > 65535) usage('port out of range');
+  for (const key of ['accessTtl', 'refreshTtl', 'deviceTtl']) {
+    if (opts[key] < 1) usage(`${key} must be at least 1 second`);
+  }
+  if (opts.dovecotSecret.length === 0) usage('the dovecot secret must not be empty');
+  return opts;
+}
+
+// Any login name is an account: sub is the login name itself, the e-mail is
+// the login if it already looks like one, else LOGIN@example.test.
+function account(login) {
+  const email = login.includes('@') ? login : `${login}@example.test`;
+  return {
+    accountId: login,
+    async claims() {
+      return {
+        sub: login,
+        email,
+        email_verified: true,
+        name: login,
+        preferred_username: login,
+      };
+    },
+  };
+}
+
+function configuration(opts) {
+  const signing = generateKeyPairSync('rsa', { modulusLength: 2048 });
+  const jwk = { ...signing.privateKey.export({ format: 'jwk' }), use: 'sig', alg: 'RS256', kid: 'test-rs256' };
+
+  return {
+    clients: [
+      {
+        // the mail2cups side: a public native app (no secret). Native apps on
+        // http loopback redirect URIs may use any port (RFC 8252 7.3):
+        // oidc-provider ignores the port for application_type native.
+        client_id: 'mail2cups-test',
+        application_type: 'native',
+        token_endpoint_auth_method: 'none',
+        grant_types: [DEVICE_GRANT, 'refresh_token', 'authorization_code'],
+        response_types: ['code'],
+        redirect_uris: ['http://127.0.0.1/'],
+        scope: 'openid email profile offline_access imap',
+      },
+      {
+        // the resource server: Dovecot introspects tokens with HTTP Basic
+        // credentials taken from its introspection_url (user:pass@host).
+        client_id: 'dovecot',
+        client_secret: opts.dovecotSecret,
+        token_endpoint_auth_method: 'client_secret_basic',
+        introspection_endpoint_auth_method: 'client_secret_basic',
+        revocation_endpoint_auth_method: 'client_secret_basic',
+        grant_types: [],
+        response_types: [],
+        redirect_uris: [],
+      },
+    ],
+    jwks: { keys: [jwk] },
+    cookies: { keys: [randomBytes(32).toString('hex')] },
+    async findAccount(ctx, sub) {
+      return account(sub);
+    },
+    scopes: ['openid', 'offline_access', 'email', 'profile', 'imap'],
+    responseTypes: ['code', 'none'],
+    // the ID token carries the granted claims (email) even beside an access
+    // token, like Microsoft's and Google's do
+    conformIdTokenClaims: false,
+    claims: {
+      openid: ['sub'],
+      email: ['email', 'email_verified'],
+      profile: ['name', 'preferred_username'],
+    },
+    features: {
+      devInteractions: { enabled: true },
+      deviceFlow: { enabled: true },
+      introspection: { enabled: true },
+      revocation: { enabled: true },
+      userinfo: { enabled: true },
+    },
+    // RFC 7662 "username" beside "sub", so a resource server may use either.
+    async extraTokenClaims(ctx, token) {
+      return token.accountId ? { username: token.accountId } : undefined;
+    },
+    // a refresh token whenever offline_access was granted (the device
+    // authorization endpoint keeps offline_access without prompt=consent)
+    async issueRefreshToken(ctx, client, code) {
+      return client.grantTypeAllowed('refresh_token') && code.scopes.has('offline_access');
+    },
+    // every refresh grant returns a new refresh token; the old one is consumed
+    rotateRefreshToken: () => true,
+    ttl: {
+      AccessToken: opts.accessTtl,
+      AuthorizationCode: 120,
+      DeviceCode: opts.deviceTtl,
+      Grant: opts.refreshTtl,
+      IdToken: 3600,
+      Interaction: 3600,
+      RefreshToken: opts.refreshTtl,
+      Session: 3600,
+    },
+    renderError(ctx, out) {
+      ctx.type = 'html';
+      ctx.body = '<!DOCTYPE html><html><head><title>oops! something went wrong</title></head>'
+        + `<body><h1>oops! something went wrong</h1><pre>${JSON.stringify(out, null, 2)
+          .replace(/[<>&]/g, (c) => `&#${c.charCodeAt(0)};`)}</pre></body></html>`;
+    },
+  };
+}
+
+function writePortFile(file, port) {
+  const tmp = `${file}.tmp.${process.pid}`;
+  writeFileSync(tmp, `${port}\n`);
+  renameSync(tmp, file);
+}
+
+function main() {
+  const opts = parseArgs(process.argv.slice(2));
+  const server = createServer();
+
+  server.on('error', (err) => {
+    process.stderr.write(`server.mjs: listen on 127.0.0.1:${opts.port}: ${err.message}\n`);
+    process.exit(1);
+  });
+
+  server.listen(opts.port, '127.0.0.1', () => {
+    const { port } = server.address();
+    const issuer = `http://127.0.0.1:${port}`;
+    const provider = new Provider(issuer, configuration(opts));
+
+    if (opts.verbose) {
+      provider.use(async (ctx, next) => {
+        await next();
+        process.stderr.write(`oidc: ${ctx.method} ${ctx.path} -> ${ctx.status}\n`);
+      });
+    }
+    provider.on('server_error', (ctx, err) => {
+      process.stderr.write(`oidc: server_error: ${err.stack || err}\n`);
+    });
+
+    server.on('request', provider.callback());
+    if (opts.portFile) writePortFile(opts.portFile, port);
+    process.stderr.write(`oidc: issuer ${issuer} (access ttl ${opts.accessTtl}s)\n`);
+  });
+
+  const stop = () => {
+    server.close(() => process.exit(0));
+    server.closeAllConnections();
+  };
+  process.on('SIGTERM', stop);
+  process.on('SIGINT', stop);
+}
+
+main();
