@@ -1,0 +1,331 @@
+#!/bin/sh
+# Self-test of the local OpenID provider (server.mjs) with curl only: the
+# same HTTP exchanges mail2cups' generic OAuth client makes. Output is TAP.
+#
+#   selftest.sh            (from any directory)
+#
+# Installs node_modules with `npm ci` when they are missing (needs the npm
+# registry once; offline afterwards). The expiry test runs a second server
+# with 2-second access tokens and waits for one to expire.
+
+set -u
+
+here=$(cd "$(dirname "$0")" && pwd)
+ttl=60
+short_ttl=2
+secret=selftest-dovecot-secret
+client=mail2cups-test
+device_grant=urn:ietf:params:oauth:grant-type:device_code
+
+work=$(mktemp -d "${TMPDIR:-/tmp}/oidc-selftest.XXXXXX")
+server_pid=
+cleanup() {
+	if [ -n "$server_pid" ]; then
+		kill "$server_pid" 2>/dev/null
+		wait "$server_pid" 2>/dev/null
+	fi
+	rm -rf "$work"
+}
+trap cleanup EXIT
+trap 'exit 1' HUP INT TERM
+
+n=0
+failed=0
+ok() {
+	n=$((n + 1))
+	echo "ok $n - $1"
+}
+not_ok() {
+	n=$((n + 1))
+	failed=$((failed + 1))
+	echo "not ok $n - $1"
+	shift
+	for line in "$@"; do
+		echo "# $line"
+	done
+}
+# check DESCRIPTION COMMAND...: ok when COMMAND succeeds
+check() {
+	desc=$1
+	shift
+	if "$@"; then
+		ok "$desc"
+	else
+		not_ok "$desc" "last response: $(head -c 400 "$work/body" 2>/dev/null)"
+	fi
+}
+bail() {
+	echo "Bail out! $*"
+	[ -s "$work/s1/server.log" ] && sed 's/^/# server: /' "$work/s1/server.log"
+	exit 1
+}
+
+# jget FILE PATH: a JSON value by dotted path (objects as JSON); fails if absent
+jget() {
+	node -e '
+const fs = require("fs");
+let v = JSON.parse(fs.readFileSync(process.argv[1], "utf8"));
+for (const k of process.argv[2].split(".")) v = v == null ? undefined : v[k];
+if (v === undefined || v === null) process.exit(1);
+console.log(typeof v === "object" ? JSON.stringify(v) : String(v));
+' "$1" "$2" 2>/dev/null
+}
+
+# http METHOD URL [curl args...]: body to $work/body, HTTP status on stdout
+http() {
+	method=$1
+	url=$2
+	shift 2
+	curl -sS --max-time 20 -X "$method" -o "$work/body" -w '%{http_code}' \
+		"$@" "$url" 2>"$work/curl.err" || echo "curl-failed"
+}
+
+# is FIELD VALUE: the last response's JSON FIELD equals VALUE
+is() {
+	[ "$(jget "$work/body" "$1")" = "$2" ]
+}
+
+# token GRANT-ARGS...: POST the token endpoint as the public client
+token() {
+	http POST "$token_ep" -d "client_id=$client" "$@"
+}
+
+introspect() {
+	http POST "$introspection_ep" -u "dovecot:$secret" --data-urlencode "token=$1"
+}
+
+# --- dependencies -----------------------------------------------------------
+command -v node >/dev/null || bail "node is not installed"
+command -v curl >/dev/null || bail "curl is not installed"
+pinned=$(jget "$here/package.json" dependencies.oidc-provider)
+have=$(jget "$here/node_modules/oidc-provider/package.json" version || true)
+if [ "$have" != "$pinned" ]; then
+	echo "# installing node_modules (npm ci): have '${have}', want $pinned"
+	(cd "$here" && npm ci --no-audit --no-fund >"$work/npm.log" 2>&1) ||
+		bail "npm ci failed: $(tail -n 5 "$work/npm.log")"
+fi
+ok "oidc-provider $pinned installed ($(node --version))"
+
+# --- server -----------------------------------------------------------------
+# start_server DIR TTL: a server with its port file in DIR; sets
+# server_pid, port and issuer
+start_server() {
+	mkdir -p "$1"
+	node "$here/server.mjs" --port 0 --port-file "$1/port" \
+		--access-ttl "$2" --dovecot-secret "$secret" >"$1/server.log" 2>&1 &
+	server_pid=$!
+	i=0
+	while [ ! -s "$1/port" ]; do
+		kill -0 "$server_pid" 2>/dev/null || bail "server exited: $(cat "$1/server.log")"
+		i=$((i + 1))
+		[ $i -gt 100 ] && bail "server did not write its port file in 10 s"
+		sleep 0.1
+	done
+	port=$(cat "$1/port")
+	issuer=http://127.0.0.1:$port
+}
+# stop_server: SIGTERM, and it must exit 0
+stop_server() {
+	kill "$server_pid" 2>/dev/null
+	wait "$server_pid"
+	rc=$?
+	server_pid=
+	return $rc
+}
+start_server "$work/s1" "$ttl"
+ok "server listens at $issuer"
+
+# --- discovery --------------------------------------------------------------
+# discover: fetch the discovery document, set the endpoint variables
+discover() {
+	code=$(http GET "$issuer/.well-known/openid-configuration")
+	[ "$code" = 200 ] || bail "discovery: HTTP $code"
+	cp "$work/body" "$work/discovery"
+	device_ep=$(jget "$work/discovery" device_authorization_endpoint)
+	token_ep=$(jget "$work/discovery" token_endpoint)
+	introspection_ep=$(jget "$work/discovery" introspection_endpoint)
+	revocation_ep=$(jget "$work/discovery" revocation_endpoint)
+	userinfo_ep=$(jget "$work/discovery" userinfo_endpoint)
+	jwks_uri=$(jget "$work/discovery" jwks_uri)
+}
+discover
+if is issuer "$issuer" && [ -n "$device_ep" ] && [ -n "$token_ep" ] &&
+	[ -n "$introspection_ep" ] && [ -n "$revocation_ep" ] &&
+	jget "$work/discovery" grant_types_supported | grep -q "$device_grant"; then
+	ok "discovery document: issuer and device/token/introspection/revocation endpoints"
+else
+	not_ok "discovery document" "$(cat "$work/discovery")"
+fi
+
+# --- device authorization -----------------------------------------------------
+# start_device SCOPE: POST the device authorization endpoint, sets dc and uc
+start_device() {
+	code=$(http POST "$device_ep" -d "client_id=$client" --data-urlencode "scope=$1")
+	dc=$(jget "$work/body" device_code)
+	uc=$(jget "$work/body" user_code)
+	[ "$code" = 200 ] && [ -n "$dc" ] && [ -n "$uc" ] &&
+		is verification_uri "$issuer/device" &&
+		jget "$work/body" expires_in >/dev/null
+}
+check "device authorization: device_code, user_code, verification_uri" \
+	start_device "openid email offline_access"
+
+code=$(token -d "grant_type=$device_grant" -d "device_code=$dc")
+check "token poll before approval: 400 authorization_pending" \
+	eval '[ "$code" = 400 ] && is error authorization_pending'
+
+code=$(http POST "$device_ep" -d client_id=nobody -d scope=openid)
+check "device authorization for an unknown client: 401 invalid_client" \
+	eval '[ "$code" = 401 ] && is error invalid_client'
+
+if "$here/approve-device.sh" "$uc" alice "$issuer" >"$work/approve.log" 2>&1; then
+	ok "approve-device.sh completes the browser side (login alice, consent)"
+else
+	not_ok "approve-device.sh" "$(cat "$work/approve.log")"
+fi
+
+code=$(token -d "grant_type=$device_grant" -d "device_code=$dc")
+cp "$work/body" "$work/tokens1"
+at1=$(jget "$work/tokens1" access_token)
+rt1=$(jget "$work/tokens1" refresh_token)
+idt=$(jget "$work/tokens1" id_token)
+check "token poll after approval: access, refresh and ID token, Bearer, expires_in $ttl" \
+	eval '[ "$code" = 200 ] && [ -n "$at1" ] && [ -n "$rt1" ] && [ -n "$idt" ] &&
+	is token_type Bearer && is expires_in "$ttl" &&
+	jget "$work/body" scope | grep -q offline_access'
+
+# the ID token: RS256 signature against jwks_uri, iss/aud/sub/email
+http GET "$jwks_uri" >/dev/null
+cp "$work/body" "$work/jwks"
+verify_id_token() {
+	node -e '
+const crypto = require("crypto");
+const fs = require("fs");
+const [jwt, jwksFile, iss, aud, sub, email] = process.argv.slice(1);
+const [h, p, s] = jwt.split(".");
+const header = JSON.parse(Buffer.from(h, "base64url"));
+const claims = JSON.parse(Buffer.from(p, "base64url"));
+const jwk = JSON.parse(fs.readFileSync(jwksFile, "utf8")).keys.find((k) => k.kid === header.kid);
+const key = crypto.createPublicKey({ key: jwk, format: "jwk" });
+const good = header.alg === "RS256" &&
+  crypto.verify("sha256", Buffer.from(h + "." + p), key, Buffer.from(s, "base64url")) &&
+  claims.iss === iss && claims.aud === aud && claims.sub === sub &&
+  claims.email === email && claims.exp > Date.now() / 1000;
+if (!good) { console.error(JSON.stringify({ header, claims })); process.exit(1); }
+' "$idt" "$work/jwks" "$issuer" "$client" alice alice@example.test
+}
+check "ID token: RS256 signature by jwks_uri, iss, aud, sub alice, email" verify_id_token
+
+code=$(http GET "$userinfo_ep" -H "Authorization: Bearer $at1")
+check "userinfo with the access token: sub alice, email alice@example.test" \
+	eval '[ "$code" = 200 ] && is sub alice && is email alice@example.test'
+
+# --- introspection (what Dovecot's oauth2 passdb does) ------------------------
+code=$(introspect "$at1")
+check "introspection as dovecot: active, sub and username alice, client_id" \
+	eval '[ "$code" = 200 ] && is active true && is sub alice &&
+	is username alice && is client_id "$client" && is token_type Bearer'
+
+code=$(http POST "$introspection_ep" -u "dovecot:wrong" --data-urlencode "token=$at1")
+check "introspection with a wrong client secret: 401 invalid_client" \
+	eval '[ "$code" = 401 ] && is error invalid_client'
+
+code=$(introspect "not-a-token")
+check "introspection of an unknown token: active false" \
+	eval '[ "$code" = 200 ] && is active false'
+
+# credentials in the URL, as in Dovecot's introspection_url
+code=$(http POST "http://dovecot:$secret@127.0.0.1:$port/token/introspection" \
+	--data-urlencode "token=$at1")
+check "introspection with user:password in the URL (Basic): active" \
+	eval '[ "$code" = 200 ] && is active true'
+
+# --- refresh and rotation -----------------------------------------------------
+code=$(token -d grant_type=refresh_token --data-urlencode "refresh_token=$rt1")
+at2=$(jget "$work/body" access_token)
+rt2=$(jget "$work/body" refresh_token)
+check "refresh grant: a new access token and a new (rotated) refresh token" \
+	eval '[ "$code" = 200 ] && [ -n "$at2" ] && [ "$at2" != "$at1" ] &&
+	[ -n "$rt2" ] && [ "$rt2" != "$rt1" ] && is expires_in "$ttl"'
+
+code=$(token -d grant_type=refresh_token --data-urlencode "refresh_token=$rt1")
+check "the rotated-out refresh token is refused: 400 invalid_grant" \
+	eval '[ "$code" = 400 ] && is error invalid_grant'
+
+# oidc-provider treats reuse of a rotated refresh token as theft and revokes
+# the whole grant (RFC 9700 4.14.2): the newer token dies as well
+code=$(token -d grant_type=refresh_token --data-urlencode "refresh_token=$rt2")
+check "after reuse of a rotated token the whole grant is revoked: 400 invalid_grant" \
+	eval '[ "$code" = 400 ] && is error invalid_grant'
+
+code=$(introspect "$at2")
+check "an access token of the revoked grant introspects inactive" \
+	eval '[ "$code" = 200 ] && is active false'
+
+# --- a second sign-in: revocation, denial ---------------------------------------
+start_device "openid email offline_access" &&
+	"$here/approve-device.sh" "$uc" bob@example.test "$issuer" >"$work/approve.log" 2>&1
+code=$(token -d "grant_type=$device_grant" -d "device_code=$dc")
+at3=$(jget "$work/body" access_token)
+rt3=$(jget "$work/body" refresh_token)
+code=$(introspect "$at3")
+check "a login that is an address is sub and username as is" \
+	eval '[ "$code" = 200 ] && is active true && is sub bob@example.test &&
+	is username bob@example.test'
+
+code=$(http POST "$revocation_ep" -d "client_id=$client" --data-urlencode "token=$rt3" \
+	-d token_type_hint=refresh_token)
+check "revocation of the refresh token by the public client: 200" \
+	eval '[ "$code" = 200 ]'
+
+code=$(token -d grant_type=refresh_token --data-urlencode "refresh_token=$rt3")
+check "a revoked refresh token is refused: 400 invalid_grant" \
+	eval '[ "$code" = 400 ] && is error invalid_grant'
+
+start_device openid && "$here/approve-device.sh" --deny "$uc" alice "$issuer" >"$work/approve.log" 2>&1
+code=$(token -d "grant_type=$device_grant" -d "device_code=$dc")
+check "a denied device authorization: 400 access_denied" \
+	eval '[ "$code" = 400 ] && is error access_denied'
+
+start_device openid && "$here/approve-device.sh" "$uc" carol "$issuer" >"$work/approve.log" 2>&1
+code=$(token -d "grant_type=$device_grant" -d "device_code=$dc")
+check "without offline_access: an access token but no refresh token" \
+	eval '[ "$code" = 200 ] && jget "$work/body" access_token >/dev/null &&
+	! jget "$work/body" refresh_token >/dev/null'
+
+# a device code used twice is a replay: refused, and the grant it made revoked
+start_device openid && "$here/approve-device.sh" "$uc" dave "$issuer" >"$work/approve.log" 2>&1
+token -d "grant_type=$device_grant" -d "device_code=$dc" >/dev/null
+at5=$(jget "$work/body" access_token)
+code=$(token -d "grant_type=$device_grant" -d "device_code=$dc")
+check "device code used twice: 400 invalid_grant" \
+	eval '[ "$code" = 400 ] && is error invalid_grant'
+code=$(introspect "$at5")
+check "the access token of a replayed device code introspects inactive" \
+	eval '[ -n "$at5" ] && [ "$code" = 200 ] && is active false'
+
+# --- expiry: a second server with short-lived access tokens ---------------------
+check "SIGTERM stops the server with status 0" stop_server
+start_server "$work/s2" "$short_ttl"
+discover
+start_device openid && "$here/approve-device.sh" "$uc" carol "$issuer" >"$work/approve.log" 2>&1
+token -d "grant_type=$device_grant" -d "device_code=$dc" >/dev/null
+at4=$(jget "$work/body" access_token)
+issued=$(date +%s)
+code=$(introspect "$at4")
+check "a fresh ${short_ttl}-second access token introspects active" \
+	eval '[ -n "$at4" ] && [ "$code" = 200 ] && is active true && is sub carol'
+# wait until its lifetime is over (plus up to two seconds of rounding)
+left=$((issued + short_ttl + 2 - $(date +%s)))
+[ "$left" -gt 0 ] && sleep "$left"
+code=$(introspect "$at4")
+check "after ${short_ttl} s it has expired: active false" \
+	eval '[ "$code" = 200 ] && is active false'
+
+echo "1..$n"
+if [ "$failed" -gt 0 ]; then
+	echo "# $failed of $n failed"
+	sed 's/^/# server: /' "$work/s1/server.log"
+	exit 1
+fi
+exit 0
