@@ -304,6 +304,74 @@ code=$(introspect "$at5")
 check "the access token of a replayed device code introspects inactive" \
 	eval '[ -n "$at5" ] && [ "$code" = 200 ] && is active false'
 
+# --- authorization code flow, native loopback redirect on any port ---------------
+# pkce: a verifier and its S256 challenge, one per line
+pkce() {
+	node -e '
+const c = require("crypto");
+const v = c.randomBytes(32).toString("base64url");
+console.log(v);
+console.log(c.createHash("sha256").update(v).digest("base64url"));
+'
+}
+# auth_url REDIRECT_URI CHALLENGE: the URL a native client opens
+auth_url() {
+	printf '%s/auth?client_id=%s&response_type=code&scope=%s&prompt=consent&state=st4te&redirect_uri=%s&code_challenge=%s&code_challenge_method=S256' \
+		"$issuer" "$client" "openid%20email%20offline_access" \
+		"$(printf '%s' "$1" | sed 's|:|%3A|g; s|/|%2F|g')" "$2"
+}
+pkce >"$work/pkce"
+verifier=$(sed -n 1p "$work/pkce")
+challenge=$(sed -n 2p "$work/pkce")
+redirect=http://127.0.0.1:49152/
+"$here/approve-authcode.sh" --no-deliver "$(auth_url "$redirect" "$challenge")" erin \
+	>"$work/redirect" 2>"$work/approve.log"
+rc=$?
+authcode=$(sed -n 's/.*[?&]code=\([^&]*\).*/\1/p' "$work/redirect")
+check "authorization code flow: redirect to the loopback port 49152 with code and state" \
+	eval '[ "$rc" = 0 ] && [ -n "$authcode" ] &&
+	grep -q "^http://127.0.0.1:49152/?.*state=st4te" "$work/redirect"'
+code=$(token -d grant_type=authorization_code --data-urlencode "code=$authcode" \
+	--data-urlencode "redirect_uri=$redirect" --data-urlencode "code_verifier=$verifier")
+check "code exchange with the PKCE verifier: access and refresh token" \
+	eval '[ "$code" = 200 ] && jget "$work/body" access_token >/dev/null &&
+	jget "$work/body" refresh_token >/dev/null'
+
+"$here/approve-authcode.sh" --no-deliver \
+	"$(auth_url http://127.0.0.1:49152/elsewhere "$challenge")" erin \
+	>"$work/redirect" 2>"$work/approve.log"
+rc=$?
+check "a loopback redirect_uri with an unregistered path is refused" \
+	eval '[ "$rc" = 1 ] && grep -q -i "redirect_uri" "$work/approve.log"'
+
+# delivery to a real loopback listener, as a browser would
+node -e '
+const http = require("http");
+const fs = require("fs");
+const s = http.createServer((req, res) => {
+  fs.writeFileSync(process.argv[2], req.url);
+  res.end("signed in\n");
+  s.close();
+});
+s.listen(0, "127.0.0.1", () => fs.writeFileSync(process.argv[1], String(s.address().port)));
+setTimeout(() => process.exit(1), 30000).unref();
+' "$work/listener.port" "$work/listener.got" &
+listener_pid=$!
+i=0
+while [ ! -s "$work/listener.port" ] && [ $i -lt 100 ]; do
+	i=$((i + 1))
+	sleep 0.1
+done
+pkce >"$work/pkce"
+redirect=http://127.0.0.1:$(cat "$work/listener.port")/
+"$here/approve-authcode.sh" "$(auth_url "$redirect" "$(sed -n 2p "$work/pkce")")" erin \
+	>"$work/redirect" 2>"$work/approve.log"
+rc=$?
+[ "$rc" = 0 ] || kill "$listener_pid" 2>/dev/null
+wait "$listener_pid"
+check "approve-authcode.sh delivers the code to the client's loopback listener" \
+	eval '[ "$rc" = 0 ] && grep -q "^/?code=.*state=st4te" "$work/listener.got"'
+
 # --- expiry: a second server with short-lived access tokens ---------------------
 check "SIGTERM stops the server with status 0" stop_server
 start_server "$work/s2" "$short_ttl"
