@@ -1,4 +1,5 @@
 #!/bin/sh
+# shellcheck disable=SC2317 # functions run from traps and check()
 # Interop: a private Dovecot whose oauth2 passdb validates tokens issued by
 # the local OpenID provider (server.mjs) through RFC 7662 introspection,
 # as the dovecot client with HTTP Basic credentials in introspection_url.
@@ -242,8 +243,11 @@ rt=$(jget "$work/tokens" refresh_token)
 
 expect_login "OAUTHBEARER (curl) with alice's access token: LIST works" \
 	curl_oauthbearer alice "$at"
-grep -q 'INBOX' "$work/imap.out" && ok "LIST shows INBOX" ||
+if grep -q 'INBOX' "$work/imap.out"; then
+	ok "LIST shows INBOX"
+else
 	not_ok "LIST shows INBOX" "$(cat "$work/imap.out")"
+fi
 expect_login "XOAUTH2 (imaplib) with alice's access token: EXAMINE INBOX works" \
 	py_auth XOAUTH2 alice "$at"
 expect_login "OAUTHBEARER (imaplib) with alice's access token" \
@@ -264,9 +268,11 @@ expect_login "XOAUTH2 for a login that is an address (bob@example.test)" \
 # negative tests (auth_failure_delay = 0 keeps them quick)
 expect_refusal "alice's token for user bob@example.test is refused" \
 	py_auth XOAUTH2 bob@example.test "$at2"
-grep -q 'AUTHENTICATIONFAILED' "$work/imap.out" &&
-	ok "the refusal is NO [AUTHENTICATIONFAILED]" ||
+if grep -q 'AUTHENTICATIONFAILED' "$work/imap.out"; then
+	ok "the refusal is NO [AUTHENTICATIONFAILED]"
+else
 	not_ok "the refusal is NO [AUTHENTICATIONFAILED]" "$(cat "$work/imap.out")"
+fi
 expect_refusal "a made-up token is refused (XOAUTH2)" \
 	py_auth XOAUTH2 alice not-a-real-token
 expect_refusal "a made-up token is refused (OAUTHBEARER, curl)" \

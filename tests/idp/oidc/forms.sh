@@ -1,3 +1,4 @@
+# shellcheck shell=sh disable=SC2154 # me and base come from the caller
 # Shared by approve-device.sh and approve-authcode.sh (sourced, not run):
 # drive oidc-provider's HTML pages with curl the way a browser would.
 #

@@ -1,4 +1,5 @@
 #!/bin/sh
+# shellcheck disable=SC2016,SC2317 # check eval '...' expands late on purpose
 # Self-test of the local OpenID provider (server.mjs) with curl only: the
 # same HTTP exchanges mail2cups' generic OAuth client makes. Output is TAP.
 #
@@ -130,7 +131,7 @@ stop_server() {
 	wait "$server_pid"
 	rc=$?
 	server_pid=
-	return $rc
+	return "$rc"
 }
 start_server "$work/s1" "$ttl"
 ok "server listens at $issuer"
