@@ -14,6 +14,10 @@
 set -u
 
 here=$(cd "$(dirname "$0")" && pwd)
+# everything is on loopback: no proxy from the environment, ever
+NO_PROXY='*'
+no_proxy='*'
+export NO_PROXY no_proxy
 secret=interop-dovecot-secret
 client=mail2cups-test
 device_grant=urn:ietf:params:oauth:grant-type:device_code

@@ -36,7 +36,7 @@ fetch() {
 	left_to=
 	hops=0
 	while :; do
-		next=$(curl -sS --max-time 20 -c "$jar" -b "$jar" -o "$page" \
+		next=$(curl -sS --noproxy '*' --max-time 20 -c "$jar" -b "$jar" -o "$page" \
 			-w '%{redirect_url}' "$@" "$url") || fail "request to $url failed"
 		[ -n "$next" ] || return 0
 		case $next in

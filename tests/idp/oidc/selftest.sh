@@ -6,14 +6,15 @@
 #   selftest.sh            (from any directory)
 #
 # Installs node_modules with `npm ci` when they are missing (needs the npm
-# registry once; offline afterwards). The expiry test runs a second server
-# with 2-second access tokens and waits for one to expire.
+# registry once; offline afterwards). The expiry tests run a second server
+# with 2-second access tokens and 5-second device codes, and wait for them.
 
 set -u
 
 here=$(cd "$(dirname "$0")" && pwd)
 ttl=60
 short_ttl=2
+device_ttl=5
 secret=selftest-dovecot-secret
 client=mail2cups-test
 device_grant=urn:ietf:params:oauth:grant-type:device_code
@@ -77,7 +78,7 @@ http() {
 	method=$1
 	url=$2
 	shift 2
-	curl -sS --max-time 20 -X "$method" -o "$work/body" -w '%{http_code}' \
+	curl -sS --noproxy '*' --max-time 20 -X "$method" -o "$work/body" -w '%{http_code}' \
 		"$@" "$url" 2>"$work/curl.err" || echo "curl-failed"
 }
 
@@ -108,21 +109,25 @@ fi
 ok "oidc-provider $pinned installed ($(node --version))"
 
 # --- server -----------------------------------------------------------------
-# start_server DIR TTL: a server with its port file in DIR; sets
-# server_pid, port and issuer
+# start_server DIR TTL [server args...]: a server with its port file in
+# DIR; sets server_pid, port and issuer
 start_server() {
-	mkdir -p "$1"
-	node "$here/server.mjs" --port 0 --port-file "$1/port" \
-		--access-ttl "$2" --dovecot-secret "$secret" >"$1/server.log" 2>&1 &
+	dir=$1
+	access_ttl=$2
+	shift 2
+	mkdir -p "$dir"
+	node "$here/server.mjs" --port 0 --port-file "$dir/port" \
+		--access-ttl "$access_ttl" --dovecot-secret "$secret" "$@" \
+		>"$dir/server.log" 2>&1 &
 	server_pid=$!
 	i=0
-	while [ ! -s "$1/port" ]; do
-		kill -0 "$server_pid" 2>/dev/null || bail "server exited: $(cat "$1/server.log")"
+	while [ ! -s "$dir/port" ]; do
+		kill -0 "$server_pid" 2>/dev/null || bail "server exited: $(cat "$dir/server.log")"
 		i=$((i + 1))
 		[ $i -gt 100 ] && bail "server did not write its port file in 10 s"
 		sleep 0.1
 	done
-	port=$(cat "$1/port")
+	port=$(cat "$dir/port")
 	issuer=http://127.0.0.1:$port
 }
 # stop_server: SIGTERM, and it must exit 0
@@ -226,6 +231,24 @@ code=$(introspect "$at1")
 check "introspection as dovecot: active, sub and username alice, client_id" \
 	eval '[ "$code" = 200 ] && is active true && is sub alice &&
 	is username alice && is client_id "$client" && is token_type Bearer'
+
+# storage is not a small LRU: 1200 more device authorizations (2400 stored
+# entries; oidc-provider's own memory adapter keeps about 2000) must not
+# evict alice's live token
+flood() {
+	node -e '
+const [url, client, count] = process.argv.slice(1);
+(async () => {
+  for (let done = 0; done < Number(count); done += 100) {
+    const replies = await Promise.all(Array.from({ length: 100 }, () =>
+      fetch(url, { method: "POST", body: new URLSearchParams({ client_id: client, scope: "openid" }) })
+        .then((r) => r.status)));
+    if (replies.some((s) => s !== 200)) process.exit(1);
+  }
+})().catch(() => process.exit(1));
+' "$device_ep" "$client" 1200 && [ "$(introspect "$at1")" = 200 ] && is active true
+}
+check "1200 device authorizations later the access token is still active" flood
 
 code=$(http POST "$introspection_ep" -u "dovecot:wrong" --data-urlencode "token=$at1")
 check "introspection with a wrong client secret: 401 invalid_client" \
@@ -375,8 +398,11 @@ check "approve-authcode.sh delivers the code to the client's loopback listener" 
 
 # --- expiry: a second server with short-lived access tokens ---------------------
 check "SIGTERM stops the server with status 0" stop_server
-start_server "$work/s2" "$short_ttl"
+start_server "$work/s2" "$short_ttl" --device-ttl "$device_ttl"
 discover
+# a device code nobody approves: expired by the time the token below is
+start_device openid
+stale_dc=$dc
 start_device openid && "$here/approve-device.sh" "$uc" carol "$issuer" >"$work/approve.log" 2>&1
 token -d "grant_type=$device_grant" -d "device_code=$dc" >/dev/null
 at4=$(jget "$work/body" access_token)
@@ -390,6 +416,11 @@ left=$((issued + short_ttl + 2 - $(date +%s)))
 code=$(introspect "$at4")
 check "after ${short_ttl} s it has expired: active false" \
 	eval '[ "$code" = 200 ] && is active false'
+left=$((issued + device_ttl + 1 - $(date +%s)))
+[ "$left" -gt 0 ] && sleep "$left"
+code=$(token -d "grant_type=$device_grant" -d "device_code=$stale_dc")
+check "polling a device code after its ${device_ttl} s: 400 expired_token" \
+	eval '[ "$code" = 400 ] && is error expired_token'
 
 echo "1..$n"
 if [ "$failed" -gt 0 ]; then

@@ -82,6 +82,94 @@ function parseArgs(argv) {
   return opts;
 }
 
+// In-memory storage for oidc-provider's models. The package's own memory
+// adapter is an LRU of about 1000 entries (a few per sign-in), which a
+// long or busy test could overflow, silently losing live grants; this one
+// is a plain Map: entries live until their own expiry (plus a margin, so
+// an expired device code still answers expired_token) and are swept
+// once a minute.
+const KEEP_EXPIRED_MS = 5 * 60 * 1000;
+const GRANTABLE = new Set(['AccessToken', 'AuthorizationCode', 'RefreshToken',
+  'DeviceCode', 'BackchannelAuthenticationRequest']);
+const store = new Map(); // key -> { value, until }
+
+function storeSet(key, value, expiresIn) {
+  const until = expiresIn ? Date.now() + expiresIn * 1000 + KEEP_EXPIRED_MS : Infinity;
+  store.set(key, { value, until });
+}
+
+function storeGet(key) {
+  const entry = store.get(key);
+  if (!entry) return undefined;
+  if (entry.until < Date.now()) {
+    store.delete(key);
+    return undefined;
+  }
+  return entry.value;
+}
+
+setInterval(() => {
+  const now = Date.now();
+  for (const [key, entry] of store) {
+    if (entry.until < now) store.delete(key);
+  }
+}, 60 * 1000).unref();
+
+class MapAdapter {
+  constructor(model) {
+    this.model = model;
+  }
+
+  key(id) {
+    return `${this.model}:${id}`;
+  }
+
+  async upsert(id, payload, expiresIn) {
+    const key = this.key(id);
+    if (this.model === 'Session') storeSet(`sessionUid:${payload.uid}`, id, expiresIn);
+    if (payload.userCode) storeSet(`userCode:${payload.userCode}`, id, expiresIn);
+    if (GRANTABLE.has(this.model) && payload.grantId) {
+      // the grant's token list lives as long as its longest-lived token
+      const grantKey = `grant:${payload.grantId}`;
+      const list = storeGet(grantKey) ?? [];
+      list.push(key);
+      const old = store.get(grantKey)?.until ?? 0;
+      storeSet(grantKey, list, expiresIn);
+      if (store.get(grantKey).until < old) store.get(grantKey).until = old;
+    }
+    storeSet(key, payload, expiresIn);
+  }
+
+  async find(id) {
+    return storeGet(this.key(id));
+  }
+
+  async findByUid(uid) {
+    const id = storeGet(`sessionUid:${uid}`);
+    return id === undefined ? undefined : this.find(id);
+  }
+
+  async findByUserCode(userCode) {
+    const id = storeGet(`userCode:${userCode}`);
+    return id === undefined ? undefined : this.find(id);
+  }
+
+  async consume(id) {
+    const value = storeGet(this.key(id));
+    if (value) value.consumed = Math.floor(Date.now() / 1000);
+  }
+
+  async destroy(id) {
+    store.delete(this.key(id));
+  }
+
+  async revokeByGrantId(grantId) {
+    const grantKey = `grant:${grantId}`;
+    for (const key of storeGet(grantKey) ?? []) store.delete(key);
+    store.delete(grantKey);
+  }
+}
+
 // Any login name is an account: sub is the login name itself, the e-mail is
 // the login if it already looks like one, else LOGIN@example.test.
 function account(login) {
@@ -131,6 +219,7 @@ function configuration(opts) {
         redirect_uris: [],
       },
     ],
+    adapter: MapAdapter,
     jwks: { keys: [jwk] },
     cookies: { keys: [randomBytes(32).toString('hex')] },
     async findAccount(ctx, sub) {
