@@ -7,7 +7,8 @@
 #
 # Installs node_modules with `npm ci` when they are missing (needs the npm
 # registry once; offline afterwards). The expiry tests run a second server
-# with 2-second access tokens and 5-second device codes, and wait for them.
+# with 2-second access tokens, 5-second device codes and a 1-second polling
+# interval, and wait for them.
 
 set -u
 
@@ -398,11 +399,17 @@ check "approve-authcode.sh delivers the code to the client's loopback listener" 
 
 # --- expiry: a second server with short-lived access tokens ---------------------
 check "SIGTERM stops the server with status 0" stop_server
-start_server "$work/s2" "$short_ttl" --device-ttl "$device_ttl"
+start_server "$work/s2" "$short_ttl" --device-ttl "$device_ttl" \
+	--interval 1 --enforce-interval
 discover
 # a device code nobody approves: expired by the time the token below is
 start_device openid
 stale_dc=$dc
+check "--interval 1: the device authorization response says interval 1" is interval 1
+token -d "grant_type=$device_grant" -d "device_code=$stale_dc" >/dev/null
+code=$(token -d "grant_type=$device_grant" -d "device_code=$stale_dc")
+check "--enforce-interval: a second poll within the interval gets 400 slow_down" \
+	eval '[ "$code" = 400 ] && is error slow_down'
 start_device openid && "$here/approve-device.sh" "$uc" carol "$issuer" >"$work/approve.log" 2>&1
 token -d "grant_type=$device_grant" -d "device_code=$dc" >/dev/null
 at4=$(jget "$work/body" access_token)

@@ -9,14 +9,18 @@
 //
 //   node server.mjs [--port PORT] [--port-file FILE] [--access-ttl SECONDS]
 //                   [--refresh-ttl SECONDS] [--device-ttl SECONDS]
-//                   [--dovecot-secret SECRET] [--verbose]
+//                   [--dovecot-secret SECRET] [--interval SECONDS]
+//                   [--enforce-interval] [--verbose]
 //
 // PORT 0 (the default) picks a free port. The issuer is
 // http://127.0.0.1:PORT and the server listens on 127.0.0.1 only. The bound
 // port is written to FILE (atomically) once the server accepts connections.
+// --interval adds "interval" to device authorization responses (oidc-provider
+// sends none: clients then poll every 5 s, RFC 8628 3.2); --enforce-interval
+// answers slow_down to a device-code poll that comes sooner than that.
 // Every flag can also come from the environment: OIDC_PORT, OIDC_PORT_FILE,
 // OIDC_ACCESS_TTL, OIDC_REFRESH_TTL, OIDC_DEVICE_TTL, OIDC_DOVECOT_SECRET,
-// OIDC_VERBOSE=1. State lives in memory only: a restart forgets every token.
+// OIDC_INTERVAL, OIDC_ENFORCE_INTERVAL=1, OIDC_VERBOSE=1. State lives in memory only: a restart forgets every token.
 //
 // Runs on Node 18 and 20 (oidc-provider 8.x).
 
@@ -33,7 +37,7 @@ function usage(msg) {
   if (msg) process.stderr.write(`server.mjs: ${msg}\n`);
   process.stderr.write('usage: node server.mjs [--port PORT] [--port-file FILE] '
     + '[--access-ttl S] [--refresh-ttl S] [--device-ttl S] '
-    + '[--dovecot-secret SECRET] [--verbose]\n');
+    + '[--dovecot-secret SECRET] [--interval S] [--enforce-interval] [--verbose]\n');
   process.exit(2);
 }
 
@@ -46,6 +50,8 @@ function parseArgs(argv) {
     refreshTtl: env.OIDC_REFRESH_TTL ?? String(14 * 24 * 3600),
     deviceTtl: env.OIDC_DEVICE_TTL ?? '600',
     dovecotSecret: env.OIDC_DOVECOT_SECRET ?? 'dovecot-secret',
+    interval: env.OIDC_INTERVAL ?? '',
+    enforceInterval: env.OIDC_ENFORCE_INTERVAL === '1',
     verbose: env.OIDC_VERBOSE === '1',
   };
   const valued = {
@@ -55,11 +61,14 @@ function parseArgs(argv) {
     '--refresh-ttl': 'refreshTtl',
     '--device-ttl': 'deviceTtl',
     '--dovecot-secret': 'dovecotSecret',
+    '--interval': 'interval',
   };
   for (let i = 0; i < argv.length; i += 1) {
     const arg = argv[i];
     if (arg === '--verbose') {
       opts.verbose = true;
+    } else if (arg === '--enforce-interval') {
+      opts.enforceInterval = true;
     } else if (arg === '--help' || arg === '-h') {
       usage();
     } else if (Object.hasOwn(valued, arg)) {
@@ -75,6 +84,13 @@ function parseArgs(argv) {
     opts[key] = Number(opts[key]);
   }
   if (opts.port > 65535) usage('port out of range');
+  if (opts.interval === '') {
+    opts.interval = undefined;
+  } else if (/^[0-9]+$/.test(opts.interval) && Number(opts.interval) >= 1) {
+    opts.interval = Number(opts.interval);
+  } else {
+    usage(`interval must be a number of seconds, got "${opts.interval}"`);
+  }
   for (const key of ['accessTtl', 'refreshTtl', 'deviceTtl']) {
     if (opts[key] < 1) usage(`${key} must be at least 1 second`);
   }
@@ -272,6 +288,70 @@ function configuration(opts) {
   };
 }
 
+// Device-code polling: announce an interval and hold clients to it. The
+// token request body is read here (oidc-provider then uses it as an
+// already-parsed body) only for POST /token when enforcing.
+const DEFAULT_INTERVAL = 5;
+const MAX_BODY = 56 * 1024;
+
+function readBody(req) {
+  return new Promise((resolve, reject) => {
+    const chunks = [];
+    let size = 0;
+    req.on('data', (chunk) => {
+      size += chunk.length;
+      if (size > MAX_BODY) {
+        reject(new Error('request body too large'));
+        req.destroy();
+        return;
+      }
+      chunks.push(chunk);
+    });
+    req.on('end', () => resolve(Buffer.concat(chunks).toString('utf8')));
+    req.on('error', reject);
+  });
+}
+
+function devicePolling(opts) {
+  const interval = opts.interval ?? DEFAULT_INTERVAL;
+  return async (ctx, next) => {
+    if (opts.enforceInterval && ctx.method === 'POST' && ctx.path === '/token'
+        && ctx.is('application/x-www-form-urlencoded')) {
+      let body;
+      try {
+        body = await readBody(ctx.req);
+      } catch (err) {
+        ctx.status = 400;
+        ctx.body = { error: 'invalid_request', error_description: err.message };
+        return;
+      }
+      ctx.request.body = body;
+      const params = new URLSearchParams(body);
+      const deviceCode = params.get('device_code');
+      if (params.get('grant_type') === DEVICE_GRANT && deviceCode) {
+        const key = `poll:${deviceCode}`;
+        const last = storeGet(key);
+        const now = Date.now();
+        storeSet(key, now, opts.deviceTtl);
+        if (last !== undefined && now - last < interval * 1000) {
+          ctx.status = 400;
+          ctx.set('cache-control', 'no-store');
+          ctx.body = {
+            error: 'slow_down',
+            error_description: `poll at most every ${interval} seconds`,
+          };
+          return;
+        }
+      }
+    }
+    await next();
+    if (opts.interval !== undefined && ctx.method === 'POST' && ctx.path === '/device/auth'
+        && ctx.status === 200 && ctx.body && typeof ctx.body === 'object') {
+      ctx.body.interval = opts.interval;
+    }
+  };
+}
+
 function writePortFile(file, port) {
   const tmp = `${file}.tmp.${process.pid}`;
   writeFileSync(tmp, `${port}\n`);
@@ -302,6 +382,7 @@ function main() {
       process.stderr.write(`oidc: server_error: ${err.stack || err}\n`);
     });
 
+    provider.use(devicePolling(opts));
     server.on('request', provider.callback());
     if (opts.portFile) writePortFile(opts.portFile, port);
     process.stderr.write(`oidc: issuer ${issuer} (access ttl ${opts.accessTtl}s)\n`);
