@@ -279,12 +279,6 @@ function configuration(opts) {
       RefreshToken: opts.refreshTtl,
       Session: 3600,
     },
-    renderError(ctx, out) {
-      ctx.type = 'html';
-      ctx.body = '<!DOCTYPE html><html><head><title>oops! something went wrong</title></head>'
-        + `<body><h1>oops! something went wrong</h1><pre>${JSON.stringify(out, null, 2)
-          .replace(/[<>&]/g, (c) => `&#${c.charCodeAt(0)};`)}</pre></body></html>`;
-    },
   };
 }
 
