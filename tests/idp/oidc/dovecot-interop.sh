@@ -36,16 +36,15 @@ command -v node >/dev/null || skip "node is not installed"
 # short path: Dovecot's UNIX sockets live under base_dir (108-byte limit)
 work=$(mktemp -d /tmp/dvo.XXXXXX)
 chmod 0755 "$work"
-server_pid=
+. "$here/testlib.sh"
+bail_log=$work/dovecot.log
+bail_label=dovecot
 dovecot_up=0
 cleanup() {
 	if [ "$dovecot_up" = 1 ]; then
 		doveadm -c "$work/dovecot.conf" stop 2>/dev/null
 	fi
-	if [ -n "$server_pid" ]; then
-		kill "$server_pid" 2>/dev/null
-		wait "$server_pid" 2>/dev/null
-	fi
+	stop_oidc 2>/dev/null
 	if [ "${KEEP_WORK:-0}" = 1 ]; then
 		echo "# kept $work"
 	else
@@ -55,54 +54,13 @@ cleanup() {
 trap cleanup EXIT
 trap 'exit 1' HUP INT TERM
 
-n=0
-failed=0
-ok() {
-	n=$((n + 1))
-	echo "ok $n - $1"
-}
-not_ok() {
-	n=$((n + 1))
-	failed=$((failed + 1))
-	echo "not ok $n - $1"
-	shift
-	for line in "$@"; do
-		printf '%s\n' "$line" | sed 's/^/# /'
-	done
-}
-bail() {
-	echo "Bail out! $*"
-	[ -s "$work/dovecot.log" ] && tail -n 30 "$work/dovecot.log" | sed 's/^/# dovecot: /'
-	exit 1
-}
-
-jget() {
-	node -e '
-const fs = require("fs");
-let v = JSON.parse(fs.readFileSync(process.argv[1], "utf8"));
-for (const k of process.argv[2].split(".")) v = v == null ? undefined : v[k];
-if (v === undefined || v === null) process.exit(1);
-console.log(typeof v === "object" ? JSON.stringify(v) : String(v));
-' "$1" "$2" 2>/dev/null
-}
-
 free_port() {
 	python3 -c 'import socket; s = socket.socket(); s.bind(("127.0.0.1", 0)); print(s.getsockname()[1])'
 }
 
 # --- the OpenID provider -----------------------------------------------------------
-node "$here/server.mjs" --port 0 --port-file "$work/oidc.port" \
-	--dovecot-secret "$secret" >"$work/oidc.log" 2>&1 &
-server_pid=$!
-i=0
-while [ ! -s "$work/oidc.port" ]; do
-	kill -0 "$server_pid" 2>/dev/null || bail "server.mjs exited: $(cat "$work/oidc.log")"
-	i=$((i + 1))
-	[ $i -gt 100 ] && bail "server.mjs did not write its port file in 10 s"
-	sleep 0.1
-done
-oport=$(cat "$work/oidc.port")
-issuer=http://127.0.0.1:$oport
+start_oidc "$work/oidc" --dovecot-secret "$secret"
+oport=$port
 ok "OpenID provider at $issuer"
 
 # sign_in LOGIN SCOPE: a device flow approved for LOGIN; tokens in $work/tokens
@@ -296,10 +254,4 @@ else
 		"$(grep -i 'oauth2' "$work/dovecot.log" | tail -n 10)"
 fi
 
-echo "1..$n"
-if [ "$failed" -gt 0 ]; then
-	echo "# $failed of $n failed"
-	tail -n 40 "$work/dovecot.log" | sed 's/^/# dovecot: /'
-	exit 1
-fi
-exit 0
+tap_done

@@ -1,7 +1,8 @@
 #!/bin/sh
 # shellcheck disable=SC2016,SC2317 # check eval '...' expands late on purpose
-# Self-test of the local OpenID provider (server.mjs) with curl only: the
-# same HTTP exchanges mail2cups' generic OAuth client makes. Output is TAP.
+# Self-test of the local OpenID provider (server.mjs): HTTP with curl (node
+# only reads JSON), the same exchanges mail2cups' generic OAuth client
+# makes. Output is TAP.
 #
 #   selftest.sh            (from any directory)
 #
@@ -21,32 +22,16 @@ client=mail2cups-test
 device_grant=urn:ietf:params:oauth:grant-type:device_code
 
 work=$(mktemp -d "${TMPDIR:-/tmp}/oidc-selftest.XXXXXX")
-server_pid=
+. "$here/testlib.sh"
+bail_log=$work/s1/server.log
+bail_label=server
 cleanup() {
-	if [ -n "$server_pid" ]; then
-		kill "$server_pid" 2>/dev/null
-		wait "$server_pid" 2>/dev/null
-	fi
+	stop_oidc 2>/dev/null
 	rm -rf "$work"
 }
 trap cleanup EXIT
 trap 'exit 1' HUP INT TERM
 
-n=0
-failed=0
-ok() {
-	n=$((n + 1))
-	echo "ok $n - $1"
-}
-not_ok() {
-	n=$((n + 1))
-	failed=$((failed + 1))
-	echo "not ok $n - $1"
-	shift
-	for line in "$@"; do
-		echo "# $line"
-	done
-}
 # check DESCRIPTION COMMAND...: ok when COMMAND succeeds
 check() {
 	desc=$1
@@ -56,22 +41,6 @@ check() {
 	else
 		not_ok "$desc" "last response: $(head -c 400 "$work/body" 2>/dev/null)"
 	fi
-}
-bail() {
-	echo "Bail out! $*"
-	[ -s "$work/s1/server.log" ] && sed 's/^/# server: /' "$work/s1/server.log"
-	exit 1
-}
-
-# jget FILE PATH: a JSON value by dotted path (objects as JSON); fails if absent
-jget() {
-	node -e '
-const fs = require("fs");
-let v = JSON.parse(fs.readFileSync(process.argv[1], "utf8"));
-for (const k of process.argv[2].split(".")) v = v == null ? undefined : v[k];
-if (v === undefined || v === null) process.exit(1);
-console.log(typeof v === "object" ? JSON.stringify(v) : String(v));
-' "$1" "$2" 2>/dev/null
 }
 
 # http METHOD URL [curl args...]: body to $work/body, HTTP status on stdout
@@ -100,6 +69,8 @@ introspect() {
 # --- dependencies -----------------------------------------------------------
 command -v node >/dev/null || bail "node is not installed"
 command -v curl >/dev/null || bail "curl is not installed"
+node -e 'process.exit(Number(process.versions.node.split(".")[0]) >= 18 ? 0 : 1)' ||
+	bail "node $(node --version) is too old: oidc-provider 8 needs Node 18 or later"
 pinned=$(jget "$here/package.json" dependencies.oidc-provider)
 have=$(jget "$here/node_modules/oidc-provider/package.json" version || true)
 if [ "$have" != "$pinned" ]; then
@@ -110,36 +81,7 @@ fi
 ok "oidc-provider $pinned installed ($(node --version))"
 
 # --- server -----------------------------------------------------------------
-# start_server DIR TTL [server args...]: a server with its port file in
-# DIR; sets server_pid, port and issuer
-start_server() {
-	dir=$1
-	access_ttl=$2
-	shift 2
-	mkdir -p "$dir"
-	node "$here/server.mjs" --port 0 --port-file "$dir/port" \
-		--access-ttl "$access_ttl" --dovecot-secret "$secret" "$@" \
-		>"$dir/server.log" 2>&1 &
-	server_pid=$!
-	i=0
-	while [ ! -s "$dir/port" ]; do
-		kill -0 "$server_pid" 2>/dev/null || bail "server exited: $(cat "$dir/server.log")"
-		i=$((i + 1))
-		[ $i -gt 100 ] && bail "server did not write its port file in 10 s"
-		sleep 0.1
-	done
-	port=$(cat "$dir/port")
-	issuer=http://127.0.0.1:$port
-}
-# stop_server: SIGTERM, and it must exit 0
-stop_server() {
-	kill "$server_pid" 2>/dev/null
-	wait "$server_pid"
-	rc=$?
-	server_pid=
-	return "$rc"
-}
-start_server "$work/s1" "$ttl"
+start_oidc "$work/s1" --access-ttl "$ttl" --dovecot-secret "$secret"
 ok "server listens at $issuer"
 
 # --- discovery --------------------------------------------------------------
@@ -398,9 +340,10 @@ check "approve-authcode.sh delivers the code to the client's loopback listener" 
 	eval '[ "$rc" = 0 ] && grep -q "^/?code=.*state=st4te" "$work/listener.got"'
 
 # --- expiry: a second server with short-lived access tokens ---------------------
-check "SIGTERM stops the server with status 0" stop_server
-start_server "$work/s2" "$short_ttl" --device-ttl "$device_ttl" \
-	--interval 1 --enforce-interval
+check "SIGTERM stops the server with status 0" stop_oidc
+bail_log=$work/s2/server.log
+start_oidc "$work/s2" --access-ttl "$short_ttl" --dovecot-secret "$secret" \
+	--device-ttl "$device_ttl" --interval 1 --enforce-interval
 discover
 # a device code nobody approves: expired by the time the token below is
 start_device openid
@@ -429,10 +372,4 @@ code=$(token -d "grant_type=$device_grant" -d "device_code=$stale_dc")
 check "polling a device code after its ${device_ttl} s: 400 expired_token" \
 	eval '[ "$code" = 400 ] && is error expired_token'
 
-echo "1..$n"
-if [ "$failed" -gt 0 ]; then
-	echo "# $failed of $n failed"
-	sed 's/^/# server: /' "$work/s1/server.log"
-	exit 1
-fi
-exit 0
+tap_done
