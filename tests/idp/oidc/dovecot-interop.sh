@@ -31,7 +31,8 @@ command -v dovecot >/dev/null || skip "dovecot is not installed"
 command -v doveadm >/dev/null || skip "doveadm is not installed"
 command -v python3 >/dev/null || skip "python3 is not installed"
 command -v node >/dev/null || skip "node is not installed"
-[ -d "$here/node_modules/oidc-provider" ] || skip "node_modules missing: run npm ci in $here"
+[ -d "${OIDC_NODE_PATH:-$here}/node_modules/oidc-provider" ] ||
+	skip "node_modules missing: run selftest.sh or npm ci in ${OIDC_NODE_PATH:-$here}"
 
 # short path: Dovecot's UNIX sockets live under base_dir (108-byte limit)
 work=$(mktemp -d /tmp/dvo.XXXXXX)

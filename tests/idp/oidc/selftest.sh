@@ -7,7 +7,8 @@
 #   selftest.sh            (from any directory)
 #
 # Installs node_modules with `npm ci` when they are missing (needs the npm
-# registry once; offline afterwards). The expiry tests run a second server
+# registry once; offline afterwards), here or, when OIDC_NODE_PATH is set,
+# in that folder (server.mjs then loads oidc-provider from there). The expiry tests run a second server
 # with 2-second access tokens, 5-second device codes and a 1-second polling
 # interval, and wait for them.
 
@@ -71,11 +72,19 @@ command -v node >/dev/null || bail "node is not installed"
 command -v curl >/dev/null || bail "curl is not installed"
 node -e 'process.exit(Number(process.versions.node.split(".")[0]) >= 18 ? 0 : 1)' ||
 	bail "node $(node --version) is too old: oidc-provider 8 needs Node 18 or later"
+# node_modules here, or under $OIDC_NODE_PATH (for a read-only source tree)
+modules_home=${OIDC_NODE_PATH:-$here}
 pinned=$(jget "$here/package.json" dependencies.oidc-provider)
-have=$(jget "$here/node_modules/oidc-provider/package.json" version || true)
+have=$(jget "$modules_home/node_modules/oidc-provider/package.json" version || true)
 if [ "$have" != "$pinned" ]; then
-	echo "# installing node_modules (npm ci): have '${have}', want $pinned"
-	(cd "$here" && npm ci --no-audit --no-fund >"$work/npm.log" 2>&1) ||
+	echo "# installing node_modules in $modules_home (npm ci): have '${have}', want $pinned"
+	if [ "$modules_home" != "$here" ]; then
+		if ! mkdir -p "$modules_home" ||
+			! cp "$here/package.json" "$here/package-lock.json" "$modules_home/"; then
+			bail "cannot copy package.json and package-lock.json to $modules_home"
+		fi
+	fi
+	(cd "$modules_home" && npm ci --no-audit --no-fund >"$work/npm.log" 2>&1) ||
 		bail "npm ci failed: $(tail -n 5 "$work/npm.log")"
 fi
 ok "oidc-provider $pinned installed ($(node --version))"

@@ -20,16 +20,18 @@
 // answers slow_down to a device-code poll that comes sooner than that.
 // Every flag can also come from the environment: OIDC_PORT, OIDC_PORT_FILE,
 // OIDC_ACCESS_TTL, OIDC_REFRESH_TTL, OIDC_DEVICE_TTL, OIDC_DOVECOT_SECRET,
-// OIDC_INTERVAL, OIDC_ENFORCE_INTERVAL=1, OIDC_VERBOSE=1. State lives in memory only: a restart forgets every token.
+// OIDC_INTERVAL, OIDC_ENFORCE_INTERVAL=1, OIDC_VERBOSE=1; OIDC_NODE_PATH is
+// a folder whose node_modules holds oidc-provider, if not this one. State lives in memory only: a restart forgets every token.
 //
 // Runs on Node 18 and 20 (oidc-provider 8.x).
 
 import { generateKeyPairSync, randomBytes } from 'node:crypto';
 import { renameSync, writeFileSync } from 'node:fs';
 import { createServer } from 'node:http';
+import { createRequire } from 'node:module';
+import { join } from 'node:path';
 import process from 'node:process';
-
-import Provider from 'oidc-provider';
+import { pathToFileURL } from 'node:url';
 
 const DEVICE_GRANT = 'urn:ietf:params:oauth:grant-type:device_code';
 
@@ -352,8 +354,19 @@ function writePortFile(file, port) {
   renameSync(tmp, file);
 }
 
-function main() {
+// oidc-provider from OIDC_NODE_PATH/node_modules when that is set (an
+// install outside a read-only source tree), else the usual lookup from
+// this file's folder.
+async function loadProvider() {
+  const home = process.env.OIDC_NODE_PATH;
+  if (!home) return (await import('oidc-provider')).default;
+  const entry = createRequire(join(home, 'package.json')).resolve('oidc-provider');
+  return (await import(pathToFileURL(entry).href)).default;
+}
+
+async function main() {
   const opts = parseArgs(process.argv.slice(2));
+  const Provider = await loadProvider();
   const server = createServer();
 
   server.on('error', (err) => {
@@ -390,4 +403,7 @@ function main() {
   process.on('SIGINT', stop);
 }
 
-main();
+main().catch((err) => {
+  process.stderr.write(`server.mjs: ${err.stack || err}\n`);
+  process.exit(1);
+});
