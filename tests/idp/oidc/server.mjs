@@ -20,8 +20,9 @@
 // answers slow_down to a device-code poll that comes sooner than that.
 // Every flag can also come from the environment: OIDC_PORT, OIDC_PORT_FILE,
 // OIDC_ACCESS_TTL, OIDC_REFRESH_TTL, OIDC_DEVICE_TTL, OIDC_DOVECOT_SECRET,
-// OIDC_INTERVAL, OIDC_ENFORCE_INTERVAL=1, OIDC_VERBOSE=1; OIDC_NODE_PATH is
-// a folder whose node_modules holds oidc-provider, if not this one. State lives in memory only: a restart forgets every token.
+// OIDC_INTERVAL, OIDC_ENFORCE_INTERVAL=1, OIDC_VERBOSE=1. OIDC_NODE_PATH is
+// a folder whose node_modules holds oidc-provider, if not this one.
+// State lives in memory only: a restart forgets every token.
 //
 // Runs on Node 18 and 20 (oidc-provider 8.x).
 
@@ -81,20 +82,21 @@ function parseArgs(argv) {
       usage(`unknown argument: ${arg}`);
     }
   }
+  const flagOf = Object.fromEntries(Object.entries(valued).map(([flag, key]) => [key, flag]));
   for (const key of ['port', 'accessTtl', 'refreshTtl', 'deviceTtl']) {
-    if (!/^[0-9]+$/.test(opts[key])) usage(`${key} must be a number, got "${opts[key]}"`);
+    if (!/^[0-9]+$/.test(opts[key])) usage(`${flagOf[key]} must be a number, got "${opts[key]}"`);
     opts[key] = Number(opts[key]);
   }
-  if (opts.port > 65535) usage('port out of range');
+  if (opts.port > 65535) usage('--port out of range');
   if (opts.interval === '') {
     opts.interval = undefined;
   } else if (/^[0-9]+$/.test(opts.interval) && Number(opts.interval) >= 1) {
     opts.interval = Number(opts.interval);
   } else {
-    usage(`interval must be a number of seconds, got "${opts.interval}"`);
+    usage(`--interval must be a number of seconds (1 or more), got "${opts.interval}"`);
   }
   for (const key of ['accessTtl', 'refreshTtl', 'deviceTtl']) {
-    if (opts[key] < 1) usage(`${key} must be at least 1 second`);
+    if (opts[key] < 1) usage(`${flagOf[key]} must be at least 1 second`);
   }
   if (opts.dovecotSecret.length === 0) usage('the dovecot secret must not be empty');
   return opts;
