@@ -15,6 +15,7 @@
 #include "policy.h"
 #include "poller.h"
 #include "secret.h"
+#include "signin.h"
 #include "testhook.h"
 #include "util.h"
 
@@ -44,26 +45,60 @@ imap_security_of(enum conf_security s)
 }
 
 static int
-sign_in(struct pass *p, char **errstr)
+is_oauth(const struct conf_account *a)
+{
+	return a->auth == CONF_AUTH_XOAUTH2 || a->auth == CONF_AUTH_OAUTHBEARER;
+}
+
+/*
+ * Sign in with the account's mechanism.  For OAuth, *used receives the
+ * access token that was sent (allocated secret), so that a refusal can force
+ * a refresh; rejected is the token a previous try had refused, or NULL.
+ */
+static int
+sign_in(struct pass *p, const char *rejected, char **used, char **errstr)
 {
 	const struct conf_account *a = p->a;
-	char *password = NULL;
+	struct oauth_tokens t = { 0 };
+	char *password = NULL, *ir = NULL;
 	int r;
 
-	switch (a->auth) {
-	case CONF_AUTH_PLAIN:
-	case CONF_AUTH_LOGIN:
+	*used = NULL;
+	if (!is_oauth(a)) {
 		if ((r = secret_file_read(a->password_file, &password, errstr)) != 0)
 			return r;
 		r = imap_login_password(p->imap, a->auth == CONF_AUTH_PLAIN ? "PLAIN" : "LOGIN",
 		    a->login_user ? a->login_user : a->username, password, errstr);
 		free_secret(password);
 		return r;
-	default:
-		/* conf refuses these until the OAuth release; never fall back. */
-		return m2c_fail(errstr, M2C_E_NOTSUP,
-		    "auth = \"%s\" is not supported yet in this release", conf_auth_name(a->auth));
 	}
+	if ((r = signin_token(p->cf, a, rejected, &t, errstr)) != 0)
+		goto out;
+	ir = signin_sasl_ir(a, t.access_token);
+	r = imap_authenticate(p->imap, a->auth == CONF_AUTH_OAUTHBEARER ? "OAUTHBEARER" : "XOAUTH2",
+	    ir, errstr);
+	*used = xstrdup(t.access_token);
+out:
+	free_secret(ir);
+	oauth_tokens_clear(&t);
+	return r;
+}
+
+/* Microsoft's answer to a token for someone who cannot open this mailbox. */
+static int
+explain_not_connected(struct pass *p, int r, char **errstr)
+{
+	const struct conf_account *a = p->a;
+
+	if (r == 0 || errstr == NULL || *errstr == NULL ||
+	    strstr(*errstr, "User is authenticated but not connected") == NULL)
+		return r;
+	return m2c_fail(errstr, M2C_E_AUTH,
+	    "the server accepted the token but will not open mailbox %s (\"User is "
+	    "authenticated but not connected\"): the token belongs to someone who cannot read "
+	    "it. Sign in as %s (mail2cups-oauth login %s); for a shared mailbox, give the "
+	    "signed-in user Full Access (Add-MailboxPermission) and set login_user to that user",
+	    a->username, a->login_user ? a->login_user : a->username, a->name);
 }
 
 /* The post-action for a printed (ok = 1) or failed (ok = 0) message. */
@@ -378,6 +413,7 @@ poller_once_account(const struct conf *cf, const struct conf_account *a, struct 
 	struct imap_opts io = { 0 };
 	uint32_t *uids = NULL, exists = 0;
 	size_t nuids = 0;
+	char *used = NULL;
 	int r;
 
 	memset(sum, 0, sizeof(*sum));
@@ -418,11 +454,29 @@ poller_once_account(const struct conf *cf, const struct conf_account *a, struct 
 	io.ca_file = a->ca_file;
 	io.timeout_ms = cf->timeout * 1000;
 	io.trace = log_get_level() >= LOG_LVL_DEBUG;
-	if ((r = imap_connect(&io, &p.imap, errstr)) != 0)
+	/*
+	 * A second try, with a forced refresh, when the server refuses an OAuth
+	 * token that looked valid (revoked, or our clock is off).
+	 */
+	for (int tries = 0;; tries++) {
+		char *rejected = used;
+
+		used = NULL;
+		r = imap_connect(&io, &p.imap, errstr);
+		if (r == 0)
+			r = sign_in(&p, rejected, &used, errstr);
+		free_secret(rejected);
+		if (r == 0 || !is_oauth(a) || used == NULL || tries > 0 ||
+		    (r != M2C_E_AUTH && (errstr == NULL || *errstr == NULL ||
+		    strstr(*errstr, "AccessTokenExpired") == NULL)))
+			break;
+		log_info("the server refused the access token; refreshing it and trying again");
+		imap_close(&p.imap);
+	}
+	if (r != 0)
 		goto out;
-	if ((r = sign_in(&p, errstr)) != 0)
-		goto out;
-	if ((r = imap_select(p.imap, a->mailbox, &p.uidvalidity, &exists, errstr)) != 0)
+	r = imap_select(p.imap, a->mailbox, &p.uidvalidity, &exists, errstr);
+	if ((r = explain_not_connected(&p, r, errstr)) != 0)
 		goto out;
 	if ((r = imap_search_unseen(p.imap, &uids, &nuids, errstr)) != 0)
 		goto out;
@@ -454,6 +508,7 @@ poller_once_account(const struct conf *cf, const struct conf_account *a, struct 
 	imap_logout(&p.imap);
 out:
 	imap_close(&p.imap);
+	free_secret(used);
 	free(uids);
 	free(p.scratch);
 	log_set_account(NULL);
