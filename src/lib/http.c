@@ -169,15 +169,6 @@ write_cb(char *ptr, size_t size, size_t nmemb, void *arg)
 	return n;
 }
 
-/* Wipe a buffer that may hold secrets (body, token) and free it. */
-static void
-buf_wipe_free(struct buf *b)
-{
-	if (b->data != NULL)
-		wipe(b->data, b->cap);
-	buf_free(b);
-}
-
 static int
 classify(CURLcode cc)
 {
@@ -285,7 +276,7 @@ request(const char *url, const char *form, size_t formlen, int timeout_ms,
 	resp->body = buf_steal(&sink.b);
 	r = 0;
 out:
-	buf_wipe_free(&sink.b);
+	buf_free_secret(&sink.b);
 	curl_slist_free_all(hdrs);
 	if (h != NULL)
 		curl_easy_cleanup(h);
@@ -317,7 +308,7 @@ http_post_form(const char *url, const struct http_field *fields, size_t nfields,
 		free_secret(v);
 	}
 	r = request(url, b.data ? b.data : "", b.len, timeout_ms, resp, errstr);
-	buf_wipe_free(&b);
+	buf_free_secret(&b);
 	return r;
 }
 

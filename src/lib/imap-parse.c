@@ -120,9 +120,7 @@ imap_parser_destroy(struct imap_parser **pp)
 		return;
 	reset_response(p);
 	imap_resp_free(p->done);
-	if (p->line.data)
-		wipe(p->line.data, p->line.cap);
-	buf_free(&p->line);
+	buf_free_secret(&p->line);
 	free(p->stack);
 	free(p->err);
 	free(p);

@@ -811,9 +811,7 @@ cmd_reserve(struct cmd *cmd, size_t n)
 static void
 cmd_free(struct cmd *cmd)
 {
-	if (cmd->b.data)
-		wipe(cmd->b.data, cmd->b.cap);
-	buf_free(&cmd->b);
+	buf_free_secret(&cmd->b);
 }
 
 /*

@@ -767,18 +767,6 @@ oauth_authorize_url(const struct oauth_client *c, const struct oauth_pkce *p,
 
 /* ---------------------------------------------------------------- redirect */
 
-static int
-hexval(char c)
-{
-	if (c >= '0' && c <= '9')
-		return c - '0';
-	if (c >= 'a' && c <= 'f')
-		return c - 'a' + 10;
-	if (c >= 'A' && c <= 'F')
-		return c - 'A' + 10;
-	return -1;
-}
-
 /* The decoded value of name in a query string (a=b&c=d); allocated or NULL. */
 static char *
 query_get(const char *q, const char *name)
@@ -796,8 +784,8 @@ query_get(const char *q, const char *name)
 				if (*s == '+')
 					buf_appendc(&b, ' ');
 				else if (*s == '%' && end - s >= 3 &&
-				    hexval(s[1]) >= 0 && hexval(s[2]) >= 0) {
-					buf_appendc(&b, (char)(hexval(s[1]) * 16 + hexval(s[2])));
+				    hex_digit(s[1]) >= 0 && hex_digit(s[2]) >= 0) {
+					buf_appendc(&b, (char)(hex_digit(s[1]) * 16 + hex_digit(s[2])));
 					s += 2;
 				} else
 					buf_appendc(&b, *s);
@@ -1074,8 +1062,7 @@ oauth_sasl_ir(const char *mech, const char *user, const char *token, const char 
 	} else
 		return NULL;
 	r = b64_encode((unsigned char *)b.data, b.len);
-	wipe(b.data, b.cap);
-	buf_free(&b);
+	buf_free_secret(&b);
 	log_secret_add(r);
 	return r;
 }

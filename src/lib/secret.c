@@ -29,20 +29,27 @@ secret_check_perms(const struct stat *st, const char *what, char **errstr)
 	return 0;
 }
 
+/*
+ * secret_file_load: see secret.h.  M2C_E_NOTFOUND without a message when it does not
+ * exist; too_big is the code for a file larger than max.
+ */
 int
-secret_file_read(const char *path, char **out, char **errstr)
+secret_file_load(const char *path, size_t max, int too_big, struct buf *b, char **errstr)
 {
 	struct stat st;
-	struct buf b = { 0 };
 	char chunk[4096];
-	int fd, r = 0;
 	ssize_t n;
+	int fd, r = 0;
 
-	*out = NULL;
-	fd = open(path, O_RDONLY | O_CLOEXEC | O_NOFOLLOW | O_NOCTTY);
-	if (fd < 0)
-		return m2c_fail(errstr, errno == ENOENT ? M2C_E_CONFIG : M2C_E_SYS,
-		    "cannot open %s: %s", path, strerror(errno));
+	fd = open(path, O_RDONLY | O_CLOEXEC | O_NOFOLLOW | O_NOCTTY | O_NONBLOCK);
+	if (fd < 0) {
+		if (errno == ENOENT)
+			return M2C_E_NOTFOUND;
+		if (errno == ELOOP)
+			return m2c_fail(errstr, M2C_E_CONFIG, "%s is a symbolic link, so it is "
+			    "refused (replace the link with the file itself)", path);
+		return m2c_fail(errstr, M2C_E_SYS, "cannot open %s: %s", path, strerror(errno));
+	}
 	if (fstat(fd, &st) != 0) {
 		r = m2c_fail(errstr, M2C_E_SYS, "cannot stat %s: %s", path, strerror(errno));
 		goto out;
@@ -56,12 +63,31 @@ secret_file_read(const char *path, char **out, char **errstr)
 			r = m2c_fail(errstr, M2C_E_SYS, "cannot read %s: %s", path, strerror(errno));
 			goto out;
 		}
-		if (b.len + (size_t)n > SECRET_MAX) {
-			r = m2c_fail(errstr, M2C_E_CONFIG, "%s is too large for a secret", path);
+		if (b->len + (size_t)n > max) {
+			r = m2c_fail(errstr, too_big, "%s is larger than %zu bytes, so it is refused",
+			    path, max);
 			goto out;
 		}
-		buf_append(&b, chunk, (size_t)n);
+		buf_append(b, chunk, (size_t)n);
 	}
+out:
+	wipe(chunk, sizeof(chunk));
+	close(fd);
+	return r;
+}
+
+int
+secret_file_read(const char *path, char **out, char **errstr)
+{
+	struct buf b = { 0 };
+	int r;
+
+	*out = NULL;
+	r = secret_file_load(path, SECRET_MAX, M2C_E_CONFIG, &b, errstr);
+	if (r == M2C_E_NOTFOUND)
+		r = m2c_fail(errstr, M2C_E_CONFIG, "cannot open %s: %s", path, strerror(ENOENT));
+	if (r != 0)
+		goto out;
 	if (b.data != NULL)
 		b.len = strcspn(b.data, "\r\n"), b.data[b.len] = '\0';
 	if (b.len == 0) {
@@ -70,12 +96,8 @@ secret_file_read(const char *path, char **out, char **errstr)
 		goto out;
 	}
 	log_secret_add(b.data);
-	*out = buf_steal(&b);
+	*out = xstrdup(b.data);
 out:
-	wipe(chunk, sizeof(chunk));
-	if (b.data)
-		wipe(b.data, b.cap);
-	buf_free(&b);
-	close(fd);
+	buf_free_secret(&b);
 	return r;
 }

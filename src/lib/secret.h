@@ -9,6 +9,7 @@
 #ifndef M2C_SECRET_H
 #define M2C_SECRET_H
 
+#include <stddef.h>
 #include <sys/stat.h>
 
 /*
@@ -16,6 +17,15 @@
  * 0, or M2C_E_CONFIG with the fix in *errstr.
  */
 int secret_check_perms(const struct stat *st, const char *what, char **errstr);
+
+/*
+ * Read a private file of at most max bytes into b (appended; free with
+ * buf_free_secret), refusing a symbolic link and anything
+ * secret_check_perms() refuses.  M2C_E_NOTFOUND, with no message, when it
+ * does not exist; too_big is the code for a file larger than max.
+ */
+struct buf;
+int secret_file_load(const char *path, size_t max, int too_big, struct buf *b, char **errstr);
 
 /*
  * Read the secret in path into *out (allocated; free with free_secret()).

@@ -219,62 +219,6 @@ json_wipe_decref(json_t *j)
 }
 
 static void
-buf_wipe_free(struct buf *b)
-{
-	if (b->data != NULL)
-		wipe(b->data, b->cap);
-	buf_free(b);
-}
-
-/*
- * Read a private file (mode and owner checked like a secret file) of at most
- * max bytes into b.  M2C_E_NOTFOUND without a message when it does not
- * exist; too_big is the code for a file larger than max.
- */
-static int
-read_private(const char *path, size_t max, int too_big, struct buf *b, char **errstr)
-{
-	struct stat st;
-	char chunk[4096];
-	ssize_t n;
-	int fd, r = 0;
-
-	fd = open(path, O_RDONLY | O_CLOEXEC | O_NOFOLLOW | O_NOCTTY | O_NONBLOCK);
-	if (fd < 0) {
-		if (errno == ENOENT)
-			return M2C_E_NOTFOUND;
-		if (errno == ELOOP)
-			return m2c_fail(errstr, M2C_E_CONFIG, "%s is a symbolic link, so it is "
-			    "refused (replace the link with the file itself)", path);
-		return m2c_fail(errstr, M2C_E_SYS, "cannot open %s: %s", path, strerror(errno));
-	}
-	if (fstat(fd, &st) != 0) {
-		r = m2c_fail(errstr, M2C_E_SYS, "cannot stat %s: %s", path, strerror(errno));
-		goto out;
-	}
-	if ((r = secret_check_perms(&st, path, errstr)) != 0)
-		goto out;
-	while ((n = read(fd, chunk, sizeof(chunk))) != 0) {
-		if (n < 0) {
-			if (errno == EINTR)
-				continue;
-			r = m2c_fail(errstr, M2C_E_SYS, "cannot read %s: %s", path, strerror(errno));
-			goto out;
-		}
-		if (b->len + (size_t)n > max) {
-			r = m2c_fail(errstr, too_big, "%s is larger than %zu bytes, so it is refused",
-			    path, max);
-			goto out;
-		}
-		buf_append(b, chunk, (size_t)n);
-	}
-out:
-	wipe(chunk, sizeof(chunk));
-	close(fd);
-	return r;
-}
-
-static void
 set_b64(json_t *obj, const char *name, const unsigned char *p, size_t n)
 {
 	char *s = b64_encode(p, n);
@@ -283,24 +227,12 @@ set_b64(json_t *obj, const char *name, const unsigned char *p, size_t n)
 	free(s);
 }
 
-static int
-hex_value(char c)
-{
-	if (c >= '0' && c <= '9')
-		return c - '0';
-	if (c >= 'a' && c <= 'f')
-		return c - 'a' + 10;
-	if (c >= 'A' && c <= 'F')
-		return c - 'A' + 10;
-	return -1;
-}
-
 /* 0 when s (2 * TS_KEY_LEN characters) is hex; the key goes to key. */
 static int
 hex_key(const char *s, unsigned char *key)
 {
 	for (size_t i = 0; i < TS_KEY_LEN; i++) {
-		int hi = hex_value(s[2 * i]), lo = hex_value(s[2 * i + 1]);
+		int hi = hex_digit(s[2 * i]), lo = hex_digit(s[2 * i + 1]);
 
 		if (hi < 0 || lo < 0)
 			return -1;
@@ -318,7 +250,7 @@ key_load(struct tokenstore *ts, const char *key_file, char **errstr)
 	size_t len, declen = 0;
 	int r;
 
-	r = read_private(key_file, TS_KEY_FILE_MAX, M2C_E_CONFIG, &b, errstr);
+	r = secret_file_load(key_file, TS_KEY_FILE_MAX, M2C_E_CONFIG, &b, errstr);
 	if (r == M2C_E_NOTFOUND) {
 		r = m2c_fail(errstr, M2C_E_CONFIG, "token encryption key file %s does not exist: "
 		    "create one with: " TS_KEY_HOWTO, key_file, key_file);
@@ -350,7 +282,7 @@ out:
 		wipe(dec, declen);
 		free(dec);
 	}
-	buf_wipe_free(&b);
+	buf_free_secret(&b);
 	return r;
 }
 
@@ -474,7 +406,7 @@ doc_read(struct tokenstore *ts, json_t **root, char **errstr)
 	int r;
 
 	*root = NULL;
-	if ((r = read_private(ts->path, TS_FILE_MAX, M2C_E_DATA, &b, errstr)) != 0)
+	if ((r = secret_file_load(ts->path, TS_FILE_MAX, M2C_E_DATA, &b, errstr)) != 0)
 		goto out;
 	if ((r = parse_doc(ts, b.data ? b.data : "", b.len, &j, errstr)) != 0)
 		goto out;
@@ -496,7 +428,7 @@ doc_read(struct tokenstore *ts, json_t **root, char **errstr)
 	j = NULL;
 out:
 	json_wipe_decref(j);
-	buf_wipe_free(&b);
+	buf_free_secret(&b);
 	return r;
 }
 

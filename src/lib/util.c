@@ -175,6 +175,14 @@ buf_free(struct buf *b)
 	b->len = b->cap = 0;
 }
 
+void
+buf_free_secret(struct buf *b)
+{
+	if (b->data != NULL)
+		wipe(b->data, b->cap);
+	buf_free(b);
+}
+
 char *
 buf_steal(struct buf *b)
 {
@@ -200,6 +208,18 @@ str_casecmp(const char *a, const char *b)
 	while (*a && lower((unsigned char)*a) == lower((unsigned char)*b))
 		a++, b++;
 	return lower((unsigned char)*a) - lower((unsigned char)*b);
+}
+
+int
+hex_digit(char c)
+{
+	if (c >= '0' && c <= '9')
+		return c - '0';
+	if (c >= 'a' && c <= 'f')
+		return c - 'a' + 10;
+	if (c >= 'A' && c <= 'F')
+		return c - 'A' + 10;
+	return -1;
 }
 
 int

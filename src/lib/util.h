@@ -36,12 +36,15 @@ void buf_appendf(struct buf *b, const char *fmt, ...) __attribute__((format(prin
 void buf_appendc(struct buf *b, char c);
 void buf_reset(struct buf *b);	/* len = 0, keeps memory */
 void buf_free(struct buf *b);	/* frees and zeroes the struct */
+void buf_free_secret(struct buf *b);	/* wipes the whole allocation first */
 /* Hand the contents to the caller (allocated, NUL-terminated, never NULL). */
 char *buf_steal(struct buf *b);
 
 /* ASCII-only, locale-independent helpers. */
 int str_casecmp(const char *a, const char *b);
 int str_has_prefix(const char *s, const char *prefix);
+/* The value of a hexadecimal digit, or -1. */
+int hex_digit(char c);
 /* Match a shell-like pattern with '*' and '?', ASCII case-insensitively. */
 int str_wildcard_match(const char *pattern, const char *s);
 
