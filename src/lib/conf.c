@@ -696,7 +696,7 @@ oauth_load(struct conf_check *ck, const config_setting_t *g, const struct conf_w
     struct conf_oauth *o)
 {
 	struct conf_where w;
-	int v, has_cloud, has_cert, has_key;
+	int v, has_cloud, has_cert, has_key, service_account;
 	const char *why;
 
 	o->present = 1;
@@ -726,16 +726,26 @@ oauth_load(struct conf_check *ck, const config_setting_t *g, const struct conf_w
 	has_key = config_setting_get_member(g, "private_key_file") != NULL;
 	get_file(ck, g, &w, "certificate_file", &o->certificate_file);
 	get_file(ck, g, &w, "private_key_file", &o->private_key_file);
-	if (has_cert != has_key)
+	o->flow = o->provider == CONF_PROVIDER_GOOGLE ? CONF_FLOW_AUTHCODE : CONF_FLOW_DEVICE;
+	if (get_enum(ck, g, &w, "flow", flow_names, ARRAY_SIZE(flow_names), &v) == 1)
+		o->flow = (enum conf_flow)v;
+	/* A Google service account is one JSON key file: private_key_file alone. */
+	service_account = o->provider == CONF_PROVIDER_GOOGLE &&
+	    o->flow == CONF_FLOW_CLIENT_CREDENTIALS;
+	if (service_account && has_cert)
+		problem(ck, config_setting_get_member(g, "certificate_file"), &w, "certificate_file",
+		    "a Google service account needs only private_key_file (its JSON key): "
+		    "remove certificate_file");
+	else if (!service_account && has_cert != has_key)
 		problem(ck, config_setting_get_member(g, has_cert ? "certificate_file" : "private_key_file"),
 		    &w, has_cert ? "certificate_file" : "private_key_file",
 		    "is given without %s (give both, or neither)",
 		    has_cert ? "private_key_file" : "certificate_file");
-
-	o->flow = o->provider == CONF_PROVIDER_GOOGLE ? CONF_FLOW_AUTHCODE : CONF_FLOW_DEVICE;
-	if (get_enum(ck, g, &w, "flow", flow_names, ARRAY_SIZE(flow_names), &v) == 1)
-		o->flow = (enum conf_flow)v;
-	if (o->flow == CONF_FLOW_CLIENT_CREDENTIALS && o->client_secret_file == NULL && !has_cert)
+	if (service_account && !has_key)
+		problem(ck, g, &w, "flow", "\"client_credentials\" with provider = \"google\" "
+		    "needs private_key_file = the service account's JSON key (add it)");
+	else if (!service_account && o->flow == CONF_FLOW_CLIENT_CREDENTIALS &&
+	    o->client_secret_file == NULL && !has_cert)
 		problem(ck, g, &w, "flow", "\"client_credentials\" needs client_secret_file, or "
 		    "certificate_file and private_key_file (add one)");
 	if (o->flow == CONF_FLOW_CLIENT_CREDENTIALS && o->provider == CONF_PROVIDER_MICROSOFT &&

@@ -246,6 +246,15 @@ static const struct bad_case {
 	  { { 4, "account \"office\": oauth.flow: \"client_credentials\" needs client_secret_file, "
 	      "or certificate_file and private_key_file (add one)" },
 	    { 4, "account \"office\": oauth.flow: \"client_credentials\" needs tenant" } } },
+	{ "google service account without its key", HEAD "    oauth = { provider = \"google\"; client_id = \"c\";\n"
+	  "      flow = \"client_credentials\"; };\n" PRN TAIL,
+	  { { 4, "account \"office\": oauth.flow: \"client_credentials\" with provider = \"google\" "
+	      "needs private_key_file = the service account's JSON key (add it)" } } },
+	{ "google service account with a certificate", HEAD "    oauth = { provider = \"google\"; client_id = \"c\";\n"
+	  "      flow = \"client_credentials\";\n      private_key_file = \"@DIR@/pass\";\n"
+	  "      certificate_file = \"@DIR@/pass\"; };\n" PRN TAIL,
+	  { { 7, "account \"office\": oauth.certificate_file: a Google service account needs only "
+	      "private_key_file" } } },
 	{ "syntax error", NULL, { { 6, "syntax error (fix the syntax" } } },
 };
 
@@ -466,6 +475,26 @@ test_oauth_group(void)
 	free(path);
 }
 
+/* A Google service account is its JSON key alone. */
+static void
+test_google_service_account(void)
+{
+	char *path = write_conf(HEAD "    oauth = { provider = \"google\"; client_id = \"c\";\n"
+	    "      flow = \"client_credentials\";\n      private_key_file = \"@DIR@/pass\"; };\n"
+	    PRN TAIL), *err = NULL;
+	struct conf *c = NULL;
+
+	is_int(conf_load(path, &c, &err), 0, "a Google service account with only its JSON key loads");
+	is_str(err, NULL, "... with no problem");
+	if (c != NULL) {
+		is_str(c->accounts[0].host, "imap.gmail.com", "... Gmail's IMAP host by default");
+		is_int(c->accounts[0].oauth.flow, CONF_FLOW_CLIENT_CREDENTIALS, "... client credentials");
+	}
+	conf_free(&c);
+	free(err);
+	free(path);
+}
+
 /* A file with very many problems: the report is capped, and says so. */
 static void
 test_many_problems(void)
@@ -538,6 +567,7 @@ main(void)
 	test_defaults();
 	test_good_variants();
 	test_oauth_group();
+	test_google_service_account();
 	for (size_t i = 0; i < ARRAY_SIZE(bad_cases); i++)
 		test_bad(&bad_cases[i]);
 	test_many_problems();
