@@ -1,0 +1,20 @@
+#!/bin/bash
+# script-ms-login-ok.sh - Exchange Online with a fresh token: CAPABILITY,
+# AUTHENTICATE XOAUTH2 with the initial response on the command line
+# (SASL-IR), CAPABILITY again after sign-in (RFC 3501 6.2: it may change;
+# here MOVE appears), SELECT, UID SEARCH UNSEEN, LOGOUT, and nothing else.
+# The token is in the token store, so no identity provider is asked.
+[ -n "${BASH_VERSION:-}" ] || exec bash "$0" "$@"   # make check runs $(SHELL)
+. "${top_srcdir:-$(dirname "$0")/../..}/tests/imapscript/script.sh"
+is_setup
+is_seed_tokens --access-token 'EwBoA8l6BAAUbDba3x2OMJElkF7gJ4z.known-token'
+ir=$(is_xoauth2 "$IS_USER" "$IS_TOKEN")
+is_start_server ms-login-ok -D ir="$ir"
+is_write_conf
+
+is_run once --dry-run
+expect_rc 0 "once exits 0"
+is_expect_server_done "the server played its whole script"
+is_expect_transcript ms-login-ok "the client sent exactly the expected lines" -D ir="$ir"
+is_expect_summary 'office: 0 fetched, 0 jobs, 0 skipped, 0 failed' "summary: nothing fetched"
+tap_done
