@@ -12,6 +12,8 @@ and exits.  Python 3 standard library only; listens on 127.0.0.1 only.
 Script lines (blank lines and lines starting with '#' are ignored):
 
     S: TEXT     send TEXT and CRLF
+    F: TEXT     send the bytes of the file named TEXT as they are (a
+                message for a literal: "S: ... {{{size}}}", "F: {msg}", "S: )")
     C: PATTERN  read one client line (up to CRLF) and match it
     CLOSE       end the part here (after a "* BYE", say): send nothing more
     ===         end of this connection's part: the next part is played on
@@ -19,7 +21,8 @@ Script lines (blank lines and lines starting with '#' are ignored):
 
 In TEXT and PATTERN, {NAME} is the value given with -D NAME=VALUE.  In a
 PATTERN, {tag} matches the client's tag and captures it, and {*} matches
-anything; in TEXT, {tag} is the tag captured last on this connection.  A
+anything; in TEXT, {tag} is the tag captured last on this connection, and
+{sp} a space (for a line that ends in one: "S: +{sp}").  A
 literal brace is written {{ or }}.
 
 At the end of each part the server stops writing and keeps reading until
@@ -32,7 +35,7 @@ is an error too, exit status 2.
 The transcript has a line "=== connection N" before each connection, then
 every client line with its CRLF removed; a line that ended otherwise gets
 "{no-crlf}" appended (a bare LF shows as \\x0a), and bytes outside
-printable ASCII are written as \\xNN (a backslash as \\\\).
+printable ASCII are written as \\xNN (a backslash is written as it is).
 """
 
 import argparse
@@ -52,9 +55,7 @@ class Mismatch(Exception):
 def escape(raw):
 	out = []
 	for b in raw:
-		if b == 0x5c:
-			out.append("\\\\")
-		elif 0x20 <= b < 0x7f:
+		if 0x20 <= b < 0x7f:
 			out.append(chr(b))
 		else:
 			out.append("\\x%02x" % b)
@@ -72,6 +73,8 @@ def expand(text, defs, tag, where):
 		if m.group(0) == "}}":
 			return "}"
 		name = m.group(1)
+		if name == "sp":
+			return " "
 		if name == "tag":
 			if tag is None:
 				raise SystemExit("%s: {tag} before any client tag" % where)
@@ -119,6 +122,8 @@ def parse_script(path, defs):
 				cur.append(("close", None, where))
 			elif line.startswith("S: "):
 				cur.append(("send", line[3:], where))
+			elif line.startswith("F: "):
+				cur.append(("file", line[3:], where))
 			elif line.startswith("C: ") or line == "C:":
 				cur.append(("expect", pattern(line[3:], defs, where), where))
 			else:
@@ -179,6 +184,9 @@ def play(conn, part):
 	for op, arg, where in part:
 		if op == "send":
 			conn.send(expand(arg, conn.defs, tag, where))
+		elif op == "file":
+			with open(expand(arg, conn.defs, tag, where), "rb") as f:
+				conn.sock.sendall(f.read())
 		elif op == "close":
 			break
 		else:
