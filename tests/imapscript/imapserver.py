@@ -26,8 +26,8 @@ anything; in TEXT, {tag} is the tag captured last on this connection, and
 literal brace is written {{ or }}.
 
 At the end of each part the server stops writing and keeps reading until
-the client closes (or --timeout passes), so that the transcript holds
-everything.  A client line that does not match its PATTERN is recorded,
+the client closes (or --timeout passes; over TLS, 2 s), so that the
+transcript holds everything.  A client line that does not match its PATTERN is recorded,
 reported on stderr, answered with "* BYE" and ends that connection; the
 exit status is then 1.  A connection that never comes (within --timeout)
 is an error too, exit status 2.
@@ -201,11 +201,16 @@ def play(conn, part):
 				raise Mismatch("%s: unexpected client line %r" % (where, text))
 			if "tag" in m.groupdict() and m.group("tag") is not None:
 				tag = m.group("tag")
-	# end of the part: stop writing, keep recording until the client closes
-	try:
-		conn.sock.shutdown(socket.SHUT_WR)
-	except OSError:
-		pass
+	# End of the part: stop writing, keep recording until the client
+	# closes.  A TLS socket cannot half-close (shutdown() would drop TLS and
+	# record the client's close_notify as raw bytes): it gets 2 s instead.
+	if isinstance(conn.sock, ssl.SSLSocket):
+		conn.sock.settimeout(min(conn.sock.gettimeout() or 2.0, 2.0))
+	else:
+		try:
+			conn.sock.shutdown(socket.SHUT_WR)
+		except OSError:
+			pass
 	drain(conn)
 
 

@@ -32,7 +32,7 @@ IS_CLIENT_ID=x
 IS_TIMEOUT=${IS_TIMEOUT:-10}	# seconds the server waits for any one event
 
 is_setup() {
-	rig_require python3 base64 diff
+	rig_require python3 base64
 	rig_require_program
 	rig_init
 	IS_AUTHORITY=http://127.0.0.1:1
