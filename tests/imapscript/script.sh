@@ -21,7 +21,6 @@
 #   is_stored_token            the access token now in the token file
 #   is_idp_grants GRANT        how many GRANT requests the fake IdP answered
 
-[ -n "${BASH_VERSION:-}" ] || exec bash "$0" "$@"
 IS_LIB=$(cd "$(dirname "${BASH_SOURCE[0]}")" && pwd)
 . "$IS_LIB/../rig/rig.sh"
 IS_DATA=$IS_LIB/data
@@ -115,7 +114,6 @@ is_oauthbearer() {
 is_start_server() {
 	local name=$1
 	shift
-	IS_NAME=$name
 	IS_TRANSCRIPT=$RIG_DIR/$name.transcript
 	rm -f "$RIG_DIR/imap.port"
 	python3 "$IS_LIB/imapserver.py" --script "$IS_DATA/$name.script" \
@@ -139,9 +137,9 @@ is_write_conf() {
 # is_run ARGS...: mail2cups -c $RIG_CONF ARGS..., then the server's end:
 # IS_SERVER_RC is its exit status (0: every expected line came).
 is_run() {
-	local i
+	local _
 	rig_run "$@"
-	for i in $(seq $((IS_TIMEOUT * 10 + 50))); do
+	for _ in $(seq $((IS_TIMEOUT * 10 + 50))); do
 		rig_pid_alive "$IS_SERVER_PID" || break
 		sleep 0.1
 	done
