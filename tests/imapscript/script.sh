@@ -20,6 +20,9 @@
 #                              independently of the C code
 #   is_stored_token            the access token now in the token file
 #   is_idp_grants GRANT        how many GRANT requests the fake IdP answered
+#   is_expect_server_done DESC the server played its whole script
+#   is_expect_no_line REGEX DESC   no client line matches REGEX
+#   is_expect_summary REGEX DESC   the account's summary line on stderr
 
 IS_LIB=$(cd "$(dirname "${BASH_SOURCE[0]}")" && pwd)
 . "$IS_LIB/../rig/rig.sh"
