@@ -684,8 +684,11 @@ map_reply(struct imap *c, enum imap_status st, const char *code, const char *tex
 		    "command: \"%s\"", c->host, what, t);
 	else if (signin || strcmp(code, "AUTHENTICATIONFAILED") == 0 ||
 	    strcmp(code, "AUTHORIZATIONFAILED") == 0 || strcmp(code, "EXPIRED") == 0)
-		r = m2c_fail(errstr, M2C_E_AUTH, "IMAP server %s refused the sign-in (%s): \"%s\"; "
-		    "check the user name and the password, or sign in again", c->host, what, t);
+		/* Password advice only for password mechanisms: OAuth callers explain. */
+		r = m2c_fail(errstr, M2C_E_AUTH, "IMAP server %s refused the sign-in (%s): \"%s\"%s",
+		    c->host, what, t, strcmp(what, "LOGIN") == 0 ||
+		    strcmp(what, "AUTHENTICATE PLAIN") == 0 ? "; check the user name and the "
+		    "password" : "");
 	else
 		r = m2c_fail(errstr, M2C_E_SERVER, "IMAP server %s refused %s: \"%s\"", c->host,
 		    what, t);

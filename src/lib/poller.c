@@ -53,10 +53,10 @@ is_oauth(const struct conf_account *a)
 /*
  * Sign in with the account's mechanism.  For OAuth, *used receives the
  * access token that was sent (allocated secret), so that a refusal can force
- * a refresh; rejected is the token a previous try had refused, or NULL.
+ * a refresh.
  */
 static int
-sign_in(struct pass *p, const char *rejected, char **used, char **errstr)
+sign_in(struct pass *p, char **used, char **errstr)
 {
 	const struct conf_account *a = p->a;
 	struct oauth_tokens t = { 0 };
@@ -72,7 +72,7 @@ sign_in(struct pass *p, const char *rejected, char **used, char **errstr)
 		free_secret(password);
 		return r;
 	}
-	if ((r = signin_token(p->cf, a, rejected, &t, errstr)) != 0)
+	if ((r = signin_token(p->cf, a, NULL, &t, errstr)) != 0)
 		goto out;
 	ir = signin_sasl_ir(a, t.access_token);
 	r = imap_authenticate(p->imap, a->auth == CONF_AUTH_OAUTHBEARER ? "OAUTHBEARER" : "XOAUTH2",
@@ -81,6 +81,87 @@ sign_in(struct pass *p, const char *rejected, char **used, char **errstr)
 out:
 	free_secret(ir);
 	oauth_tokens_clear(&t);
+	return r;
+}
+
+/* The server refused a token we believed valid, or ended the session for it. */
+static int
+token_refused(int r, const char *err)
+{
+	return r == M2C_E_AUTH || (err != NULL && strstr(err, "AccessTokenExpired") != NULL);
+}
+
+/* A token refused even after a refresh: say why that happens and what to do. */
+static int
+explain_refused_token(struct pass *p, char **errstr)
+{
+	const struct conf_account *a = p->a;
+	const char *who = a->login_user ? a->login_user : a->username;
+	char *said = *errstr;
+	int r;
+
+	*errstr = NULL;
+	if (a->oauth.provider == CONF_PROVIDER_MICROSOFT)
+		r = m2c_fail(errstr, M2C_E_AUTH, "the IMAP server refused the access token for %s, "
+		    "also after a refresh (%s). Exchange Online says this when IMAP is turned off "
+		    "for the mailbox (Set-CASMailbox -Identity %s -ImapEnabled $true), when an app "
+		    "with app-only access has no right to the mailbox (Add-MailboxPermission "
+		    "-Identity %s -User <service principal id> -AccessRights FullAccess), or for a "
+		    "token for another account (sign in as %s: mail2cups-oauth login %s)",
+		    a->username, said, a->username, a->username, who, a->name);
+	else
+		r = m2c_fail(errstr, M2C_E_AUTH, "the IMAP server refused the access token for %s, "
+		    "also after a refresh (%s); sign in again as %s: mail2cups-oauth login %s",
+		    a->username, said, who, a->name);
+	free(said);
+	return r;
+}
+
+/*
+ * Connect and sign in.  An OAuth token the server refuses though it looked
+ * valid (revoked, our clock off, BYE AccessTokenExpired) is refreshed once,
+ * before reconnecting, and the sign-in tried again on a new connection.
+ * errstr must not be NULL.
+ */
+static int
+open_session(struct pass *p, const struct imap_opts *io, char **errstr)
+{
+	struct oauth_tokens t = { 0 };
+	char *used = NULL, *said = NULL;
+	int r;
+
+	for (int tries = 0;; tries++) {
+		free_secret(used);
+		used = NULL;
+		if ((r = imap_connect(io, &p->imap, errstr)) == 0)
+			r = sign_in(p, &used, errstr);
+		if (r == 0 || used == NULL || !token_refused(r, *errstr))
+			break;
+		if (tries > 0) {
+			r = explain_refused_token(p, errstr);
+			break;
+		}
+		imap_close(&p->imap);
+		log_info("the server refused the access token (%s); refreshing it and trying again",
+		    *errstr);
+		said = *errstr;
+		*errstr = NULL;
+		/* Refresh before reconnecting: no new connection when it cannot be. */
+		r = signin_token(p->cf, p->a, used, &t, errstr);
+		oauth_tokens_clear(&t);
+		if (r != 0) {
+			char *e = *errstr;
+
+			*errstr = xasprintf("%s; and the token could not be refreshed: %s", said,
+			    e ? e : m2c_err_name(r));
+			free(e);
+			break;
+		}
+		free(said);
+		said = NULL;
+	}
+	free(said);
+	free_secret(used);
 	return r;
 }
 
@@ -413,7 +494,6 @@ poller_once_account(const struct conf *cf, const struct conf_account *a, struct 
 	struct imap_opts io = { 0 };
 	uint32_t *uids = NULL, exists = 0;
 	size_t nuids = 0;
-	char *used = NULL;
 	int r;
 
 	memset(sum, 0, sizeof(*sum));
@@ -454,26 +534,7 @@ poller_once_account(const struct conf *cf, const struct conf_account *a, struct 
 	io.ca_file = a->ca_file;
 	io.timeout_ms = cf->timeout * 1000;
 	io.trace = log_get_level() >= LOG_LVL_DEBUG;
-	/*
-	 * A second try, with a forced refresh, when the server refuses an OAuth
-	 * token that looked valid (revoked, or our clock is off).
-	 */
-	for (int tries = 0;; tries++) {
-		char *rejected = used;
-
-		used = NULL;
-		r = imap_connect(&io, &p.imap, errstr);
-		if (r == 0)
-			r = sign_in(&p, rejected, &used, errstr);
-		free_secret(rejected);
-		if (r == 0 || !is_oauth(a) || used == NULL || tries > 0 ||
-		    (r != M2C_E_AUTH && (errstr == NULL || *errstr == NULL ||
-		    strstr(*errstr, "AccessTokenExpired") == NULL)))
-			break;
-		log_info("the server refused the access token; refreshing it and trying again");
-		imap_close(&p.imap);
-	}
-	if (r != 0)
+	if ((r = open_session(&p, &io, errstr)) != 0)
 		goto out;
 	r = imap_select(p.imap, a->mailbox, &p.uidvalidity, &exists, errstr);
 	if ((r = explain_not_connected(&p, r, errstr)) != 0)
@@ -508,7 +569,6 @@ poller_once_account(const struct conf *cf, const struct conf_account *a, struct 
 	imap_logout(&p.imap);
 out:
 	imap_close(&p.imap);
-	free_secret(used);
 	free(uids);
 	free(p.scratch);
 	log_set_account(NULL);

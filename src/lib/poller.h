@@ -35,7 +35,7 @@ struct poller_summary {
  * Run one pass.  st may be NULL only in dry-run mode.  Returns 0 when the
  * pass completed (individual messages may still have failed: see *sum), or
  * the error that stopped it (connection, sign-in, CUPS unreachable) with
- * *errstr set.
+ * *errstr set (errstr must not be NULL).
  */
 int poller_once_account(const struct conf *cf, const struct conf_account *a,
     struct state *st, const struct poller_opts *o, struct poller_summary *sum,
