@@ -14,6 +14,7 @@
 #include "mime.h"
 #include "policy.h"
 #include "poller.h"
+#include "poller-private.h"
 #include "secret.h"
 #include "signin.h"
 #include "testhook.h"
@@ -21,19 +22,7 @@
 
 #define SCRATCH_MSG "msg"
 
-/* Everything one pass needs; borrowed from the caller except where noted. */
-struct pass {
-	const struct conf *cf;
-	const struct conf_account *a;
-	struct state *st;
-	const struct poller_opts *o;
-	struct poller_summary *sum;
-	struct imap *imap;	/* owned */
-	char *scratch;		/* owned */
-	uint32_t uidvalidity;
-};
-
-static enum imap_security
+enum imap_security
 imap_security_of(enum conf_security s)
 {
 	switch (s) {
@@ -44,7 +33,7 @@ imap_security_of(enum conf_security s)
 	}
 }
 
-static int
+int
 is_oauth(const struct conf_account *a)
 {
 	return a->auth == CONF_AUTH_XOAUTH2 || a->auth == CONF_AUTH_OAUTHBEARER;
@@ -55,7 +44,7 @@ is_oauth(const struct conf_account *a)
  * access token that was sent (allocated secret), so that a refusal can force
  * a refresh; rejected is the token a previous try had refused, or NULL.
  */
-static int
+int
 sign_in(struct pass *p, const char *rejected, char **used, char **errstr)
 {
 	const struct conf_account *a = p->a;
@@ -85,7 +74,7 @@ out:
 }
 
 /* Microsoft's answer to a token for someone who cannot open this mailbox. */
-static int
+int
 explain_not_connected(struct pass *p, int r, char **errstr)
 {
 	const struct conf_account *a = p->a;
