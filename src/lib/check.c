@@ -96,17 +96,18 @@ put_skipped(struct check *c, enum check_step step, const char *why)
 
 /* ------------------------------------------------------------------ fixes */
 
-/* The host is, or ends in, one of Microsoft's IMAP domains. */
+/*
+ * The host is, or ends in, one of Microsoft's IMAP domains (the host, not
+ * the provider: a test or proxy host speaks its own rules).
+ */
 static int
-is_microsoft(const struct conf_account *a)
+is_microsoft_host(const struct conf_account *a)
 {
 	static const char *const domains[] = {
 		"office365.com", "office365.us", "outlook.com", "outlook.cn",
 	};
 	size_t hl, dl;
 
-	if (a->oauth.present && a->oauth.provider == CONF_PROVIDER_MICROSOFT)
-		return 1;
 	if (a->host == NULL)
 		return 0;
 	hl = strlen(a->host);
@@ -295,7 +296,7 @@ check_fix(const struct conf_account *a, enum check_step step, int err, const cha
 		break;
 	case CHECK_STEP_IMAP:
 		/* Microsoft takes OAuth over implicit TLS on 993 only. */
-		if (is_oauth(a) && is_microsoft(a) &&
+		if (is_oauth(a) && is_microsoft_host(a) &&
 		    (a->port != 993 || a->security != CONF_SEC_SSL))
 			buf_appendf(&b, "use port = 993 and security = \"ssl\" (Microsoft 365 "
 			    "takes %s only over TLS on port 993; port %d with %s fails with "

@@ -56,7 +56,7 @@ make_account(enum acct k)
 		break;
 	case DOVE_OAUTH:
 		x->host = "imap.example.org";
-		x->oauth.provider = CONF_PROVIDER_GENERIC;
+		x->port = 10993;
 		break;
 	default:
 		break;
@@ -112,6 +112,9 @@ static const struct {
 	{ "wrong password", DOVE_PW, CHECK_STEP_IMAP, M2C_E_AUTH,
 	  "IMAP server 127.0.0.1 refused the sign-in (AUTHENTICATE PLAIN): \"Authentication failed.\"",
 	  { "check username (alice)", "/etc/m2c/alice.pass" }, { "Set-CASMailbox", "oauth" } },
+	{ "MS provider on a test host, port 10993", DOVE_OAUTH, CHECK_STEP_IMAP, M2C_E_UNAVAIL,
+	  "cannot reach imap.example.org:10993: Connection refused",
+	  { "check host (imap.example.org) and port (10993)" }, { "use port = 993" } },
 	{ "token refused by Dovecot", DOVE_OAUTH, CHECK_STEP_IMAP, M2C_E_AUTH,
 	  "refused the sign-in: \"[AUTHENTICATIONFAILED] Authentication failed.\"",
 	  { "sign in again (mail2cups-oauth login office)" }, { "Set-CASMailbox" } },
