@@ -2,7 +2,8 @@
  * mail2cups - fetch mail over IMAP and print its attachments through CUPS.
  *
  *   mail2cups [-c FILE] [-v] once [--dry-run]    one pass over every account
- *   mail2cups [-c FILE] run | status | check     (the daemon release)
+ *   mail2cups [-c FILE] [-v] check               try every account; change nothing
+ *   mail2cups [-c FILE] run | status             (the daemon release)
  *
  * Exit codes are sysexits(3), as DESIGN.md and mail2cups(8) list them.
  */
@@ -15,6 +16,7 @@
 #include <sysexits.h>
 #include <unistd.h>
 
+#include "check.h"
 #include "conf.h"
 #include "cupsjob.h"
 #include "error.h"
@@ -35,6 +37,8 @@ usage(FILE *f)
 	    "\n"
 	    "  once       one pass over every account: print new mail, then exit\n"
 	    "  --dry-run  say what would be printed; change nothing\n"
+	    "  check      try each account's CUPS queue, sign-in, IMAP login and mailbox;\n"
+	    "             change nothing; say what to do about each failure\n"
 	    "  -c FILE    the configuration file (default: %s for root,\n"
 	    "             $XDG_CONFIG_HOME/mail2cups/mail2cups.conf otherwise)\n"
 	    "  -v, -q     more (debug, with the IMAP protocol minus credentials) / less output\n"
@@ -87,6 +91,30 @@ out:
 	mime_shutdown();
 	free(scratch);
 	free(e);
+	return status;
+}
+
+/*
+ * Check every account (check.h); the exit code of the first failure.  Only
+ * the token store is touched (a refresh), so privileges are dropped to its
+ * owner only when an account uses OAuth.
+ */
+static int
+cmd_check(const struct conf *cf)
+{
+	char *e = NULL;
+	int r, status = EX_OK;
+
+	if (check_uses_tokens(cf) && (r = privdrop_to_state_owner(cf->state_dir, &e)) != 0) {
+		fprintf(stderr, "mail2cups: %s\n", e ? e : m2c_err_name(r));
+		free(e);
+		return m2c_err_exit_code(r);
+	}
+	for (size_t i = 0; i < cf->naccounts; i++) {
+		r = check_account(cf, &cf->accounts[i], stdout);
+		if (r != 0 && status == EX_OK)
+			status = m2c_err_exit_code(r);
+	}
 	return status;
 }
 
@@ -150,12 +178,12 @@ main(int argc, char **argv)
 			return EX_USAGE;
 		}
 	}
-	if (strcmp(cmd, "run") == 0 || strcmp(cmd, "status") == 0 || strcmp(cmd, "check") == 0) {
+	if (strcmp(cmd, "run") == 0 || strcmp(cmd, "status") == 0) {
 		fprintf(stderr, "mail2cups: %s: not supported yet in this release (it comes with "
 		    "the daemon); run \"mail2cups once\" from a systemd timer or cron meanwhile\n", cmd);
 		return EX_USAGE;
 	}
-	if (strcmp(cmd, "once") != 0) {
+	if (strcmp(cmd, "once") != 0 && strcmp(cmd, "check") != 0) {
 		fprintf(stderr, "mail2cups: unknown command \"%s\"\n", cmd);
 		usage(stderr);
 		return EX_USAGE;
@@ -172,7 +200,7 @@ main(int argc, char **argv)
 	free(path);
 	log_set_level(level_set ? level : cf->log_level);
 	cups_job_set_server(cf->cups_server);
-	status = cmd_once(cf, dry_run);
+	status = strcmp(cmd, "check") == 0 ? cmd_check(cf) : cmd_once(cf, dry_run);
 	conf_free(&cf);
 	log_secret_clear();
 	return status;

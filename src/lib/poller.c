@@ -44,8 +44,8 @@ imap_security_of(enum conf_security s)
 	}
 }
 
-static int
-is_oauth(const struct conf_account *a)
+int
+poller_is_oauth(const struct conf_account *a)
 {
 	return a->auth == CONF_AUTH_XOAUTH2 || a->auth == CONF_AUTH_OAUTHBEARER;
 }
@@ -56,26 +56,26 @@ is_oauth(const struct conf_account *a)
  * a refresh.
  */
 static int
-sign_in(struct pass *p, char **used, char **errstr)
+sign_in(const struct conf *cf, const struct conf_account *a, struct imap *imap, char **used,
+    char **errstr)
 {
-	const struct conf_account *a = p->a;
 	struct oauth_tokens t = { 0 };
 	char *password = NULL, *ir = NULL;
 	int r;
 
 	*used = NULL;
-	if (!is_oauth(a)) {
+	if (!poller_is_oauth(a)) {
 		if ((r = secret_file_read(a->password_file, &password, errstr)) != 0)
 			return r;
-		r = imap_login_password(p->imap, a->auth == CONF_AUTH_PLAIN ? "PLAIN" : "LOGIN",
+		r = imap_login_password(imap, a->auth == CONF_AUTH_PLAIN ? "PLAIN" : "LOGIN",
 		    a->login_user ? a->login_user : a->username, password, errstr);
 		free_secret(password);
 		return r;
 	}
-	if ((r = signin_token(p->cf, a, NULL, &t, errstr)) != 0)
+	if ((r = signin_token(cf, a, NULL, &t, errstr)) != 0)
 		goto out;
 	ir = signin_sasl_ir(a, t.access_token);
-	r = imap_authenticate(p->imap, a->auth == CONF_AUTH_OAUTHBEARER ? "OAUTHBEARER" : "XOAUTH2",
+	r = imap_authenticate(imap, a->auth == CONF_AUTH_OAUTHBEARER ? "OAUTHBEARER" : "XOAUTH2",
 	    ir, errstr);
 	*used = xstrdup(t.access_token);
 out:
@@ -93,9 +93,8 @@ token_refused(int r, const char *err)
 
 /* A token refused even after a refresh: say why that happens and what to do. */
 static int
-explain_refused_token(struct pass *p, char **errstr)
+explain_refused_token(const struct conf_account *a, char **errstr)
 {
-	const struct conf_account *a = p->a;
 	const char *who = a->login_user ? a->login_user : a->username;
 	char *said = *errstr;
 	int r;
@@ -117,37 +116,41 @@ explain_refused_token(struct pass *p, char **errstr)
 	return r;
 }
 
-/*
- * Connect and sign in.  An OAuth token the server refuses though it looked
- * valid (revoked, our clock off, BYE AccessTokenExpired) is refreshed once,
- * before reconnecting, and the sign-in tried again on a new connection.
- * errstr must not be NULL.
- */
-static int
-open_session(struct pass *p, const struct imap_opts *io, char **errstr)
+int
+poller_open_session(const struct conf *cf, const struct conf_account *a, struct imap **imap,
+    char **errstr)
 {
+	struct imap_opts io = { 0 };
 	struct oauth_tokens t = { 0 };
 	char *used = NULL, *said = NULL;
 	int r;
 
+	*imap = NULL;
+	io.host = a->host;
+	io.port = a->port;
+	io.security = imap_security_of(a->security);
+	io.ca_file = a->ca_file;
+	io.timeout_ms = cf->timeout * 1000;
+	io.trace = log_get_level() >= LOG_LVL_DEBUG;
 	for (int tries = 0;; tries++) {
 		free_secret(used);
 		used = NULL;
-		if ((r = imap_connect(io, &p->imap, errstr)) == 0)
-			r = sign_in(p, &used, errstr);
+		imap_close(imap);
+		if ((r = imap_connect(&io, imap, errstr)) == 0)
+			r = sign_in(cf, a, *imap, &used, errstr);
 		if (r == 0 || used == NULL || !token_refused(r, *errstr))
 			break;
 		if (tries > 0) {
-			r = explain_refused_token(p, errstr);
+			r = explain_refused_token(a, errstr);
 			break;
 		}
-		imap_close(&p->imap);
+		imap_close(imap);
 		log_info("the server refused the access token (%s); refreshing it and trying again",
 		    *errstr);
 		said = *errstr;
 		*errstr = NULL;
 		/* Refresh before reconnecting: no new connection when it cannot be. */
-		r = signin_token(p->cf, p->a, used, &t, errstr);
+		r = signin_token(cf, a, used, &t, errstr);
 		oauth_tokens_clear(&t);
 		if (r != 0) {
 			char *e = *errstr;
@@ -160,18 +163,21 @@ open_session(struct pass *p, const struct imap_opts *io, char **errstr)
 		free(said);
 		said = NULL;
 	}
+	if (r != 0)
+		imap_close(imap);
 	free(said);
 	free_secret(used);
 	return r;
 }
 
-/* Microsoft's answer to a token for someone who cannot open this mailbox. */
-static int
-explain_not_connected(struct pass *p, int r, char **errstr)
+int
+poller_select(struct imap *imap, const struct conf_account *a, uint32_t *uidvalidity,
+    uint32_t *exists, char **errstr)
 {
-	const struct conf_account *a = p->a;
+	int r = imap_select(imap, a->mailbox, uidvalidity, exists, errstr);
 
-	if (r == 0 || errstr == NULL || *errstr == NULL ||
+	/* Microsoft's answer to a token for someone who cannot open this mailbox. */
+	if (r == 0 || *errstr == NULL ||
 	    strstr(*errstr, "User is authenticated but not connected") == NULL)
 		return r;
 	return m2c_fail(errstr, M2C_E_AUTH,
@@ -491,7 +497,6 @@ poller_once_account(const struct conf *cf, const struct conf_account *a, struct 
     const struct poller_opts *o, struct poller_summary *sum, char **errstr)
 {
 	struct pass p = { cf, a, st, o, sum, NULL, NULL, 0 };
-	struct imap_opts io = { 0 };
 	uint32_t *uids = NULL, exists = 0;
 	size_t nuids = 0;
 	int r;
@@ -528,16 +533,9 @@ poller_once_account(const struct conf *cf, const struct conf_account *a, struct 
 	if ((r = mkdir_p(p.scratch, 0700, errstr)) != 0)
 		goto out;
 
-	io.host = a->host;
-	io.port = a->port;
-	io.security = imap_security_of(a->security);
-	io.ca_file = a->ca_file;
-	io.timeout_ms = cf->timeout * 1000;
-	io.trace = log_get_level() >= LOG_LVL_DEBUG;
-	if ((r = open_session(&p, &io, errstr)) != 0)
+	if ((r = poller_open_session(cf, a, &p.imap, errstr)) != 0)
 		goto out;
-	r = imap_select(p.imap, a->mailbox, &p.uidvalidity, &exists, errstr);
-	if ((r = explain_not_connected(&p, r, errstr)) != 0)
+	if ((r = poller_select(p.imap, a, &p.uidvalidity, &exists, errstr)) != 0)
 		goto out;
 	if ((r = imap_search_unseen(p.imap, &uids, &nuids, errstr)) != 0)
 		goto out;

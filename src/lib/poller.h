@@ -16,6 +16,8 @@
 #ifndef M2C_POLLER_H
 #define M2C_POLLER_H
 
+#include <stdint.h>
+
 #include "conf.h"
 #include "state.h"
 
@@ -40,6 +42,30 @@ struct poller_summary {
 int poller_once_account(const struct conf *cf, const struct conf_account *a,
     struct state *st, const struct poller_opts *o, struct poller_summary *sum,
     char **errstr);
+
+/*
+ * Connect to a's server and sign in, as every command does: a password
+ * mechanism, or OAuth (XOAUTH2/OAUTHBEARER with the token from signin.c,
+ * never falling back to a password).  An OAuth token the server refuses
+ * though it looked valid (revoked, our clock off, BYE AccessTokenExpired)
+ * is refreshed once, before reconnecting, and tried again; a token refused
+ * after that is explained (for Exchange Online: IMAP turned off, app-only
+ * access without Add-MailboxPermission, a token for another account).
+ * *imap is the signed-in connection (caller closes).  errstr not NULL.
+ */
+struct imap;
+int poller_open_session(const struct conf *cf, const struct conf_account *a,
+    struct imap **imap, char **errstr);
+
+/*
+ * SELECT a's mailbox; Microsoft's "User is authenticated but not connected"
+ * becomes M2C_E_AUTH with its fix.  Outputs optional; errstr not NULL.
+ */
+int poller_select(struct imap *imap, const struct conf_account *a, uint32_t *uidvalidity,
+    uint32_t *exists, char **errstr);
+
+/* Nonzero when a signs in with OAuth (XOAUTH2 or OAUTHBEARER). */
+int poller_is_oauth(const struct conf_account *a);
 
 /* Remove scratch files a crashed run left in dir (only our own names). */
 void poller_clean_scratch(const char *dir);
