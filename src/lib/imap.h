@@ -41,7 +41,8 @@ struct imap_opts {
 	 * probes every keepalive_s / 4 s, 4 times: 60 (the default) notices a
 	 * dead peer in about 2 minutes; negative: no TCP keepalive.
 	 * alive_ms: inside IDLE, after this long without a single byte from the
-	 * server (default 120000) the IDLE is ended to see that it answers.
+	 * server (default 120000) the IDLE is ended to see that it answers;
+	 * negative: never.
 	 * tick_ms: how often imap_idle() asks its stop callback (default 500).
 	 */
 	int keepalive_s;

@@ -791,6 +791,7 @@ struct idle_case {
 	int want_changed;
 	uint32_t want_exists;	/* 0: not checked */
 	long long min_ms, max_elapsed_ms;	/* how long imap_idle() may take */
+	int tls;		/* run it over implicit TLS too */
 };
 
 static int
@@ -909,7 +910,7 @@ static const struct step s_idle_stopped[] = {
 static const struct idle_case idle_cases[] = {
 	{ .k = IDLE_CASE("IDLE: EXISTS after a delay", s_idle_exists, 0, NULL),
 	  .max_ms = 5000, .alive_ms = 2000, .timeout_ms = 1000, .keepalive_s = 8,
-	  .want_changed = 1, .want_exists = 4, .min_ms = 100, .max_elapsed_ms = 1000 },
+	  .want_changed = 1, .want_exists = 4, .min_ms = 100, .max_elapsed_ms = 1000, .tls = 1 },
 	{ .k = IDLE_CASE("IDLE: EXISTS before the continuation", s_idle_exists_first, 0, NULL),
 	  .max_ms = 5000, .alive_ms = 2000, .timeout_ms = 1000, .want_changed = 1,
 	  .want_exists = 4, .min_ms = 0, .max_elapsed_ms = 500 },
@@ -935,10 +936,10 @@ static const struct idle_case idle_cases[] = {
 	{ .k = IDLE_CASE("IDLE: silent server that never answers is dead", s_idle_dead,
 	  M2C_E_TIMEOUT, "the connection is dead"),
 	  .max_ms = 5000, .alive_ms = 150, .timeout_ms = 300, .min_ms = 450,
-	  .max_elapsed_ms = 850 },
+	  .max_elapsed_ms = 850, .tls = 1 },
 	{ .k = IDLE_CASE("IDLE: \"* OK Still here\" keeps it alive", s_idle_still_here, 0, NULL),
 	  .max_ms = 600, .alive_ms = 250, .timeout_ms = 1000, .want_changed = 0,
-	  .min_ms = 600, .max_elapsed_ms = 1100 },
+	  .min_ms = 600, .max_elapsed_ms = 1100, .tls = 1 },
 	{ .k = IDLE_CASE("IDLE: NO to IDLE, connection still usable", s_idle_refused, M2C_E_TEMP,
 	  "IDLE not now"),
 	  .max_ms = 5000, .alive_ms = 2000, .timeout_ms = 1000, .min_ms = 0,
@@ -950,20 +951,48 @@ static const struct idle_case idle_cases[] = {
 };
 
 static void
+run_idle_case(const struct idle_case *ic, int implicit_tls)
+{
+	struct imap_opts o = { .host = "127.0.0.1", .trace = 1 };
+
+	if (implicit_tls) {
+		o.host = "localhost";
+		o.ca_file = certfile;
+	}
+	o.timeout_ms = ic->timeout_ms;
+	o.alive_ms = ic->alive_ms;
+	o.tick_ms = ic->tick_ms;
+	o.keepalive_s = ic->keepalive_s;
+	run_case_opts(&ic->k, implicit_tls, o);
+}
+
+static void
 check_idle(void)
 {
 	static const struct ccase noop = { "NOOP reports EXISTS, counts EXPUNGE", s_noop, do_noop,
 		0, NULL, 0, NULL };
 	struct imap_opts o = { .host = "127.0.0.1", .timeout_ms = 500, .trace = 1 };
+	struct idle_case t;
+	char *name;
 	size_t i;
 
 	run_case_opts(&noop, 0, o);
+	for (i = 0; i < ARRAY_SIZE(idle_cases); i++)
+		run_idle_case(&idle_cases[i], 0);
+	/* some again over TLS, where reads go through OpenSSL's buffer */
 	for (i = 0; i < ARRAY_SIZE(idle_cases); i++) {
-		o.timeout_ms = idle_cases[i].timeout_ms;
-		o.alive_ms = idle_cases[i].alive_ms;
-		o.tick_ms = idle_cases[i].tick_ms;
-		o.keepalive_s = idle_cases[i].keepalive_s;
-		run_case_opts(&idle_cases[i].k, 0, o);
+		if (!idle_cases[i].tls)
+			continue;
+		if (!cert_ok) {
+			ok(1, "# SKIP openssl could not make a certificate");
+			continue;
+		}
+		t = idle_cases[i];
+		name = xasprintf("%s, over TLS", t.k.name);
+		t.k.name = name;
+		t.k.sec = T_SSL;
+		run_idle_case(&t, 1);
+		free(name);
 	}
 }
 
