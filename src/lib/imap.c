@@ -1905,6 +1905,16 @@ idle_untagged(struct imap *c, const struct imap_resp *r, int *changed, char **er
 	return change_untagged(c, r, changed, errstr);
 }
 
+/* End the IDLE (RFC 2177: DONE, untagged). */
+static int
+send_done(struct imap *c, char **errstr)
+{
+	static const char done[] = "DONE\r\n";
+	struct cmd cmd = { 0 };
+
+	return send_piece(c, &cmd, done, sizeof(done) - 1, 1, errstr);
+}
+
 static long long
 min_ll(long long a, long long b)
 {
@@ -1959,9 +1969,7 @@ imap_idle(struct imap *c, int max_ms, int (*stop)(void *arg), void *arg, int *ch
 			if (c->trace && silent)
 				log_debug("imap: nothing from %s for %lld ms; DONE to see that it "
 				    "answers", c->host, now - c->last_rx);
-			cmd_free(&cmd);
-			cmd_init(&cmd, "DONE\r\n");
-			if ((r = send_piece(c, &cmd, cmd.b.data, cmd.b.len, 1, errstr)) != 0)
+			if ((r = send_done(c, errstr)) != 0)
 				goto out;
 			done = 1;
 			done_at = now;
