@@ -4,7 +4,8 @@
  * Implements: RFC 3501 (IMAP4rev1), RFC 8314 (implicit TLS), RFC 2595
  * (STARTTLS), RFC 4616 (SASL PLAIN), RFC 4959 (SASL-IR), RFC 7888
  * (LITERAL+, when sending), RFC 6851 (MOVE), RFC 4315 (UIDPLUS), RFC 2342
- * (NAMESPACE), RFC 5530 (response codes), RFC 3501 5.1.3 (modified UTF-7).
+ * (NAMESPACE), RFC 2177 (IDLE), RFC 5530 (response codes), RFC 3501 5.1.3
+ * (modified UTF-7).
  *
  * One connection = one struct imap with one state (set_state() is the only
  * writer).  Commands go through run_cmd(), which sends, reads responses
@@ -50,13 +51,14 @@ enum imap_state {
 	IMAP_STATE_NOT_AUTHENTICATED,
 	IMAP_STATE_AUTHENTICATED,
 	IMAP_STATE_SELECTED,
+	IMAP_STATE_IDLING,		/* inside imap_idle(), between "+" and the tagged reply */
 	IMAP_STATE_LOGOUT,
 	IMAP_STATE_DEAD,
 };
 
 static const char *const state_names[] = {
 	"DISCONNECTED", "GREETING", "NOT_AUTHENTICATED", "AUTHENTICATED",
-	"SELECTED", "LOGOUT", "DEAD",
+	"SELECTED", "IDLING", "LOGOUT", "DEAD",
 };
 
 struct imap {
@@ -65,6 +67,10 @@ struct imap {
 	int port;
 	int timeout_ms;
 	int trace;
+	int keepalive_s;		/* <= 0: no TCP keepalive */
+	int alive_ms;			/* < 0: no liveness probe in IDLE */
+	int tick_ms;
+	long long last_rx;		/* monotonic ms of the last byte read */
 	int fd;
 	SSL_CTX *ctx;			/* owned */
 	SSL *ssl;			/* owned */
@@ -339,15 +345,27 @@ sigpipe_release(struct sigpipe_guard *g)
 	pthread_sigmask(SIG_SETMASK, &g->old, NULL);
 }
 
-/* Read what is there (at least one byte) into buf. */
+/*
+ * Read what is there (at least one byte) into buf.  soft_ms < 0: wait up
+ * to timeout_ms, and a timeout kills the connection.  soft_ms >= 0: wait
+ * at most soft_ms and read once; nothing there is not an error (*got = 0).
+ */
 static int
-net_read(struct imap *c, void *buf, size_t n, size_t *got, char **errstr)
+net_read(struct imap *c, void *buf, size_t n, int soft_ms, size_t *got, char **errstr)
 {
+	struct pollfd pfd = { .fd = c->fd, .events = POLLIN };
 	struct sigpipe_guard g;
 	ssize_t r;
 	int k;
 
+	*got = 0;
 	for (;;) {
+		if (soft_ms >= 0 && !(c->ssl && SSL_pending(c->ssl) > 0)) {
+			if ((k = poll(&pfd, 1, soft_ms)) < 0 && errno != EINTR)
+				return fail_dead(c, errstr, M2C_E_SYS, "poll", strerror(errno));
+			if (k <= 0)
+				return 0;
+		}
 		if (c->ssl) {
 			ERR_clear_error();
 			errno = 0;
@@ -356,8 +374,12 @@ net_read(struct imap *c, void *buf, size_t n, size_t *got, char **errstr)
 			sigpipe_release(&g);
 			if (k > 0) {
 				*got = (size_t)k;
+				c->last_rx = monotonic_ms();
 				return 0;
 			}
+			/* a TLS record without application data, or half of one */
+			if (soft_ms >= 0 && SSL_get_error(c->ssl, k) == SSL_ERROR_WANT_READ)
+				return 0;
 			if ((k = ssl_retry(c, k, "read", errstr)) < 0)
 				return k;
 			continue;
@@ -365,11 +387,14 @@ net_read(struct imap *c, void *buf, size_t n, size_t *got, char **errstr)
 		r = read(c->fd, buf, n);
 		if (r > 0) {
 			*got = (size_t)r;
+			c->last_rx = monotonic_ms();
 			return 0;
 		}
 		if (r == 0)
 			return closed_err(c, errstr);
 		if (errno == EAGAIN || errno == EWOULDBLOCK) {
+			if (soft_ms >= 0)
+				return 0;
 			if ((k = net_wait(c, POLLIN, errstr)) != 0)
 				return k;
 		} else if (errno == ECONNRESET) {
@@ -429,6 +454,26 @@ is_loopback(const struct sockaddr *sa)
 	return 0;
 }
 
+/*
+ * TCP keepalive: the first probe after idle_s seconds of silence, then
+ * every idle_s / 4 s, 4 probes: a dead peer is noticed after 2 * idle_s.
+ */
+static void
+set_keepalive(int fd, int idle_s)
+{
+	int one = 1, intvl = idle_s / 4 > 0 ? idle_s / 4 : 1, cnt = 4;
+
+	(void)setsockopt(fd, SOL_SOCKET, SO_KEEPALIVE, &one, sizeof(one));
+#if defined(TCP_KEEPIDLE) && defined(TCP_KEEPINTVL) && defined(TCP_KEEPCNT)
+	(void)setsockopt(fd, IPPROTO_TCP, TCP_KEEPIDLE, &idle_s, sizeof(idle_s));
+	(void)setsockopt(fd, IPPROTO_TCP, TCP_KEEPINTVL, &intvl, sizeof(intvl));
+	(void)setsockopt(fd, IPPROTO_TCP, TCP_KEEPCNT, &cnt, sizeof(cnt));
+#else
+	(void)intvl;
+	(void)cnt;
+#endif
+}
+
 /* Non-blocking connect to one address within the timeout: 0 or errno. */
 static int
 try_connect(struct imap *c, const struct addrinfo *ai)
@@ -456,8 +501,9 @@ try_connect(struct imap *c, const struct addrinfo *ai)
 			e = errno;
 	}
 	if (e == 0) {
-		(void)setsockopt(fd, SOL_SOCKET, SO_KEEPALIVE, &one, sizeof(one));
 		(void)setsockopt(fd, IPPROTO_TCP, TCP_NODELAY, &one, sizeof(one));
+		if (c->keepalive_s > 0)
+			set_keepalive(fd, c->keepalive_s);
 	}
  out:
 	if (e != 0)
@@ -642,6 +688,8 @@ common_response(struct imap *c, const struct imap_resp *r)
 		set_caps(c, &r->args);
 	if (r->has_num && strcmp(r->name, "EXISTS") == 0)
 		c->exists = r->num;
+	if (r->has_num && strcmp(r->name, "EXPUNGE") == 0 && c->exists > 0)
+		c->exists--;
 	if (r->code && strcmp(r->code, "UIDVALIDITY") == 0 && code_number(r, &c->uidvalidity) == 0)
 		c->have_uidvalidity = 1;
 	if (r->code && strcmp(r->code, "ALERT") == 0) {
@@ -706,7 +754,7 @@ consume_literal(struct imap *c, uint64_t n, int fd, int *wfail, char **errstr)
 	while (n > 0) {
 		if (c->rpos == c->rlen) {
 			c->rpos = c->rlen = 0;
-			if ((r = net_read(c, c->rbuf, sizeof(c->rbuf), &c->rlen, errstr)) != 0)
+			if ((r = net_read(c, c->rbuf, sizeof(c->rbuf), -1, &c->rlen, errstr)) != 0)
 				return r;
 		}
 		k = c->rlen - c->rpos;
@@ -721,9 +769,12 @@ consume_literal(struct imap *c, uint64_t n, int fd, int *wfail, char **errstr)
 	return 0;
 }
 
-/* Read the next complete response (caller frees). */
+/*
+ * Parse what is buffered: 1 and *out (caller frees) when a response is
+ * complete, 0 when more bytes are needed, or M2C_E_*.
+ */
 static int
-read_resp(struct imap *c, const struct cmd_handlers *h, struct imap_resp **out,
+parse_buffered(struct imap *c, const struct cmd_handlers *h, struct imap_resp **out,
     char **errstr)
 {
 	const struct imap_literal_info *li;
@@ -732,12 +783,7 @@ read_resp(struct imap *c, const struct cmd_handlers *h, struct imap_resp **out,
 	int r, wfail = 0;
 
 	*out = NULL;
-	for (;;) {
-		if (c->rpos == c->rlen) {
-			c->rpos = c->rlen = 0;
-			if ((r = net_read(c, c->rbuf, sizeof(c->rbuf), &c->rlen, errstr)) != 0)
-				return r;
-		}
+	while (c->rpos < c->rlen) {
 		switch (imap_parser_feed(c->parser, c->rbuf + c->rpos, c->rlen - c->rpos,
 		    &used, &perr)) {
 		case IMAP_EV_NEED_MORE:
@@ -747,7 +793,7 @@ read_resp(struct imap *c, const struct cmd_handlers *h, struct imap_resp **out,
 			c->rpos += used;
 			*out = imap_parser_take(c->parser);
 			common_response(c, *out);
-			return 0;
+			return 1;
 		case IMAP_EV_LITERAL:
 			c->rpos += used;
 			li = imap_parser_literal(c->parser);
@@ -776,6 +822,42 @@ read_resp(struct imap *c, const struct cmd_handlers *h, struct imap_resp **out,
 			return r;
 		}
 	}
+	return 0;
+}
+
+/*
+ * The next complete response (caller frees): 1 and *out, or M2C_E_*.
+ * soft_ms < 0: read as long as needed, each read within timeout_ms.
+ * soft_ms >= 0: read at most once, waiting at most soft_ms; 0 when no
+ * complete response came (the connection stays usable).
+ */
+static int
+next_resp(struct imap *c, const struct cmd_handlers *h, int soft_ms, struct imap_resp **out,
+    char **errstr)
+{
+	int r;
+
+	if ((r = parse_buffered(c, h, out, errstr)) != 0)
+		return r;
+	for (;;) {
+		c->rpos = c->rlen = 0;
+		if ((r = net_read(c, c->rbuf, sizeof(c->rbuf), soft_ms, &c->rlen, errstr)) != 0)
+			return r;
+		if (c->rlen == 0)
+			return 0;
+		if ((r = parse_buffered(c, h, out, errstr)) != 0 || soft_ms >= 0)
+			return r;
+	}
+}
+
+/* Read the next complete response (caller frees); 0 or M2C_E_*. */
+static int
+read_resp(struct imap *c, const struct cmd_handlers *h, struct imap_resp **out,
+    char **errstr)
+{
+	int r = next_resp(c, h, -1, out, errstr);
+
+	return r > 0 ? 0 : r;
 }
 
 static void
@@ -874,6 +956,44 @@ send_piece(struct imap *c, const struct cmd *cmd, const char *p, size_t n, int f
 }
 
 /*
+ * A new tag and the line "tag SP command CRLF" in one allocation (it may
+ * hold a secret: wipe it).  *taglen: bytes before the command.  NULL when
+ * the connection is closed.
+ */
+static char *
+cmd_line(struct imap *c, const struct cmd *cmd, size_t *taglen, size_t *len, char **errstr)
+{
+	char *line;
+
+	if (c->state == IMAP_STATE_DEAD || c->fd < 0) {
+		(void)m2c_fail(errstr, M2C_E_UNAVAIL, "IMAP connection to %s:%d is closed",
+		    c->host, c->port);
+		return NULL;
+	}
+	c->last_code[0] = '\0';
+	snprintf(c->tag, sizeof(c->tag), "A%04u", ++c->tagno % 10000);
+	*taglen = strlen(c->tag) + 1;
+	*len = *taglen + cmd->b.len + 2;
+	line = xmalloc(*len + 1);
+	snprintf(line, *len + 1, "%s ", c->tag);
+	memcpy(line + *taglen, cmd->b.data, cmd->b.len);
+	memcpy(line + *taglen + cmd->b.len, "\r\n", 3);
+	return line;
+}
+
+/* The tagged reply to the command in flight: check the tag, keep the code, map it. */
+static int
+tagged_reply(struct imap *c, const struct imap_resp *resp, const char *what, int signin,
+    char **errstr)
+{
+	if (strcmp(resp->tag, c->tag) != 0)
+		return fail_dead(c, errstr, M2C_E_PROTO, what, "reply with an unknown tag");
+	if (resp->code)
+		snprintf(c->last_code, sizeof(c->last_code), "%s", resp->code);
+	return map_reply(c, resp->status, resp->code, resp->text, what, signin, errstr);
+}
+
+/*
  * Send a command, wait for its tagged reply, map it.  Untagged responses
  * and continuations go to the handlers.  c->last_code gets the reply's
  * response code.
@@ -887,18 +1007,8 @@ run_cmd(struct imap *c, struct cmd *cmd, const struct cmd_handlers *h, const cha
 	char *line;
 	int r;
 
-	if (c->state == IMAP_STATE_DEAD || c->fd < 0)
-		return m2c_fail(errstr, M2C_E_UNAVAIL, "IMAP connection to %s:%d is closed",
-		    c->host, c->port);
-	c->last_code[0] = '\0';
-	snprintf(c->tag, sizeof(c->tag), "A%04u", ++c->tagno % 10000);
-	/* tag SP command CRLF, in one allocation (it may hold a secret) */
-	taglen = strlen(c->tag) + 1;
-	len = taglen + cmd->b.len + 2;
-	line = xmalloc(len + 1);
-	snprintf(line, len + 1, "%s ", c->tag);
-	memcpy(line + taglen, cmd->b.data, cmd->b.len);
-	memcpy(line + taglen + cmd->b.len, "\r\n", 3);
+	if ((line = cmd_line(c, cmd, &taglen, &len, errstr)) == NULL)
+		return M2C_E_UNAVAIL;
 	for (i = 0; i <= cmd->nsync; i++) {
 		size_t end = i < cmd->nsync ? taglen + cmd->sync[i] : len;
 
@@ -937,13 +1047,7 @@ run_cmd(struct imap *c, struct cmd *cmd, const struct cmd_handlers *h, const cha
 		}
 	}
  tagged:
-	if (strcmp(resp->tag, c->tag) != 0) {
-		r = fail_dead(c, errstr, M2C_E_PROTO, what, "reply with an unknown tag");
-		goto out;
-	}
-	if (resp->code)
-		snprintf(c->last_code, sizeof(c->last_code), "%s", resp->code);
-	r = map_reply(c, resp->status, resp->code, resp->text, what, cmd->signin, errstr);
+	r = tagged_reply(c, resp, what, cmd->signin, errstr);
  out:
 	imap_resp_free(resp);
 	wipe(line, len);
@@ -982,6 +1086,8 @@ need_state(struct imap *c, enum imap_state st, char **errstr)
 	if (c->state == IMAP_STATE_DEAD || c->state == IMAP_STATE_LOGOUT)
 		return m2c_fail(errstr, M2C_E_UNAVAIL, "IMAP connection to %s:%d is closed%s%s",
 		    c->host, c->port, c->bye ? ": " : "", c->bye ? c->bye : "");
+	if (c->state == IMAP_STATE_IDLING)
+		return m2c_fail(errstr, M2C_E_USAGE, "IMAP connection to %s is idling", c->host);
 	if (c->state < st)
 		return m2c_fail(errstr, M2C_E_USAGE, "IMAP connection to %s is in state %s, "
 		    "needs %s", c->host, state_names[c->state], state_names[st]);
@@ -1065,6 +1171,10 @@ imap_connect(const struct imap_opts *o, struct imap **out, char **errstr)
 	c->port = o->port > 0 ? o->port : (o->security == IMAP_SEC_SSL ? 993 : 143);
 	c->timeout_ms = o->timeout_ms > 0 ? o->timeout_ms : 60000;
 	c->trace = o->trace;
+	c->keepalive_s = o->keepalive_s != 0 ? o->keepalive_s : 60;
+	c->alive_ms = o->alive_ms != 0 ? o->alive_ms : 120000;
+	c->tick_ms = o->tick_ms > 0 ? o->tick_ms : 500;
+	c->last_rx = monotonic_ms();
 	new_parser(c);
 	if ((r = tcp_connect(c, o->security == IMAP_SEC_NONE, errstr)) != 0)
 		goto out;
@@ -1738,6 +1848,179 @@ imap_delete(struct imap *c, uint32_t uid, int *flagged_only, char **errstr)
 	if ((r = imap_add_flags(c, uid, "\\Deleted", errstr)) != 0)
 		return r;
 	return expunge_uid(c, uid, flagged_only, errstr);
+}
+
+/* ------------------------------------------------------------ IDLE, NOOP */
+
+/* An untagged response that may mean new mail: EXISTS, or a nonzero RECENT. */
+static int
+is_change(const struct imap_resp *r)
+{
+	return r->kind == IMAP_RESP_UNTAGGED && r->has_num && r->name &&
+	    (strcmp(r->name, "EXISTS") == 0 || (strcmp(r->name, "RECENT") == 0 && r->num > 0));
+}
+
+static int
+change_untagged(struct imap *c, const struct imap_resp *r, void *arg, char **errstr)
+{
+	int *changed = arg;
+
+	if (is_change(r))
+		*changed = 1;
+	return 0;
+}
+
+int
+imap_noop(struct imap *c, int *changed, char **errstr)
+{
+	struct cmd_handlers h = { .untagged = change_untagged };
+	int r, chg = 0;
+
+	if (changed)
+		*changed = 0;
+	if ((r = need_state(c, IMAP_STATE_NOT_AUTHENTICATED, errstr)) != 0)
+		return r;
+	h.arg = &chg;
+	if ((r = simple_cmd(c, &h, errstr, "NOOP")) == 0 && changed)
+		*changed = chg;
+	return r;
+}
+
+uint32_t
+imap_exists(const struct imap *c)
+{
+	return c ? c->exists : 0;
+}
+
+/* An untagged response inside IDLE: a BYE ends the connection. */
+static int
+idle_untagged(struct imap *c, const struct imap_resp *r, int *changed, char **errstr)
+{
+	char *why;
+	int ret;
+
+	if (r->status == IMAP_ST_BYE) {
+		why = xasprintf("the server said BYE: %s", c->bye ? c->bye : "");
+		ret = fail_dead(c, errstr, M2C_E_UNAVAIL, "IDLE", why);
+		free(why);
+		return ret;
+	}
+	return change_untagged(c, r, changed, errstr);
+}
+
+/* End the IDLE (RFC 2177: DONE, untagged). */
+static int
+send_done(struct imap *c, char **errstr)
+{
+	static const char done[] = "DONE\r\n";
+	struct cmd cmd = { 0 };
+
+	return send_piece(c, &cmd, done, sizeof(done) - 1, 1, errstr);
+}
+
+static long long
+min_ll(long long a, long long b)
+{
+	return a < b ? a : b;
+}
+
+int
+imap_idle(struct imap *c, int max_ms, int (*stop)(void *arg), void *arg, int *changed,
+    char **errstr)
+{
+	struct imap_resp *resp = NULL;
+	struct cmd cmd;
+	long long now, end, done_at = 0, wake;
+	size_t taglen, len = 0;
+	char *line = NULL;
+	int r, chg = 0, done = 0, silent;
+
+	if (changed)
+		*changed = 0;
+	if ((r = need_state(c, IMAP_STATE_SELECTED, errstr)) != 0)
+		return r;
+	if (!imap_has_cap(c, "IDLE"))
+		return m2c_fail(errstr, M2C_E_NOTSUP, "IMAP server %s does not offer IDLE; "
+		    "poll it instead", c->host);
+	if (stop && stop(arg))
+		return 0;
+	cmd_init(&cmd, "IDLE");
+	if ((line = cmd_line(c, &cmd, &taglen, &len, errstr)) == NULL) {
+		r = M2C_E_UNAVAIL;
+		goto out;
+	}
+	if ((r = send_piece(c, &cmd, line, len, 1, errstr)) != 0)
+		goto out;
+	/* the server's "+ idling", within timeout_ms */
+	for (;;) {
+		imap_resp_free(resp);
+		if ((r = read_resp(c, NULL, &resp, errstr)) != 0)
+			goto out;
+		if (resp->kind == IMAP_RESP_CONTINUE)
+			break;
+		if (resp->kind == IMAP_RESP_TAGGED)
+			goto tagged;
+		if ((r = idle_untagged(c, resp, &chg, errstr)) != 0)
+			goto out;
+	}
+	set_state(c, IMAP_STATE_IDLING);
+	end = monotonic_ms() + (max_ms > 0 ? max_ms : 0);
+	for (;;) {
+		now = monotonic_ms();
+		silent = c->alive_ms > 0 && now - c->last_rx >= c->alive_ms;
+		if (!done && (chg || now >= end || silent || (stop && stop(arg)))) {
+			if (c->trace && silent)
+				log_debug("imap: nothing from %s for %lld ms; DONE to see that it "
+				    "answers", c->host, now - c->last_rx);
+			if ((r = send_done(c, errstr)) != 0)
+				goto out;
+			done = 1;
+			done_at = now;
+		}
+		if (done && now - done_at >= c->timeout_ms) {
+			set_state(c, IMAP_STATE_DEAD);
+			r = m2c_fail(errstr, M2C_E_TIMEOUT, "no answer from %s for %.1f s; the "
+			    "connection is dead (network or proxy); it must be reopened", c->host,
+			    (double)(now - c->last_rx) / 1000.0);
+			goto out;
+		}
+		if (done)
+			wake = done_at + c->timeout_ms;
+		else if (c->alive_ms > 0)
+			wake = min_ll(end, c->last_rx + c->alive_ms);
+		else
+			wake = end;
+		wake = min_ll(wake, now + c->tick_ms);
+		imap_resp_free(resp);
+		resp = NULL;
+		if ((r = next_resp(c, NULL, (int)(wake > now ? wake - now : 0), &resp,
+		    errstr)) < 0)
+			goto out;
+		if (r == 0)
+			continue;
+		if (resp->kind == IMAP_RESP_TAGGED)
+			break;
+		if (resp->kind == IMAP_RESP_CONTINUE) {
+			r = fail_dead(c, errstr, M2C_E_PROTO, "IDLE", "unexpected continuation request");
+			goto out;
+		}
+		if ((r = idle_untagged(c, resp, &chg, errstr)) != 0)
+			goto out;
+	}
+ tagged:
+	r = tagged_reply(c, resp, "IDLE", 0, errstr);
+	if (r == 0 && changed)
+		*changed = chg;
+ out:
+	if (c->state == IMAP_STATE_IDLING)
+		set_state(c, IMAP_STATE_SELECTED);
+	imap_resp_free(resp);
+	if (line) {
+		wipe(line, len);
+		free(line);
+	}
+	cmd_free(&cmd);
+	return r;
 }
 
 /* ------------------------------------------------------------ close */

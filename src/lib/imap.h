@@ -3,8 +3,8 @@
  *
  * Implements: RFC 3501 (IMAP4rev1), RFC 2595 / RFC 8314 (STARTTLS and
  * implicit TLS), RFC 4616 (SASL PLAIN), RFC 4959 (SASL-IR), RFC 6851 (MOVE),
- * RFC 4315 (UIDPLUS: UID EXPUNGE), RFC 2342 (NAMESPACE), RFC 3501 5.1.3
- * (modified UTF-7 mailbox names).  Response parsing lives in imap-parse.c,
+ * RFC 4315 (UIDPLUS: UID EXPUNGE), RFC 2342 (NAMESPACE), RFC 2177 (IDLE),
+ * RFC 3501 5.1.3 (modified UTF-7 mailbox names).  Response parsing lives in imap-parse.c,
  * which does no I/O.
  *
  * TLS is always verified: the certificate chain against the system store
@@ -35,6 +35,19 @@ struct imap_opts {
 	const char *ca_file;		/* borrowed; optional extra trust anchor */
 	int timeout_ms;			/* every network read and write */
 	int trace;			/* log the protocol at debug level (never credentials) */
+	/*
+	 * Dead-connection detection (0: the default; see imap_idle()).
+	 * keepalive_s: TCP keepalive starts after this many idle seconds and
+	 * probes every keepalive_s / 4 s, 4 times: 60 (the default) notices a
+	 * dead peer in about 2 minutes; negative: no TCP keepalive.
+	 * alive_ms: inside IDLE, after this long without a single byte from the
+	 * server (default 120000) the IDLE is ended to see that it answers;
+	 * negative: never.
+	 * tick_ms: how often imap_idle() asks its stop callback (default 500).
+	 */
+	int keepalive_s;
+	int alive_ms;
+	int tick_ms;
 };
 
 /* Connect, handshake TLS, read the greeting and CAPABILITY. */
@@ -104,6 +117,42 @@ int imap_delete(struct imap *c, uint32_t uid, int *flagged_only, char **errstr);
  * when folder is not valid UTF-8.  "INBOX" is never prefixed.
  */
 char *imap_folder_name(struct imap *c, const char *folder);
+
+/*
+ * IDLE (RFC 2177) in the selected mailbox, for at most max_ms (the caller's
+ * re-issue period, at most 29 minutes by the RFC; 25 is usual).
+ *
+ * Sends IDLE only when the server advertises it (else M2C_E_NOTSUP and
+ * nothing is sent), waits for the continuation, then waits for the server.
+ * The IDLE is ended with DONE and its tagged OK read, and 0 returned, when:
+ *   - an untagged EXISTS (or a nonzero RECENT) arrives: *changed = 1 (it
+ *     may be spurious; the caller searches anyway);
+ *   - max_ms has passed: *changed = 0;
+ *   - stop(arg) returns nonzero; it is asked every tick_ms (imap_opts) and
+ *     before IDLE is sent (then nothing is sent at all);
+ *   - nothing at all was read for alive_ms (imap_opts): the DONE is the
+ *     liveness probe for servers that stay silent while idling (Exchange),
+ *     so a caller simply calls imap_idle() again.  Servers that send
+ *     "* OK Still here" (Dovecot) are never probed.
+ * EXPUNGE and FETCH only update the connection and do not end the IDLE.
+ *
+ * Errors (the connection is dead afterwards): an untagged BYE gives
+ * M2C_E_UNAVAIL with the server's text in *errstr (e.g. "Session
+ * invalidated - AccessTokenExpired"); no tagged reply within timeout_ms of
+ * the DONE gives M2C_E_TIMEOUT ("no answer from HOST for N s; the
+ * connection is dead").  stop may be NULL; changed is optional.
+ */
+int imap_idle(struct imap *c, int max_ms, int (*stop)(void *arg), void *arg, int *changed,
+    char **errstr);
+
+/*
+ * NOOP: lets the server report changes; *changed (optional) is set to 1 when
+ * an EXISTS or a nonzero RECENT came with it, else 0.
+ */
+int imap_noop(struct imap *c, int *changed, char **errstr);
+
+/* The message count of the selected mailbox as last reported (EXISTS). */
+uint32_t imap_exists(const struct imap *c);
 
 /* LOGOUT (best effort), close and free; *c = NULL.  NULL is fine. */
 void imap_logout(struct imap **c);

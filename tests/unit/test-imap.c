@@ -37,12 +37,14 @@
 
 struct step {
 	char op;		/* S send line, P send raw, C client line, L big literal,
-				   T start TLS, X close, W go silent */
+				   T start TLS, X close, W go silent,
+				   D pause for text milliseconds */
 	const char *text;
 };
 #define S(t) { 'S', t }
 #define P(t) { 'P', t }
 #define C(t) { 'C', t }
+#define D(ms) { 'D', #ms }
 #define END { 0, NULL }
 
 static char tmpdir[] = "/tmp/m2c-imap-test-XXXXXX";
@@ -158,6 +160,9 @@ serve(int lfd, const struct step *script, int implicit_tls, const char *tpath)
 			break;
 		case 'W':
 			sleep(1);
+			break;
+		case 'D':
+			usleep((useconds_t)atoi(script->text) * 1000);
 			break;
 		case 'X':
 			goto out;
@@ -715,11 +720,10 @@ log_sink(enum log_level lvl, const char *line, void *arg)
 	buf_appendf(&logbuf, "%s\n", line);
 }
 
+/* Connect with o (port and security filled in here), run the case, check. */
 static void
-run_case(const struct ccase *k, int implicit_tls, const char *host, const char *ca_file)
+run_case_opts(const struct ccase *k, int implicit_tls, struct imap_opts o)
 {
-	struct imap_opts o = { .host = host, .security = secmap[k->sec], .ca_file = ca_file,
-	    .timeout_ms = 500, .trace = 1 };
 	struct imap *c = NULL;
 	struct srv sv;
 	char *err = NULL, *want, *got;
@@ -727,8 +731,7 @@ run_case(const struct ccase *k, int implicit_tls, const char *host, const char *
 
 	srv_start(&sv, k->script, implicit_tls);
 	o.port = sv.port;
-	if (strstr(k->name, "3 MB"))
-		o.timeout_ms = 5000;
+	o.security = secmap[k->sec];
 	r = imap_connect(&o, &c, &err);
 	if (r == 0 && k->fn)
 		r = k->fn(k, c, &err);
@@ -749,6 +752,248 @@ run_case(const struct ccase *k, int implicit_tls, const char *host, const char *
 	is_str(got, want, "%s: client transcript", k->name);
 	free(got);
 	free(want);
+}
+
+static void
+run_case(const struct ccase *k, int implicit_tls, const char *host, const char *ca_file)
+{
+	struct imap_opts o = { .host = host, .ca_file = ca_file, .timeout_ms = 500, .trace = 1 };
+
+	if (strstr(k->name, "3 MB"))
+		o.timeout_ms = 5000;
+	run_case_opts(k, implicit_tls, o);
+}
+
+/* ------------------------------------------------------------ IDLE and NOOP */
+
+static int
+do_noop(const struct ccase *k, struct imap *c, char **err)
+{
+	int r, changed = -1;
+
+	if ((r = login_select(c, err)) != 0)
+		return r;
+	if ((r = imap_noop(c, &changed, err)) != 0)
+		return r;
+	is_int(changed, 1, "%s: EXISTS reported as a change", k->name);
+	is_int(imap_exists(c), 5, "%s: new message count", k->name);
+	if ((r = imap_noop(c, &changed, err)) != 0)
+		return r;
+	is_int(changed, 0, "%s: EXPUNGE is not a change", k->name);
+	is_int(imap_exists(c), 4, "%s: count after EXPUNGE", k->name);
+	return 0;
+}
+
+struct idle_case {
+	struct ccase k;		/* first: do_idle() gets &k */
+	int max_ms, alive_ms, timeout_ms, tick_ms, keepalive_s;
+	int stop_ms;		/* the stop callback fires after this; 0 never, -1 at once */
+	int want_changed;
+	uint32_t want_exists;	/* 0: not checked */
+	long long min_ms, max_elapsed_ms;	/* how long imap_idle() may take */
+	int tls;		/* run it over implicit TLS too */
+};
+
+static int
+stop_at(void *arg)
+{
+	return monotonic_ms() >= *(const long long *)arg;
+}
+
+/* The keepalive settings of this process's connected TCP socket (the client's). */
+static int
+client_keepalive(int v[4])
+{
+	static const int opt[4][2] = { { SOL_SOCKET, SO_KEEPALIVE },
+		{ IPPROTO_TCP, TCP_KEEPIDLE }, { IPPROTO_TCP, TCP_KEEPINTVL },
+		{ IPPROTO_TCP, TCP_KEEPCNT } };
+	struct sockaddr_in sa;
+	socklen_t sl, ol;
+	int fd, i;
+
+	for (fd = 3; fd < 1024; fd++) {
+		sl = sizeof(sa);
+		if (getpeername(fd, (struct sockaddr *)&sa, &sl) != 0 || sa.sin_family != AF_INET)
+			continue;
+		for (i = 0; i < 4; i++) {
+			ol = sizeof(v[i]);
+			if (getsockopt(fd, opt[i][0], opt[i][1], &v[i], &ol) != 0)
+				return -1;
+		}
+		return 0;
+	}
+	return -1;
+}
+
+static int
+do_idle(const struct ccase *k, struct imap *c, char **err)
+{
+	const struct idle_case *ic = (const struct idle_case *)(const void *)k;
+	long long t0, elapsed, stop_time = 0;
+	int r, changed = -1, ka[4];
+
+	if (ic->keepalive_s != 0) {
+		ok(client_keepalive(ka) == 0, "%s: client socket found", k->name);
+		if (ic->keepalive_s > 0)
+			ok(ka[0] && ka[1] == ic->keepalive_s && ka[2] == ic->keepalive_s / 4 &&
+			    ka[3] == 4, "%s: TCP keepalive %d s, every %d s, 4 probes (got %d %d %d %d)",
+			    k->name, ic->keepalive_s, ic->keepalive_s / 4, ka[0], ka[1], ka[2], ka[3]);
+		else
+			ok(ka[0] == 0, "%s: no TCP keepalive", k->name);
+	}
+	if ((r = login_select(c, err)) != 0)
+		return r;
+	t0 = monotonic_ms();
+	if (ic->stop_ms)
+		stop_time = ic->stop_ms < 0 ? t0 : t0 + ic->stop_ms;
+	r = imap_idle(c, ic->max_ms, ic->stop_ms ? stop_at : NULL, &stop_time, &changed, err);
+	elapsed = monotonic_ms() - t0;
+	if (r == 0)
+		is_int(changed, ic->want_changed, "%s: changed", k->name);
+	else
+		is_int(changed, 0, "%s: changed is 0 on failure", k->name);
+	ok(elapsed >= ic->min_ms && elapsed <= ic->max_elapsed_ms,
+	    "%s: took %lld ms, within [%lld, %lld]", k->name, elapsed, ic->min_ms,
+	    ic->max_elapsed_ms);
+	if (ic->want_exists)
+		is_int(imap_exists(c), ic->want_exists, "%s: message count", k->name);
+	return r;
+}
+
+#define IDLE_LOGIN GREET, C("A0001 LOGIN \"alice\" \"pw\""), \
+	S("A0001 OK [CAPABILITY IMAP4rev1 IDLE] in"), SELECT_OK("A0002"), C("A0003 IDLE")
+
+static const struct step s_noop[] = {
+	GREET, LOGIN_OK, SELECT_OK("A0002"),
+	C("A0003 NOOP"), S("* 5 EXISTS"), S("* 1 RECENT"), S("A0003 OK NOOP completed"),
+	C("A0004 NOOP"), S("* 2 EXPUNGE"), S("A0004 OK NOOP completed"), LOGOUT("A0005"), END,
+};
+static const struct step s_idle_exists[] = {
+	IDLE_LOGIN, S("+ idling"), D(100), S("* 4 EXISTS"), S("* 1 RECENT"), C("DONE"),
+	S("A0003 OK IDLE terminated"), LOGOUT("A0004"), END,
+};
+static const struct step s_idle_exists_first[] = {
+	IDLE_LOGIN, S("* 4 EXISTS"), S("+ idling"), C("DONE"), S("A0003 OK IDLE terminated"),
+	LOGOUT("A0004"), END,
+};
+static const struct step s_idle_done[] = {
+	IDLE_LOGIN, S("+ idling"), C("DONE"), S("A0003 OK IDLE terminated"), LOGOUT("A0004"), END,
+};
+static const struct step s_idle_expunge[] = {
+	IDLE_LOGIN, S("+ idling"), D(50), S("* 1 EXPUNGE"), S("* 2 FETCH (FLAGS (\\Seen))"),
+	C("DONE"), S("A0003 OK IDLE terminated"), LOGOUT("A0004"), END,
+};
+static const struct step s_idle_bye[] = {
+	IDLE_LOGIN, S("+ idling"), D(50), S("* BYE Session invalidated - AccessTokenExpired"), END,
+};
+static const struct step s_idle_dead[] = {
+	IDLE_LOGIN, S("+ idling"), C("DONE"), D(900), END,
+};
+static const struct step s_idle_still_here[] = {
+	IDLE_LOGIN, S("+ idling"), D(100), S("* OK Still here"), D(100), S("* OK Still here"),
+	D(100), S("* OK Still here"), D(100), S("* OK Still here"), D(100),
+	S("* OK Still here"), C("DONE"), S("A0003 OK IDLE terminated"), LOGOUT("A0004"), END,
+};
+static const struct step s_idle_refused[] = {
+	IDLE_LOGIN, S("A0003 NO [UNAVAILABLE] IDLE not now"), LOGOUT("A0004"), END,
+};
+static const struct step s_idle_nocap[] = {
+	GREET, LOGIN_OK, SELECT_OK("A0002"), LOGOUT("A0003"), END,
+};
+static const struct step s_idle_stopped[] = {
+	GREET, C("A0001 LOGIN \"alice\" \"pw\""), S("A0001 OK [CAPABILITY IMAP4rev1 IDLE] in"),
+	SELECT_OK("A0002"), LOGOUT("A0003"), END,
+};
+
+#define IDLE_CASE(name, script, want, err) { name, script, do_idle, want, err, 0, NULL }
+
+static const struct idle_case idle_cases[] = {
+	{ .k = IDLE_CASE("IDLE: EXISTS after a delay", s_idle_exists, 0, NULL),
+	  .max_ms = 5000, .alive_ms = 2000, .timeout_ms = 1000, .keepalive_s = 8,
+	  .want_changed = 1, .want_exists = 4, .min_ms = 100, .max_elapsed_ms = 1000, .tls = 1 },
+	{ .k = IDLE_CASE("IDLE: EXISTS before the continuation", s_idle_exists_first, 0, NULL),
+	  .max_ms = 5000, .alive_ms = 2000, .timeout_ms = 1000, .want_changed = 1,
+	  .want_exists = 4, .min_ms = 0, .max_elapsed_ms = 500 },
+	{ .k = IDLE_CASE("IDLE: max_ms ends it with DONE", s_idle_done, 0, NULL),
+	  .max_ms = 150, .alive_ms = 2000, .timeout_ms = 1000, .keepalive_s = -1,
+	  .want_changed = 0, .min_ms = 150, .max_elapsed_ms = 650 },
+	{ .k = IDLE_CASE("IDLE: EXPUNGE and FETCH do not end it", s_idle_expunge, 0, NULL),
+	  .max_ms = 300, .alive_ms = 2000, .timeout_ms = 1000, .want_changed = 0,
+	  .want_exists = 2, .min_ms = 300, .max_elapsed_ms = 800 },
+	{ .k = IDLE_CASE("IDLE: BYE gives the server's text", s_idle_bye, M2C_E_UNAVAIL,
+	  "said BYE: Session invalidated - AccessTokenExpired"),
+	  .max_ms = 5000, .alive_ms = 2000, .timeout_ms = 1000, .min_ms = 50,
+	  .max_elapsed_ms = 1000 },
+	{ .k = IDLE_CASE("IDLE: stop callback ends it within a tick", s_idle_done, 0, NULL),
+	  .max_ms = 5000, .alive_ms = 3000, .timeout_ms = 1000, .tick_ms = 50, .stop_ms = 200,
+	  .want_changed = 0, .min_ms = 200, .max_elapsed_ms = 450 },
+	{ .k = IDLE_CASE("IDLE: stop before IDLE sends nothing", s_idle_stopped, 0, NULL),
+	  .max_ms = 5000, .alive_ms = 2000, .timeout_ms = 1000, .stop_ms = -1,
+	  .want_changed = 0, .min_ms = 0, .max_elapsed_ms = 100 },
+	{ .k = IDLE_CASE("IDLE: silent server answers the probe", s_idle_done, 0, NULL),
+	  .max_ms = 5000, .alive_ms = 150, .timeout_ms = 1000, .want_changed = 0,
+	  .min_ms = 150, .max_elapsed_ms = 650 },
+	{ .k = IDLE_CASE("IDLE: silent server that never answers is dead", s_idle_dead,
+	  M2C_E_TIMEOUT, "the connection is dead"),
+	  .max_ms = 5000, .alive_ms = 150, .timeout_ms = 300, .min_ms = 450,
+	  .max_elapsed_ms = 850, .tls = 1 },
+	{ .k = IDLE_CASE("IDLE: \"* OK Still here\" keeps it alive", s_idle_still_here, 0, NULL),
+	  .max_ms = 600, .alive_ms = 250, .timeout_ms = 1000, .want_changed = 0,
+	  .min_ms = 600, .max_elapsed_ms = 1100, .tls = 1 },
+	{ .k = IDLE_CASE("IDLE: NO to IDLE, connection still usable", s_idle_refused, M2C_E_TEMP,
+	  "IDLE not now"),
+	  .max_ms = 5000, .alive_ms = 2000, .timeout_ms = 1000, .min_ms = 0,
+	  .max_elapsed_ms = 500 },
+	{ .k = IDLE_CASE("IDLE: not offered, nothing sent", s_idle_nocap, M2C_E_NOTSUP,
+	  "does not offer IDLE"),
+	  .max_ms = 5000, .alive_ms = 2000, .timeout_ms = 1000, .min_ms = 0,
+	  .max_elapsed_ms = 100 },
+};
+
+static void
+run_idle_case(const struct idle_case *ic, int implicit_tls)
+{
+	struct imap_opts o = { .host = "127.0.0.1", .trace = 1 };
+
+	if (implicit_tls) {
+		o.host = "localhost";
+		o.ca_file = certfile;
+	}
+	o.timeout_ms = ic->timeout_ms;
+	o.alive_ms = ic->alive_ms;
+	o.tick_ms = ic->tick_ms;
+	o.keepalive_s = ic->keepalive_s;
+	run_case_opts(&ic->k, implicit_tls, o);
+}
+
+static void
+check_idle(void)
+{
+	static const struct ccase noop = { "NOOP reports EXISTS, counts EXPUNGE", s_noop, do_noop,
+		0, NULL, 0, NULL };
+	struct imap_opts o = { .host = "127.0.0.1", .timeout_ms = 500, .trace = 1 };
+	struct idle_case t;
+	char *name;
+	size_t i;
+
+	run_case_opts(&noop, 0, o);
+	for (i = 0; i < ARRAY_SIZE(idle_cases); i++)
+		run_idle_case(&idle_cases[i], 0);
+	/* some again over TLS, where reads go through OpenSSL's buffer */
+	for (i = 0; i < ARRAY_SIZE(idle_cases); i++) {
+		if (!idle_cases[i].tls)
+			continue;
+		if (!cert_ok) {
+			ok(1, "# SKIP openssl could not make a certificate");
+			continue;
+		}
+		t = idle_cases[i];
+		name = xasprintf("%s, over TLS", t.k.name);
+		t.k.name = name;
+		t.k.sec = T_SSL;
+		run_idle_case(&t, 1);
+		free(name);
+	}
 }
 
 static void
@@ -937,6 +1182,7 @@ main(void)
 	for (i = 0; i < ARRAY_SIZE(cases); i++)
 		run_case(&cases[i], 0, "127.0.0.1", NULL);
 	check_trace_hides_secrets();
+	check_idle();
 	check_connect_errors();
 	check_mutf7();
 	check_tls();
