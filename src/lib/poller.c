@@ -21,8 +21,9 @@
 
 #define SCRATCH_MSG "msg"
 
-/* Everything one pass needs; borrowed from the caller except where noted. */
-struct pass {
+
+/* Everything one session needs; borrowed from the caller except where noted. */
+struct poller_session {
 	const struct conf *cf;
 	const struct conf_account *a;
 	struct state *st;
@@ -190,7 +191,7 @@ poller_select(struct imap *imap, const struct conf_account *a, uint32_t *uidvali
 
 /* The post-action for a printed (ok = 1) or failed (ok = 0) message. */
 static int
-post_action(struct pass *p, uint32_t uid, int ok, char **errstr)
+post_action(struct poller_session *p, uint32_t uid, int ok, char **errstr)
 {
 	int flagged_only = 0, r;
 
@@ -227,7 +228,7 @@ post_action(struct pass *p, uint32_t uid, int ok, char **errstr)
  * mark it DONE.  A failing post-action leaves the status for the next pass.
  */
 static int
-finish_message(struct pass *p, const struct state_key *k, int ok, const char *reason,
+finish_message(struct poller_session *p, const struct state_key *k, int ok, const char *reason,
     char **errstr)
 {
 	int r;
@@ -254,7 +255,7 @@ finish_message(struct pass *p, const struct state_key *k, int ok, const char *re
 
 /* A message that cannot print: log why, count it, send it to the failed folder. */
 static int
-fail_message(struct pass *p, const struct state_key *k, const char *reason, char **errstr)
+fail_message(struct poller_session *p, const struct state_key *k, const char *reason, char **errstr)
 {
 	log_warn("uid %u: not printed: %s", k->uid, reason);
 	p->sum->failed++;
@@ -266,7 +267,7 @@ fail_message(struct pass *p, const struct state_key *k, const char *reason, char
  * already) in CUPS.
  */
 static int
-print_attachment(struct pass *p, const struct state_key *k, const struct mime_message *m,
+print_attachment(struct poller_session *p, const struct state_key *k, const struct mime_message *m,
     const struct mime_attachment *at, char **errstr)
 {
 	struct state_part sp = { 0 };
@@ -348,7 +349,7 @@ skipped_reasons(const struct mime_message *m)
 
 /* Fetch, extract, check and print one message. */
 static int
-process_message(struct pass *p, uint32_t uid, char **errstr)
+process_message(struct poller_session *p, uint32_t uid, char **errstr)
 {
 	const struct conf *cf = p->cf;
 	struct state_key k = { p->a->name, p->a->mailbox, p->uidvalidity, uid };
@@ -493,82 +494,121 @@ poller_clean_scratch(const char *dir)
 }
 
 int
-poller_once_account(const struct conf *cf, const struct conf_account *a, struct state *st,
-    const struct poller_opts *o, struct poller_summary *sum, char **errstr)
+poller_session_open(const struct conf *cf, const struct conf_account *a, struct state *st,
+    const struct poller_opts *o, struct poller_session **out, char **errstr)
 {
-	struct pass p = { cf, a, st, o, sum, NULL, NULL, 0 };
-	uint32_t *uids = NULL, exists = 0;
-	size_t nuids = 0;
+	struct poller_session *p = xcalloc(1, sizeof(*p));
+	char *warning = NULL, *e = NULL;
+	uint32_t exists = 0;
 	int r;
 
-	memset(sum, 0, sizeof(*sum));
-	log_set_account(a->name);
+	*out = NULL;
+	p->cf = cf;
+	p->a = a;
+	p->st = st;
+	p->o = o;
 	if (a->allow_senders.n == 0)
 		log_warn("allow_senders is empty: nobody may print from this mailbox");
 
 	/* CUPS first: with the queue unusable, leave every message where it is. */
-	{
-		char *warning = NULL, *e = NULL;
-
-		r = cups_job_check_queue(a->printer, &warning, &e);
-		if (warning != NULL)
-			log_warn("%s", warning);
-		free(warning);
-		if (r != 0 && !o->dry_run) {
-			if (errstr) {
-				free(*errstr);
-				*errstr = e;
-			} else {
-				free(e);
-			}
-			goto out;
-		}
-		if (r != 0)
-			log_warn("%s", e);
-		free(e);
-		r = 0;
+	r = cups_job_check_queue(a->printer, &warning, &e);
+	if (warning != NULL)
+		log_warn("%s", warning);
+	free(warning);
+	if (r != 0 && !o->dry_run) {
+		free(*errstr);
+		*errstr = e;
+		goto out;
 	}
+	if (r != 0)
+		log_warn("%s", e);
+	free(e);
 
-	p.scratch = xasprintf("%s/scratch", cf->state_dir);
-	if ((r = mkdir_p(p.scratch, 0700, errstr)) != 0)
+	p->scratch = xasprintf("%s/scratch", cf->state_dir);
+	if ((r = mkdir_p(p->scratch, 0700, errstr)) != 0)
 		goto out;
+	if ((r = poller_open_session(cf, a, &p->imap, errstr)) != 0)
+		goto out;
+	if ((r = poller_select(p->imap, a, &p->uidvalidity, &exists, errstr)) != 0)
+		goto out;
+	log_debug("%s: %u messages, UIDVALIDITY %u", a->mailbox, exists, p->uidvalidity);
+out:
+	if (r != 0)
+		poller_session_close(&p, 0);
+	*out = p;
+	return r;
+}
 
-	if ((r = poller_open_session(cf, a, &p.imap, errstr)) != 0)
-		goto out;
-	if ((r = poller_select(p.imap, a, &p.uidvalidity, &exists, errstr)) != 0)
-		goto out;
-	if ((r = imap_search_unseen(p.imap, &uids, &nuids, errstr)) != 0)
-		goto out;
-	log_debug("%s: %u messages, %zu unseen, UIDVALIDITY %u", a->mailbox, exists, nuids,
-	    p.uidvalidity);
+struct imap *
+poller_session_imap(struct poller_session *s)
+{
+	return s->imap;
+}
 
-	for (size_t i = 0; i < nuids; i++) {
+int
+poller_session_process(struct poller_session *p, struct poller_summary *sum,
+    int (*stop)(void *arg), void *arg, char **errstr)
+{
+	uint32_t *uids = NULL;
+	size_t nuids = 0;
+	int r;
+
+	memset(sum, 0, sizeof(*sum));
+	p->sum = sum;
+	if ((r = imap_search_unseen(p->imap, &uids, &nuids, errstr)) != 0)
+		goto out;
+	log_debug("%s: %zu unseen", p->a->mailbox, nuids);
+	for (size_t i = 0; i < nuids && !(stop && stop(arg)); i++) {
 		char *e = NULL;
 
-		r = process_message(&p, uids[i], &e);
+		r = process_message(p, uids[i], &e);
 		if (r == 0)
 			continue;
 		if (m2c_err_is_temporary(r) || r == M2C_E_NOTFOUND) {
 			/* CUPS or the connection is in trouble: stop this pass. */
 			log_error("uid %u: %s; it stays unseen and is tried again next time",
 			    uids[i], e ? e : m2c_err_name(r));
-			if (errstr) {
-				free(*errstr);
-				*errstr = e;
-			} else {
-				free(e);
-			}
+			free(*errstr);
+			*errstr = e;
 			goto out;
 		}
 		log_error("uid %u: %s", uids[i], e ? e : m2c_err_name(r));
 		free(e);
 		r = 0;
 	}
-	imap_logout(&p.imap);
 out:
-	imap_close(&p.imap);
+	p->sum = NULL;
 	free(uids);
-	free(p.scratch);
+	return r;
+}
+
+void
+poller_session_close(struct poller_session **s, int logout)
+{
+	struct poller_session *p = *s;
+
+	if (p == NULL)
+		return;
+	if (logout)
+		imap_logout(&p->imap);
+	imap_close(&p->imap);
+	free(p->scratch);
+	free(p);
+	*s = NULL;
+}
+
+int
+poller_once_account(const struct conf *cf, const struct conf_account *a, struct state *st,
+    const struct poller_opts *o, struct poller_summary *sum, char **errstr)
+{
+	struct poller_session *s = NULL;
+	int r;
+
+	memset(sum, 0, sizeof(*sum));
+	log_set_account(a->name);
+	if ((r = poller_session_open(cf, a, st, o, &s, errstr)) == 0)
+		r = poller_session_process(s, sum, NULL, NULL, errstr);
+	poller_session_close(&s, r == 0);
 	log_set_account(NULL);
 	return r;
 }

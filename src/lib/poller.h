@@ -67,6 +67,23 @@ int poller_select(struct imap *imap, const struct conf_account *a, uint32_t *uid
 /* Nonzero when a signs in with OAuth (XOAUTH2 or OAUTHBEARER). */
 int poller_is_oauth(const struct conf_account *a);
 
+/*
+ * The same pass in steps, for the daemon: open (CUPS queue check, scratch
+ * folder, connect, sign in, SELECT), then process as often as needed on the
+ * same connection (UID SEARCH UNSEEN and every message; stop, optional, is
+ * asked between messages), then close.  After a failed process the session
+ * must be closed.  errstr must not be NULL.
+ */
+struct poller_session;
+int poller_session_open(const struct conf *cf, const struct conf_account *a, struct state *st,
+    const struct poller_opts *o, struct poller_session **out, char **errstr);
+int poller_session_process(struct poller_session *s, struct poller_summary *sum,
+    int (*stop)(void *arg), void *arg, char **errstr);
+/* The session's connection, borrowed (for IDLE between passes). */
+struct imap *poller_session_imap(struct poller_session *s);
+/* LOGOUT first when logout is nonzero; *s = NULL; NULL is fine. */
+void poller_session_close(struct poller_session **s, int logout);
+
 /* Remove scratch files a crashed run left in dir (only our own names). */
 void poller_clean_scratch(const char *dir);
 
