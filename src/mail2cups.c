@@ -3,7 +3,8 @@
  *
  *   mail2cups [-c FILE] [-v] once [--dry-run]    one pass over every account
  *   mail2cups [-c FILE] [-v] check               try every account; change nothing
- *   mail2cups [-c FILE] run | status             (the daemon release)
+ *   mail2cups [-c FILE] run [--syslog]            the daemon (foreground, for systemd)
+ *   mail2cups [-c FILE] status                     (planned)
  *
  * Exit codes are sysexits(3), as DESIGN.md and mail2cups(8) list them.
  */
@@ -18,6 +19,7 @@
 
 #include "check.h"
 #include "conf.h"
+#include "daemon.h"
 #include "cupsjob.h"
 #include "error.h"
 #include "log.h"
@@ -32,11 +34,13 @@ usage(FILE *f)
 {
 	fprintf(f,
 	    "usage: mail2cups [-c FILE] [-v|-q] once [--dry-run]\n"
-	    "       mail2cups [-c FILE] run | status [--json] | check\n"
+	    "       mail2cups [-c FILE] [-v|-q] run [--syslog] | check | status [--json]\n"
 	    "       mail2cups --version | --help\n"
 	    "\n"
 	    "  once       one pass over every account: print new mail, then exit\n"
 	    "  --dry-run  say what would be printed; change nothing\n"
+	    "  run        the daemon: every account at once, IMAP IDLE, reconnection;\n"
+	    "             SIGHUP reloads the configuration, SIGTERM stops\n"
 	    "  check      try each account's CUPS queue, sign-in, IMAP login and mailbox;\n"
 	    "             change nothing; say what to do about each failure\n"
 	    "  -c FILE    the configuration file (default: %s for root,\n"
@@ -46,21 +50,34 @@ usage(FILE *f)
 	    "See mail2cups(8) and mail2cups.conf(5).\n", SYSCONFDIR "/mail2cups.conf");
 }
 
+/*
+ * Become the owner of state_dir, make its scratch folder and clear what a
+ * crashed run left there: what once and run do first.
+ */
+static int
+prepare_state_dir(const struct conf *cf, char **errstr)
+{
+	char *scratch = xasprintf("%s/scratch", cf->state_dir);
+	int r;
+
+	if ((r = privdrop_to_state_owner(cf->state_dir, errstr)) == 0 &&
+	    (r = mkdir_p(scratch, 0700, errstr)) == 0)
+		poller_clean_scratch(scratch);
+	free(scratch);
+	return r;
+}
+
 /* One pass over every account; the exit code of the first failure. */
 static int
 cmd_once(const struct conf *cf, int dry_run)
 {
 	struct poller_opts o = { dry_run };
 	struct state *st = NULL;
-	char *e = NULL, *scratch = NULL;
+	char *e = NULL;
 	int r, status = EX_OK;
 
-	if ((r = privdrop_to_state_owner(cf->state_dir, &e)) != 0)
+	if ((r = prepare_state_dir(cf, &e)) != 0)
 		goto fail;
-	scratch = xasprintf("%s/scratch", cf->state_dir);
-	if ((r = mkdir_p(scratch, 0700, &e)) != 0)
-		goto fail;
-	poller_clean_scratch(scratch);
 	if ((r = mime_init(&e)) != 0)
 		goto fail;
 	if ((r = state_open(cf->state_dir, &st, &e)) != 0)
@@ -89,9 +106,26 @@ fail:
 out:
 	state_close(&st);
 	mime_shutdown();
-	free(scratch);
 	free(e);
 	return status;
+}
+
+/* The daemon (daemon.h), in the foreground for systemd. */
+static int
+cmd_run(const char *path, struct conf **cf, int use_syslog)
+{
+	char *e = NULL;
+	int r;
+
+	if ((r = prepare_state_dir(*cf, &e)) == 0) {
+		if (use_syslog)
+			log_init("mail2cups", 1, log_get_level());
+		r = daemon_run(path, cf, &e);
+	}
+	if (r != 0)
+		log_error("%s", e ? e : m2c_err_name(r));
+	free(e);
+	return m2c_err_exit_code(r);
 }
 
 /*
@@ -131,7 +165,7 @@ main(int argc, char **argv)
 		{ NULL, 0, NULL, 0 },
 	};
 	enum log_level level = LOG_LVL_INFO;
-	int level_set = 0, dry_run = 0, ch, r, status;
+	int level_set = 0, dry_run = 0, use_syslog = 0, ch, r, status;
 	char *path = NULL, *e = NULL;
 	const char *cmd;
 	struct conf *cf = NULL;
@@ -172,18 +206,20 @@ main(int argc, char **argv)
 	for (; optind < argc; optind++) {
 		if (strcmp(cmd, "once") == 0 && strcmp(argv[optind], "--dry-run") == 0) {
 			dry_run = 1;
+		} else if (strcmp(cmd, "run") == 0 && strcmp(argv[optind], "--syslog") == 0) {
+			use_syslog = 1;
 		} else {
 			fprintf(stderr, "mail2cups: %s: unexpected argument \"%s\"\n", cmd, argv[optind]);
 			usage(stderr);
 			return EX_USAGE;
 		}
 	}
-	if (strcmp(cmd, "run") == 0 || strcmp(cmd, "status") == 0) {
+	if (strcmp(cmd, "status") == 0) {
 		fprintf(stderr, "mail2cups: %s: not supported yet in this release (it comes with "
 		    "the daemon); run \"mail2cups once\" from a systemd timer or cron meanwhile\n", cmd);
 		return EX_USAGE;
 	}
-	if (strcmp(cmd, "once") != 0 && strcmp(cmd, "check") != 0) {
+	if (strcmp(cmd, "once") != 0 && strcmp(cmd, "check") != 0 && strcmp(cmd, "run") != 0) {
 		fprintf(stderr, "mail2cups: unknown command \"%s\"\n", cmd);
 		usage(stderr);
 		return EX_USAGE;
@@ -197,10 +233,15 @@ main(int argc, char **argv)
 		free(path);
 		return m2c_err_exit_code(r);
 	}
-	free(path);
 	log_set_level(level_set ? level : cf->log_level);
 	cups_job_set_server(cf->cups_server);
-	status = strcmp(cmd, "check") == 0 ? cmd_check(cf) : cmd_once(cf, dry_run);
+	if (strcmp(cmd, "check") == 0)
+		status = cmd_check(cf);
+	else if (strcmp(cmd, "run") == 0)
+		status = cmd_run(path, &cf, use_syslog);
+	else
+		status = cmd_once(cf, dry_run);
+	free(path);
 	conf_free(&cf);
 	log_secret_clear();
 	return status;

@@ -57,9 +57,10 @@ static const struct conf_key {
 	{ SC_GLOBAL, "replies", "remove it; no replies are sent for now" },
 	{ SC_GLOBAL, "smtp", "remove it; no replies are sent for now" },
 	{ SC_GLOBAL, "converters", "remove it; attachments go to CUPS as they are" },
-	{ SC_GLOBAL, "idle_interval", "remove it; accounts are polled every poll_interval" },
-	{ SC_GLOBAL, "keepalive_interval", "remove it; accounts are polled every poll_interval" },
-	{ SC_GLOBAL, "backoff_max", "remove it; failed passes are retried every poll_interval" },
+	{ SC_GLOBAL, "idle_interval", NULL },
+	{ SC_GLOBAL, "keepalive_interval", NULL },
+	{ SC_GLOBAL, "backoff_max", NULL },
+	{ SC_GLOBAL, "shutdown_timeout", NULL },
 	{ SC_GLOBAL, "token_encryption_key_file", NULL },
 
 	{ SC_LIMITS, "max_message_size", NULL },
@@ -1027,6 +1028,15 @@ globals_load(struct conf_check *ck, const config_setting_t *root, struct conf *c
 	get_int(ck, root, &w, "timeout", 1, 3600, &c->timeout);
 	c->max_attempts = 5;
 	get_int(ck, root, &w, "max_attempts", 1, 1000, &c->max_attempts);
+	/* RFC 2177: re-issue IDLE at least every 29 minutes. */
+	c->idle_interval = 1500;
+	get_int(ck, root, &w, "idle_interval", 1, 1740, &c->idle_interval);
+	c->keepalive_interval = 120;
+	get_int(ck, root, &w, "keepalive_interval", 1, 3600, &c->keepalive_interval);
+	c->backoff_max = 300;
+	get_int(ck, root, &w, "backoff_max", 1, 86400, &c->backoff_max);
+	c->shutdown_timeout = 30;
+	get_int(ck, root, &w, "shutdown_timeout", 1, 600, &c->shutdown_timeout);
 	limits_load(ck, root, &c->limits);
 	accounts_load(ck, root, c);
 }
@@ -1120,6 +1130,62 @@ conf_free(struct conf **cp)
 	free(c->token_key_file);
 	free(c);
 	*cp = NULL;
+}
+
+static void
+digest_str(struct buf *b, const char *key, const char *v)
+{
+	/* Length-prefixed, so no value can imitate another field. */
+	buf_appendf(b, "%s=%zu:%s;", key, v ? strlen(v) : (size_t)0, v ? v : "");
+}
+
+static void
+digest_list(struct buf *b, const char *key, const struct conf_strlist *l)
+{
+	buf_appendf(b, "%s[%zu]", key, l->n);
+	for (size_t i = 0; i < l->n; i++)
+		digest_str(b, key, l->v[i]);
+}
+
+char *
+conf_account_digest(const struct conf *c, const struct conf_account *a)
+{
+	const struct conf_oauth *o = &a->oauth;
+	struct buf b = { 0 };
+
+	digest_str(&b, "state_dir", c->state_dir);
+	digest_str(&b, "cups_server", c->cups_server);
+	digest_str(&b, "token_key", c->token_key_file);
+	buf_appendf(&b, "log=%d;timeout=%d;attempts=%d;idle=%d;keepalive=%d;backoff=%d;",
+	    (int)c->log_level, c->timeout, c->max_attempts, c->idle_interval,
+	    c->keepalive_interval, c->backoff_max);
+	buf_appendf(&b, "limits=%lld,%lld,%d,%d,%d;", (long long)c->limits.max_message_size,
+	    (long long)c->limits.max_attachment_size, c->limits.max_parts,
+	    c->limits.max_depth, c->limits.max_attachments);
+	digest_str(&b, "name", a->name);
+	digest_str(&b, "host", a->host);
+	buf_appendf(&b, "port=%d;security=%d;auth=%d;poll=%d;after=%d;", a->port,
+	    (int)a->security, (int)a->auth, a->poll_interval, (int)a->after);
+	digest_str(&b, "ca_file", a->ca_file);
+	digest_str(&b, "username", a->username);
+	digest_str(&b, "login_user", a->login_user);
+	digest_str(&b, "mailbox", a->mailbox);
+	digest_str(&b, "password_file", a->password_file);
+	digest_str(&b, "printer", a->printer);
+	digest_list(&b, "allow", &a->allow_senders);
+	digest_str(&b, "printed", a->printed_folder);
+	digest_str(&b, "failed", a->failed_folder);
+	buf_appendf(&b, "oauth=%d,%d,%d,%d,%d;", o->present, (int)o->provider, (int)o->cloud,
+	    (int)o->flow, o->assertion_rs256);
+	digest_str(&b, "tenant", o->tenant);
+	digest_str(&b, "client_id", o->client_id);
+	digest_str(&b, "secret_file", o->client_secret_file);
+	digest_str(&b, "cert", o->certificate_file);
+	digest_str(&b, "key", o->private_key_file);
+	digest_str(&b, "authority", o->authority);
+	digest_str(&b, "issuer", o->issuer);
+	digest_list(&b, "scopes", &o->scopes);
+	return buf_steal(&b);
 }
 
 const struct conf_account *

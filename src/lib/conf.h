@@ -84,6 +84,10 @@ struct conf {
 	enum log_level log_level;
 	int timeout;			/* seconds, every network read/write */
 	int max_attempts;		/* temporary failures before permanent */
+	int idle_interval;		/* s: IDLE is re-issued at least this often */
+	int keepalive_interval;		/* s: silence while idling before a liveness check */
+	int backoff_max;		/* s: cap of the reconnection back-off */
+	int shutdown_timeout;		/* s: SIGTERM to SIGKILL for workers */
 	struct conf_limits limits;
 	struct conf_account *accounts;
 	size_t naccounts;
@@ -103,6 +107,13 @@ void conf_free(struct conf **c);
  * Allocated.
  */
 char *conf_default_path(void);
+
+/*
+ * Everything a worker serving account a depends on (its settings and the
+ * global ones), as one string: two configurations serve a the same way
+ * exactly when the digests are equal.  Allocated.  (SIGHUP reload.)
+ */
+char *conf_account_digest(const struct conf *c, const struct conf_account *a);
 
 /* Find an account by name; borrowed, or NULL. */
 const struct conf_account *conf_account_find(const struct conf *c, const char *name);

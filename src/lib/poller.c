@@ -133,6 +133,10 @@ poller_open_session(const struct conf *cf, const struct conf_account *a, struct 
 	io.ca_file = a->ca_file;
 	io.timeout_ms = cf->timeout * 1000;
 	io.trace = log_get_level() >= LOG_LVL_DEBUG;
+	/* A dead peer is noticed within about keepalive_interval (TCP keepalive
+	 * after half of it, then 4 probes), and a silent one by a check. */
+	io.keepalive_s = cf->keepalive_interval / 2 > 0 ? cf->keepalive_interval / 2 : 1;
+	io.alive_ms = cf->keepalive_interval * 1000;
 	for (int tries = 0;; tries++) {
 		free_secret(used);
 		used = NULL;

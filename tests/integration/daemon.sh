@@ -1,0 +1,95 @@
+#!/bin/bash
+# daemon.sh - mail2cups run: a mail delivered while the daemon idles prints
+# without waiting for a poll; SIGHUP with a changed config restarts the
+# account and keeps printing; SIGHUP with a broken config is refused and the
+# old one kept; after Dovecot restarts the daemon reconnects by itself;
+# SIGTERM stops everything, and no document was printed twice.
+[ -n "${BASH_VERSION:-}" ] || exec bash "$0" "$@"   # make check runs $(SHELL)
+. "${top_srcdir:-$(dirname "$0")/../..}/tests/rig/rig.sh"
+# poll_interval is long: only IDLE can make these mails print in time.
+rig_setup poll_interval=600
+d=$RIG_DIR
+globals='idle_interval = 60;\nkeepalive_interval = 10;\nbackoff_max = 1;\nshutdown_timeout = 10;\n'
+printf "$globals" >>"$RIG_CONF"
+
+"$MAIL2CUPS" -c "$RIG_CONF" run >"$d/daemon.out" 2>"$d/daemon.err" &
+dpid=$!
+RIG_PIDS+=("$dpid")
+
+# daemon_says REGEX SECONDS: the daemon's log matches within SECONDS.
+daemon_says() {
+	rig_wait_for "$2" grep -Eq "$1" "$d/daemon.err"
+}
+# printed_within N SECONDS: the printer holds N documents within SECONDS.
+printed_at_least() {
+	[ "$(rig_printed_count)" -ge "$1" ]
+}
+printed_within() {
+	rig_wait_for "$2" printed_at_least "$1"
+}
+flags_are() {
+	[ "$(rig_flags "$RIG_USER" INBOX)" = "$1" ]
+}
+# idling: the account's connection is in IDLE (Dovecot shows the command).
+idling() {
+	rig_doveadm who -1 2>/dev/null | grep -q .  &&
+		grep -q "serving" "$d/daemon.err"
+}
+
+if daemon_says 'test: serving INBOX' 10; then ok "the daemon serves the account"
+else not_ok "the daemon serves the account" "$(cat "$d/daemon.err")"; fi
+rig_wait_for 10 idling
+sleep 1
+rig_deliver_pdf "$d/one.pdf"
+if printed_within 1 10; then ok "a mail delivered during IDLE printed (poll_interval is 600 s)"
+else not_ok "a mail delivered during IDLE printed" "$(cat "$d/daemon.err")"; fi
+expect_printed "one.pdf byte for byte" "$d/one.pdf"
+rig_wait_for 10 flags_are '1 \Seen'
+expect_flags "$RIG_USER" INBOX '1 \Seen' "the message is \\Seen"
+
+# A good reload: a changed setting restarts the account's worker.
+rig_write_conf "$RIG_CONF" poll_interval=600 'allow_senders=[ "*@example.com", "boss@example.org" ]'
+printf "$globals" >>"$RIG_CONF"
+kill -HUP "$dpid"
+if daemon_says 'settings changed; restarting' 10 && daemon_says 'reloaded' 10; then
+	ok "SIGHUP with a changed config restarts the account"
+else not_ok "SIGHUP with a changed config restarts the account" "$(cat "$d/daemon.err")"; fi
+rig_deliver_pdf "$d/two.pdf" --from boss@example.org
+if printed_within 2 15; then ok "after the reload, mail from the newly allowed sender prints"
+else not_ok "after the reload, mail from the newly allowed sender prints" "$(cat "$d/daemon.err")"; fi
+
+# A broken reload is refused; the daemon keeps going on the old config.
+cp "$RIG_CONF" "$d/good.conf"
+printf 'accounts = ( { name = "test"; prnter = "x"; } );\n' >"$RIG_CONF"
+kill -HUP "$dpid"
+if daemon_says 'reload refused' 10; then ok "SIGHUP with a broken config is refused"
+else not_ok "SIGHUP with a broken config is refused" "$(cat "$d/daemon.err")"; fi
+like "$(grep 'reload refused' "$d/daemon.err")" 'prnter.*did you mean' "... and the log says what is wrong"
+rig_deliver_pdf "$d/three.pdf"
+if printed_within 3 15; then ok "the old configuration keeps printing"
+else not_ok "the old configuration keeps printing" "$(cat "$d/daemon.err")"; fi
+cp "$d/good.conf" "$RIG_CONF"
+
+# The server goes away and comes back: the daemon reconnects by itself.
+rig_stop_dovecot
+sleep 1
+rig_start_dovecot
+rig_deliver_pdf "$d/four.pdf"
+if printed_within 4 30; then ok "after Dovecot restarted, the daemon reconnected and printed"
+else not_ok "after Dovecot restarted, the daemon reconnected and printed" "$(cat "$d/daemon.err")"; fi
+check "the lost connection was logged with its back-off" grep -q 'trying again in' "$d/daemon.err"
+
+# SIGTERM: everything stops, quickly, with exit status 0.
+kids=$(pgrep -P "$dpid" | tr '\n' ' ')
+t0=$SECONDS
+kill -TERM "$dpid"
+wait "$dpid"
+rc=$?
+is "$rc" 0 "SIGTERM: the daemon exits 0"
+check "... within 5 s (took $((SECONDS - t0)) s)" test $((SECONDS - t0)) -le 5
+left=0
+for k in $kids; do rig_pid_alive "$k" && left=1; done
+is "$left" 0 "... and no worker is left running"
+expect_printed "every document printed exactly once" "$d/one.pdf" "$d/two.pdf" "$d/three.pdf" "$d/four.pdf"
+is "$(rig_job_count)" 4 "CUPS has exactly 4 jobs"
+tap_done
