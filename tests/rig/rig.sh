@@ -445,8 +445,14 @@ rig_add_user() {
 
 # rig_deliver USER FILE [MAILBOX]: stores FILE unseen.
 rig_deliver() {
-	rig_doveadm save -u "$1" -m "${3:-INBOX}" <"$2" ||
-		bail "doveadm save of $2 for $1 failed"
+	local try
+	# Right after a (re)start Dovecot's auth process may not accept yet
+	# ("auth-userdb ... Connection refused"): retry for a few seconds.
+	for try in 1 2 3 4 5 6 7 8 9 10; do
+		rig_doveadm save -u "$1" -m "${3:-INBOX}" <"$2" 2>>"$RIG_DIR/doveadm.err" && return 0
+		sleep 0.5
+	done
+	bail "doveadm save of $2 for $1 failed: $(tail -2 "$RIG_DIR/doveadm.err")"
 }
 
 # rig_flags USER MAILBOX: one line per message: "UID FLAGS..." (the
