@@ -344,7 +344,24 @@ rig_make_certs() {
 # rig_start_dovecot: private Dovecot, imap on RIG_IMAP_PORT, imaps on
 # RIG_IMAPS_PORT.  Serves cert.pem, or other-cert.pem when
 # RIG_SERVE_CERT=other.
+# rig_start_dovecot: starts it; when its ports were taken meanwhile by
+# another test's rig (they are picked free, then bound later), it picks new
+# ones and tries again.
 rig_start_dovecot() {
+	local try
+	for try in 1 2 3; do
+		rig_start_dovecot_once && return 0
+		grep -q "Address already in use" "$RIG_DIR/dovecot/dovecot.log" \
+			"$RIG_DIR/dovecot/stdout" 2>/dev/null || break
+		rig_kill_pid "$RIG_DOVECOT_PID"
+		read -r RIG_IMAP_PORT RIG_IMAPS_PORT <<<"$(rig_free_ports 2)"
+		rig_log "dovecot ports taken; now imap $RIG_IMAP_PORT imaps $RIG_IMAPS_PORT"
+	done
+	bail "dovecot did not start: $(tail -5 "$RIG_DIR/dovecot/dovecot.log" \
+		"$RIG_DIR/dovecot/stdout" 2>/dev/null)"
+}
+
+rig_start_dovecot_once() {
 	local d=$RIG_DIR/dovecot cert=$RIG_CERT key=$RIG_DIR/key.pem
 	[ -f "$RIG_CERT" ] || rig_make_certs
 	if [ "${RIG_SERVE_CERT:-}" = other ]; then
@@ -403,8 +420,7 @@ service anvil {
 EOF
 	dovecot -F -c "$RIG_DOVECONF" </dev/null >>"$d/stdout" 2>&1 &
 	RIG_DOVECOT_PID=$!
-	rig_wait_for "$RIG_TIMEOUT" rig_dovecot_ready ||
-		bail "dovecot did not start: $(tail -5 "$d/dovecot.log" "$d/stdout" 2>/dev/null)"
+	rig_wait_for "$RIG_TIMEOUT" rig_dovecot_ready || return 1
 	rig_log "dovecot pid $RIG_DOVECOT_PID"
 }
 
