@@ -1,0 +1,66 @@
+#!/bin/bash
+# bench/daemon.sh - figures for the daemon, on the private test rig (root;
+# after make).  Prints; asserts nothing.
+#  1. delivery-to-CUPS latency with IDLE: a mail is saved into the mailbox
+#     while `mail2cups run` idles; the time until CUPS has its job.  N runs
+#     (default 20): median and worst.  Dovecot's own IDLE notification delay
+#     (about 0.5 s, RIG.md) is part of it.
+#  2. backlog throughput: M one-PDF mails (default 500) waiting, then one
+#     `mail2cups once`; jobs per second, beside bench/cups-submit (the
+#     plainest libcups loop) submitting the same PDFs.
+#   bench/daemon.sh [N] [M]
+[ -n "${BASH_VERSION:-}" ] || exec bash "$0" "$@"
+top=$(cd "$(dirname "$0")/.." && pwd)
+export top_srcdir=${top_srcdir:-$top} top_builddir=${top_builddir:-$top}
+export MAIL2CUPS=${MAIL2CUPS:-$top_builddir/mail2cups}
+n=${1:-20}
+m=${2:-500}
+. "$top_srcdir/tests/rig/rig.sh"
+rig_setup poll_interval=600
+d=$RIG_DIR
+printf 'idle_interval = 600;\nlog_level = "warn";\n' >>"$RIG_CONF"
+cups_jobs() {	# every job CUPS has for the queue, any state
+	rig_cups lpstat -W all -o "$RIG_QUEUE" 2>/dev/null | wc -l
+}
+now_ms() { date +%s%3N; }
+
+# 1. latency
+rig_mkmail pdf "$d/l.pdf" latency
+rig_mkmail mail "$d/l.eml" --attach "$d/l.pdf"
+"$MAIL2CUPS" -c "$RIG_CONF" run 2>"$d/daemon.err" &
+RIG_PIDS+=($!)
+rig_wait_for 20 bash -c "rig_dummy=1; $(declare -f rig_doveadm); RIG_DOVECONF=$RIG_DOVECONF; rig_doveadm who -1 | grep -q ." ||
+	sleep 2
+sleep 1
+lat=()
+for i in $(seq "$n"); do
+	before=$(cups_jobs)
+	t0=$(now_ms)
+	rig_deliver "$RIG_USER" "$d/l.eml"
+	while [ "$(cups_jobs)" -le "$before" ]; do
+		[ $(( $(now_ms) - t0 )) -gt 30000 ] && { echo "no job after 30 s" >&2; break; }
+		sleep 0.01
+	done
+	lat+=($(( $(now_ms) - t0 )))
+	sleep 0.3
+done
+rig_kill_pid "${RIG_PIDS[-1]}"
+printf '%s\n' "${lat[@]}" | sort -n >"$d/lat"
+echo "IDLE delivery-to-CUPS latency over $n mails (ms): median $(awk '{a[NR]=$1} END {print (NR%2 ? a[(NR+1)/2] : (a[NR/2]+a[NR/2+1])/2)}' "$d/lat"), worst $(tail -1 "$d/lat"), best $(head -1 "$d/lat")"
+echo "  (each includes doveadm save, Dovecot's ~0.5 s IDLE notification delay and a 10 ms polling step)"
+
+# 2. backlog
+mkdir "$d/pdf"
+for i in $(seq "$m"); do
+	rig_mkmail pdf "$d/pdf/b$i.pdf" "backlog $i"
+	rig_mkmail mail "$d/pdf/b$i.eml" --attach "$d/pdf/b$i.pdf"
+done
+for i in $(seq "$m"); do rig_deliver "$RIG_USER" "$d/pdf/b$i.eml"; done
+before=$(cups_jobs)
+t0=$(now_ms)
+"$MAIL2CUPS" -c "$RIG_CONF" once 2>"$d/once.err"
+t1=$(now_ms)
+got=$(( $(cups_jobs) - before ))
+awk -v j="$got" -v ms=$((t1 - t0)) 'BEGIN {printf "mail2cups once, backlog of %d one-PDF mails: %d jobs in %.2f s = %.1f mails/s\n", j, j, ms/1000, j*1000/ms}'
+cc -O2 -o "$d/cups-submit" "$top_srcdir/bench/cups-submit.c" $(cups-config --cflags --libs)
+CUPS_SERVER=$RIG_CUPS_SOCK "$d/cups-submit" "$RIG_QUEUE" "$d"/pdf/b*.pdf
