@@ -211,18 +211,22 @@ main(int argc, char **argv)
 			break;
 		case 'h':
 			usage(stdout);
-			return EX_OK;
+			status = EX_OK;
+			goto out;
 		case 'V':
 			printf("mail2cups %s\n", PACKAGE_VERSION);
-			return EX_OK;
+			status = EX_OK;
+			goto out;
 		default:
 			usage(stderr);
-			return EX_USAGE;
+			status = EX_USAGE;
+			goto out;
 		}
 	}
 	if (optind >= argc) {
 		usage(stderr);
-		return EX_USAGE;
+		status = EX_USAGE;
+		goto out;
 	}
 	cmd = argv[optind++];
 	/* Command options may follow the command. */
@@ -234,30 +238,31 @@ main(int argc, char **argv)
 		} else {
 			fprintf(stderr, "mail2cups: %s: unexpected argument \"%s\"\n", cmd, argv[optind]);
 			usage(stderr);
-			return EX_USAGE;
+			status = EX_USAGE;
+			goto out;
 		}
 	}
 	if (strcmp(cmd, "run") == 0) {
 		fprintf(stderr, "mail2cups: %s: not supported yet in this release (it comes with "
 		    "the daemon); run \"mail2cups once\" from a systemd timer or cron meanwhile\n", cmd);
-		return EX_USAGE;
+		status = EX_USAGE;
+		goto out;
 	}
 	if (strcmp(cmd, "once") != 0 && strcmp(cmd, "check") != 0 &&
 	    strcmp(cmd, "status") != 0) {
 		fprintf(stderr, "mail2cups: unknown command \"%s\"\n", cmd);
 		usage(stderr);
-		return EX_USAGE;
+		status = EX_USAGE;
+		goto out;
 	}
 
 	if (path == NULL)
 		path = conf_default_path();
 	if ((r = conf_load(path, &cf, &e)) != 0) {
 		fprintf(stderr, "mail2cups: %s\n", e ? e : m2c_err_name(r));
-		free(e);
-		free(path);
-		return m2c_err_exit_code(r);
+		status = m2c_err_exit_code(r);
+		goto out;
 	}
-	free(path);
 	log_set_level(level_set ? level : cf->log_level);
 	cups_job_set_server(cf->cups_server);
 	if (strcmp(cmd, "check") == 0)
@@ -266,7 +271,10 @@ main(int argc, char **argv)
 		status = cmd_status(cf, json);
 	else
 		status = cmd_once(cf, dry_run);
+out:
 	conf_free(&cf);
 	log_secret_clear();
+	free(e);
+	free(path);
 	return status;
 }
