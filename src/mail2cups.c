@@ -4,7 +4,7 @@
  *   mail2cups [-c FILE] [-v] once [--dry-run]    one pass over every account
  *   mail2cups [-c FILE] [-v] check               try every account; change nothing
  *   mail2cups [-c FILE] run [--syslog]            the daemon (foreground, for systemd)
- *   mail2cups [-c FILE] status                     (planned)
+ *   mail2cups [-c FILE] status [--json]          each account's state, read-only
  *
  * Exit codes are sysexits(3), as DESIGN.md and mail2cups(8) list them.
  */
@@ -14,7 +14,9 @@
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <sys/stat.h>
 #include <sysexits.h>
+#include <time.h>
 #include <unistd.h>
 
 #include "check.h"
@@ -27,6 +29,7 @@
 #include "poller.h"
 #include "privdrop.h"
 #include "state.h"
+#include "status.h"
 #include "util.h"
 
 static void
@@ -43,6 +46,9 @@ usage(FILE *f)
 	    "             SIGHUP reloads the configuration, SIGTERM stops\n"
 	    "  check      try each account's CUPS queue, sign-in, IMAP login and mailbox;\n"
 	    "             change nothing; say what to do about each failure\n"
+	    "  status     each account's state from the last pass (read-only); exit 0 all\n"
+	    "             ok, 1 waiting to sign in or not configured, 2 an error\n"
+	    "  --json     status as JSON\n"
 	    "  -c FILE    the configuration file (default: %s for root,\n"
 	    "             $XDG_CONFIG_HOME/mail2cups/mail2cups.conf otherwise)\n"
 	    "  -v, -q     more (debug, with the IMAP protocol minus credentials) / less output\n"
@@ -67,6 +73,21 @@ prepare_state_dir(const struct conf *cf, char **errstr)
 	return r;
 }
 
+/* Store the outcome of a pass for `status` (not in a dry run: it changes nothing). */
+static void
+record_outcome(const struct conf *cf, const struct conf_account *a, struct state *st,
+    int dry_run, int r, const char *msg)
+{
+	char *e = NULL;
+
+	if (dry_run)
+		return;
+	if (status_record(st, cf, a, r, msg, time(NULL), &e) != 0)
+		log_warn("%s: cannot record the outcome for mail2cups status: %s", a->name,
+		    e ? e : "unknown error");
+	free(e);
+}
+
 /* One pass over every account; the exit code of the first failure. */
 static int
 cmd_once(const struct conf *cf, int dry_run)
@@ -88,6 +109,7 @@ cmd_once(const struct conf *cf, int dry_run)
 		struct poller_summary sum;
 
 		r = poller_once_account(cf, a, st, &o, &sum, &e);
+		record_outcome(cf, a, st, dry_run, r, e);
 		if (r != 0) {
 			log_error("%s: %s", a->name, e ? e : m2c_err_name(r));
 			free(e);
@@ -152,6 +174,40 @@ cmd_check(const struct conf *cf)
 	return status;
 }
 
+/*
+ * Each account's state, read from the state database and the token stores
+ * without changing them (as the owner of state_dir, when it exists); exits
+ * like a monitoring plugin: 0 all ok, 1 waiting or not configured, 2 error.
+ */
+static int
+cmd_status(const struct conf *cf, int json)
+{
+	struct status_report *rep = NULL;
+	struct stat sb;
+	char *e = NULL;
+	int r, status = 2;
+
+	if (stat(cf->state_dir, &sb) == 0 &&
+	    (r = privdrop_to_state_owner(cf->state_dir, &e)) != 0)
+		goto fail;
+	if ((r = status_collect(cf, time(NULL), &rep, &e)) != 0)
+		goto fail;
+	if (json)
+		r = status_print_json(stdout, rep, &e);
+	else
+		status_print_text(stdout, rep);
+	if (r != 0 || fflush(stdout) != 0)
+		goto fail;
+	status = status_exit_code(rep);
+	goto out;
+fail:
+	fprintf(stderr, "mail2cups: status: %s\n", e ? e : m2c_err_name(r));
+out:
+	status_report_free(&rep);
+	free(e);
+	return status;
+}
+
 int
 main(int argc, char **argv)
 {
@@ -165,7 +221,7 @@ main(int argc, char **argv)
 		{ NULL, 0, NULL, 0 },
 	};
 	enum log_level level = LOG_LVL_INFO;
-	int level_set = 0, dry_run = 0, use_syslog = 0, ch, r, status;
+	int level_set = 0, dry_run = 0, use_syslog = 0, json = 0, ch, r, status;
 	char *path = NULL, *e = NULL;
 	const char *cmd;
 	struct conf *cf = NULL;
@@ -188,18 +244,22 @@ main(int argc, char **argv)
 			break;
 		case 'h':
 			usage(stdout);
-			return EX_OK;
+			status = EX_OK;
+			goto out;
 		case 'V':
 			printf("mail2cups %s\n", PACKAGE_VERSION);
-			return EX_OK;
+			status = EX_OK;
+			goto out;
 		default:
 			usage(stderr);
-			return EX_USAGE;
+			status = EX_USAGE;
+			goto out;
 		}
 	}
 	if (optind >= argc) {
 		usage(stderr);
-		return EX_USAGE;
+		status = EX_USAGE;
+		goto out;
 	}
 	cmd = argv[optind++];
 	/* Command options may follow the command. */
@@ -208,30 +268,29 @@ main(int argc, char **argv)
 			dry_run = 1;
 		} else if (strcmp(cmd, "run") == 0 && strcmp(argv[optind], "--syslog") == 0) {
 			use_syslog = 1;
+		} else if (strcmp(cmd, "status") == 0 && strcmp(argv[optind], "--json") == 0) {
+			json = 1;
 		} else {
 			fprintf(stderr, "mail2cups: %s: unexpected argument \"%s\"\n", cmd, argv[optind]);
 			usage(stderr);
-			return EX_USAGE;
+			status = EX_USAGE;
+			goto out;
 		}
 	}
-	if (strcmp(cmd, "status") == 0) {
-		fprintf(stderr, "mail2cups: %s: not supported yet in this release (it comes with "
-		    "the daemon); run \"mail2cups once\" from a systemd timer or cron meanwhile\n", cmd);
-		return EX_USAGE;
-	}
-	if (strcmp(cmd, "once") != 0 && strcmp(cmd, "check") != 0 && strcmp(cmd, "run") != 0) {
+	if (strcmp(cmd, "once") != 0 && strcmp(cmd, "check") != 0 &&
+	    strcmp(cmd, "status") != 0 && strcmp(cmd, "run") != 0) {
 		fprintf(stderr, "mail2cups: unknown command \"%s\"\n", cmd);
 		usage(stderr);
-		return EX_USAGE;
+		status = EX_USAGE;
+		goto out;
 	}
 
 	if (path == NULL)
 		path = conf_default_path();
 	if ((r = conf_load(path, &cf, &e)) != 0) {
 		fprintf(stderr, "mail2cups: %s\n", e ? e : m2c_err_name(r));
-		free(e);
-		free(path);
-		return m2c_err_exit_code(r);
+		status = m2c_err_exit_code(r);
+		goto out;
 	}
 	log_set_level(level_set ? level : cf->log_level);
 	cups_job_set_server(cf->cups_server);
@@ -239,10 +298,14 @@ main(int argc, char **argv)
 		status = cmd_check(cf);
 	else if (strcmp(cmd, "run") == 0)
 		status = cmd_run(path, &cf, use_syslog);
+	else if (strcmp(cmd, "status") == 0)
+		status = cmd_status(cf, json);
 	else
 		status = cmd_once(cf, dry_run);
-	free(path);
+out:
 	conf_free(&cf);
 	log_secret_clear();
+	free(e);
+	free(path);
 	return status;
 }

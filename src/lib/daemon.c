@@ -20,6 +20,7 @@
 #include "mime.h"
 #include "poller.h"
 #include "state.h"
+#include "status.h"
 #include "util.h"
 
 /* ------------------------------------------------------------------ worker */
@@ -66,6 +67,19 @@ backoff_ms(int failures, int max_s)
 	return d * (80 + random() % 41) / 100;
 }
 
+/* Store the outcome of a pass or a failure for `mail2cups status`. */
+static void
+worker_record(struct state *st, const struct conf *cf, const struct conf_account *a, int r,
+    const char *msg)
+{
+	char *e = NULL;
+
+	if (status_record(st, cf, a, r, msg, time(NULL), &e) != 0)
+		log_warn("cannot record the outcome for mail2cups status: %s",
+		    e ? e : "unknown error");
+	free(e);
+}
+
 /*
  * Serve one account until SIGTERM: a session, its unseen mail, then IDLE
  * (or NOOP every poll_interval) and again; reconnect after failures.
@@ -97,6 +111,7 @@ worker_main(const struct conf *cf, const struct conf_account *a)
 
 			if ((r = poller_session_process(s, &sum, worker_stopping, NULL, &e)) != 0)
 				break;
+			worker_record(st, cf, a, 0, NULL);
 			failures = 0;
 			if (sum.fetched || sum.failed)
 				log_info("%d fetched, %d jobs, %d skipped, %d failed", sum.fetched,
@@ -119,6 +134,7 @@ worker_main(const struct conf *cf, const struct conf_account *a)
 		poller_session_close(&s, r == 0);
 		if (worker_stop)
 			break;
+		worker_record(st, cf, a, r, e);
 		{
 			long long delay = backoff_ms(failures++, cf->backoff_max);
 

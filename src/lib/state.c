@@ -34,6 +34,7 @@
 struct state {
 	sqlite3 *db;	/* owned */
 	char *path;	/* owned: state_dir/state.db */
+	int old_schema;	/* read-only open of a schema without the accounts table */
 };
 
 /*
@@ -59,10 +60,19 @@ static const char *const migrations[] = {
 	" FOREIGN KEY (account, mailbox, uidvalidity, uid)"
 	"  REFERENCES messages (account, mailbox, uidvalidity, uid) ON DELETE CASCADE);"
 	"CREATE INDEX parts_account_status ON parts (account, status);",
+	/* 1 -> 2: each account's last pass, for `mail2cups status` */
+	"CREATE TABLE accounts ("
+	" name TEXT NOT NULL PRIMARY KEY, status TEXT NOT NULL,"
+	" reason TEXT, fix TEXT, error_class INTEGER NOT NULL DEFAULT 0,"
+	" last_check INTEGER, last_ok INTEGER,"
+	" since INTEGER NOT NULL, updated INTEGER NOT NULL);",
 };
 static const char *const user_version_sql[] = {
 	"PRAGMA user_version = 1",
+	"PRAGMA user_version = 2",
 };
+/* The first schema with the accounts table. */
+#define STATE_SCHEMA_ACCOUNTS	2
 
 /* Status names as stored (readable with the sqlite3 shell). */
 static const char *const msg_status_names[] = {
@@ -71,6 +81,12 @@ static const char *const msg_status_names[] = {
 	[STATE_MSG_PRINTED] = "printed",
 	[STATE_MSG_FAILED] = "failed",
 	[STATE_MSG_DONE] = "done",
+};
+static const char *const account_status_names[] = {
+	[STATE_ACCOUNT_NONE] = "none",
+	[STATE_ACCOUNT_OK] = "ok",
+	[STATE_ACCOUNT_ERROR] = "error",
+	[STATE_ACCOUNT_WAITING] = "waiting-to-sign-in",
 };
 static const char *const part_status_names[] = {
 	[STATE_PART_NONE] = "none",
@@ -787,4 +803,282 @@ state_count_jobs(struct state *s, const char *account, int *jobs, char **errstr)
 		*jobs = sqlite3_column_int(st, 0);
 	sqlite3_finalize(st);
 	return r;
+}
+
+/* ---------------------------------------------------------------- accounts */
+
+int
+state_open_readonly(const char *state_dir, struct state **out, char **errstr)
+{
+	struct state *s;
+	struct stat sb;
+	long long version = 0;
+	int r = 0;
+
+	*out = NULL;
+	s = xcalloc(1, sizeof(*s));
+	s->path = xasprintf("%s/%s", state_dir, STATE_DB_NAME);
+	if (stat(s->path, &sb) != 0 && errno == ENOENT) {
+		r = M2C_E_NOTFOUND;
+		goto out;
+	}
+	if (sqlite3_open_v2(s->path, &s->db, SQLITE_OPEN_READONLY |
+	    SQLITE_OPEN_NOMUTEX, NULL) != SQLITE_OK) {
+		r = s->db ? state_fail(s, "opening", errstr) :
+		    m2c_fail(errstr, M2C_E_SYS, "state database %s: out of memory",
+		    s->path);
+		goto out;
+	}
+	sqlite3_extended_result_codes(s->db, 1);
+	sqlite3_busy_timeout(s->db, STATE_BUSY_MS);
+	/* The first read: a damaged or foreign file fails here. */
+	if ((r = pragma_int(s, "PRAGMA user_version", &version, errstr)) != 0)
+		goto out;
+	if (version > (long long)ARRAY_SIZE(migrations)) {
+		r = m2c_fail(errstr, M2C_E_NOTSUP, "state database %s has schema version "
+		    "%lld, newer than this mail2cups knows (%zu): install the newer "
+		    "mail2cups again", s->path, version, ARRAY_SIZE(migrations));
+		goto out;
+	}
+	s->old_schema = version < STATE_SCHEMA_ACCOUNTS;
+	*out = s;
+	s = NULL;
+out:
+	state_close(&s);
+	return r;
+}
+
+static int
+check_account_name(const char *account, char **errstr)
+{
+	if (account == NULL)
+		return m2c_fail(errstr, M2C_E_USAGE, "state: no account (internal error)");
+	return 0;
+}
+
+/* Bind an optional string: NULL binds NULL. */
+static int
+bind_opt_text(sqlite3_stmt *st, int i, const char *v)
+{
+	return v != NULL ? sqlite3_bind_text(st, i, v, -1, SQLITE_TRANSIENT) :
+	    sqlite3_bind_null(st, i);
+}
+
+int
+state_account_set(struct state *s, const char *account,
+    enum state_account_status status, const char *reason, const char *fix,
+    int error_class, int64_t now, char **errstr)
+{
+	sqlite3_stmt *st = NULL;
+	int r;
+
+	if ((r = check_account_name(account, errstr)) != 0)
+		return r;
+	if ((unsigned)status >= ARRAY_SIZE(account_status_names) ||
+	    status == STATE_ACCOUNT_NONE)
+		return m2c_fail(errstr, M2C_E_USAGE,
+		    "state: cannot set account status %d (internal error)", (int)status);
+	/* One statement: since and last_ok carry over from the old row. */
+	if ((r = prep(s, "INSERT INTO accounts (name, status, reason, fix, "
+	    "error_class, last_check, last_ok, since, updated) "
+	    "VALUES (?1, ?2, ?3, ?4, ?5, ?6, CASE WHEN ?7 THEN ?6 END, ?6, ?6) "
+	    "ON CONFLICT (name) DO UPDATE SET status = excluded.status, "
+	    "reason = excluded.reason, fix = excluded.fix, "
+	    "error_class = excluded.error_class, last_check = excluded.last_check, "
+	    "last_ok = coalesce(excluded.last_ok, accounts.last_ok), "
+	    "since = CASE WHEN accounts.status = excluded.status "
+	    "THEN accounts.since ELSE excluded.since END, "
+	    "updated = excluded.updated", &st, errstr)) != 0)
+		return r;
+	if (sqlite3_bind_text(st, 1, account, -1, SQLITE_TRANSIENT) != SQLITE_OK ||
+	    sqlite3_bind_text(st, 2, account_status_names[status], -1,
+	    SQLITE_STATIC) != SQLITE_OK ||
+	    bind_opt_text(st, 3, reason) != SQLITE_OK ||
+	    bind_opt_text(st, 4, fix) != SQLITE_OK ||
+	    sqlite3_bind_int(st, 5, error_class) != SQLITE_OK ||
+	    sqlite3_bind_int64(st, 6, now) != SQLITE_OK ||
+	    sqlite3_bind_int(st, 7, status == STATE_ACCOUNT_OK) != SQLITE_OK) {
+		r = state_fail(s, "binding", errstr);
+		sqlite3_finalize(st);
+		return r;
+	}
+	return step_done(s, &st, "recording an account's status", errstr);
+}
+
+#define ACCOUNT_COLUMNS \
+	"name, status, reason, fix, error_class, last_check, last_ok, since, updated"
+
+static char *
+column_strdup(sqlite3_stmt *st, int i)
+{
+	const unsigned char *txt = sqlite3_column_text(st, i);
+
+	return txt != NULL ? xstrdup((const char *)txt) : NULL;
+}
+
+/* Fill an account entry from a row of ACCOUNT_COLUMNS. */
+static int
+account_from_row(struct state *s, sqlite3_stmt *st, struct state_account_entry *e,
+    char **errstr)
+{
+	int status;
+
+	memset(e, 0, sizeof(*e));
+	status = status_from_name(account_status_names, ARRAY_SIZE(account_status_names),
+	    sqlite3_column_text(st, 1));
+	if (status <= STATE_ACCOUNT_NONE)
+		return m2c_fail(errstr, M2C_E_SYS, "state database %s: unknown account "
+		    "status \"%s\" (written by a newer mail2cups?)", s->path,
+		    (const char *)sqlite3_column_text(st, 1));
+	e->name = column_strdup(st, 0);
+	e->info.status = (enum state_account_status)status;
+	e->info.reason = column_strdup(st, 2);
+	e->info.fix = column_strdup(st, 3);
+	e->info.error_class = sqlite3_column_int(st, 4);
+	e->info.last_check = sqlite3_column_int64(st, 5);
+	e->info.last_ok = sqlite3_column_int64(st, 6);
+	e->info.since = sqlite3_column_int64(st, 7);
+	e->info.updated = sqlite3_column_int64(st, 8);
+	return 0;
+}
+
+int
+state_account_get(struct state *s, const char *account, struct state_account *out,
+    char **errstr)
+{
+	struct state_account_entry e;
+	sqlite3_stmt *st = NULL;
+	int r, rc;
+
+	memset(out, 0, sizeof(*out));
+	if ((r = check_account_name(account, errstr)) != 0 || s->old_schema)
+		return r;
+	if ((r = prep(s, "SELECT " ACCOUNT_COLUMNS " FROM accounts WHERE name = ?1",
+	    &st, errstr)) != 0)
+		return r;
+	if (sqlite3_bind_text(st, 1, account, -1, SQLITE_TRANSIENT) != SQLITE_OK) {
+		r = state_fail(s, "binding", errstr);
+		goto out;
+	}
+	rc = sqlite3_step(st);
+	if (rc == SQLITE_DONE)
+		goto out;	/* STATE_ACCOUNT_NONE */
+	if (rc != SQLITE_ROW) {
+		r = state_fail(s, "reading an account row", errstr);
+		goto out;
+	}
+	if ((r = account_from_row(s, st, &e, errstr)) != 0)
+		goto out;
+	*out = e.info;
+	free(e.name);
+out:
+	sqlite3_finalize(st);
+	return r;
+}
+
+void
+state_account_clear(struct state_account *a)
+{
+	if (a == NULL)
+		return;
+	free(a->reason);
+	free(a->fix);
+	memset(a, 0, sizeof(*a));
+}
+
+int
+state_account_list(struct state *s, struct state_account_entry **out, size_t *n,
+    char **errstr)
+{
+	struct state_account_entry *list = NULL;
+	sqlite3_stmt *st = NULL;
+	size_t len = 0;
+	int r, rc;
+
+	*out = NULL;
+	*n = 0;
+	if (s->old_schema)
+		return 0;
+	if ((r = prep(s, "SELECT " ACCOUNT_COLUMNS " FROM accounts ORDER BY name",
+	    &st, errstr)) != 0)
+		return r;
+	while ((rc = sqlite3_step(st)) == SQLITE_ROW) {
+		if (len >= STATE_MAX_PARTS) {
+			r = m2c_fail(errstr, M2C_E_LIMIT, "state database %s: more "
+			    "than %d account rows", s->path, STATE_MAX_PARTS);
+			goto out;
+		}
+		list = xreallocarray(list, len + 1, sizeof(*list));
+		if ((r = account_from_row(s, st, &list[len], errstr)) != 0)
+			goto out;
+		len++;
+	}
+	if (rc != SQLITE_DONE) {
+		r = state_fail(s, "listing accounts", errstr);
+		goto out;
+	}
+	*out = list;
+	*n = len;
+	list = NULL;
+out:
+	sqlite3_finalize(st);
+	state_account_list_free(&list, len);
+	return r;
+}
+
+void
+state_account_list_free(struct state_account_entry **list, size_t n)
+{
+	size_t i;
+
+	if (list == NULL || *list == NULL)
+		return;
+	for (i = 0; i < n; i++) {
+		free((*list)[i].name);
+		state_account_clear(&(*list)[i].info);
+	}
+	free(*list);
+	*list = NULL;
+}
+
+/* One count(*) with ?1 = account, ?2 = a status name, ?3 = an optional time. */
+static int
+count_rows(struct state *s, const char *sql, const char *account, const char *status,
+    int64_t since, int *out, char **errstr)
+{
+	sqlite3_stmt *st = NULL;
+	int r;
+
+	*out = 0;
+	if ((r = prep(s, sql, &st, errstr)) != 0)
+		return r;
+	if (sqlite3_bind_text(st, 1, account, -1, SQLITE_TRANSIENT) != SQLITE_OK ||
+	    sqlite3_bind_text(st, 2, status, -1, SQLITE_STATIC) != SQLITE_OK ||
+	    (sqlite3_bind_parameter_count(st) >= 3 &&
+	    sqlite3_bind_int64(st, 3, since) != SQLITE_OK))
+		r = state_fail(s, "binding", errstr);
+	else if (sqlite3_step(st) != SQLITE_ROW)
+		r = state_fail(s, "counting", errstr);
+	else
+		*out = sqlite3_column_int(st, 0);
+	sqlite3_finalize(st);
+	return r;
+}
+
+int
+state_account_counts(struct state *s, const char *account, int64_t since,
+    int *printed, int *pending, char **errstr)
+{
+	int r;
+
+	*printed = *pending = 0;
+	if ((r = check_account_name(account, errstr)) != 0 ||
+	    (r = count_rows(s, "SELECT count(*) FROM parts WHERE account = ?1 AND "
+	    "status = ?2 AND job_id IS NOT NULL AND max(created, updated) >= ?3",
+	    account, part_status_names[STATE_PART_SUBMITTED], since, printed,
+	    errstr)) != 0)
+		return r;
+	return count_rows(s, "SELECT count(*) FROM messages WHERE account = ?1 AND "
+	    "status = ?2", account, msg_status_names[STATE_MSG_ACTIVE], 0, pending,
+	    errstr);
 }

@@ -108,4 +108,71 @@ void state_set_busy_timeout(struct state *s, int ms);
 /* The database file's path (borrowed; valid until state_close). */
 const char *state_path(const struct state *s);
 
+/* ---------------------------------------------------------------- accounts */
+
+/*
+ * Each account's outcome of its last pass (schema version 2), written by
+ * `mail2cups once` (and the daemon) after every pass and read by
+ * `mail2cups status`.
+ */
+enum state_account_status {
+	STATE_ACCOUNT_NONE = 0,	/* no row: the account was never checked */
+	STATE_ACCOUNT_OK,	/* stored "ok" */
+	STATE_ACCOUNT_ERROR,	/* stored "error" */
+	STATE_ACCOUNT_WAITING,	/* stored "waiting-to-sign-in" */
+};
+
+struct state_account {
+	enum state_account_status status;
+	char *reason;		/* owned; NULL when ok */
+	char *fix;		/* owned; may be NULL */
+	int error_class;	/* the M2C_E_* code of the failure; 0 when ok */
+	int64_t last_check;	/* when the last pass ended (UNIX time); 0: never */
+	int64_t last_ok;	/* when a pass last succeeded; 0: never */
+	int64_t since;		/* when the current status began */
+	int64_t updated;	/* when the row was last written */
+};
+
+/*
+ * Open state_dir/state.db for reading only: nothing is created, migrated
+ * or written (`mail2cups status`).  M2C_E_NOTFOUND (no message) when the
+ * database does not exist.  A database of an older schema reads as having
+ * no account rows; a newer one is refused (M2C_E_NOTSUP).
+ */
+int state_open_readonly(const char *state_dir, struct state **out, char **errstr);
+
+/*
+ * Record the outcome of a pass over account at time now: last_check =
+ * now; last_ok = now when status is OK (else kept); since = now unless
+ * the stored status was the same.  reason and fix may be NULL.
+ */
+int state_account_set(struct state *s, const char *account,
+    enum state_account_status status, const char *reason, const char *fix,
+    int error_class, int64_t now, char **errstr);
+/* Read account's row; a missing row reads as STATE_ACCOUNT_NONE. */
+int state_account_get(struct state *s, const char *account, struct state_account *out,
+    char **errstr);
+void state_account_clear(struct state_account *a);	/* frees reason, fix */
+
+/*
+ * Every account row, ordered by name.  *out (allocated; free with
+ * state_account_list_free) gets *n entries; no rows: *out NULL, *n 0.
+ */
+struct state_account_entry {
+	char *name;			/* owned */
+	struct state_account info;	/* owned strings */
+};
+int state_account_list(struct state *s, struct state_account_entry **out, size_t *n,
+    char **errstr);
+void state_account_list_free(struct state_account_entry **list, size_t n);
+
+/*
+ * For status: *printed = the parts of account submitted to CUPS (a job id
+ * recorded) whose row was created or updated at or after since (UNIX
+ * time, e.g. local midnight); *pending = the messages of account still
+ * being printed (ACTIVE).
+ */
+int state_account_counts(struct state *s, const char *account, int64_t since,
+    int *printed, int *pending, char **errstr);
+
 #endif

@@ -46,6 +46,9 @@ else not_ok "a mail delivered during IDLE printed" "$(cat "$d/daemon.err")"; fi
 expect_printed "one.pdf byte for byte" "$d/one.pdf"
 rig_wait_for 10 flags_are '1 \Seen'
 expect_flags "$RIG_USER" INBOX '1 \Seen' "the message is \\Seen"
+rig_run status
+expect_rc 0 "mail2cups status while the daemon runs: exit 0"
+like "$RIG_OUT" 'test: ok \(last pass .*1 printed today' "... the account is ok, 1 printed today"
 
 # A good reload: a changed setting restarts the account's worker.
 rig_write_conf "$RIG_CONF" poll_interval=600 'allow_senders=[ "*@example.com", "boss@example.org" ]'
