@@ -13,7 +13,7 @@
 #   CRASH_AFTER=move the post-action (default seen; crash-backlog-move.sh)
 [ -n "${BASH_VERSION:-}" ] || exec bash "$0" "$@"   # make check runs $(SHELL)
 . "${top_srcdir:-$(dirname "$0")/../..}/tests/rig/rig.sh"
-rig_require sqlite3 sha256sum
+rig_require sha256sum
 seed=${CRASH_SEED:-$(date +%s)}
 kills=${CRASH_KILLS:-8}
 after=${CRASH_AFTER:-seen}

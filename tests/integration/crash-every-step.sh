@@ -9,7 +9,6 @@
 # database saying done.  One rig; each case has its own mailbox and folders.
 [ -n "${BASH_VERSION:-}" ] || exec bash "$0" "$@"   # make check runs $(SHELL)
 . "${top_srcdir:-$(dirname "$0")/../..}/tests/rig/rig.sh"
-rig_require sqlite3
 rig_setup
 d=$RIG_DIR
 n=0

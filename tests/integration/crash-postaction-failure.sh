@@ -8,7 +8,6 @@
 # Printed and its row says done.
 [ -n "${BASH_VERSION:-}" ] || exec bash "$0" "$@"   # make check runs $(SHELL)
 . "${top_srcdir:-$(dirname "$0")/../..}/tests/rig/rig.sh"
-rig_require sqlite3
 rig_setup after='"move"' printed_folder='"~Printed"'
 d=$RIG_DIR
 rig_deliver_pdf "$d/doc.pdf"

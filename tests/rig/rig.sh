@@ -670,9 +670,15 @@ rig_conf_global() {
 	sed -i "1a $2 = $3;" "$1"
 }
 
-# rig_db SQL: runs SQL on the state database (sqlite3 -separator ' ').
+# rig_db SQL: runs SQL on the state database, read-only (Python's sqlite3:
+# no sqlite3 shell needed); one row a line, columns separated by a space.
 rig_db() {
-	sqlite3 -separator ' ' "$RIG_STATE/state.db" "$1" 2>&1
+	python3 - "$RIG_STATE/state.db" "$1" <<'PY' 2>&1
+import sqlite3, sys
+db = sqlite3.connect("file:%s?mode=ro" % sys.argv[1], uri=True)
+for row in db.execute(sys.argv[2]):
+    print(" ".join("" if v is None else str(v) for v in row))
+PY
 }
 
 # rig_job_max_id [QUEUE]: the highest job id of QUEUE (0 when none).
