@@ -9,19 +9,18 @@
 # state database must say done, and scratch must be empty.
 #
 #   CRASH_SEED=N     replay a run (the seed is printed as a TAP comment)
-#   CRASH_KILLS=K    SIGKILLs (default 8)
+#   CRASH_KILLS=K    SIGKILLs (default 10)
 #   CRASH_AFTER=move the post-action (default seen; crash-backlog-move.sh)
 [ -n "${BASH_VERSION:-}" ] || exec bash "$0" "$@"   # make check runs $(SHELL)
 . "${top_srcdir:-$(dirname "$0")/../..}/tests/rig/rig.sh"
 rig_require sha256sum
 seed=${CRASH_SEED:-$(date +%s)}
-kills=${CRASH_KILLS:-8}
+kills=${CRASH_KILLS:-10}
 after=${CRASH_AFTER:-seen}
 N=100
 RANDOM=$seed
 rig_setup
 rig_add_fast_queue fast
-rig_conf_global "$RIG_CONF" max_attempts 1000
 diag "seed $seed (replay with CRASH_SEED=$seed), after = $after"
 d=$RIG_DIR
 
@@ -81,13 +80,13 @@ check_backlog() {
 
 # Backlog 1: SIGKILL at random moments.  A full pass takes about 1.3 s
 # here, a start-up (login, select, search) about 0.2 s: the kills land
-# between 0.1 and 0.6 s into each run.
+# between 0.1 and 0.5 s into each run.
 rig_make_backlog "$d/kill" "$N"
 rig_deliver_backlog "$d/kill" "$N" kill
 use_mailbox kill
 base=$(rig_job_max_id fast)
 for ((k = 1; k <= kills; k++)); do
-	ms=$((100 + RANDOM % 500))
+	ms=$((100 + RANDOM % 400))
 	rig_start_once
 	sleep "$(printf '%d.%03d' $((ms / 1000)) $((ms % 1000)))"
 	kill -KILL "$RIG_ONCE_PID" 2>/dev/null
