@@ -682,3 +682,97 @@ expect_summary() {
 		grep -oE 'test: [0-9]+ fetched, [0-9]+ jobs, [0-9]+ skipped, [0-9]+ failed' | tail -1)
 	like "$line" "^$1\$" "$2"
 }
+
+# ------------------------------------------------------------------ crash tests
+# Helpers for tests/integration/crash-*.sh (owner: crash).
+
+# rig_conf_global FILE KEY VALUE: adds a global setting (libconfig text) to
+# a config written by rig_write_conf.
+rig_conf_global() {
+	sed -i "1a $2 = $3;" "$1"
+}
+
+# rig_db SQL: runs SQL on the state database, read-only (Python's sqlite3:
+# no sqlite3 shell needed); one row a line, columns separated by a space.
+rig_db() {
+	python3 - "$RIG_STATE/state.db" "$1" <<'PY' 2>&1
+import sqlite3, sys
+db = sqlite3.connect("file:%s?mode=ro" % sys.argv[1], uri=True)
+for row in db.execute(sys.argv[2]):
+    print(" ".join("" if v is None else str(v) for v in row))
+PY
+}
+
+# rig_job_max_id [QUEUE]: the highest job id of QUEUE (0 when none).
+rig_job_max_id() {
+	rig_jobs "$@" | awk -F'\t' '$1 > m { m = $1 } END { print m + 0 }'
+}
+
+# rig_jobs_since ID [QUEUE]: rig_jobs lines with a job id above ID.
+rig_jobs_since() {
+	local b=$1
+	shift
+	rig_jobs "$@" | awk -F'\t' -v b="$b" '$1 > b'
+}
+
+# rig_scratch_files: what is left in state_dir/scratch, one name a line.
+rig_scratch_files() {
+	find "$RIG_STATE/scratch" -mindepth 1 -printf '%f\n' 2>/dev/null
+}
+
+# rig_start_once [ENV=VALUE...]: starts "mail2cups once" in the background
+# (with extra environment); RIG_ONCE_PID is its pid.
+rig_start_once() {
+	RIG_RUN_N=$(( ${RIG_RUN_N:-0} + 1 ))
+	local o=$RIG_DIR/run$RIG_RUN_N
+	env "$@" "$MAIL2CUPS" -c "${RIG_RUN_CONF:-$RIG_CONF}" once >"$o.out" 2>"$o.err" &
+	RIG_ONCE_PID=$!
+	rig_log "run $RIG_RUN_N: background once, pid $RIG_ONCE_PID"
+}
+
+# rig_sha256_list FILE...: "sha256" of each file, sorted, one a line.
+rig_sha256_list() {
+	[ $# -gt 0 ] || return 0
+	sha256sum "$@" | cut -d' ' -f1 | sort
+}
+
+# rig_make_backlog DIR N: DIR/docI.pdf (a one-page PDF saying "mail I") and
+# DIR/docI.eml (a mail with it attached) for I = 1..N, in one go.
+rig_make_backlog() {
+	mkdir -p "$1"
+	python3 - "$RIG_LIB" "$1" "$2" <<'PY' || bail "cannot make the backlog in $1"
+import argparse, os, sys
+sys.path.insert(0, sys.argv[1])
+import mkmail
+d, n = sys.argv[2], int(sys.argv[3])
+for i in range(1, n + 1):
+    pdf = os.path.join(d, "doc%d.pdf" % i)
+    with open(pdf, "wb") as f:
+        f.write(mkmail.make_pdf("mail %d" % i))
+    a = argparse.Namespace(attach=[pdf], related_logo=None, nested=False,
+                           sender="bob@example.com", subject="backlog %d" % i)
+    with open(os.path.join(d, "doc%d.eml" % i), "wb") as f:
+        f.write(mkmail.make_mail(a))
+PY
+}
+
+# rig_deliver_backlog DIR N MAILBOX: delivers DIR/doc1.eml..docN.eml unseen
+# to alice's MAILBOX (created if missing), in order.
+rig_deliver_backlog() {
+	local i
+	rig_doveadm mailbox create -u "$RIG_USER" "$3" 2>/dev/null
+	for ((i = 1; i <= $2; i++)); do
+		rig_deliver "$RIG_USER" "$1/doc$i.eml" "$3"
+	done
+}
+
+# rig_add_fast_queue NAME: like rig_add_queue, but the ipp backend does not
+# wait for each job to finish at the printer (?waitjob=false), so a backlog
+# of a hundred jobs drains in seconds instead of a minute.
+rig_add_fast_queue() {
+	local out
+	out=$(rig_cups lpadmin -p "$1" -E -v "$RIG_PRINTER_URI?waitjob=false" -m raw 2>&1) ||
+		bail "lpadmin failed for queue $1: $out"
+	rig_wait_for "$RIG_TIMEOUT" rig_queue_ready "$1" ||
+		bail "queue $1 is not accepting jobs: $(rig_cups lpstat -p "$1" -a "$1" 2>&1)"
+}
