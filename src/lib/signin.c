@@ -83,9 +83,14 @@ signin_token(const struct conf *cf, const struct conf_account *a, const char *re
 		r = oauth_refresh(&c, &cur, errstr);
 	}
 	if (r != 0) {
-		if (r == M2C_E_AUTH && errstr && *errstr && strstr(*errstr, "mail2cups-oauth login") == NULL) {
-			char *e = xasprintf("%s (sign-in required: run mail2cups-oauth login %s)",
-			    *errstr, a->name);
+		/* Every M2C_E_AUTH here means a person must sign in: say so first. */
+		if (r == M2C_E_AUTH && errstr && *errstr &&
+		    !str_has_prefix(*errstr, SIGNIN_REQUIRED)) {
+			char *e = strstr(*errstr, "mail2cups-oauth login") ?
+			    xasprintf(SIGNIN_REQUIRED ": %s", *errstr) :
+			    xasprintf(SIGNIN_REQUIRED ": %s (run mail2cups-oauth login %s)", *errstr,
+			    a->name);
+
 			free(*errstr);
 			*errstr = e;
 		}

@@ -19,6 +19,9 @@
 #include "conf.h"
 #include "oauth.h"
 
+/* How every "a person must sign in" message starts (signin_token's M2C_E_AUTH). */
+#define SIGNIN_REQUIRED "sign-in required"
+
 /* Refresh when fewer than this many seconds are left. */
 #define SIGNIN_REFRESH_MARGIN 300
 
