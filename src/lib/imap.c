@@ -1453,6 +1453,13 @@ cmp_u32(const void *a, const void *b)
 int
 imap_search_unseen(struct imap *c, uint32_t **uids, size_t *nuids, char **errstr)
 {
+	return imap_search(c, "UNSEEN", uids, nuids, errstr);
+}
+
+int
+imap_search(struct imap *c, const char *criteria, uint32_t **uids, size_t *nuids,
+    char **errstr)
+{
 	struct cmd_handlers h = { .untagged = search_untagged };
 	struct uidv u = { 0 };
 	size_t i, k = 0;
@@ -1463,7 +1470,7 @@ imap_search_unseen(struct imap *c, uint32_t **uids, size_t *nuids, char **errstr
 	if ((r = need_state(c, IMAP_STATE_SELECTED, errstr)) != 0)
 		return r;
 	h.arg = &u;
-	if ((r = simple_cmd(c, &h, errstr, "UID SEARCH UNSEEN")) != 0) {
+	if ((r = simple_cmd(c, &h, errstr, "UID SEARCH %s", criteria)) != 0) {
 		free(u.v);
 		return r;
 	}

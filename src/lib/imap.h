@@ -84,6 +84,12 @@ int imap_select(struct imap *c, const char *mailbox, uint32_t *uidvalidity,
 
 /* UID SEARCH UNSEEN: *uids allocated (caller frees), ascending. */
 int imap_search_unseen(struct imap *c, uint32_t **uids, size_t *nuids, char **errstr);
+/*
+ * UID SEARCH criteria (our own fixed text, e.g. "UID 4,9 SEEN": never
+ * anything from a mail): *uids allocated (caller frees), ascending.
+ */
+int imap_search(struct imap *c, const char *criteria, uint32_t **uids, size_t *nuids,
+    char **errstr);
 
 /*
  * Fetch the whole message (BODY.PEEK[], so it stays unseen) into fd,

@@ -301,6 +301,8 @@ print_attachment(struct poller_session *p, const struct state_key *k, const stru
 		}
 		if (r != M2C_E_NOTFOUND)
 			goto out;
+		free(*errstr);	/* not in CUPS: submitting again is right */
+		*errstr = NULL;
 	}
 	if (p->o->dry_run) {
 		log_info("uid %u: would print \"%s\" (%s, %lld bytes) on %s", k->uid,
@@ -478,6 +480,120 @@ out:
 	return r;
 }
 
+/* Nonzero when uid is in the ascending array v of n. */
+static int
+uid_in(uint32_t uid, const uint32_t *v, size_t n)
+{
+	size_t lo = 0, hi = n;
+
+	while (lo < hi) {
+		size_t mid = lo + (hi - lo) / 2;
+
+		if (v[mid] == uid)
+			return 1;
+		if (v[mid] < uid)
+			lo = mid + 1;
+		else
+			hi = mid;
+	}
+	return 0;
+}
+
+/* UID SEARCH "UID <uids> <what>" (what may be ""); see imap_search. */
+static int
+search_uids(struct imap *c, const uint32_t *uids, size_t n, const char *what,
+    uint32_t **out, size_t *nout, char **errstr)
+{
+	struct buf b = { 0 };
+	int r;
+
+	buf_append(&b, "UID ", 4);
+	for (size_t i = 0; i < n; i++)
+		buf_appendf(&b, "%s%u", i ? "," : "", uids[i]);
+	if (*what != '\0')
+		buf_appendf(&b, " %s", what);
+	r = imap_search(c, b.data, out, nout, errstr);
+	buf_free(&b);
+	return r;
+}
+
+#define RECONCILE_CHUNK 500	/* UIDs asked about in one SEARCH */
+
+/*
+ * Messages whose verdict is recorded but whose post-action may not have
+ * happened (the program died after it, or it failed: a refused folder, a
+ * dropped connection): ask the server where they are, finish what is
+ * missing, and mark them done.  Gone from the mailbox, or already flagged
+ * \Deleted (moved without UIDPLUS), means the post-action happened; a
+ * printed message that is \Seen under after = "seen" too.  Nothing is ever
+ * printed here.
+ */
+static int
+reconcile_owed(struct poller_session *p, const uint32_t *uids,
+    const enum state_msg_status *sts, size_t n, char **errstr)
+{
+	struct state_key k = { p->a->name, p->a->mailbox, p->uidvalidity, 0 };
+	uint32_t *present = NULL, *settled = NULL;
+	size_t npresent = 0, nsettled = 0;
+	int r;
+
+	if ((r = search_uids(p->imap, uids, n, "", &present, &npresent, errstr)) != 0 ||
+	    (r = search_uids(p->imap, uids, n, p->a->after == CONF_AFTER_SEEN ?
+	    "OR DELETED SEEN" : "DELETED", &settled, &nsettled, errstr)) != 0)
+		goto out;
+	for (size_t i = 0; i < n; i++) {
+		struct state_msg sm = { 0 };
+		int printed = sts[i] == STATE_MSG_PRINTED;
+
+		k.uid = uids[i];
+		if (!uid_in(uids[i], present, npresent) || (uid_in(uids[i], settled, nsettled) &&
+		    (printed || p->a->after != CONF_AFTER_SEEN))) {
+			r = state_msg_set(p->st, &k, STATE_MSG_DONE, NULL, errstr);
+		} else if ((r = state_msg_get(p->st, &k, &sm, errstr)) == 0) {
+			log_info("uid %u: %s earlier; finishing its post-action", uids[i],
+			    printed ? "printed" : "refused");
+			r = finish_message(p, &k, printed, sm.reason, errstr);
+		}
+		state_msg_clear(&sm);
+		if (r != 0 && !m2c_err_is_temporary(r)) {
+			/* This message's post-action is refused: say so, go on. */
+			log_error("uid %u: its post-action failed again: %s; trying again next "
+			    "time", uids[i], *errstr ? *errstr : m2c_err_name(r));
+			free(*errstr);
+			*errstr = NULL;
+			r = 0;
+		}
+		if (r != 0)
+			goto out;
+	}
+out:
+	free(present);
+	free(settled);
+	return r;
+}
+
+/* reconcile_owed over every owed message of the mailbox, in chunks. */
+static int
+reconcile(struct poller_session *p, char **errstr)
+{
+	struct state_key k = { p->a->name, p->a->mailbox, p->uidvalidity, 0 };
+	uint32_t *uids = NULL;
+	enum state_msg_status *sts = NULL;
+	size_t n = 0;
+	int r;
+
+	if (p->o->dry_run || p->st == NULL)
+		return 0;
+	if ((r = state_msg_list_owed(p->st, &k, &uids, &sts, &n, errstr)) != 0)
+		return r;
+	for (size_t i = 0; i < n && r == 0; i += RECONCILE_CHUNK)
+		r = reconcile_owed(p, uids + i, sts + i,
+		    n - i < RECONCILE_CHUNK ? n - i : RECONCILE_CHUNK, errstr);
+	free(uids);
+	free(sts);
+	return r;
+}
+
 void
 poller_clean_scratch(const char *dir)
 {
@@ -559,7 +675,8 @@ poller_session_process(struct poller_session *p, struct poller_summary *sum,
 
 	memset(sum, 0, sizeof(*sum));
 	p->sum = sum;
-	if ((r = imap_search_unseen(p->imap, &uids, &nuids, errstr)) != 0)
+	if ((r = reconcile(p, errstr)) != 0 ||
+	    (r = imap_search_unseen(p->imap, &uids, &nuids, errstr)) != 0)
 		goto out;
 	log_debug("%s: %zu unseen", p->a->mailbox, nuids);
 	for (size_t i = 0; i < nuids && !(stop && stop(arg)); i++) {

@@ -728,6 +728,56 @@ out:
 }
 
 int
+state_msg_list_owed(struct state *s, const struct state_key *k, uint32_t **uids,
+    enum state_msg_status **statuses, size_t *n, char **errstr)
+{
+	sqlite3_stmt *st = NULL;
+	uint32_t *u = NULL;
+	enum state_msg_status *v = NULL;
+	size_t len = 0;
+	int r, rc;
+
+	*uids = NULL;
+	*statuses = NULL;
+	*n = 0;
+	if ((r = check_key(k, NULL, 0, errstr)) != 0 ||
+	    (r = prep(s, "SELECT uid, status FROM messages WHERE account = ?1 AND "
+	    "mailbox = ?2 AND uidvalidity = ?3 AND status IN (?5, ?6) ORDER BY uid",
+	    &st, errstr)) != 0 ||
+	    (r = bind_key(s, st, k, NULL, errstr)) != 0)
+		goto out;
+	if (sqlite3_bind_text(st, 5, msg_status_names[STATE_MSG_PRINTED], -1,
+	    SQLITE_STATIC) != SQLITE_OK ||
+	    sqlite3_bind_text(st, 6, msg_status_names[STATE_MSG_FAILED], -1,
+	    SQLITE_STATIC) != SQLITE_OK) {
+		r = state_fail(s, "binding values", errstr);
+		goto out;
+	}
+	while ((rc = sqlite3_step(st)) == SQLITE_ROW) {
+		const char *name = (const char *)sqlite3_column_text(st, 1);
+
+		u = xreallocarray(u, len + 1, sizeof(*u));
+		v = xreallocarray(v, len + 1, sizeof(*v));
+		u[len] = (uint32_t)sqlite3_column_int64(st, 0);
+		v[len] = name && strcmp(name, msg_status_names[STATE_MSG_FAILED]) == 0 ?
+		    STATE_MSG_FAILED : STATE_MSG_PRINTED;
+		len++;
+	}
+	if (rc != SQLITE_DONE) {
+		r = state_fail(s, "listing messages", errstr);
+		goto out;
+	}
+	*uids = u, u = NULL;
+	*statuses = v, v = NULL;
+	*n = len;
+out:
+	sqlite3_finalize(st);
+	free(u);
+	free(v);
+	return r;
+}
+
+int
 state_part_list(struct state *s, const struct state_key *k,
     struct state_part_entry **out, size_t *n, char **errstr)
 {

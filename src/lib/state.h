@@ -89,6 +89,15 @@ struct state_part_entry {
 	char *filename;		/* owned; may be NULL */
 	struct state_part info;	/* info.printer owned */
 };
+/*
+ * The UIDs of mailbox (account, mailbox, uidvalidity: k's uid is ignored)
+ * whose verdict is recorded but whose post-action is not known to be done:
+ * status PRINTED or FAILED; statuses[i] says which.  Both arrays allocated
+ * (caller frees); no rows: NULL and 0.
+ */
+int state_msg_list_owed(struct state *s, const struct state_key *k, uint32_t **uids,
+    enum state_msg_status **statuses, size_t *n, char **errstr);
+
 int state_part_list(struct state *s, const struct state_key *k,
     struct state_part_entry **out, size_t *n, char **errstr);
 void state_part_list_free(struct state_part_entry **list, size_t n);
