@@ -789,6 +789,8 @@ rig_idp_user_code() {
 	while [ $SECONDS -lt $deadline ]; do
 		c=$(rig_idp GET /test/pending | rig_json "${1:--1}.user_code" 2>/dev/null)
 		[ -n "$c" ] && { echo "$c"; return 0; }
+		# A background login that ended will not start a code.
+		[ -n "${RIG_BG_PID:-}" ] && ! rig_pid_alive "$RIG_BG_PID" && return 1
 		sleep 0.2
 	done
 	return 1
