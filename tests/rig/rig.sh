@@ -1009,3 +1009,44 @@ rig_device_login() {
 	fi
 	rig_oauth_wait
 }
+
+# rig_oidc_modules: oidc-provider's node_modules (tests/idp/oidc, or
+# $OIDC_NODE_PATH for a read-only source tree), installed with `npm ci`
+# from the pinned lock file when missing or not the pinned version.
+rig_oidc_modules() {
+	local here=$top_srcdir/tests/idp/oidc home pinned have
+	home=${OIDC_NODE_PATH:-$here}
+	rig_require node npm
+	pinned=$(node -p 'require(process.argv[1]).dependencies["oidc-provider"]' \
+		"$here/package.json" 2>/dev/null)
+	have=$(node -p 'require(process.argv[1]).version' \
+		"$home/node_modules/oidc-provider/package.json" 2>/dev/null)
+	[ -n "$pinned" ] && [ "$have" = "$pinned" ] && return 0
+	diag "installing oidc-provider $pinned in $home (npm ci)"
+	if [ "$home" != "$here" ]; then
+		mkdir -p "$home" && cp "$here/package.json" "$here/package-lock.json" "$home/" ||
+			bail "cannot copy package.json and package-lock.json to $home"
+	fi
+	(cd "$home" && npm ci --no-audit --no-fund) >"$RIG_DIR/npm.log" 2>&1 ||
+		bail "npm ci failed in $home: $(tail -5 "$RIG_DIR/npm.log")"
+}
+
+# rig_start_oidc [server.mjs ARGS...]: the real OpenID provider
+# (tests/idp/oidc/server.mjs, oidc-provider) on a free port, polling
+# interval 1 s; sets RIG_OIDC_URL (the issuer) and RIG_OIDC_SECRET (the
+# dovecot client's secret, for introspection).
+rig_start_oidc() {
+	local o=$RIG_DIR/oidc
+	rig_oidc_modules
+	mkdir -p "$o"
+	RIG_OIDC_SECRET=dovecot-secret-${RIG_DIR##*.}
+	node "$top_srcdir/tests/idp/oidc/server.mjs" \
+		--port 0 --port-file "$o/port" --interval 1 \
+		--dovecot-secret "$RIG_OIDC_SECRET" "$@" </dev/null >"$o/server.log" 2>&1 &
+	RIG_OIDC_PID=$!
+	RIG_PIDS+=("$RIG_OIDC_PID")
+	rig_wait_for "$RIG_TIMEOUT" test -s "$o/port" ||
+		bail "server.mjs did not start: $(tail -5 "$o/server.log")"
+	RIG_OIDC_URL=http://127.0.0.1:$(cat "$o/port")
+	rig_log "oidc-provider pid $RIG_OIDC_PID at $RIG_OIDC_URL"
+}
