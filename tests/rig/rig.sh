@@ -1015,6 +1015,12 @@ rig_device_login() {
 # from the pinned lock file when missing or not the pinned version.
 rig_oidc_modules() {
 	local here=$top_srcdir/tests/idp/oidc home pinned have
+	# A read-only source tree (make distcheck): install in the build tree.
+	if [ -z "${OIDC_NODE_PATH:-}" ] && [ ! -d "$here/node_modules/oidc-provider" ] &&
+		[ ! -w "$here" ]; then
+		OIDC_NODE_PATH=$top_builddir/tests/idp/oidc-node
+		export OIDC_NODE_PATH
+	fi
 	home=${OIDC_NODE_PATH:-$here}
 	rig_require node npm
 	pinned=$(node -p 'require(process.argv[1]).dependencies["oidc-provider"]' \
