@@ -943,10 +943,11 @@ rig_start_dovecot_oauth() {
 	*) bail "rig_start_dovecot_oauth: ms or gmail, not $1" ;;
 	esac
 	RIG_OAUTH_DOVECOT="$mechs|$url|$attr"
-	# rig_start_dovecot writes the config, then runs dovecot: patch it there.
+	# rig_start_dovecot writes the config, then starts `dovecot -F ... &`:
+	# patch the config there (exec: RIG_DOVECOT_PID stays Dovecot's pid).
 	dovecot() {
 		[ -n "${RIG_OAUTH_DOVECOT:-}" ] && rig_patch_dovecot_oauth
-		command dovecot "$@"
+		exec dovecot "$@"
 	}
 	rig_start_dovecot
 	unset -f dovecot
