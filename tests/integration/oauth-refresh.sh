@@ -13,19 +13,6 @@ rig_setup_oauth ms "{\"access_token_lifetime\": $LIFE}"
 d=$RIG_DIR
 tf=$(rig_token_file)
 
-# expire_soon: the stored access token has 60 s left (inside the margin).
-expire_soon() {
-	python3 - "$tf" <<'PY'
-import json, os, sys, time
-p = sys.argv[1]
-t = json.load(open(p))
-t["expires_at"] = int(time.time()) + 60
-fd = os.open(p + ".t", os.O_WRONLY | os.O_CREAT | os.O_TRUNC, 0o600)
-os.write(fd, json.dumps(t).encode())
-os.close(fd)
-os.replace(p + ".t", p)
-PY
-}
 refreshes() {
 	rig_idp_stat grant_types.refresh_token
 }
@@ -63,7 +50,7 @@ body=$(curl -sS --noproxy '*' "$RIG_IDP_URL/$RIG_TENANT/oauth2/v2.0/token" \
 like "$body" 'AADSTS70000' "the old refresh token is refused by the IdP (AADSTS70000)"
 
 # 20 concurrent token calls, the IdP slowed down so that they overlap.
-expire_soon
+rig_token_expire_soon
 rig_idp POST /test/delay '{"endpoint": "token", "ms": 500}' >/dev/null
 r0=$(refreshes)
 pids=()
@@ -93,7 +80,7 @@ expect_printed "the mail printed after the retry" "$d/a.pdf"
 
 # A revoked refresh token: sign in again.
 rig_idp POST /test/revoke "{\"user\": \"$RIG_USER\"}" >/dev/null
-expire_soon
+rig_token_expire_soon
 rig_oauth token office
 expect_rc 77 "token exits 77 with a revoked refresh token"
 expect_out "AADSTS50173" "the message carries AADSTS50173"

@@ -1057,3 +1057,18 @@ rig_start_oidc() {
 	RIG_OIDC_URL=http://127.0.0.1:$(cat "$o/port")
 	rig_log "oidc-provider pid $RIG_OIDC_PID at $RIG_OIDC_URL"
 }
+
+# rig_token_expire_soon [ACCOUNT]: rewrites the (plain) token file so that
+# its access token has 60 s left, inside the 5-minute refresh margin.
+rig_token_expire_soon() {
+	python3 - "$(rig_token_file "${1:-office}")" <<'PY'
+import json, os, sys, time
+p = sys.argv[1]
+t = json.load(open(p))
+t["expires_at"] = int(time.time()) + 60
+fd = os.open(p + ".t", os.O_WRONLY | os.O_CREAT | os.O_TRUNC, 0o600)
+os.write(fd, json.dumps(t).encode())
+os.close(fd)
+os.replace(p + ".t", p)
+PY
+}
