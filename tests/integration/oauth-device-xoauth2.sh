@@ -47,7 +47,7 @@ is "$(rig_idp GET /test/stats)" "$s0" "token made no request to the IdP"
 
 # The cached path is a file read: time 20 calls (no network request).
 t0=$(date +%s%N)
-for i in $(seq 20); do
+for _ in $(seq 20); do
 	"$MAIL2CUPS_OAUTH" -c "$RIG_CONF" token office >/dev/null 2>&1
 done
 ms=$(( ($(date +%s%N) - t0) / 20000000 ))

@@ -806,7 +806,7 @@ rig_idp_approve() {
 # RIG_IMAPS_PORT) with an oauth group for the fake IdP.  oauth.KEY=VALUE
 # sets a key of the oauth group; oauth=TEXT replaces the whole group.
 rig_write_oauth_conf() {
-	local file=$1 kv k o=() args=() group=
+	local file=$1 kv k items=() args=() group=
 	shift
 	local -A og=(
 		[provider]='"microsoft"' [tenant]="\"$RIG_TENANT\""
@@ -827,9 +827,9 @@ rig_write_oauth_conf() {
 	done
 	if [ -z "$group" ]; then
 		for k in "${order[@]}"; do
-			[ -n "${og[$k]}" ] && o+=("$k = ${og[$k]};")
+			[ -n "${og[$k]}" ] && items+=("$k = ${og[$k]};")
 		done
-		group="{ ${o[*]} }"
+		group="{ ${items[*]} }"
 	fi
 	rig_write_conf "$file" name='"office"' auth='"xoauth2"' password_file= \
 		oauth="$group" "${args[@]}"
