@@ -14,8 +14,14 @@ PKGS=(
 	libmagic-dev file
 	cups cups-client cups-bsd cups-ipp-utils dbus
 	dovecot-core dovecot-imapd dovecot-lmtpd dovecot-dev
-	python3 curl openssl procps
+	python3 python3-cryptography curl openssl procps
 )
+# The OAuth interop tests run oidc-provider (tests/idp/oidc) on Node 18+.
+# A Node from elsewhere (nodesource) may already be here: only then is
+# Debian's nodejs left out, and npm is only added when there is none (its
+# package conflicts with nodesource's nodejs, which brings its own npm).
+command -v node >/dev/null 2>&1 || PKGS+=(nodejs)
+command -v npm >/dev/null 2>&1 || PKGS+=(npm)
 SERVICES=(cups cups-browsed dovecot)
 
 SUDO=
@@ -36,8 +42,19 @@ for p in "${PKGS[@]}"; do
 	dpkg-query -W -f='${Status}' "$p" 2>/dev/null | grep -q 'install ok installed' ||
 		missing+=("$p")
 done
+# node_modules of the OIDC test server (tests/idp/oidc), from its lock file.
+oidc_modules() {
+	local here
+	here=$(cd "$(dirname "$0")/../tests/idp/oidc" 2>/dev/null && pwd) || return 0
+	[ -f "$here/package-lock.json" ] || return 0
+	[ -d "$here/node_modules/oidc-provider" ] && return 0
+	echo "install-deps.sh: npm ci in $here"
+	(cd "$here" && npm ci --no-audit --no-fund)
+}
+
 if [ ${#missing[@]} -eq 0 ]; then
 	echo "install-deps.sh: all ${#PKGS[@]} packages are installed"
+	oidc_modules
 	exit 0
 fi
 
@@ -85,4 +102,5 @@ for s in "${SERVICES[@]}"; do
 	[ -n "${was_active[$s]:-}" ] && continue
 	service_active "$s" && service_stop_disable "$s"
 done
+oidc_modules
 exit 0
