@@ -683,7 +683,6 @@ expect_summary() {
 	like "$line" "^$1\$" "$2"
 }
 
-<<<<<<< HEAD
 # ------------------------------------------------------------------ crash tests
 # Helpers for tests/integration/crash-*.sh (owner: crash).
 
@@ -777,7 +776,7 @@ rig_add_fast_queue() {
 	rig_wait_for "$RIG_TIMEOUT" rig_queue_ready "$1" ||
 		bail "queue $1 is not accepting jobs: $(rig_cups lpstat -p "$1" -a "$1" 2>&1)"
 }
-=======
+
 # ================================================================== OAuth
 # OAuth helpers (owner: oauthit): the fake Microsoft identity provider
 # (tests/idp/fake_idp.py), the real OpenID provider (tests/idp/oidc), a
@@ -1189,4 +1188,3 @@ os.close(fd)
 os.replace(p + ".t", p)
 PY
 }
->>>>>>> wip-oauthit
