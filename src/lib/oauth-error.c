@@ -35,7 +35,7 @@ static const struct advice table[] = {
 	{ 7000218, NULL, M2C_E_CONFIG, "the app registration does not allow public client flows",
 	  "turn on \"Allow public client flows\" under Authentication > Advanced settings "
 	  "in the app registration" },
-	{ 70020, "expired_token", M2C_E_AUTH, "the sign-in code expired", START_AGAIN },
+	{ 70020, "expired_token", M2C_E_AUTH, OAUTH_MSG_CODE_EXPIRED, START_AGAIN },
 	{ 70018, "bad_verification_code", M2C_E_AUTH, "the sign-in (device) code is not valid",
 	  START_AGAIN },
 	{ 65004, "authorization_declined", M2C_E_AUTH, "sign-in was declined",

@@ -31,4 +31,7 @@ int oauth_error_from_response(const char *provider, const char *account, long ht
 /* The AADSTS code in an error_description or page ("AADSTS70020: ..."), or 0. */
 long oauth_error_aadsts(const char *text);
 
+/* What every "the device code expired" message says (RFC 8628 expired_token). */
+#define OAUTH_MSG_CODE_EXPIRED "the sign-in code expired"
+
 #endif

@@ -587,9 +587,13 @@ oauth_device_poll(const struct oauth_client *c, struct oauth_device *d,
 
 	*state = OAUTH_POLL_PENDING;
 	if (d->expires_at != 0 && time(NULL) >= d->expires_at)
-		return m2c_fail(errstr, M2C_E_AUTH, "sign-in failed: the sign-in code expired: "
-		    "start again: mail2cups-oauth login %s offers a new code", c->account);
+		return m2c_fail(errstr, M2C_E_AUTH, "sign-in failed: " OAUTH_MSG_CODE_EXPIRED
+		    ": start again: mail2cups-oauth login %s offers a new code", c->account);
 	r = token_request(c, f, 3, "sign-in", 1, t, errstr);
+	/* The server's word counts over our clock: the code is dead. */
+	if (r == M2C_E_AUTH && errstr != NULL && *errstr != NULL &&
+	    strstr(*errstr, OAUTH_MSG_CODE_EXPIRED) != NULL)
+		d->expires_at = time(NULL);
 	if (r == POST_PENDING)
 		r = 0;
 	else if (r == POST_SLOW_DOWN) {

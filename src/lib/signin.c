@@ -178,8 +178,45 @@ accept_tokens(struct tokenstore *ts, const struct conf_account *a, struct oauth_
 }
 
 /*
+ * After a refused poll: did another process (a second login, or the
+ * daemon, polling the same shared code) finish this sign-in?  It then
+ * saved the tokens and cleared the pending code.
+ */
+static int
+signed_in_elsewhere(struct tokenstore *ts, const struct conf_account *a, FILE *out)
+{
+	struct oauth_tokens t = { 0 };
+	struct oauth_device d = { 0 };
+	int done = 0;
+
+	if (tokenstore_lock(ts, NULL) != 0)
+		return 0;
+	if (tokenstore_load_pending(ts, &d, NULL) == M2C_E_NOTFOUND &&
+	    tokenstore_load(ts, &t, NULL) == 0) {
+		fprintf(out, "Signed in as %s (the sign-in finished elsewhere); tokens saved for "
+		    "account %s.\n", t.identity ? t.identity : expected_user(a), a->name);
+		done = 1;
+	}
+	tokenstore_unlock(ts);
+	oauth_tokens_clear(&t);
+	oauth_device_clear(&d);
+	return done;
+}
+
+/* Forget the pending code (it was used, refused or declined). */
+static void
+drop_pending(struct tokenstore *ts)
+{
+	if (tokenstore_lock(ts, NULL) == 0) {
+		(void)tokenstore_clear_pending(ts, NULL);
+		tokenstore_unlock(ts);
+	}
+}
+
+/*
  * The device flow.  A pending code in the store is reused (so a second
- * login, or the daemon, shows the same code); an expired one is replaced.
+ * login, or the daemon, shows the same code); an expired one is replaced,
+ * also when the server says it expired, up to o->max_codes times.
  */
 static int
 login_device(struct tokenstore *ts, const struct oauth_client *c, const struct conf_account *a,
@@ -221,6 +258,12 @@ login_device(struct tokenstore *ts, const struct oauth_client *c, const struct c
 		}
 		if (r == 0)
 			continue;
+		if (r == M2C_E_AUTH && signed_in_elsewhere(ts, a, o->out)) {
+			free(*errstr);
+			*errstr = NULL;
+			r = 0;
+			goto out;
+		}
 		if (time(NULL) < d.expires_at || ++codes > o->max_codes)
 			goto out;
 		/* The code expired before anyone used it: offer a fresh one. */
@@ -229,18 +272,25 @@ login_device(struct tokenstore *ts, const struct oauth_client *c, const struct c
 		free(*errstr);
 		*errstr = NULL;
 		oauth_device_clear(&d);
-		if ((r = oauth_device_start(c, &d, errstr)) != 0 ||
-		    (r = tokenstore_save_pending(ts, &d, errstr)) != 0)
+		if ((r = tokenstore_lock(ts, errstr)) != 0)
+			goto out;
+		if ((r = oauth_device_start(c, &d, errstr)) == 0)
+			r = tokenstore_save_pending(ts, &d, errstr);
+		tokenstore_unlock(ts);
+		if (r != 0)
 			goto out;
 		show_device(o->out, a, &d, o->no_qr);
 	}
 	if ((r = tokenstore_lock(ts, errstr)) != 0)
 		goto out;
 	r = accept_tokens(ts, a, &t, o->out, errstr);
-	if (r == 0)
-		(void)tokenstore_clear_pending(ts, NULL);
+	/* The code is used up whether or not the identity was accepted. */
+	(void)tokenstore_clear_pending(ts, NULL);
 	tokenstore_unlock(ts);
 out:
+	/* A code that was declined, refused or ran out is dead: never show it again. */
+	if (r != 0 && !m2c_err_is_temporary(r))
+		drop_pending(ts);
 	oauth_tokens_clear(&t);
 	oauth_device_clear(&d);
 	return r;
