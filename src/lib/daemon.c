@@ -19,6 +19,7 @@
 #include "log.h"
 #include "mime.h"
 #include "poller.h"
+#include "signin.h"
 #include "state.h"
 #include "status.h"
 #include "util.h"
@@ -81,6 +82,39 @@ worker_record(struct state *st, const struct conf *cf, const struct conf_account
 }
 
 /*
+ * The account needs a person to sign in (no tokens, or its refresh token
+ * expired or was revoked): run the device flow from here, showing the code
+ * in the log and in `mail2cups status`, with a fresh code whenever one
+ * expires, until someone signs in (here or with mail2cups-oauth login).
+ */
+static void
+worker_sign_in(struct state *st, const struct conf *cf, const struct conf_account *a,
+    int r, char **e)
+{
+	int done = 0, wait_s = 5;
+
+	/* The stored tokens cannot be refreshed: they are of no use now. */
+	if (signin_forget_tokens(cf, a, e) != 0) {
+		log_error("%s", *e);
+		free(*e);
+		*e = NULL;
+	}
+	while (!worker_stop && !done) {
+		if ((r = signin_device_step(cf, a, &done, &wait_s, e)) != 0) {
+			log_error("%s", *e ? *e : m2c_err_name(r));
+			if (wait_s < 5)
+				wait_s = 5;
+		}
+		worker_record(st, cf, a, r ? r : M2C_E_AUTH, *e ? *e :
+		    SIGNIN_REQUIRED ": waiting for someone to sign in");
+		free(*e);
+		*e = NULL;
+		if (!done)
+			worker_sleep(wait_s * 1000LL);
+	}
+}
+
+/*
  * Serve one account until SIGTERM: a session, its unseen mail, then IDLE
  * (or NOOP every poll_interval) and again; reconnect after failures.
  */
@@ -134,6 +168,15 @@ worker_main(const struct conf *cf, const struct conf_account *a)
 		poller_session_close(&s, r == 0);
 		if (worker_stop)
 			break;
+		if (r == M2C_E_AUTH && poller_is_oauth(a) && a->oauth.flow == CONF_FLOW_DEVICE &&
+		    e != NULL && strstr(e, SIGNIN_REQUIRED) != NULL) {
+			log_warn("%s", e);
+			free(e);
+			e = NULL;
+			worker_sign_in(st, cf, a, r, &e);
+			failures = 0;
+			continue;
+		}
 		worker_record(st, cf, a, r, e);
 		{
 			long long delay = backoff_ms(failures++, cf->backoff_max);

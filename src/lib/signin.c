@@ -180,7 +180,8 @@ accept_tokens(struct tokenstore *ts, const struct conf_account *a, struct oauth_
 /*
  * After a refused poll: did another process (a second login, or the
  * daemon, polling the same shared code) finish this sign-in?  It then
- * saved the tokens and cleared the pending code.
+ * saved the tokens and cleared the pending code.  Says so on out (or not,
+ * when NULL).
  */
 static int
 signed_in_elsewhere(struct tokenstore *ts, const struct conf_account *a, FILE *out)
@@ -193,8 +194,10 @@ signed_in_elsewhere(struct tokenstore *ts, const struct conf_account *a, FILE *o
 		return 0;
 	if (tokenstore_load_pending(ts, &d, NULL) == M2C_E_NOTFOUND &&
 	    tokenstore_load(ts, &t, NULL) == 0) {
-		fprintf(out, "Signed in as %s (the sign-in finished elsewhere); tokens saved for "
-		    "account %s.\n", t.identity ? t.identity : expected_user(a), a->name);
+		if (out != NULL)
+			fprintf(out, "Signed in as %s (the sign-in finished elsewhere); tokens "
+			    "saved for account %s.\n", t.identity ? t.identity : expected_user(a),
+			    a->name);
 		done = 1;
 	}
 	tokenstore_unlock(ts);
@@ -409,6 +412,99 @@ signin_login(const struct conf *cf, const struct conf_account *a,
 	}
 out:
 	oauth_tokens_clear(&t);
+	oauth_client_clear(&c);
+	tokenstore_close(&ts);
+	return r;
+}
+
+int
+signin_forget_tokens(const struct conf *cf, const struct conf_account *a, char **errstr)
+{
+	struct oauth_tokens none = { 0 };
+	struct tokenstore *ts = NULL;
+	int r;
+
+	if ((r = open_store(cf, a, &ts, errstr)) != 0)
+		return r;
+	if ((r = tokenstore_lock(ts, errstr)) == 0) {
+		r = tokenstore_save(ts, &none, errstr);	/* keeps the pending code */
+		tokenstore_unlock(ts);
+	}
+	tokenstore_close(&ts);
+	return r;
+}
+
+int
+signin_device_step(const struct conf *cf, const struct conf_account *a, int *done,
+    int *wait_s, char **errstr)
+{
+	struct oauth_client c = { 0 };
+	struct oauth_device d = { 0 };
+	struct oauth_tokens t = { 0 };
+	struct tokenstore *ts = NULL;
+	enum oauth_poll st;
+	time_t now = time(NULL);
+	int r;
+
+	*done = 0;
+	*wait_s = 5;
+	if ((r = oauth_client_init(a, cf->timeout, &c, errstr)) != 0 ||
+	    (r = open_store(cf, a, &ts, errstr)) != 0 ||
+	    (r = tokenstore_lock(ts, errstr)) != 0)
+		goto out;
+	/* Someone signed in meanwhile (mail2cups-oauth login). */
+	if (tokenstore_load(ts, &t, NULL) == 0) {
+		*done = 1;
+		tokenstore_unlock(ts);
+		goto out;
+	}
+	if (tokenstore_load_pending(ts, &d, NULL) != 0 || d.expires_at <= now + 5) {
+		oauth_device_clear(&d);
+		if ((r = oauth_device_start(&c, &d, errstr)) == 0)
+			r = tokenstore_save_pending(ts, &d, errstr);
+		if (r == 0)
+			log_warn(SIGNIN_REQUIRED ": to sign in account %s as %s, open %s and enter "
+			    "the code %s (valid for %ld min; or run mail2cups-oauth login %s)",
+			    a->name, expected_user(a), d.verification_uri, d.user_code,
+			    (long)(d.expires_at - now) / 60, a->name);
+	}
+	tokenstore_unlock(ts);
+	if (r != 0)
+		goto out;
+	*wait_s = d.interval > 0 ? d.interval : 5;
+
+	r = oauth_device_poll(&c, &d, &st, &t, errstr);
+	if (r == 0 && st == OAUTH_POLL_SLOW_DOWN) {
+		*wait_s = d.interval;
+		if (tokenstore_lock(ts, NULL) == 0) {
+			(void)tokenstore_save_pending(ts, &d, NULL);
+			tokenstore_unlock(ts);
+		}
+	} else if (r == 0 && st == OAUTH_POLL_DONE) {
+		if ((r = tokenstore_lock(ts, errstr)) != 0)
+			goto out;
+		if ((r = oauth_check_identity_for(&t, expected_user(a), a->name, errstr)) == 0 &&
+		    (r = tokenstore_save(ts, &t, errstr)) == 0) {
+			log_info("signed in as %s", t.identity ? t.identity : expected_user(a));
+			*done = 1;
+		}
+		(void)tokenstore_clear_pending(ts, NULL);	/* used up, either way */
+		tokenstore_unlock(ts);
+	} else if (r == M2C_E_AUTH && (signed_in_elsewhere(ts, a, NULL) ||
+	    time(NULL) >= d.expires_at)) {
+		/* Done elsewhere, or expired (the next step shows a new code). */
+		oauth_tokens_clear(&t);
+		*done = tokenstore_load(ts, &t, NULL) == 0;
+		free(*errstr);
+		*errstr = NULL;
+		r = 0;
+	} else if (r == M2C_E_AUTH) {
+		/* Declined or refused: this code is dead. */
+		drop_pending(ts);
+	}
+out:
+	oauth_tokens_clear(&t);
+	oauth_device_clear(&d);
 	oauth_client_clear(&c);
 	tokenstore_close(&ts);
 	return r;

@@ -49,6 +49,20 @@ struct signin_login_opts {
 int signin_login(const struct conf *cf, const struct conf_account *a,
     const struct signin_login_opts *o, char **errstr);
 
+/*
+ * The daemon's device flow, one step at a time, with no person attached:
+ * reuse the pending code in the token store (shared with mail2cups-oauth
+ * login) or start a new one when there is none or it expired, logging the
+ * address and the code (so `mail2cups status` and the log show them); then
+ * poll once.  *done = 1 once tokens for the right user are stored (by this
+ * poll, or by a login elsewhere).  *wait_s: when to call again.
+ */
+int signin_device_step(const struct conf *cf, const struct conf_account *a, int *done,
+    int *wait_s, char **errstr);
+
+/* Forget a's tokens but keep a pending sign-in (their refresh token is dead). */
+int signin_forget_tokens(const struct conf *cf, const struct conf_account *a, char **errstr);
+
 /* Forget a's tokens and any pending sign-in. */
 int signin_logout(const struct conf *cf, const struct conf_account *a, char **errstr);
 

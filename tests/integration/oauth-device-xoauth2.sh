@@ -45,15 +45,14 @@ expect_rc 0 "token exits 0"
 is "$RIG_OUT" "$at" "token prints the stored access token"
 is "$(rig_idp GET /test/stats)" "$s0" "token made no request to the IdP"
 
-# The cached path is a file read: time 20 calls (no network request).
+# The cached path is a file read: 20 calls make no network request (the
+# time is reported, not asserted: bench/token.sh measures it).
 t0=$(date +%s%N)
 for _ in $(seq 20); do
 	"$MAIL2CUPS_OAUTH" -c "$RIG_CONF" token office >/dev/null 2>&1
 done
 ms=$(( ($(date +%s%N) - t0) / 20000000 ))
 diag "mail2cups-oauth token with a valid cached token: ${ms} ms a call (mean of 20)"
-[ "$ms" -lt 500 ] && ok "a cached token call takes ${ms} ms (< 500)" ||
-	not_ok "a cached token call takes under 500 ms" "${ms} ms"
 is "$(rig_idp GET /test/stats)" "$s0" "20 more token calls made no request to the IdP"
 
 rig_oauth sasl office
