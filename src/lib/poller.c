@@ -2,10 +2,13 @@
 #include "m2c-config.h"
 
 #include <dirent.h>
+#include <errno.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
 #include <unistd.h>
+
+#include <openssl/evp.h>
 
 #include "cupsjob.h"
 #include "error.h"
@@ -337,6 +340,40 @@ out:
 	return r;
 }
 
+/* The SHA-256 of everything in fd (read from offset 0), as 64 hex digits. */
+static int
+sha256_fd_hex(int fd, char hex[65], char **errstr)
+{
+	unsigned char buf[65536], md[32];
+	EVP_MD_CTX *ctx = EVP_MD_CTX_new();
+	unsigned int mdlen = 0;
+	ssize_t n;
+	off_t off = 0;
+	int r = 0;
+
+	if (ctx == NULL || EVP_DigestInit_ex(ctx, EVP_sha256(), NULL) != 1) {
+		r = m2c_fail(errstr, M2C_E_SYS, "cannot start a SHA-256 digest");
+		goto out;
+	}
+	while ((n = pread(fd, buf, sizeof(buf), off)) != 0) {
+		if (n < 0) {
+			if (errno == EINTR)
+				continue;
+			r = m2c_fail(errstr, M2C_E_SYS, "cannot read the fetched message: %s",
+			    strerror(errno));
+			goto out;
+		}
+		EVP_DigestUpdate(ctx, buf, (size_t)n);
+		off += n;
+	}
+	EVP_DigestFinal_ex(ctx, md, &mdlen);
+	for (unsigned int i = 0; i < mdlen && i < 32; i++)
+		snprintf(hex + 2 * i, 3, "%02x", md[i]);
+out:
+	EVP_MD_CTX_free(ctx);
+	return r;
+}
+
 /* Join the reasons of the skipped attachments into one line (allocated). */
 static char *
 skipped_reasons(const struct mime_message *m)
@@ -365,7 +402,7 @@ process_message(struct poller_session *p, uint32_t uid, char **errstr)
 		cf->limits.max_depth, cf->limits.max_attachments,
 	};
 	struct mime_message *m = NULL;
-	char *msgpath = NULL, *reason = NULL, *e = NULL;
+	char *msgpath = NULL, *reason = NULL, *e = NULL, hash[65];
 	off_t size = 0;
 	int fd = -1, attempts = 0, decided = 0, r;
 
@@ -421,6 +458,25 @@ process_message(struct poller_session *p, uint32_t uid, char **errstr)
 	p->sum->fetched++;
 	testhook_point("after-fetch");
 
+	/* The same message printed before the server changed UIDVALIDITY? */
+	if ((r = sha256_fd_hex(fd, hash, errstr)) != 0)
+		goto out;
+	if (p->st != NULL) {
+		uint32_t ouv, ouid;
+
+		r = state_msg_find_printed(p->st, &k, hash, &ouv, &ouid, errstr);
+		if (r == 0) {
+			log_info("uid %u: this message was printed before, as uid %u when the "
+			    "mailbox had UIDVALIDITY %u; not printing it again", uid, ouid, ouv);
+			decided = 1;
+			r = finish_message(p, &k, 1, "printed before under another UIDVALIDITY",
+			    errstr);
+			goto out;
+		}
+		if (r != M2C_E_NOTFOUND)
+			goto out;
+	}
+
 	r = mime_extract(fd, p->scratch, &lim, &m, &e);
 	if (r == M2C_E_DATA || r == M2C_E_LIMIT) {
 		decided = 1;
@@ -431,6 +487,9 @@ process_message(struct poller_session *p, uint32_t uid, char **errstr)
 		*errstr = e, e = NULL;
 		goto out;
 	}
+	if (!p->o->dry_run &&
+	    (r = state_msg_set_identity(p->st, &k, m->message_id, hash, errstr)) != 0)
+		goto out;
 	log_info("uid %u: from %s, \"%s\", %lld bytes, %zu attachment(s), %zu printable", uid,
 	    m->from_addr ? m->from_addr : "(no address)", m->subject ? m->subject : "",
 	    (long long)size, m->natt, m->nprintable);

@@ -66,10 +66,15 @@ static const char *const migrations[] = {
 	" reason TEXT, fix TEXT, error_class INTEGER NOT NULL DEFAULT 0,"
 	" last_check INTEGER, last_ok INTEGER,"
 	" since INTEGER NOT NULL, updated INTEGER NOT NULL);",
+	/* 2 -> 3: each message's content hash, to know it again after a
+	 * UIDVALIDITY change */
+	"ALTER TABLE messages ADD COLUMN content_hash TEXT;"
+	"CREATE INDEX messages_content ON messages (account, mailbox, content_hash);",
 };
 static const char *const user_version_sql[] = {
 	"PRAGMA user_version = 1",
 	"PRAGMA user_version = 2",
+	"PRAGMA user_version = 3",
 };
 /* The first schema with the accounts table. */
 #define STATE_SCHEMA_ACCOUNTS	2
@@ -722,6 +727,67 @@ state_part_submitted(struct state *s, const struct state_key *k, const char *par
 		    "intent for %s/%s UID %u part %s, so job %d cannot be recorded "
 		    "(internal error)", s->path, k->account, k->mailbox, k->uid, part,
 		    job_id);
+out:
+	sqlite3_finalize(st);
+	return r;
+}
+
+int
+state_msg_set_identity(struct state *s, const struct state_key *k, const char *message_id,
+    const char *content_hash, char **errstr)
+{
+	sqlite3_stmt *st = NULL;
+	int r;
+
+	if ((r = check_key(k, NULL, 0, errstr)) != 0 ||
+	    (r = prep(s, "UPDATE messages SET message_id = ?5, content_hash = ?6 WHERE "
+	    "account = ?1 AND mailbox = ?2 AND uidvalidity = ?3 AND uid = ?4", &st,
+	    errstr)) != 0 ||
+	    (r = bind_key(s, st, k, NULL, errstr)) != 0)
+		goto out;
+	if (sqlite3_bind_text(st, 5, message_id, -1, SQLITE_TRANSIENT) != SQLITE_OK ||
+	    sqlite3_bind_text(st, 6, content_hash, -1, SQLITE_TRANSIENT) != SQLITE_OK) {
+		r = state_fail(s, "binding values", errstr);
+		goto out;
+	}
+	if (sqlite3_step(st) != SQLITE_DONE)
+		r = state_fail(s, "recording a message's identity", errstr);
+out:
+	sqlite3_finalize(st);
+	return r;
+}
+
+int
+state_msg_find_printed(struct state *s, const struct state_key *k, const char *content_hash,
+    uint32_t *uidvalidity, uint32_t *uid, char **errstr)
+{
+	sqlite3_stmt *st = NULL;
+	int r, rc;
+
+	*uidvalidity = *uid = 0;
+	if ((r = check_key(k, NULL, 0, errstr)) != 0 ||
+	    (r = prep(s, "SELECT uidvalidity, uid FROM messages WHERE account = ?1 AND "
+	    "mailbox = ?2 AND uidvalidity != ?3 AND content_hash = ?5 AND status IN (?6, ?7) "
+	    "LIMIT 1", &st, errstr)) != 0 ||
+	    (r = bind_key(s, st, k, NULL, errstr)) != 0)
+		goto out;
+	if (sqlite3_bind_text(st, 5, content_hash, -1, SQLITE_TRANSIENT) != SQLITE_OK ||
+	    sqlite3_bind_text(st, 6, msg_status_names[STATE_MSG_PRINTED], -1,
+	    SQLITE_STATIC) != SQLITE_OK ||
+	    sqlite3_bind_text(st, 7, msg_status_names[STATE_MSG_DONE], -1,
+	    SQLITE_STATIC) != SQLITE_OK) {
+		r = state_fail(s, "binding values", errstr);
+		goto out;
+	}
+	rc = sqlite3_step(st);
+	if (rc == SQLITE_ROW) {
+		*uidvalidity = (uint32_t)sqlite3_column_int64(st, 0);
+		*uid = (uint32_t)sqlite3_column_int64(st, 1);
+	} else if (rc == SQLITE_DONE) {
+		r = M2C_E_NOTFOUND;
+	} else {
+		r = state_fail(s, "looking a message up by content", errstr);
+	}
 out:
 	sqlite3_finalize(st);
 	return r;

@@ -90,6 +90,22 @@ struct state_part_entry {
 	struct state_part info;	/* info.printer owned */
 };
 /*
+ * Remember what the message is: its Message-ID (may be NULL) and the
+ * SHA-256 of its whole text (hex), so that it is known again when the
+ * server changes UIDVALIDITY.  The row must exist (state_msg_attempt).
+ */
+int state_msg_set_identity(struct state *s, const struct state_key *k, const char *message_id,
+    const char *content_hash, char **errstr);
+
+/*
+ * A message of the same account and mailbox, under another UIDVALIDITY,
+ * with this content hash, that was printed (PRINTED or DONE): 0 and its
+ * UIDVALIDITY and UID, or M2C_E_NOTFOUND (no message).
+ */
+int state_msg_find_printed(struct state *s, const struct state_key *k, const char *content_hash,
+    uint32_t *uidvalidity, uint32_t *uid, char **errstr);
+
+/*
  * The UIDs of mailbox (account, mailbox, uidvalidity: k's uid is ignored)
  * whose verdict is recorded but whose post-action is not known to be done:
  * status PRINTED or FAILED; statuses[i] says which.  Both arrays allocated
