@@ -89,7 +89,7 @@ kill -TERM "$dpid"
 wait "$dpid"
 rc=$?
 is "$rc" 0 "SIGTERM: the daemon exits 0"
-check "... within 5 s (took $((SECONDS - t0)) s)" test $((SECONDS - t0)) -le 5
+check "... before shutdown_timeout forced it (took $((SECONDS - t0)) s)" test $((SECONDS - t0)) -le 15
 left=0
 for k in $kids; do rig_pid_alive "$k" && left=1; done
 is "$left" 0 "... and no worker is left running"
