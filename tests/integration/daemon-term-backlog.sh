@@ -6,6 +6,10 @@
 . "${top_srcdir:-$(dirname "$0")/../..}/tests/rig/rig.sh"
 rig_setup poll_interval=600
 d=$RIG_DIR
+# A queue that drains at once, so 30 jobs do not outrun the rig's waits.
+rig_add_fast_queue fast
+RIG_QUEUE=fast
+rig_write_conf "$RIG_CONF" poll_interval=600 printer='"fast"'
 printf 'shutdown_timeout = 10;\n' >>"$RIG_CONF"
 n=30
 docs=()
