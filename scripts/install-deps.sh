@@ -10,7 +10,7 @@ set -euo pipefail
 PKGS=(
 	build-essential autoconf automake libtool pkg-config autoconf-archive
 	libcurl4-openssl-dev libssl-dev libconfig-dev libcups2-dev
-	libgmime-3.0-dev libjansson-dev libsqlite3-dev libqrencode-dev
+	libgmime-3.0-dev libjansson-dev libsqlite3-dev libqrencode-dev libsystemd-dev
 	libmagic-dev file
 	cups cups-client cups-bsd cups-ipp-utils dbus
 	dovecot-core dovecot-imapd dovecot-lmtpd dovecot-dev

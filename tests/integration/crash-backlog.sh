@@ -11,17 +11,20 @@
 #   CRASH_SEED=N     replay a run (the seed is printed as a TAP comment)
 #   CRASH_KILLS=K    SIGKILLs (default 10)
 #   CRASH_AFTER=move the post-action (default seen; crash-backlog-move.sh)
+#   CRASH_RUNNER=daemon  kill `mail2cups run` (supervisor and workers at once)
+#                    instead of once (crash-backlog-daemon.sh)
 [ -n "${BASH_VERSION:-}" ] || exec bash "$0" "$@"   # make check runs $(SHELL)
 . "${top_srcdir:-$(dirname "$0")/../..}/tests/rig/rig.sh"
 rig_require sha256sum
 seed=${CRASH_SEED:-$(date +%s)}
 kills=${CRASH_KILLS:-10}
 after=${CRASH_AFTER:-seen}
+runner=${CRASH_RUNNER:-once}
 N=100
 RANDOM=$seed
 rig_setup
 rig_add_fast_queue fast
-diag "seed $seed (replay with CRASH_SEED=$seed), after = $after"
+diag "seed $seed (replay with CRASH_SEED=$seed), after = $after, runner $runner"
 d=$RIG_DIR
 
 # use_mailbox MB: the config for backlog MB (its own folders).
@@ -86,10 +89,25 @@ rig_deliver_backlog "$d/kill" "$N" kill
 use_mailbox kill
 base=$(rig_job_max_id fast)
 for ((k = 1; k <= kills; k++)); do
-	ms=$((100 + RANDOM % 400))
-	rig_start_once
+	if [ "$runner" = daemon ]; then
+		# The daemon in its own process group: SIGKILL takes the
+		# supervisor and every worker at the same instant.
+		ms=$((100 + RANDOM % 200))
+		RIG_RUN_N=$(( ${RIG_RUN_N:-0} + 1 ))
+		setsid "$MAIL2CUPS" -c "$RIG_CONF" run >"$RIG_DIR/run$RIG_RUN_N.out" \
+			2>"$RIG_DIR/run$RIG_RUN_N.err" &
+		RIG_ONCE_PID=$!
+		RIG_PIDS+=("$RIG_ONCE_PID")
+	else
+		ms=$((100 + RANDOM % 400))
+		rig_start_once
+	fi
 	sleep "$(printf '%d.%03d' $((ms / 1000)) $((ms % 1000)))"
-	kill -KILL "$RIG_ONCE_PID" 2>/dev/null
+	if [ "$runner" = daemon ]; then
+		kill -KILL -- "-$RIG_ONCE_PID" 2>/dev/null
+	else
+		kill -KILL "$RIG_ONCE_PID" 2>/dev/null
+	fi
 	wait "$RIG_ONCE_PID" 2>/dev/null
 	rc=$?
 	diag "kill $k after $ms ms: exit $rc, $(rig_db "SELECT count(*) FROM parts WHERE mailbox = 'kill'") parts in the database"
