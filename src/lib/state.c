@@ -521,6 +521,36 @@ out:
 #define PART_COLUMNS "part, filename, status, nonce, job_id, printer"
 
 /* Fill a part entry from a row of PART_COLUMNS. */
+/* Converts the current row of st into the element at elem. */
+typedef int (*row_fn)(struct state *s, sqlite3_stmt *st, void *elem, char **errstr);
+
+/*
+ * Step st to the end, converting each row with from_row into a growing
+ * array of elements of size esz (at most max of them; what names them in
+ * messages).  *list and *len hold what was collected even on failure, so
+ * the caller frees them with its own list free function.
+ */
+static int
+collect_rows(struct state *s, sqlite3_stmt *st, size_t esz, size_t max, const char *what,
+    row_fn from_row, void **list, size_t *len, char **errstr)
+{
+	int r, rc;
+
+	while ((rc = sqlite3_step(st)) == SQLITE_ROW) {
+		if (*len >= max)
+			return m2c_fail(errstr, M2C_E_LIMIT, "state database %s: more than %zu %s",
+			    s->path, max, what);
+		*list = xreallocarray(*list, *len + 1, esz);
+		memset((char *)*list + *len * esz, 0, esz);
+		if ((r = from_row(s, st, (char *)*list + *len * esz, errstr)) != 0)
+			return r;
+		(*len)++;
+	}
+	if (rc != SQLITE_DONE)
+		return state_fail(s, what, errstr);
+	return 0;
+}
+
 static int
 part_from_row(struct state *s, sqlite3_stmt *st, struct state_part_entry *e,
     char **errstr)
@@ -547,6 +577,12 @@ part_from_row(struct state *s, sqlite3_stmt *st, struct state_part_entry *e,
 	if ((txt = sqlite3_column_text(st, 1)) != NULL)
 		e->filename = xstrdup((const char *)txt);
 	return 0;
+}
+
+static int
+part_row(struct state *s, sqlite3_stmt *st, void *elem, char **errstr)
+{
+	return part_from_row(s, st, elem, errstr);
 }
 
 static void
@@ -850,7 +886,7 @@ state_part_list(struct state *s, const struct state_key *k,
 	struct state_part_entry *list = NULL;
 	sqlite3_stmt *st = NULL;
 	size_t len = 0;
-	int r, rc;
+	int r;
 
 	*out = NULL;
 	*n = 0;
@@ -860,21 +896,9 @@ state_part_list(struct state *s, const struct state_key *k,
 	    &st, errstr)) != 0 ||
 	    (r = bind_key(s, st, k, NULL, errstr)) != 0)
 		goto out;
-	while ((rc = sqlite3_step(st)) == SQLITE_ROW) {
-		if (len >= STATE_MAX_PARTS) {
-			r = m2c_fail(errstr, M2C_E_LIMIT, "state database %s: more "
-			    "than %d parts for one message", s->path, STATE_MAX_PARTS);
-			goto out;
-		}
-		list = xreallocarray(list, len + 1, sizeof(*list));
-		if ((r = part_from_row(s, st, &list[len], errstr)) != 0)
-			goto out;
-		len++;
-	}
-	if (rc != SQLITE_DONE) {
-		r = state_fail(s, "listing parts", errstr);
+	if ((r = collect_rows(s, st, sizeof(*list), STATE_MAX_PARTS, "parts of one message",
+	    part_row, (void **)&list, &len, errstr)) != 0)
 		goto out;
-	}
 	*out = list;
 	*n = len;
 	list = NULL;
@@ -1058,6 +1082,12 @@ account_from_row(struct state *s, sqlite3_stmt *st, struct state_account_entry *
 	return 0;
 }
 
+static int
+account_row(struct state *s, sqlite3_stmt *st, void *elem, char **errstr)
+{
+	return account_from_row(s, st, elem, errstr);
+}
+
 int
 state_account_get(struct state *s, const char *account, struct state_account *out,
     char **errstr)
@@ -1109,7 +1139,7 @@ state_account_list(struct state *s, struct state_account_entry **out, size_t *n,
 	struct state_account_entry *list = NULL;
 	sqlite3_stmt *st = NULL;
 	size_t len = 0;
-	int r, rc;
+	int r;
 
 	*out = NULL;
 	*n = 0;
@@ -1118,21 +1148,9 @@ state_account_list(struct state *s, struct state_account_entry **out, size_t *n,
 	if ((r = prep(s, "SELECT " ACCOUNT_COLUMNS " FROM accounts ORDER BY name",
 	    &st, errstr)) != 0)
 		return r;
-	while ((rc = sqlite3_step(st)) == SQLITE_ROW) {
-		if (len >= STATE_MAX_PARTS) {
-			r = m2c_fail(errstr, M2C_E_LIMIT, "state database %s: more "
-			    "than %d account rows", s->path, STATE_MAX_PARTS);
-			goto out;
-		}
-		list = xreallocarray(list, len + 1, sizeof(*list));
-		if ((r = account_from_row(s, st, &list[len], errstr)) != 0)
-			goto out;
-		len++;
-	}
-	if (rc != SQLITE_DONE) {
-		r = state_fail(s, "listing accounts", errstr);
+	if ((r = collect_rows(s, st, sizeof(*list), STATE_MAX_PARTS, "account rows",
+	    account_row, (void **)&list, &len, errstr)) != 0)
 		goto out;
-	}
 	*out = list;
 	*n = len;
 	list = NULL;
