@@ -32,29 +32,6 @@ new_state(void)
 	return xasprintf("%s/state%d", base, ++state_seq);
 }
 
-/* Free the fields ourselves: oauth.c is not linked into this test. */
-static void
-tokens_free(struct oauth_tokens *t)
-{
-	free_secret(t->access_token);
-	free_secret(t->refresh_token);
-	free_secret(t->id_token);
-	free(t->scope);
-	free(t->identity);
-	memset(t, 0, sizeof(*t));
-}
-
-static void
-device_free(struct oauth_device *d)
-{
-	free_secret(d->device_code);
-	free(d->user_code);
-	free(d->verification_uri);
-	free(d->verification_uri_complete);
-	free(d->message);
-	memset(d, 0, sizeof(*d));
-}
-
 static void
 sample_tokens(struct oauth_tokens *t, const char *access)
 {
@@ -171,7 +148,7 @@ save_access(struct tokenstore *ts, const char *access)
 
 	sample_tokens(&t, access);
 	r = tokenstore_save(ts, &t, NULL);
-	tokens_free(&t);
+	oauth_tokens_clear(&t);
 	return r;
 }
 
@@ -185,7 +162,7 @@ load_access(struct tokenstore *ts, int *code, char **err)
 	*code = tokenstore_load(ts, &t, err);
 	s = t.access_token;
 	t.access_token = NULL;
-	tokens_free(&t);
+	oauth_tokens_clear(&t);
 	return s;
 }
 
@@ -223,7 +200,7 @@ test_round_trip(void)
 	is_str(u.scope, t.scope, "scope survives");
 	is_int(u.expires_at, t.expires_at, "expires_at survives");
 	is_str(u.identity, t.identity, "identity survives");
-	tokens_free(&u);
+	oauth_tokens_clear(&u);
 
 	/* NULL fields stay NULL (and a former value is dropped). */
 	free_secret(t.refresh_token);
@@ -235,8 +212,8 @@ test_round_trip(void)
 	ok(u.refresh_token == NULL && u.id_token == NULL && u.expires_at == 0,
 	    "absent fields load as NULL / 0");
 	is_str(u.access_token, t.access_token, "access_token still there");
-	tokens_free(&u);
-	tokens_free(&t);
+	oauth_tokens_clear(&u);
+	oauth_tokens_clear(&t);
 
 	p = path_of(state, ACCT ".json");
 	dir = xasprintf("%s/tokens", state);
@@ -252,7 +229,7 @@ test_round_trip(void)
 	tokenstore_close(&ts);
 	ok(ts == NULL, "tokenstore_close sets the pointer to NULL");
 	tokenstore_close(&ts);
-	tokens_free(&u);
+	oauth_tokens_clear(&u);
 	free(state);
 }
 
@@ -284,7 +261,7 @@ test_redaction(void)
 	has_str(last_log, "[redacted]", "the log line says [redacted]");
 	free(last_log);
 	last_log = NULL;
-	tokens_free(&t);
+	oauth_tokens_clear(&t);
 	tokenstore_close(&ts);
 	free(state);
 }
@@ -316,27 +293,27 @@ test_pending(void)
 	is_str(e.message, d.message, "message survives");
 	is_int(e.expires_at, d.expires_at, "pending expires_at survives");
 	is_int(e.interval, d.interval, "interval survives");
-	device_free(&e);
+	oauth_device_clear(&e);
 
 	is_int(save_access(ts, "tokens-next-to-pending"), 0, "save tokens while pending");
 	is_int(tokenstore_load_pending(ts, &e, NULL), 0, "pending kept by a tokens save");
 	is_str(e.user_code, "ABCD-EFGH", "same user code");
-	device_free(&e);
+	oauth_device_clear(&e);
 	free(d.user_code);
 	d.user_code = xstrdup("WXYZ-1234");
 	is_int(tokenstore_save_pending(ts, &d, NULL), 0, "replace the pending code");
 	is_int(tokenstore_load(ts, &u, NULL), 0, "tokens kept by a pending save");
 	is_str(u.access_token, "tokens-next-to-pending", "same access token");
-	tokens_free(&u);
+	oauth_tokens_clear(&u);
 	is_int(tokenstore_load_pending(ts, &e, NULL), 0, "load the new pending code");
 	is_str(e.user_code, "WXYZ-1234", "the new user code");
-	device_free(&e);
+	oauth_device_clear(&e);
 
 	is_int(tokenstore_clear_pending(ts, NULL), 0, "clear pending");
 	is_int(tokenstore_load_pending(ts, &e, NULL), M2C_E_NOTFOUND, "pending is gone");
 	is_int(tokenstore_load(ts, &u, NULL), 0, "tokens kept by clear_pending");
-	tokens_free(&u);
-	device_free(&d);
+	oauth_tokens_clear(&u);
+	oauth_device_clear(&d);
 	tokenstore_close(&ts);
 	free(state);
 }
@@ -647,7 +624,7 @@ test_encryption(void)
 	is_str(u.access_token, "sealed-access-token", "access token round trip");
 	is_str(u.refresh_token, "refresh-0.AXEA-secret", "refresh token round trip");
 	is_str(u.identity, "print@contoso.com", "identity round trip");
-	tokens_free(&u);
+	oauth_tokens_clear(&u);
 	s = file_read(p);
 	ok(s && !strstr(s, "sealed-access") && !strstr(s, "refresh-0") && !strstr(s, "contoso"),
 	    "the file holds no token in clear");
@@ -785,7 +762,7 @@ child_refresh(const char *state, const char *side)
 	line = xasprintf("S %s\n", t.access_token);
 	append_line(side, line);
 	free(line);
-	tokens_free(&t);
+	oauth_tokens_clear(&t);
 	tokenstore_close(&ts);
 	return 0;
 }
