@@ -1034,6 +1034,15 @@ run_cmd(struct imap *c, struct cmd *cmd, const struct cmd_handlers *h, const cha
 			goto out;
 		if (resp->kind == IMAP_RESP_TAGGED)
 			break;
+		/*
+		 * BYE ends the session (RFC 3501 7.1.5): only LOGOUT still gets
+		 * its tagged reply.  Do not wait for the server to close.
+		 */
+		if (resp->kind == IMAP_RESP_UNTAGGED && resp->status == IMAP_ST_BYE &&
+		    strcmp(what, "LOGOUT") != 0) {
+			r = closed_err(c, errstr);
+			goto out;
+		}
 		if (resp->kind == IMAP_RESP_CONTINUE) {
 			if (h == NULL || h->cont == NULL) {
 				r = fail_dead(c, errstr, M2C_E_PROTO, what,

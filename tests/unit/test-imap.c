@@ -629,6 +629,12 @@ static const struct step s_flags_bad[] = {
 	S("A0003 BAD \x1b[31mnonsense"), LOGOUT("A0004"), END,
 };
 static const struct step s_bye[] = { S("* BYE Too many connections"), END };
+/* BYE in answer to a command, the connection left open (the client timeout is
+ * 500 ms, the server then stays silent for 1 s): it must not wait. */
+static const struct step s_bye_open[] = {
+	GREET, LOGIN_OK, C("A0002 SELECT \"INBOX\""),
+	S("* BYE Session invalidated - AccessTokenExpired"), { 'W', NULL }, END,
+};
 static const struct step s_no_starttls[] = {
 	S("* OK [CAPABILITY IMAP4rev1 LOGINDISABLED] ready"), END,
 };
@@ -693,6 +699,8 @@ static const struct ccase cases[] = {
 	{ "BAD is a protocol error, text cleaned", s_flags_bad, do_flags, M2C_E_PROTO,
 	  "bad command: \"?[31mnonsense\"", 0, NULL },
 	{ "BYE greeting", s_bye, NULL, M2C_E_UNAVAIL, "Too many connections", 0, NULL },
+	{ "BYE without closing ends the command at once", s_bye_open, do_select_only,
+	  M2C_E_UNAVAIL, "said BYE: Session invalidated - AccessTokenExpired", 0, NULL },
 	{ "STARTTLS not offered", s_no_starttls, NULL, M2C_E_TLS, "does not offer STARTTLS",
 	  T_STARTTLS, NULL },
 	{ "PREAUTH: no sign-in sent", s_preauth, do_select_only, 0, NULL, 0, NULL },
