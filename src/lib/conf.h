@@ -18,6 +18,7 @@
 #include <sys/types.h>
 
 #include "log.h"
+#include "printopts.h"
 
 enum conf_security { CONF_SEC_SSL, CONF_SEC_STARTTLS, CONF_SEC_NONE };
 enum conf_auth { CONF_AUTH_XOAUTH2, CONF_AUTH_OAUTHBEARER, CONF_AUTH_PLAIN, CONF_AUTH_LOGIN };
@@ -47,6 +48,79 @@ struct conf_oauth {
 	int assertion_rs256;		/* client assertion: RS256 + x5t (else PS256 + x5t#S256) */
 };
 
+/* When the message text is printed. */
+enum conf_body { CONF_BODY_NEVER, CONF_BODY_NO_ATTACHMENT, CONF_BODY_ALWAYS };
+
+/* The replies an account may send (bits of conf_account.reply). */
+enum conf_reply_kind { CONF_REPLY_ACCEPTED, CONF_REPLY_REJECTED, CONF_REPLY_FAILED,
+	CONF_REPLY_PRINTED, CONF_REPLY_NKINDS };
+
+/*
+ * A routing rule (mail2cups.conf(5) RULES).  A rule matches when every
+ * match list it has matches (a rule with none matches every message):
+ * recipients against any of the message's recipients, senders against the
+ * From address, subjects against the whole subject; '*' and '?' wildcards,
+ * ASCII case-insensitive.  The first matching rule decides; unset fields
+ * fall back to the account's.
+ */
+struct conf_rule {
+	char *name;			/* for logs; default "rule N" */
+	int line;
+	struct conf_strlist recipients;
+	struct conf_strlist senders;
+	struct conf_strlist subjects;
+	char *printer;			/* NULL: the account's printer */
+	struct print_opts options;	/* from options = [ "duplex", ... ] */
+	unsigned int allow_options;	/* POPT_* a sender may set by subject tag; default POPT_ALL */
+	int max_copies;			/* default 10 */
+	int hold;			/* -1: the account's */
+	int print_body;			/* -1: the account's, else enum conf_body */
+};
+
+/* users: sender pattern -> CUPS user name ("%l": the address's local part). */
+struct conf_user {
+	char *sender;
+	char *user;
+};
+
+/* converters: sniffed types -> a command writing a PDF (argv, no shell). */
+struct conf_converter {
+	struct conf_strlist types;	/* wildcards: "application/vnd.oasis.opendocument.*" */
+	struct conf_strlist command;	/* [0] absolute path; "%i" input file, "%o" output folder */
+	int timeout;			/* seconds, default 120 */
+};
+
+enum conf_smtp_auth { CONF_SMTP_XOAUTH2, CONF_SMTP_PLAIN, CONF_SMTP_LOGIN, CONF_SMTP_NONE };
+
+/*
+ * How replies are sent.  An unset host means the account's provider's
+ * (Microsoft: smtp.office365.com:587 starttls; Google: smtp.gmail.com:465
+ * ssl), with the account's own OAuth token (XOAUTH2).
+ */
+struct conf_smtp {
+	char *host;			/* NULL: the provider's */
+	int port;			/* 0: 465 for ssl, 587 for starttls, 25 for none */
+	enum conf_security security;	/* default starttls */
+	char *ca_file;
+	enum conf_smtp_auth auth;	/* default xoauth2 for an OAuth account, else none */
+	int auth_set;			/* auth was given */
+	char *username;			/* plain/login; default the account's username */
+	char *password_file;		/* plain/login */
+};
+
+/* One reply template; ${subject} ${files} ${queue} ${jobs} ${reason} ... */
+struct conf_template {
+	char *subject;
+	char *body;
+};
+
+struct conf_replies {
+	char *from;			/* NULL: the account's username */
+	int rate_limit;			/* replies to one sender per rate_period; default 10 */
+	int rate_period;		/* seconds, default 3600 */
+	struct conf_template t[CONF_REPLY_NKINDS];	/* defaults filled in */
+};
+
 struct conf_limits {
 	off_t max_message_size;		/* bytes; a bigger message is not fetched */
 	off_t max_attachment_size;	/* bytes, decoded */
@@ -74,6 +148,18 @@ struct conf_account {
 	enum conf_after after;
 	char *printed_folder;		/* default "Printed" */
 	char *failed_folder;		/* default "Print Failed" */
+	struct conf_strlist deny_senders;	/* wins over allow_senders */
+	int authenticated_senders_only;
+	char *authserv_id;		/* whose Authentication-Results count; NULL: Microsoft
+					 * style (provider microsoft); google: "mx.google.com" */
+	struct conf_strlist tenant_domains;	/* Microsoft: the tenant's domains; default the
+						 * username's domain (and tenant's, if a domain) */
+	struct conf_rule *rules;
+	size_t nrules;
+	int hold;			/* submit jobs held (job-hold-until=indefinite) */
+	enum conf_body print_body;	/* default never */
+	unsigned int reply;		/* 1u << CONF_REPLY_* */
+	char *rejected_folder;		/* default "Print Rejected" */
 };
 
 struct conf {
@@ -91,6 +177,14 @@ struct conf {
 	struct conf_limits limits;
 	struct conf_account *accounts;
 	size_t naccounts;
+	struct conf_rule *rules;	/* global rules: after each account's own */
+	size_t nrules;
+	struct conf_user *users;
+	size_t nusers;
+	struct conf_converter *converters;
+	size_t nconverters;
+	struct conf_smtp smtp;
+	struct conf_replies replies;
 };
 
 /*
@@ -122,5 +216,7 @@ const struct conf_account *conf_account_find(const struct conf *c, const char *n
 const char *conf_security_name(enum conf_security s);
 const char *conf_auth_name(enum conf_auth a);
 const char *conf_after_name(enum conf_after a);
+const char *conf_reply_kind_name(enum conf_reply_kind k);	/* "accepted", ... */
+const char *conf_body_name(enum conf_body b);			/* "never", ... */
 
 #endif

@@ -17,6 +17,8 @@
 #ifndef M2C_CUPSJOB_H
 #define M2C_CUPSJOB_H
 
+#include "printopts.h"
+
 /* Use this server (socket path or host:port); NULL: CUPS_SERVER/client.conf. */
 void cups_job_set_server(const char *server);
 /* Connect and I/O timeouts in ms (defaults 10000, 60000); <= 0 keeps one. */
@@ -29,6 +31,14 @@ struct cups_job_req {
 	const char *nonce;	/* stored with the job; see cups_job_find_by_nonce */
 	const char *path;	/* the document */
 	const char *format;	/* document-format, e.g. "application/pdf" */
+	/*
+	 * Job template attributes (NULL: the queue's defaults): copies,
+	 * sides, print-color-mode, media, page-ranges, orientation-requested,
+	 * print-scaling=fit (and the CUPS option fit-to-page), and
+	 * job-hold-until=indefinite when opts->hold.  Only the fields in
+	 * opts->set are sent.
+	 */
+	const struct print_opts *opts;
 };
 
 /*
@@ -55,6 +65,21 @@ int cups_job_find_by_nonce(const char *printer, const char *nonce, int *job_id,
  * receives an allocated "queue X is stopped ... (cupsenable X)".
  */
 int cups_job_check_queue(const char *printer, char **warning, char **errstr);
+
+/* A job's state, as CUPS says it (IPP job-state). */
+enum cups_job_state {
+	CUPS_JOB_PENDING = 3, CUPS_JOB_HELD = 4, CUPS_JOB_PROCESSING = 5,
+	CUPS_JOB_STOPPED = 6, CUPS_JOB_CANCELED = 7, CUPS_JOB_ABORTED = 8,
+	CUPS_JOB_COMPLETED = 9,
+};
+
+/*
+ * The state of job_id (Get-Job-Attributes): 0 and *state; *reason
+ * (optional, allocated or NULL) the job-state-reasons / job-printer-state-
+ * message joined, for a reply saying why a job failed.  A job CUPS no
+ * longer knows (purged from history) is M2C_E_NOTFOUND.
+ */
+int cups_job_get_state(int job_id, enum cups_job_state *state, char **reason, char **errstr);
 
 /*
  * The requesting-user-name for a sender: the full address with anything

@@ -28,6 +28,14 @@ struct mime_limits {
 	int max_parts;			/* 0 = no limit (but see below) */
 	int max_depth;			/* 0 = no limit */
 	int max_attachments;		/* printable ones; 0 = no limit */
+	/*
+	 * Sniffed types (wildcards, "application/vnd.oasis.opendocument.*")
+	 * that a converter turns into PDF: such parts are kept as printable
+	 * with convert = 1 and format NULL.  Borrowed; may be NULL.
+	 */
+	const char *const *convert_types;
+	size_t nconvert_types;
+	int want_body;			/* extract the text body (body_path) */
 };
 /*
  * max_parts also bounds the parse itself, since GMime holds the whole MIME
@@ -49,6 +57,7 @@ struct mime_attachment {
 				 * NULL when not printable */
 	off_t size;		/* decoded size */
 	int printable;
+	int convert;		/* printable only after conversion (format NULL) */
 	char *reason;		/* why it is skipped (when !printable); owned */
 };
 
@@ -57,6 +66,34 @@ struct mime_message {
 	char *from_name;	/* display name (UTF-8) or NULL */
 	char *subject;		/* decoded UTF-8 or NULL */
 	char *message_id;	/* without <>, or NULL */
+	/*
+	 * For sender trust, routing and replies (all owned, NULL when absent):
+	 * recipients are the addr-specs of To, Cc, Delivered-To and
+	 * X-Original-To, lower-cased, without duplicates; auth_results are the
+	 * Authentication-Results values, topmost first, unfolded (at most 64);
+	 * ms_authas is the topmost X-MS-Exchange-Organization-AuthAs.
+	 */
+	char **recipients;
+	size_t nrecipients;
+	char **auth_results;
+	size_t nauth_results;
+	char *ms_authas;
+	char *return_path;	/* addr-spec of Return-Path; "" for <>; NULL if absent */
+	char *references;	/* References, unfolded, or NULL */
+	int auto_submitted;	/* Auto-Submitted present and not "no" */
+	int list_mail;		/* List-Id, List-Unsubscribe, or Precedence bulk/list/junk */
+	/*
+	 * With want_body: the message text as UTF-8 plain text in a scratch
+	 * file (0600, unlinked by mime_message_free): the first text/plain
+	 * body, or the text/html one rendered by html2text when there is no
+	 * plain one (multipart/alternative prefers text/plain).  Attachments
+	 * and inline images are never part of it.  NULL when the message has
+	 * no text body or it is empty or only blanks; body_problem then may
+	 * say why (over max_attachment_size, undecodable charset).
+	 */
+	char *body_path;
+	off_t body_size;
+	char *body_problem;
 	struct mime_attachment *att;	/* owned array */
 	size_t natt;
 	size_t nprintable;

@@ -10,11 +10,40 @@
 #define M2C_POLICY_H
 
 #include "conf.h"
+#include "mime.h"
 
 /*
  * 0 when addr may print; M2C_E_REFUSED with a reason in *errstr (naming
  * the address and the config key to change) when not.
  */
 int policy_check_sender(const struct conf_strlist *allow, const char *addr, char **errstr);
+
+/* What policy_check_message found out about the sender. */
+struct policy_verdict {
+	int known;		/* the account has a provider verdict to read (authserv_id
+				 * or Microsoft 365) */
+	int authenticated;	/* and it passed */
+	char *why;		/* what decided it; owned, NULL when !known */
+};
+
+/*
+ * May m print from account a: the From address is present and plausible,
+ * not in deny_senders, in allow_senders, and, with
+ * authenticated_senders_only, authenticated by the provider (authres.h).
+ * Fills *v in every case (clear with policy_verdict_clear).  0, or
+ * M2C_E_REFUSED with the reason in *errstr.
+ */
+int policy_check_message(const struct conf_account *a, const struct mime_message *m,
+    struct policy_verdict *v, char **errstr);
+void policy_verdict_clear(struct policy_verdict *v);
+
+/*
+ * May a reply go to m's sender: only to an authenticated sender (no
+ * backscatter to forged addresses), never to a mailer-daemon or postmaster,
+ * a null Return-Path, Auto-Submitted or mailing-list mail, or the mailbox
+ * itself.  1, or 0 with *why (a constant string).
+ */
+int policy_may_reply(const struct conf_account *a, const struct mime_message *m,
+    const struct policy_verdict *v, const char **why);
 
 #endif
