@@ -109,6 +109,11 @@ static const struct conf_key {
 	{ SC_OAUTH, "assertion_alg", NULL },
 };
 
+const char *const conf_template_vars[] = {
+	"sender", "subject", "files", "queue", "jobs", "reason", "options", "notes",
+	"release", "account", "mailbox", NULL,
+};
+
 /* OAuth sign-in (xoauth2/oauthbearer): built (mail2cups-oauth, signin.c). */
 static const int conf_oauth_supported = 1;
 

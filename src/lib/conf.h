@@ -114,6 +114,13 @@ struct conf_template {
 	char *body;
 };
 
+/*
+ * The variables a template may use as ${name}, NULL-terminated: sender,
+ * subject, files, queue, jobs, reason, options, notes, release, account,
+ * mailbox (reply.h says what each holds).  conf_load refuses any other.
+ */
+extern const char *const conf_template_vars[];
+
 struct conf_replies {
 	char *from;			/* NULL: the account's username */
 	int rate_limit;			/* replies to one sender per rate_period; default 10 */

@@ -534,6 +534,63 @@ out:
 }
 
 int
+cups_job_get_state(int job_id, enum cups_job_state *state, char **reason, char **errstr)
+{
+	static const char *const attrs[] = {
+		"job-state", "job-state-reasons", "job-printer-state-message",
+	};
+	char uri[HTTP_MAX_URI], what[64];
+	struct buf why = { 0 };
+	ipp_attribute_t *a;
+	http_t *http = NULL;
+	ipp_t *req, *resp = NULL;
+	int ret;
+
+	*state = 0;
+	if (reason != NULL)
+		*reason = NULL;
+	if ((ret = connect_server(&http, errstr)) != 0)
+		goto out;
+	req = ippNewRequest(IPP_OP_GET_JOB_ATTRIBUTES);
+	httpAssembleURIf(HTTP_URI_CODING_ALL, uri, sizeof(uri), "ipp", NULL, "localhost",
+	    ippPort(), "/jobs/%d", job_id);
+	ippAddString(req, IPP_TAG_OPERATION, IPP_TAG_URI, "job-uri", NULL, uri);
+	ippAddString(req, IPP_TAG_OPERATION, IPP_TAG_NAME, "requesting-user-name", NULL,
+	    CUPS_JOB_UNKNOWN_USER);
+	ippAddStrings(req, IPP_TAG_OPERATION, IPP_TAG_KEYWORD, "requested-attributes",
+	    (int)ARRAY_SIZE(attrs), NULL, attrs);
+	resp = cupsDoRequest(http, req, "/");
+	snprintf(what, sizeof(what), "asking about job %d", job_id);
+	if (cupsLastError() == IPP_STATUS_ERROR_NOT_FOUND) {
+		ret = m2c_fail(errstr, M2C_E_NOTFOUND, "CUPS no longer knows job %d", job_id);
+		goto out;
+	}
+	if (cupsLastError() > IPP_STATUS_OK_CONFLICTING) {
+		ret = map_status("(any)", what, errstr);
+		goto out;
+	}
+	if ((a = ippFindAttribute(resp, "job-state", IPP_TAG_ENUM)) == NULL) {
+		ret = m2c_fail(errstr, M2C_E_PROTO, "CUPS gave no state for job %d", job_id);
+		goto out;
+	}
+	*state = (enum cups_job_state)ippGetInteger(a, 0);
+	if (reason == NULL)
+		goto out;
+	if ((a = ippFindAttribute(resp, "job-state-reasons", IPP_TAG_KEYWORD)) != NULL)
+		for (int i = 0; i < ippGetCount(a); i++)
+			buf_appendf(&why, "%s%s", why.len ? ", " : "", ippGetString(a, i, NULL));
+	if ((a = ippFindAttribute(resp, "job-printer-state-message", IPP_TAG_TEXT)) != NULL &&
+	    ippGetString(a, 0, NULL) != NULL && *ippGetString(a, 0, NULL) != '\0')
+		buf_appendf(&why, "%s%s", why.len ? ": " : "", ippGetString(a, 0, NULL));
+	*reason = why.len ? buf_steal(&why) : NULL;
+out:
+	buf_free(&why);
+	ippDelete(resp);
+	httpClose(http);
+	return ret;
+}
+
+int
 cups_job_check_queue(const char *printer, char **warning, char **errstr)
 {
 	static const char *const attrs[] = {

@@ -44,13 +44,11 @@ struct reply_ctx {
 };
 
 /*
- * Template variables: ${sender} ${subject} ${files} ${queue} ${jobs}
- * ("office-12, office-13") ${reason} ${options} ${notes} ${release} (how
- * to release held jobs, "" when not held) ${account} ${mailbox}.
- * reply_template_check() says whether tmpl uses only these (0, or
- * M2C_E_CONFIG naming the unknown one) for the config.
+ * Template variables (conf_template_vars, conf.h): ${sender} ${subject}
+ * ${files} ${queue} ${jobs} ("office-12, office-13") ${reason} ${options}
+ * ${notes} ${release} (how to release held jobs; "" when not held)
+ * ${account} ${mailbox}.  The config refuses any other.
  */
-int reply_template_check(const char *tmpl, char **errstr);
 
 /*
  * Render a's template for kind with ctx into a whole message (CRLF line
