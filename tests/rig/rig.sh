@@ -255,7 +255,7 @@ rig_start_printer() {
 	RIG_PIDS+=("$RIG_DBUS_PID")
 	DBUS_SYSTEM_BUS_ADDRESS="unix:path=$p/bus.sock" \
 		ippeveprinter -k -n localhost -p "$RIG_PRINTER_PORT" -d "$RIG_SPOOL" \
-		-r off -c /bin/true \
+		-r off -c /bin/true -2 -s 10,10 \
 		-f application/pdf,image/jpeg,image/png,image/pwg-raster,text/plain,application/octet-stream \
 		"m2c-printer-$RIG_PRINTER_PORT" </dev/null >"$p/ippeveprinter.log" 2>&1 &
 	RIG_PRINTER_PID=$!
