@@ -5,8 +5,21 @@ sample mails.  Only the standard library.
   mkmail.py pdf OUT [TEXT]      a valid one-page PDF showing TEXT
   mkmail.py png OUT [SEED]      a valid 4x4 PNG (colour from SEED)
   mkmail.py docx OUT            a minimal Word document (not printable here)
+  mkmail.py odt OUT [TYPE]      a minimal OpenDocument file (a zip whose first,
+                                uncompressed member "mimetype" holds TYPE,
+                                default application/vnd.oasis.opendocument.text)
   mkmail.py mail OUT [options]  a mail; options:
       --from ADDR --subject TEXT
+      --to ADDR --cc ADDR           the To (default print@example.com) and Cc
+      --header "NAME: VALUE"        a header on top of the header block, in
+                                    the order given (repeat): for
+                                    Authentication-Results, Delivered-To...
+      --auth RESULT                 on top: "Authentication-Results:
+                                    mx.rig.test; dmarc=RESULT
+                                    header.from=<From's domain>"
+      --message-id ID               the Message-ID (without <>)
+      --text TEXT                   the text/plain body
+      --html HTML                   an HTML-only body (no text/plain part)
       --attach PATH[:NAME[:TYPE]]   an attachment (repeat); NAME defaults to
                                     the file's name, TYPE to a guess
       --nested                      put the attachments two multipart levels
@@ -82,6 +95,30 @@ def make_docx():
     return buf.getvalue()
 
 
+def make_odt(mimetype):
+    import io
+    import zipfile
+    buf = io.BytesIO()
+    with zipfile.ZipFile(buf, "w") as z:
+        # ODF: "mimetype" first and stored, so its bytes sit at offset 38.
+        z.writestr(zipfile.ZipInfo("mimetype"), mimetype, zipfile.ZIP_STORED)
+        z.writestr("META-INF/manifest.xml",
+                   '<?xml version="1.0" encoding="UTF-8"?><manifest:manifest '
+                   'xmlns:manifest="urn:oasis:names:tc:opendocument:xmlns:manifest:1.0" '
+                   'manifest:version="1.2"><manifest:file-entry manifest:full-path="/" '
+                   'manifest:media-type="%s"/><manifest:file-entry '
+                   'manifest:full-path="content.xml" manifest:media-type="text/xml"/>'
+                   '</manifest:manifest>' % mimetype, zipfile.ZIP_DEFLATED)
+        z.writestr("content.xml",
+                   '<?xml version="1.0" encoding="UTF-8"?><office:document-content '
+                   'xmlns:office="urn:oasis:names:tc:opendocument:xmlns:office:1.0" '
+                   'xmlns:text="urn:oasis:names:tc:opendocument:xmlns:text:1.0" '
+                   'office:version="1.2"><office:body><office:text><text:p>hello'
+                   '</text:p></office:text></office:body></office:document-content>',
+                   zipfile.ZIP_DEFLATED)
+    return buf.getvalue()
+
+
 def attachment(spec):
     parts = spec.split(":", 2)
     path = parts[0]
@@ -107,7 +144,8 @@ def attachment(spec):
 
 
 def make_mail(a):
-    text = MIMEText("Please print the attached document.\n", "plain", "utf-8")
+    text = MIMEText(getattr(a, "text", None) or "Please print the attached document.\n",
+                    "plain", "utf-8")
     atts = [attachment(s) for s in a.attach]
     if a.related_logo:
         with open(a.related_logo, "rb") as f:
@@ -126,6 +164,8 @@ def make_mail(a):
         body = MIMEMultipart("alternative")
         body.attach(text)
         body.attach(MIMEText("<p>Please print the attached document.</p>", "html", "utf-8"))
+    elif getattr(a, "html", None):
+        body = MIMEText(a.html, "html", "utf-8")
     else:
         body = text
     if a.nested:
@@ -144,16 +184,25 @@ def make_mail(a):
     else:
         msg = body
     msg["From"] = a.sender
-    msg["To"] = "print@example.com"
+    msg["To"] = getattr(a, "to", None) or "print@example.com"
+    if getattr(a, "cc", None):
+        msg["Cc"] = a.cc
     msg["Subject"] = a.subject
     msg["Date"] = formatdate(localtime=False)
-    msg["Message-ID"] = make_msgid(domain="example.com")
-    return msg.as_bytes(policy=SMTP)
+    mid = getattr(a, "message_id", None)
+    msg["Message-ID"] = "<%s>" % mid if mid else make_msgid(domain="example.com")
+    top = []
+    if getattr(a, "auth", None):
+        domain = a.sender.rsplit("@", 1)[-1].strip("> ").lower()
+        top.append("Authentication-Results: mx.rig.test; dmarc=%s header.from=%s"
+                   % (a.auth, domain))
+    top += getattr(a, "header", None) or []
+    return b"".join(h.encode() + b"\r\n" for h in top) + msg.as_bytes(policy=SMTP)
 
 
 def main():
     ap = argparse.ArgumentParser()
-    ap.add_argument("kind", choices=["pdf", "png", "docx", "mail"])
+    ap.add_argument("kind", choices=["pdf", "png", "docx", "odt", "mail"])
     ap.add_argument("out")
     ap.add_argument("arg", nargs="?", default="")
     ap.add_argument("--from", dest="sender", default="bob@example.com")
@@ -161,6 +210,13 @@ def main():
     ap.add_argument("--attach", action="append", default=[])
     ap.add_argument("--nested", action="store_true")
     ap.add_argument("--related-logo")
+    ap.add_argument("--to")
+    ap.add_argument("--cc")
+    ap.add_argument("--header", action="append", default=[])
+    ap.add_argument("--auth")
+    ap.add_argument("--message-id")
+    ap.add_argument("--text")
+    ap.add_argument("--html")
     a = ap.parse_args()
     if a.kind == "pdf":
         data = make_pdf(a.arg or "mail2cups test")
@@ -168,6 +224,8 @@ def main():
         data = make_png(int(a.arg or "1"))
     elif a.kind == "docx":
         data = make_docx()
+    elif a.kind == "odt":
+        data = make_odt(a.arg or "application/vnd.oasis.opendocument.text")
     else:
         data = make_mail(a)
     with open(a.out, "wb") as f:
