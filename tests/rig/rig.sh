@@ -628,10 +628,12 @@ expect_stderr() {
 
 # expect_printed DESC ORIGINAL...: once the jobs are done, the printer
 # received exactly these documents, each byte-identical (in any order).
+# RIG_NO_WAIT=1: do not wait for CUPS to have no pending job (held jobs).
 expect_printed() {
 	local desc=$1 o f hit missing='' files
 	shift
-	rig_wait_jobs_done || diag "CUPS still has pending jobs: $(rig_cups lpstat -o 2>&1)"
+	[ -n "${RIG_NO_WAIT:-}" ] || rig_wait_jobs_done ||
+		diag "CUPS still has pending jobs: $(rig_cups lpstat -o 2>&1)"
 	mapfile -t files < <(rig_printed_files)
 	if [ "${#files[@]}" -ne $# ]; then
 		not_ok "$desc" "printer received ${#files[@]} documents, want $#" \
@@ -1449,4 +1451,21 @@ PY
 		bail "the HTTP trap did not start: $(tail -5 "$h/trap.log")"
 	RIG_HTTP_PORT=$(cat "$h/port")
 	rig_log "http trap pid $RIG_HTTP_PID on port $RIG_HTTP_PORT"
+}
+
+# expect_stderr_line DESC REGEX...: one line of the last run's stderr
+# matches every REGEX (extended, ignoring case).
+expect_stderr_line() {
+	local desc=$1 lines r
+	shift
+	lines=$RIG_ERR
+	for r in "$@"; do
+		lines=$(printf '%s\n' "$lines" | grep -Ei -- "$r")
+	done
+	if [ -n "$lines" ]; then
+		ok "$desc"
+	else
+		not_ok "$desc" "no stderr line matches all of: $*"
+		rig_show_run
+	fi
 }
