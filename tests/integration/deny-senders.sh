@@ -19,6 +19,6 @@ is "$(rig_jobs | cut -f3,4)" "bob@example.com	bob.pdf" "CUPS has bob's job only"
 expect_counts alice "1/0/0/3" "the three refused mails moved to Print Rejected"
 expect_stderr "mallory@example\.com" "stderr names the denied address"
 expect_stderr "temp-42@example\.com" "stderr names the sender denied by wildcard"
-expect_stderr "deny" "stderr says deny_senders refused them"
+expect_stderr_line "stderr says deny_senders refused mallory" "mallory@example\.com" "deny"
 expect_stderr "eve@other\.example" "stderr names the sender outside allow_senders"
 tap_done
