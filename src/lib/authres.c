@@ -201,7 +201,7 @@ parse_props(struct lex *lx, struct authres_result *r)
 static int
 parse_result(struct lex *lx, char *method, struct authres_result *r)
 {
-	char *version;
+	char *result;
 
 	memset(r, 0, sizeof(*r));
 	skip_cfws(lx);
@@ -217,12 +217,12 @@ parse_result(struct lex *lx, char *method, struct authres_result *r)
 	}
 	lx->p++;
 	skip_cfws(lx);
-	if ((version = read_value(lx, "=/")) == NULL) {
+	if ((result = read_value(lx, "=/")) == NULL) {
 		free(method);
 		return -1;
 	}
 	r->method = method;
-	r->result = version;
+	r->result = result;
 	lower(r->method);
 	lower(r->result);
 	parse_props(lx, r);
