@@ -1336,10 +1336,11 @@ rig_stop_smtp() {
 	RIG_SMTP_PID=
 }
 
-# rig_smtp_files: the messages the sink received, N.eml paths in order.
+# rig_smtp_files: the messages the sink received, N.eml paths in order
+# (only complete ones: the sink writes N.json last).
 rig_smtp_files() {
-	find "$RIG_SMTP_DIR" -maxdepth 1 -name '*.eml' -printf '%f\n' 2>/dev/null |
-		sort -n | sed "s|^|$RIG_SMTP_DIR/|"
+	find "$RIG_SMTP_DIR" -maxdepth 1 -name '[0-9]*.json' -printf '%f\n' 2>/dev/null |
+		sort -n | sed -e 's|\.json$|.eml|' -e "s|^|$RIG_SMTP_DIR/|"
 }
 
 rig_smtp_count() {
