@@ -14,6 +14,8 @@
  */
 #include "m2c-config.h"
 
+#include <stdarg.h>
+#include <stdlib.h>
 #include <string.h>
 
 #include "error.h"
@@ -109,6 +111,12 @@ static int
 is_digit(char c)
 {
 	return c >= '0' && c <= '9';
+}
+
+static int
+is_alpha(char c)
+{
+	return (c >= 'a' && c <= 'z') || (c >= 'A' && c <= 'Z');
 }
 
 /* A blank as the normaliser sees it: '-', '_' and '=' separate words too. */
@@ -347,12 +355,302 @@ parse_item_n(const char *item, size_t n, struct print_opts *o, char **errstr)
 int
 popt_parse_item(const char *item, struct print_opts *o, char **errstr)
 {
-	struct print_opts t = *o;
-	int r;
+	return parse_item_n(item, strlen(item), o, errstr);
+}
 
-	if ((r = parse_item_n(item, strlen(item), &t, errstr)) == 0)
-		*o = t;
-	return r;
+/* The items of a subject that are not options, bounded (see the top). */
+struct unknown_list {
+	struct buf b;
+	int n;
+	int more;	/* some were left out */
+};
+
+static void
+unknown_add(struct unknown_list *u, const char *prefix, const char *s, size_t n)
+{
+	size_t i;
+
+	if (u->n == POPT_UNKNOWN_MAX) {
+		u->more = 1;
+		return;
+	}
+	buf_appendf(&u->b, "%s\"%s", u->n ? ", " : "", prefix);
+	for (i = 0; i < n && i < POPT_UNKNOWN_LEN; i++) {
+		unsigned char c = (unsigned char)s[i];
+
+		buf_appendc(&u->b, (c < 0x20 || c >= 0x7f || c == '"' || c == '\\') ?
+		    '?' : (char)c);
+	}
+	buf_appendf(&u->b, "%s\"", n > POPT_UNKNOWN_LEN ? "..." : "");
+	u->n++;
+}
+
+static char *
+unknown_steal(struct unknown_list *u)
+{
+	if (u->n == 0)
+		return NULL;
+	if (u->more)
+		buf_appendf(&u->b, ", ...");
+	return buf_steal(&u->b);
+}
+
+/* Does [s, end) start, after blanks, with "page" (any case)? */
+static int
+starts_with_page(const char *s, const char *end)
+{
+	while (s < end && is_blank(*s))
+		s++;
+	return end - s >= 4 && (s[0] | 0x20) == 'p' && (s[1] | 0x20) == 'a' &&
+	    (s[2] | 0x20) == 'g' && (s[3] | 0x20) == 'e';
+}
+
+/*
+ * The end of the item or hashtag starting at s: the next ',', ';', '[' or
+ * ']' (or blank, for a hashtag), except that in a "pages" item a ','
+ * followed by a digit continues it ("pages 1-3,5").
+ */
+static const char *
+item_end(const char *s, const char *end, int hashtag)
+{
+	int pages = starts_with_page(s, end);
+	const char *p, *q;
+
+	for (p = s; p < end; p++) {
+		if (*p == ';' || *p == '[' || *p == ']' || (hashtag && is_blank(*p)))
+			break;
+		if (*p != ',')
+			continue;
+		for (q = p + 1; !hashtag && q < end && is_blank(*q); q++)
+			;
+		if (!pages || q == end || !is_digit(*q))
+			break;
+	}
+	return p;
+}
+
+static void
+trim(const char **s, const char **end)
+{
+	while (*s < *end && is_blank(**s))
+		(*s)++;
+	while (*end > *s && is_blank((*end)[-1]))
+		(*end)--;
+}
+
+/*
+ * A bracket group [s, end) without its brackets: when one of its items is
+ * an option, all its options go into o and the others into u.  The number
+ * of options found.
+ */
+static int
+subject_group(const char *s, const char *end, struct print_opts *o, struct unknown_list *u)
+{
+	struct print_opts scratch = *o;
+	const char *p, *next, *is, *ie;
+	int any = 0, found = 0, pass;
+
+	for (pass = 0; pass < 2; pass++) {
+		for (p = s; p < end; p = next + 1) {
+			next = item_end(p, end, 0);
+			is = p;
+			ie = next;
+			trim(&is, &ie);
+			if (is == ie)
+				continue;
+			if (pass == 0)
+				any |= parse_item_n(is, (size_t)(ie - is), &scratch, NULL) == 0;
+			else if (parse_item_n(is, (size_t)(ie - is), o, NULL) == 0)
+				found++;
+			else
+				unknown_add(u, "", is, (size_t)(ie - is));
+		}
+		if (!any)
+			break;
+	}
+	return found;
+}
+
+/*
+ * The hashtag after the '#' at s: its end in *tag_end, and 1 when it is
+ * taken as one (it has a letter: "#42" is an issue number, not a tag).
+ */
+static int
+subject_hashtag(const char *s, const char *end, const char **tag_end)
+{
+	const char *p, *e = item_end(s, end, 1);
+	int letter = 0;
+
+	/* "#duplex." and "#color!" end a sentence, not the tag. */
+	while (e > s && strchr(".:!?)", e[-1]) != NULL)
+		e--;
+	for (p = s; p < e; p++)
+		letter |= is_alpha(*p);
+	*tag_end = e;
+	return letter;
+}
+
+int
+popt_parse_subject(const char *subject, struct print_opts *o, char **unknown)
+{
+	struct unknown_list u = { { NULL, 0, 0 }, 0, 0 };
+	const char *s, *end, *p, *close = NULL, *te;
+	int found = 0, groups = 1;
+
+	*unknown = NULL;
+	if (subject == NULL)
+		return 0;
+	s = subject;
+	end = s + strnlen(s, POPT_SUBJECT_MAX);
+	for (p = s; p < end; p++) {
+		if (*p == '[' && groups) {
+			const char *inner;
+
+			if (close == NULL || close < p)
+				close = memchr(p, ']', (size_t)(end - p));
+			if (close == NULL) {
+				groups = 0;	/* no ']' anywhere after: no more groups */
+				continue;
+			}
+			if ((inner = memchr(p + 1, '[', (size_t)(close - p - 1))) != NULL) {
+				p = inner - 1;	/* "[a [b]": only "[b]" is a group */
+				continue;
+			}
+			found += subject_group(p + 1, close, o, &u);
+			p = close;
+		} else if (*p == '#' && (p == s || is_blank(p[-1])) && p + 1 < end &&
+		    (is_digit(p[1]) || is_alpha(p[1]))) {
+			if (!subject_hashtag(p + 1, end, &te)) {
+				p = te - 1;
+				continue;
+			}
+			if (parse_item_n(p + 1, (size_t)(te - p - 1), o, NULL) == 0)
+				found++;
+			else
+				unknown_add(&u, "#", p + 1, (size_t)(te - p - 1));
+			p = te - 1;
+		}
+	}
+	*unknown = unknown_steal(&u);
+	return found;
+}
+
+/* Add an entry to a ", "-separated list. */
+static void __attribute__((format(printf, 2, 3)))
+list_add(struct buf *b, const char *fmt, ...)
+{
+	va_list ap;
+	char *s;
+
+	va_start(ap, fmt);
+	s = xvasprintf(fmt, ap);
+	va_end(ap);
+	buf_appendf(b, "%s%s", b->len ? ", " : "", s);
+	free(s);
+}
+
+/* Copy the field `bit` of from into to. */
+static void
+copy_field(struct print_opts *to, const struct print_opts *from, unsigned int bit)
+{
+	switch (bit) {
+	case POPT_COPIES:
+		to->copies = from->copies;
+		break;
+	case POPT_SIDES:
+		to->sides = from->sides;
+		break;
+	case POPT_COLOR:
+		to->color = from->color;
+		break;
+	case POPT_MEDIA:
+		to->media = from->media;
+		break;
+	case POPT_PAGES:
+		memcpy(to->ranges, from->ranges, sizeof(to->ranges));
+		to->nranges = from->nranges;
+		break;
+	case POPT_ORIENTATION:
+		to->orientation = from->orientation;
+		break;
+	case POPT_FIT:
+		to->fit = from->fit;
+		break;
+	case POPT_HOLD:
+		to->hold = from->hold;
+		break;
+	case POPT_BODY:
+		to->body = from->body;
+		break;
+	}
+	to->set |= bit;
+}
+
+void
+popt_merge(const struct print_opts *base, const struct print_opts *req, unsigned int allowed,
+    int max_copies, struct print_opts *out, char **refused)
+{
+	struct print_opts t = *base;
+	struct buf why = { NULL, 0, 0 };
+
+	*refused = NULL;
+	if (max_copies <= 0 || max_copies > POPT_MAX_COPIES)
+		max_copies = POPT_MAX_COPIES;
+	for (size_t i = 0; i < ARRAY_SIZE(popt_fields); i++) {
+		unsigned int bit = popt_fields[i].bit;
+
+		if (!(req->set & bit))
+			continue;
+		if (!(allowed & bit)) {
+			list_add(&why, "%s (not allowed here)", popt_fields[i].name);
+			continue;
+		}
+		copy_field(&t, req, bit);
+		if (bit == POPT_COPIES && t.copies > max_copies) {
+			list_add(&why, "%d copies (at most %d)", t.copies, max_copies);
+			t.copies = max_copies;
+		}
+	}
+	*out = t;
+	if (why.len)
+		*refused = buf_steal(&why);
+}
+
+char *
+popt_describe(const struct print_opts *o)
+{
+	struct buf b = { NULL, 0, 0 };
+
+	if (o->set & POPT_COPIES)
+		list_add(&b, "%d %s", o->copies, o->copies == 1 ? "copy" : "copies");
+	if ((o->set & POPT_SIDES) && o->sides)
+		list_add(&b, "%s", o->sides);
+	if ((o->set & POPT_COLOR) && o->color)
+		list_add(&b, "%s", o->color);
+	if ((o->set & POPT_MEDIA) && o->media)
+		list_add(&b, "%s", o->media);
+	if ((o->set & POPT_PAGES) && o->nranges > 0 && o->nranges <= POPT_MAX_RANGES) {
+		list_add(&b, "%s", o->nranges == 1 && o->ranges[0][0] == o->ranges[0][1] ?
+		    "page " : "pages ");
+		for (int i = 0; i < o->nranges; i++) {
+			buf_appendf(&b, "%s%d", i ? "," : "", o->ranges[i][0]);
+			if (o->ranges[i][1] != o->ranges[i][0])
+				buf_appendf(&b, "-%d", o->ranges[i][1]);
+		}
+	}
+	if (o->set & POPT_ORIENTATION) {
+		if (o->orientation == 3 || o->orientation == 4)
+			list_add(&b, "%s", o->orientation == 3 ? "portrait" : "landscape");
+		else
+			list_add(&b, "orientation %d", o->orientation);
+	}
+	if ((o->set & POPT_FIT) && o->fit)
+		list_add(&b, "fit to page");
+	if ((o->set & POPT_HOLD) && o->hold)
+		list_add(&b, "held");
+	if ((o->set & POPT_BODY) && o->body)
+		list_add(&b, "with the message text");
+	return buf_steal(&b);
 }
 
 int
