@@ -139,6 +139,9 @@ normalise(const char *s, size_t n, char *out)
 	for (i = 0; i < n; i++) {
 		unsigned char c = (unsigned char)s[i];
 
+		/* Each turn writes at most one byte; keep room for the NUL. */
+		if (len >= POPT_ITEM_MAX - 1)
+			return -1;
 		if (c == '-') {
 			size_t j = i + 1;
 
@@ -166,8 +169,6 @@ normalise(const char *s, size_t n, char *out)
 		} else {
 			out[len++] = (c < 0x20 || c >= 0x7f) ? '?' : (char)c;
 		}
-		if (len >= POPT_ITEM_MAX)
-			return -1;
 	}
 	if (len > 0 && out[len - 1] == ' ')
 		len--;

@@ -100,13 +100,17 @@ test_items(void)
 		free(e);
 	}
 
-	memset(long_item, 'a', sizeof(long_item) - 1);
-	long_item[sizeof(long_item) - 1] = '\0';
-	{
+	/* Letters, and page-range dashes (found by the fuzzer). */
+	for (size_t i = 0; i < 2; i++) {
 		char *e = NULL;
 		struct print_opts o = { 0 };
 
-		is_int(popt_parse_item(long_item, &o, &e), M2C_E_DATA, "a 299-byte phrase is refused");
+		memset(long_item, i ? '-' : 'a', sizeof(long_item) - 1);
+		for (size_t j = 0; i && j < sizeof(long_item) - 1; j += 2)
+			long_item[j] = '1';
+		long_item[sizeof(long_item) - 1] = '\0';
+		is_int(popt_parse_item(long_item, &o, &e), M2C_E_DATA,
+		    "a 299-byte phrase \"%.4s...\" is refused", long_item);
 		has_str(e, "too long", "... as too long");
 		free(e);
 	}
