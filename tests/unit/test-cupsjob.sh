@@ -1,8 +1,8 @@
 #!/bin/bash
 # test-cupsjob.sh - run tests/unit/test-cupsjob against the rig's private
 # cupsd and ippeveprinter (tests/rig/rig.sh; here a duplex colour printer),
-# with three raw queues: Q
-# accepting and enabled, QREJ rejecting jobs, QSTOP stopped.
+# with three raw queues: Q accepting and enabled, QREJ rejecting jobs,
+# QSTOP stopped.
 #
 # The test program restarts cupsd mid-test through M2C_CUPS_RESTART: that
 # command signals this script (SIGUSR1), which restarts cupsd with the
