@@ -41,6 +41,18 @@
 
 static int reply_gmime_ready;
 
+/*
+ * The kinds as stored in the state database.  Our own table rather than
+ * conf_reply_kind_name(): these strings are a storage format and must not
+ * change when the config's wording does.
+ */
+static const char *const kind_names[CONF_REPLY_NKINDS] = {
+	[CONF_REPLY_ACCEPTED] = "accepted",
+	[CONF_REPLY_REJECTED] = "rejected",
+	[CONF_REPLY_FAILED] = "failed",
+	[CONF_REPLY_PRINTED] = "printed",
+};
+
 /* ------------------------------------------------------------- rendering */
 
 /*
@@ -266,6 +278,8 @@ reply_compose(const struct conf *cf, const struct conf_account *a, enum conf_rep
 	GMimeMessage *msg = NULL;
 	GMimeTextPart *part = NULL;
 	GMimeFormatOptions *fo = NULL;
+	GMimeStream *stream = NULL;
+	GMimeDataWrapper *content = NULL;
 	GDateTime *now = NULL;
 	int r;
 
@@ -276,8 +290,8 @@ reply_compose(const struct conf *cf, const struct conf_account *a, enum conf_rep
 	sender = cf->replies.from ? cf->replies.from : a->username;
 	if (t->subject == NULL || t->body == NULL)
 		return m2c_fail(errstr, M2C_E_CONFIG, "account %s: no template for %s replies: "
-		    "set replies.%s in the config", a->name, conf_reply_kind_name(kind),
-		    conf_reply_kind_name(kind));
+		    "set replies.%s in the config", a->name, kind_names[kind],
+		    kind_names[kind]);
 	if ((r = smtp_check_address("sender (replies.from or the account's username)",
 	    sender, errstr)) != 0 ||
 	    (r = smtp_check_address("recipient", ctx->to, errstr)) != 0)
@@ -305,8 +319,14 @@ reply_compose(const struct conf *cf, const struct conf_account *a, enum conf_rep
 	g_mime_object_set_header(GMIME_OBJECT(msg), "Auto-Submitted", "auto-replied", NULL);
 	g_mime_object_set_header(GMIME_OBJECT(msg), "X-Auto-Response-Suppress", "All", NULL);
 
+	/*
+	 * The body as it is, in UTF-8 (g_mime_text_part_set_text would pick
+	 * and convert to a "best" charset of its own).
+	 */
 	part = g_mime_text_part_new_with_subtype("plain");
-	g_mime_text_part_set_text(part, body);
+	stream = g_mime_stream_mem_new_with_buffer(body, strlen(body));
+	content = g_mime_data_wrapper_new_with_stream(stream, GMIME_CONTENT_ENCODING_DEFAULT);
+	g_mime_part_set_content(GMIME_PART(part), content);
 	g_mime_text_part_set_charset(part, "utf-8");
 	g_mime_part_set_content_encoding(GMIME_PART(part),
 	    g_mime_part_get_best_content_encoding(GMIME_PART(part),
@@ -327,6 +347,10 @@ out:
 	g_free(text);
 	if (fo != NULL)
 		g_mime_format_options_free(fo);
+	if (content != NULL)
+		g_object_unref(content);
+	if (stream != NULL)
+		g_object_unref(stream);
 	if (part != NULL)
 		g_object_unref(part);
 	if (msg != NULL)
@@ -416,7 +440,7 @@ kind_from_name(const char *name, enum conf_reply_kind *out)
 	int k;
 
 	for (k = 0; k < CONF_REPLY_NKINDS && name != NULL; k++)
-		if (strcmp(conf_reply_kind_name((enum conf_reply_kind)k), name) == 0) {
+		if (strcmp(kind_names[k], name) == 0) {
 			*out = (enum conf_reply_kind)k;
 			return 0;
 		}
@@ -479,7 +503,7 @@ reply_queue(struct state *st, const struct conf *cf, const struct conf_account *
 	status = kind == CONF_REPLY_PRINTED && ctx->njobs > 0 ? STATE_REPLY_WAITING :
 	    STATE_REPLY_DUE;
 	json = ctx_to_json(ctx);
-	r = state_reply_add(st, a->name, conf_reply_kind_name(kind), ctx->to, json, status,
+	r = state_reply_add(st, a->name, kind_names[kind], ctx->to, json, status,
 	    (int64_t)time(NULL), NULL, errstr);
 	free(json);
 	return r;
@@ -577,7 +601,7 @@ flush_waiting(const struct conf *cf, const struct conf_account *a, struct state 
 			json_set_text(rr.j, "reason", failed);
 			json = json_dumps(rr.j, JSON_COMPACT);
 			r = state_reply_set(st, l[i].id, STATE_REPLY_DUE,
-			    conf_reply_kind_name(CONF_REPLY_FAILED), json, NULL, now, errstr);
+			    kind_names[CONF_REPLY_FAILED], json, NULL, now, errstr);
 		} else if (r == 0) {
 			r = state_reply_set(st, l[i].id, STATE_REPLY_DUE, NULL, NULL, NULL, now,
 			    errstr);
