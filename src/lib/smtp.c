@@ -132,7 +132,7 @@ struct smtp_session {
 	const struct conf_smtp *set;	/* foreign */
 	const char *data;		/* foreign: the message */
 	size_t len, off;
-	char last[SMTP_LINE_MAX];	/* the server's last reply line, sanitised */
+	char last[SMTP_LINE_MAX];	/* the server's last 4xx/5xx line, sanitised */
 	int in_auth;			/* our AUTH exchange is going on: trace nothing */
 };
 
@@ -166,8 +166,8 @@ copy_line(char *dst, size_t cap, const char *src, size_t n)
 }
 
 /*
- * The trace.  Server replies (CURLINFO_HEADER_IN) are kept (the last one
- * goes into error messages) and logged at debug level; of our own lines
+ * The trace.  Server replies (CURLINFO_HEADER_IN) are logged at debug
+ * level, and the last refusal is kept for error messages; of our own lines
  * only the command verb is shown, and nothing from AUTH until the server's
  * final answer to it.
  */
@@ -180,7 +180,8 @@ debug_cb(CURL *h, curl_infotype type, char *data, size_t size, void *arg)
 	(void)h;
 	if (type == CURLINFO_HEADER_IN) {
 		copy_line(line, sizeof(line), data, size);
-		if (line[0] != '\0')
+		/* The last refusal (4xx/5xx): QUIT's 221 must not hide it. */
+		if (line[0] == '4' || line[0] == '5')
 			memcpy(ss->last, line, sizeof(line));
 		/* 334: an AUTH challenge; anything else ends the exchange. */
 		if (ss->in_auth && strncmp(line, "334", 3) != 0)
@@ -269,6 +270,10 @@ smtp_error(const struct conf_account *a, const struct conf_smtp *set, CURLcode r
 	default:
 		break;
 	}
+	if (code == 530)	/* 5.7.57 and kin: this server wants a sign-in */
+		return m2c_fail(errstr, M2C_E_AUTH, "the SMTP server %s wants a sign-in before "
+		    "it takes mail: %s; set smtp.auth (and, for plain or login, "
+		    "smtp.password_file)", host, srv);
 	if (code >= 400 && code < 500)
 		return m2c_fail(errstr, M2C_E_TEMP, "the SMTP server %s refused for now: %s; "
 		    "will try again", host, srv);

@@ -14,7 +14,9 @@ QUIT.  XOAUTH2 accepts the token when it equals the content of
 --xoauth2-token-file (read at each AUTH, so a test can change it); any
 other token gets Microsoft's "535 5.7.3 Authentication unsuccessful".
 PLAIN/LOGIN accept --user with the password in --password-file.
---fail-rcpt ADDR (repeatable) refuses that recipient with --fail-code.
+--fail-rcpt ADDR (repeatable) refuses that recipient with --fail-code;
+--auth-failure LINE replaces the reply to a refused AUTH (e.g. Exchange
+Online's "535 5.7.139 ... SmtpClientAuthentication is disabled ...").
 See README.md in this folder.
 """
 import argparse
@@ -184,7 +186,8 @@ class Session:
                 good = user is not None and token is not None and want is not None \
                     and token == want and raw.endswith("\x01\x01")
                 if not good:
-                    await self.send("535 5.7.3 Authentication unsuccessful")
+                    await self.send(self.o.auth_failure or
+                                    "535 5.7.3 Authentication unsuccessful")
                     return
             else:
                 await self.send("504 5.5.4 Unrecognized authentication type")
@@ -193,7 +196,8 @@ class Session:
             await self.send("501 5.5.2 Cannot decode the response")
             return
         if not good:
-            await self.send("535 5.7.8 Authentication credentials invalid")
+            await self.send(self.o.auth_failure or
+                            "535 5.7.8 Authentication credentials invalid")
             return
         self.auth_user, self.auth_mech = user, mech
         await self.send("235 2.7.0 Authentication successful")
@@ -302,6 +306,7 @@ def main():
     ap.add_argument("--require-auth", action="store_true")
     ap.add_argument("--fail-rcpt", action="append", default=[])
     ap.add_argument("--fail-code", type=int, default=550)
+    ap.add_argument("--auth-failure")
     opts = ap.parse_args()
     opts.fail_rcpt = [a.lower() for a in opts.fail_rcpt]
     if not 400 <= opts.fail_code <= 599:
