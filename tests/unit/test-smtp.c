@@ -9,12 +9,16 @@
  *     user=ADDR        the account's username (default print@example.org)
  *     token=T          seed the account's token store with access token T
  *     to=ADDR          the recipient (default bob@example.org)
- *     n=N              flush: queue N accepted replies first (default 1)
+ *     n=N              flush: queue N replies first (default 1)
+ *     kind=accepted|printed   what they are (default accepted)
+ *     jobs=ID,ID       printed: the CUPS job ids; held=1: the jobs are held
+ *     cups=SERVER      the CUPS server to ask about jobs
  *     rate_limit=N max_attempts=N
  *
  * Output, one per line: "rc=CODE NAME" (the M2C_E_* number and
  * m2c_err_name), "err=TEXT" (the error message, if any); flush adds
- * "sent=N due=N dropped=N" first.
+ * "sent=N due=N dropped=N waiting=N" first and then, for each reply
+ * sent or due, "reply=KIND LAST_ERROR".
  * Logging goes to stderr at debug level, so the script can check that no
  * secret reaches it.
  */
@@ -25,6 +29,7 @@
 #include <string.h>
 #include <time.h>
 
+#include "cupsjob.h"
 #include "error.h"
 #include "log.h"
 #include "oauth.h"
@@ -65,14 +70,17 @@ seed_token(const char *state_dir, const char *token, char **errstr)
 	return r;
 }
 
+/* How many replies have status; with show, print each one's kind and error. */
 static size_t
-count(struct state *st, enum state_reply_status status)
+count(struct state *st, enum state_reply_status status, int show)
 {
 	struct state_reply *l = NULL;
-	size_t n = 0;
+	size_t n = 0, i;
 
 	if (state_reply_list(st, ACCT, status, &l, &n, NULL) != 0)
 		return 0;
+	for (i = 0; i < n && show; i++)
+		printf("reply=%s %s\n", l[i].kind, l[i].last_error ? l[i].last_error : "");
 	state_reply_list_free(&l, n);
 	return n;
 }
@@ -86,8 +94,10 @@ main(int argc, char **argv)
 	struct state *st = NULL;
 	struct buf msg = { 0 };
 	const char *sec, *auth, *token;
-	char *err = NULL, *from = NULL;
-	int r = 0, i, n;
+	enum conf_reply_kind kind;
+	const char *jobs_arg;
+	char *err = NULL, *from = NULL, *endp;
+	int r = 0, i, n, waiting = 0, jobs[16];
 
 	if (argc < 2 || (strcmp(argv[1], "send") != 0 && strcmp(argv[1], "flush") != 0)) {
 		fprintf(stderr, "usage: test-smtp send|flush key=value...\n");
@@ -114,7 +124,8 @@ main(int argc, char **argv)
 	cf.replies.rate_period = 3600;
 	for (i = 0; i < CONF_REPLY_NKINDS; i++) {
 		cf.replies.t[i].subject = "Your print: ${subject}";
-		cf.replies.t[i].body = "Hello ${sender},\n.\n.. dots stay\n${files} went to ${queue}.\n";
+		cf.replies.t[i].body = "Hello ${sender},\n.\n.. dots stay\n${files} went to ${queue} "
+		    "as ${jobs}.\n${release}\nReason: ${reason}\n";
 	}
 	a.name = ACCT;
 	a.username = (char *)arg(argc, argv, "user", "print@example.org");
@@ -132,6 +143,18 @@ main(int argc, char **argv)
 	ctx.message_id = "orig.1@example.org";
 	ctx.files = "menu.pdf";
 	ctx.queue = "office";
+	kind = strcmp(arg(argc, argv, "kind", "accepted"), "printed") == 0 ?
+	    CONF_REPLY_PRINTED : CONF_REPLY_ACCEPTED;
+	jobs_arg = arg(argc, argv, "jobs", "");
+	while (*jobs_arg && ctx.njobs < ARRAY_SIZE(jobs)) {
+		jobs[ctx.njobs++] = (int)strtol(jobs_arg, &endp, 10);
+		jobs_arg = *endp == ',' ? endp + 1 : endp;
+		if (endp == jobs_arg && *endp != '\0')
+			break;
+	}
+	ctx.job_ids = jobs;
+	ctx.held = atoi(arg(argc, argv, "held", "0"));
+	cups_job_set_server(arg(argc, argv, "cups", "/nonexistent/cups.sock"));
 
 	if ((token = arg(argc, argv, "token", NULL)) != NULL &&
 	    (r = seed_token(cf.state_dir, token, &err)) != 0)
@@ -145,11 +168,13 @@ main(int argc, char **argv)
 		goto out;
 	n = atoi(arg(argc, argv, "n", "1"));
 	for (i = 0; i < n && r == 0; i++)
-		r = reply_queue(st, &cf, &a, CONF_REPLY_ACCEPTED, &ctx, &err);
+		r = reply_queue(st, &cf, &a, kind, &ctx, &err);
 	if (r == 0)
-		r = reply_flush(&cf, &a, st, NULL, &err);
-	printf("sent=%zu due=%zu dropped=%zu\n", count(st, STATE_REPLY_SENT),
-	    count(st, STATE_REPLY_DUE), count(st, STATE_REPLY_DROPPED));
+		r = reply_flush(&cf, &a, st, &waiting, &err);
+	printf("sent=%zu due=%zu dropped=%zu waiting=%d\n", count(st, STATE_REPLY_SENT, 0),
+	    count(st, STATE_REPLY_DUE, 0), count(st, STATE_REPLY_DROPPED, 0), waiting);
+	count(st, STATE_REPLY_SENT, 1);
+	count(st, STATE_REPLY_DUE, 1);
 out:
 	printf("rc=%d %s\n", r, r == 0 ? "ok" : m2c_err_name(r));
 	if (err != NULL)

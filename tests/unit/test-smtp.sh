@@ -180,4 +180,50 @@ like "$OUT" "sent=0 due=1 dropped=1" "flush: the first dropped after max_attempt
 run closed send port=1 security=none auth=none
 like "$OUT" "rc=-5 " "closed port: service unavailable"
 
+# ---- printed replies wait for their CUPS jobs (the rig's private cupsd)
+why=
+for c in cupsd lpadmin lp lpstat cancel ippeveprinter dbus-daemon; do
+	command -v "$c" >/dev/null 2>&1 || why="${why:+$why, }$c"
+done
+[ -z "$why" ] || why="missing $why"
+[ "$(id -u)" -eq 0 ] || why="not root (cupsd changes users)"
+if [ -n "$why" ]; then
+	skip "printed replies against a private cupsd" "$why"
+	tap_done
+fi
+rig_start_cups
+rig_start_printer
+rig_add_queue
+printf 'hello\n' >"$RIG_DIR/doc.txt"
+# held_job: submits a held job, prints its id.
+held_job() {
+	rig_cups lp -d "$RIG_QUEUE" -H indefinite -o raw "$RIG_DIR/doc.txt" |
+		sed -n 's/^request id is [^ ]*-\([0-9][0-9]*\) .*/\1/p'
+}
+start_sink printed
+mkdir -m 0700 "$RIG_DIR/st-printed" "$RIG_DIR/st-cancel"
+J1=$(held_job)
+like "$J1" '^[0-9]+$' "a held job to reply about"
+run printed1 flush state="$RIG_DIR/st-printed" port=$PORT kind=printed jobs="$J1" held=1 \
+	cups="$RIG_CUPS_SOCK"
+like "$OUT" "sent=0 due=0 dropped=0 waiting=1" "printed: waits while the job is held"
+rig_cups lp -i "$J1" -H resume >/dev/null 2>&1
+rig_wait_jobs_done || diag "job $J1 did not finish"
+run printed2 flush state="$RIG_DIR/st-printed" port=$PORT n=0 cups="$RIG_CUPS_SOCK"
+like "$OUT" "sent=1 due=0 dropped=0 waiting=0" "printed: sent once the job completed"
+like "$OUT" "reply=printed " "printed: as a printed reply"
+eml=$(cat "$RIG_DIR/printed/out/1.eml" 2>/dev/null)
+like "$eml" "lp -i $J1 -H resume" "printed: the held reply says how to release the job"
+like "$eml" "as office-$J1\\." "printed: names the job"
+J2=$(held_job)
+run cancel1 flush state="$RIG_DIR/st-cancel" port=$PORT kind=printed jobs="$J2" \
+	cups="$RIG_CUPS_SOCK"
+like "$OUT" "waiting=1" "cancel: waits for the job"
+rig_cups cancel "$J2" >/dev/null 2>&1
+run cancel2 flush state="$RIG_DIR/st-cancel" port=$PORT n=0 cups="$RIG_CUPS_SOCK"
+like "$OUT" "sent=1 due=0 dropped=0 waiting=0" "cancel: a reply is sent"
+like "$OUT" "reply=failed " "cancel: it became a failed reply"
+eml=$(cat "$RIG_DIR/printed/out/2.eml" 2>/dev/null)
+like "$eml" "Reason: job office-$J2 was canceled" "cancel: the reply says which job and why"
+
 tap_done
