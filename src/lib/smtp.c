@@ -129,7 +129,6 @@ smtp_settings(const struct conf *cf, const struct conf_account *a, struct conf_s
 /* ------------------------------------------------------------ one session */
 
 struct smtp_session {
-	const struct conf_smtp *set;	/* foreign */
 	const char *data;		/* foreign: the message */
 	size_t len, off;
 	char last[SMTP_LINE_MAX];	/* the server's last 4xx/5xx line, sanitised */
@@ -358,7 +357,6 @@ smtp_send(const struct conf *cf, const struct conf_account *a, const char *from,
 		r = m2c_fail(errstr, M2C_E_SYS, "cannot start an SMTP session (libcurl)");
 		goto out;
 	}
-	ss.set = &set;
 	ss.data = data;
 	ss.len = len;
 	url = xasprintf(strchr(set.host, ':') ? "%s://[%s]:%d" : "%s://%s:%d",
@@ -378,6 +376,11 @@ smtp_send(const struct conf *cf, const struct conf_account *a, const char *from,
 	curl_easy_setopt(h, CURLOPT_SSL_VERIFYHOST, 2L);
 	if (set.security != CONF_SEC_NONE)
 		curl_easy_setopt(h, CURLOPT_USE_SSL, (long)CURLUSESSL_ALL);
+#if LIBCURL_VERSION_NUM >= 0x075700
+	/* The store is changed in ssl_ctx_cb: never share a cached one. */
+	if (set.ca_file != NULL && *set.ca_file != '\0')
+		curl_easy_setopt(h, CURLOPT_CA_CACHE_TIMEOUT, 0L);
+#endif
 	if (set.ca_file != NULL && *set.ca_file != '\0' &&
 	    (curl_easy_setopt(h, CURLOPT_SSL_CTX_FUNCTION, ssl_ctx_cb) != CURLE_OK ||
 	    curl_easy_setopt(h, CURLOPT_SSL_CTX_DATA, set.ca_file) != CURLE_OK)) {
