@@ -565,7 +565,12 @@ jobs_outcome(const struct reply_row *rr, char **failed, char **errstr)
 	return busy ? M2C_E_TEMP : 0;
 }
 
-/* Printed replies whose jobs are all done become due (or failed). */
+/*
+ * Printed replies whose jobs are all done become due; one whose job was
+ * cancelled or aborted becomes a failed reply with the reason, even when
+ * the account does not send failed replies of its own: the sender was
+ * promised word about the print, and this is it.
+ */
 static int
 flush_waiting(const struct conf *cf, const struct conf_account *a, struct state *st,
     int *nwait, char **errstr)
