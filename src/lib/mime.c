@@ -10,6 +10,10 @@
  * through a GMime basic decoder filter and copied in chunks into a scratch
  * file; the copy counts bytes and stops before the size limit is passed,
  * so no more than the limit of an oversized part ever reaches the disk.
+ * The text body takes the same path, plus CRLF to LF, GMime's charset
+ * filter to UTF-8 and, for HTML, html2text, a chunk at a time.  The trace
+ * headers (recipients, Authentication-Results...) are read from the
+ * top-level header block in order, topmost first.
  */
 #include "m2c-config.h"
 
@@ -408,16 +412,15 @@ decoded_stream(GMimePart *part, int *r)
 	return filtered;
 }
 
-/* Where copy_stream puts each chunk: 0 or M2C_E_SYS. */
-typedef int (*chunk_sink)(void *arg, const char *p, size_t n);
-
 /*
- * Read stream to its end, handing each chunk to sink, stopping as soon as
- * more than max bytes (0: no limit) have come out.  *size gets the bytes
- * handed on.  Returns 0, M2C_E_LIMIT or M2C_E_SYS.
+ * Read stream to its end, handing each chunk to sink (which returns 0 or
+ * M2C_E_SYS), stopping as soon as more than max bytes (0: no limit) have
+ * come out.  *size gets the bytes handed on.  Returns 0, M2C_E_LIMIT or
+ * M2C_E_SYS.
  */
 static int
-copy_stream(GMimeStream *in, off_t max, off_t *size, chunk_sink sink, void *arg)
+copy_stream(GMimeStream *in, off_t max, off_t *size,
+    int (*sink)(void *arg, const char *p, size_t n), void *arg)
 {
 	char *chunk = xmalloc(MIME_CHUNK);
 	ssize_t n;
