@@ -31,6 +31,7 @@ struct poller_summary {
 	int skipped;		/* attachments not printed (type, size, ...) */
 	int failed;		/* messages that failed permanently */
 	int already;		/* attachments found already printed */
+	int replies_waiting;	/* "printed" replies waiting for their jobs to complete */
 };
 
 /*
