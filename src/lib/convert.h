@@ -36,4 +36,12 @@ const struct conf_converter *convert_find(const struct conf *cf, const char *sni
 int convert_to_pdf(const struct conf_converter *cv, const char *input, const char *sniffed_type,
     const char *scratch_dir, char **pdf_path, char **errstr);
 
+/*
+ * Remove the private folders ("conv.*") that conversions interrupted by a
+ * crash left in scratch_dir, with everything in them (symbolic links are
+ * removed, never followed).  For start-up, next to poller_clean_scratch():
+ * a conversion running at the same time would lose its folder.
+ */
+void convert_clean_scratch(const char *scratch_dir);
+
 #endif

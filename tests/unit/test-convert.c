@@ -1,0 +1,455 @@
+/* test-convert.c - convert.c with the stub converters of tests/data/convert. */
+#include "m2c-config.h"
+
+#include <dirent.h>
+#include <errno.h>
+#include <fcntl.h>
+#include <limits.h>
+#include <stdlib.h>
+#include <sys/stat.h>
+#include <unistd.h>
+
+#include "conf.h"
+#include "convert.h"
+#include "error.h"
+#include "tap.h"
+#include "util.h"
+
+#define ODT	"application/vnd.oasis.opendocument.text"
+#define DOCX	"application/vnd.openxmlformats-officedocument.wordprocessingml.document"
+#define MAXARGS	8
+
+static char *stubs;	/* absolute tests/data/convert */
+static char *tmp;	/* private test folder */
+static char *scratch;	/* tmp/scratch */
+static char *input;	/* tmp/input */
+
+/* "@S" at the start of an argument is the stub folder, "@T" the test folder. */
+static char *
+expand(const char *arg)
+{
+	if (str_has_prefix(arg, "@S"))
+		return xasprintf("%s%s", stubs, arg + 2);
+	if (str_has_prefix(arg, "@T"))
+		return xasprintf("%s%s", tmp, arg + 2);
+	return xstrdup(arg);
+}
+
+static int
+run(const char *const *argv, const char *type, int timeout, char **pdf, char **err)
+{
+	struct conf_converter cv = { .timeout = timeout };
+	int r;
+
+	for (size_t i = 0; i < MAXARGS && argv[i] != NULL; i++)
+		cv.command.n++;
+	cv.command.v = xcalloc(cv.command.n + 1, sizeof(char *));
+	for (size_t i = 0; i < cv.command.n; i++)
+		cv.command.v[i] = expand(argv[i]);
+	r = convert_to_pdf(&cv, input, type, scratch, pdf, err);
+	for (size_t i = 0; i < cv.command.n; i++)
+		free(cv.command.v[i]);
+	free(cv.command.v);
+	return r;
+}
+
+/* How many entries of dir start with prefix. */
+static int
+count_prefix(const char *dir, const char *prefix)
+{
+	DIR *d = opendir(dir);
+	struct dirent *de;
+	int n = 0;
+
+	if (d == NULL)
+		return -1;
+	while ((de = readdir(d)) != NULL)
+		n += str_has_prefix(de->d_name, prefix);
+	closedir(d);
+	return n;
+}
+
+/* The whole file (small test files), or NULL. */
+static char *
+slurp(const char *path)
+{
+	struct buf b = { 0 };
+	char chunk[4096];
+	ssize_t n;
+	int fd = open(path, O_RDONLY);
+
+	if (fd < 0)
+		return NULL;
+	while ((n = read(fd, chunk, sizeof(chunk))) > 0)
+		buf_append(&b, chunk, (size_t)n);
+	close(fd);
+	return buf_steal(&b);
+}
+
+static void
+write_file(const char *path, const char *text)
+{
+	int fd = open(path, O_WRONLY | O_CREAT | O_TRUNC, 0600);
+
+	if (fd < 0 || write_all(fd, text, strlen(text)) != 0) {
+		printf("Bail out! cannot write %s\n", path);
+		exit(99);
+	}
+	close(fd);
+}
+
+/* A process is gone (or a zombie nobody reaps, as under a container's init). */
+static int
+pid_dead(long pid)
+{
+	char *path = xasprintf("/proc/%ld/stat", pid), *stat, *p;
+	int dead = 1;
+
+	for (int i = 0; i < 100; i++) {
+		dead = 1;
+		if ((stat = slurp(path)) == NULL)
+			break;
+		p = strrchr(stat, ')');
+		dead = p != NULL && p[1] == ' ' && (p[2] == 'Z' || p[2] == 'X');
+		free(stat);
+		if (dead)
+			break;
+		usleep(20000);
+	}
+	free(path);
+	return dead;
+}
+
+static void
+test_outcomes(void)
+{
+	static const struct {
+		const char *name;
+		const char *argv[MAXARGS];
+		const char *type;
+		int timeout;
+		int want;
+		const char *msg, *msg2, *notmsg;
+	} t[] = {
+		{ "good", { "@S/stub-to-pdf", "%i", "%o" }, DOCX, 10, 0, NULL, NULL, NULL },
+		{ "not a PDF", { "@S/stub-not-pdf", "%i", "%o" }, ODT, 10, M2C_E_DATA,
+		    "wrote document.pdf, which is not a PDF", "send the document as PDF", NULL },
+		{ "two PDFs", { "@S/stub-two", "%i", "%o" }, ODT, 10, M2C_E_DATA,
+		    "left 2 PDF files", NULL, NULL },
+		{ "exit 3", { "@S/stub-fail", "%i", "%o" }, DOCX, 10, M2C_E_DATA,
+		    "with exit status 3 (it said: stub-fail: line 8 | ",
+		    "line 15 | stub-fail: ?[31mred?[0m | stub-fail: cannot read document.docx: "
+		    "general input/output error); send the document as PDF", "line 7" },
+		{ "no output", { "/bin/true" }, ODT, 10, M2C_E_DATA,
+		    "finished but left no PDF file", "into %o", NULL },
+		{ "killed", { "/bin/sh", "-c", "echo dying; kill -9 $$" }, ODT, 10, M2C_E_DATA,
+		    "was killed by signal 9", "(it said: dying)", NULL },
+		{ "missing command", { "/nonexistent/soffice", "--convert-to", "pdf", "%i" }, ODT,
+		    10, M2C_E_CONFIG, "cannot run /nonexistent/soffice: No such file or directory "
+		    "(install it, or fix the command of the converter for " ODT, NULL, NULL },
+		{ "not executable", { "@S/README", "%i" }, ODT, 10, M2C_E_CONFIG,
+		    "README: Permission denied (install it", NULL, NULL },
+		{ "relative command", { "soffice", "%i" }, ODT, 10, M2C_E_CONFIG,
+		    "not an absolute path", NULL, NULL },
+		{ "no command", { NULL }, ODT, 10, M2C_E_CONFIG, "has no command", NULL, NULL },
+		{ "symlinked PDF, mess", { "@S/stub-mess", "%i", "%o", "@T/outside" }, ODT, 10,
+		    M2C_E_DATA, "left document.pdf, which is not a regular file", NULL, NULL },
+	};
+	char *outside = xasprintf("%s/outside", tmp), *keep = xasprintf("%s/keep", outside);
+	char *data;
+
+	if (mkdir(outside, 0700) != 0) {
+		printf("Bail out! mkdir %s\n", outside);
+		exit(99);
+	}
+	write_file(keep, "keep me\n");
+	for (size_t i = 0; i < ARRAY_SIZE(t); i++) {
+		char *pdf = NULL, *err = NULL;
+		struct stat st;
+		int r = run(t[i].argv, t[i].type, t[i].timeout, &pdf, &err);
+
+		is_int(r, t[i].want, "%s: %s", t[i].name, err ? err : "ok");
+		if (t[i].msg)
+			has_str(err, t[i].msg, "%s: message", t[i].name);
+		if (t[i].msg2)
+			has_str(err, t[i].msg2, "%s: message (2)", t[i].name);
+		if (t[i].notmsg)
+			ok(err != NULL && strstr(err, t[i].notmsg) == NULL,
+			    "%s: message without \"%s\"", t[i].name, t[i].notmsg);
+		is_int(count_prefix(scratch, "conv."), 0, "%s: folder removed", t[i].name);
+		if (t[i].want != 0) {
+			ok(pdf == NULL, "%s: no output path", t[i].name);
+			is_int(count_prefix(scratch, "part."), 0, "%s: no output file", t[i].name);
+		} else {
+			ok(pdf != NULL && str_has_prefix(pdf, scratch) &&
+			    strstr(pdf, "/part.") != NULL, "%s: output is a part. file", t[i].name);
+			ok(pdf && stat(pdf, &st) == 0 && S_ISREG(st.st_mode) &&
+			    (st.st_mode & 07777) == 0600, "%s: output 0600", t[i].name);
+			data = pdf ? slurp(pdf) : NULL;
+			ok(data && str_has_prefix(data, "%PDF-1.4") && strstr(data, "%%EOF"),
+			    "%s: output is the PDF", t[i].name);
+			has_str(data, "(Quarterly report) Tj", "%s: made from the input", t[i].name);
+			free(data);
+			if (pdf)
+				unlink(pdf);
+		}
+		free(pdf);
+		free(err);
+	}
+	data = slurp(keep);
+	is_str(data, "keep me\n", "a folder linked from the mess survived");
+	free(data);
+	free(keep);
+	free(outside);
+}
+
+/* The time limit kills the command and what it started in its group. */
+static void
+test_timeout(void)
+{
+	const char *argv[] = { "@S/stub-sleep", "%i", "%o", "@T/pids", NULL };
+	char *pdf = NULL, *err = NULL, *pidfile = xasprintf("%s/pids", tmp), *pids;
+	long long t0 = monotonic_ms(), ms;
+	long leader = 0, sleeper = 0;
+	int r = run(argv, ODT, 1, &pdf, &err);
+
+	ms = monotonic_ms() - t0;
+	is_int(r, M2C_E_DATA, "timeout: %s", err ? err : "ok");
+	has_str(err, "did not finish within 1 s and was stopped (it said: stub-sleep: "
+	    "working on ", "timeout: message");
+	has_str(err, "raise the converter's timeout", "timeout: what to do");
+	ok(ms >= 900 && ms < 4000, "timeout: stopped after %lld ms", ms);
+	is_int(count_prefix(scratch, "conv."), 0, "timeout: folder removed");
+	pids = slurp(pidfile);
+	ok(pids && sscanf(pids, "%ld %ld", &leader, &sleeper) == 2 && leader > 1 && sleeper > 1,
+	    "timeout: the stub wrote its pids");
+	ok(leader > 1 && pid_dead(leader), "timeout: the command is dead");
+	ok(sleeper > 1 && pid_dead(sleeper), "timeout: its background child is dead too");
+	free(pids);
+	free(pidfile);
+	free(pdf);
+	free(err);
+}
+
+/* The environment, arguments, working directory and descriptors it gets. */
+static void
+test_env(void)
+{
+	static const char *const allowed[] = {
+		"PATH=/usr/bin:/bin", "HOME=", "LANG=C.UTF-8", "TMPDIR=",
+		"PWD=", "OLDPWD=", "SHLVL=", "_=",	/* what a shell adds itself */
+	};
+	const char *argv[] = { "@S/stub-env", "%o", "--in=%i", "--outdir=%o", "100%%", "%x",
+		"%", "%%i", NULL };
+	char *pdf = NULL, *err = NULL, *data = NULL, *folder = NULL, *want, *line, *save;
+	int leak = open("/dev/null", O_RDONLY), r, bad = 0, nenv = 0;
+
+	setenv("M2C_TEST_SECRET", "hunter2", 1);
+	r = run(argv, ODT, 10, &pdf, &err);
+	unsetenv("M2C_TEST_SECRET");
+	is_int(r, 0, "env: %s", err ? err : "ok");
+	data = pdf ? slurp(pdf) : NULL;
+	ok(data != NULL && strstr(data, "hunter2") == NULL, "env: no secret from our environment");
+	has_str(data, "\nfds=0 1 2 3 \n", "env: only stdio (and ls's own) descriptors");
+	if (data && (line = strstr(data, "\ncwd=")) != NULL)
+		folder = xstrndup(line + 5, strcspn(line + 5, "\n"));
+	want = xasprintf("%s/conv.", scratch);
+	ok(folder && str_has_prefix(folder, want), "env: runs in %s", folder ? folder : "?");
+	free(want);
+	if (folder) {
+		static const struct { const char *pre, *post; } w[] = {
+			{ "\narg=[", "]\n" }, { "\narg=[--in=", "/document.odt]\n" },
+			{ "\narg=[--outdir=", "]\n" }, { "\nenv=HOME=", "\n" },
+			{ "\nenv=TMPDIR=", "\n" },
+		};
+		for (size_t i = 0; i < ARRAY_SIZE(w); i++) {
+			want = xasprintf("%s%s%s", w[i].pre, folder, w[i].post);
+			has_str(data, want, "env: %s", w[i].pre + 1);
+			free(want);
+		}
+	}
+	has_str(data, "\narg=[100%]\narg=[%x]\narg=[%]\narg=[%i]\n", "env: %%%% and other %%");
+	has_str(data, "\nenv=PATH=/usr/bin:/bin\n", "env: PATH");
+	has_str(data, "\nenv=LANG=C.UTF-8\n", "env: LANG");
+	for (line = data ? strtok_r(data, "\n", &save) : NULL; line;
+	    line = strtok_r(NULL, "\n", &save)) {
+		int known = 0;
+		if (!str_has_prefix(line, "env="))
+			continue;
+		nenv++;
+		for (size_t i = 0; i < ARRAY_SIZE(allowed); i++)
+			known |= strncmp(line + 4, allowed[i], strlen(allowed[i])) == 0;
+		if (!known) {
+			printf("# unexpected variable %s\n", line + 4);
+			bad++;
+		}
+	}
+	ok(nenv >= 4 && bad == 0, "env: only the minimal environment (%d variables)", nenv);
+	is_int(count_prefix(scratch, "conv."), 0, "env: folder removed");
+	if (pdf)
+		unlink(pdf);
+	if (leak >= 0)
+		close(leak);
+	free(folder);
+	free(data);
+	free(pdf);
+	free(err);
+}
+
+/* Local failures: M2C_E_SYS, nothing left behind. */
+static void
+test_local_errors(void)
+{
+	const char *argv[] = { "@S/stub-to-pdf", "%i", "%o", NULL };
+	struct conf_converter cv = { .timeout = 10 };
+	char *pdf = NULL, *err = NULL, *saved = input, *cmd = expand(argv[0]);
+	char *nodir = xasprintf("%s/no-such-folder", tmp);
+	int r;
+
+	input = xasprintf("%s/no-such-input", tmp);
+	r = run(argv, ODT, 10, &pdf, &err);
+	is_int(r, M2C_E_SYS, "missing input: %s", err ? err : "ok");
+	has_str(err, "cannot read ", "missing input: message");
+	is_int(count_prefix(scratch, "conv."), 0, "missing input: folder removed");
+	free(input);
+	input = saved;
+	free(err);
+	err = NULL;
+
+	cv.command.v = &cmd;
+	cv.command.n = 1;
+	r = convert_to_pdf(&cv, input, ODT, nodir, &pdf, &err);
+	is_int(r, M2C_E_SYS, "missing scratch folder: %s", err ? err : "ok");
+	ok(pdf == NULL, "missing scratch folder: no output");
+	free(err);
+	free(nodir);
+	free(cmd);
+}
+
+/* Clean-up after a crash: conv.* folders go, with everything in them. */
+static void
+test_clean(void)
+{
+	static const char *const mk[] = {
+		"conv.AAAAAA", "conv.AAAAAA/sub", "conv.AAAAAA/sub/deeper", "conv.BBBBBB",
+		"other",
+	};
+	char *path, *data, *keep = xasprintf("%s/outside/keep", tmp);
+
+	for (size_t i = 0; i < ARRAY_SIZE(mk); i++) {
+		path = xasprintf("%s/%s", scratch, mk[i]);
+		(void)mkdir(path, 0700);
+		free(path);
+	}
+	path = xasprintf("%s/conv.AAAAAA/sub/deeper/f", scratch);
+	write_file(path, "x");
+	free(path);
+	path = xasprintf("%s/conv.AAAAAA/sub/out", scratch);
+	(void)symlink(keep, path);
+	free(path);
+	path = xasprintf("%s/conv.BBBBBB/dir", scratch);
+	(void)symlink(tmp, path);
+	free(path);
+	path = xasprintf("%s/part.CCCCCC", scratch);
+	write_file(path, "y");
+
+	convert_clean_scratch(scratch);
+	is_int(count_prefix(scratch, "conv."), 0, "clean: conv.* folders removed");
+	is_int(count_prefix(scratch, "part."), 1, "clean: a part. file stays (not ours)");
+	is_int(count_prefix(scratch, "other"), 1, "clean: another folder stays");
+	data = slurp(keep);
+	is_str(data, "keep me\n", "clean: the target of a link stays");
+	free(data);
+	unlink(path);
+	free(path);
+	path = xasprintf("%s/other", scratch);
+	rmdir(path);
+	free(path);
+	free(keep);
+	convert_clean_scratch(scratch);	/* nothing to do */
+	convert_clean_scratch("/nonexistent/scratch");
+	ok(1, "clean: no conv.* or no folder is fine");
+}
+
+static void
+test_find(void)
+{
+	static char *odf[] = { "application/vnd.oasis.opendocument.*", "application/msword" };
+	static char *ooxml[] = { "application/vnd.openxmlformats-officedocument.*" };
+	static char *txt[] = { "text/plain" };
+	static const struct { const char *type; int want; } t[] = {
+		{ ODT, 0 },
+		{ "application/vnd.oasis.opendocument.spreadsheet", 0 },
+		{ "APPLICATION/MSWORD", 0 },
+		{ DOCX, 1 },
+		{ "application/vnd.openxmlformats-officedocument.presentationml.presentation", 1 },
+		{ "text/plain", 2 },
+		{ "text/plainx", -1 },
+		{ "application/pdf", -1 },
+		{ "application/vnd.oasis.opendocument", -1 },
+		{ "", -1 },
+	};
+	struct conf_converter cvs[3] = {
+		{ .types = { odf, ARRAY_SIZE(odf) } },
+		{ .types = { ooxml, ARRAY_SIZE(ooxml) } },
+		{ .types = { txt, ARRAY_SIZE(txt) } },
+	};
+	struct conf *cf = xcalloc(1, sizeof(*cf));
+
+	cf->converters = cvs;
+	cf->nconverters = ARRAY_SIZE(cvs);
+	for (size_t i = 0; i < ARRAY_SIZE(t); i++) {
+		const struct conf_converter *got = convert_find(cf, t[i].type);
+		is_int(got ? (int)(got - cvs) : -1, t[i].want, "find: \"%s\"", t[i].type);
+	}
+	ok(convert_find(cf, NULL) == NULL, "find: no type");
+	cf->nconverters = 0;
+	ok(convert_find(cf, ODT) == NULL, "find: no converters");
+	free(cf);
+}
+
+int
+main(void)
+{
+	const char *top = getenv("top_srcdir");
+	char *rel, abs[PATH_MAX];
+
+	rel = xasprintf("%s/tests/data/convert", top && *top ? top : ".");
+	if (realpath(rel, abs) == NULL) {
+		printf("Bail out! no stubs at %s\n", rel);
+		return 99;
+	}
+	free(rel);
+	stubs = xstrdup(abs);
+	tmp = xstrdup("/tmp/test-convert.XXXXXX");
+	if (mkdtemp(tmp) == NULL) {
+		printf("Bail out! mkdtemp\n");
+		return 99;
+	}
+	scratch = xasprintf("%s/scratch", tmp);
+	input = xasprintf("%s/input", tmp);
+	if (mkdir(scratch, 0700) != 0) {
+		printf("Bail out! mkdir %s\n", scratch);
+		return 99;
+	}
+	write_file(input, "\n  Quarterly report\nsecond line\n");
+
+	test_find();
+	test_outcomes();
+	test_timeout();
+	test_env();
+	test_local_errors();
+	test_clean();
+
+	/* Leave nothing: the scratch folder must be empty by now. */
+	is_int(count_prefix(scratch, ""), 2, "scratch holds only . and ..");
+	rel = xasprintf("rm -rf '%s'", tmp);
+	if (system(rel) != 0)
+		printf("# cannot remove %s\n", tmp);
+	free(rel);
+	free(input);
+	free(scratch);
+	free(tmp);
+	free(stubs);
+	return tap_done();
+}
