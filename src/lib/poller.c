@@ -880,6 +880,7 @@ poller_clean_scratch(const char *dir)
 		}
 	}
 	closedir(d);
+	convert_clean_scratch(dir);
 }
 
 int
