@@ -18,6 +18,7 @@
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <sys/stat.h>
 #include <unistd.h>
 
 #include <libconfig.h>
@@ -32,10 +33,12 @@
 #define CUPS_QUEUE_MAX		127
 
 /* Which group a key belongs to. */
-enum conf_scope { SC_GLOBAL, SC_LIMITS, SC_ACCOUNT, SC_OAUTH };
+enum conf_scope { SC_GLOBAL, SC_LIMITS, SC_ACCOUNT, SC_OAUTH, SC_RULE, SC_USER, SC_CONVERTER,
+	SC_SMTP, SC_REPLIES, SC_TEMPLATE };
 
 /*
- * The whole schema, in one table.  A key whose feature is not built yet has
+ * The whole schema, in one table; a group has a scope of its own, so an
+ * unknown key inside it gets a "did you mean".  A key whose feature is not built yet has
  * `reserved` set to what the user should do instead; it is refused with
  * "not supported yet".  Supporting it later means setting reserved to NULL
  * (and reading the key below).
@@ -52,11 +55,11 @@ static const struct conf_key {
 	{ SC_GLOBAL, "max_attempts", NULL },
 	{ SC_GLOBAL, "limits", NULL },
 	{ SC_GLOBAL, "accounts", NULL },
-	{ SC_GLOBAL, "rules", "route by sender with one account per printer for now" },
-	{ SC_GLOBAL, "users", "jobs are submitted as the sender's address for now" },
-	{ SC_GLOBAL, "replies", "remove it; no replies are sent for now" },
-	{ SC_GLOBAL, "smtp", "remove it; no replies are sent for now" },
-	{ SC_GLOBAL, "converters", "remove it; attachments go to CUPS as they are" },
+	{ SC_GLOBAL, "rules", NULL },
+	{ SC_GLOBAL, "users", NULL },
+	{ SC_GLOBAL, "replies", NULL },
+	{ SC_GLOBAL, "smtp", NULL },
+	{ SC_GLOBAL, "converters", NULL },
 	{ SC_GLOBAL, "idle_interval", NULL },
 	{ SC_GLOBAL, "keepalive_interval", NULL },
 	{ SC_GLOBAL, "backoff_max", NULL },
@@ -86,13 +89,15 @@ static const struct conf_key {
 	{ SC_ACCOUNT, "after", NULL },
 	{ SC_ACCOUNT, "printed_folder", NULL },
 	{ SC_ACCOUNT, "failed_folder", NULL },
-	{ SC_ACCOUNT, "deny_senders", "list only the senders who may print in allow_senders" },
-	{ SC_ACCOUNT, "authenticated_senders_only", "remove it and keep allow_senders narrow" },
-	{ SC_ACCOUNT, "rules", "use one account per printer for now" },
-	{ SC_ACCOUNT, "hold", "remove it; hold the CUPS queue with cupsdisable or lpadmin instead" },
-	{ SC_ACCOUNT, "print_body", "remove it; only attachments are printed for now" },
-	{ SC_ACCOUNT, "reply", "remove it; no replies are sent for now" },
-	{ SC_ACCOUNT, "rejected_folder", "remove it; refused messages are marked seen for now" },
+	{ SC_ACCOUNT, "deny_senders", NULL },
+	{ SC_ACCOUNT, "authenticated_senders_only", NULL },
+	{ SC_ACCOUNT, "authserv_id", NULL },
+	{ SC_ACCOUNT, "tenant_domains", NULL },
+	{ SC_ACCOUNT, "rules", NULL },
+	{ SC_ACCOUNT, "hold", NULL },
+	{ SC_ACCOUNT, "print_body", NULL },
+	{ SC_ACCOUNT, "reply", NULL },
+	{ SC_ACCOUNT, "rejected_folder", NULL },
 	{ SC_ACCOUNT, "idle", "remove it; the account is polled every poll_interval" },
 
 	{ SC_OAUTH, "provider", NULL },
@@ -107,6 +112,43 @@ static const struct conf_key {
 	{ SC_OAUTH, "issuer", NULL },
 	{ SC_OAUTH, "scopes", NULL },
 	{ SC_OAUTH, "assertion_alg", NULL },
+
+	{ SC_RULE, "name", NULL },
+	{ SC_RULE, "recipients", NULL },
+	{ SC_RULE, "senders", NULL },
+	{ SC_RULE, "subjects", NULL },
+	{ SC_RULE, "printer", NULL },
+	{ SC_RULE, "options", NULL },
+	{ SC_RULE, "allow_options", NULL },
+	{ SC_RULE, "max_copies", NULL },
+	{ SC_RULE, "hold", NULL },
+	{ SC_RULE, "print_body", NULL },
+
+	{ SC_USER, "sender", NULL },
+	{ SC_USER, "user", NULL },
+
+	{ SC_CONVERTER, "types", NULL },
+	{ SC_CONVERTER, "command", NULL },
+	{ SC_CONVERTER, "timeout", NULL },
+
+	{ SC_SMTP, "host", NULL },
+	{ SC_SMTP, "port", NULL },
+	{ SC_SMTP, "security", NULL },
+	{ SC_SMTP, "ca_file", NULL },
+	{ SC_SMTP, "auth", NULL },
+	{ SC_SMTP, "username", NULL },
+	{ SC_SMTP, "password_file", NULL },
+
+	{ SC_REPLIES, "from", NULL },
+	{ SC_REPLIES, "rate_limit", NULL },
+	{ SC_REPLIES, "rate_period", NULL },
+	{ SC_REPLIES, "accepted", NULL },
+	{ SC_REPLIES, "rejected", NULL },
+	{ SC_REPLIES, "failed", NULL },
+	{ SC_REPLIES, "printed", NULL },
+
+	{ SC_TEMPLATE, "subject", NULL },
+	{ SC_TEMPLATE, "body", NULL },
 };
 
 const char *const conf_template_vars[] = {
@@ -126,6 +168,61 @@ static const char *const cloud_names[] = { "global", "gcchigh", "dod", "china" }
 static const char *const flow_names[] = { "device", "authcode", "client_credentials" };
 static const char *const assertion_alg_names[] = { "PS256", "RS256" };
 static const char *const log_level_names[] = { "error", "warn", "info", "debug" };
+static const char *const body_names[] = { "never", "no-attachment", "always" };
+static const char *const reply_kind_names[] = { "accepted", "rejected", "failed", "printed" };
+static const char *const smtp_auth_names[] = { "xoauth2", "plain", "login", "none" };
+
+/*
+ * The default reply templates, by enum conf_reply_kind.  ${release} and
+ * ${notes} are empty when there is nothing to say, so they stand on their
+ * own lines.
+ */
+static const struct {
+	const char *subject, *body;
+} default_templates[CONF_REPLY_NKINDS] = {
+	[CONF_REPLY_ACCEPTED] = {
+		"Printing: ${subject}",
+		"Your message \"${subject}\" was accepted for printing.\n"
+		"\n"
+		"Files:   ${files}\n"
+		"Printer: ${queue}\n"
+		"Jobs:    ${jobs}\n"
+		"Options: ${options}\n"
+		"${notes}\n"
+		"${release}\n"
+		"\n"
+		"This is an automatic reply from the print mailbox ${mailbox}.\n",
+	},
+	[CONF_REPLY_REJECTED] = {
+		"Not printed: ${subject}",
+		"Your message \"${subject}\" was not printed: ${reason}.\n"
+		"\n"
+		"Nothing from it will be printed.  If you should be allowed to print\n"
+		"here, ask the administrator of the printer to add your address, then\n"
+		"send the message again from that address.\n"
+		"\n"
+		"This is an automatic reply from the print mailbox ${mailbox}.\n",
+	},
+	[CONF_REPLY_FAILED] = {
+		"Print failed: ${subject}",
+		"Your message \"${subject}\" could not be printed: ${reason}.\n"
+		"\n"
+		"Files: ${files}\n"
+		"It will not be tried again.  Fix what is said above and send the\n"
+		"message again, or ask the printer's administrator for help.\n"
+		"\n"
+		"This is an automatic reply from the print mailbox ${mailbox}.\n",
+	},
+	[CONF_REPLY_PRINTED] = {
+		"Printed: ${subject}",
+		"Your message \"${subject}\" has been printed on ${queue}.\n"
+		"\n"
+		"Files: ${files}\n"
+		"Jobs:  ${jobs}\n"
+		"\n"
+		"This is an automatic reply from the print mailbox ${mailbox}.\n",
+	},
+};
 /* Default IMAP host of a Microsoft 365 mailbox, by cloud. */
 static const char *const microsoft_hosts[] = {
 	"outlook.office365.com", "outlook.office365.us", "outlook.office365.us", "partner.outlook.cn"
@@ -359,6 +456,7 @@ member(struct conf_check *ck, const config_setting_t *group, const struct conf_w
 		problem(ck, s, w, key, "must be %s, not %s (%s)", want, type_desc(s),
 		    (types & T(CONFIG_TYPE_STRING)) ? "put the value in double quotes" :
 		    (types & T(CONFIG_TYPE_INT)) ? "write a whole number without quotes" :
+		    (types & T(CONFIG_TYPE_BOOL)) ? "write true or false without quotes" :
 		    "see mail2cups.conf(5)");
 		*bad = 1;
 		return NULL;
@@ -430,18 +528,52 @@ get_int(struct conf_check *ck, const config_setting_t *group, const struct conf_
 	return 1;
 }
 
+/* true or false. */
+static int
+get_bool(struct conf_check *ck, const config_setting_t *group, const struct conf_where *w,
+    const char *key, int *out)
+{
+	config_setting_t *s;
+	int bad;
+
+	s = member(ck, group, w, key, T(CONFIG_TYPE_BOOL), "true or false", &bad);
+	if (s == NULL)
+		return bad ? -1 : 0;
+	*out = config_setting_get_bool(s) ? 1 : 0;
+	return 1;
+}
+
+/* A group { ... }, or NULL when absent (or not a group: reported). */
+static config_setting_t *
+get_group(struct conf_check *ck, const config_setting_t *parent, const struct conf_where *w,
+    const char *key)
+{
+	int bad;
+
+	return member(ck, parent, w, key, T(CONFIG_TYPE_GROUP), "a group { ... }", &bad);
+}
+
+/* "\"a\", \"b\", \"c\"" for a message; allocated. */
+static char *
+quoted_names(const char *const *names, size_t nnames)
+{
+	struct buf b = { 0 };
+
+	for (size_t i = 0; i < nnames; i++)
+		buf_appendf(&b, "%s\"%s\"", i ? ", " : "", names[i]);
+	return buf_steal(&b);
+}
+
 /* Report that the string key is not one of names[]; returns -1. */
 static int
 bad_enum(struct conf_check *ck, const config_setting_t *group, const struct conf_where *w,
     const char *key, const char *v, const char *const *names, size_t nnames)
 {
-	struct buf allowed = { 0 };
+	char *allowed = quoted_names(names, nnames);
 
-	for (size_t i = 0; i < nnames; i++)
-		buf_appendf(&allowed, "%s\"%s\"", i ? ", " : "", names[i]);
 	problem(ck, config_setting_get_member(group, key), w, key,
-	    "\"%s\" is not allowed (use one of %s)", v, allowed.data);
-	buf_free(&allowed);
+	    "\"%s\" is not allowed (use one of %s)", v, allowed);
+	free(allowed);
 	return -1;
 }
 
@@ -671,6 +803,58 @@ cups_queue_problem(const char *s)
 	return NULL;
 }
 
+/* A CUPS user name for users: [A-Za-z0-9._-]{1,32}, or exactly "%l". */
+static int
+valid_user_name(const char *s)
+{
+	size_t n = strlen(s);
+
+	if (strcmp(s, "%l") == 0)
+		return 1;
+	return n >= 1 && n <= 32 &&
+	    s[strspn(s, "ABCDEFGHIJKLMNOPQRSTUVWXYZabcdefghijklmnopqrstuvwxyz0123456789._-")] == '\0';
+}
+
+/* One side of a media type pattern: RFC 6838 name characters and wildcards. */
+static size_t
+type_token_len(const char *s)
+{
+	return strspn(s, "ABCDEFGHIJKLMNOPQRSTUVWXYZabcdefghijklmnopqrstuvwxyz0123456789"
+	    "!#$&^_.+-*?");
+}
+
+/* "type/subtype" where either may hold '*' or '?': "application/vnd.oasis.*". */
+static int
+valid_type_pattern(const char *s)
+{
+	size_t a = type_token_len(s), b;
+
+	if (a == 0 || s[a] != '/')
+		return 0;
+	b = type_token_len(s + a + 1);
+	return b > 0 && s[a + 1 + b] == '\0';
+}
+
+/* An authserv-id as a mail server writes it: printable, no blank or ';'. */
+static int
+valid_authserv_id(const char *s)
+{
+	if (strlen(s) > 255)
+		return 0;
+	for (const unsigned char *p = (const unsigned char *)s; *p; p++)
+		if (*p <= ' ' || *p >= 0x7f || *p == ';' || *p == '(' || *p == ')' || *p == '"')
+			return 0;
+	return 1;
+}
+
+/* ASCII lower-case in place. */
+static void
+str_lower(char *s)
+{
+	for (; *s; s++)
+		*s = (char)lower(*s);
+}
+
 /* ------------------------------------------------------------ groups */
 
 static void
@@ -702,7 +886,7 @@ oauth_load(struct conf_check *ck, const config_setting_t *g, const struct conf_w
     struct conf_oauth *o)
 {
 	struct conf_where w;
-	int v, has_cloud, has_cert, has_key, service_account;
+	int v = 0, has_cloud, has_cert, has_key, service_account;
 	const char *why;
 
 	o->present = 1;
@@ -782,6 +966,449 @@ oauth_load(struct conf_check *ck, const config_setting_t *g, const struct conf_w
 		    "is empty (remove it to use the provider's scopes)");
 }
 
+/* A CUPS queue name given as key; reported when it cannot be one. */
+static void
+check_printer(struct conf_check *ck, const config_setting_t *g, const struct conf_where *w,
+    const char *key, const char *printer)
+{
+	const char *why;
+
+	if ((why = cups_queue_problem(printer)) != NULL)
+		problem(ck, config_setting_get_member(g, key), w, key,
+		    "\"%s\" %s (use the queue name lpstat -p shows)", printer, why);
+}
+
+/* security = "none" (the group's key "security") only to a loopback host. */
+static void
+check_clear_host(struct conf_check *ck, const config_setting_t *g, const struct conf_where *w,
+    const char *host)
+{
+	if (host != NULL && is_loopback(host))
+		return;
+	problem(ck, config_setting_get_member(g, "security"), w, "security",
+	    "\"none\" is only allowed to a loopback host (localhost, 127.x, ::1), not \"%s\": "
+	    "the password would go over the network in clear (use \"ssl\" or \"starttls\")",
+	    host != NULL ? host : "the provider's server");
+}
+
+/*
+ * A list of groups ( { ... }, ... ) at key in parent: an array of n
+ * elements of elsize bytes (zeroed, then filled by load for each group;
+ * anything that is not a group is reported and skipped).  NULL when absent,
+ * bad or empty.  Allocated; *n is its length.
+ */
+static void *
+group_list_load(struct conf_check *ck, const config_setting_t *parent, const struct conf_where *pw,
+    const char *key, size_t elsize, size_t *n,
+    void (*load)(struct conf_check *, const config_setting_t *, const struct conf_where *, size_t,
+    void *))
+{
+	config_setting_t *list;
+	struct conf_where w;
+	unsigned char *v;
+	int len, bad;
+
+	*n = 0;
+	list = member(ck, parent, pw, key, T(CONFIG_TYPE_LIST),
+	    "a list of groups ( { ... }, { ... } )", &bad);
+	if (list == NULL || (len = config_setting_length(list)) == 0)
+		return NULL;
+	v = xcalloc((size_t)len, elsize);
+	for (int i = 0; i < len; i++) {
+		config_setting_t *g = config_setting_get_elem(list, (unsigned int)i);
+
+		where_set(&w, ".", "%s%s%s.[%d]", pw->label, pw->label[0] ? pw->join : "", key, i);
+		if (config_setting_type(g) != CONFIG_TYPE_GROUP) {
+			problem(ck, g, &w, NULL, "must be a group { ... }, not %s", type_desc(g));
+			continue;
+		}
+		load(ck, g, &w, (size_t)i, v + *n * elsize);
+		(*n)++;
+	}
+	return v;
+}
+
+/* options = [ "duplex", "A4" ]: every phrase through the print option parser. */
+static void
+options_load(struct conf_check *ck, const config_setting_t *g, const struct conf_where *w,
+    struct print_opts *o)
+{
+	struct conf_strlist l = { 0 };
+
+	get_strlist(ck, g, w, "options", &l);
+	for (size_t i = 0; i < l.n; i++) {
+		char *msg = NULL;
+
+		/* The parser's message names the phrase and the words it knows. */
+		if (popt_parse_item(l.v[i], o, &msg) != 0)
+			problem(ck, config_setting_get_member(g, "options"), w, "options",
+			    "%s (see PRINT OPTIONS in mail2cups.conf(5))", msg);
+		free(msg);
+	}
+	strlist_free(&l);
+}
+
+/* allow_options = [ "copies", "sides" ]: POPT_* bits; absent: all of them. */
+static void
+allow_options_load(struct conf_check *ck, const config_setting_t *g, const struct conf_where *w,
+    unsigned int *bits)
+{
+	struct conf_strlist l = { 0 };
+	unsigned int bit;
+
+	*bits = POPT_ALL;
+	if (get_strlist(ck, g, w, "allow_options", &l) == 0)
+		return;
+	*bits = 0;
+	for (size_t i = 0; i < l.n; i++) {
+		struct buf valid = { 0 };
+
+		if (popt_field_parse(l.v[i], &bit) == 0) {
+			*bits |= bit;
+			continue;
+		}
+		for (bit = 1; bit & POPT_ALL; bit <<= 1)
+			buf_appendf(&valid, "%s\"%s\"", valid.len ? ", " : "", popt_field_name(bit));
+		problem(ck, config_setting_get_member(g, "allow_options"), w, "allow_options",
+		    "\"%s\" is not an option name (use any of %s)", l.v[i], valid.data);
+		buf_free(&valid);
+	}
+	strlist_free(&l);
+}
+
+static void
+rule_load(struct conf_check *ck, const config_setting_t *g, const struct conf_where *w,
+    size_t idx, void *elem)
+{
+	struct conf_rule *r = elem;
+	int v = 0;
+
+	r->line = config_setting_source_line(g);
+	r->allow_options = POPT_ALL;
+	r->max_copies = 10;
+	r->hold = -1;
+	r->print_body = -1;
+	check_members(ck, g, SC_RULE, w);
+	get_string_dup(ck, g, w, "name", &r->name);
+	if (r->name == NULL)
+		r->name = xasprintf("rule %zu", idx + 1);
+	get_strlist(ck, g, w, "recipients", &r->recipients);
+	get_strlist(ck, g, w, "senders", &r->senders);
+	get_strlist(ck, g, w, "subjects", &r->subjects);
+	if (get_string_dup(ck, g, w, "printer", &r->printer) == 1)
+		check_printer(ck, g, w, "printer", r->printer);
+	options_load(ck, g, w, &r->options);
+	allow_options_load(ck, g, w, &r->allow_options);
+	get_int(ck, g, w, "max_copies", 1, POPT_MAX_COPIES, &r->max_copies);
+	get_bool(ck, g, w, "hold", &r->hold);
+	if (get_enum(ck, g, w, "print_body", body_names, ARRAY_SIZE(body_names), &v) == 1)
+		r->print_body = v;
+}
+
+static void
+user_load(struct conf_check *ck, const config_setting_t *g, const struct conf_where *w,
+    size_t idx, void *elem)
+{
+	struct conf_user *u = elem;
+
+	(void)idx;
+	check_members(ck, g, SC_USER, w);
+	if (get_string_dup(ck, g, w, "sender", &u->sender) == 0)
+		missing(ck, g, w, "sender", "an address or pattern, like \"*@staff.example.org\"");
+	if (get_string_dup(ck, g, w, "user", &u->user) == 0)
+		missing(ck, g, w, "user", "the CUPS user name, or \"%l\" for the address's local part");
+	else if (u->user != NULL && !valid_user_name(u->user))
+		problem(ck, config_setting_get_member(g, "user"), w, "user",
+		    "\"%s\" is not a user name (use 1 to 32 letters, digits, '.', '_' or '-', "
+		    "or \"%%l\" for the local part of the sender's address)", u->user);
+}
+
+static void
+converter_load(struct conf_check *ck, const config_setting_t *g, const struct conf_where *w,
+    size_t idx, void *elem)
+{
+	struct conf_converter *cv = elem;
+	const config_setting_t *s;
+	struct stat st;
+	const char *prog;
+	int r, has_input = 0;
+
+	(void)idx;
+	cv->timeout = 120;
+	check_members(ck, g, SC_CONVERTER, w);
+	r = get_strlist(ck, g, w, "types", &cv->types);
+	if (r == 0)
+		missing(ck, g, w, "types", "the media types it converts, like "
+		    "[ \"application/vnd.oasis.opendocument.*\" ]");
+	else if (r == 1 && cv->types.n == 0)
+		problem(ck, config_setting_get_member(g, "types"), w, "types",
+		    "is empty (list the media types this command converts)");
+	for (size_t i = 0; i < cv->types.n; i++)
+		if (!valid_type_pattern(cv->types.v[i]))
+			problem(ck, config_setting_get_member(g, "types"), w, "types",
+			    "\"%s\" is not a media type (write type/subtype, '*' and '?' allowed, "
+			    "like \"application/vnd.oasis.opendocument.*\")", cv->types.v[i]);
+
+	r = get_strlist(ck, g, w, "command", &cv->command);
+	s = config_setting_get_member(g, "command");
+	if (r == 0)
+		missing(ck, g, w, "command", "the program and its arguments, like "
+		    "[ \"/usr/bin/soffice\", \"--headless\", \"--convert-to\", \"pdf\", \"--outdir\", "
+		    "\"%o\", \"%i\" ]");
+	else if (r == 1 && cv->command.n == 0)
+		problem(ck, s, w, "command", "is empty (give the program and its arguments)");
+	if (cv->command.n > 0) {
+		prog = cv->command.v[0];
+		if (prog[0] != '/')
+			problem(ck, s, w, "command", "\"%s\" is not an absolute path (give the "
+			    "program's full path: no shell is used to find it)", prog);
+		else if (access(prog, X_OK) != 0)
+			problem(ck, s, w, "command", "cannot run %s: %s (install the program, or "
+			    "fix the path)", prog, strerror(errno));
+		else if (stat(prog, &st) != 0 || !S_ISREG(st.st_mode))
+			problem(ck, s, w, "command", "%s is not a program (give the path of the "
+			    "program itself)", prog);
+		for (size_t i = 1; i < cv->command.n; i++)
+			has_input |= strstr(cv->command.v[i], "%i") != NULL;
+		if (!has_input)
+			problem(ck, s, w, "command", "no argument contains %%i, the file to convert "
+			    "(add \"%%i\" where the program expects its input)");
+	}
+	get_int(ck, g, w, "timeout", 1, 3600, &cv->timeout);
+}
+
+static void
+smtp_load(struct conf_check *ck, const config_setting_t *root, struct conf_smtp *sm)
+{
+	struct conf_where top = { "", "" }, w;
+	config_setting_t *g;
+	int v = 0;
+
+	sm->security = CONF_SEC_STARTTLS;
+	sm->auth = CONF_SMTP_NONE;
+	if ((g = get_group(ck, root, &top, "smtp")) == NULL)
+		return;
+	where_set(&w, ".", "smtp");
+	check_members(ck, g, SC_SMTP, &w);
+	get_string_dup(ck, g, &w, "host", &sm->host);
+	get_int(ck, g, &w, "port", 1, 65535, &sm->port);
+	if (get_enum(ck, g, &w, "security", security_names, ARRAY_SIZE(security_names), &v) == 1)
+		sm->security = (enum conf_security)v;
+	if (sm->security == CONF_SEC_NONE)
+		check_clear_host(ck, g, &w, sm->host);
+	get_file(ck, g, &w, "ca_file", &sm->ca_file);
+	if (get_enum(ck, g, &w, "auth", smtp_auth_names, ARRAY_SIZE(smtp_auth_names), &v) == 1) {
+		sm->auth = (enum conf_smtp_auth)v;
+		sm->auth_set = 1;
+	}
+	get_string_dup(ck, g, &w, "username", &sm->username);
+	if (sm->auth == CONF_SMTP_PLAIN || sm->auth == CONF_SMTP_LOGIN) {
+		if (get_file(ck, g, &w, "password_file", &sm->password_file) == 0)
+			missing(ck, g, &w, "password_file", "a file holding the SMTP password, for "
+			    "auth = \"plain\" or \"login\"");
+	} else if (config_setting_get_member(g, "password_file") != NULL)
+		problem(ck, config_setting_get_member(g, "password_file"), &w, "password_file",
+		    "is only used with auth = \"plain\" or \"login\" (set auth, or remove it)");
+}
+
+/* Is name (len bytes) one of conf_template_vars? */
+static int
+template_var_known(const char *name, size_t len)
+{
+	for (size_t i = 0; conf_template_vars[i] != NULL; i++)
+		if (strlen(conf_template_vars[i]) == len &&
+		    strncmp(conf_template_vars[i], name, len) == 0)
+			return 1;
+	return 0;
+}
+
+/* Every ${name} in text must be a template variable. */
+static void
+check_template_vars(struct conf_check *ck, const config_setting_t *s, const struct conf_where *w,
+    const char *key, const char *text)
+{
+	const char *p = text, *end;
+
+	while ((p = strstr(p, "${")) != NULL) {
+		p += 2;
+		if ((end = strchr(p, '}')) == NULL) {
+			problem(ck, s, w, key, "a \"${\" is not closed (write ${name}, like ${subject})");
+			return;
+		}
+		if (!template_var_known(p, (size_t)(end - p))) {
+			struct buf valid = { 0 };
+
+			for (size_t i = 0; conf_template_vars[i] != NULL; i++)
+				buf_appendf(&valid, "%s${%s}", i ? ", " : "", conf_template_vars[i]);
+			problem(ck, s, w, key, "${%.*s} is not a template variable (use %s)",
+			    (int)(end - p > 40 ? 40 : end - p), p, valid.data);
+			buf_free(&valid);
+		}
+		p = end + 1;
+	}
+}
+
+/* replies.KIND = { subject = "..."; body = "..."; }: replaces the defaults given. */
+static void
+template_load(struct conf_check *ck, const config_setting_t *parent, const struct conf_where *pw,
+    const char *key, struct conf_template *t)
+{
+	static const char *const keys[] = { "subject", "body" };
+	char **fields[] = { &t->subject, &t->body };
+	struct conf_where w;
+	config_setting_t *g;
+
+	if ((g = get_group(ck, parent, pw, key)) == NULL)
+		return;
+	where_set(&w, ".", "%s.%s", pw->label, key);
+	check_members(ck, g, SC_TEMPLATE, &w);
+	for (size_t i = 0; i < ARRAY_SIZE(keys); i++) {
+		config_setting_t *s = config_setting_get_member(g, keys[i]);
+
+		if (get_string_dup(ck, g, &w, keys[i], fields[i]) != 1)
+			continue;
+		check_template_vars(ck, s, &w, keys[i], *fields[i]);
+		if (fields[i] == &t->subject && strpbrk(t->subject, "\r\n") != NULL)
+			problem(ck, s, &w, keys[i], "must be one line (remove the line breaks)");
+	}
+}
+
+static void
+replies_load(struct conf_check *ck, const config_setting_t *root, struct conf_replies *rp)
+{
+	struct conf_where top = { "", "" }, w;
+	config_setting_t *g;
+
+	rp->rate_limit = 10;
+	rp->rate_period = 3600;
+	for (size_t k = 0; k < CONF_REPLY_NKINDS; k++) {
+		rp->t[k].subject = xstrdup(default_templates[k].subject);
+		rp->t[k].body = xstrdup(default_templates[k].body);
+	}
+	if ((g = get_group(ck, root, &top, "replies")) == NULL)
+		return;
+	where_set(&w, ".", "replies");
+	check_members(ck, g, SC_REPLIES, &w);
+	if (get_string_dup(ck, g, &w, "from", &rp->from) == 1 &&
+	    (strchr(rp->from, '@') == NULL || strpbrk(rp->from, "\r\n\t") != NULL))
+		problem(ck, config_setting_get_member(g, "from"), &w, "from",
+		    "\"%s\" is not an address (write one line, like \"print@example.org\" or "
+		    "\"Printer <print@example.org>\")", rp->from);
+	get_int(ck, g, &w, "rate_limit", 1, 10000, &rp->rate_limit);
+	get_int(ck, g, &w, "rate_period", 1, 604800, &rp->rate_period);
+	for (size_t k = 0; k < CONF_REPLY_NKINDS; k++)
+		template_load(ck, g, &w, reply_kind_names[k], &rp->t[k]);
+}
+
+/* reply = [ "accepted", "rejected" ]: 1u << CONF_REPLY_* bits. */
+static void
+reply_kinds_load(struct conf_check *ck, const config_setting_t *g, const struct conf_where *w,
+    unsigned int *bits)
+{
+	struct conf_strlist l = { 0 };
+
+	*bits = 0;
+	get_strlist(ck, g, w, "reply", &l);
+	for (size_t i = 0; i < l.n; i++) {
+		size_t k;
+
+		for (k = 0; k < ARRAY_SIZE(reply_kind_names); k++)
+			if (strcmp(l.v[i], reply_kind_names[k]) == 0)
+				break;
+		if (k < ARRAY_SIZE(reply_kind_names))
+			*bits |= 1u << k;
+		else
+			bad_enum(ck, g, w, "reply", l.v[i], reply_kind_names,
+			    ARRAY_SIZE(reply_kind_names));
+	}
+	strlist_free(&l);
+}
+
+/* tenant_domains, or by default the username's domain and a dotted tenant. */
+static void
+tenant_domains_load(struct conf_check *ck, const config_setting_t *g, const struct conf_where *w,
+    struct conf_account *a)
+{
+	struct conf_strlist *l = &a->tenant_domains;
+	const char *at, *dom[2] = { NULL, NULL };
+
+	if (get_strlist(ck, g, w, "tenant_domains", l) == 0) {
+		if (a->username != NULL && (at = strrchr(a->username, '@')) != NULL && at[1] != '\0')
+			dom[0] = at + 1;
+		if (a->oauth.tenant != NULL && strchr(a->oauth.tenant, '.') != NULL &&
+		    (dom[0] == NULL || str_casecmp(dom[0], a->oauth.tenant) != 0))
+			dom[1] = a->oauth.tenant;
+		l->v = xcalloc(3, sizeof(*l->v));
+		for (size_t i = 0; i < 2; i++)
+			if (dom[i] != NULL)
+				l->v[l->n++] = xstrdup(dom[i]);
+	}
+	for (size_t i = 0; i < l->n; i++)
+		str_lower(l->v[i]);
+}
+
+/*
+ * Sender trust and replies: whose Authentication-Results count, and
+ * whether replies can be sent at all (a reply only ever goes to a sender
+ * who authenticated).
+ */
+static void
+trust_load(struct conf_check *ck, const config_setting_t *g, const struct conf_where *w,
+    const struct conf_smtp *smtp, struct conf_account *a)
+{
+	static const char how[] = "set authserv_id to the name your mail server writes at the "
+	    "start of its Authentication-Results header";
+	enum conf_provider p = a->oauth.provider;
+	int can_judge;
+	int v = 0;
+
+	get_strlist(ck, g, w, "deny_senders", &a->deny_senders);
+	if (get_bool(ck, g, w, "authenticated_senders_only", &v) == 1)
+		a->authenticated_senders_only = v;
+	if (get_string_dup(ck, g, w, "authserv_id", &a->authserv_id) == 1 &&
+	    !valid_authserv_id(a->authserv_id))
+		problem(ck, config_setting_get_member(g, "authserv_id"), w, "authserv_id",
+		    "\"%s\" cannot be an authserv-id (%s, like \"mx.example.org\")",
+		    a->authserv_id, how);
+	if (a->authserv_id == NULL && p == CONF_PROVIDER_GOOGLE)
+		a->authserv_id = xstrdup("mx.google.com");
+	tenant_domains_load(ck, g, w, a);
+	can_judge = p == CONF_PROVIDER_MICROSOFT || a->authserv_id != NULL;
+	if (a->authenticated_senders_only && !can_judge)
+		problem(ck, config_setting_get_member(g, "authenticated_senders_only"), w,
+		    "authenticated_senders_only", "there is no way to judge who authenticated (%s)",
+		    how);
+
+	reply_kinds_load(ck, g, w, &a->reply);
+	if (a->reply == 0)
+		return;
+	if (!can_judge)
+		problem(ck, config_setting_get_member(g, "reply"), w, "reply",
+		    "a reply only ever goes to a sender who authenticated, and there is no way "
+		    "to judge that here (%s, or remove reply)", how);
+	if (p != CONF_PROVIDER_MICROSOFT && p != CONF_PROVIDER_GOOGLE && smtp->host == NULL)
+		problem(ck, config_setting_get_member(g, "reply"), w, "reply",
+		    "there is no SMTP server to send replies through (set smtp = { host = "
+		    "\"...\"; }, or remove reply)");
+	if (smtp->auth_set && smtp->auth == CONF_SMTP_XOAUTH2 && !a->oauth.present)
+		problem(ck, config_setting_get_member(g, "reply"), w, "reply",
+		    "smtp.auth = \"xoauth2\" needs an OAuth account, and this one signs in with a "
+		    "password (set smtp.auth to \"plain\" or \"login\", or remove reply)");
+}
+
+static void
+rules_free(struct conf_rule *r, size_t n)
+{
+	for (size_t i = 0; i < n; i++) {
+		free(r[i].name);
+		strlist_free(&r[i].recipients);
+		strlist_free(&r[i].senders);
+		strlist_free(&r[i].subjects);
+		free(r[i].printer);
+	}
+	free(r);
+}
+
 static void
 account_free_fields(struct conf_account *a)
 {
@@ -804,6 +1431,11 @@ account_free_fields(struct conf_account *a)
 	strlist_free(&a->allow_senders);
 	free(a->printed_folder);
 	free(a->failed_folder);
+	strlist_free(&a->deny_senders);
+	free(a->authserv_id);
+	strlist_free(&a->tenant_domains);
+	rules_free(a->rules, a->nrules);
+	free(a->rejected_folder);
 }
 
 /* A folder key that must differ from the watched mailbox. */
@@ -819,12 +1451,13 @@ check_folder_not_mailbox(struct conf_check *ck, const config_setting_t *g,
 }
 
 static void
-account_load(struct conf_check *ck, const config_setting_t *g, size_t idx, struct conf_account *a)
+account_load(struct conf_check *ck, const config_setting_t *g, size_t idx,
+    const struct conf_smtp *smtp, struct conf_account *a)
 {
 	struct conf_where w;
 	config_setting_t *s;
-	const char *name = NULL, *why;
-	int v, r;
+	const char *name = NULL;
+	int v = 0, r;
 
 	a->line = config_setting_source_line(g);
 	where_set(&w, ".", "accounts.[%zu]", idx);
@@ -890,11 +1523,8 @@ account_load(struct conf_check *ck, const config_setting_t *g, size_t idx, struc
 		else
 			missing(ck, g, &w, "host", "the IMAP server's name");
 	}
-	if (a->security == CONF_SEC_NONE && a->host != NULL && !is_loopback(a->host))
-		problem(ck, config_setting_get_member(g, "security"), &w, "security",
-		    "\"none\" is only allowed to a loopback host (localhost, 127.x, ::1), not \"%s\": "
-		    "the password would go over the network in clear (use \"ssl\" or \"starttls\")",
-		    a->host);
+	if (a->security == CONF_SEC_NONE && a->host != NULL)
+		check_clear_host(ck, g, &w, a->host);
 	get_file(ck, g, &w, "ca_file", &a->ca_file);
 
 	if (get_string_dup(ck, g, &w, "username", &a->username) == 0)
@@ -908,9 +1538,8 @@ account_load(struct conf_check *ck, const config_setting_t *g, size_t idx, struc
 
 	if (get_string_dup(ck, g, &w, "printer", &a->printer) == 0)
 		missing(ck, g, &w, "printer", "the CUPS queue to print to, as lpstat -p shows it");
-	else if (a->printer != NULL && (why = cups_queue_problem(a->printer)) != NULL)
-		problem(ck, config_setting_get_member(g, "printer"), &w, "printer",
-		    "\"%s\" %s (use the queue name lpstat -p shows)", a->printer, why);
+	else if (a->printer != NULL)
+		check_printer(ck, g, &w, "printer", a->printer);
 	get_strlist(ck, g, &w, "allow_senders", &a->allow_senders);
 
 	a->after = CONF_AFTER_SEEN;
@@ -923,6 +1552,17 @@ account_load(struct conf_check *ck, const config_setting_t *g, size_t idx, struc
 	if (a->after == CONF_AFTER_MOVE)
 		check_folder_not_mailbox(ck, g, &w, a, "printed_folder", a->printed_folder);
 	check_folder_not_mailbox(ck, g, &w, a, "failed_folder", a->failed_folder);
+	a->rejected_folder = xstrdup("Print Rejected");
+	get_string_dup(ck, g, &w, "rejected_folder", &a->rejected_folder);
+	check_folder_not_mailbox(ck, g, &w, a, "rejected_folder", a->rejected_folder);
+
+	trust_load(ck, g, &w, smtp, a);
+	a->rules = group_list_load(ck, g, &w, "rules", sizeof(*a->rules), &a->nrules, rule_load);
+	if (get_bool(ck, g, &w, "hold", &v) == 1)
+		a->hold = v;
+	a->print_body = CONF_BODY_NEVER;
+	if (get_enum(ck, g, &w, "print_body", body_names, ARRAY_SIZE(body_names), &v) == 1)
+		a->print_body = (enum conf_body)v;
 }
 
 static void
@@ -955,7 +1595,7 @@ accounts_load(struct conf_check *ck, const config_setting_t *root, struct conf *
 			continue;
 		}
 		c->naccounts++;
-		account_load(ck, g, (size_t)i, a);
+		account_load(ck, g, (size_t)i, &c->smtp, a);
 		for (size_t j = 0; a->name != NULL && j + 1 < c->naccounts; j++) {
 			if (c->accounts[j].name == NULL || strcmp(c->accounts[j].name, a->name) != 0)
 				continue;
@@ -1043,6 +1683,12 @@ globals_load(struct conf_check *ck, const config_setting_t *root, struct conf *c
 	c->shutdown_timeout = 30;
 	get_int(ck, root, &w, "shutdown_timeout", 1, 600, &c->shutdown_timeout);
 	limits_load(ck, root, &c->limits);
+	c->rules = group_list_load(ck, root, &w, "rules", sizeof(*c->rules), &c->nrules, rule_load);
+	c->users = group_list_load(ck, root, &w, "users", sizeof(*c->users), &c->nusers, user_load);
+	c->converters = group_list_load(ck, root, &w, "converters", sizeof(*c->converters),
+	    &c->nconverters, converter_load);
+	smtp_load(ck, root, &c->smtp);
+	replies_load(ck, root, &c->replies);
 	accounts_load(ck, root, c);
 }
 
@@ -1129,6 +1775,26 @@ conf_free(struct conf **cp)
 	for (size_t i = 0; i < c->naccounts; i++)
 		account_free_fields(&c->accounts[i]);
 	free(c->accounts);
+	rules_free(c->rules, c->nrules);
+	for (size_t i = 0; i < c->nusers; i++) {
+		free(c->users[i].sender);
+		free(c->users[i].user);
+	}
+	free(c->users);
+	for (size_t i = 0; i < c->nconverters; i++) {
+		strlist_free(&c->converters[i].types);
+		strlist_free(&c->converters[i].command);
+	}
+	free(c->converters);
+	free(c->smtp.host);
+	free(c->smtp.ca_file);
+	free(c->smtp.username);
+	free(c->smtp.password_file);
+	free(c->replies.from);
+	for (size_t k = 0; k < CONF_REPLY_NKINDS; k++) {
+		free(c->replies.t[k].subject);
+		free(c->replies.t[k].body);
+	}
 	free(c->path);
 	free(c->state_dir);
 	free(c->cups_server);
@@ -1150,6 +1816,66 @@ digest_list(struct buf *b, const char *key, const struct conf_strlist *l)
 	buf_appendf(b, "%s[%zu]", key, l->n);
 	for (size_t i = 0; i < l->n; i++)
 		digest_str(b, key, l->v[i]);
+}
+
+static void
+digest_opts(struct buf *b, const struct print_opts *o)
+{
+	buf_appendf(b, "opts=%u,%d,%d,%d,%d,%d,%d;", o->set, o->copies, o->orientation, o->fit,
+	    o->hold, o->body, o->nranges);
+	for (int i = 0; i < o->nranges && i < POPT_MAX_RANGES; i++)
+		buf_appendf(b, "%d-%d,", o->ranges[i][0], o->ranges[i][1]);
+	digest_str(b, "sides", o->sides);
+	digest_str(b, "color", o->color);
+	digest_str(b, "media", o->media);
+}
+
+static void
+digest_rules(struct buf *b, const char *key, const struct conf_rule *r, size_t n)
+{
+	buf_appendf(b, "%s[%zu]", key, n);
+	for (size_t i = 0; i < n; i++) {
+		digest_str(b, "rule", r[i].name);
+		digest_list(b, "rcpt", &r[i].recipients);
+		digest_list(b, "from", &r[i].senders);
+		digest_list(b, "subj", &r[i].subjects);
+		digest_str(b, "printer", r[i].printer);
+		digest_opts(b, &r[i].options);
+		buf_appendf(b, "allow=%u;max=%d;hold=%d;body=%d;", r[i].allow_options,
+		    r[i].max_copies, r[i].hold, r[i].print_body);
+	}
+}
+
+/* The global settings for issue 5 features: rules, users, converters, smtp, replies. */
+static void
+digest_features(struct buf *b, const struct conf *c)
+{
+	const struct conf_smtp *sm = &c->smtp;
+
+	digest_rules(b, "rules", c->rules, c->nrules);
+	buf_appendf(b, "users[%zu]", c->nusers);
+	for (size_t i = 0; i < c->nusers; i++) {
+		digest_str(b, "sender", c->users[i].sender);
+		digest_str(b, "user", c->users[i].user);
+	}
+	buf_appendf(b, "converters[%zu]", c->nconverters);
+	for (size_t i = 0; i < c->nconverters; i++) {
+		digest_list(b, "types", &c->converters[i].types);
+		digest_list(b, "command", &c->converters[i].command);
+		buf_appendf(b, "ctimeout=%d;", c->converters[i].timeout);
+	}
+	digest_str(b, "smtp_host", sm->host);
+	buf_appendf(b, "smtp=%d,%d,%d,%d;", sm->port, (int)sm->security, (int)sm->auth,
+	    sm->auth_set);
+	digest_str(b, "smtp_ca", sm->ca_file);
+	digest_str(b, "smtp_user", sm->username);
+	digest_str(b, "smtp_pass", sm->password_file);
+	digest_str(b, "reply_from", c->replies.from);
+	buf_appendf(b, "rate=%d/%d;", c->replies.rate_limit, c->replies.rate_period);
+	for (size_t k = 0; k < CONF_REPLY_NKINDS; k++) {
+		digest_str(b, "t_subject", c->replies.t[k].subject);
+		digest_str(b, "t_body", c->replies.t[k].body);
+	}
 }
 
 char *
@@ -1190,6 +1916,14 @@ conf_account_digest(const struct conf *c, const struct conf_account *a)
 	digest_str(&b, "authority", o->authority);
 	digest_str(&b, "issuer", o->issuer);
 	digest_list(&b, "scopes", &o->scopes);
+	digest_list(&b, "deny", &a->deny_senders);
+	digest_str(&b, "authserv_id", a->authserv_id);
+	digest_list(&b, "tenant_domains", &a->tenant_domains);
+	buf_appendf(&b, "aso=%d;hold=%d;body=%d;reply=%u;", a->authenticated_senders_only,
+	    a->hold, (int)a->print_body, a->reply);
+	digest_str(&b, "rejected", a->rejected_folder);
+	digest_rules(&b, "account_rules", a->rules, a->nrules);
+	digest_features(&b, c);
 	return buf_steal(&b);
 }
 
@@ -1227,4 +1961,16 @@ const char *
 conf_after_name(enum conf_after a)
 {
 	return enum_name(after_names, ARRAY_SIZE(after_names), (int)a);
+}
+
+const char *
+conf_reply_kind_name(enum conf_reply_kind k)
+{
+	return enum_name(reply_kind_names, ARRAY_SIZE(reply_kind_names), (int)k);
+}
+
+const char *
+conf_body_name(enum conf_body b)
+{
+	return enum_name(body_names, ARRAY_SIZE(body_names), (int)b);
 }

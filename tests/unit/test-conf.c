@@ -101,6 +101,9 @@ cleanup(void)
 	p = xasprintf("%s/ca.pem", tmpdir);
 	unlink(p);
 	free(p);
+	p = xasprintf("%s/convert", tmpdir);
+	unlink(p);
+	free(p);
 	rmdir(tmpdir);
 }
 
@@ -152,7 +155,8 @@ static const struct bad_case {
 	  { { 4, "account \"office\": colour: unknown key (valid keys here: name, host, port, "
 	      "security, ca_file, username, login_user, mailbox, auth, password_file, "
 	      "poll_interval, oauth, printer, allow_senders, after, printed_folder, "
-	      "failed_folder)" } } },
+	      "failed_folder, deny_senders, authenticated_senders_only, authserv_id, "
+	      "tenant_domains, rules, hold, print_body, reply, rejected_folder)" } } },
 	{ "unknown limits key", "limits = { max_size = 5; };\n" HEAD HOST PW PRN TAIL,
 	  { { 1, "limits.max_size: unknown key (valid keys here: max_message_size, "
 	      "max_attachment_size, max_parts, max_depth, max_attachments)" } } },
@@ -189,10 +193,128 @@ static const struct bad_case {
 	  "    auth = \"plain\";\n" PW PRN TAIL,
 	  { { 4, "account \"office\": oauth: auth = \"plain\" uses a password, and an OAuth account "
 	      "never uses a password" } } },
-	{ "reserved global key", "smtp = { host = \"x\"; };\n" HEAD HOST PW PRN TAIL,
-	  { { 1, "smtp: not supported yet in this release (" } } },
-	{ "reserved account key", HEAD "    hold = true;\n" HOST PW PRN TAIL,
-	  { { 4, "account \"office\": hold: not supported yet in this release (" } } },
+	{ "reserved account key", HEAD "    idle = true;\n" HOST PW PRN TAIL,
+	  { { 4, "account \"office\": idle: not supported yet in this release (remove it; "
+	      "the account is polled every poll_interval)" } } },
+	/* Issue 5: rules, users, converters, smtp, replies, sender trust. */
+	{ "bad option phrase", "rules = ( { options = [ \"duplex\", \"dupplex\" ]; } );\n"
+	  HEAD HOST PW PRN TAIL,
+	  { { 1, "rules.[0].options: \"dupplex\" is not a print option (" } } },
+	{ "copies out of range in options", "rules = ( { options = [ \"1000 copies\" ]; } );\n"
+	  HEAD HOST PW PRN TAIL,
+	  { { 1, "rules.[0].options: \"1000 copies\": the number of copies must be 1 to 999 "
+	      "(see PRINT OPTIONS in mail2cups.conf(5))" } } },
+	{ "unknown allow_options name", "rules = ( { allow_options = [ \"copies\", \"colour\" ]; } );\n"
+	  HEAD HOST PW PRN TAIL,
+	  { { 1, "rules.[0].allow_options: \"colour\" is not an option name (use any of "
+	      "\"copies\", \"sides\", \"color\", \"media\", \"pages\", \"orientation\", \"fit\", "
+	      "\"hold\", \"body\")" } } },
+	{ "rule: bad values", "rules = (\n { max_copies = 1000;\n printer = \"a b\";\n"
+	  " print_body = \"sometimes\";\n hold = \"yes\"; }\n);\n" HEAD HOST PW PRN TAIL,
+	  { { 2, "rules.[0].max_copies: 1000 is out of range (use 1 to 999)" },
+	    { 3, "rules.[0].printer: \"a b\" may not contain spaces" },
+	    { 5, "rules.[0].hold: must be true or false, not a string (write true or false "
+	      "without quotes)" },
+	    { 4, "rules.[0].print_body: \"sometimes\" is not allowed (use one of \"never\", "
+	      "\"no-attachment\", \"always\")" } } },
+	{ "unknown key in a rule", "rules = ( { pritner = \"x\"; } );\n" HEAD HOST PW PRN TAIL,
+	  { { 1, "rules.[0].pritner: unknown key (did you mean \"printer\"?)" } } },
+	{ "unknown key in an account's rule", HEAD "    rules = ( { printer = \"p\"; },\n"
+	  "      { sendres = [ \"a@b\" ]; } );\n" HOST PW PRN TAIL,
+	  { { 5, "account \"office\": rules.[1].sendres: unknown key (did you mean \"senders\"?)" } } },
+	{ "rule not a group", "rules = ( \"x\" );\n" HEAD HOST PW PRN TAIL,
+	  { { 1, "rules.[0]: must be a group { ... }, not a string" } } },
+	{ "rules as a group", "rules = { printer = \"x\"; };\n" HEAD HOST PW PRN TAIL,
+	  { { 1, "rules: must be a list of groups ( { ... }, { ... } ), not a group" } } },
+	{ "bad template variable", "replies = { accepted = {\n body = \"${sender} ${jobid}\"; }; };\n"
+	  HEAD HOST PW PRN TAIL,
+	  { { 2, "replies.accepted.body: ${jobid} is not a template variable (use ${sender}, "
+	      "${subject}, ${files}, ${queue}, ${jobs}, ${reason}, ${options}, ${notes}, "
+	      "${release}, ${account}, ${mailbox})" } } },
+	{ "template: unclosed, two lines, unknown key",
+	  "replies = { rejected = { subject = \"a\\nb ${subject\"; subjet = \"x\"; }; };\n"
+	  HEAD HOST PW PRN TAIL,
+	  { { 1, "replies.rejected.subjet: unknown key (did you mean \"subject\"?)" },
+	    { 1, "replies.rejected.subject: a \"${\" is not closed" },
+	    { 1, "replies.rejected.subject: must be one line (remove the line breaks)" } } },
+	{ "replies: bad values", "replies = { from = \"printer\"; rate_limit = 0; sent = {}; };\n"
+	  HEAD HOST PW PRN TAIL,
+	  { { 1, "replies.sent: unknown key (valid keys here: from, rate_limit, rate_period, "
+	      "accepted, rejected, failed, printed)" },
+	    { 1, "replies.from: \"printer\" is not an address" },
+	    { 1, "replies.rate_limit: 0 is out of range (use 1 to 10000)" } } },
+	{ "converter not absolute", "converters = ( { types = [ \"application/msword\" ];\n"
+	  " command = [ \"soffice\", \"%i\" ]; } );\n" HEAD HOST PW PRN TAIL,
+	  { { 2, "converters.[0].command: \"soffice\" is not an absolute path (give the program's "
+	      "full path: no shell is used to find it)" } } },
+	{ "converter not executable", "converters = ( { types = [ \"application/msword\" ];\n"
+	  " command = [ \"@DIR@/pass\", \"%i\" ]; } );\n" HEAD HOST PW PRN TAIL,
+	  { { 2, "converters.[0].command: cannot run /tmp/m2c-test-conf-" } } },
+	{ "converter is a folder", "converters = ( { types = [ \"application/msword\" ];\n"
+	  " command = [ \"/tmp\", \"%i\" ]; } );\n" HEAD HOST PW PRN TAIL,
+	  { { 2, "converters.[0].command: /tmp is not a program" } } },
+	{ "converter without %i", "converters = ( { types = [ \"application/msword\" ];\n"
+	  " command = [ \"/bin/sh\", \"-c\", \"true\" ];\n timeout = 0; } );\n"
+	  HEAD HOST PW PRN TAIL,
+	  { { 2, "converters.[0].command: no argument contains %i, the file to convert "
+	      "(add \"%i\" where the program expects its input)" },
+	    { 3, "converters.[0].timeout: 0 is out of range (use 1 to 3600)" } } },
+	{ "converter: bad types, no command", "converters = ( { types = [ \"pdf\", \"a/b/c\" ]; } );\n"
+	  HEAD HOST PW PRN TAIL,
+	  { { 1, "converters.[0].types: \"pdf\" is not a media type (write type/subtype" },
+	    { 1, "converters.[0].types: \"a/b/c\" is not a media type" },
+	    { 1, "converters.[0].command: missing (required: the program and its arguments" } } },
+	{ "converter: empty types", "converters = ( { types = [ ];\n command = [ \"/bin/sh\", \"%i\" ]; } );\n"
+	  HEAD HOST PW PRN TAIL,
+	  { { 1, "converters.[0].types: is empty (list the media types this command converts)" } } },
+	{ "smtp security none to a remote host",
+	  "smtp = { host = \"smtp.example.org\";\n security = \"none\"; };\n" HEAD HOST PW PRN TAIL,
+	  { { 2, "smtp.security: \"none\" is only allowed to a loopback host (localhost, 127.x, "
+	      "::1), not \"smtp.example.org\"" } } },
+	{ "smtp: plain without password_file, unknown key",
+	  "smtp = { hots = \"x\"; auth = \"plain\"; };\n" HEAD HOST PW PRN TAIL,
+	  { { 1, "smtp.hots: unknown key (did you mean \"host\"?)" },
+	    { 1, "smtp.password_file: missing (required: a file holding the SMTP password" } } },
+	{ "smtp: password_file without auth", "smtp = { password_file = \"@DIR@/pass\"; };\n"
+	  HEAD HOST PW PRN TAIL,
+	  { { 1, "smtp.password_file: is only used with auth = \"plain\" or \"login\"" } } },
+	{ "authenticated_senders_only without a way to judge",
+	  HEAD "    authenticated_senders_only = true;\n" HOST PW PRN TAIL,
+	  { { 4, "account \"office\": authenticated_senders_only: there is no way to judge who "
+	      "authenticated (set authserv_id to the name your mail server writes at the start "
+	      "of its Authentication-Results header)" } } },
+	{ "reply without SMTP", HEAD "    authserv_id = \"mx.example.org\";\n"
+	  "    reply = [ \"accepted\" ];\n" HOST PW PRN TAIL,
+	  { { 5, "account \"office\": reply: there is no SMTP server to send replies through "
+	      "(set smtp = { host = \"...\"; }, or remove reply)" } } },
+	{ "reply without a way to judge", "smtp = { host = \"smtp.example.org\"; };\n"
+	  HEAD "    reply = [ \"rejected\" ];\n" HOST PW PRN TAIL,
+	  { { 5, "account \"office\": reply: a reply only ever goes to a sender who "
+	      "authenticated, and there is no way to judge that here (set authserv_id" } } },
+	{ "reply with xoauth2 from a password account",
+	  "smtp = { host = \"smtp.example.org\"; auth = \"xoauth2\"; };\n"
+	  HEAD "    reply = [ \"failed\" ];\n    authserv_id = \"mx.example.org\";\n" HOST PW PRN TAIL,
+	  { { 5, "account \"office\": reply: smtp.auth = \"xoauth2\" needs an OAuth account" } } },
+	{ "bad reply kind and authserv_id", HEAD "    reply = [ \"sent\" ];\n"
+	  "    authserv_id = \"mx example\";\n" HOST PW PRN TAIL,
+	  { { 5, "account \"office\": authserv_id: \"mx example\" cannot be an authserv-id" },
+	    { 4, "account \"office\": reply: \"sent\" is not allowed (use one of \"accepted\", "
+	      "\"rejected\", \"failed\", \"printed\")" } } },
+	{ "rejected_folder is the mailbox", HEAD "    rejected_folder = \"INBOX\";\n" HOST PW PRN TAIL,
+	  { { 4, "account \"office\": rejected_folder: \"INBOX\" is the mailbox being watched" } } },
+	{ "account: hold and print_body", HEAD "    hold = 1;\n    print_body = \"yes\";\n"
+	  HOST PW PRN TAIL,
+	  { { 5, "account \"office\": print_body: \"yes\" is not allowed" },
+	    { 4, "account \"office\": hold: must be true or false, not a whole number" } } },
+	{ "users entry with a bad user name", "users = (\n { sender = \"a@b\"; user = \"al ice\"; },\n"
+	  " { user = \"%u\"; }\n);\n" HEAD HOST PW PRN TAIL,
+	  { { 2, "users.[0].user: \"al ice\" is not a user name (use 1 to 32 letters, digits, "
+	      "'.', '_' or '-', or \"%l\" for the local part of the sender's address)" },
+	    { 3, "users.[1].sender: missing (required:" },
+	    { 3, "users.[1].user: \"%u\" is not a user name" } } },
+	{ "users: name too long", "users = ( { sender = \"a@b\"; user = "
+	  "\"abcdefghijklmnopqrstuvwxyz0123456\"; } );\n" HEAD HOST PW PRN TAIL,
+	  { { 1, "users.[0].user: \"abcdefghijklmnopqrstuvwxyz0123456\" is not a user name" } } },
 	{ "size with a bad suffix", "limits = {\n  max_message_size = \"12X\";\n};\n" HEAD HOST PW PRN TAIL,
 	  { { 2, "limits.max_message_size: \"12X\" is not a size (write bytes, or a number with a "
 	      "K, M or G suffix, like \"25M\")" } } },
@@ -407,6 +529,246 @@ test_defaults(void)
 	free(path);
 }
 
+static void
+test_issue5_rules(const struct conf *c, const struct conf_account *a)
+{
+	const struct conf_rule *r;
+
+	is_int(c->nrules, 2, "two global rules");
+	if (c->nrules == 2) {
+		r = &c->rules[0];
+		is_str(r->name, "staff-color", "rule name");
+		is_int(r->line, 6, "rule line");
+		is_int(r->senders.n, 1, "rule senders");
+		is_int(r->subjects.n, 2, "rule subjects");
+		is_str(r->recipients.n ? r->recipients.v[0] : NULL, "print+color@contoso.com",
+		    "rule recipients");
+		is_str(r->printer, "color-laser", "rule printer");
+		is_int(r->options.set, POPT_COLOR | POPT_SIDES | POPT_MEDIA | POPT_COPIES,
+		    "rule options: four fields set");
+		is_str(r->options.color, "color", "rule options: color");
+		is_str(r->options.sides, "two-sided-long-edge", "rule options: duplex");
+		is_str(r->options.media, "iso_a4_210x297mm", "rule options: A4");
+		is_int(r->options.copies, 2, "rule options: 2 copies");
+		is_int(r->allow_options, POPT_COPIES | POPT_PAGES, "allow_options");
+		is_int(r->max_copies, 3, "max_copies");
+		is_int(r->hold, 0, "rule hold false");
+		is_int(r->print_body, CONF_BODY_ALWAYS, "rule print_body");
+		r = &c->rules[1];
+		is_str(r->name, "rule 2", "rule default name");
+		is_int(r->allow_options, POPT_ALL, "rule default allow_options: all");
+		is_int(r->max_copies, 10, "rule default max_copies");
+		is_int(r->hold, -1, "rule hold unset");
+		is_int(r->print_body, -1, "rule print_body unset");
+		is_int(r->options.set, 0, "rule without options");
+		is_int(r->senders.n + r->recipients.n + r->subjects.n, 0, "rule matches everything");
+	}
+	is_int(a->nrules, 2, "two account rules");
+	if (a->nrules == 2) {
+		is_str(a->rules[0].printer, "floor2", "account rule printer");
+		is_int(a->rules[0].hold, 1, "account rule hold");
+		is_str(a->rules[1].name, "posters", "account rule name");
+		is_int(a->rules[1].options.nranges, 2, "pages 1-2,4: two ranges");
+		is_int(a->rules[1].options.ranges[1][0], 4, "pages 1-2,4: second range");
+		is_int(a->rules[1].options.orientation, 4, "landscape");
+		is_int(a->rules[1].print_body, CONF_BODY_NEVER, "account rule print_body never");
+	}
+}
+
+static void
+test_issue5(void)
+{
+	char *path = data_conf("good-issue5.conf"), *err = NULL, *exp;
+	struct conf *c = NULL;
+	const struct conf_account *a;
+	const struct conf_replies *rp;
+
+	is_int(conf_load(path, &c, &err), 0, "issue 5 config loads");
+	is_str(err, NULL, "issue 5 config: no message");
+	if (c == NULL || (a = conf_account_find(c, "own")) == NULL) {
+		ok(0, "issue 5 config: account \"own\"");
+		goto out;
+	}
+	test_issue5_rules(c, a);
+	is_int(c->nusers, 2, "users");
+	if (c->nusers == 2) {
+		is_str(c->users[0].sender, "alice@contoso.com", "users[0].sender");
+		is_str(c->users[0].user, "alice", "users[0].user");
+		is_str(c->users[1].user, "%l", "users[1].user %%l");
+	}
+	is_int(c->nconverters, 1, "converters");
+	if (c->nconverters == 1) {
+		is_int(c->converters[0].types.n, 2, "converter types");
+		is_int(c->converters[0].command.n, 7, "converter command");
+		is_str(c->converters[0].command.v[6], "%i", "converter %%i kept as written");
+		is_int(c->converters[0].timeout, 30, "converter timeout");
+	}
+	is_str(c->smtp.host, "127.0.0.1", "smtp host");
+	is_int(c->smtp.port, 2525, "smtp port");
+	is_int(c->smtp.security, CONF_SEC_NONE, "smtp security none to loopback");
+	ok(c->smtp.ca_file != NULL, "smtp ca_file");
+	is_int(c->smtp.auth, CONF_SMTP_PLAIN, "smtp auth");
+	is_int(c->smtp.auth_set, 1, "smtp auth_set");
+	is_str(c->smtp.username, "relay-user", "smtp username");
+	ok(c->smtp.password_file != NULL, "smtp password_file");
+	rp = &c->replies;
+	is_str(rp->from, "Printer <print@contoso.com>", "replies from");
+	is_int(rp->rate_limit, 3, "rate_limit");
+	is_int(rp->rate_period, 600, "rate_period");
+	is_str(rp->t[CONF_REPLY_ACCEPTED].subject, "OK: ${subject}", "accepted subject");
+	is_str(rp->t[CONF_REPLY_ACCEPTED].body, "Jobs ${jobs} on ${queue}.\n${release}\n",
+	    "accepted body (escapes decoded)");
+	is_str(rp->t[CONF_REPLY_REJECTED].subject, "Not printed: ${subject}", "rejected subject");
+	has_str(rp->t[CONF_REPLY_REJECTED].body, "${reason}", "rejected body: the default");
+	is_str(rp->t[CONF_REPLY_FAILED].body, "Failed: ${reason}\n", "failed body");
+	is_str(rp->t[CONF_REPLY_FAILED].subject, "Print failed: ${subject}", "failed subject: default");
+	is_str(rp->t[CONF_REPLY_PRINTED].subject, "Done: ${subject}", "printed subject");
+
+	is_int(a->deny_senders.n, 2, "deny_senders");
+	is_int(a->authenticated_senders_only, 1, "authenticated_senders_only");
+	is_str(a->authserv_id, "mx.contoso.com", "authserv_id");
+	is_int(a->tenant_domains.n, 2, "tenant_domains given");
+	if (a->tenant_domains.n == 2)
+		is_str(a->tenant_domains.v[0], "contoso.com", "tenant_domains lower-cased");
+	is_int(a->hold, 1, "hold");
+	is_int(a->print_body, CONF_BODY_NO_ATTACHMENT, "print_body");
+	is_int(a->reply, 0xf, "reply: all four kinds");
+	is_str(a->rejected_folder, "Print/Rejected", "rejected_folder");
+
+	if ((a = conf_account_find(c, "m365")) != NULL) {
+		is_str(a->authserv_id, NULL, "microsoft: no authserv_id (topmost header)");
+		is_int(a->tenant_domains.n, 2, "microsoft: username's domain and the tenant");
+		if (a->tenant_domains.n == 2) {
+			is_str(a->tenant_domains.v[0], "contoso.com", "... the username's domain");
+			is_str(a->tenant_domains.v[1], "contoso.onmicrosoft.com", "... the tenant");
+		}
+		is_int(a->reply, 1u << CONF_REPLY_REJECTED, "reply rejected");
+	} else
+		ok(0, "account m365");
+	if ((a = conf_account_find(c, "gmail")) != NULL) {
+		is_str(a->authserv_id, "mx.google.com", "google: authserv_id mx.google.com");
+		is_int(a->reply, 1u << CONF_REPLY_PRINTED, "reply printed");
+	} else
+		ok(0, "account gmail");
+	exp = xasprintf("%s/convert", tmpdir);
+	if (c->nconverters == 1)
+		is_str(c->converters[0].command.v[0], exp, "converter program");
+	free(exp);
+ out:
+	conf_free(&c);
+	free(err);
+	free(path);
+}
+
+/* The issue 5 defaults, from the minimal config. */
+static void
+test_issue5_defaults(void)
+{
+	char *path = data_conf("good-minimal.conf"), *err = NULL;
+	struct conf *c = NULL;
+	const struct conf_account *a;
+
+	is_int(conf_load(path, &c, &err), 0, "minimal config loads (issue 5 defaults)");
+	if (c == NULL || c->naccounts != 1)
+		goto out;
+	a = &c->accounts[0];
+	is_int(c->nrules + c->nusers + c->nconverters, 0, "no rules, users or converters");
+	ok(c->rules == NULL && c->users == NULL && c->converters == NULL, "... and no arrays");
+	is_str(c->smtp.host, NULL, "smtp host: the provider's");
+	is_int(c->smtp.port, 0, "smtp port: by security");
+	is_int(c->smtp.security, CONF_SEC_STARTTLS, "smtp security starttls");
+	is_int(c->smtp.auth_set, 0, "smtp auth not set");
+	is_str(c->replies.from, NULL, "replies from: the account");
+	is_int(c->replies.rate_limit, 10, "default rate_limit");
+	is_int(c->replies.rate_period, 3600, "default rate_period");
+	for (int k = 0; k < CONF_REPLY_NKINDS; k++) {
+		const struct conf_template *t = &c->replies.t[k];
+
+		ok(t->subject != NULL && strstr(t->subject, "${subject}") != NULL &&
+		    strchr(t->subject, '\n') == NULL, "default %s subject: one line, names the "
+		    "message", conf_reply_kind_name((enum conf_reply_kind)k));
+		ok(t->body != NULL && strlen(t->body) > 40, "default %s body",
+		    conf_reply_kind_name((enum conf_reply_kind)k));
+	}
+	has_str(c->replies.t[CONF_REPLY_ACCEPTED].body, "${files}", "accepted lists the files");
+	has_str(c->replies.t[CONF_REPLY_ACCEPTED].body, "${queue}", "accepted names the queue");
+	has_str(c->replies.t[CONF_REPLY_ACCEPTED].body, "${jobs}", "accepted names the jobs");
+	has_str(c->replies.t[CONF_REPLY_ACCEPTED].body, "${options}", "accepted gives the options");
+	has_str(c->replies.t[CONF_REPLY_ACCEPTED].body, "${notes}", "accepted gives the notes");
+	has_str(c->replies.t[CONF_REPLY_ACCEPTED].body, "${release}", "accepted says how to release");
+	has_str(c->replies.t[CONF_REPLY_REJECTED].body, "${reason}", "rejected says why");
+	has_str(c->replies.t[CONF_REPLY_FAILED].body, "${reason}", "failed says why");
+	has_str(c->replies.t[CONF_REPLY_PRINTED].body, "printed", "printed says so");
+	is_int(a->deny_senders.n, 0, "no deny_senders");
+	is_int(a->authenticated_senders_only, 0, "authenticated_senders_only off");
+	is_str(a->authserv_id, NULL, "no authserv_id");
+	is_int(a->tenant_domains.n, 1, "tenant_domains: the username's domain");
+	if (a->tenant_domains.n == 1)
+		is_str(a->tenant_domains.v[0], "example.org", "... example.org");
+	is_int(a->nrules, 0, "no account rules");
+	is_int(a->hold, 0, "hold off");
+	is_int(a->print_body, CONF_BODY_NEVER, "print_body never");
+	is_int(a->reply, 0, "no replies");
+	is_str(a->rejected_folder, "Print Rejected", "default rejected_folder");
+ out:
+	conf_free(&c);
+	free(err);
+	free(path);
+}
+
+/* The digest changes exactly when something a worker uses changes. */
+static void
+test_digest(void)
+{
+	static const struct {
+		const char *name, *before, *in_account;
+	} cases[] = {
+		{ "nothing", "", "" },
+		{ "deny_senders", "", "    deny_senders = [ \"x@y\" ];\n" },
+		{ "authenticated_senders_only", "",
+		  "    authenticated_senders_only = true; authserv_id = \"mx\";\n" },
+		{ "tenant_domains", "", "    tenant_domains = [ \"other.example\" ];\n" },
+		{ "account rules", "", "    rules = ( { printer = \"b\"; } );\n" },
+		{ "hold", "", "    hold = true;\n" },
+		{ "print_body", "", "    print_body = \"always\";\n" },
+		{ "reply", "smtp = { host = \"localhost\"; };\n",
+		  "    reply = [ \"printed\" ]; authserv_id = \"mx\";\n" },
+		{ "rejected_folder", "", "    rejected_folder = \"R\";\n" },
+		{ "global rules", "rules = ( { options = [ \"duplex\" ]; } );\n", "" },
+		{ "users", "users = ( { sender = \"*\"; user = \"%l\"; } );\n", "" },
+		{ "converters", "converters = ( { types = [ \"a/b\" ]; "
+		  "command = [ \"/bin/sh\", \"%i\" ]; } );\n", "" },
+		{ "smtp", "smtp = { host = \"localhost\"; };\n", "" },
+		{ "replies", "replies = { printed = { body = \"${files}\"; }; };\n", "" },
+	};
+	char *base = NULL;
+
+	for (size_t i = 0; i < ARRAY_SIZE(cases); i++) {
+		char *text = xasprintf("%s" HEAD HOST PW PRN "%s" TAIL, cases[i].before,
+		    cases[i].in_account);
+		char *path = write_conf(text), *err = NULL, *d;
+		struct conf *c = NULL;
+
+		if (conf_load(path, &c, &err) != 0) {
+			ok(0, "digest: %s loads: %s", cases[i].name, err);
+			goto next;
+		}
+		d = conf_account_digest(c, &c->accounts[0]);
+		if (base == NULL) {
+			base = d;
+			d = NULL;
+		} else
+			ok(strcmp(base, d) != 0, "digest: %s changes it", cases[i].name);
+		free(d);
+ next:
+		conf_free(&c);
+		free(err);
+		free(path);
+		free(text);
+	}
+	free(base);
+}
+
 /* Configs that must load, with one value to check each. */
 static void
 test_good_variants(void)
@@ -542,6 +904,9 @@ test_names_and_paths(void)
 	is_str(conf_auth_name(CONF_AUTH_OAUTHBEARER), "oauthbearer", "auth name");
 	is_str(conf_after_name(CONF_AFTER_DELETE), "delete", "after name");
 	is_str(conf_after_name((enum conf_after)42), "?", "out-of-range name");
+	is_str(conf_reply_kind_name(CONF_REPLY_PRINTED), "printed", "reply kind name");
+	is_str(conf_reply_kind_name(CONF_REPLY_NKINDS), "?", "reply kind out of range");
+	is_str(conf_body_name(CONF_BODY_NO_ATTACHMENT), "no-attachment", "body name");
 	p = conf_default_path();
 	if (geteuid() == 0)
 		is_str(p, SYSCONFDIR "/mail2cups.conf", "default path for root");
@@ -563,8 +928,21 @@ main(void)
 	}
 	touch("pass");
 	touch("ca.pem");
+	touch("convert");
+	{
+		char *conv = xasprintf("%s/convert", tmpdir);
+
+		if (chmod(conv, 0755) != 0) {
+			perror(conv);
+			return 99;
+		}
+		free(conv);
+	}
 	test_full();
 	test_defaults();
+	test_issue5();
+	test_issue5_defaults();
+	test_digest();
 	test_good_variants();
 	test_oauth_group();
 	test_google_service_account();
