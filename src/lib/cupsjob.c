@@ -17,6 +17,20 @@
  * stays the file name (lpq shows it), and job-uuid, which cupsd also
  * keeps when a client supplies one, is left to cupsd: it is meant to be
  * the server's own identifier.
+ *
+ * Print options (add_job_options) go in the job group of Create-Job.
+ * Tried against CUPS 2.4.2 with a raw queue to ippeveprinter (the test
+ * rig): cupsd keeps copies, sides, print-color-mode, media, page-ranges,
+ * orientation-requested, print-scaling, fit-to-page and job-hold-until as
+ * given, without checking them against the printer, and the ipp backend
+ * hands them on.  A printer that cannot do a value refuses it, and the
+ * backend then cancels the job ("Printer cannot print with supplied
+ * options"): seen for sides=two-sided-* on a simplex printer, while
+ * print-color-mode=color on a monochrome one still printed.  Through an
+ * "everywhere" queue the same job printed (simplex): the filters drop what
+ * the generated PPD does not offer.  job-hold-until=indefinite leaves the
+ * job held (job-state 4, job-hold-until-specified) until released (lp -i
+ * ID -H resume).
  */
 #include "m2c-config.h"
 
@@ -290,6 +304,48 @@ out:
 	httpClose(http);
 }
 
+/*
+ * The print options of o that are set (o->set), as job template attributes
+ * of a Create-Job request.  Values out of range are left out (the queue's
+ * default applies): print_opts comes from popt_* which never makes them.
+ */
+static void
+add_job_options(ipp_t *req, const struct print_opts *o)
+{
+	int lo[POPT_MAX_RANGES], hi[POPT_MAX_RANGES], i;
+
+	if (o == NULL)
+		return;
+	if ((o->set & POPT_COPIES) && o->copies >= 1 && o->copies <= POPT_MAX_COPIES)
+		ippAddInteger(req, IPP_TAG_JOB, IPP_TAG_INTEGER, "copies", o->copies);
+	if ((o->set & POPT_SIDES) && o->sides != NULL)
+		ippAddString(req, IPP_TAG_JOB, IPP_TAG_KEYWORD, "sides", NULL, o->sides);
+	if ((o->set & POPT_COLOR) && o->color != NULL)
+		ippAddString(req, IPP_TAG_JOB, IPP_TAG_KEYWORD, "print-color-mode", NULL,
+		    o->color);
+	if ((o->set & POPT_MEDIA) && o->media != NULL)
+		ippAddString(req, IPP_TAG_JOB, IPP_TAG_KEYWORD, "media", NULL, o->media);
+	if ((o->set & POPT_PAGES) && o->nranges >= 1 && o->nranges <= POPT_MAX_RANGES) {
+		for (i = 0; i < o->nranges; i++) {
+			lo[i] = o->ranges[i][0];
+			hi[i] = o->ranges[i][1];
+		}
+		ippAddRanges(req, IPP_TAG_JOB, "page-ranges", o->nranges, lo, hi);
+	}
+	if ((o->set & POPT_ORIENTATION) && o->orientation >= IPP_ORIENT_PORTRAIT &&
+	    o->orientation <= IPP_ORIENT_REVERSE_PORTRAIT)
+		ippAddInteger(req, IPP_TAG_JOB, IPP_TAG_ENUM, "orientation-requested",
+		    o->orientation);
+	if ((o->set & POPT_FIT) && o->fit) {
+		ippAddString(req, IPP_TAG_JOB, IPP_TAG_KEYWORD, "print-scaling", NULL, "fit");
+		/* what the CUPS filters (pdftopdf) look at */
+		ippAddBoolean(req, IPP_TAG_JOB, "fit-to-page", 1);
+	}
+	if ((o->set & POPT_HOLD) && o->hold)
+		ippAddString(req, IPP_TAG_JOB, IPP_TAG_KEYWORD, "job-hold-until", NULL,
+		    "indefinite");
+}
+
 static int
 create_job(http_t *http, const struct cups_job_req *r, const char *user,
     int *job_id, char **errstr)
@@ -307,6 +363,7 @@ create_job(http_t *http, const struct cups_job_req *r, const char *user,
 	if (r->nonce != NULL)
 		ippAddString(req, IPP_TAG_JOB, IPP_TAG_TEXT, CUPS_JOB_NONCE_ATTR, NULL,
 		    r->nonce);
+	add_job_options(req, r->opts);
 	resp = cupsDoRequest(http, req, resource);
 	if (cupsLastError() > IPP_STATUS_OK_CONFLICTING) {
 		ret = map_status(r->printer, "creating a job", errstr);

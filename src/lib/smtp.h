@@ -33,4 +33,11 @@ int smtp_settings(const struct conf *cf, const struct conf_account *a, struct co
 int smtp_send(const struct conf *cf, const struct conf_account *a, const char *from,
     const char *rcpt, const char *data, size_t len, char **errstr);
 
+/*
+ * 0 when addr can go into MAIL FROM / RCPT TO / a header as it is: at most
+ * 254 bytes, an '@', no spaces, controls or angle brackets.  Else
+ * M2C_E_DATA with a message naming what ("sender", "recipient").
+ */
+int smtp_check_address(const char *what, const char *addr, char **errstr);
+
 #endif

@@ -70,11 +70,20 @@ static const char *const migrations[] = {
 	 * UIDVALIDITY change */
 	"ALTER TABLE messages ADD COLUMN content_hash TEXT;"
 	"CREATE INDEX messages_content ON messages (account, mailbox, content_hash);",
+	/* 3 -> 4: replies to senders, queued until sent (reply.c) */
+	"CREATE TABLE replies ("
+	" id INTEGER PRIMARY KEY AUTOINCREMENT, account TEXT NOT NULL,"
+	" kind TEXT NOT NULL, rcpt TEXT NOT NULL, ctx TEXT NOT NULL,"
+	" status TEXT NOT NULL, created INTEGER NOT NULL, sent_at INTEGER,"
+	" attempts INTEGER NOT NULL DEFAULT 0, last_error TEXT);"
+	"CREATE INDEX replies_account_status ON replies (account, status, id);"
+	"CREATE INDEX replies_rcpt_sent ON replies (rcpt COLLATE NOCASE, sent_at);",
 };
 static const char *const user_version_sql[] = {
 	"PRAGMA user_version = 1",
 	"PRAGMA user_version = 2",
 	"PRAGMA user_version = 3",
+	"PRAGMA user_version = 4",
 };
 /* The first schema with the accounts table. */
 #define STATE_SCHEMA_ACCOUNTS	2
@@ -93,6 +102,12 @@ static const char *const account_status_names[] = {
 	[STATE_ACCOUNT_OK] = "ok",
 	[STATE_ACCOUNT_ERROR] = "error",
 	[STATE_ACCOUNT_WAITING] = "waiting-to-sign-in",
+};
+static const char *const reply_status_names[] = {
+	[STATE_REPLY_WAITING] = "waiting-jobs",
+	[STATE_REPLY_DUE] = "due",
+	[STATE_REPLY_SENT] = "sent",
+	[STATE_REPLY_DROPPED] = "dropped",
 };
 static const char *const part_status_names[] = {
 	[STATE_PART_NONE] = "none",
@@ -1219,4 +1234,221 @@ state_account_counts(struct state *s, const char *account, int64_t since,
 	return count_rows(s, "SELECT count(*) FROM messages WHERE account = ?1 AND "
 	    "status = ?2", account, msg_status_names[STATE_MSG_ACTIVE], 0, pending,
 	    errstr);
+}
+
+/* ---------------------------------------------------------------- replies */
+
+#define REPLY_COLUMNS \
+	"id, account, kind, rcpt, ctx, status, created, sent_at, attempts, last_error"
+
+static int
+reply_from_row(struct state *s, sqlite3_stmt *st, void *elem, char **errstr)
+{
+	struct state_reply *e = elem;
+	int status;
+
+	memset(e, 0, sizeof(*e));
+	status = status_from_name(reply_status_names, ARRAY_SIZE(reply_status_names),
+	    sqlite3_column_text(st, 5));
+	if (status < 0)
+		return m2c_fail(errstr, M2C_E_SYS, "state database %s: unknown reply "
+		    "status \"%s\" (written by a newer mail2cups?)", s->path,
+		    (const char *)sqlite3_column_text(st, 5));
+	e->id = sqlite3_column_int64(st, 0);
+	e->account = column_strdup(st, 1);
+	e->kind = column_strdup(st, 2);
+	e->rcpt = column_strdup(st, 3);
+	e->ctx = column_strdup(st, 4);
+	e->status = (enum state_reply_status)status;
+	e->created = sqlite3_column_int64(st, 6);
+	e->sent_at = sqlite3_column_int64(st, 7);
+	e->attempts = sqlite3_column_int(st, 8);
+	e->last_error = column_strdup(st, 9);
+	return 0;
+}
+
+static int
+check_reply_status(enum state_reply_status status, char **errstr)
+{
+	if ((unsigned)status >= ARRAY_SIZE(reply_status_names))
+		return m2c_fail(errstr, M2C_E_USAGE,
+		    "state: reply status %d is not valid (internal error)", (int)status);
+	return 0;
+}
+
+int
+state_reply_add(struct state *s, const char *account, const char *kind, const char *rcpt,
+    const char *ctx, enum state_reply_status status, int64_t now, int64_t *id, char **errstr)
+{
+	sqlite3_stmt *st = NULL;
+	int r;
+
+	if (id != NULL)
+		*id = 0;
+	if ((r = check_account_name(account, errstr)) != 0 ||
+	    (r = check_reply_status(status, errstr)) != 0)
+		return r;
+	if (kind == NULL || rcpt == NULL || ctx == NULL)
+		return m2c_fail(errstr, M2C_E_USAGE, "state: incomplete reply (internal error)");
+	if ((r = prep(s, "INSERT INTO replies (account, kind, rcpt, ctx, status, created, "
+	    "attempts) VALUES (?1, ?2, ?3, ?4, ?5, ?6, 0)", &st, errstr)) != 0)
+		return r;
+	if (sqlite3_bind_text(st, 1, account, -1, SQLITE_TRANSIENT) != SQLITE_OK ||
+	    sqlite3_bind_text(st, 2, kind, -1, SQLITE_TRANSIENT) != SQLITE_OK ||
+	    sqlite3_bind_text(st, 3, rcpt, -1, SQLITE_TRANSIENT) != SQLITE_OK ||
+	    sqlite3_bind_text(st, 4, ctx, -1, SQLITE_TRANSIENT) != SQLITE_OK ||
+	    sqlite3_bind_text(st, 5, reply_status_names[status], -1, SQLITE_STATIC) != SQLITE_OK ||
+	    sqlite3_bind_int64(st, 6, now) != SQLITE_OK) {
+		r = state_fail(s, "binding", errstr);
+		sqlite3_finalize(st);
+		return r;
+	}
+	if ((r = step_done(s, &st, "queueing a reply", errstr)) == 0 && id != NULL)
+		*id = sqlite3_last_insert_rowid(s->db);
+	return r;
+}
+
+int
+state_reply_list(struct state *s, const char *account, enum state_reply_status status,
+    struct state_reply **out, size_t *n, char **errstr)
+{
+	struct state_reply *list = NULL;
+	sqlite3_stmt *st = NULL;
+	size_t len = 0;
+	int r;
+
+	*out = NULL;
+	*n = 0;
+	if ((r = check_account_name(account, errstr)) != 0 ||
+	    (r = check_reply_status(status, errstr)) != 0 ||
+	    (r = prep(s, "SELECT " REPLY_COLUMNS " FROM replies WHERE account = ?1 AND "
+	    "status = ?2 ORDER BY id LIMIT ?3", &st, errstr)) != 0)
+		return r;
+	if (sqlite3_bind_text(st, 1, account, -1, SQLITE_TRANSIENT) != SQLITE_OK ||
+	    sqlite3_bind_text(st, 2, reply_status_names[status], -1, SQLITE_STATIC) != SQLITE_OK ||
+	    sqlite3_bind_int(st, 3, STATE_REPLY_LIST_MAX) != SQLITE_OK) {
+		r = state_fail(s, "binding", errstr);
+		goto out;
+	}
+	if ((r = collect_rows(s, st, sizeof(*list), STATE_REPLY_LIST_MAX, "replies",
+	    reply_from_row, (void **)&list, &len, errstr)) != 0)
+		goto out;
+	*out = list;
+	*n = len;
+	list = NULL;
+out:
+	sqlite3_finalize(st);
+	state_reply_list_free(&list, len);
+	return r;
+}
+
+void
+state_reply_list_free(struct state_reply **list, size_t n)
+{
+	size_t i;
+
+	if (list == NULL || *list == NULL)
+		return;
+	for (i = 0; i < n; i++) {
+		struct state_reply *e = &(*list)[i];
+
+		free(e->account);
+		free(e->kind);
+		free(e->rcpt);
+		free(e->ctx);
+		free(e->last_error);
+	}
+	free(*list);
+	*list = NULL;
+}
+
+/* A statement on one reply row (?1 = id) that must change exactly it. */
+static int
+reply_change(struct state *s, sqlite3_stmt **st, int64_t id, const char *what, char **errstr)
+{
+	int r;
+
+	if (sqlite3_bind_int64(*st, 1, id) != SQLITE_OK) {
+		r = state_fail(s, "binding", errstr);
+		sqlite3_finalize(*st);
+		*st = NULL;
+		return r;
+	}
+	if ((r = step_done(s, st, what, errstr)) != 0)
+		return r;
+	if (sqlite3_changes(s->db) == 0)
+		return m2c_fail(errstr, M2C_E_NOTFOUND, "state database %s: no reply %lld "
+		    "(internal error)", s->path, (long long)id);
+	return 0;
+}
+
+int
+state_reply_set(struct state *s, int64_t id, enum state_reply_status status,
+    const char *kind, const char *ctx, const char *last_error, int64_t now, char **errstr)
+{
+	sqlite3_stmt *st = NULL;
+	int r;
+
+	if ((r = check_reply_status(status, errstr)) != 0 ||
+	    (r = prep(s, "UPDATE replies SET status = ?2, kind = coalesce(?3, kind), "
+	    "ctx = coalesce(?4, ctx), last_error = ?5, "
+	    "sent_at = CASE WHEN ?6 THEN ?7 ELSE sent_at END WHERE id = ?1",
+	    &st, errstr)) != 0)
+		return r;
+	if (sqlite3_bind_text(st, 2, reply_status_names[status], -1, SQLITE_STATIC) != SQLITE_OK ||
+	    bind_opt_text(st, 3, kind) != SQLITE_OK ||
+	    bind_opt_text(st, 4, ctx) != SQLITE_OK ||
+	    bind_opt_text(st, 5, last_error) != SQLITE_OK ||
+	    sqlite3_bind_int(st, 6, status == STATE_REPLY_SENT) != SQLITE_OK ||
+	    sqlite3_bind_int64(st, 7, now) != SQLITE_OK) {
+		r = state_fail(s, "binding", errstr);
+		sqlite3_finalize(st);
+		return r;
+	}
+	return reply_change(s, &st, id, "updating a reply", errstr);
+}
+
+int
+state_reply_attempt(struct state *s, int64_t id, const char *last_error, int *attempts,
+    char **errstr)
+{
+	sqlite3_stmt *st = NULL;
+	int r;
+
+	if (attempts != NULL)
+		*attempts = 0;
+	if ((r = tx_begin(s, errstr)) != 0)
+		return r;
+	if ((r = prep(s, "UPDATE replies SET attempts = attempts + 1, last_error = ?2 "
+	    "WHERE id = ?1", &st, errstr)) != 0)
+		goto out;
+	if (bind_opt_text(st, 2, last_error) != SQLITE_OK) {
+		r = state_fail(s, "binding", errstr);
+		goto out;
+	}
+	if ((r = reply_change(s, &st, id, "counting a reply attempt", errstr)) != 0 ||
+	    (r = prep(s, "SELECT attempts FROM replies WHERE id = ?1", &st, errstr)) != 0)
+		goto out;
+	if (sqlite3_bind_int64(st, 1, id) != SQLITE_OK || sqlite3_step(st) != SQLITE_ROW) {
+		r = state_fail(s, "reading a reply's attempts", errstr);
+		goto out;
+	}
+	if (attempts != NULL)
+		*attempts = sqlite3_column_int(st, 0);
+out:
+	sqlite3_finalize(st);
+	return tx_end(s, r, errstr);
+}
+
+int
+state_reply_count_sent(struct state *s, const char *rcpt, int64_t since, int *n,
+    char **errstr)
+{
+	if (rcpt == NULL) {
+		*n = 0;
+		return m2c_fail(errstr, M2C_E_USAGE, "state: no recipient (internal error)");
+	}
+	return count_rows(s, "SELECT count(*) FROM replies WHERE rcpt = ?1 COLLATE NOCASE "
+	    "AND status = ?2 AND sent_at >= ?3", rcpt, reply_status_names[STATE_REPLY_SENT],
+	    since, n, errstr);
 }

@@ -201,4 +201,70 @@ void state_account_list_free(struct state_account_entry **list, size_t n);
 int state_account_counts(struct state *s, const char *account, int64_t since,
     int *printed, int *pending, char **errstr);
 
+/* ---------------------------------------------------------------- replies */
+
+/*
+ * Replies to senders (schema version 4), queued by reply_queue() and sent
+ * by reply_flush() (reply.h).  kind is conf_reply_kind_name()'s string,
+ * ctx the reply's context as JSON (reply.c owns its format).
+ */
+enum state_reply_status {
+	STATE_REPLY_WAITING = 0,	/* "waiting-jobs": a printed reply, jobs not done */
+	STATE_REPLY_DUE,		/* "due": to be sent */
+	STATE_REPLY_SENT,		/* "sent" */
+	STATE_REPLY_DROPPED,		/* "dropped": refused, over the rate limit, too many tries */
+};
+
+struct state_reply {
+	int64_t id;
+	char *account;			/* owned */
+	char *kind;			/* owned */
+	char *rcpt;			/* owned */
+	char *ctx;			/* owned: JSON */
+	enum state_reply_status status;
+	int64_t created;		/* UNIX time */
+	int64_t sent_at;		/* 0: not sent */
+	int attempts;			/* temporary failures so far */
+	char *last_error;		/* owned; may be NULL */
+};
+
+/* The most rows state_reply_list returns at once (oldest first). */
+#define STATE_REPLY_LIST_MAX 1000
+
+/*
+ * Queue a reply with status (WAITING or DUE) at time now; *id (optional)
+ * receives its row id.  Committed (durable) on return.
+ */
+int state_reply_add(struct state *s, const char *account, const char *kind, const char *rcpt,
+    const char *ctx, enum state_reply_status status, int64_t now, int64_t *id, char **errstr);
+
+/*
+ * account's replies with status, oldest first, at most
+ * STATE_REPLY_LIST_MAX.  *out (allocated; free with state_reply_list_free)
+ * gets *n entries; no rows: *out NULL, *n 0.
+ */
+int state_reply_list(struct state *s, const char *account, enum state_reply_status status,
+    struct state_reply **out, size_t *n, char **errstr);
+void state_reply_list_free(struct state_reply **list, size_t n);
+
+/*
+ * Change reply id: its status (SENT sets sent_at = now), and, when not
+ * NULL, its kind and ctx (a printed reply turned into a failed one);
+ * last_error replaces the stored one (NULL clears it).  M2C_E_NOTFOUND
+ * when there is no such row.
+ */
+int state_reply_set(struct state *s, int64_t id, enum state_reply_status status,
+    const char *kind, const char *ctx, const char *last_error, int64_t now, char **errstr);
+
+/* Count one more failed attempt of reply id with its error; *attempts = new count. */
+int state_reply_attempt(struct state *s, int64_t id, const char *last_error, int *attempts,
+    char **errstr);
+
+/*
+ * *n = replies sent to rcpt (any account, ASCII case-insensitively) at or
+ * after since (UNIX time): the rate limit.
+ */
+int state_reply_count_sent(struct state *s, const char *rcpt, int64_t since, int *n,
+    char **errstr);
+
 #endif

@@ -4,8 +4,9 @@
  * The cups_job_user_for_sender() table always runs.  The rest needs a
  * private cupsd set up by test-cupsjob.sh (M2C_CUPS_SERVER, M2C_CUPS_QUEUE
  * with QREJ rejecting and QSTOP stopped, M2C_CUPS_SPOOL where ippeveprinter
- * keeps what it receives, M2C_CUPS_RESTART to restart cupsd); without it
- * that part is reported as skipped.
+ * keeps what it receives, M2C_CUPS_RESTART to restart cupsd, M2C_CUPS_PORT
+ * its TCP port for ipptool, which reads the print options back); without
+ * it that part is reported as skipped.
  */
 #include "m2c-config.h"
 
@@ -451,6 +452,255 @@ test_submit(void)
 	buf_free(&got);
 }
 
+/* ---------------------------------------------------------------- options */
+
+static const char *server, *cups_port;
+
+/* A real one-page PDF. */
+static const char one_page_pdf[] =
+    "%PDF-1.4\n"
+    "1 0 obj<</Type/Catalog/Pages 2 0 R>>endobj\n"
+    "2 0 obj<</Type/Pages/Kids[3 0 R]/Count 1>>endobj\n"
+    "3 0 obj<</Type/Page/Parent 2 0 R/MediaBox[0 0 595 842]>>endobj\n"
+    "trailer<</Root 1 0 R>>\n%%EOF\n";
+
+/*
+ * What `ipptool -tv ipp://127.0.0.1:PORT/jobs/ID get-job-attributes.test`
+ * says about job id: its output into *out (reset first); 0 when it passed.
+ */
+static int
+ipptool_job(int id, struct buf *out)
+{
+	char chunk[4096], *cmd;
+	size_t n;
+	FILE *f;
+
+	buf_reset(out);
+	cmd = xasprintf("ipptool -tv ipp://127.0.0.1:%s/jobs/%d get-job-attributes.test "
+	    "2>&1", cups_port, id);
+	f = popen(cmd, "r");
+	free(cmd);
+	if (f == NULL)
+		return -1;
+	while ((n = fread(chunk, 1, sizeof(chunk), f)) > 0)
+		buf_append(out, chunk, n);
+	buf_appendc(out, '\0');
+	out->len--;
+	return pclose(f) == 0 ? 0 : -1;
+}
+
+/* The value of "    NAME (type) = VALUE" in ipptool's output, or NULL. */
+static char *
+ipptool_value(const struct buf *out, const char *name)
+{
+	const char *p, *eq, *end;
+	size_t n = strlen(name);
+
+	for (p = out->data; p != NULL && *p; p = end + (*end != '\0')) {
+		end = strchr(p, '\n');
+		if (end == NULL)
+			end = p + strlen(p);
+		while (*p == ' ')
+			p++;
+		if (strncmp(p, name, n) != 0 || strncmp(p + n, " (", 2) != 0)
+			continue;
+		if ((eq = strstr(p, ") = ")) == NULL || eq > end)
+			continue;
+		return xasprintf("%.*s", (int)(end - eq - 4), eq + 4);
+	}
+	return NULL;
+}
+
+/* "PROG -h SERVER ARGSID" against the private cupsd; 0 when it succeeded. */
+static int
+run_cups(const char *prog, const char *args, int id)
+{
+	char *cmd = xasprintf("%s -h '%s' %s%d", prog, server, args, id);
+	int rc = system(cmd);
+
+	free(cmd);
+	return rc;
+}
+
+/* Poll cups_job_get_state (up to 20 s) until it is want; the last state. */
+static enum cups_job_state
+wait_state(int id, enum cups_job_state want)
+{
+	enum cups_job_state st = 0;
+	char *err = NULL;
+	int i;
+
+	for (i = 0; i < 200; i++) {
+		if (cups_job_get_state(id, &st, NULL, &err) != 0 || st == want)
+			break;
+		usleep(100 * 1000);
+	}
+	if (err)
+		printf("# %s\n", err);
+	free(err);
+	return st;
+}
+
+struct want_attr {
+	const char *name;
+	const char *value;	/* NULL: absent */
+};
+
+/* Every attribute of want[] as ipptool shows it for job id. */
+static void
+check_attrs(int id, const char *what, const struct want_attr *want, size_t n)
+{
+	struct buf out = { 0 };
+	char *v;
+	size_t i;
+
+	ok(ipptool_job(id, &out) == 0, "%s: ipptool get-job-attributes for job %d", what, id);
+	for (i = 0; i < n; i++) {
+		v = ipptool_value(&out, want[i].name);
+		if (want[i].value == NULL)
+			ok(v == NULL, "%s: no %s (%s)", what, want[i].name, v ? v : "absent");
+		else
+			is_str(v, want[i].value, "%s: %s", what, want[i].name);
+		free(v);
+	}
+	buf_free(&out);
+}
+
+static int
+submit_opts(const char *title, const char *path, const struct print_opts *o)
+{
+	struct cups_job_req r = { queue, title, "bob@example.org", NULL, path,
+	    "application/pdf", o };
+	char *err = NULL;
+	int id = 0;
+
+	is_int(cups_job_submit(&r, &id, &err), 0, "submit %s", title);
+	if (err)
+		printf("# %s\n", err);
+	free(err);
+	return id;
+}
+
+static void
+test_options(void)
+{
+	static const struct want_attr all[] = {
+		{ "copies", "2" },
+		{ "sides", "two-sided-long-edge" },
+		{ "print-color-mode", "monochrome" },
+		{ "media", "iso_a4_210x297mm" },
+		{ "page-ranges", "1-1" },
+		{ "orientation-requested", "landscape" },
+		{ "print-scaling", "fit" },
+		{ "fit-to-page", "true" },
+		{ "job-hold-until", "no-hold" },
+	};
+	static const struct want_attr ranges[] = {
+		{ "page-ranges", "1-2,4-5,7-7" },
+		{ "orientation-requested", "portrait" },
+		{ "sides", "two-sided-short-edge" },
+		{ "print-color-mode", "color" },
+		{ "copies", NULL },
+	};
+	static const struct want_attr held[] = {
+		{ "job-state", "pending-held" },
+		{ "job-hold-until", "indefinite" },
+		{ "copies", "3" },
+		{ "sides", NULL },
+		{ "print-scaling", NULL },
+	};
+	static const struct want_attr none[] = {
+		{ "copies", NULL },
+		{ "sides", NULL },
+		{ "print-color-mode", NULL },
+		{ "media", NULL },
+		{ "page-ranges", NULL },
+		{ "orientation-requested", NULL },
+		{ "print-scaling", NULL },
+		{ "fit-to-page", NULL },
+		{ "job-hold-until", "no-hold" },
+	};
+	struct print_opts o = {
+		.set = POPT_COPIES | POPT_SIDES | POPT_COLOR | POPT_MEDIA | POPT_PAGES |
+		    POPT_ORIENTATION | POPT_FIT | POPT_BODY,
+		.copies = 2, .sides = "two-sided-long-edge", .color = "monochrome",
+		.media = "iso_a4_210x297mm", .ranges = { { 1, 1 } }, .nranges = 1,
+		.orientation = 4, .fit = 1, .body = 1,
+	};
+	struct print_opts o2 = {
+		.set = POPT_PAGES | POPT_ORIENTATION | POPT_SIDES | POPT_COLOR,
+		.copies = 5, .sides = "two-sided-short-edge", .color = "color",
+		.ranges = { { 1, 2 }, { 4, 5 }, { 7, 7 } }, .nranges = 3, .orientation = 3,
+	};
+	struct print_opts oh = { .set = POPT_HOLD | POPT_COPIES, .copies = 3, .hold = 1,
+	    .sides = "two-sided-long-edge", .fit = 1 };
+	/* every field filled, none in set: nothing may be sent */
+	struct print_opts unset = o;
+	const struct print_opts *nothing[] = { NULL, &unset };
+	enum cups_job_state st;
+	char *pdf, *err = NULL, *reason = NULL, *title;
+	int id, id2, held_id, cancel_id;
+	size_t i;
+
+	unset.set = 0;
+	unset.hold = 1;
+	pdf = write_file("opts.pdf", one_page_pdf, sizeof(one_page_pdf) - 1);
+
+	id = submit_opts("all-options.pdf", pdf, &o);
+	check_attrs(id, "all options", all, ARRAY_SIZE(all));
+	is_int(wait_state(id, CUPS_JOB_COMPLETED), CUPS_JOB_COMPLETED,
+	    "the printer printed it with those options (job %d completed)", id);
+	id2 = submit_opts("three-ranges.pdf", pdf, &o2);
+	check_attrs(id2, "three ranges", ranges, ARRAY_SIZE(ranges));
+	is_int(wait_state(id2, CUPS_JOB_COMPLETED), CUPS_JOB_COMPLETED,
+	    "job %d completed", id2);
+
+	for (i = 0; i < ARRAY_SIZE(nothing); i++) {
+		title = xasprintf("no-options-%zu.pdf", i);
+		id = submit_opts(title, pdf, nothing[i]);
+		check_attrs(id, nothing[i] ? "set = 0" : "opts NULL", none, ARRAY_SIZE(none));
+		is_int(wait_state(id, CUPS_JOB_COMPLETED), CUPS_JOB_COMPLETED,
+		    "job %d completed", id);
+		free(title);
+	}
+
+	/* Held until released. */
+	held_id = submit_opts("held.pdf", pdf, &oh);
+	check_attrs(held_id, "held", held, ARRAY_SIZE(held));
+	is_int(cups_job_get_state(held_id, &st, &reason, &err), 0, "get_state of a held job");
+	is_int(st, CUPS_JOB_HELD, "held job is in state 4");
+	has_str(reason, "job-hold-until-specified", "... because of job-hold-until");
+	free(reason);
+	reason = NULL;
+	usleep(500 * 1000);
+	is_int(cups_job_get_state(held_id, &st, NULL, &err), 0, "get_state again");
+	is_int(st, CUPS_JOB_HELD, "still held half a second later");
+	is_int(run_cups("lp", "-H resume -i ", held_id), 0, "lp -H resume -i %d", held_id);
+	is_int(wait_state(held_id, CUPS_JOB_COMPLETED), CUPS_JOB_COMPLETED,
+	    "released job %d completed", held_id);
+
+	/* Cancelled while held. */
+	cancel_id = submit_opts("cancelled.pdf", pdf, &oh);
+	is_int(run_cups("cancel", "", cancel_id), 0, "cancel %d", cancel_id);
+	is_int(wait_state(cancel_id, CUPS_JOB_CANCELED), CUPS_JOB_CANCELED, "cancelled");
+	is_int(cups_job_get_state(cancel_id, &st, &reason, &err), 0, "get_state of a cancelled job");
+	is_int(st, CUPS_JOB_CANCELED, "cancelled job is in state 7");
+	/* CUPS 2.4.2 says "processing-to-stop-point" here, not who cancelled */
+	ok(reason != NULL && *reason != '\0', "... with a reason (%s)", reason ? reason : "none");
+	free(reason);
+	reason = NULL;
+
+	is_int(cups_job_get_state(held_id, &st, NULL, &err), 0, "get_state of a completed job");
+	is_int(st, CUPS_JOB_COMPLETED, "completed job is in state 9");
+	is_int(cups_job_get_state(987654, &st, &reason, &err), M2C_E_NOTFOUND,
+	    "get_state of an unknown job");
+	has_str(err, "no longer knows job 987654", "... says so");
+	ok(st == 0 && reason == NULL, "... with no state and no reason");
+	free(err);
+	unlink(pdf);
+	free(pdf);
+}
+
 static void
 test_unreachable(const char *good_server)
 {
@@ -488,12 +738,12 @@ test_unreachable(const char *good_server)
 int
 main(void)
 {
-	const char *server = getenv("M2C_CUPS_SERVER");
-
 	test_user_for_sender();
+	server = getenv("M2C_CUPS_SERVER");
 	queue = getenv("M2C_CUPS_QUEUE");
 	spool = getenv("M2C_CUPS_SPOOL");
-	if (server == NULL || queue == NULL || spool == NULL) {
+	cups_port = getenv("M2C_CUPS_PORT");
+	if (server == NULL || queue == NULL || spool == NULL || cups_port == NULL) {
 		printf("ok %d # SKIP no private cupsd (run test-cupsjob.sh)\n", ++tap_n);
 		return tap_done();
 	}
@@ -504,6 +754,7 @@ main(void)
 	cups_job_set_server(server);
 	test_check_queue();
 	test_submit();
+	test_options();
 	test_unreachable(server);
 	rmdir(tmpdir);
 	return tap_done();

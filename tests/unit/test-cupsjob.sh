@@ -1,7 +1,8 @@
 #!/bin/bash
 # test-cupsjob.sh - run tests/unit/test-cupsjob against the rig's private
-# cupsd and ippeveprinter (tests/rig/rig.sh), with three raw queues: Q
-# accepting and enabled, QREJ rejecting jobs, QSTOP stopped.
+# cupsd and ippeveprinter (tests/rig/rig.sh; here a duplex colour printer),
+# with three raw queues: Q accepting and enabled, QREJ rejecting jobs,
+# QSTOP stopped.
 #
 # The test program restarts cupsd mid-test through M2C_CUPS_RESTART: that
 # command signals this script (SIGUSR1), which restarts cupsd with the
@@ -18,7 +19,7 @@
 prog=${top_builddir:-.}/tests/unit/test-cupsjob
 
 why=
-for c in cupsd lpadmin lpstat cupsreject cupsdisable ipptool ippeveprinter dbus-daemon python3; do
+for c in cupsd lpadmin lp lpstat cancel cupsreject cupsdisable ipptool ippeveprinter dbus-daemon python3; do
 	command -v "$c" >/dev/null 2>&1 || why="${why:+$why, }$c"
 done
 [ -z "$why" ] || why="missing $why (scripts/install-deps.sh installs it)"
@@ -31,7 +32,16 @@ fi
 
 rig_init
 rig_start_cups
+# The virtual printer advertises duplex (-2) and colour (-s 10,10): a
+# printer that cannot print two-sided refuses sides=two-sided-* and the ipp
+# backend then cancels the job ("Printer cannot print with supplied
+# options").  Added the way rig_start_dovecot_oauth patches Dovecot: exec,
+# so the rig's pid is ippeveprinter's.
+ippeveprinter() {
+	exec ippeveprinter -2 -s 10,10 "$@"
+}
 rig_start_printer
+unset -f ippeveprinter
 for q in Q QREJ QSTOP; do
 	rig_add_queue "$q"
 done
@@ -46,6 +56,7 @@ restart_cupsd() {
 trap restart_cupsd USR1
 
 export M2C_CUPS_SERVER=$RIG_CUPS_SOCK M2C_CUPS_QUEUE=Q M2C_CUPS_SPOOL=$RIG_SPOOL
+export M2C_CUPS_PORT=$RIG_CUPS_PORT
 export M2C_CUPS_RESTART="rm -f '$RIG_DIR/cupsd-restarted'; kill -USR1 $$; \
 while [ ! -e '$RIG_DIR/cupsd-restarted' ]; do sleep 0.05; done"
 

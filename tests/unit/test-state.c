@@ -209,6 +209,165 @@ out:
 	state_close(&b);
 }
 
+/* The reply queue: add, list by status, change, count attempts, rate count. */
+static void
+test_replies(struct state *s)
+{
+	struct state_reply *l = NULL;
+	size_t n = 0;
+	int64_t id1 = 0, id2 = 0, id3 = 0;
+	int cnt = -1, att = -1;
+	char *err = NULL;
+
+	is_int(state_reply_add(s, "office", "printed", "Bob@Example.org", "{\"a\":1}",
+	    STATE_REPLY_WAITING, 1000, &id1, &err), 0, "reply add waiting");
+	is_int(state_reply_add(s, "office", "accepted", "bob@example.org", "{}",
+	    STATE_REPLY_DUE, 1001, &id2, &err), 0, "reply add due");
+	is_int(state_reply_add(s, "other", "accepted", "bob@example.org", "{}",
+	    STATE_REPLY_DUE, 1002, &id3, &err), 0, "reply add for another account");
+	ok(id1 > 0 && id2 > id1 && id3 > id2, "reply ids grow");
+	is_int(state_reply_add(s, "office", NULL, "x@y", "{}", STATE_REPLY_DUE, 1, NULL,
+	    &err), M2C_E_USAGE, "reply without kind refused");
+	free(err);
+	err = NULL;
+	is_int(state_reply_add(s, "office", "k", "x@y", "{}", (enum state_reply_status)9, 1,
+	    NULL, &err), M2C_E_USAGE, "bad reply status refused");
+	free(err);
+	err = NULL;
+
+	is_int(state_reply_list(s, "office", STATE_REPLY_WAITING, &l, &n, &err), 0,
+	    "list waiting");
+	is_int(n, 1, "one waiting");
+	if (n == 1) {
+		is_int(l[0].id, id1, "waiting id");
+		is_str(l[0].kind, "printed", "waiting kind");
+		is_str(l[0].rcpt, "Bob@Example.org", "waiting rcpt");
+		is_str(l[0].ctx, "{\"a\":1}", "waiting ctx");
+		is_int(l[0].created, 1000, "created");
+		is_int(l[0].sent_at, 0, "not sent");
+		is_int(l[0].attempts, 0, "no attempts");
+		ok(l[0].last_error == NULL, "no error");
+	}
+	state_reply_list_free(&l, n);
+	ok(l == NULL, "list free sets NULL");
+	is_int(state_reply_list(s, "office", STATE_REPLY_DUE, &l, &n, &err), 0, "list due");
+	is_int(n, 1, "one due for office (other account's not listed)");
+	state_reply_list_free(&l, n);
+	is_int(state_reply_list(s, "nobody", STATE_REPLY_DUE, &l, &n, &err), 0,
+	    "list for an account without replies");
+	ok(l == NULL && n == 0, "empty list is NULL, 0");
+
+	/* printed -> failed (kind and ctx change), then due. */
+	is_int(state_reply_set(s, id1, STATE_REPLY_DUE, "failed", "{\"b\":2}", NULL, 1100,
+	    &err), 0, "turn waiting into due failed");
+	is_int(state_reply_list(s, "office", STATE_REPLY_DUE, &l, &n, &err), 0, "list due again");
+	is_int(n, 2, "two due, oldest first");
+	if (n == 2) {
+		is_int(l[0].id, id1, "oldest first");
+		is_str(l[0].kind, "failed", "kind changed");
+		is_str(l[0].ctx, "{\"b\":2}", "ctx changed");
+		is_str(l[1].ctx, "{}", "other ctx kept");
+	}
+	state_reply_list_free(&l, n);
+
+	is_int(state_reply_attempt(s, id2, "421 try later", &att, &err), 0, "attempt 1");
+	is_int(att, 1, "one attempt");
+	is_int(state_reply_attempt(s, id2, "421 again", &att, &err), 0, "attempt 2");
+	is_int(att, 2, "two attempts");
+	is_int(state_reply_attempt(s, 999999, "x", &att, &err), M2C_E_NOTFOUND,
+	    "attempt on a missing reply");
+	free(err);
+	err = NULL;
+	is_int(state_reply_set(s, 999999, STATE_REPLY_SENT, NULL, NULL, NULL, 1, &err),
+	    M2C_E_NOTFOUND, "set on a missing reply");
+	free(err);
+	err = NULL;
+
+	/* Sent: sent_at set, counted case-insensitively across accounts. */
+	is_int(state_reply_set(s, id1, STATE_REPLY_SENT, NULL, NULL, NULL, 2000, &err), 0,
+	    "mark sent 1");
+	is_int(state_reply_set(s, id3, STATE_REPLY_SENT, NULL, NULL, NULL, 3000, &err), 0,
+	    "mark sent 3");
+	is_int(state_reply_set(s, id2, STATE_REPLY_DROPPED, NULL, NULL, "550 no", 3000, &err),
+	    0, "mark dropped 2");
+	is_int(state_reply_count_sent(s, "BOB@example.org", 0, &cnt, &err), 0, "count all");
+	is_int(cnt, 2, "two sent to bob (dropped not counted)");
+	is_int(state_reply_count_sent(s, "bob@example.org", 2001, &cnt, &err), 0, "count since");
+	is_int(cnt, 1, "one sent since 2001");
+	is_int(state_reply_count_sent(s, "bob@example.org", 3001, &cnt, &err), 0,
+	    "count after the last");
+	is_int(cnt, 0, "none sent since 3001");
+	is_int(state_reply_list(s, "office", STATE_REPLY_DROPPED, &l, &n, &err), 0,
+	    "list dropped");
+	is_int(n, 1, "one dropped");
+	if (n == 1) {
+		is_str(l[0].last_error, "550 no", "dropped keeps its error");
+		is_int(l[0].attempts, 2, "attempts kept");
+		is_int(l[0].sent_at, 0, "dropped has no sent_at");
+	}
+	state_reply_list_free(&l, n);
+	is_int(state_reply_list(s, "office", STATE_REPLY_SENT, &l, &n, &err), 0, "list sent");
+	is_int(n, 1, "one sent for office");
+	if (n == 1)
+		is_int(l[0].sent_at, 2000, "sent_at");
+	state_reply_list_free(&l, n);
+	if (err)
+		printf("# %s\n", err);
+	free(err);
+}
+
+/*
+ * Migration 3 -> 4: a database at version 3 (the replies table removed
+ * again) gains the replies table and keeps its messages.
+ */
+static void
+test_migration(void)
+{
+	struct state_key k = { "mig", "INBOX", 7, 3 };
+	struct state *s = NULL;
+	struct state_msg m;
+	sqlite3 *db = NULL;
+	sqlite3_stmt *st = NULL;
+	char *path, *err = NULL;
+	int64_t id = 0;
+	long long version = -1;
+
+	is_int(state_open(dir, &s, &err), 0, "open for migration");
+	if (s == NULL)
+		goto out;
+	is_int(state_msg_set(s, &k, STATE_MSG_DONE, "kept", &err), 0, "a message row");
+	state_close(&s);
+	path = xasprintf("%s/state.db", dir);
+	ok(sqlite3_open(path, &db) == SQLITE_OK &&
+	    sqlite3_exec(db, "DROP TABLE replies; PRAGMA user_version = 3", NULL, NULL,
+	    NULL) == SQLITE_OK, "back to schema 3");
+	sqlite3_close(db);
+	db = NULL;
+	is_int(state_open(dir, &s, &err), 0, "reopen migrates");
+	if (s == NULL) {
+		free(path);
+		goto out;
+	}
+	is_int(state_reply_add(s, "mig", "accepted", "a@b.c", "{}", STATE_REPLY_DUE, 5, &id,
+	    &err), 0, "the replies table is back");
+	is_int(state_msg_get(s, &k, &m, &err), 0, "message survives");
+	is_str(m.reason, "kept", "with its reason");
+	state_msg_clear(&m);
+	if (sqlite3_open(path, &db) == SQLITE_OK &&
+	    sqlite3_prepare_v2(db, "PRAGMA user_version", -1, &st, NULL) == SQLITE_OK &&
+	    sqlite3_step(st) == SQLITE_ROW)
+		version = sqlite3_column_int64(st, 0);
+	is_int(version, 4, "schema version 4");
+	sqlite3_finalize(st);
+	sqlite3_close(db);
+	free(path);
+out:
+	if (err)
+		printf("# %s\n", err);
+	free(err);
+	state_close(&s);
+}
+
 /* A write while another connection holds the write lock: M2C_E_TEMP. */
 static void
 test_locked(void)
@@ -304,7 +463,9 @@ main(void)
 	    "state.db is mode 0600 (umask 022)");
 	test_messages(s);
 	test_parts(s);
+	test_replies(s);
 	state_close(&s);
+	test_migration();
 	test_durable_and_shared();
 	test_locked();
 	test_errors();
