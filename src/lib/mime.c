@@ -10,10 +10,15 @@
  * through a GMime basic decoder filter and copied in chunks into a scratch
  * file; the copy counts bytes and stops before the size limit is passed,
  * so no more than the limit of an oversized part ever reaches the disk.
+ * The text body takes the same path, plus CRLF to LF, GMime's charset
+ * filter to UTF-8 and, for HTML, html2text, a chunk at a time.  The trace
+ * headers (recipients, Authentication-Results...) are read from the
+ * top-level header block in order, topmost first.
  */
 #include "m2c-config.h"
 
 #include <errno.h>
+#include <stdarg.h>
 #include <stdlib.h>
 #include <string.h>
 #include <unistd.h>
@@ -22,6 +27,7 @@
 #include <magic.h>
 
 #include "error.h"
+#include "html2text.h"
 #include "log.h"
 #include "mime.h"
 #include "util.h"
@@ -29,6 +35,9 @@
 #define MIME_LABEL_MAX 200	/* bytes of a file name label */
 #define MIME_TEXT_MAX 1000	/* bytes of a subject or display name */
 #define MIME_CHUNK 16384	/* decode buffer */
+#define MIME_RECIPIENTS_MAX 100	/* addresses kept in recipients */
+#define MIME_AUTHRES_MAX 64	/* Authentication-Results headers kept */
+#define MIME_HEADER_VALUE_MAX 8192	/* bytes kept of one such header value */
 /*
  * GMime builds the whole tree in memory before the walk can count parts,
  * at about 1 KiB per part or header line and up to 100 bytes per byte of
@@ -269,6 +278,8 @@ struct walk {
 	size_t cap;		/* allocated entries in msg->att */
 	int nparts;
 	char **errstr;
+	GMimePart *body_plain;	/* foreign: the first text/plain body part */
+	GMimePart *body_html;	/* foreign: the first text/html body part */
 };
 
 /* Where an entity sits: inherited from its parents. */
@@ -277,6 +288,7 @@ struct walk_pos {
 	int in_related;		/* a member of multipart/related ... */
 	int related_html;	/* ... whose root is an HTML body */
 	int signature;		/* the signature of a multipart/signed */
+	int attached;		/* inside an attached message/rfc822 */
 };
 
 static int walk_entity(struct walk *w, GMimeObject *obj, const char *path,
@@ -365,6 +377,85 @@ related_root_is_html(GMimeMultipart *mp)
 	return 0;
 }
 
+static void
+add_filter(GMimeStream *filtered, GMimeFilter *f)
+{
+	g_mime_stream_filter_add(GMIME_STREAM_FILTER(filtered), f);
+	g_object_unref(f);
+}
+
+/*
+ * A part's content through its transfer decoding: a new filter stream the
+ * caller unrefs (more filters may be added), or NULL when the part has no
+ * content.  *r gets M2C_E_SYS when the content cannot be rewound.
+ */
+static GMimeStream *
+decoded_stream(GMimePart *part, int *r)
+{
+	GMimeDataWrapper *content = g_mime_part_get_content(part);
+	GMimeStream *src, *filtered;
+	GMimeContentEncoding enc;
+
+	*r = 0;
+	if (content == NULL || (src = g_mime_data_wrapper_get_stream(content)) == NULL)
+		return NULL;
+	if (g_mime_stream_reset(src) == -1) {
+		*r = M2C_E_SYS;
+		return NULL;
+	}
+	enc = g_mime_data_wrapper_get_encoding(content);
+	filtered = g_mime_stream_filter_new(src);
+	if (enc == GMIME_CONTENT_ENCODING_BASE64 ||
+	    enc == GMIME_CONTENT_ENCODING_QUOTEDPRINTABLE ||
+	    enc == GMIME_CONTENT_ENCODING_UUENCODE)
+		add_filter(filtered, g_mime_filter_basic_new(enc, FALSE));
+	return filtered;
+}
+
+/*
+ * Read stream to its end, handing each chunk to sink (which returns 0 or
+ * M2C_E_SYS), stopping as soon as more than max bytes (0: no limit) have
+ * come out.  *size gets the bytes handed on.  Returns 0, M2C_E_LIMIT or
+ * M2C_E_SYS.
+ */
+static int
+copy_stream(GMimeStream *in, off_t max, off_t *size,
+    int (*sink)(void *arg, const char *p, size_t n), void *arg)
+{
+	char *chunk = xmalloc(MIME_CHUNK);
+	ssize_t n;
+	int r = 0;
+
+	*size = 0;
+	for (;;) {
+		n = g_mime_stream_read(in, chunk, MIME_CHUNK);
+		if (n > 0) {
+			if (max > 0 && *size + n > max) {
+				r = M2C_E_LIMIT;
+				break;
+			}
+			if ((r = sink(arg, chunk, (size_t)n)) != 0)
+				break;
+			*size += n;
+			continue;
+		}
+		if (g_mime_stream_eos(in))
+			break;
+		if (n < 0) {
+			r = M2C_E_SYS;
+			break;
+		}
+	}
+	free(chunk);
+	return r;
+}
+
+static int
+sink_fd(void *arg, const char *p, size_t n)
+{
+	return write_all(*(int *)arg, p, n) != 0 ? M2C_E_SYS : 0;
+}
+
 /*
  * Decode a part's content into fd, stopping as soon as more than max bytes
  * (0: no limit) have come out.  *size gets the bytes written.  Returns 0,
@@ -373,52 +464,14 @@ related_root_is_html(GMimeMultipart *mp)
 static int
 decode_part(GMimePart *part, int fd, off_t max, off_t *size)
 {
-	GMimeDataWrapper *content = g_mime_part_get_content(part);
-	GMimeStream *src, *filtered;
-	GMimeContentEncoding enc;
-	char *chunk = NULL;
-	ssize_t n;
-	int r = 0;
+	GMimeStream *in;
+	int r;
 
 	*size = 0;
-	if (content == NULL || (src = g_mime_data_wrapper_get_stream(content)) == NULL)
-		return 0;
-	enc = g_mime_data_wrapper_get_encoding(content);
-	if (g_mime_stream_reset(src) == -1)
-		return M2C_E_SYS;
-	filtered = g_mime_stream_filter_new(src);
-	if (enc == GMIME_CONTENT_ENCODING_BASE64 ||
-	    enc == GMIME_CONTENT_ENCODING_QUOTEDPRINTABLE ||
-	    enc == GMIME_CONTENT_ENCODING_UUENCODE) {
-		GMimeFilter *dec = g_mime_filter_basic_new(enc, FALSE);
-
-		g_mime_stream_filter_add(GMIME_STREAM_FILTER(filtered), dec);
-		g_object_unref(dec);
-	}
-	chunk = xmalloc(MIME_CHUNK);
-	for (;;) {
-		n = g_mime_stream_read(filtered, chunk, MIME_CHUNK);
-		if (n > 0) {
-			if (max > 0 && *size + n > max) {
-				r = M2C_E_LIMIT;
-				break;
-			}
-			if (write_all(fd, chunk, (size_t)n) != 0) {
-				r = M2C_E_SYS;
-				break;
-			}
-			*size += n;
-			continue;
-		}
-		if (g_mime_stream_eos(filtered))
-			break;
-		if (n < 0) {
-			r = M2C_E_SYS;
-			break;
-		}
-	}
-	free(chunk);
-	g_object_unref(filtered);
+	if ((in = decoded_stream(part, &r)) == NULL)
+		return r;
+	r = copy_stream(in, max, size, sink_fd, &fd);
+	g_object_unref(in);
 	return r;
 }
 
@@ -498,6 +551,20 @@ classify(struct mime_attachment *a)
 		    a->sniffed_type);
 }
 
+/* The sniffed type is one a converter turns into PDF. */
+static int
+wanted_for_conversion(const struct mime_limits *lim, const char *sniffed)
+{
+	size_t i;
+
+	if (sniffed == NULL || lim->convert_types == NULL)
+		return 0;
+	for (i = 0; i < lim->nconvert_types; i++)
+		if (lim->convert_types[i] && str_wildcard_match(lim->convert_types[i], sniffed))
+			return 1;
+	return 0;
+}
+
 static struct mime_attachment *
 new_attachment(struct walk *w)
 {
@@ -546,8 +613,15 @@ walk_leaf(struct walk *w, GMimePart *part, const char *path, const struct walk_p
 	struct mime_attachment *a;
 	int fd, r;
 
-	if (!is_attachment(obj, raw, pos))
+	if (!is_attachment(obj, raw, pos)) {
+		if (!pos->attached && !pos->signature) {
+			if (w->body_plain == NULL && type_is(obj, "text", "plain"))
+				w->body_plain = part;
+			else if (w->body_html == NULL && type_is(obj, "text", "html"))
+				w->body_html = part;
+		}
 		return 0;
+	}
 	a = new_attachment(w);
 	a->part = xstrdup(path);
 	a->declared_type = lower_mime_type(obj);
@@ -578,8 +652,15 @@ walk_leaf(struct walk *w, GMimePart *part, const char *path, const struct walk_p
 		return m2c_fail(w->errstr, r, "cannot decode part %s into %s: %s", a->part,
 		    w->scratch_dir, strerror(errno));
 	classify(a);
+	if (!a->printable && a->size > 0 && wanted_for_conversion(w->lim, a->sniffed_type)) {
+		free(a->reason);
+		a->reason = NULL;
+		a->printable = 1;
+		a->convert = 1;
+	}
 	log_debug("part %s (%s, sniffed %s, %lld bytes): %s", a->part, a->declared_type,
-	    a->sniffed_type, (long long)a->size, a->printable ? a->format : a->reason);
+	    a->sniffed_type, (long long)a->size, a->convert ? "to be converted" :
+	    a->printable ? a->format : a->reason);
 	if (!a->printable) {
 		drop_scratch(a);
 		return 0;
@@ -630,7 +711,7 @@ walk_multipart(struct walk *w, GMimeMultipart *mp, const char *path,
 static int
 walk_body(struct walk *w, GMimeObject *body, const char *prefix, int depth)
 {
-	struct walk_pos pos = { .depth = depth };
+	struct walk_pos pos = { .depth = depth, .attached = *prefix != '\0' };
 	char *path;
 	int r;
 
@@ -671,6 +752,167 @@ walk_entity(struct walk *w, GMimeObject *obj, const char *path, const struct wal
 	return 0;
 }
 
+/* ---------------------------------------------------------------- body */
+
+struct body_sink {
+	int fd;
+	struct html2text *html;	/* owned; NULL for text/plain */
+	struct buf out;		/* rendered HTML not yet written */
+	off_t written;
+	int visible;		/* something other than blanks was written */
+};
+
+/* Blanks: ASCII white space and the bytes of U+00A0 (no-break space). */
+static int
+has_visible(const char *p, size_t n)
+{
+	size_t i;
+
+	for (i = 0; i < n; i++) {
+		unsigned char c = (unsigned char)p[i];
+
+		if (c > ' ' && c != 0x7f && c != 0xc2 && c != 0xa0)
+			return 1;
+	}
+	return 0;
+}
+
+static int
+body_write(struct body_sink *bs, const char *p, size_t n)
+{
+	if (n == 0)
+		return 0;
+	if (!bs->visible)
+		bs->visible = has_visible(p, n);
+	if (write_all(bs->fd, p, n) != 0)
+		return M2C_E_SYS;
+	bs->written += (off_t)n;
+	return 0;
+}
+
+static int
+sink_body(void *arg, const char *p, size_t n)
+{
+	struct body_sink *bs = arg;
+	int r;
+
+	if (bs->html == NULL)
+		return body_write(bs, p, n);
+	html2text_feed(bs->html, p, n, &bs->out);
+	r = body_write(bs, bs->out.data, bs->out.len);
+	buf_reset(&bs->out);
+	return r;
+}
+
+static void __attribute__((format(printf, 2, 3)))
+body_problem(struct mime_message *m, const char *fmt, ...)
+{
+	va_list ap;
+
+	free(m->body_problem);
+	va_start(ap, fmt);
+	m->body_problem = xvasprintf(fmt, ap);
+	va_end(ap);
+}
+
+/* The declared charset of a text part; NULL when it is UTF-8 or ASCII. */
+static const char *
+text_charset(GMimePart *part)
+{
+	const char *cs = g_mime_object_get_content_type_parameter(GMIME_OBJECT(part), "charset");
+
+	if (cs == NULL || str_casecmp(cs, "utf-8") == 0 || str_casecmp(cs, "utf8") == 0 ||
+	    str_casecmp(cs, "us-ascii") == 0 || str_casecmp(cs, "ascii") == 0)
+		return NULL;
+	return cs;
+}
+
+/*
+ * Write a text body part as UTF-8 plain text into a new scratch file,
+ * streamed: transfer decoding, CRLF to LF, charset to UTF-8, and for HTML
+ * html2text.  Sets body_path when the text is not blank, or body_problem.
+ * Returns 0 or M2C_E_SYS.
+ */
+static int
+write_body(struct walk *w, GMimePart *part, int html)
+{
+	struct mime_message *m = w->msg;
+	struct body_sink bs = { .fd = -1 };
+	const char *cs = text_charset(part);
+	GMimeStream *in;
+	char *path = NULL, *label;
+	off_t size;
+	int r;
+
+	if ((in = decoded_stream(part, &r)) == NULL)
+		return r;
+	add_filter(in, g_mime_filter_dos2unix_new(FALSE));
+	if (cs) {
+		GMimeFilter *f = g_mime_filter_charset_new(cs, "UTF-8");
+
+		if (f == NULL) {
+			label = clean_text(cs, MIME_LABEL_MAX, 0);
+			body_problem(m, "the message text is in an unknown character set (%s); "
+			    "it is not printed", label ? label : "?");
+			free(label);
+			goto out;
+		}
+		add_filter(in, f);
+	}
+	if ((bs.fd = private_tmpfile(w->scratch_dir, "part", &path, w->errstr)) < 0) {
+		r = bs.fd;
+		goto out;
+	}
+	if (html)
+		bs.html = html2text_new();
+	r = copy_stream(in, w->lim->max_attachment_size, &size, sink_body, &bs);
+	if (r == 0 && bs.html) {
+		html2text_finish(bs.html, &bs.out);
+		r = body_write(&bs, bs.out.data, bs.out.len);
+	}
+	if (r == M2C_E_LIMIT) {
+		body_problem(m, "the message text is larger than the limit of %lld bytes; "
+		    "it is not printed", (long long)w->lim->max_attachment_size);
+		r = 0;
+	} else if (r != 0) {
+		r = m2c_fail(w->errstr, r, "cannot write the message text into %s: %s",
+		    w->scratch_dir, strerror(errno));
+	} else if (bs.visible) {
+		m->body_path = path;
+		m->body_size = bs.written;
+		path = NULL;
+	}
+ out:
+	if (bs.fd >= 0)
+		close(bs.fd);
+	if (path) {
+		(void)unlink(path);
+		free(path);
+	}
+	html2text_free(&bs.html);
+	buf_free(&bs.out);
+	g_object_unref(in);
+	return r;
+}
+
+/* The text body: the first text/plain part, else (or when that gives
+ * nothing) the first text/html one. */
+static int
+extract_body(struct walk *w)
+{
+	int r = 0;
+
+	if (w->body_plain)
+		r = write_body(w, w->body_plain, 0);
+	if (r == 0 && w->msg->body_path == NULL && w->body_html)
+		r = write_body(w, w->body_html, 1);
+	if (w->msg->body_path) {
+		free(w->msg->body_problem);
+		w->msg->body_problem = NULL;
+	}
+	return r;
+}
+
 /* ---------------------------------------------------------------- headers */
 
 static InternetAddressMailbox *
@@ -694,6 +936,161 @@ first_mailbox(InternetAddressList *list, int depth)
 	return NULL;
 }
 
+/* ASCII lower-case, in place: the whole string or from its last '@'. */
+static void
+lower_ascii(char *s, int domain_only)
+{
+	char *p = s;
+
+	if (s == NULL)
+		return;
+	if (domain_only && (p = strrchr(s, '@')) == NULL)
+		return;
+	for (; *p; p++)
+		if (*p >= 'A' && *p <= 'Z')
+			*p = (char)(*p - 'A' + 'a');
+}
+
+/*
+ * A header's raw value unfolded (line breaks removed, RFC 5322 2.2.3),
+ * cleaned and cut to MIME_HEADER_VALUE_MAX: allocated, or NULL when empty.
+ */
+static char *
+header_value(GMimeHeader *h)
+{
+	const char *raw = g_mime_header_get_raw_value(h);
+	struct buf b = { 0 };
+	char *s;
+
+	if (raw == NULL)
+		return NULL;
+	for (; *raw && b.len < MIME_HEADER_VALUE_MAX * 2; raw++)
+		if (*raw != '\r' && *raw != '\n')
+			buf_appendc(&b, *raw == '\t' ? ' ' : *raw);
+	if (b.data == NULL)
+		return NULL;
+	s = clean_text(b.data, MIME_HEADER_VALUE_MAX, 0);
+	buf_free(&b);
+	return s;
+}
+
+/* The first token of a header value ("auto-replied" of "auto-replied; x"). */
+static int
+header_token_is(const char *value, const char *word)
+{
+	size_t n = strlen(word);
+
+	return value && g_ascii_strncasecmp(value, word, n) == 0 &&
+	    (value[n] == '\0' || value[n] == ';' || value[n] == ' ');
+}
+
+static void
+add_recipient(struct mime_message *m, const char *addr)
+{
+	char *a = clean_text(addr, MIME_TEXT_MAX, 0);
+	size_t i;
+
+	if (a == NULL || m->nrecipients >= MIME_RECIPIENTS_MAX || strchr(a, '@') == NULL) {
+		free(a);
+		return;
+	}
+	lower_ascii(a, 0);
+	for (i = 0; i < m->nrecipients; i++)
+		if (strcmp(m->recipients[i], a) == 0) {
+			free(a);
+			return;
+		}
+	m->recipients = xreallocarray(m->recipients, m->nrecipients + 1, sizeof(char *));
+	m->recipients[m->nrecipients++] = a;
+}
+
+static void
+add_recipient_list(struct mime_message *m, InternetAddressList *list, int depth)
+{
+	int i, n = list ? internet_address_list_length(list) : 0;
+
+	for (i = 0; i < n; i++) {
+		InternetAddress *ia = internet_address_list_get_address(list, i);
+
+		if (INTERNET_ADDRESS_IS_MAILBOX(ia))
+			add_recipient(m, internet_address_mailbox_get_addr(
+			    INTERNET_ADDRESS_MAILBOX(ia)));
+		else if (INTERNET_ADDRESS_IS_GROUP(ia) && depth < 4)
+			add_recipient_list(m, internet_address_group_get_members(
+			    INTERNET_ADDRESS_GROUP(ia)), depth + 1);
+	}
+}
+
+/* "<a@b>", "a@b" or "<>" ("" then): the addr-spec, allocated. */
+static char *
+return_path_addr(const char *value)
+{
+	size_t n;
+
+	if (*value == '<')
+		value++;
+	n = strcspn(value, "> ");
+	return xstrndup(value, n);
+}
+
+/* The top-level header block, in order (first = topmost). */
+static void
+read_header_list(GMimeMessage *gm, struct mime_message *m)
+{
+	GMimeHeaderList *list = g_mime_object_get_header_list(GMIME_OBJECT(gm));
+	int i, n = list ? g_mime_header_list_get_count(list) : 0;
+
+	for (i = 0; i < n; i++) {
+		GMimeHeader *h = g_mime_header_list_get_header_at(list, i);
+		const char *name = g_mime_header_get_name(h);
+		char *v;
+
+		if (name == NULL || (v = header_value(h)) == NULL)
+			continue;
+		if (str_casecmp(name, "To") == 0 || str_casecmp(name, "Cc") == 0 ||
+		    str_casecmp(name, "Delivered-To") == 0 ||
+		    str_casecmp(name, "X-Original-To") == 0) {
+			InternetAddressList *al = internet_address_list_parse(NULL, v);
+
+			if (al) {
+				add_recipient_list(m, al, 0);
+				g_object_unref(al);
+			}
+		} else if (str_casecmp(name, "Authentication-Results") == 0) {
+			if (m->nauth_results < MIME_AUTHRES_MAX) {
+				m->auth_results = xreallocarray(m->auth_results,
+				    m->nauth_results + 1, sizeof(char *));
+				m->auth_results[m->nauth_results++] = v;
+				v = NULL;
+			}
+		} else if (str_casecmp(name, "X-MS-Exchange-Organization-AuthAs") == 0) {
+			if (m->ms_authas == NULL) {
+				m->ms_authas = v;
+				v = NULL;
+			}
+		} else if (str_casecmp(name, "Return-Path") == 0) {
+			if (m->return_path == NULL) {
+				m->return_path = return_path_addr(v);
+				lower_ascii(m->return_path, 1);
+			}
+		} else if (str_casecmp(name, "References") == 0) {
+			if (m->references == NULL) {
+				m->references = v;
+				v = NULL;
+			}
+		} else if (str_casecmp(name, "Auto-Submitted") == 0) {
+			if (!header_token_is(v, "no"))
+				m->auto_submitted = 1;
+		} else if (str_casecmp(name, "List-Id") == 0 ||
+		    str_casecmp(name, "List-Unsubscribe") == 0 ||
+		    (str_casecmp(name, "Precedence") == 0 && (header_token_is(v, "bulk") ||
+		    header_token_is(v, "list") || header_token_is(v, "junk")))) {
+			m->list_mail = 1;
+		}
+		free(v);
+	}
+}
+
 static void
 read_headers(GMimeMessage *gm, struct mime_message *m)
 {
@@ -702,19 +1099,16 @@ read_headers(GMimeMessage *gm, struct mime_message *m)
 
 	if (mb) {
 		const char *addr = internet_address_mailbox_get_addr(mb);
-		char *at;
 
 		m->from_addr = clean_text(addr, MIME_TEXT_MAX, 0);
-		if (m->from_addr && (at = strrchr(m->from_addr, '@')) != NULL)
-			for (at++; *at; at++)
-				if (*at >= 'A' && *at <= 'Z')
-					*at = (char)(*at - 'A' + 'a');
+		lower_ascii(m->from_addr, 1);
 		m->from_name = clean_text(internet_address_get_name(INTERNET_ADDRESS(mb)),
 		    MIME_TEXT_MAX, 0);
 	}
 	m->subject = clean_text(g_mime_message_get_subject(gm), MIME_TEXT_MAX, 0);
 	mid = g_mime_message_get_message_id(gm);
 	m->message_id = clean_text(mid, MIME_TEXT_MAX, 0);
+	read_header_list(gm, m);
 }
 
 /* ---------------------------------------------------------------- guards */
@@ -825,6 +1219,7 @@ withdraw_all(struct mime_message *m)
 		if (a->reason == NULL)
 			a->reason = xasprintf("%s: not printed: %s", a->filename, m->problem);
 		a->printable = 0;
+		a->convert = 0;
 		a->format = NULL;
 	}
 	m->nprintable = 0;
@@ -898,6 +1293,8 @@ mime_extract(int fd, const char *scratch_dir, const struct mime_limits *lim,
 		    "headers; it is not processed", guard.max_headers, guard.max_bytes);
 	else
 		r = walk_body(&w, g_mime_message_get_mime_part(gm), "", 1);
+	if (r == 0 && w.lim->want_body)
+		r = extract_body(&w);
 	if (r == M2C_E_LIMIT) {
 		withdraw_all(m);
 		*out = m;
@@ -919,6 +1316,16 @@ mime_extract(int fd, const char *scratch_dir, const struct mime_limits *lim,
 	return r;
 }
 
+static void
+free_strv(char **v, size_t n)
+{
+	size_t i;
+
+	for (i = 0; i < n; i++)
+		free(v[i]);
+	free(v);
+}
+
 void
 mime_message_free(struct mime_message **mp)
 {
@@ -938,6 +1345,16 @@ mime_message_free(struct mime_message **mp)
 		free(a->reason);
 	}
 	free(m->att);
+	free_strv(m->recipients, m->nrecipients);
+	free_strv(m->auth_results, m->nauth_results);
+	free(m->ms_authas);
+	free(m->return_path);
+	free(m->references);
+	if (m->body_path) {
+		(void)unlink(m->body_path);
+		free(m->body_path);
+	}
+	free(m->body_problem);
 	free(m->from_addr);
 	free(m->from_name);
 	free(m->subject);

@@ -1,8 +1,9 @@
 /*
  * fuzz-mime.c - libFuzzer target for mime_extract.
  *
- * Each input is written to a memfd and extracted with small limits into a
- * private scratch folder; afterwards the folder must be empty again and
+ * Each input is written to a memfd and extracted with small limits, the
+ * text body and conversion by type switched on, into a private scratch
+ * folder; afterwards the folder must be empty again and
  * every label must be clean.  Built with -fsanitize=fuzzer under
  * --enable-fuzzing, else with tests/fuzz/standalone.c as a regression test
  * over tests/fuzz/corpus/mime.
@@ -83,7 +84,8 @@ check_message(const struct mime_message *m)
 			abort();
 		if (a->printable) {
 			nprintable++;
-			if (a->format == NULL || a->path == NULL || stat(a->path, &st) != 0 ||
+			if ((a->format == NULL) != (a->convert != 0) || a->path == NULL ||
+			    stat(a->path, &st) != 0 ||
 			    (st.st_mode & 07777) != 0600 || st.st_size != a->size)
 				abort();
 		} else if (a->reason == NULL || a->path != NULL) {
@@ -92,16 +94,31 @@ check_message(const struct mime_message *m)
 	}
 	if (nprintable != m->nprintable)
 		abort();
+	/* The text body, when there is one: a 0600 scratch file of its size. */
+	if (m->body_path != NULL) {
+		struct stat st;
+
+		if (stat(m->body_path, &st) != 0 || (st.st_mode & 07777) != 0600 ||
+		    st.st_size != m->body_size || m->body_size == 0)
+			abort();
+	}
 }
 
 int
 LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
 {
+	/* Conversion by sniffed type and the text body are exercised too. */
+	static const char *const convert[] = {
+		"application/vnd.oasis.opendocument.*", "application/zip", "text/html",
+	};
 	static const struct mime_limits lim = {
 		.max_attachment_size = 64 * 1024,
 		.max_parts = 64,
 		.max_depth = 16,
 		.max_attachments = 8,
+		.convert_types = convert,
+		.nconvert_types = 3,
+		.want_body = 1,
 	};
 	struct mime_message *m = NULL;
 	char *err = NULL;

@@ -299,6 +299,262 @@ run_errors(const char *top, const char *scratch)
 	mime_message_free(NULL);
 }
 
+/* ---------------------------------------------------------------- issue 5 */
+
+/* Extract file with lim; NULL (and a failed test) when that fails. */
+static struct mime_message *
+extract(const char *file, const struct mime_limits *lim, const char *scratch)
+{
+	struct mime_message *m = NULL;
+	char *path = data_path(file), *err = NULL;
+	int fd = open(path, O_RDONLY), rc = -1;
+
+	if (fd >= 0) {
+		rc = mime_extract(fd, scratch, lim, &m, &err);
+		close(fd);
+	}
+	is_int(rc, 0, "%s: extracted%s%s", file, err ? ": " : "", err ? err : "");
+	free(err);
+	free(path);
+	return m;
+}
+
+/* A list joined with sep, for one comparison: allocated, "" when empty. */
+static char *
+join(char **v, size_t n, const char *sep)
+{
+	struct buf b = { 0 };
+	size_t i;
+
+	for (i = 0; i < n; i++)
+		buf_appendf(&b, "%s%s", i ? sep : "", v[i]);
+	return buf_steal(&b);
+}
+
+struct header_case {
+	const char *file;
+	const char *recipients;		/* joined with "," */
+	const char *auth_results;	/* joined with "|" */
+	const char *ms_authas;
+	const char *return_path;
+	const char *references;
+	int auto_submitted;
+	int list_mail;
+};
+
+static const struct header_case header_cases[] = {
+	{ "headers.eml",
+	  "print+floor2@example.org,print@example.org,bob@example.net,carol@example.net",
+	  "mx.example.org; dkim=pass header.d=example.com; dmarc=pass header.from=example.com"
+	  "|forged.example; dmarc=pass",
+	  "Internal", "", "<a@example.com> <b@example.com>", 1, 1 },
+	{ "precedence.eml", "print@example.org", "", NULL, "Bounce@example.com", NULL, 0, 1 },
+	{ "plain-headers.eml", "print@example.org", "", NULL, NULL, NULL, 0, 0 },
+	{ "simple-pdf.eml", "print@example.org", "", NULL, NULL, NULL, 0, 0 },
+};
+
+static void
+run_header_case(const struct header_case *c, const char *scratch)
+{
+	struct mime_message *m = extract(c->file, NULL, scratch);
+	char *s;
+
+	if (m == NULL)
+		return;
+	s = join(m->recipients, m->nrecipients, ",");
+	is_str(s, c->recipients, "%s: recipients", c->file);
+	free(s);
+	s = join(m->auth_results, m->nauth_results, "|");
+	is_str(s, c->auth_results, "%s: Authentication-Results, topmost first", c->file);
+	free(s);
+	is_str(m->ms_authas, c->ms_authas, "%s: topmost AuthAs", c->file);
+	is_str(m->return_path, c->return_path, "%s: Return-Path", c->file);
+	is_str(m->references, c->references, "%s: References", c->file);
+	is_int(m->auto_submitted, c->auto_submitted, "%s: Auto-Submitted", c->file);
+	is_int(m->list_mail, c->list_mail, "%s: list mail", c->file);
+	ok(m->body_path == NULL && m->body_problem == NULL, "%s: no body unless wanted",
+	    c->file);
+	mime_message_free(&m);
+}
+
+/* Many trace headers: the lists are bounded, the first ones kept. */
+static void
+run_header_bounds(const char *scratch)
+{
+	struct mime_message *m = extract("many-trace.eml", NULL, scratch);
+
+	if (m == NULL)
+		return;
+	is_int(m->nauth_results, 64, "many-trace.eml: 64 Authentication-Results kept");
+	ok(m->nauth_results > 1 && strlen(m->auth_results[0]) == 8192 &&
+	    str_has_prefix(m->auth_results[0], "x; aaa"), "many-trace.eml: a value is cut at 8 KiB");
+	is_str(m->nauth_results > 1 ? m->auth_results[1] : NULL, "mx0.example.org; spf=pass",
+	    "many-trace.eml: in order, topmost first");
+	is_int(m->nrecipients, 100, "many-trace.eml: 100 recipients kept");
+	is_str(m->nrecipients ? m->recipients[0] : NULL, "user0@example.org",
+	    "many-trace.eml: in header order");
+	mime_message_free(&m);
+}
+
+/* Conversion: by the sniffed type only. */
+struct convert_case {
+	const char *pattern;	/* NULL: no conversion configured */
+	size_t nprintable;
+	int convert[3];		/* letter.odt (octet-stream), fake.odt (ELF), second.odt */
+};
+
+static const struct convert_case convert_cases[] = {
+	{ NULL, 0, { 0, 0, 0 } },
+	{ "application/vnd.oasis.opendocument.*", 2, { 1, 0, 1 } },
+	{ "APPLICATION/VND.OASIS.OPENDOCUMENT.TEXT", 2, { 1, 0, 1 } },
+	{ "application/msword", 0, { 0, 0, 0 } },
+};
+
+static void
+run_convert_case(const struct convert_case *c, const char *scratch)
+{
+	const char *types[1] = { c->pattern };
+	struct mime_limits lim = { .convert_types = c->pattern ? types : NULL,
+	    .nconvert_types = c->pattern ? 1 : 0 };
+	const char *pat = c->pattern ? c->pattern : "none";
+	struct mime_message *m = extract("odt.eml", &lim, scratch);
+	char *want = NULL, *p;
+	size_t i, len = 0;
+
+	if (m == NULL)
+		return;
+	is_int(m->natt, 3, "odt.eml (%s): attachments", pat);
+	is_int(m->nprintable, c->nprintable, "odt.eml (%s): printable", pat);
+	for (i = 0; i < 3 && i < m->natt; i++) {
+		struct mime_attachment *a = &m->att[i];
+
+		is_int(a->convert, c->convert[i], "odt.eml (%s): %s convert", pat, a->filename);
+		is_int(a->printable, c->convert[i], "odt.eml (%s): %s printable", pat, a->filename);
+		ok(a->format == NULL, "odt.eml (%s): %s has no document-format", pat, a->filename);
+		ok((a->path != NULL) == c->convert[i] && (a->reason == NULL) == c->convert[i],
+		    "odt.eml (%s): %s scratch file and reason", pat, a->filename);
+	}
+	if (m->natt > 1)
+		is_str(m->att[1].reason, "fake.odt: programs are never printed",
+		    "odt.eml (%s): the fake is refused", pat);
+	if (c->convert[0] && m->att[0].path) {
+		p = data_path("tiny.odt");
+		want = slurp(p, &len);
+		free(p);
+		ok(want && same_file_content(m->att[0].path, want, len),
+		    "odt.eml (%s): letter.odt decoded byte for byte", pat);
+		free(want);
+	}
+	is_int(count_entries(scratch, NULL, NULL), (int)c->nprintable,
+	    "odt.eml (%s): one scratch file per kept part", pat);
+	mime_message_free(&m);
+	is_int(count_entries(scratch, NULL, NULL), 0, "odt.eml (%s): none left after free", pat);
+}
+
+/* More printable parts than allowed, counting the ones to convert. */
+static void
+run_convert_limit(const char *scratch)
+{
+	const char *types[] = { "application/vnd.oasis.opendocument.text" };
+	struct mime_limits lim = { .max_attachments = 1, .convert_types = types,
+	    .nconvert_types = 1 };
+	struct mime_message *m = NULL;
+	char *path = data_path("odt.eml"), *err = NULL;
+	int fd = open(path, O_RDONLY);
+
+	is_int(mime_extract(fd, scratch, &lim, &m, &err), M2C_E_LIMIT,
+	    "odt.eml: parts to convert count toward max_attachments");
+	ok(m && m->nprintable == 0 && m->att[0].convert == 0 && m->att[0].path == NULL,
+	    "odt.eml: after the limit nothing is kept");
+	mime_message_free(&m);
+	is_int(count_entries(scratch, NULL, NULL), 0, "odt.eml: scratch folder empty");
+	close(fd);
+	free(err);
+	free(path);
+}
+
+struct body_case {
+	const char *file;
+	off_t max;		/* max_attachment_size */
+	const char *body;	/* exact text, or NULL for no body */
+	const char *problem;	/* substring of body_problem, or NULL for none */
+	size_t nprintable;
+};
+
+static const struct body_case body_cases[] = {
+	{ "body-qp.eml", 0, "Gr\xc3\xbc\xc3\x9f" "e aus K\xc3\xb6ln,bitte drucken.\n\n-- \nAlice\n",
+	  NULL, 1 },
+	{ "body-html.eml", 0, "Hello\xc2\xa0" "Bob,\n\nYour invoice is attached \xe2\x82\xac 10.\n\n"
+	  "- one\n- two\n", NULL, 1 },
+	{ "body-alt.eml", 0, "Plain version.\n", NULL, 0 },
+	{ "body-big.eml", 1000, NULL, "larger than the limit of 1000 bytes", 0 },
+	{ "body-big.eml", 100000, NULL, NULL, 0 },	/* body checked by size below */
+	{ "body-charset.eml", 0, NULL, "unknown character set (x-no-such-charset)", 0 },
+	{ "body-blank.eml", 0, NULL, NULL, 1 },
+	{ "body-blank-html.eml", 0, NULL, NULL, 0 },
+	{ "simple-pdf.eml", 0, "Please print.\n", NULL, 1 },
+	{ "nested.eml", 0, "Please print.\n", NULL, 2 },
+	{ "rfc822.eml", 0, "Please print.\n", NULL, 2 },
+	{ "pdf-png.eml", 0, "Please print.\n", NULL, 2 },
+};
+
+static void
+run_body_case(const struct body_case *c, const char *scratch)
+{
+	struct mime_limits lim = { .max_attachment_size = c->max, .want_body = 1 };
+	struct mime_message *m = extract(c->file, &lim, scratch);
+	int big = strcmp(c->file, "body-big.eml") == 0 && c->problem == NULL;
+	struct stat st;
+	char *got = NULL;
+	size_t len = 0;
+
+	if (m == NULL)
+		return;
+	if (c->body || big) {
+		ok(m->body_path && stat(m->body_path, &st) == 0 && (st.st_mode & 07777) == 0600 &&
+		    st.st_size == m->body_size, "%s: body is a 0600 file of body_size bytes",
+		    c->file);
+		got = m->body_path ? slurp(m->body_path, &len) : NULL;
+		ok(m->body_path && strncmp(m->body_path, scratch, strlen(scratch)) == 0 &&
+		    str_has_prefix(strrchr(m->body_path, '/'), "/part."),
+		    "%s: body in the scratch folder, named part.*", c->file);
+	} else {
+		ok(m->body_path == NULL, "%s: no body", c->file);
+	}
+	if (c->body)
+		is_str(got, c->body, "%s: body text", c->file);
+	if (big)
+		is_int(len, 22 * 300, "%s: whole body under a larger limit", c->file);
+	if (c->problem)
+		has_str(m->body_problem, c->problem, "%s: body problem", c->file);
+	else
+		ok(m->body_problem == NULL, "%s: no body problem", c->file);
+	ok(got == NULL || (strstr(got, "http") == NULL && strstr(got, "logo") == NULL &&
+	    strstr(got, "pixel") == NULL && strstr(got, "Newsletter") == NULL &&
+	    strstr(got, "color") == NULL), "%s: no images, links, title or style", c->file);
+	is_int(m->nprintable, c->nprintable, "%s: attachments unchanged", c->file);
+	is_int(count_entries(scratch, NULL, NULL), (int)m->nprintable + (m->body_path != NULL),
+	    "%s: scratch files: attachments and body", c->file);
+	mime_message_free(&m);
+	is_int(count_entries(scratch, NULL, NULL), 0, "%s: body unlinked by free", c->file);
+	free(got);
+}
+
+static void
+run_issue5(const char *scratch)
+{
+	size_t i;
+
+	for (i = 0; i < ARRAY_SIZE(header_cases); i++)
+		run_header_case(&header_cases[i], scratch);
+	run_header_bounds(scratch);
+	for (i = 0; i < ARRAY_SIZE(convert_cases); i++)
+		run_convert_case(&convert_cases[i], scratch);
+	run_convert_limit(scratch);
+	for (i = 0; i < ARRAY_SIZE(body_cases); i++)
+		run_body_case(&body_cases[i], scratch);
+}
+
 int
 main(void)
 {
@@ -320,6 +576,7 @@ main(void)
 	for (i = 0; i < ARRAY_SIZE(cases); i++)
 		run_case(&cases[i], top, scratch);
 	run_errors(top, scratch);
+	run_issue5(scratch);
 	mime_shutdown();
 	rmdir(scratch);
 	rmdir(top);

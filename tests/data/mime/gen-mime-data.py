@@ -1,7 +1,7 @@
 #!/usr/bin/env python3
 """Regenerate the MIME test messages in this folder (see README).
 
-Writes tiny but valid PDF, PNG, JPEG and GIF files, an ELF header, a .docx
+Writes tiny but valid PDF, PNG, JPEG and GIF files, an ELF header, a .docx, an .odt
 and a .zip, and the .eml messages that carry them.  Deterministic: running
 it again gives the same bytes.  Usage: python3 gen-mime-data.py [DIR]
 """
@@ -84,6 +84,20 @@ def docx():
     return zipped([("[Content_Types].xml", ct), ("_rels/.rels", rels), ("word/document.xml", doc)])
 
 
+def odt():
+    # The ODF package rule: "mimetype" first, stored, no extra field; that is
+    # what libmagic looks for.
+    manifest = (b'<?xml version="1.0" encoding="UTF-8"?><manifest:manifest xmlns:manifest='
+                b'"urn:oasis:names:tc:opendocument:xmlns:manifest:1.0" manifest:version="1.2">'
+                b'<manifest:file-entry manifest:full-path="/" manifest:media-type='
+                b'"application/vnd.oasis.opendocument.text"/></manifest:manifest>')
+    content = (b'<?xml version="1.0" encoding="UTF-8"?><office:document-content xmlns:office='
+               b'"urn:oasis:names:tc:opendocument:xmlns:office:1.0" office:version="1.2">'
+               b'<office:body><office:text/></office:body></office:document-content>')
+    return zipped([("mimetype", b"application/vnd.oasis.opendocument.text"),
+                   ("content.xml", content), ("META-INF/manifest.xml", manifest)])
+
+
 def b64(data):
     s = base64.b64encode(data).decode()
     return "\n".join(s[i:i + 76] for i in range(0, len(s), 76)) + "\n"
@@ -115,6 +129,11 @@ def msg(body, subject="Test", frm="Alice Example <Alice@Example.COM>", mid="<t1@
         h += "From: %s\n" % frm
     h += "To: print@example.org\nSubject: %s\nMessage-ID: %s\nMIME-Version: 1.0\n" % (subject, mid)
     return h + body
+
+
+def trace(extra, body, subject="Test"):
+    """A message with extra header lines above the usual ones."""
+    return extra + msg(body, subject=subject)
 
 
 def write(name, text, binary=False):
@@ -199,6 +218,62 @@ def main():
     write("truncated.eml", msg("Content-Type: multipart/mixed; boundary=\"b1\"\n\n--b1\n" + TEXT +
         "--b1\nContent-Type: application/pdf; name=\"cut.pdf\"\nContent-Transfer-Encoding: base64\n\n" +
         b64(P)[:150] + "!!**bad base64**\n"))
+    # Issue 5: headers for sender trust, routing and replies.
+    write("headers.eml", trace(
+        "Return-Path: <>\n"
+        "Delivered-To: Print+Floor2@Example.ORG\n"
+        "Authentication-Results: mx.example.org;\n"
+        "\tdkim=pass header.d=example.com;\n"
+        "\tdmarc=pass header.from=example.com\n"
+        "X-MS-Exchange-Organization-AuthAs:   Internal  \n"
+        "Received: from a by b; Mon, 1 Jan 2024 00:00:00 +0000\n"
+        "Authentication-Results: forged.example; dmarc=pass\n"
+        "X-MS-Exchange-Organization-AuthAs: Anonymous\n"
+        "X-Original-To: print@example.org\n"
+        "Cc: Bob <BOB@example.net>, Team: carol@example.net, print@example.org;\n"
+        "References: <a@example.com>\n <b@example.com>\n"
+        "Auto-Submitted: auto-generated\n"
+        "List-Id: Printing <print.lists.example.org>\n",
+        multi("mixed", [TEXT, leaf("application/pdf", P, "a.pdf")], "b1")))
+    write("precedence.eml", trace(
+        "Return-Path: <Bounce@Example.COM>\nAuto-Submitted: No\nPrecedence: bulk\n",
+        TEXT))
+    write("plain-headers.eml", trace("Auto-Submitted: no\nPrecedence: first-class\n", TEXT))
+    # Conversion is decided by the sniffed type, never the declared one.
+    O = odt()
+    write("tiny.odt", O, True)
+    write("odt.eml", msg(multi("mixed", [TEXT,
+        leaf("application/octet-stream", O, "letter.odt"),
+        leaf("application/vnd.oasis.opendocument.text", elf(), "fake.odt"),
+        leaf("application/vnd.oasis.opendocument.text", O, "second.odt")], "b1")))
+    # Bodies for body printing.
+    qp = leaf("text/plain; charset=iso-8859-1", "Gr=FC=DFe aus K=F6ln,=\nbitte drucken.\n\n-- \nAlice\n",
+              disp=None, enc="quoted-printable")
+    write("body-qp.eml", msg(multi("mixed", [qp, leaf("application/pdf", P, "a.pdf")], "b1")))
+    html_body = ("<html><head><title>Newsletter</title><style>p {color: red}</style></head>\n"
+                 "<body><p>Hello&nbsp;Bob,</p><img src=\"http://track.example.com/pixel.gif\" alt=\"pixel\">\n"
+                 "<p><img src=\"cid:logo1\" alt=\"logo\"> Your <b>invoice</b> is attached &euro; 10.</p>\n"
+                 "<ul><li>one</li><li>two</li></ul></body></html>\n")
+    hpart = leaf("text/html; charset=utf-8", html_body, disp=None, enc="8bit")
+    write("body-html.eml", msg(multi("mixed", [multi("related", [hpart, logo], "b2"),
+        leaf("application/pdf", P, "invoice.pdf")], "b1")))
+    plain_alt = leaf("text/plain; charset=utf-8", "Plain version.\n", disp=None, enc="7bit")
+    html_alt = leaf("text/html; charset=utf-8", "<p>HTML version.</p>\n", disp=None, enc="7bit")
+    write("body-alt.eml", msg(multi("alternative", [html_alt, plain_alt], "b1")))
+    write("body-big.eml", msg(leaf("text/plain; charset=utf-8", "All work and no play.\n" * 300,
+                                   disp=None, enc="7bit")))
+    write("body-charset.eml", msg(leaf("text/plain; charset=x-no-such-charset", "Qapla'\n",
+                                       disp=None, enc="7bit")))
+    write("body-blank.eml", msg(multi("mixed", [leaf("text/plain", " \n\t\n", disp=None, enc="7bit"),
+        leaf("application/pdf", P, "a.pdf")], "b1")))
+    write("body-blank-html.eml", msg(multi("alternative", [
+        leaf("text/plain", "\n", disp=None, enc="7bit"),
+        leaf("text/html", "<p>&nbsp;</p><img src=\"cid:x\">", disp=None, enc="7bit")], "b1")))
+    write("many-trace.eml", trace(
+        "Authentication-Results: x; " + "a" * 10000 + "\n" +
+        "".join("Authentication-Results: mx%d.example.org; spf=pass\n" % i for i in range(80)) +
+        "Delivered-To: " + ", ".join("user%d@example.org" % i for i in range(150)) + "\n",
+        TEXT))
     rnd, x = bytearray(), 12345
     for _ in range(3000):
         x = (x * 1103515245 + 12345) & 0x7fffffff
