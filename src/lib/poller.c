@@ -52,6 +52,7 @@ struct msg_work {
 	struct policy_verdict v;	/* owned */
 	struct rules_route route;	/* owned */
 	char *user;			/* CUPS user name; owned */
+	int user_mapped;		/* from the users table */
 	int *jobs;			/* CUPS job ids; owned */
 	size_t njobs;
 	struct buf files;		/* "a.pdf, b.png" */
@@ -436,7 +437,8 @@ print_document(struct poller_session *p, struct msg_work *w, const struct doc *d
 	testhook_point("after-intent");
 	req.printer = printer;
 	req.title = d->title;
-	req.user = w->user;
+	req.user = w->user_mapped ? w->user : w->m->from_addr;
+	req.user_mapped = w->user_mapped;
 	req.nonce = nonce;
 	req.opts = &w->route.opts;
 	if ((r = cups_job_submit(&req, &job_id, errstr)) != 0)
@@ -697,7 +699,7 @@ process_message(struct poller_session *p, uint32_t uid, char **errstr)
 		goto out;
 	}
 	rules_route(cf, p->a, w.m, &w.route);
-	w.user = rules_cups_user(cf, w.m->from_addr);
+	w.user = rules_cups_user(cf, w.m->from_addr, &w.user_mapped);
 	opts = popt_describe(&w.route.opts);
 	log_info("uid %u: rule %s: queue %s, user %s%s%s", uid, w.route.name, w.route.printer,
 	    w.user, *opts ? ", " : "", opts);

@@ -142,10 +142,11 @@ local_part_user(const char *addr)
 }
 
 char *
-rules_cups_user(const struct conf *cf, const char *addr)
+rules_cups_user(const struct conf *cf, const char *addr, int *mapped)
 {
 	char *user;
 
+	*mapped = 1;
 	for (size_t i = 0; addr != NULL && i < cf->nusers; i++) {
 		if (!str_wildcard_match(cf->users[i].sender, addr))
 			continue;
@@ -155,5 +156,6 @@ rules_cups_user(const struct conf *cf, const char *addr)
 			return user;
 		break;		/* a local part CUPS cannot take: keep the address */
 	}
+	*mapped = 0;
 	return cups_job_user_for_sender(addr);
 }

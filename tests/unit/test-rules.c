@@ -112,20 +112,23 @@ test_users(void)
 		{ "*@staff.example.com", "%l" },
 	};
 	struct conf cf = { 0 };
+	int mapped = 0;
 	char *u;
 
 	cf.users = users;
 	cf.nusers = 2;
-	u = rules_cups_user(&cf, "Bob@Example.com");
+	u = rules_cups_user(&cf, "Bob@Example.com", &mapped);
+	ok(mapped, "... from the table");
 	is_str(u, "bob", "a mapped sender gets its CUPS user");
 	free(u);
-	u = rules_cups_user(&cf, "carol.k@staff.example.com");
+	u = rules_cups_user(&cf, "carol.k@staff.example.com", &mapped);
 	is_str(u, "carol.k", "%%l is the local part");
 	free(u);
-	u = rules_cups_user(&cf, "we$ird@staff.example.com");
+	u = rules_cups_user(&cf, "we$ird@staff.example.com", &mapped);
 	ok(u != NULL && strchr(u, '@') != NULL, "a local part CUPS cannot take keeps the address");
 	free(u);
-	u = rules_cups_user(&cf, "dave@example.org");
+	u = rules_cups_user(&cf, "dave@example.org", &mapped);
+	ok(!mapped, "... not from the table");
 	is_str(u, "dave@example.org", "an unmapped sender keeps the full address");
 	free(u);
 }
