@@ -332,6 +332,32 @@ check_config(struct check *c)
 		    "(allow_senders = [ \"*@example.com\" ])");
 }
 
+/*
+ * The queues the routing rules name: each must exist and accept jobs, or
+ * the mail routed there waits; said as a warning naming the rule.
+ */
+static void
+check_rule_queues(struct check *c, const struct conf_rule *rules, size_t n)
+{
+	for (size_t i = 0; i < n; i++) {
+		const char *q = rules[i].printer, *name = rules[i].name ? rules[i].name : "?";
+		char *warning = NULL, *e = NULL, *text = NULL;
+
+		if (q == NULL || strcmp(q, c->a->printer) == 0)
+			continue;
+		if (cups_job_check_queue(q, &warning, &e) != 0)
+			text = xasprintf("rule \"%s\": %s; mail routed there waits in the mailbox "
+			    "until it is fixed", name, e);
+		else if (warning != NULL)
+			text = xasprintf("rule \"%s\": %s", name, warning);
+		if (text != NULL)
+			put_warning(c, text);
+		free(text);
+		free(warning);
+		free(e);
+	}
+}
+
 static void
 check_cups(struct check *c)
 {
@@ -349,6 +375,8 @@ check_cups(struct check *c)
 	}
 	free(warning);
 	free(e);
+	check_rule_queues(c, c->a->rules, c->a->nrules);
+	check_rule_queues(c, c->cf->rules, c->cf->nrules);
 }
 
 /* OAuth only: a token, and who it is for. */

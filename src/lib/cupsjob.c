@@ -473,8 +473,9 @@ cups_job_submit(const struct cups_job_req *r, int *job_id, char **errstr)
 		    "to print", r->title != NULL ? r->title : r->path);
 		goto out;
 	}
-	/* Always sanitised: callers may pass a raw From address. */
-	user = cups_job_user_for_sender(r->user);
+	/* Sanitised unless it is a user name the administrator chose. */
+	user = r->user_mapped && r->user != NULL && *r->user != '\0' ? xstrdup(r->user) :
+	    cups_job_user_for_sender(r->user);
 	if ((ret = connect_server(&http, errstr)) != 0 ||
 	    (ret = create_job(http, r, user, &id, errstr)) != 0)
 		goto out;

@@ -27,7 +27,7 @@ void cups_job_set_timeouts(int connect_ms, int io_ms);
 struct cups_job_req {
 	const char *printer;	/* queue name */
 	const char *title;	/* job name: the attachment's file name */
-	const char *user;	/* requesting user: the sender's address */
+	const char *user;	/* requesting user: the sender's address, or a local user */
 	const char *nonce;	/* stored with the job; see cups_job_find_by_nonce */
 	const char *path;	/* the document */
 	const char *format;	/* document-format, e.g. "application/pdf" */
@@ -39,12 +39,15 @@ struct cups_job_req {
 	 * opts->set are sent.
 	 */
 	const struct print_opts *opts;
+	int user_mapped;	/* user is a local name from the users table, sent as it is;
+				 * otherwise it goes through cups_job_user_for_sender() */
 };
 
 /*
  * Submit r->path as one job; 0 and *job_id, or an error (*job_id 0).  A
  * job whose document could not be sent is cancelled before returning.
- * r->user is passed through cups_job_user_for_sender() here.
+ * r->user is passed through cups_job_user_for_sender() here, unless
+ * r->user_mapped.
  */
 int cups_job_submit(const struct cups_job_req *r, int *job_id, char **errstr);
 

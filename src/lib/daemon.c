@@ -152,8 +152,10 @@ worker_main(const struct conf *cf, const struct conf_account *a)
 				    sum.jobs, sum.skipped, sum.failed);
 			if (worker_stop)
 				break;
-			r = imap_idle(poller_session_imap(s), cf->idle_interval * 1000, worker_stopping,
-			    NULL, &changed, &e);
+			/* Replies wait for jobs to complete: look again sooner. */
+			r = imap_idle(poller_session_imap(s), (sum.replies_waiting &&
+			    a->poll_interval < cf->idle_interval ? a->poll_interval :
+			    cf->idle_interval) * 1000, worker_stopping, NULL, &changed, &e);
 			if (r == M2C_E_NOTSUP) {
 				/* No IDLE here: poll. */
 				free(e);

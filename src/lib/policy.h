@@ -1,10 +1,14 @@
 /*
- * policy.h - who may print (first part: the allow list).
+ * policy.h - who may print, and who may get a reply.
  *
- * allow_senders holds addresses ("partner@example.org") and domain
- * wildcards ("*@contoso.com"); '*' and '?' match as in a shell, ASCII
- * case-insensitively, against the whole addr-spec.  An empty list allows
- * nobody.
+ * allow_senders and deny_senders hold addresses ("partner@example.org") and
+ * domain wildcards ("*@contoso.com"); '*' and '?' match as in a shell,
+ * ASCII case-insensitively, against the whole addr-spec.  An empty allow
+ * list allows nobody; deny wins over allow.  With
+ * authenticated_senders_only the From address must also be vouched for by
+ * the mailbox provider's own Authentication-Results (authres.h), so a
+ * forged From never prints; and whatever the settings, a reply only ever
+ * goes to such an authenticated sender.
  */
 #ifndef M2C_POLICY_H
 #define M2C_POLICY_H

@@ -10,6 +10,7 @@
 
 #include <openssl/evp.h>
 
+#include "convert.h"
 #include "cupsjob.h"
 #include "error.h"
 #include "imap.h"
@@ -17,6 +18,8 @@
 #include "mime.h"
 #include "policy.h"
 #include "poller.h"
+#include "reply.h"
+#include "rules.h"
 #include "secret.h"
 #include "signin.h"
 #include "testhook.h"
@@ -35,6 +38,25 @@ struct poller_session {
 	struct imap *imap;	/* owned */
 	char *scratch;		/* owned */
 	uint32_t uidvalidity;
+	const char **convert_types;	/* every converter's types; array owned */
+	size_t nconvert_types;
+};
+
+/*
+ * What is decided about one message: who sent it, where and how it
+ * prints, which jobs it became.  For its jobs and its reply.
+ */
+struct msg_work {
+	struct state_key k;
+	struct mime_message *m;		/* owned */
+	struct policy_verdict v;	/* owned */
+	struct rules_route route;	/* owned */
+	char *user;			/* CUPS user name; owned */
+	int user_mapped;		/* from the users table */
+	int *jobs;			/* CUPS job ids; owned */
+	size_t njobs;
+	struct buf files;		/* "a.pdf, b.png" */
+	struct buf skipped;		/* why documents were skipped at printing */
 };
 
 static enum imap_security
@@ -196,16 +218,22 @@ poller_select(struct imap *imap, const struct conf_account *a, uint32_t *uidvali
 	    a->username, a->login_user ? a->login_user : a->username, a->name);
 }
 
-/* The post-action for a printed (ok = 1) or failed (ok = 0) message. */
+/*
+ * The post-action for a message whose verdict is `outcome`: PRINTED,
+ * FAILED (to the failed folder) or REJECTED (to the rejected folder).
+ */
 static int
-post_action(struct poller_session *p, uint32_t uid, int ok, char **errstr)
+post_action(struct poller_session *p, uint32_t uid, enum state_msg_status outcome, char **errstr)
 {
 	int flagged_only = 0, r;
 
-	if (!ok) {
-		r = imap_move(p->imap, uid, p->a->failed_folder, &flagged_only, errstr);
+	if (outcome != STATE_MSG_PRINTED) {
+		const char *folder = outcome == STATE_MSG_REJECTED ? p->a->rejected_folder :
+		    p->a->failed_folder;
+
+		r = imap_move(p->imap, uid, folder, &flagged_only, errstr);
 		if (r == 0)
-			log_info("uid %u: moved to \"%s\"%s", uid, p->a->failed_folder,
+			log_info("uid %u: moved to \"%s\"%s", uid, folder,
 			    flagged_only ? " (copied; the original is flagged \\Deleted: "
 			    "the server has no UIDPLUS, so it is not expunged)" : "");
 		return r;
@@ -231,17 +259,20 @@ post_action(struct poller_session *p, uint32_t uid, int ok, char **errstr)
 }
 
 /*
- * Record the message as PRINTED or FAILED, then do its post-action and
- * mark it DONE.  A failing post-action leaves the status for the next pass.
+ * Record the message's verdict (PRINTED, FAILED or REJECTED), then do its
+ * post-action and mark it DONE.  A failing post-action leaves the status
+ * for the next pass.
  */
 static int
-finish_message(struct poller_session *p, const struct state_key *k, int ok, const char *reason,
-    char **errstr)
+finish_message(struct poller_session *p, const struct state_key *k, enum state_msg_status outcome,
+    const char *reason, char **errstr)
 {
 	int r;
 
 	if (p->o->dry_run) {
-		if (!ok)
+		if (outcome == STATE_MSG_REJECTED)
+			log_info("uid %u: would move it to \"%s\"", k->uid, p->a->rejected_folder);
+		else if (outcome == STATE_MSG_FAILED)
 			log_info("uid %u: would move it to \"%s\"", k->uid, p->a->failed_folder);
 		else if (p->a->after == CONF_AFTER_MOVE)
 			log_info("uid %u: would move it to \"%s\"", k->uid, p->a->printed_folder);
@@ -251,55 +282,127 @@ finish_message(struct poller_session *p, const struct state_key *k, int ok, cons
 			log_info("uid %u: would mark it \\Seen", k->uid);
 		return 0;
 	}
-	if ((r = state_msg_set(p->st, k, ok ? STATE_MSG_PRINTED : STATE_MSG_FAILED, reason,
-	    errstr)) != 0)
+	if ((r = state_msg_set(p->st, k, outcome, reason, errstr)) != 0)
 		return r;
-	if ((r = post_action(p, k->uid, ok, errstr)) != 0)
+	if ((r = post_action(p, k->uid, outcome, errstr)) != 0)
 		return r;
 	testhook_point("after-postaction");
 	return state_msg_set(p->st, k, STATE_MSG_DONE, reason, errstr);
 }
 
-/* A message that cannot print: log why, count it, send it to the failed folder. */
-static int
-fail_message(struct poller_session *p, const struct state_key *k, const char *reason, char **errstr)
+/*
+ * Queue the reply of kind about w, when the account sends that kind and
+ * the sender may get one (policy_may_reply).  A reply that cannot be
+ * queued is logged, never an error of the message.
+ */
+static void
+queue_reply(struct poller_session *p, struct msg_work *w, enum conf_reply_kind kind,
+    const char *reason)
 {
-	log_warn("uid %u: not printed: %s", k->uid, reason);
-	p->sum->failed++;
-	return finish_message(p, k, 0, reason, errstr);
+	struct reply_ctx c = { 0 };
+	const char *why;
+	char *opts = NULL, *e = NULL;
+
+	if (p->o->dry_run || p->st == NULL || w->m == NULL || !(p->a->reply & (1u << kind)))
+		return;
+	if (!policy_may_reply(p->a, w->m, &w->v, &why)) {
+		log_info("uid %u: no %s reply to %s: %s", w->k.uid, conf_reply_kind_name(kind),
+		    w->m->from_addr ? w->m->from_addr : "(no address)", why);
+		return;
+	}
+	opts = popt_describe(&w->route.opts);
+	c.to = w->m->from_addr;
+	c.subject = w->m->subject;
+	c.message_id = w->m->message_id;
+	c.references = w->m->references;
+	c.queue = w->route.printer;
+	c.files = w->files.data;
+	c.reason = reason;
+	c.options = opts;
+	c.notes = w->route.notes;
+	c.held = (w->route.opts.set & POPT_HOLD) && w->route.opts.hold;
+	c.job_ids = w->jobs;
+	c.njobs = w->njobs;
+	if (reply_queue(p->st, p->cf, p->a, kind, &c, &e) != 0)
+		log_warn("uid %u: could not queue the %s reply to %s: %s", w->k.uid,
+		    conf_reply_kind_name(kind), c.to, e ? e : "unknown error");
+	free(opts);
+	free(e);
 }
 
 /*
- * Submit one attachment exactly once.  Returns 0 when it is (now or
- * already) in CUPS.
+ * A message that cannot print (FAILED) or may not (REJECTED): log why,
+ * count it, send it to its folder, and tell the sender when that is allowed.
  */
 static int
-print_attachment(struct poller_session *p, const struct state_key *k, const struct mime_message *m,
-    const struct mime_attachment *at, char **errstr)
+fail_message(struct poller_session *p, struct msg_work *w, enum state_msg_status outcome,
+    const char *reason, char **errstr)
 {
+	int r;
+
+	log_warn("uid %u: not printed: %s", w->k.uid, reason);
+	p->sum->failed++;
+	r = finish_message(p, &w->k, outcome, reason, errstr);
+	queue_reply(p, w, outcome == STATE_MSG_REJECTED ? CONF_REPLY_REJECTED : CONF_REPLY_FAILED,
+	    reason);
+	return r;
+}
+
+/* One document of a message to print: an attachment, or the message text. */
+struct doc {
+	const char *part;	/* state key: the MIME part, or "body" */
+	const char *title;	/* the job name */
+	const char *path;	/* scratch file */
+	const char *format;	/* document-format; NULL: convert first */
+	const char *sniffed;	/* sniffed type, for the converter */
+	off_t size;
+};
+
+/* Remember a job of the message, for its reply. */
+static void
+add_job(struct msg_work *w, const char *title, int job_id)
+{
+	w->jobs = xreallocarray(w->jobs, w->njobs + 1, sizeof(*w->jobs));
+	w->jobs[w->njobs++] = job_id;
+	buf_appendf(&w->files, "%s%s", w->files.len ? ", " : "", title);
+}
+
+/*
+ * Submit one document exactly once.  Returns 0 when it is (now or
+ * already) in CUPS; M2C_E_DATA when its conversion failed (the document is
+ * skipped, the reason in *errstr).
+ */
+static int
+print_document(struct poller_session *p, struct msg_work *w, const struct doc *d, char **errstr)
+{
+	const struct state_key *k = &w->k;
+	const char *printer = w->route.printer;
 	struct state_part sp = { 0 };
 	struct cups_job_req req = { 0 };
+	const struct conf_converter *cv = NULL;
 	char nonce[33];
-	char *user = NULL;
+	char *pdf = NULL;
 	int job_id = 0, r;
 
-	if ((r = state_part_get(p->st, k, at->part, &sp, errstr)) != 0)
+	if ((r = state_part_get(p->st, k, d->part, &sp, errstr)) != 0)
 		goto out;
 	if (sp.status == STATE_PART_SUBMITTED) {
 		log_info("uid %u: \"%s\" was already printed as job %d; not printing it again",
-		    k->uid, at->filename, sp.job_id);
+		    k->uid, d->title, sp.job_id);
 		p->sum->already++;
+		add_job(w, d->title, sp.job_id);
 		goto out;
 	}
 	if (sp.status == STATE_PART_INTENT) {
 		/* A run died between the intent and recording the job: ask CUPS. */
-		r = cups_job_find_by_nonce(sp.printer ? sp.printer : p->a->printer, sp.nonce,
+		r = cups_job_find_by_nonce(sp.printer ? sp.printer : printer, sp.nonce,
 		    &job_id, errstr);
 		if (r == 0) {
 			log_info("uid %u: \"%s\" found in CUPS as job %d from an interrupted run; "
-			    "not printing it again", k->uid, at->filename, job_id);
-			r = state_part_submitted(p->st, k, at->part, job_id, errstr);
+			    "not printing it again", k->uid, d->title, job_id);
+			r = state_part_submitted(p->st, k, d->part, job_id, errstr);
 			p->sum->already++;
+			add_job(w, d->title, job_id);
 			goto out;
 		}
 		if (r != M2C_E_NOTFOUND)
@@ -307,35 +410,52 @@ print_attachment(struct poller_session *p, const struct state_key *k, const stru
 		free(*errstr);	/* not in CUPS: submitting again is right */
 		*errstr = NULL;
 	}
+	if (d->format == NULL && (cv = convert_find(p->cf, d->sniffed)) == NULL) {
+		r = m2c_fail(errstr, M2C_E_DATA, "\"%s\" (%s): no converter for this type any "
+		    "more (see converters)", d->title, d->sniffed ? d->sniffed : "unknown type");
+		goto out;
+	}
 	if (p->o->dry_run) {
-		log_info("uid %u: would print \"%s\" (%s, %lld bytes) on %s", k->uid,
-		    at->filename, at->format, (long long)at->size, p->a->printer);
+		log_info("uid %u: would print \"%s\" (%s, %lld bytes%s) on %s", k->uid, d->title,
+		    d->format ? d->format : d->sniffed, (long long)d->size,
+		    cv ? ", converted to PDF first" : "", printer);
 		p->sum->jobs++;
 		r = 0;
 		goto out;
 	}
-	if ((r = state_part_intent(p->st, k, at->part, p->a->printer, at->filename, nonce,
-	    errstr)) != 0)
+	req.path = d->path;
+	req.format = d->format;
+	if (cv != NULL) {
+		if ((r = convert_to_pdf(cv, d->path, d->sniffed, p->scratch, &pdf, errstr)) != 0)
+			goto out;
+		log_info("uid %u: converted \"%s\" (%s) to PDF", k->uid, d->title, d->sniffed);
+		req.path = pdf;
+		req.format = "application/pdf";
+	}
+	if ((r = state_part_intent(p->st, k, d->part, printer, d->title, nonce, errstr)) != 0)
 		goto out;
 	testhook_point("after-intent");
-	user = cups_job_user_for_sender(m->from_addr);
-	req.printer = p->a->printer;
-	req.title = at->filename;
-	req.user = user;
+	req.printer = printer;
+	req.title = d->title;
+	req.user = w->user_mapped ? w->user : w->m->from_addr;
+	req.user_mapped = w->user_mapped;
 	req.nonce = nonce;
-	req.path = at->path;
-	req.format = at->format;
+	req.opts = &w->route.opts;
 	if ((r = cups_job_submit(&req, &job_id, errstr)) != 0)
 		goto out;
 	testhook_point("after-submit");
-	if ((r = state_part_submitted(p->st, k, at->part, job_id, errstr)) != 0)
+	if ((r = state_part_submitted(p->st, k, d->part, job_id, errstr)) != 0)
 		goto out;
 	testhook_point("after-record");
-	log_info("uid %u: printed \"%s\" from %s on %s as job %s-%d", k->uid, at->filename,
-	    user, p->a->printer, p->a->printer, job_id);
+	log_info("uid %u: printed \"%s\" from %s on %s as job %s-%d%s", k->uid, d->title,
+	    w->user, printer, printer, job_id, w->route.opts.hold ? " (held)" : "");
 	p->sum->jobs++;
+	add_job(w, d->title, job_id);
 out:
-	free(user);
+	if (pdf != NULL) {
+		unlink(pdf);
+		free(pdf);
+	}
 	state_part_clear(&sp);
 	return r;
 }
@@ -390,23 +510,95 @@ skipped_reasons(const struct mime_message *m)
 	return b.len ? buf_steal(&b) : (buf_free(&b), xstrdup("the message has no attachment"));
 }
 
+/* Print the message text: asked for by print_body or a "body" tag. */
+static int
+wants_body(const struct msg_work *w)
+{
+	if (w->route.opts.body)
+		return 1;
+	switch (w->route.print_body) {
+	case CONF_BODY_ALWAYS: return 1;
+	case CONF_BODY_NO_ATTACHMENT: return w->m->nprintable == 0;
+	case CONF_BODY_NEVER:
+	default: return 0;
+	}
+}
+
+/*
+ * Print every printable document of w's message: its attachments and,
+ * when wanted, its text.  Returns 0 with *printed the number of documents
+ * now in CUPS (skipped ones logged and counted), or the error that
+ * stopped it.
+ */
+static int
+print_documents(struct poller_session *p, struct msg_work *w, int *printed, char **errstr)
+{
+	const struct mime_message *m = w->m;
+	char *title = NULL, *e = NULL;
+	int r = 0;
+
+	*printed = 0;
+	for (size_t i = 0; i < m->natt && r == 0; i++) {
+		const struct mime_attachment *at = &m->att[i];
+		struct doc d = { .part = at->part, .title = at->filename, .path = at->path,
+			.format = at->convert ? NULL : at->format, .sniffed = at->sniffed_type,
+			.size = at->size };
+
+		if (!at->printable)
+			continue;
+		if ((r = print_document(p, w, &d, &e)) == M2C_E_DATA) {
+			log_warn("uid %u: skipped \"%s\": %s", w->k.uid, at->filename, e);
+			buf_appendf(&w->skipped, "%s%s", w->skipped.len ? "; " : "", e);
+			p->sum->skipped++;
+			r = 0;
+		} else if (r == 0)
+			(*printed)++;
+		free(e);
+		e = NULL;
+	}
+	if (r == 0 && wants_body(w)) {
+		if (m->body_path == NULL) {
+			log_info("uid %u: no message text to print%s%s", w->k.uid,
+			    m->body_problem ? ": " : "", m->body_problem ? m->body_problem : "");
+		} else {
+			struct doc d = { .part = "body", .path = m->body_path,
+				.format = "text/plain", .sniffed = "text/plain", .size = m->body_size };
+
+			title = m->subject && *m->subject ? xstrdup(m->subject) :
+			    xasprintf("message from %s", m->from_addr);
+			d.title = title;
+			if ((r = print_document(p, w, &d, errstr)) == 0)
+				(*printed)++;
+		}
+	}
+	if (r != 0 && e != NULL) {
+		free(*errstr);
+		*errstr = e, e = NULL;
+	}
+	free(e);
+	free(title);
+	return r;
+}
+
 /* Fetch, extract, check and print one message. */
 static int
 process_message(struct poller_session *p, uint32_t uid, char **errstr)
 {
 	const struct conf *cf = p->cf;
-	struct state_key k = { p->a->name, p->a->mailbox, p->uidvalidity, uid };
+	struct msg_work w = { .k = { p->a->name, p->a->mailbox, p->uidvalidity, uid } };
 	struct state_msg sm = { 0 };
 	struct mime_limits lim = {
-		cf->limits.max_attachment_size, cf->limits.max_parts,
-		cf->limits.max_depth, cf->limits.max_attachments,
+		.max_attachment_size = cf->limits.max_attachment_size,
+		.max_parts = cf->limits.max_parts, .max_depth = cf->limits.max_depth,
+		.max_attachments = cf->limits.max_attachments,
+		.convert_types = p->convert_types, .nconvert_types = p->nconvert_types,
+		.want_body = 1,
 	};
-	struct mime_message *m = NULL;
-	char *msgpath = NULL, *reason = NULL, *e = NULL, hash[65];
+	char *msgpath = NULL, *reason = NULL, *e = NULL, *opts = NULL, hash[65];
 	off_t size = 0;
-	int fd = -1, attempts = 0, decided = 0, r;
+	int fd = -1, attempts = 0, decided = 0, printed = 0, r;
 
-	if (p->st != NULL && (r = state_msg_get(p->st, &k, &sm, errstr)) != 0)
+	if (p->st != NULL && (r = state_msg_get(p->st, &w.k, &sm, errstr)) != 0)
 		goto out;
 	switch (sm.status) {
 	case STATE_MSG_PRINTED:
@@ -414,24 +606,25 @@ process_message(struct poller_session *p, uint32_t uid, char **errstr)
 		/* Printed already; only the post-action is missing. */
 		log_info("uid %u: already printed; finishing its post-action", uid);
 		decided = 1;
-		r = finish_message(p, &k, 1, sm.reason, errstr);
+		r = finish_message(p, &w.k, STATE_MSG_PRINTED, sm.reason, errstr);
 		goto out;
 	case STATE_MSG_FAILED:
+	case STATE_MSG_REJECTED:
 		decided = 1;
-		r = finish_message(p, &k, 0, sm.reason, errstr);
+		r = finish_message(p, &w.k, sm.status, sm.reason, errstr);
 		goto out;
 	default:
 		break;
 	}
 	if (!p->o->dry_run) {
-		if ((r = state_msg_attempt(p->st, &k, &attempts, errstr)) != 0)
+		if ((r = state_msg_attempt(p->st, &w.k, &attempts, errstr)) != 0)
 			goto out;
 		if (attempts > cf->max_attempts) {
 			reason = xasprintf("gave up after %d attempts (max_attempts)%s%s",
 			    attempts - 1, sm.reason ? "; last error: " : "",
 			    sm.reason ? sm.reason : "");
 			decided = 1;
-			r = fail_message(p, &k, reason, errstr);
+			r = fail_message(p, &w, STATE_MSG_FAILED, reason, errstr);
 			goto out;
 		}
 	}
@@ -448,7 +641,7 @@ process_message(struct poller_session *p, uint32_t uid, char **errstr)
 	}
 	if (r == M2C_E_LIMIT) {
 		decided = 1;
-		r = fail_message(p, &k, e, errstr);
+		r = fail_message(p, &w, STATE_MSG_FAILED, e, errstr);
 		goto out;
 	}
 	if (r != 0) {
@@ -464,23 +657,25 @@ process_message(struct poller_session *p, uint32_t uid, char **errstr)
 	if (p->st != NULL) {
 		uint32_t ouv, ouid;
 
-		r = state_msg_find_printed(p->st, &k, hash, &ouv, &ouid, errstr);
+		r = state_msg_find_printed(p->st, &w.k, hash, &ouv, &ouid, errstr);
 		if (r == 0) {
 			log_info("uid %u: this message was printed before, as uid %u when the "
 			    "mailbox had UIDVALIDITY %u; not printing it again", uid, ouid, ouv);
 			decided = 1;
-			r = finish_message(p, &k, 1, "printed before under another UIDVALIDITY",
-			    errstr);
+			r = finish_message(p, &w.k, STATE_MSG_PRINTED,
+			    "printed before under another UIDVALIDITY", errstr);
 			goto out;
 		}
 		if (r != M2C_E_NOTFOUND)
 			goto out;
 	}
 
-	r = mime_extract(fd, p->scratch, &lim, &m, &e);
+	r = mime_extract(fd, p->scratch, &lim, &w.m, &e);
+	if (w.m != NULL)
+		(void)policy_check_message(p->a, w.m, &w.v, NULL);	/* for a reply */
 	if (r == M2C_E_DATA || r == M2C_E_LIMIT) {
 		decided = 1;
-		r = fail_message(p, &k, e, errstr);
+		r = fail_message(p, &w, STATE_MSG_FAILED, e, errstr);
 		goto out;
 	}
 	if (r != 0) {
@@ -488,51 +683,68 @@ process_message(struct poller_session *p, uint32_t uid, char **errstr)
 		goto out;
 	}
 	if (!p->o->dry_run &&
-	    (r = state_msg_set_identity(p->st, &k, m->message_id, hash, errstr)) != 0)
+	    (r = state_msg_set_identity(p->st, &w.k, w.m->message_id, hash, errstr)) != 0)
 		goto out;
 	log_info("uid %u: from %s, \"%s\", %lld bytes, %zu attachment(s), %zu printable", uid,
-	    m->from_addr ? m->from_addr : "(no address)", m->subject ? m->subject : "",
-	    (long long)size, m->natt, m->nprintable);
+	    w.m->from_addr ? w.m->from_addr : "(no address)", w.m->subject ? w.m->subject : "",
+	    (long long)size, w.m->natt, w.m->nprintable);
+	if (w.v.why != NULL)
+		log_info("uid %u: sender %s: %s", uid, w.v.authenticated ? "authenticated" :
+		    "not authenticated", w.v.why);
 
-	if ((r = policy_check_sender(&p->a->allow_senders, m->from_addr, &e)) != 0) {
+	policy_verdict_clear(&w.v);
+	if ((r = policy_check_message(p->a, w.m, &w.v, &e)) != 0) {
 		decided = 1;
-		r = fail_message(p, &k, e, errstr);
+		r = fail_message(p, &w, STATE_MSG_REJECTED, e, errstr);
 		goto out;
 	}
-	for (size_t i = 0; i < m->natt; i++) {
-		if (m->att[i].printable)
+	rules_route(cf, p->a, w.m, &w.route);
+	w.user = rules_cups_user(cf, w.m->from_addr, &w.user_mapped);
+	opts = popt_describe(&w.route.opts);
+	log_info("uid %u: rule %s: queue %s, user %s%s%s", uid, w.route.name, w.route.printer,
+	    w.user, *opts ? ", " : "", opts);
+	if (w.route.notes != NULL)
+		log_warn("uid %u: subject tags %s", uid, w.route.notes);
+	for (size_t i = 0; i < w.m->natt; i++) {
+		if (w.m->att[i].printable)
 			continue;
 		p->sum->skipped++;
 		/* With nothing printable the failure below gives every reason. */
-		if (m->nprintable > 0)
-			log_info("uid %u: skipped %s", uid, m->att[i].reason);
+		if (w.m->nprintable > 0 || wants_body(&w))
+			log_info("uid %u: skipped %s", uid, w.m->att[i].reason);
 	}
-	if (m->nprintable == 0) {
-		char *why = skipped_reasons(m);
+	if ((r = print_documents(p, &w, &printed, errstr)) != 0)
+		goto out;
+	if (printed == 0) {
+		char *why = w.skipped.len ? xstrdup(w.skipped.data) : skipped_reasons(w.m);
+
 		reason = xasprintf("nothing printable: %s", why);
 		free(why);
 		decided = 1;
-		r = fail_message(p, &k, reason, errstr);
+		r = fail_message(p, &w, STATE_MSG_FAILED, reason, errstr);
 		goto out;
 	}
-	for (size_t i = 0; i < m->natt; i++) {
-		if (!m->att[i].printable)
-			continue;
-		if ((r = print_attachment(p, &k, m, &m->att[i], errstr)) != 0)
-			goto out;
-	}
 	decided = 1;
-	r = finish_message(p, &k, 1, NULL, errstr);
+	r = finish_message(p, &w.k, STATE_MSG_PRINTED, NULL, errstr);
+	queue_reply(p, &w, CONF_REPLY_ACCEPTED, NULL);
+	queue_reply(p, &w, CONF_REPLY_PRINTED, NULL);
 out:
 	/* A failure before the verdict is remembered as the last error. */
 	if (r != 0 && !decided && p->st != NULL && !p->o->dry_run && errstr && *errstr)
-		(void)state_msg_set(p->st, &k, STATE_MSG_ACTIVE, *errstr, NULL);
-	mime_message_free(&m);
+		(void)state_msg_set(p->st, &w.k, STATE_MSG_ACTIVE, *errstr, NULL);
+	mime_message_free(&w.m);
+	policy_verdict_clear(&w.v);
+	rules_route_clear(&w.route);
+	free(w.user);
+	free(w.jobs);
+	buf_free(&w.files);
+	buf_free(&w.skipped);
 	if (fd >= 0)
 		close(fd);
 	if (msgpath)
 		unlink(msgpath);
 	free(msgpath);
+	free(opts);
 	free(reason);
 	free(e);
 	state_msg_clear(&sm);
@@ -610,8 +822,8 @@ reconcile_owed(struct poller_session *p, const uint32_t *uids,
 			r = state_msg_set(p->st, &k, STATE_MSG_DONE, NULL, errstr);
 		} else if ((r = state_msg_get(p->st, &k, &sm, errstr)) == 0) {
 			log_info("uid %u: %s earlier; finishing its post-action", uids[i],
-			    printed ? "printed" : "refused");
-			r = finish_message(p, &k, printed, sm.reason, errstr);
+			    printed ? "printed" : sts[i] == STATE_MSG_REJECTED ? "rejected" : "refused");
+			r = finish_message(p, &k, sts[i], sm.reason, errstr);
 		}
 		state_msg_clear(&sm);
 		if (r != 0 && !m2c_err_is_temporary(r)) {
@@ -670,6 +882,7 @@ poller_clean_scratch(const char *dir)
 		}
 	}
 	closedir(d);
+	convert_clean_scratch(dir);
 }
 
 int
@@ -703,6 +916,14 @@ poller_session_open(const struct conf *cf, const struct conf_account *a, struct 
 		log_warn("%s", e);
 	free(e);
 
+	for (size_t i = 0; i < cf->nconverters; i++) {
+		const struct conf_strlist *t = &cf->converters[i].types;
+
+		p->convert_types = xreallocarray(p->convert_types, p->nconvert_types + t->n,
+		    sizeof(*p->convert_types));
+		for (size_t j = 0; j < t->n; j++)
+			p->convert_types[p->nconvert_types++] = t->v[j];
+	}
 	p->scratch = xasprintf("%s/scratch", cf->state_dir);
 	if ((r = mkdir_p(p->scratch, 0700, errstr)) != 0)
 		goto out;
@@ -722,6 +943,27 @@ struct imap *
 poller_session_imap(struct poller_session *s)
 {
 	return s->imap;
+}
+
+/*
+ * Send the replies that are due.  A reply that cannot go now is kept for
+ * the next pass; that never stops printing.
+ */
+static void
+flush_replies(struct poller_session *p)
+{
+	char *e = NULL;
+	int waiting = 0;
+
+	if (p->o->dry_run || p->st == NULL || p->a->reply == 0)
+		return;
+	if (reply_flush(p->cf, p->a, p->st, &waiting, &e) != 0)
+		log_warn("replies could not all be sent now: %s; trying again next pass",
+		    e ? e : "unknown error");
+	else if (waiting > 0)
+		log_debug("%d printed replies wait for their jobs to complete", waiting);
+	p->sum->replies_waiting = waiting;
+	free(e);
 }
 
 int
@@ -756,6 +998,7 @@ poller_session_process(struct poller_session *p, struct poller_summary *sum,
 		free(e);
 		r = 0;
 	}
+	flush_replies(p);
 out:
 	p->sum = NULL;
 	free(uids);
@@ -773,6 +1016,7 @@ poller_session_close(struct poller_session **s, int logout)
 		imap_logout(&p->imap);
 	imap_close(&p->imap);
 	free(p->scratch);
+	free(p->convert_types);
 	free(p);
 	*s = NULL;
 }

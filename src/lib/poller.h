@@ -31,6 +31,7 @@ struct poller_summary {
 	int skipped;		/* attachments not printed (type, size, ...) */
 	int failed;		/* messages that failed permanently */
 	int already;		/* attachments found already printed */
+	int replies_waiting;	/* "printed" replies waiting for their jobs to complete */
 };
 
 /*
@@ -84,7 +85,7 @@ struct imap *poller_session_imap(struct poller_session *s);
 /* LOGOUT first when logout is nonzero; *s = NULL; NULL is fine. */
 void poller_session_close(struct poller_session **s, int logout);
 
-/* Remove scratch files a crashed run left in dir (only our own names). */
+/* Remove scratch files and converter folders a crashed run left in dir (only our own names). */
 void poller_clean_scratch(const char *dir);
 
 #endif

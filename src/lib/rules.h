@@ -30,9 +30,10 @@ void rules_route_clear(struct rules_route *r);
 
 /*
  * The CUPS requesting-user-name for a sender: the users table's name for
- * the first entry matching addr ("%l": its local part, sanitised), else
- * the address itself (cups_job_user_for_sender).  Allocated.
+ * the first entry matching addr ("%l": its local part, when that is 1 to 32
+ * of [A-Za-z0-9._-]), with *mapped = 1; else the address itself as
+ * cups_job_user_for_sender() makes it, with *mapped = 0.  Allocated.
  */
-char *rules_cups_user(const struct conf *cf, const char *addr);
+char *rules_cups_user(const struct conf *cf, const char *addr, int *mapped);
 
 #endif

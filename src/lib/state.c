@@ -95,6 +95,7 @@ static const char *const msg_status_names[] = {
 	[STATE_MSG_PRINTED] = "printed",
 	[STATE_MSG_FAILED] = "failed",
 	[STATE_MSG_DONE] = "done",
+	[STATE_MSG_REJECTED] = "rejected",
 };
 static const char *const account_status_names[] = {
 	[STATE_ACCOUNT_NONE] = "none",
@@ -859,25 +860,28 @@ state_msg_list_owed(struct state *s, const struct state_key *k, uint32_t **uids,
 	*n = 0;
 	if ((r = check_key(k, NULL, 0, errstr)) != 0 ||
 	    (r = prep(s, "SELECT uid, status FROM messages WHERE account = ?1 AND "
-	    "mailbox = ?2 AND uidvalidity = ?3 AND status IN (?5, ?6) ORDER BY uid",
+	    "mailbox = ?2 AND uidvalidity = ?3 AND status IN (?5, ?6, ?7) ORDER BY uid",
 	    &st, errstr)) != 0 ||
 	    (r = bind_key(s, st, k, NULL, errstr)) != 0)
 		goto out;
 	if (sqlite3_bind_text(st, 5, msg_status_names[STATE_MSG_PRINTED], -1,
 	    SQLITE_STATIC) != SQLITE_OK ||
 	    sqlite3_bind_text(st, 6, msg_status_names[STATE_MSG_FAILED], -1,
+	    SQLITE_STATIC) != SQLITE_OK ||
+	    sqlite3_bind_text(st, 7, msg_status_names[STATE_MSG_REJECTED], -1,
 	    SQLITE_STATIC) != SQLITE_OK) {
 		r = state_fail(s, "binding values", errstr);
 		goto out;
 	}
 	while ((rc = sqlite3_step(st)) == SQLITE_ROW) {
-		const char *name = (const char *)sqlite3_column_text(st, 1);
+		int status = status_from_name(msg_status_names, ARRAY_SIZE(msg_status_names),
+		    sqlite3_column_text(st, 1));
 
 		u = xreallocarray(u, len + 1, sizeof(*u));
 		v = xreallocarray(v, len + 1, sizeof(*v));
 		u[len] = (uint32_t)sqlite3_column_int64(st, 0);
-		v[len] = name && strcmp(name, msg_status_names[STATE_MSG_FAILED]) == 0 ?
-		    STATE_MSG_FAILED : STATE_MSG_PRINTED;
+		v[len] = status == STATE_MSG_FAILED || status == STATE_MSG_REJECTED ?
+		    (enum state_msg_status)status : STATE_MSG_PRINTED;
 		len++;
 	}
 	if (rc != SQLITE_DONE) {

@@ -29,6 +29,7 @@ enum state_msg_status {
 	STATE_MSG_PRINTED,	/* every printable part submitted; post-action pending */
 	STATE_MSG_FAILED,	/* permanent failure; move to failed folder pending */
 	STATE_MSG_DONE,		/* post-action done */
+	STATE_MSG_REJECTED,	/* refused by policy; move to rejected folder pending */
 };
 
 struct state_msg {
@@ -108,7 +109,7 @@ int state_msg_find_printed(struct state *s, const struct state_key *k, const cha
 /*
  * The UIDs of mailbox (account, mailbox, uidvalidity: k's uid is ignored)
  * whose verdict is recorded but whose post-action is not known to be done:
- * status PRINTED or FAILED; statuses[i] says which.  Both arrays allocated
+ * status PRINTED, FAILED or REJECTED; statuses[i] says which.  Both arrays allocated
  * (caller frees); no rows: NULL and 0.
  */
 int state_msg_list_owed(struct state *s, const struct state_key *k, uint32_t **uids,

@@ -178,7 +178,7 @@ test_migration(void)
 	is_int(user_version(path), 1, "the read-only open did not migrate");
 
 	is_int(state_open(sub, &s, &err), 0, "open migrates");
-	is_int(user_version(path), 3, "now at the current version (3)");
+	is_int(user_version(path), 4, "now at the current version (4)");
 	is_int(state_msg_get(s, &k, &m, &err), 0, "old message row read");
 	is_int(m.status, STATE_MSG_PRINTED, "old message row kept");
 	state_msg_clear(&m);

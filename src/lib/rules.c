@@ -1,0 +1,161 @@
+/* rules.c - routing rules, print options and the users table; see rules.h. */
+#include "m2c-config.h"
+
+#include <stdlib.h>
+#include <string.h>
+
+#include "cupsjob.h"
+#include "rules.h"
+#include "util.h"
+
+#define RULES_USER_MAX 32	/* longest local part used as a CUPS user name */
+
+/* An empty list matches everything; otherwise some pattern must match s. */
+static int
+list_matches(const struct conf_strlist *l, const char *s)
+{
+	if (l->n == 0)
+		return 1;
+	if (s == NULL)
+		return 0;
+	for (size_t i = 0; i < l->n; i++)
+		if (str_wildcard_match(l->v[i], s))
+			return 1;
+	return 0;
+}
+
+/* Some recipient of m matches some pattern of l (an empty l matches). */
+static int
+recipients_match(const struct conf_strlist *l, const struct mime_message *m)
+{
+	if (l->n == 0)
+		return 1;
+	for (size_t i = 0; i < m->nrecipients; i++)
+		if (list_matches(l, m->recipients[i]))
+			return 1;
+	return 0;
+}
+
+static int
+rule_matches(const struct conf_rule *r, const struct mime_message *m)
+{
+	return recipients_match(&r->recipients, m) && list_matches(&r->senders, m->from_addr) &&
+	    list_matches(&r->subjects, m->subject ? m->subject : "");
+}
+
+/* The first matching rule of the account's, then the global ones; or NULL. */
+static const struct conf_rule *
+first_match(const struct conf *cf, const struct conf_account *a, const struct mime_message *m)
+{
+	for (size_t i = 0; i < a->nrules; i++)
+		if (rule_matches(&a->rules[i], m))
+			return &a->rules[i];
+	for (size_t i = 0; i < cf->nrules; i++)
+		if (rule_matches(&cf->rules[i], m))
+			return &cf->rules[i];
+	return NULL;
+}
+
+/* Append "what" to the notes, "; "-separated. */
+static void
+add_note(char **notes, const char *what)
+{
+	char *n;
+
+	if (what == NULL || *what == '\0')
+		return;
+	n = *notes ? xasprintf("%s; %s", *notes, what) : xstrdup(what);
+	free(*notes);
+	*notes = n;
+}
+
+void
+rules_route(const struct conf *cf, const struct conf_account *a, const struct mime_message *m,
+    struct rules_route *out)
+{
+	const struct conf_rule *r = first_match(cf, a, m);
+	struct print_opts base = { 0 }, req = { 0 };
+	unsigned int allowed = POPT_ALL;
+	int max_copies = 10, hold = a->hold;
+	char *unknown = NULL, *refused = NULL;
+
+	memset(out, 0, sizeof(*out));
+	out->rule = r;
+	out->name = "default";
+	out->printer = a->printer;
+	out->print_body = a->print_body;
+	if (r != NULL) {
+		out->name = r->name ? r->name : "rule";
+		if (r->printer != NULL)
+			out->printer = r->printer;
+		base = r->options;
+		allowed = r->allow_options;
+		max_copies = r->max_copies;
+		if (r->hold >= 0)
+			hold = r->hold;
+		if (r->print_body >= 0)
+			out->print_body = (enum conf_body)r->print_body;
+	}
+	if (hold && !(base.set & POPT_HOLD)) {
+		base.hold = 1;
+		base.set |= POPT_HOLD;
+	}
+	popt_parse_subject(m->subject, &req, &unknown);
+	popt_merge(&base, &req, allowed, max_copies, &out->opts, &refused);
+	if (unknown != NULL) {
+		char *n = xasprintf("not an option, so not used: %s", unknown);
+
+		add_note(&out->notes, n);
+		free(n);
+	}
+	if (refused != NULL) {
+		char *n = xasprintf("not used: %s", refused);
+
+		add_note(&out->notes, n);
+		free(n);
+	}
+	free(unknown);
+	free(refused);
+}
+
+void
+rules_route_clear(struct rules_route *r)
+{
+	free(r->notes);
+	memset(r, 0, sizeof(*r));
+}
+
+/* addr's local part when it can be a CUPS user name, else NULL.  Allocated. */
+static char *
+local_part_user(const char *addr)
+{
+	const char *at = strrchr(addr, '@');
+	size_t n = at ? (size_t)(at - addr) : 0;
+
+	if (n == 0 || n > RULES_USER_MAX)
+		return NULL;
+	for (size_t i = 0; i < n; i++)
+		if (strchr("ABCDEFGHIJKLMNOPQRSTUVWXYZabcdefghijklmnopqrstuvwxyz0123456789._-",
+		    addr[i]) == NULL)
+			return NULL;
+	return xstrndup(addr, n);
+}
+
+char *
+rules_cups_user(const struct conf *cf, const char *addr, int *mapped)
+{
+	char *user;
+
+	*mapped = 1;
+	for (size_t i = 0; addr != NULL && i < cf->nusers; i++) {
+		if (!str_wildcard_match(cf->users[i].sender, addr))
+			continue;
+		if (strcmp(cf->users[i].user, "%l") != 0)
+			return xstrdup(cf->users[i].user);
+		if ((user = local_part_user(addr)) != NULL)
+			return user;
+		break;		/* a local part CUPS cannot take: keep the address */
+	}
+	*mapped = 0;
+	return cups_job_user_for_sender(addr);
+}
