@@ -27,6 +27,7 @@ expect_job_attrs "$(rig_job_id b.pdf)" \
 unknown='unknown|not an option|not used|ignor'
 expect_stderr_line "the unknown tag \"copeis 3\" is reported" "copeis" "$unknown"
 expect_stderr_line "the unknown hashtag #urgent is reported" "urgent" "$unknown"
+expect_no_stderr_line "[EXTERNAL] (no option word) is not reported as a tag" "EXTERNAL" "$unknown"
 expect_job_attrs "$(rig_job_id c.pdf)" \
 	"copies=3 print-color-mode!=color sides!=two-sided-long-edge" \
 	"a copies-only rule takes the copies and refuses colour and duplex"

@@ -1470,3 +1470,19 @@ expect_stderr_line() {
 		rig_show_run
 	fi
 }
+
+# expect_no_stderr_line DESC REGEX...: no line of the last run's stderr
+# matches every REGEX (extended, ignoring case).
+expect_no_stderr_line() {
+	local desc=$1 lines r
+	shift
+	lines=$RIG_ERR
+	for r in "$@"; do
+		lines=$(printf '%s\n' "$lines" | grep -Ei -- "$r")
+	done
+	if [ -z "$lines" ]; then
+		ok "$desc"
+	else
+		not_ok "$desc" "stderr has: $lines"
+	fi
+}
