@@ -96,7 +96,7 @@ mapfile -t carol < <(rig_smtp_to carol@example.com)
 is "${#carol[@]}" 1 "carol got one reply (her job is held: no printed reply yet)"
 check_reply "${carol[0]}" carol@example.com b1@example.com 'Payslips' "carol's accepted reply headers"
 body=$(rig_smtp_body "${carol[0]}" 2>&1)
-like "$body" "lp -i" "the reply for a held job says how to release it (lp -i)"
+like "$body" "lp -i $caroljob -H resume" "the reply for a held job says how to release it (lp -i $caroljob -H resume)"
 has_job "$body" "$caroljob" && ok "and names the held job ($caroljob)" ||
 	not_ok "and names the held job ($caroljob)" "$body"
 
@@ -115,6 +115,8 @@ check_reply "${bob[1]}" bob@example.com a1@example.com 'Quarterly report' "the p
 [ "$(rig_smtp_header "${bob[1]}" Subject)" != "$(rig_smtp_header "${bob[0]}" Subject)" ] &&
 	ok "the printed reply's subject differs from the accepted one's" ||
 	not_ok "the printed reply's subject differs from the accepted one's" "$(rig_smtp_header "${bob[1]}" Subject)"
+has_job "$(rig_smtp_body "${bob[1]}" 2>&1)" "$bobjob" && ok "the printed reply names the job" ||
+	not_ok "the printed reply names the job" "$(rig_smtp_body "${bob[1]}" 2>&1)"
 is "$(rig_smtp_to carol@example.com | grep -c .)" 1 "no printed reply for carol's held job"
 
 rig_release "$caroljob" >/dev/null 2>&1
@@ -131,6 +133,7 @@ rig_deliver_pdf "$d/henry1.pdf" --from henry@example.com --auth pass --subject '
 rig_deliver_pdf "$d/henry2.pdf" --from henry@example.com --auth pass --subject 'Second'
 rig_run once
 expect_rc 0 "rate limit: the pass exits 0"
+expect_stderr_line "the dropped reply is logged" "henry@example\.com" "rate"
 rig_wait_jobs_done
 rig_run once
 expect_rc 0 "rate limit: a later pass exits 0"
