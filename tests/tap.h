@@ -5,6 +5,8 @@
  *     is_int(got, want, "name");  is_str(got, want, "name");
  *     return tap_done();
  *
+ *     char *text = tap_read_file(path, &len);   (a test file, whole)
+ *
  * Header-only: each test program includes it once.
  */
 #ifndef M2C_TAP_H
@@ -12,6 +14,7 @@
 
 #include <stdarg.h>
 #include <stdio.h>
+#include <stdlib.h>
 #include <string.h>
 
 static int tap_n, tap_failed;
@@ -51,6 +54,39 @@ ok(int cond, const char *fmt, ...)
 	ok(in_, __VA_ARGS__); \
 	if (!in_) printf("#   \"%s\" does not contain \"%s\"\n", h_ ? h_ : "(null)", n_); \
 } while (0)
+
+/*
+ * The whole file at path, NUL-terminated (it may hold NULs: *len, optional,
+ * is its length), allocated; NULL when it cannot be read.
+ */
+static __attribute__((unused)) char *
+tap_read_file(const char *path, size_t *len)
+{
+	FILE *f = fopen(path, "rb");
+	char *data = NULL, *p;
+	size_t n = 0, cap = 0, got;
+
+	if (f == NULL)
+		return NULL;
+	do {
+		if (cap - n < 4096) {
+			cap = cap ? cap * 2 : 8192;
+			if ((p = realloc(data, cap + 1)) == NULL) {
+				free(data);
+				fclose(f);
+				return NULL;
+			}
+			data = p;
+		}
+		got = fread(data + n, 1, cap - n, f);
+		n += got;
+	} while (got > 0);
+	fclose(f);
+	data[n] = '\0';
+	if (len != NULL)
+		*len = n;
+	return data;
+}
 
 static int
 tap_done(void)

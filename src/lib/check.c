@@ -17,6 +17,7 @@
 #include "oauth.h"
 #include "poller.h"
 #include "signin.h"
+#include "smtp.h"
 #include "util.h"
 
 /* Where one account's check stands. */
@@ -33,6 +34,7 @@ static const char *const step_label[] = {
 	[CHECK_STEP_SIGNIN] = "sign-in",
 	[CHECK_STEP_IMAP] = "IMAP",
 	[CHECK_STEP_MAILBOX] = "mailbox",
+	[CHECK_STEP_SMTP] = "replies",
 };
 
 /* "NAME: label ....... " (the label and its dots are 15 columns). */
@@ -317,6 +319,12 @@ check_fix(const struct conf_account *a, enum check_step step, int err, const cha
 		else
 			fix_imap(&b, a, err, text);
 		break;
+	case CHECK_STEP_SMTP:
+		/* smtp.c's messages carry the provider's fix; add where to change it. */
+		buf_appendf(&b, "replies go out through the smtp settings (mail2cups.conf(5), "
+		    "REPLIES); fix them as the message says, or remove reply from account %s",
+		    a->name);
+		break;
 	}
 	return buf_steal(&b);
 }
@@ -454,6 +462,23 @@ check_mailbox(struct check *c, struct imap *imap)
 	free(e);
 }
 
+/* With replies: the SMTP server takes our sign-in (nothing is sent). */
+static void
+check_smtp(struct check *c)
+{
+	char *where = NULL, *e = NULL;
+	int r;
+
+	if (c->a->reply == 0)
+		return;
+	if ((r = smtp_check(c->cf, c->a, &where, &e)) != 0)
+		put_failed(c, CHECK_STEP_SMTP, r, e);
+	else
+		put_ok(c, CHECK_STEP_SMTP, "%s", where);
+	free(where);
+	free(e);
+}
+
 int
 check_uses_tokens(const struct conf *cf)
 {
@@ -484,6 +509,7 @@ check_account(const struct conf *cf, const struct conf_account *a, FILE *out)
 	check_mailbox(&c, imap);
 	imap_logout(&imap);
 out:
+	check_smtp(&c);
 	imap_close(&imap);
 	fflush(out);
 	return c.first;

@@ -9,6 +9,7 @@
  *     NAME: sign-in ....... ok (token valid for 52 min; signed in as U)   OAuth only
  *     NAME: IMAP .......... ok (HOST:PORT, ssl, XOAUTH2)
  *     NAME: mailbox ....... ok (INBOX: 12 messages, 3 unseen, UIDVALIDITY 14)
+ *     NAME: replies ....... ok (smtp.office365.com:587, starttls, XOAUTH2)  with reply only
  * A failure reads "FAILED: <what failed>" followed by an indented
  * "    fix: <what to do>" line; a warning ("    warning: ...") leaves the
  * verdict ok.  Nothing is modified: no FETCH, no STORE, no CUPS job, no
@@ -28,6 +29,7 @@ enum check_step {
 	CHECK_STEP_SIGNIN,	/* getting a token (OAuth accounts) */
 	CHECK_STEP_IMAP,	/* connect, TLS, sign-in on the IMAP server */
 	CHECK_STEP_MAILBOX,	/* SELECT and SEARCH UNSEEN */
+	CHECK_STEP_SMTP,	/* replies: connect, TLS, sign-in on the SMTP server */
 };
 
 /*

@@ -729,27 +729,6 @@ get_file(struct conf_check *ck, const config_setting_t *group, const struct conf
 
 /* ------------------------------------------------------------ value checks */
 
-/* localhost, 127.0.0.0/8, ::1 (optionally in brackets). */
-static int
-is_loopback(const char *host)
-{
-	struct in_addr a4;
-	struct in6_addr a6;
-	char buf[INET6_ADDRSTRLEN + 2];
-	size_t len = strlen(host);
-
-	if (str_casecmp(host, "localhost") == 0)
-		return 1;
-	if (inet_pton(AF_INET, host, &a4) == 1)
-		return (ntohl(a4.s_addr) >> 24) == 127;
-	if (len > 2 && len < sizeof(buf) && host[0] == '[' && host[len - 1] == ']') {
-		memcpy(buf, host + 1, len - 2);
-		buf[len - 2] = '\0';
-		host = buf;
-	}
-	return inet_pton(AF_INET6, host, &a6) == 1 && IN6_IS_ADDR_LOOPBACK(&a6);
-}
-
 /*
  * An http(s) URL: 0 when it is https://, or http:// to a loopback host;
  * -1 otherwise, with *why set to a constant explanation.
@@ -774,7 +753,7 @@ check_url(const char *url, const char **why)
 	if ((size_t)(end - h) < sizeof(host)) {
 		memcpy(host, h, (size_t)(end - h));
 		host[end - h] = '\0';
-		if (is_loopback(host))
+		if (host_is_loopback(host))
 			return 0;
 	}
 	*why = "uses http:// to a host that is not loopback: sign-in secrets would "
@@ -983,7 +962,7 @@ static void
 check_clear_host(struct conf_check *ck, const config_setting_t *g, const struct conf_where *w,
     const char *host)
 {
-	if (host != NULL && is_loopback(host))
+	if (host != NULL && host_is_loopback(host))
 		return;
 	problem(ck, config_setting_get_member(g, "security"), w, "security",
 	    "\"none\" is only allowed to a loopback host (localhost, 127.x, ::1), not \"%s\": "

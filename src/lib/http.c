@@ -70,20 +70,6 @@ out:
 	return r;
 }
 
-static int
-host_is_loopback(const char *host)
-{
-	unsigned char a[16];
-
-	if (str_casecmp(host, "localhost") == 0)
-		return 1;
-	if (inet_pton(AF_INET, host, a) == 1)
-		return a[0] == 127;
-	if (inet_pton(AF_INET6, host, a) == 1)
-		return memcmp(a, "\0\0\0\0\0\0\0\0\0\0\0\0\0\0\0\1", 16) == 0;
-	return 0;
-}
-
 int
 http_url_allowed(const char *url)
 {

@@ -594,9 +594,10 @@ process_message(struct poller_session *p, uint32_t uid, char **errstr)
 		.convert_types = p->convert_types, .nconvert_types = p->nconvert_types,
 		.want_body = 1,
 	};
-	char *msgpath = NULL, *reason = NULL, *e = NULL, *opts = NULL, hash[65];
+	char *msgpath = NULL, *reason = NULL, *e = NULL, *opts = NULL, *why_refused = NULL;
+	char hash[65];
 	off_t size = 0;
-	int fd = -1, attempts = 0, decided = 0, printed = 0, r;
+	int fd = -1, attempts = 0, decided = 0, printed = 0, refused = 0, r;
 
 	if (p->st != NULL && (r = state_msg_get(p->st, &w.k, &sm, errstr)) != 0)
 		goto out;
@@ -671,8 +672,9 @@ process_message(struct poller_session *p, uint32_t uid, char **errstr)
 	}
 
 	r = mime_extract(fd, p->scratch, &lim, &w.m, &e);
+	/* Who sent it counts for a reply even when the message cannot print. */
 	if (w.m != NULL)
-		(void)policy_check_message(p->a, w.m, &w.v, NULL);	/* for a reply */
+		refused = policy_check_message(p->a, w.m, &w.v, &why_refused);
 	if (r == M2C_E_DATA || r == M2C_E_LIMIT) {
 		decided = 1;
 		r = fail_message(p, &w, STATE_MSG_FAILED, e, errstr);
@@ -692,10 +694,9 @@ process_message(struct poller_session *p, uint32_t uid, char **errstr)
 		log_info("uid %u: sender %s: %s", uid, w.v.authenticated ? "authenticated" :
 		    "not authenticated", w.v.why);
 
-	policy_verdict_clear(&w.v);
-	if ((r = policy_check_message(p->a, w.m, &w.v, &e)) != 0) {
+	if (refused != 0) {
 		decided = 1;
-		r = fail_message(p, &w, STATE_MSG_REJECTED, e, errstr);
+		r = fail_message(p, &w, STATE_MSG_REJECTED, why_refused, errstr);
 		goto out;
 	}
 	rules_route(cf, p->a, w.m, &w.route);
@@ -745,6 +746,7 @@ out:
 		unlink(msgpath);
 	free(msgpath);
 	free(opts);
+	free(why_refused);
 	free(reason);
 	free(e);
 	state_msg_clear(&sm);

@@ -49,20 +49,6 @@ static const char *const microsoft_smtp_hosts[] = {
 };
 
 static int
-host_is_loopback(const char *host)
-{
-	unsigned char a[16];
-
-	if (str_casecmp(host, "localhost") == 0)
-		return 1;
-	if (inet_pton(AF_INET, host, a) == 1)
-		return a[0] == 127;
-	if (inet_pton(AF_INET6, host, a) == 1)
-		return memcmp(a, "\0\0\0\0\0\0\0\0\0\0\0\0\0\0\0\1", 16) == 0;
-	return 0;
-}
-
-static int
 account_is_oauth(const struct conf_account *a)
 {
 	return a->oauth.present &&
@@ -335,9 +321,13 @@ out:
 	return r;
 }
 
-int
-smtp_send(const struct conf *cf, const struct conf_account *a, const char *from,
-    const char *rcpt, const char *data, size_t len, char **errstr)
+/*
+ * One SMTP session with a's server: send data from `from` to `rcpt`, or,
+ * with from NULL, only sign in and say NOOP (smtp_check).
+ */
+static int
+smtp_session_run(const struct conf *cf, const struct conf_account *a, const char *from,
+    const char *rcpt, const char *data, size_t len, char **where, char **errstr)
 {
 	struct conf_smtp set;
 	struct smtp_session ss = { 0 };
@@ -349,9 +339,15 @@ smtp_send(const struct conf *cf, const struct conf_account *a, const char *from,
 	long code = 0, timeout = cf->timeout > 0 ? cf->timeout : 60;
 	int r;
 
-	if ((r = smtp_settings(cf, a, &set, errstr)) != 0 ||
-	    (r = smtp_check_address("sender", from, errstr)) != 0 ||
-	    (r = smtp_check_address("recipient", rcpt, errstr)) != 0)
+	if ((r = smtp_settings(cf, a, &set, errstr)) != 0)
+		goto out;
+	if (where != NULL)
+		*where = xasprintf("%s:%d, %s, %s", set.host, set.port,
+		    conf_security_name(set.security), set.auth == CONF_SMTP_XOAUTH2 ? "XOAUTH2" :
+		    set.auth == CONF_SMTP_PLAIN ? "PLAIN" : set.auth == CONF_SMTP_LOGIN ? "LOGIN" :
+		    "no sign-in");
+	if (from != NULL && ((r = smtp_check_address("sender", from, errstr)) != 0 ||
+	    (r = smtp_check_address("recipient", rcpt, errstr)) != 0))
 		goto out;
 	if ((h = curl_easy_init()) == NULL) {
 		r = m2c_fail(errstr, M2C_E_SYS, "cannot start an SMTP session (libcurl)");
@@ -361,9 +357,6 @@ smtp_send(const struct conf *cf, const struct conf_account *a, const char *from,
 	ss.len = len;
 	url = xasprintf(strchr(set.host, ':') ? "%s://[%s]:%d" : "%s://%s:%d",
 	    set.security == CONF_SEC_SSL ? "smtps" : "smtp", set.host, set.port);
-	mfrom = xasprintf("<%s>", from);
-	to = xasprintf("<%s>", rcpt);
-	rcpts = curl_slist_append(NULL, to);
 	curl_easy_setopt(h, CURLOPT_URL, url);
 	curl_easy_setopt(h, CURLOPT_PROTOCOLS_STR, "smtp,smtps");
 	curl_easy_setopt(h, CURLOPT_NOSIGNAL, 1L);
@@ -389,19 +382,28 @@ smtp_send(const struct conf *cf, const struct conf_account *a, const char *from,
 		    "(update-ca-certificates) instead", set.ca_file);
 		goto out;
 	}
-	curl_easy_setopt(h, CURLOPT_MAIL_FROM, mfrom);
-	curl_easy_setopt(h, CURLOPT_MAIL_RCPT, rcpts);
-	curl_easy_setopt(h, CURLOPT_UPLOAD, 1L);
-	curl_easy_setopt(h, CURLOPT_READFUNCTION, read_cb);
-	curl_easy_setopt(h, CURLOPT_READDATA, &ss);
-	curl_easy_setopt(h, CURLOPT_INFILESIZE_LARGE, (curl_off_t)len);
+	if (from != NULL) {
+		mfrom = xasprintf("<%s>", from);
+		to = xasprintf("<%s>", rcpt);
+		rcpts = curl_slist_append(NULL, to);
+		curl_easy_setopt(h, CURLOPT_MAIL_FROM, mfrom);
+		curl_easy_setopt(h, CURLOPT_MAIL_RCPT, rcpts);
+		curl_easy_setopt(h, CURLOPT_UPLOAD, 1L);
+		curl_easy_setopt(h, CURLOPT_READFUNCTION, read_cb);
+		curl_easy_setopt(h, CURLOPT_READDATA, &ss);
+		curl_easy_setopt(h, CURLOPT_INFILESIZE_LARGE, (curl_off_t)len);
+	} else {
+		/* No mail and no recipient: libcurl signs in, then sends this. */
+		curl_easy_setopt(h, CURLOPT_CUSTOMREQUEST, "NOOP");
+	}
 	/* The trace hook sees every reply: it keeps the last for messages. */
 	curl_easy_setopt(h, CURLOPT_DEBUGFUNCTION, debug_cb);
 	curl_easy_setopt(h, CURLOPT_DEBUGDATA, &ss);
 	curl_easy_setopt(h, CURLOPT_VERBOSE, 1L);
 	if ((r = set_auth(h, cf, a, &set, &secret, errstr)) != 0)
 		goto out;
-	log_debug("smtp: sending %zu bytes to %s through %s", len, rcpt, url);
+	if (from != NULL)
+		log_debug("smtp: sending %zu bytes to %s through %s", len, rcpt, url);
 	rc = curl_easy_perform(h);
 	curl_easy_getinfo(h, CURLINFO_RESPONSE_CODE, &code);
 	if (rc != CURLE_OK) {
@@ -425,4 +427,21 @@ out:
 	free(mfrom);
 	free(to);
 	return r;
+}
+
+int
+smtp_send(const struct conf *cf, const struct conf_account *a, const char *from,
+    const char *rcpt, const char *data, size_t len, char **errstr)
+{
+	if (from == NULL || rcpt == NULL)
+		return m2c_fail(errstr, M2C_E_USAGE, "smtp_send without a sender or recipient");
+	return smtp_session_run(cf, a, from, rcpt, data, len, NULL, errstr);
+}
+
+int
+smtp_check(const struct conf *cf, const struct conf_account *a, char **where, char **errstr)
+{
+	if (where != NULL)
+		*where = NULL;
+	return smtp_session_run(cf, a, NULL, NULL, NULL, 0, where, errstr);
 }

@@ -40,4 +40,12 @@ int smtp_send(const struct conf *cf, const struct conf_account *a, const char *f
  */
 int smtp_check_address(const char *what, const char *addr, char **errstr);
 
+/*
+ * Try a's SMTP server without sending anything: connect, TLS, sign in,
+ * NOOP, QUIT (`mail2cups check`).  0, or the error smtp_send would give.
+ * *where (optional) receives "HOST:PORT, SECURITY, AUTH" (allocated).
+ */
+int smtp_check(const struct conf *cf, const struct conf_account *a, char **where,
+    char **errstr);
+
 #endif

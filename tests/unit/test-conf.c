@@ -53,22 +53,15 @@ data_conf(const char *name)
 {
 	const char *top = getenv("top_srcdir");
 	char *src = xasprintf("%s/tests/data/conf/%s", top ? top : ".", name);
-	struct buf b = { 0 };
-	char chunk[4096];
-	size_t n;
-	FILE *fp;
-	char *path;
+	char *text = tap_read_file(src, NULL), *path;
 
-	if ((fp = fopen(src, "r")) == NULL) {
+	if (text == NULL) {
 		perror(src);
 		exit(99);
 	}
-	while ((n = fread(chunk, 1, sizeof(chunk), fp)) > 0)
-		buf_append(&b, chunk, n);
-	fclose(fp);
 	free(src);
-	path = write_conf(b.data ? b.data : "");
-	buf_free(&b);
+	path = write_conf(text);
+	free(text);
 	return path;
 }
 

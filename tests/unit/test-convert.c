@@ -69,23 +69,6 @@ count_prefix(const char *dir, const char *prefix)
 	return n;
 }
 
-/* The whole file (small test files), or NULL. */
-static char *
-slurp(const char *path)
-{
-	struct buf b = { 0 };
-	char chunk[4096];
-	ssize_t n;
-	int fd = open(path, O_RDONLY);
-
-	if (fd < 0)
-		return NULL;
-	while ((n = read(fd, chunk, sizeof(chunk))) > 0)
-		buf_append(&b, chunk, (size_t)n);
-	close(fd);
-	return buf_steal(&b);
-}
-
 static void
 write_file(const char *path, const char *text)
 {
@@ -107,7 +90,7 @@ pid_dead(long pid)
 
 	for (int i = 0; i < 100; i++) {
 		dead = 1;
-		if ((stat = slurp(path)) == NULL)
+		if ((stat = tap_read_file(path, NULL)) == NULL)
 			break;
 		p = strrchr(stat, ')');
 		dead = p != NULL && p[1] == ' ' && (p[2] == 'Z' || p[2] == 'X');
@@ -185,7 +168,7 @@ test_outcomes(void)
 			    strstr(pdf, "/part.") != NULL, "%s: output is a part. file", t[i].name);
 			ok(pdf && stat(pdf, &st) == 0 && S_ISREG(st.st_mode) &&
 			    (st.st_mode & 07777) == 0600, "%s: output 0600", t[i].name);
-			data = pdf ? slurp(pdf) : NULL;
+			data = pdf ? tap_read_file(pdf, NULL) : NULL;
 			ok(data && str_has_prefix(data, "%PDF-1.4") && strstr(data, "%%EOF"),
 			    "%s: output is the PDF", t[i].name);
 			has_str(data, "(Quarterly report) Tj", "%s: made from the input", t[i].name);
@@ -196,7 +179,7 @@ test_outcomes(void)
 		free(pdf);
 		free(err);
 	}
-	data = slurp(keep);
+	data = tap_read_file(keep, NULL);
 	is_str(data, "keep me\n", "a folder linked from the mess survived");
 	free(data);
 	free(keep);
@@ -220,7 +203,7 @@ test_timeout(void)
 	has_str(err, "raise the converter's timeout", "timeout: what to do");
 	ok(ms >= 900 && ms < 4000, "timeout: stopped after %lld ms", ms);
 	is_int(count_prefix(scratch, "conv."), 0, "timeout: folder removed");
-	pids = slurp(pidfile);
+	pids = tap_read_file(pidfile, NULL);
 	ok(pids && sscanf(pids, "%ld %ld", &leader, &sleeper) == 2 && leader > 1 && sleeper > 1,
 	    "timeout: the stub wrote its pids");
 	ok(leader > 1 && pid_dead(leader), "timeout: the command is dead");
@@ -248,7 +231,7 @@ test_env(void)
 	r = run(argv, ODT, 10, &pdf, &err);
 	unsetenv("M2C_TEST_SECRET");
 	is_int(r, 0, "env: %s", err ? err : "ok");
-	data = pdf ? slurp(pdf) : NULL;
+	data = pdf ? tap_read_file(pdf, NULL) : NULL;
 	ok(data != NULL && strstr(data, "hunter2") == NULL, "env: no secret from our environment");
 	has_str(data, "\nfds=0 1 2 3 \n", "env: only stdio (and ls's own) descriptors");
 	if (data && (line = strstr(data, "\ncwd=")) != NULL)
@@ -357,7 +340,7 @@ test_clean(void)
 	is_int(count_prefix(scratch, "conv."), 0, "clean: conv.* folders removed");
 	is_int(count_prefix(scratch, "part."), 1, "clean: a part. file stays (not ours)");
 	is_int(count_prefix(scratch, "other"), 1, "clean: another folder stays");
-	data = slurp(keep);
+	data = tap_read_file(keep, NULL);
 	is_str(data, "keep me\n", "clean: the target of a link stays");
 	free(data);
 	unlink(path);

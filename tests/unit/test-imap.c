@@ -220,20 +220,13 @@ srv_start(struct srv *sv, const struct step *script, int implicit_tls)
 static char *
 srv_finish(struct srv *sv)
 {
-	struct buf b = { 0 };
-	char chunk[4096];
-	size_t n;
-	FILE *f;
+	char *t;
 	int st;
 
 	waitpid(sv->pid, &st, 0);
-	if ((f = fopen(sv->tpath, "rb")) != NULL) {
-		while ((n = fread(chunk, 1, sizeof(chunk), f)) > 0)
-			buf_append(&b, chunk, n);
-		fclose(f);
-	}
+	t = tap_read_file(sv->tpath, NULL);
 	unlink(sv->tpath);
-	return buf_steal(&b);
+	return t ? t : xstrdup("");
 }
 
 static char *

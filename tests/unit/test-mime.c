@@ -127,23 +127,6 @@ data_path(const char *name)
 	return xasprintf("%s/tests/data/mime/%s", top ? top : ".", name);
 }
 
-static char *
-slurp(const char *path, size_t *len)
-{
-	struct buf b = { 0 };
-	char chunk[4096];
-	ssize_t n;
-	int fd = open(path, O_RDONLY);
-
-	if (fd < 0)
-		return NULL;
-	while ((n = read(fd, chunk, sizeof(chunk))) > 0)
-		buf_append(&b, chunk, (size_t)n);
-	close(fd);
-	*len = b.len;
-	return buf_steal(&b);
-}
-
 /* Names in dir, except . and ..: count, and whether `only` is the only one. */
 static int
 count_entries(const char *dir, const char *only, int *only_ok)
@@ -171,7 +154,7 @@ static int
 same_file_content(const char *path, const char *want, size_t wantlen)
 {
 	size_t len = 0;
-	char *got = slurp(path, &len);
+	char *got = tap_read_file(path, &len);
 	int same = got && len == wantlen && memcmp(got, want, len) == 0;
 
 	free(got);
@@ -248,7 +231,7 @@ run_case(const struct mime_case *c, const char *top, const char *scratch)
 
 		if (c->same_as) {
 			char *p = data_path(c->same_as);
-			want = slurp(p, &len);
+			want = tap_read_file(p, &len);
 			free(p);
 		} else {
 			len = strlen(want);
@@ -439,7 +422,7 @@ run_convert_case(const struct convert_case *c, const char *scratch)
 		    "odt.eml (%s): the fake is refused", pat);
 	if (c->convert[0] && m->att[0].path) {
 		p = data_path("tiny.odt");
-		want = slurp(p, &len);
+		want = tap_read_file(p, &len);
 		free(p);
 		ok(want && same_file_content(m->att[0].path, want, len),
 		    "odt.eml (%s): letter.odt decoded byte for byte", pat);
@@ -514,7 +497,7 @@ run_body_case(const struct body_case *c, const char *scratch)
 		ok(m->body_path && stat(m->body_path, &st) == 0 && (st.st_mode & 07777) == 0600 &&
 		    st.st_size == m->body_size, "%s: body is a 0600 file of body_size bytes",
 		    c->file);
-		got = m->body_path ? slurp(m->body_path, &len) : NULL;
+		got = m->body_path ? tap_read_file(m->body_path, &len) : NULL;
 		ok(m->body_path && strncmp(m->body_path, scratch, strlen(scratch)) == 0 &&
 		    str_has_prefix(strrchr(m->body_path, '/'), "/part."),
 		    "%s: body in the scratch folder, named part.*", c->file);

@@ -3,7 +3,7 @@
  * reply.c to a real SMTP server (tests/smtp/sink.py) and prints what
  * happened, for the script to check.
  *
- *   test-smtp send|flush key=value...
+ *   test-smtp send|flush|check key=value...
  *     state=DIR host=H port=P security=ssl|starttls|none ca=FILE
  *     auth=none|plain|login|xoauth2 password_file=F smtp_user=U
  *     user=ADDR        the account's username (default print@example.org)
@@ -99,8 +99,9 @@ main(int argc, char **argv)
 	char *err = NULL, *from = NULL, *endp;
 	int r = 0, i, n, waiting = 0, jobs[16];
 
-	if (argc < 2 || (strcmp(argv[1], "send") != 0 && strcmp(argv[1], "flush") != 0)) {
-		fprintf(stderr, "usage: test-smtp send|flush key=value...\n");
+	if (argc < 2 || (strcmp(argv[1], "send") != 0 && strcmp(argv[1], "flush") != 0 &&
+	    strcmp(argv[1], "check") != 0)) {
+		fprintf(stderr, "usage: test-smtp send|flush|check key=value...\n");
 		return 64;
 	}
 	log_init("test-smtp", 0, LOG_LVL_DEBUG);
@@ -159,6 +160,14 @@ main(int argc, char **argv)
 	if ((token = arg(argc, argv, "token", NULL)) != NULL &&
 	    (r = seed_token(cf.state_dir, token, &err)) != 0)
 		goto out;
+	if (strcmp(argv[1], "check") == 0) {
+		char *where = NULL;
+
+		r = smtp_check(&cf, &a, &where, &err);
+		printf("where=%s\n", where ? where : "");
+		free(where);
+		goto out;
+	}
 	if (strcmp(argv[1], "send") == 0) {
 		if ((r = reply_compose(&cf, &a, CONF_REPLY_ACCEPTED, &ctx, &msg, &from, &err)) == 0)
 			r = smtp_send(&cf, &a, from, ctx.to, msg.data, msg.len, &err);

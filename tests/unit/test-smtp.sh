@@ -113,9 +113,17 @@ run tls-wrongca send port=$PORT security=starttls ca="$WRONG_CA" auth=plain smtp
 	password_file="$RIG_DIR/pass"
 like "$OUT" "rc=-9 " "starttls with the wrong CA: TLS error"
 like "$OUT" "ca_file" "TLS error: mentions ca_file"
+run tls-check check port=$PORT security=starttls ca="$CA" auth=plain smtp_user=alice \
+	password_file="$RIG_DIR/pass"
+like "$OUT" "rc=0 ok" "check: the server takes the sign-in"
+like "$OUT" "where=127.0.0.1:$PORT, starttls, PLAIN" "check: says where and how"
+no_secret "check"
+run tls-check-wrongpw check port=$PORT security=starttls ca="$CA" auth=plain smtp_user=alice \
+	password_file="$RIG_DIR/wrongpass"
+like "$OUT" "rc=-7 " "check with a wrong password: M2C_E_AUTH"
 run plain-starttls send port=$P_PLAIN security=starttls ca="$CA" auth=none
 like "$OUT" "rc=-9 " "starttls required, server without STARTTLS: TLS error"
-is "$(ls "$RIG_DIR/tls/out" | grep -c '\.json$')" 2 "only the two good sessions delivered"
+is "$(ls "$RIG_DIR/tls/out" | grep -c '\.json$')" 2 "only the two good sessions delivered (a check sends nothing)"
 
 # ---- implicit TLS
 start_sink ssl --tls-cert "$CA" --tls-key "$KEY" --implicit-tls

@@ -61,22 +61,6 @@ path_of(const char *state, const char *name)
 	return xasprintf("%s/tokens/%s", state, name);
 }
 
-static char *
-file_read(const char *path)
-{
-	struct buf b = { 0 };
-	char chunk[4096];
-	ssize_t n;
-	int fd = open(path, O_RDONLY);
-
-	if (fd < 0)
-		return NULL;
-	while ((n = read(fd, chunk, sizeof(chunk))) > 0)
-		buf_append(&b, chunk, (size_t)n);
-	close(fd);
-	return buf_steal(&b);
-}
-
 static void
 file_write(const char *path, const char *text, mode_t mode)
 {
@@ -94,7 +78,7 @@ file_write(const char *path, const char *text, mode_t mode)
 static void
 file_copy(const char *from, const char *to)
 {
-	char *s = file_read(from);
+	char *s = tap_read_file(from, NULL);
 
 	file_write(to, s ? s : "", 0600);
 	free(s);
@@ -513,7 +497,7 @@ test_atomic(void)
 	save_access(ts, "last-good");
 	is_int(run_crash_save(state), TESTHOOK_EXIT, "a save crashes before the rename");
 	s = xasprintf("%s/crash.err", base);
-	err = file_read(s);
+	err = tap_read_file(s, NULL);
 	has_str(err, "stopping at tokens-before-rename", "at the tokens-before-rename hook");
 	free(err);
 	free(s);
@@ -590,7 +574,7 @@ test_keys(void)
 static void
 tamper(const char *p, const char *name)
 {
-	char *s = file_read(p), *v, *out;
+	char *s = tap_read_file(p, NULL), *v, *out;
 	json_t *j = json_loads(s, 0, NULL);
 
 	v = xstrdup(json_string_value(json_object_get(j, name)));
@@ -625,7 +609,7 @@ test_encryption(void)
 	is_str(u.refresh_token, "refresh-0.AXEA-secret", "refresh token round trip");
 	is_str(u.identity, "print@contoso.com", "identity round trip");
 	oauth_tokens_clear(&u);
-	s = file_read(p);
+	s = tap_read_file(p, NULL);
 	ok(s && !strstr(s, "sealed-access") && !strstr(s, "refresh-0") && !strstr(s, "contoso"),
 	    "the file holds no token in clear");
 	has_str(s, "\"A256GCM\"", "the file says A256GCM");
@@ -650,7 +634,7 @@ test_encryption(void)
 	tokenstore_close(&other);
 
 	ts = must_open(state, k1);
-	s = file_read(p);
+	s = tap_read_file(p, NULL);
 	tamper(p, "ct");
 	expect_load_error(ts, M2C_E_CONFIG, "cannot decrypt", "tampered ciphertext");
 	file_write(p, s, 0600);
@@ -675,11 +659,11 @@ test_encryption(void)
 	s = load_access(ts, &r, NULL);
 	is_str(s, "was-plain", "a plain file loads with a key set");
 	free_secret(s);
-	s = file_read(p);
+	s = tap_read_file(p, NULL);
 	has_str(s, "was-plain", "still plain before the next save");
 	free(s);
 	is_int(tokenstore_clear_pending(ts, NULL), 0, "the next save");
-	s = file_read(p);
+	s = tap_read_file(p, NULL);
 	ok(s && !strstr(s, "was-plain") && strstr(s, "A256GCM"), "now encrypted");
 	free(s);
 	s = load_access(ts, &r, NULL);
@@ -802,7 +786,7 @@ test_lock_concurrent(void)
 			failed++;
 	}
 	is_int(failed, 0, "%d concurrent token calls all succeed", CHILDREN);
-	s = file_read(side);
+	s = tap_read_file(side, NULL);
 	tok = load_access(ts, &r, NULL);
 	for (line = strtok_r(s ? s : "", "\n", &saveptr); line != NULL;
 	    line = strtok_r(NULL, "\n", &saveptr)) {

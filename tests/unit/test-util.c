@@ -119,10 +119,24 @@ test_files(void)
 	free(sub);
 }
 
+static void
+test_loopback(void)
+{
+	static const struct { const char *host; int want; } t[] = {
+		{ "localhost", 1 }, { "LocalHost", 1 }, { "127.0.0.1", 1 }, { "127.8.9.10", 1 },
+		{ "::1", 1 }, { "[::1]", 1 }, { "128.0.0.1", 0 }, { "::2", 0 }, { "[::1", 0 },
+		{ "localhost.example.org", 0 }, { "10.0.0.1", 0 }, { "", 0 }, { "[]", 0 },
+	};
+
+	for (size_t i = 0; i < ARRAY_SIZE(t); i++)
+		is_int(host_is_loopback(t[i].host), t[i].want, "loopback \"%s\"", t[i].host);
+}
+
 int
 main(void)
 {
 	test_wildcard();
+	test_loopback();
 	test_buf();
 	test_errors();
 	test_files();
