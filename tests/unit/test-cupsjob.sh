@@ -32,16 +32,10 @@ fi
 
 rig_init
 rig_start_cups
-# The virtual printer advertises duplex (-2) and colour (-s 10,10): a
-# printer that cannot print two-sided refuses sides=two-sided-* and the ipp
-# backend then cancels the job ("Printer cannot print with supplied
-# options").  Added the way rig_start_dovecot_oauth patches Dovecot: exec,
-# so the rig's pid is ippeveprinter's.
-ippeveprinter() {
-	exec ippeveprinter -2 -s 10,10 "$@"
-}
+# The rig's virtual printer advertises duplex and colour (rig_start_printer):
+# one that cannot print two-sided refuses sides=two-sided-* and the ipp
+# backend then cancels the job ("Printer cannot print with supplied options").
 rig_start_printer
-unset -f ippeveprinter
 for q in Q QREJ QSTOP; do
 	rig_add_queue "$q"
 done
