@@ -318,7 +318,7 @@ queue_reply(struct poller_session *p, struct msg_work *w, enum conf_reply_kind k
 	c.queue = w->route.printer;
 	c.files = w->files.data;
 	c.reason = reason;
-	c.options = opts;
+	c.options = *opts ? opts : "the queue's defaults";
 	c.notes = w->route.notes;
 	c.held = (w->route.opts.set & POPT_HOLD) && w->route.opts.hold;
 	c.job_ids = w->jobs;

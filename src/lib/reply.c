@@ -146,7 +146,8 @@ vars_fill(struct reply_vars *v, const struct conf_account *a, const struct reply
 	vars_add(v, "notes", xstrdup(ctx->notes ? ctx->notes : ""));
 	vars_add(v, "release", buf_steal(&rel));
 	vars_add(v, "account", xstrdup(a->name ? a->name : ""));
-	vars_add(v, "mailbox", xstrdup(a->mailbox ? a->mailbox : "INBOX"));
+	/* For the sender the mailbox is the address they wrote to. */
+	vars_add(v, "mailbox", xstrdup(a->username ? a->username : ""));
 }
 
 /*

@@ -47,7 +47,8 @@ struct reply_ctx {
  * Template variables (conf_template_vars, conf.h): ${sender} ${subject}
  * ${files} ${queue} ${jobs} ("office-12, office-13") ${reason} ${options}
  * ${notes} ${release} (how to release held jobs; "" when not held)
- * ${account} ${mailbox}.  The config refuses any other.
+ * ${account} (the account's name) ${mailbox} (its address, username).
+ * The config refuses any other.
  */
 
 /*

@@ -155,7 +155,7 @@ test_compose(void)
 	    "run: lp -i 12 -H resume\r\n", "${release} for the first job when held");
 	has_str(body, "Your job is held. Release it at the printer, or an administrator can "
 	    "run: lp -i 13 -H resume\r\n", "${release} for the second job");
-	has_str(body, "-- office/INBOX ${unknown} $x ${", "account, mailbox; others kept");
+	has_str(body, "-- office/print@school.example ${unknown} $x ${", "account, mailbox (its address); others kept");
 	has_str(body, "\xc3\xa4\xc3\xb6\xc3\xbc \xe2\x82\xac", "UTF-8 body text round-trips");
 	has_str(head, "Content-Transfer-Encoding: quoted-printable", "non-ASCII body: QP");
 	g_free(body);
