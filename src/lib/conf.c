@@ -1333,8 +1333,9 @@ tenant_domains_load(struct conf_check *ck, const config_setting_t *g, const stru
  */
 static void
 trust_load(struct conf_check *ck, const config_setting_t *g, const struct conf_where *w,
-    const struct conf_smtp *smtp, struct conf_account *a)
+    const struct conf *c, struct conf_account *a)
 {
+	const struct conf_smtp *smtp = &c->smtp;
 	static const char how[] = "set authserv_id to the name your mail server writes at the "
 	    "start of its Authentication-Results header";
 	enum conf_provider p = a->oauth.provider;
@@ -1369,6 +1370,10 @@ trust_load(struct conf_check *ck, const config_setting_t *g, const struct conf_w
 		problem(ck, config_setting_get_member(g, "reply"), w, "reply",
 		    "there is no SMTP server to send replies through (set smtp = { host = "
 		    "\"...\"; }, or remove reply)");
+	if (c->replies.from == NULL && a->username != NULL && strchr(a->username, '@') == NULL)
+		problem(ck, config_setting_get_member(g, "reply"), w, "reply",
+		    "replies come from the account's username, and \"%s\" is not a mail address "
+		    "(set replies = { from = \"print@example.org\"; };)", a->username);
 	if (smtp->auth_set && smtp->auth == CONF_SMTP_XOAUTH2 && !a->oauth.present)
 		problem(ck, config_setting_get_member(g, "reply"), w, "reply",
 		    "smtp.auth = \"xoauth2\" needs an OAuth account, and this one signs in with a "
@@ -1431,7 +1436,7 @@ check_folder_not_mailbox(struct conf_check *ck, const config_setting_t *g,
 
 static void
 account_load(struct conf_check *ck, const config_setting_t *g, size_t idx,
-    const struct conf_smtp *smtp, struct conf_account *a)
+    const struct conf *c, struct conf_account *a)
 {
 	struct conf_where w;
 	config_setting_t *s;
@@ -1535,7 +1540,7 @@ account_load(struct conf_check *ck, const config_setting_t *g, size_t idx,
 	get_string_dup(ck, g, &w, "rejected_folder", &a->rejected_folder);
 	check_folder_not_mailbox(ck, g, &w, a, "rejected_folder", a->rejected_folder);
 
-	trust_load(ck, g, &w, smtp, a);
+	trust_load(ck, g, &w, c, a);
 	a->rules = group_list_load(ck, g, &w, "rules", sizeof(*a->rules), &a->nrules, rule_load);
 	if (get_bool(ck, g, &w, "hold", &v) == 1)
 		a->hold = v;
@@ -1574,7 +1579,7 @@ accounts_load(struct conf_check *ck, const config_setting_t *root, struct conf *
 			continue;
 		}
 		c->naccounts++;
-		account_load(ck, g, (size_t)i, &c->smtp, a);
+		account_load(ck, g, (size_t)i, c, a);
 		for (size_t j = 0; a->name != NULL && j + 1 < c->naccounts; j++) {
 			if (c->accounts[j].name == NULL || strcmp(c->accounts[j].name, a->name) != 0)
 				continue;

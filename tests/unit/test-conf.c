@@ -288,6 +288,12 @@ static const struct bad_case {
 	  "smtp = { host = \"smtp.example.org\"; auth = \"xoauth2\"; };\n"
 	  HEAD "    reply = [ \"failed\" ];\n    authserv_id = \"mx.example.org\";\n" HOST PW PRN TAIL,
 	  { { 5, "account \"office\": reply: smtp.auth = \"xoauth2\" needs an OAuth account" } } },
+	{ "reply from a username that is no address",
+	  "smtp = { host = \"smtp.example.org\"; };\n"
+	  "accounts = (\n  { name = \"office\";\n    username = \"office\";\n"
+	  "    reply = [ \"failed\" ];\n    authserv_id = \"mx.example.org\";\n" HOST PW PRN TAIL,
+	  { { 5, "account \"office\": reply: replies come from the account's username, and "
+	      "\"office\" is not a mail address (set replies = { from = " } } },
 	{ "bad reply kind and authserv_id", HEAD "    reply = [ \"sent\" ];\n"
 	  "    authserv_id = \"mx example\";\n" HOST PW PRN TAIL,
 	  { { 5, "account \"office\": authserv_id: \"mx example\" cannot be an authserv-id" },
