@@ -10,7 +10,6 @@
  */
 #include "m2c-config.h"
 
-#include <arpa/inet.h>
 #include <errno.h>
 #include <limits.h>
 #include <pwd.h>

@@ -7,7 +7,6 @@
  */
 #include "m2c-config.h"
 
-#include <arpa/inet.h>
 #include <pthread.h>
 #include <stdlib.h>
 #include <string.h>
@@ -155,10 +154,10 @@ write_cb(char *ptr, size_t size, size_t nmemb, void *arg)
 	return n;
 }
 
-static int
-classify(CURLcode cc)
+int
+http_curl_class(int curl_code)
 {
-	switch (cc) {
+	switch ((CURLcode)curl_code) {
 	case CURLE_OPERATION_TIMEDOUT:
 		return M2C_E_TIMEOUT;
 	case CURLE_SSL_CONNECT_ERROR:
@@ -243,7 +242,7 @@ request(const char *url, const char *form, size_t formlen, int timeout_ms,
 	if (cc != CURLE_OK) {
 		const char *why = ebuf[0] ? ebuf : curl_easy_strerror(cc);
 
-		r = classify(cc);
+		r = http_curl_class(cc);
 		if (r == M2C_E_TIMEOUT)
 			m2c_fail(errstr, r, "no answer from %s on port %ld in time (%s): check the "
 			    "network, proxy (https_proxy) and firewall, then try again", host, port, why);

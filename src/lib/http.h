@@ -31,6 +31,13 @@ struct http_field {
  */
 int http_global_init(void);
 
+/*
+ * The class of a failed libcurl transfer (a CURLcode), for every protocol
+ * we speak through libcurl: M2C_E_TIMEOUT, M2C_E_TLS (handshake,
+ * certificate, STARTTLS refused), else M2C_E_UNAVAIL.
+ */
+int http_curl_class(int curl_code);
+
 /* Nonzero when url is https, or http to a loopback host. */
 int http_url_allowed(const char *url);
 /* The host[:port] part of a URL, for messages; allocated. */

@@ -20,7 +20,6 @@
  */
 #include "m2c-config.h"
 
-#include <arpa/inet.h>
 #include <stdlib.h>
 #include <string.h>
 
@@ -30,6 +29,7 @@
 #include <openssl/x509.h>
 
 #include "error.h"
+#include "http.h"
 #include "log.h"
 #include "oauth.h"
 #include "secret.h"
@@ -214,26 +214,22 @@ smtp_error(const struct conf_account *a, const struct conf_smtp *set, CURLcode r
 	const char *host = set->host;
 	int port = set->port;
 
-	switch (rc) {
-	case CURLE_COULDNT_RESOLVE_HOST:
-	case CURLE_COULDNT_CONNECT:
+	if (rc == CURLE_COULDNT_RESOLVE_HOST || rc == CURLE_COULDNT_CONNECT)
 		return m2c_fail(errstr, M2C_E_UNAVAIL, "cannot reach the SMTP server %s:%d: "
 		    "%s (check smtp.host and smtp.port, and that the network allows it)",
 		    host, port, curl_msg);
-	case CURLE_OPERATION_TIMEDOUT:
+	switch (http_curl_class(rc)) {
+	case M2C_E_TIMEOUT:
 		return m2c_fail(errstr, M2C_E_TIMEOUT, "the SMTP server %s:%d did not answer "
 		    "in time (%s); will try again", host, port, curl_msg);
-	case CURLE_SSL_CONNECT_ERROR:
-	case CURLE_PEER_FAILED_VERIFICATION:
-	case CURLE_SSL_CERTPROBLEM:
-	case CURLE_SSL_CIPHER:
-	case CURLE_SSL_CACERT_BADFILE:
-	case CURLE_SSL_ISSUER_ERROR:
-	case CURLE_SSL_PINNEDPUBKEYNOTMATCH:
-	case CURLE_USE_SSL_FAILED:
+	case M2C_E_TLS:
 		return m2c_fail(errstr, M2C_E_TLS, "TLS with the SMTP server %s:%d failed: %s; "
 		    "check smtp.security (\"ssl\" for port 465, \"starttls\" for 587) and, "
 		    "for a private CA, smtp.ca_file", host, port, curl_msg);
+	default:
+		break;
+	}
+	switch (rc) {
 	case CURLE_LOGIN_DENIED:
 		if (strstr(srv, "5.7.139") != NULL)
 			return m2c_fail(errstr, M2C_E_AUTH, "the SMTP server %s refused the "

@@ -1454,15 +1454,22 @@ PY
 	rig_log "http trap pid $RIG_HTTP_PID on port $RIG_HTTP_PORT"
 }
 
-# expect_stderr_line DESC REGEX...: one line of the last run's stderr
-# matches every REGEX (extended, ignoring case).
-expect_stderr_line() {
-	local desc=$1 lines r
-	shift
-	lines=$RIG_ERR
+# rig_stderr_lines REGEX...: the lines of the last run's stderr that match
+# every REGEX (extended, ignoring case).
+rig_stderr_lines() {
+	local lines=$RIG_ERR r
 	for r in "$@"; do
 		lines=$(printf '%s\n' "$lines" | grep -Ei -- "$r")
 	done
+	printf '%s' "$lines"
+}
+
+# expect_stderr_line DESC REGEX...: one line of the last run's stderr
+# matches every REGEX (extended, ignoring case).
+expect_stderr_line() {
+	local desc=$1 lines
+	shift
+	lines=$(rig_stderr_lines "$@")
 	if [ -n "$lines" ]; then
 		ok "$desc"
 	else
@@ -1474,12 +1481,9 @@ expect_stderr_line() {
 # expect_no_stderr_line DESC REGEX...: no line of the last run's stderr
 # matches every REGEX (extended, ignoring case).
 expect_no_stderr_line() {
-	local desc=$1 lines r
+	local desc=$1 lines
 	shift
-	lines=$RIG_ERR
-	for r in "$@"; do
-		lines=$(printf '%s\n' "$lines" | grep -Ei -- "$r")
-	done
+	lines=$(rig_stderr_lines "$@")
 	if [ -z "$lines" ]; then
 		ok "$desc"
 	else
