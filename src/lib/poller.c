@@ -518,7 +518,9 @@ wants_body(const struct msg_work *w)
 		return 1;
 	switch (w->route.print_body) {
 	case CONF_BODY_ALWAYS: return 1;
-	case CONF_BODY_NO_ATTACHMENT: return w->m->nprintable == 0;
+	/* No attachment at all: one that cannot print is not replaced by the
+	 * text ("see the attached file"); the message fails with its reason. */
+	case CONF_BODY_NO_ATTACHMENT: return w->m->natt == 0;
 	case CONF_BODY_NEVER:
 	default: return 0;
 	}

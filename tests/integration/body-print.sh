@@ -3,7 +3,9 @@
 # attachment prints its text as one text/plain job named after the
 # subject; an HTML-only mail prints as text with nothing remote fetched
 # (its <img> points at a local listener that must see no connection); a
-# mail with an attachment prints only that, unless its subject says #body.
+# mail with an attachment prints only that, unless its subject says #body;
+# a mail whose only attachment cannot print is not printed as text instead
+# ("see the attached file"): it fails with the attachment's reason.
 [ -n "${BASH_VERSION:-}" ] || exec bash "$0" "$@"   # make check runs $(SHELL)
 . "${top_srcdir:-$(dirname "$0")/../..}/tests/rig/rig.sh"
 rig_setup print_body='"no-attachment"'
@@ -28,6 +30,9 @@ deliver "$d/att.eml" --subject 'Attached only' --attach "$d/att.pdf" \
 rig_mkmail pdf "$d/both.pdf" both.pdf
 deliver "$d/both.eml" --subject 'Report #body' --attach "$d/both.pdf" \
 	--text $'Print this text too.\n'
+rig_mkmail docx "$d/memo.docx"
+deliver "$d/docx.eml" --subject 'Memo' --attach "$d/memo.docx" \
+	--text $'See the attached memo.\n'
 
 rig_run once
 expect_rc 0 "once exits 0"
@@ -66,5 +71,9 @@ if [ -n "$body" ]; then
 else
 	not_ok "#body printed the text as well, as a job named after the subject" "$(rig_jobs)"
 fi
-expect_flags alice INBOX '1 \Seen;2 \Seen;3 \Seen;4 \Seen' "every message is done"
+is "$(rig_jobs | cut -f4 | grep -c 'Memo')" 0 \
+	"a mail whose attachment cannot print does not print its text instead"
+expect_stderr "memo\.docx" "... its attachment's reason is given"
+expect_counts alice "4/0/1" "... and it goes to Print Failed; the other four are done"
+expect_flags alice INBOX '1 \Seen;2 \Seen;3 \Seen;4 \Seen' "every other message is done"
 tap_done
