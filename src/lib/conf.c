@@ -24,6 +24,7 @@
 
 #include "conf.h"
 #include "error.h"
+#include "smtp.h"
 #include "util.h"
 
 #define CONF_ROOT_STATE_DIR	"/var/lib/mail2cups"
@@ -1267,11 +1268,17 @@ replies_load(struct conf_check *ck, const config_setting_t *root, struct conf_re
 		return;
 	where_set(&w, ".", "replies");
 	check_members(ck, g, SC_REPLIES, &w);
-	if (get_string_dup(ck, g, &w, "from", &rp->from) == 1 &&
-	    (strchr(rp->from, '@') == NULL || strpbrk(rp->from, "\r\n\t") != NULL))
-		problem(ck, config_setting_get_member(g, "from"), &w, "from",
-		    "\"%s\" is not an address (write one line, like \"print@example.org\" or "
-		    "\"Printer <print@example.org>\")", rp->from);
+	if (get_string_dup(ck, g, &w, "from", &rp->from) == 1) {
+		char *name = NULL, *addr = NULL;
+
+		if (strpbrk(rp->from, "\r\n\t") != NULL ||
+		    smtp_parse_from(rp->from, &name, &addr, NULL) != 0)
+			problem(ck, config_setting_get_member(g, "from"), &w, "from",
+			    "\"%s\" is not an address (write one line, like \"print@example.org\" "
+			    "or \"Printer <print@example.org>\")", rp->from);
+		free(name);
+		free(addr);
+	}
 	get_int(ck, g, &w, "rate_limit", 1, 10000, &rp->rate_limit);
 	get_int(ck, g, &w, "rate_period", 1, 604800, &rp->rate_period);
 	for (size_t k = 0; k < CONF_REPLY_NKINDS; k++)

@@ -272,7 +272,7 @@ reply_compose(const struct conf *cf, const struct conf_account *a, enum conf_rep
     const struct reply_ctx *ctx, struct buf *out, char **from, char **errstr)
 {
 	const struct conf_template *t;
-	const char *sender;
+	char *sender = NULL, *sender_name = NULL;
 	struct reply_vars v = { 0 };
 	char *subject = NULL, *body = NULL, *refs = NULL, *msgid = NULL, *hdr = NULL;
 	char *text = NULL;
@@ -288,15 +288,14 @@ reply_compose(const struct conf *cf, const struct conf_account *a, enum conf_rep
 	if ((unsigned)kind >= CONF_REPLY_NKINDS || ctx == NULL)
 		return m2c_fail(errstr, M2C_E_USAGE, "reply: bad kind or context (internal error)");
 	t = &cf->replies.t[kind];
-	sender = cf->replies.from ? cf->replies.from : a->username;
 	if (t->subject == NULL || t->body == NULL)
 		return m2c_fail(errstr, M2C_E_CONFIG, "account %s: no template for %s replies: "
 		    "set replies.%s in the config", a->name, kind_names[kind],
 		    kind_names[kind]);
-	if ((r = smtp_check_address("sender (replies.from or the account's username)",
-	    sender, errstr)) != 0 ||
+	if ((r = smtp_parse_from(cf->replies.from ? cf->replies.from : a->username,
+	    &sender_name, &sender, errstr)) != 0 ||
 	    (r = smtp_check_address("recipient", ctx->to, errstr)) != 0)
-		return r;
+		goto out;
 	gmime_ready();
 	vars_fill(&v, a, ctx);
 	subject = render(t->subject, &v, 1);
@@ -304,7 +303,7 @@ reply_compose(const struct conf *cf, const struct conf_account *a, enum conf_rep
 	body = render(t->body, &v, 0);
 
 	msg = g_mime_message_new(TRUE);
-	g_mime_message_add_mailbox(msg, GMIME_ADDRESS_TYPE_FROM, NULL, sender);
+	g_mime_message_add_mailbox(msg, GMIME_ADDRESS_TYPE_FROM, sender_name, sender);
 	g_mime_message_add_mailbox(msg, GMIME_ADDRESS_TYPE_TO, NULL, ctx->to);
 	g_mime_message_set_subject(msg, subject, "utf-8");
 	now = g_date_time_new_now_local();
@@ -342,7 +341,8 @@ reply_compose(const struct conf *cf, const struct conf_account *a, enum conf_rep
 		goto out;
 	}
 	buf_append(out, text, strlen(text));
-	*from = xstrdup(sender);
+	*from = sender;
+	sender = NULL;
 	r = 0;
 out:
 	g_free(text);
@@ -363,6 +363,8 @@ out:
 	free(refs);
 	free(subject);
 	free(body);
+	free(sender);
+	free(sender_name);
 	vars_clear(&v);
 	return r;
 }

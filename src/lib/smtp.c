@@ -317,6 +317,36 @@ out:
 	return r;
 }
 
+int
+smtp_parse_from(const char *from, char **name, char **addr, char **errstr)
+{
+	const char *lt = from ? strrchr(from, '<') : NULL;
+	size_t len = from ? strlen(from) : 0, n;
+	int r;
+
+	*name = NULL;
+	*addr = NULL;
+	if (lt == NULL || len < 2 || from[len - 1] != '>') {
+		*addr = xstrdup(from ? from : "");
+	} else {
+		*addr = xstrndup(lt + 1, (size_t)(from + len - 1 - (lt + 1)));
+		while (from < lt && (*from == ' ' || *from == '"'))
+			from++;
+		for (n = (size_t)(lt - from); n > 0 &&
+		    (from[n - 1] == ' ' || from[n - 1] == '"'); n--)
+			;
+		if (n > 0)
+			*name = xstrndup(from, n);
+	}
+	if ((r = smtp_check_address("sender (replies.from or the account's username)", *addr,
+	    errstr)) != 0) {
+		free(*name);
+		free(*addr);
+		*name = *addr = NULL;
+	}
+	return r;
+}
+
 /*
  * One SMTP session with a's server: send data from `from` to `rcpt`, or,
  * with from NULL, only sign in and say NOOP (smtp_check).

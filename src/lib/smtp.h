@@ -41,6 +41,14 @@ int smtp_send(const struct conf *cf, const struct conf_account *a, const char *f
 int smtp_check_address(const char *what, const char *addr, char **errstr);
 
 /*
+ * A sender as replies.from gives it, "print@example.org" or "Printer
+ * <print@example.org>" (the name may be quoted): 0 with *name (NULL when
+ * there is none) and *addr, both allocated; or M2C_E_DATA when the address
+ * is not a plain one (smtp_check_address).
+ */
+int smtp_parse_from(const char *from, char **name, char **addr, char **errstr);
+
+/*
  * Try a's SMTP server without sending anything: connect, TLS, sign in,
  * NOOP, QUIT (`mail2cups check`).  0, or the error smtp_send would give.
  * *where (optional) receives "HOST:PORT, SECURITY, AUTH" (allocated).

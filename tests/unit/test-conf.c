@@ -236,6 +236,9 @@ static const struct bad_case {
 	      "accepted, rejected, failed, printed)" },
 	    { 1, "replies.from: \"printer\" is not an address" },
 	    { 1, "replies.rate_limit: 0 is out of range (use 1 to 10000)" } } },
+	{ "replies: a name without angle brackets", "replies = { from = \"Printer print@example.org\"; };\n"
+	  HEAD HOST PW PRN TAIL,
+	  { { 1, "replies.from: \"Printer print@example.org\" is not an address" } } },
 	{ "converter not absolute", "converters = ( { types = [ \"application/msword\" ];\n"
 	  " command = [ \"soffice\", \"%i\" ]; } );\n" HEAD HOST PW PRN TAIL,
 	  { { 2, "converters.[0].command: \"soffice\" is not an absolute path (give the program's "

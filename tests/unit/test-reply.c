@@ -183,6 +183,18 @@ test_compose(void)
 	from = NULL;
 	buf_free(&out);
 
+	/* replies.from with a display name: the envelope gets the address. */
+	cf.replies.from = "\"Print Room\" <print@print.example>";
+	is_int(reply_compose(&cf, &a, CONF_REPLY_PRINTED, &ctx, &out, &from, &err), 0,
+	    "compose with a display name in replies.from");
+	is_str(from, "print@print.example", "... the envelope sender is the address");
+	ok(out.data && strstr(out.data, "From: Print Room <print@print.example>") != NULL,
+	    "... the From header has the name");
+	free(from);
+	from = NULL;
+	buf_free(&out);
+	cf.replies.from = "noreply@print.example";
+
 	/* A hostile subject: CRLF header injection, controls, non-ASCII, bad UTF-8. */
 	ctx.subject = "Hi\r\nBcc: evil@attacker.example\r\n\x01\x1b[31m Gr\xc3\xbc\xc3\x9f" "e \xff!";
 	ctx.message_id = "x@y>\r\nBcc: evil@attacker.example";
