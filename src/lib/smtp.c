@@ -349,11 +349,13 @@ smtp_parse_from(const char *from, char **name, char **addr, char **errstr)
 
 /*
  * One SMTP session with a's server: send data from `from` to `rcpt`, or,
- * with from NULL, only sign in and say NOOP (smtp_check).
+ * with from NULL, only sign in and say NOOP (smtp_check).  *used (optional)
+ * receives the access token sent with XOAUTH2 (an allocated secret), else
+ * NULL.
  */
 static int
 smtp_session_run(const struct conf *cf, const struct conf_account *a, const char *from,
-    const char *rcpt, const char *data, size_t len, char **where, char **errstr)
+    const char *rcpt, const char *data, size_t len, char **where, char **used, char **errstr)
 {
 	struct conf_smtp set;
 	struct smtp_session ss = { 0 };
@@ -428,6 +430,8 @@ smtp_session_run(const struct conf *cf, const struct conf_account *a, const char
 	curl_easy_setopt(h, CURLOPT_VERBOSE, 1L);
 	if ((r = set_auth(h, cf, a, &set, &secret, errstr)) != 0)
 		goto out;
+	if (used != NULL && set.auth == CONF_SMTP_XOAUTH2)
+		*used = xstrdup(secret);
 	if (from != NULL)
 		log_debug("smtp: sending %zu bytes to %s through %s", len, rcpt, url);
 	rc = curl_easy_perform(h);
@@ -455,13 +459,64 @@ out:
 	return r;
 }
 
+/*
+ * A session, and, when the server refuses an OAuth access token that
+ * looked valid (revoked, or issued before SMTP.Send was granted), one more
+ * with a refreshed token, as the IMAP sign-in does.
+ */
+static int
+smtp_run(const struct conf *cf, const struct conf_account *a, const char *from,
+    const char *rcpt, const char *data, size_t len, char **where, char **errstr)
+{
+	struct oauth_tokens t = { 0 };
+	char *used = NULL, *said = NULL, *local = NULL, *e;
+	int r, rr;
+
+	if (errstr == NULL)
+		errstr = &local;
+	r = smtp_session_run(cf, a, from, rcpt, data, len, where, &used, errstr);
+	if (r != M2C_E_AUTH || used == NULL)
+		goto out;
+	said = *errstr;
+	*errstr = NULL;
+	log_info("the SMTP server refused the access token (%s); refreshing it and trying "
+	    "again", said ? said : m2c_err_name(r));
+	/* Refresh first: no second session when it cannot be. */
+	rr = signin_token(cf, a, used, &t, errstr);
+	oauth_tokens_clear(&t);
+	if (rr != 0) {
+		e = *errstr;
+		*errstr = xasprintf("%s; and the token could not be refreshed: %s",
+		    said ? said : m2c_err_name(r), e ? e : m2c_err_name(rr));
+		free(e);
+		/* A provider out of reach now may do next time; else it stays a sign-in problem. */
+		r = m2c_err_is_temporary(rr) ? rr : M2C_E_AUTH;
+		goto out;
+	}
+	if (where != NULL) {
+		free(*where);
+		*where = NULL;
+	}
+	r = smtp_session_run(cf, a, from, rcpt, data, len, where, NULL, errstr);
+	if (r == M2C_E_AUTH) {
+		e = *errstr;
+		*errstr = xasprintf("%s (also after refreshing the token)", e ? e : said);
+		free(e);
+	}
+out:
+	free(said);
+	free(local);
+	free_secret(used);
+	return r;
+}
+
 int
 smtp_send(const struct conf *cf, const struct conf_account *a, const char *from,
     const char *rcpt, const char *data, size_t len, char **errstr)
 {
 	if (from == NULL || rcpt == NULL)
 		return m2c_fail(errstr, M2C_E_USAGE, "smtp_send without a sender or recipient");
-	return smtp_session_run(cf, a, from, rcpt, data, len, NULL, errstr);
+	return smtp_run(cf, a, from, rcpt, data, len, NULL, errstr);
 }
 
 int
@@ -469,5 +524,5 @@ smtp_check(const struct conf *cf, const struct conf_account *a, char **where, ch
 {
 	if (where != NULL)
 		*where = NULL;
-	return smtp_session_run(cf, a, NULL, NULL, NULL, 0, where, errstr);
+	return smtp_run(cf, a, NULL, NULL, NULL, 0, where, errstr);
 }

@@ -13,6 +13,9 @@ It speaks EHLO/HELO, STARTTLS (advertised when --tls-cert is given without
 QUIT.  XOAUTH2 accepts the token when it equals the content of
 --xoauth2-token-file (read at each AUTH, so a test can change it); any
 other token gets Microsoft's "535 5.7.3 Authentication unsuccessful".
+With --xoauth2-reject-file instead, any token is accepted except those
+listed in that file (one a line, read at each AUTH): a revoked token.
+N.json then also has "auth_token_sha256", the SHA-256 of the token used.
 PLAIN/LOGIN accept --user with the password in --password-file.
 --fail-rcpt ADDR (repeatable) refuses that recipient with --fail-code;
 --auth-failure LINE replaces the reply to a refused AUTH (e.g. Exchange
@@ -22,6 +25,7 @@ See README.md in this folder.
 import argparse
 import asyncio
 import base64
+import hashlib
 import json
 import os
 import ssl
@@ -76,6 +80,7 @@ class Session:
         self.ehlo = False
         self.auth_user = None
         self.auth_mech = None
+        self.auth_token_sha256 = None
         self.reset()
 
     def reset(self):
@@ -182,9 +187,17 @@ class Session:
                         user = f[5:]
                     elif f.startswith("auth=Bearer "):
                         token = f[12:]
-                want = read_secret(self.o.xoauth2_token_file)
-                good = user is not None and token is not None and want is not None \
-                    and token == want and raw.endswith("\x01\x01")
+                if self.o.xoauth2_reject_file:
+                    with open(self.o.xoauth2_reject_file) as f:
+                        revoked = set(f.read().split())
+                    good = user is not None and token is not None and \
+                        token not in revoked and raw.endswith("\x01\x01")
+                else:
+                    want = read_secret(self.o.xoauth2_token_file)
+                    good = user is not None and token is not None and want is not None \
+                        and token == want and raw.endswith("\x01\x01")
+                if good:
+                    self.auth_token_sha256 = hashlib.sha256(token.encode()).hexdigest()
                 if not good:
                     await self.send(self.o.auth_failure or
                                     "535 5.7.3 Authentication unsuccessful")
@@ -263,6 +276,8 @@ class Session:
         meta = {"mail_from": self.mail_from, "rcpt_to": self.rcpt_to,
                 "auth_user": self.auth_user, "auth_mech": self.auth_mech,
                 "tls": self.tls}
+        if self.auth_token_sha256:
+            meta["auth_token_sha256"] = self.auth_token_sha256
         write_atomic(os.path.join(self.o.dir, "%d.json" % n),
                      json.dumps(meta).encode())
         self.reset()
@@ -301,6 +316,7 @@ def main():
     ap.add_argument("--tls-key")
     ap.add_argument("--implicit-tls", action="store_true")
     ap.add_argument("--xoauth2-token-file")
+    ap.add_argument("--xoauth2-reject-file")
     ap.add_argument("--user")
     ap.add_argument("--password-file")
     ap.add_argument("--require-auth", action="store_true")
