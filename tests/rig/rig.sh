@@ -81,6 +81,19 @@ rig_wait_for() {
 	return 0
 }
 
+# rig_started NAME PID PORTFILE LOG: a server just started in the background
+# (PID) that writes its port to PORTFILE once it listens: stopped by
+# rig_stop_all, waited for, its port in RIG_STARTED_PORT; bails with the
+# end of LOG when it does not start in time.
+rig_started() {
+	local name=$1 pid=$2 portfile=$3 log=$4
+	RIG_PIDS+=("$pid")
+	rig_wait_for "$RIG_TIMEOUT" test -s "$portfile" ||
+		bail "$name did not start: $(tail -5 "$log")"
+	RIG_STARTED_PORT=$(cat "$portfile")
+	rig_log "$name: pid $pid, port $RIG_STARTED_PORT"
+}
+
 # rig_pid_alive PID: running (a zombie not yet reaped counts as gone).
 rig_pid_alive() {
 	local st
@@ -860,11 +873,8 @@ PY
 	python3 "$top_srcdir/tests/idp/fake_idp.py" --config "$i/idp.json" --port "$port" \
 		--port-file "$i/port" </dev/null 2>"$i/idp.log" &
 	RIG_IDP_PID=$!
-	RIG_PIDS+=("$RIG_IDP_PID")
-	rig_wait_for "$RIG_TIMEOUT" test -s "$i/port" ||
-		bail "the fake IdP did not start: $(tail -5 "$i/idp.log")"
-	RIG_IDP_URL=http://127.0.0.1:$(cat "$i/port")
-	rig_log "fake idp pid $RIG_IDP_PID at $RIG_IDP_URL"
+	rig_started "the fake IdP" "$RIG_IDP_PID" "$i/port" "$i/idp.log"
+	RIG_IDP_URL=http://127.0.0.1:$RIG_STARTED_PORT
 }
 
 # rig_idp METHOD PATH [JSON]: a request to the fake IdP; prints the body,
@@ -1175,11 +1185,8 @@ rig_start_oidc() {
 		--port 0 --port-file "$o/port" --interval 1 \
 		--dovecot-secret "$RIG_OIDC_SECRET" "$@" </dev/null >"$o/server.log" 2>&1 &
 	RIG_OIDC_PID=$!
-	RIG_PIDS+=("$RIG_OIDC_PID")
-	rig_wait_for "$RIG_TIMEOUT" test -s "$o/port" ||
-		bail "server.mjs did not start: $(tail -5 "$o/server.log")"
-	RIG_OIDC_URL=http://127.0.0.1:$(cat "$o/port")
-	rig_log "oidc-provider pid $RIG_OIDC_PID at $RIG_OIDC_URL"
+	rig_started "server.mjs (oidc-provider)" "$RIG_OIDC_PID" "$o/port" "$o/server.log"
+	RIG_OIDC_URL=http://127.0.0.1:$RIG_STARTED_PORT
 }
 
 # rig_token_expire_soon [ACCOUNT]: rewrites the (plain) token file so that
@@ -1323,11 +1330,8 @@ rig_start_smtp() {
 		--tls-cert "$RIG_CERT" --tls-key "$RIG_DIR/key.pem" "$@" \
 		</dev/null >"$s/sink.log" 2>&1 &
 	RIG_SMTP_PID=$!
-	RIG_PIDS+=("$RIG_SMTP_PID")
-	rig_wait_for "$RIG_TIMEOUT" test -s "$s/port" ||
-		bail "the SMTP sink did not start: $(tail -5 "$s/sink.log")"
-	RIG_SMTP_PORT=$(cat "$s/port")
-	rig_log "smtp sink pid $RIG_SMTP_PID on port $RIG_SMTP_PORT"
+	rig_started "the SMTP sink" "$RIG_SMTP_PID" "$s/port" "$s/sink.log"
+	RIG_SMTP_PORT=$RIG_STARTED_PORT
 }
 
 rig_stop_smtp() {
@@ -1447,11 +1451,8 @@ while True:
     c.close()
 PY
 	RIG_HTTP_PID=$!
-	RIG_PIDS+=("$RIG_HTTP_PID")
-	rig_wait_for "$RIG_TIMEOUT" test -s "$h/port" ||
-		bail "the HTTP trap did not start: $(tail -5 "$h/trap.log")"
-	RIG_HTTP_PORT=$(cat "$h/port")
-	rig_log "http trap pid $RIG_HTTP_PID on port $RIG_HTTP_PORT"
+	rig_started "the HTTP trap" "$RIG_HTTP_PID" "$h/port" "$h/trap.log"
+	RIG_HTTP_PORT=$RIG_STARTED_PORT
 }
 
 # rig_stderr_lines REGEX...: the lines of the last run's stderr that match

@@ -33,10 +33,8 @@ start_sink() {
 	shift
 	mkdir -p "$d"
 	python3 "$sink" --dir "$d/out" --port-file "$d/port" "$@" 2>"$d/stderr" &
-	RIG_PIDS+=($!)
-	rig_wait_for "$RIG_TIMEOUT" test -s "$d/port" ||
-		bail "sink $name did not start: $(cat "$d/stderr")"
-	PORT=$(cat "$d/port")
+	rig_started "sink $name" $! "$d/port" "$d/stderr"
+	PORT=$RIG_STARTED_PORT
 }
 
 # run NAME ARGS...: runs the driver; OUT (stdout) and LOG (stderr, the
