@@ -51,6 +51,7 @@ struct msg_work {
 	struct mime_message *m;		/* owned */
 	struct policy_verdict v;	/* owned */
 	struct rules_route route;	/* owned */
+	char *options;			/* popt_describe(&route.opts); NULL before routing; owned */
 	char *user;			/* CUPS user name; owned */
 	int user_mapped;		/* from the users table */
 	int *jobs;			/* CUPS job ids; owned */
@@ -301,7 +302,7 @@ queue_reply(struct poller_session *p, struct msg_work *w, enum conf_reply_kind k
 {
 	struct reply_ctx c = { 0 };
 	const char *why;
-	char *opts = NULL, *e = NULL;
+	char *e = NULL;
 
 	if (p->o->dry_run || p->st == NULL || w->m == NULL || !(p->a->reply & (1u << kind)))
 		return;
@@ -310,7 +311,6 @@ queue_reply(struct poller_session *p, struct msg_work *w, enum conf_reply_kind k
 		    w->m->from_addr ? w->m->from_addr : "(no address)", why);
 		return;
 	}
-	opts = popt_describe(&w->route.opts);
 	c.to = w->m->from_addr;
 	c.subject = w->m->subject;
 	c.message_id = w->m->message_id;
@@ -318,7 +318,7 @@ queue_reply(struct poller_session *p, struct msg_work *w, enum conf_reply_kind k
 	c.queue = w->route.printer;
 	c.files = w->files.data;
 	c.reason = reason;
-	c.options = *opts ? opts : "the queue's defaults";
+	c.options = w->options && *w->options ? w->options : "the queue's defaults";
 	c.notes = w->route.notes;
 	c.held = (w->route.opts.set & POPT_HOLD) && w->route.opts.hold;
 	c.job_ids = w->jobs;
@@ -326,7 +326,6 @@ queue_reply(struct poller_session *p, struct msg_work *w, enum conf_reply_kind k
 	if (reply_queue(p->st, p->cf, p->a, kind, &c, &e) != 0)
 		log_warn("uid %u: could not queue the %s reply to %s: %s", w->k.uid,
 		    conf_reply_kind_name(kind), c.to, e ? e : "unknown error");
-	free(opts);
 	free(e);
 }
 
@@ -596,7 +595,7 @@ process_message(struct poller_session *p, uint32_t uid, char **errstr)
 		.convert_types = p->convert_types, .nconvert_types = p->nconvert_types,
 		.want_body = 1,
 	};
-	char *msgpath = NULL, *reason = NULL, *e = NULL, *opts = NULL, *why_refused = NULL;
+	char *msgpath = NULL, *reason = NULL, *e = NULL, *why_refused = NULL;
 	char hash[65];
 	off_t size = 0;
 	int fd = -1, attempts = 0, decided = 0, printed = 0, refused = 0, r;
@@ -703,9 +702,9 @@ process_message(struct poller_session *p, uint32_t uid, char **errstr)
 	}
 	rules_route(cf, p->a, w.m, &w.route);
 	w.user = rules_cups_user(cf, w.m->from_addr, &w.user_mapped);
-	opts = popt_describe(&w.route.opts);
+	w.options = popt_describe(&w.route.opts);
 	log_info("uid %u: rule %s: queue %s, user %s%s%s", uid, w.route.name, w.route.printer,
-	    w.user, *opts ? ", " : "", opts);
+	    w.user, *w.options ? ", " : "", w.options);
 	if (w.route.notes != NULL)
 		log_warn("uid %u: subject tags %s", uid, w.route.notes);
 	for (size_t i = 0; i < w.m->natt; i++) {
@@ -747,7 +746,7 @@ out:
 	if (msgpath)
 		unlink(msgpath);
 	free(msgpath);
-	free(opts);
+	free(w.options);
 	free(why_refused);
 	free(reason);
 	free(e);
