@@ -1359,7 +1359,7 @@ trust_load(struct conf_check *ck, const config_setting_t *g, const struct conf_w
 	if (a->authserv_id == NULL && p == CONF_PROVIDER_GOOGLE)
 		a->authserv_id = xstrdup("mx.google.com");
 	tenant_domains_load(ck, g, w, a);
-	can_judge = p == CONF_PROVIDER_MICROSOFT || a->authserv_id != NULL;
+	can_judge = conf_account_judges_senders(a);
 	if (a->authenticated_senders_only && !can_judge)
 		problem(ck, config_setting_get_member(g, "authenticated_senders_only"), w,
 		    "authenticated_senders_only", "there is no way to judge who authenticated (%s)",
@@ -1915,6 +1915,12 @@ conf_account_digest(const struct conf *c, const struct conf_account *a)
 	digest_rules(&b, "account_rules", a->rules, a->nrules);
 	digest_features(&b, c);
 	return buf_steal(&b);
+}
+
+int
+conf_account_judges_senders(const struct conf_account *a)
+{
+	return a->authserv_id != NULL || a->oauth.provider == CONF_PROVIDER_MICROSOFT;
 }
 
 const struct conf_account *

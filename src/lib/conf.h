@@ -216,6 +216,12 @@ char *conf_default_path(void);
  */
 char *conf_account_digest(const struct conf *c, const struct conf_account *a);
 
+/*
+ * Nonzero when a has a provider verdict on senders to read: an authserv_id
+ * (Google's is filled in), or Microsoft 365's header without one.
+ */
+int conf_account_judges_senders(const struct conf_account *a);
+
 /* Find an account by name; borrowed, or NULL. */
 const struct conf_account *conf_account_find(const struct conf *c, const char *name);
 

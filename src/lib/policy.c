@@ -60,10 +60,10 @@ judge_sender(const struct conf_account *a, const struct mime_message *m, struct 
 	struct authres_input in = { 0 };
 	struct authres_policy pol = { 0 };
 
+	if (!conf_account_judges_senders(a))
+		return;		/* nobody whose word we could take */
 	pol.microsoft = a->oauth.provider == CONF_PROVIDER_MICROSOFT;
 	pol.authserv_id = a->authserv_id;
-	if (pol.authserv_id == NULL && !pol.microsoft)
-		return;		/* nobody whose word we could take */
 	pol.tenant_domains = (const char *const *)a->tenant_domains.v;
 	pol.ntenant_domains = a->tenant_domains.n;
 	in.from_domain = domain_of(m->from_addr);
