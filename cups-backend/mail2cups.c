@@ -291,25 +291,24 @@ bk_fail(const struct bk_job *j, int r, const char *e)
 {
 	const char *what = e ? e : m2c_err_name(r);
 
+	/* One line: the job's state message is the first ERROR line. */
 	switch (r) {
 	case M2C_E_AUTH:
-		fprintf(stderr, "ERROR: %s\n", what);
 		if (j->a != NULL && j->a->oauth.present)
-			fprintf(stderr, "ERROR: job held: sign the account in again (as root or "
-			    "the service user: mail2cups-oauth login %s), then release the job: "
-			    "lp -i %d -H resume\n", j->a->name, j->id);
+			fprintf(stderr, "ERROR: job held: %s; sign the account in again (as root "
+			    "or the service user: mail2cups-oauth login %s), then release the "
+			    "job: lp -i %d -H resume\n", what, j->a->name, j->id);
 		else
-			fprintf(stderr, "ERROR: job held: fix the SMTP sign-in in mail2cups.conf "
-			    "(smtp.username, smtp.password_file), then release the job: "
-			    "lp -i %d -H resume\n", j->id);
+			fprintf(stderr, "ERROR: job held: %s; fix the SMTP sign-in in "
+			    "mail2cups.conf (smtp.username, smtp.password_file), then release the "
+			    "job: lp -i %d -H resume\n", what, j->id);
 		return CUPS_BACKEND_HOLD;
 	case M2C_E_CONFIG:
 	case M2C_E_NOTSUP:
 	case M2C_E_USAGE:
 	case M2C_E_NOTFOUND:
-		fprintf(stderr, "ERROR: %s\n", what);
-		fprintf(stderr, "ERROR: job held: fix it, then release the job: lp -i %d -H resume\n",
-		    j->id);
+		fprintf(stderr, "ERROR: job held: %s; fix it, then release the job: "
+		    "lp -i %d -H resume\n", what, j->id);
 		return CUPS_BACKEND_HOLD;
 	case M2C_E_DATA:
 	case M2C_E_REFUSED:
@@ -469,28 +468,44 @@ out:
 	return r;
 }
 
-/* The job's options (argv[4], argv[5]) as print_opts, for the subject. */
+/*
+ * The job's options (argv[4], argv[5]) as print_opts, for the subject.
+ * CUPS adds the queue's defaults to every job (a raw queue says
+ * print-color-mode=monochrome): an option whose value is the queue's
+ * default is left to the far printer's own default, so only what the
+ * person chose becomes a tag.  Copies come from argv[4].
+ */
 static void
 job_options(struct bk_job *j, const char *copies, const char *optstr, struct print_opts *o)
 {
 	cups_option_t *opts = NULL;
+	cups_dest_t *dest = cupsGetNamedDest(CUPS_HTTP_DEFAULT, j->printer, NULL);
 	int n = cupsParseOptions(optstr, 0, &opts);
 	char *e = NULL;
 
 	memset(o, 0, sizeof(*o));
+	if (dest == NULL)
+		log_debug("the queue's defaults are unknown (%s): every option becomes a tag",
+		    cupsLastErrorString());
 	if (popt_from_cups("copies", copies, o, &e) < 0)
 		log_warn("%s", e);
 	for (int i = 0; i < n; i++) {
+		const char *def = dest ? cupsGetOption(opts[i].name, dest->num_options,
+		    dest->options) : NULL;
+
 		free(e);
 		e = NULL;
 		if (strcmp(opts[i].name, "job-uuid") == 0 && j->job_uuid == NULL)
 			j->job_uuid = xstrdup(opts[i].value);
-		else if (strcmp(opts[i].name, "copies") != 0 &&
-		    popt_from_cups(opts[i].name, opts[i].value, o, &e) < 0)
+		else if (strcmp(opts[i].name, "copies") == 0 ||
+		    (def != NULL && strcmp(def, opts[i].value) == 0))
+			continue;
+		else if (popt_from_cups(opts[i].name, opts[i].value, o, &e) < 0)
 			log_warn("%s", e);
 	}
 	free(e);
 	cupsFreeOptions(n, opts);
+	cupsFreeDests(dest ? 1 : 0, dest);
 }
 
 /* The whole mail, written with GMime into an unlinked scratch file. */
