@@ -699,8 +699,17 @@ run_job(struct bk_job *j, char **argv, int argc, char **errstr)
 	path = getenv("MAIL2CUPS_CONF") ? xstrdup(getenv("MAIL2CUPS_CONF")) :
 	    xstrdup(SYSCONFDIR "/mail2cups.conf");
 	if ((r = conf_load(path, &j->cf, errstr)) != 0) {
-		if (r != M2C_E_CONFIG)
-			r = M2C_E_CONFIG;
+		r = M2C_E_CONFIG;
+		/* Installed 0755, CUPS runs it as lp, who may read none of it. */
+		if (geteuid() != 0 && errstr != NULL && *errstr != NULL &&
+		    strstr(*errstr, strerror(EACCES)) != NULL) {
+			char *e = *errstr;
+
+			*errstr = xasprintf("%s; the backend runs as uid %u: install it with mode "
+			    "0700 so that CUPS runs it as root and it switches to the owner of "
+			    "state_dir (see mail2cups-backend(8))", e, (unsigned)geteuid());
+			free(e);
+		}
 		goto out;
 	}
 	log_set_level(j->cf->log_level);
