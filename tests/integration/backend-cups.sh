@@ -17,6 +17,8 @@
 #    fix (mail2cups-oauth login office) and the release command; after the
 #    sign-in, lp -i N -H resume sends it.
 #  - killed after the send (test hook), retried by CUPS: one mail.
+#  - mail2cups check: a "CUPS backend" step for the account, and a warning
+#    for each of its queues with the stop-printer error policy.
 [ -n "${BASH_VERSION:-}" ] || exec bash "$0" "$@"   # make check runs $(SHELL)
 . "${top_srcdir:-$(dirname "$0")/../..}/tests/rig/rig.sh"
 : "${MAIL2CUPS_BACKEND:=$top_builddir/cups-backend/mail2cups}"
@@ -124,6 +126,13 @@ else ok "the mail has CRLF line ends only"; fi
 st=$(stat -c %u "$RIG_STATE/state.db" 2>/dev/null)
 is "$st" "$SVC_UID" "state.db belongs to the service uid (the backend switched from root)"
 is "$(find "$RIG_STATE/scratch" -type f | wc -l)" 0 "no scratch file left"
+
+# mail2cups check: the backend step, and the stop-printer policy warned of.
+rig_run check
+like "$RIG_OUT" "office: CUPS backend .. ok \(queues office, refuse; 127\.0\.0\.1:$smtp_port, starttls, XOAUTH2\)" \
+	"check: a CUPS backend step for the account its queues send through"
+like "$RIG_OUT" "warning: queue office has the stop-printer error policy.*printer-error-policy=retry-job" \
+	"check: warns of a backend queue with the stop-printer error policy"
 
 # ---------------------------------------------------------------- 2. SMTP down
 rig_stop_smtp

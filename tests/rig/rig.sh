@@ -215,6 +215,8 @@ PreserveJobHistory Yes
 PreserveJobFiles No
 DirtyCleanInterval 0
 MaxJobs 0
+# Debian's cupsd.conf says so (upstream's default is stop-printer).
+ErrorPolicy retry-job
 ${RIG_CUPSD_EXTRA:-}
 <Location />
   Order allow,deny
