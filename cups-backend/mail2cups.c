@@ -45,6 +45,7 @@
 #include "log.h"
 #include "printopts.h"
 #include "privdrop.h"
+#include "addr.h"
 #include "smtp.h"
 #include "state.h"
 #include "testhook.h"
@@ -201,7 +202,7 @@ bk_uri_parse(const char *uri, struct bk_uri *u, char **errstr)
 		goto bad;
 	}
 	if (strcmp(u->to, "owner") != 0 &&
-	    smtp_check_address("recipient (in the device URI)", u->to, errstr) != 0) {
+	    addr_check("recipient (in the device URI)", u->to, errstr) != 0) {
 		if (errstr != NULL) {
 			free(*errstr);
 			*errstr = NULL;
@@ -245,7 +246,7 @@ discover(void)
 		char *name = NULL, *addr = NULL;
 
 		if (smtp_settings(cf, a, &set, NULL) != 0 ||
-		    smtp_parse_from(cf->replies.from ? cf->replies.from : a->username, &name,
+		    addr_parse_from(cf->replies.from ? cf->replies.from : a->username, &name,
 		    &addr, NULL) != 0)
 			continue;
 		printf("network %s://%s/%s \"mail2cups\" \"Email through %s (%s)\" "
@@ -633,7 +634,7 @@ recipient(struct bk_job *j, char **errstr)
 		j->rcpt = xasprintf("%s@%s", j->user, j->uri.domain);
 	else
 		j->rcpt = xstrdup(j->user);
-	if (smtp_check_address("recipient", j->rcpt, NULL) != 0)
+	if (addr_check("recipient", j->rcpt, NULL) != 0)
 		return m2c_fail(errstr, M2C_E_DATA, "the job's owner \"%s\" is not a mail address "
 		    "and the device URI gives no domain to make one (add &domain=example.org to "
 		    "it)", j->user);
@@ -732,7 +733,7 @@ run_job(struct bk_job *j, char **argv, int argc, char **errstr)
 		    "user (chown mail2cups: %s) so that the backend switches to it",
 		    j->cf->state_dir, j->cf->state_dir);
 	if ((r = smtp_settings(j->cf, j->a, &j->set, errstr)) != 0 ||
-	    (r = smtp_parse_from(j->cf->replies.from ? j->cf->replies.from : j->a->username,
+	    (r = addr_parse_from(j->cf->replies.from ? j->cf->replies.from : j->a->username,
 	    &j->from_name, &j->from, errstr)) != 0 || (r = recipient(j, errstr)) != 0)
 		goto out;
 	scratch = xasprintf("%s/scratch", j->cf->state_dir);
