@@ -167,6 +167,9 @@ rig_cups() {
 }
 
 # ------------------------------------------------------------------ cupsd
+# rig_setup_cups: the private cupsd's folders and configuration;
+# RIG_CUPSD_EXTRA (lines) is added to its cupsd.conf (JobRetryInterval...),
+# RIG_CUPS_FILES_EXTRA to its cups-files.conf (SetEnv for a backend).
 rig_setup_cups() {
 	local c=$RIG_DIR/cups f
 	mkdir -p "$c/etc/ppd" "$c/spool/tmp" "$c/cache" "$c/state" "$c/log" "$c/bin/backend"
@@ -199,6 +202,7 @@ User lp
 Group lp
 SystemGroup root
 FileDevice No
+${RIG_CUPS_FILES_EXTRA:-}
 EOF
 	cat >"$c/etc/cupsd.conf" <<EOF
 LogLevel debug
@@ -211,6 +215,9 @@ PreserveJobHistory Yes
 PreserveJobFiles No
 DirtyCleanInterval 0
 MaxJobs 0
+# Debian's cupsd.conf says so (upstream's default is stop-printer).
+ErrorPolicy retry-job
+${RIG_CUPSD_EXTRA:-}
 <Location />
   Order allow,deny
   Allow 127.0.0.1
@@ -228,6 +235,16 @@ MaxJobs 0
 EOF
 	cupsd -t -c "$c/etc/cupsd.conf" -s "$c/etc/cups-files.conf" >"$c/log/check" 2>&1 ||
 		bail "cupsd refuses the rig's configuration: $(cat "$c/log/check")"
+}
+
+# rig_add_backend SCHEME PROGRAM: installs PROGRAM as the private cupsd's
+# backend SCHEME, mode 0700 (cupsd runs it as root), as `make install`
+# does into CUPS's ServerBin.
+rig_add_backend() {
+	local b=$RIG_DIR/cups/bin/backend/$1
+	[ -x "$2" ] || bail "backend not built: $2"
+	[ -d "$RIG_DIR/cups/bin/backend" ] || rig_setup_cups
+	rm -f "$b" && install -m 0700 "$2" "$b" || bail "cannot install the backend $2 as $b"
 }
 
 # rig_start_cups: starts (or restarts) the private cupsd and waits for it.

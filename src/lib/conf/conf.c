@@ -138,6 +138,7 @@ static const struct conf_key {
 	{ SC_SMTP, "auth", NULL },
 	{ SC_SMTP, "username", NULL },
 	{ SC_SMTP, "password_file", NULL },
+	{ SC_SMTP, "max_message_size", NULL },
 
 	{ SC_REPLIES, "from", NULL },
 	{ SC_REPLIES, "rate_limit", NULL },
@@ -1189,6 +1190,7 @@ smtp_load(struct conf_check *ck, const config_setting_t *root, struct conf_smtp 
 	} else if (config_setting_get_member(g, "password_file") != NULL)
 		problem(ck, config_setting_get_member(g, "password_file"), &w, "password_file",
 		    "is only used with auth = \"plain\" or \"login\" (set auth, or remove it)");
+	get_size(ck, g, &w, "max_message_size", &sm->max_message_size);
 }
 
 /* Is name (len bytes) one of conf_template_vars? */
@@ -1861,6 +1863,7 @@ digest_features(struct buf *b, const struct conf *c)
 	digest_str(b, "smtp_ca", sm->ca_file);
 	digest_str(b, "smtp_user", sm->username);
 	digest_str(b, "smtp_pass", sm->password_file);
+	buf_appendf(b, "smtp_max=%lld;", (long long)sm->max_message_size);
 	digest_str(b, "reply_from", c->replies.from);
 	buf_appendf(b, "rate=%d/%d;", c->replies.rate_limit, c->replies.rate_period);
 	for (size_t k = 0; k < CONF_REPLY_NKINDS; k++) {

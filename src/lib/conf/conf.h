@@ -106,6 +106,8 @@ struct conf_smtp {
 	int auth_set;			/* auth was given */
 	char *username;			/* plain/login; default the account's username */
 	char *password_file;		/* plain/login */
+	off_t max_message_size;		/* bytes a mail may have (the CUPS backend); 0: the
+					 * provider's (smtp_settings: 35M Microsoft, 25M else) */
 };
 
 /* One reply template; ${subject} ${files} ${queue} ${jobs} ${reason} ... */
