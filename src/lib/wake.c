@@ -222,17 +222,18 @@ wake_parse(const void *buf, size_t len, struct wake *out, const char **why)
 }
 
 int
-wake_add_uid(struct wake *w, uint32_t uid)
+wake_add_range(struct wake *w, uint32_t first, uint32_t last)
 {
-	struct wake_range *last = w->nuids > 0 ? &w->uids[w->nuids - 1] : NULL;
+	struct wake_range *prev = w->nuids > 0 ? &w->uids[w->nuids - 1] : NULL;
 
-	if (uid == 0 || (last != NULL && uid <= last->last))
+	if (first == 0 || last < first || (prev != NULL && first <= prev->last))
 		return M2C_E_DATA;
-	if (last != NULL && (uid == last->last + 1 || w->nuids == WAKE_MAX_RANGES)) {
-		last->last = uid;
+	if (prev != NULL && (first == prev->last + 1 || w->nuids == WAKE_MAX_RANGES)) {
+		prev->last = last;
 		return 0;
 	}
-	w->uids[w->nuids].first = w->uids[w->nuids].last = uid;
+	w->uids[w->nuids].first = first;
+	w->uids[w->nuids].last = last;
 	w->nuids++;
 	return 0;
 }

@@ -61,12 +61,13 @@ struct wake {
 int wake_parse(const void *buf, size_t len, struct wake *out, const char **why);
 
 /*
- * Add UID uid (ascending, after every UID added so far) to w's set,
- * joining it to the last range when adjacent; with WAKE_MAX_RANGES ranges
- * used already, the last one is stretched to cover it.  0, or M2C_E_DATA
- * for a zero or out-of-order UID (then w is unchanged).
+ * Add the UIDs first..last (ascending: after every UID added so far) to
+ * w's set, joining them to the last range when adjacent; with
+ * WAKE_MAX_RANGES ranges used already, the last one is stretched to cover
+ * them.  0, or M2C_E_DATA for UID 0, first > last or an out-of-order range
+ * (then w is unchanged).
  */
-int wake_add_uid(struct wake *w, uint32_t uid);
+int wake_add_range(struct wake *w, uint32_t first, uint32_t last);
 
 /*
  * Write w as a datagram into buf (size bytes).  The length written (no NUL

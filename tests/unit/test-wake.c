@@ -132,15 +132,18 @@ test_uids(void)
 	strcpy(w.mailbox, "INBOX");
 	w.uidvalidity = 7;
 	is_int(wake_format(&w, out, sizeof(out)), M2C_E_DATA, "no UID: nothing written");
-	is_int(wake_add_uid(&w, 0), M2C_E_DATA, "UID 0 refused");
-	is_int(wake_add_uid(&w, 5), 0, "UID 5");
-	is_int(wake_add_uid(&w, 6), 0, "UID 6");
-	is_int(wake_add_uid(&w, 6), M2C_E_DATA, "UID 6 again refused");
-	is_int(wake_add_uid(&w, 3), M2C_E_DATA, "UID 3 after 6 refused");
+	is_int(wake_add_range(&w, 0, 0), M2C_E_DATA, "UID 0 refused");
+	is_int(wake_add_range(&w, 5, 5), 0, "UID 5");
+	is_int(wake_add_range(&w, 6, 6), 0, "UID 6");
+	is_int(wake_add_range(&w, 6, 6), M2C_E_DATA, "UID 6 again refused");
+	is_int(wake_add_range(&w, 3, 3), M2C_E_DATA, "UID 3 after 6 refused");
 	is_int(w.nuids, 1, "5 and 6 make one range");
+	is_int(wake_add_range(&w, 9, 8), M2C_E_DATA, "range 9:8 refused");
+	is_int(wake_add_range(&w, 7, 8), 0, "range 7:8 joins 5:6");
+	is_int(w.nuids, 1, "... still one range");
 	/* Every other UID: far more ranges than fit. */
 	for (uint32_t u = 10; u < 100000; u += 2)
-		wake_add_uid(&w, u);
+		wake_add_range(&w, u, u);
 	is_int(w.nuids, WAKE_MAX_RANGES, "ranges bounded at WAKE_MAX_RANGES");
 	is_int(w.uids[WAKE_MAX_RANGES - 1].last, 99998, "the last range covers the last UID");
 	n = wake_format(&w, out, sizeof(out));
@@ -154,7 +157,7 @@ test_uids(void)
 	memset(w.mailbox, 'm', WAKE_MAX_MAILBOX);
 	w.uidvalidity = UINT32_MAX;
 	for (uint32_t u = UINT32_MAX - 4 * WAKE_MAX_RANGES; u < UINT32_MAX; u += 3)
-		wake_add_uid(&w, u);
+		wake_add_range(&w, u, u);
 	n = wake_format(&w, out, sizeof(out));
 	ok(n > 0 && n <= WAKE_MAX_SIZE, "worst case fits in WAKE_MAX_SIZE (%d bytes)", n);
 	is_int(wake_parse(out, (size_t)n, &back, NULL), 0, "... and parses");
@@ -164,7 +167,7 @@ test_uids(void)
 	strcpy(w.user, "a\nuids 1");
 	strcpy(w.mailbox, "INBOX");
 	w.uidvalidity = 1;
-	wake_add_uid(&w, 1);
+	wake_add_range(&w, 1, 1);
 	is_int(wake_format(&w, out, sizeof(out)), M2C_E_DATA, "a newline in a name is never written");
 }
 
