@@ -1650,6 +1650,25 @@ default_state_dir(void)
 
 /* ------------------------------------------------------------ load */
 
+/* A group name, or a number: its gid, or -1 when there is no such group. */
+long long
+conf_group_gid(const char *group)
+{
+	struct group *g = getgrnam(group);
+	char *end;
+	unsigned long v;
+
+	if (g != NULL)
+		return g->gr_gid;
+	if (*group < '0' || *group > '9')
+		return -1;
+	errno = 0;
+	v = strtoul(group, &end, 10);
+	if (errno != 0 || *end != '\0' || v > 0x7fffffffUL)
+		return -1;
+	return (long long)v;
+}
+
 /* The daemon's wake-up socket for the Dovecot plugin (wake.h). */
 static void
 wake_load(struct conf_check *ck, const config_setting_t *root, const struct conf_where *w,
@@ -1664,10 +1683,10 @@ wake_load(struct conf_check *ck, const config_setting_t *root, const struct conf
 		    "be that short; /run/mail2cups/wake.sock is usual)", c->wake_socket,
 		    sizeof(sun.sun_path) - 1);
 	if (get_string_dup(ck, root, w, "wake_socket_group", &c->wake_socket_group) == 1) {
-		if (getgrnam(c->wake_socket_group) == NULL)
+		if (conf_group_gid(c->wake_socket_group) < 0)
 			problem(ck, config_setting_get_member(root, "wake_socket_group"), w,
 			    "wake_socket_group", "no group \"%s\" on this system (the group "
-			    "Dovecot's mail processes run as, e.g. vmail or mail)",
+			    "Dovecot's mail processes run as, e.g. vmail or mail, or its number)",
 			    c->wake_socket_group);
 		else if (c->wake_socket == NULL)
 			problem(ck, config_setting_get_member(root, "wake_socket_group"), w,

@@ -227,6 +227,9 @@ char *conf_account_digest(const struct conf *c, const struct conf_account *a);
  */
 int conf_account_judges_senders(const struct conf_account *a);
 
+/* wake_socket_group's gid: a group name or number; -1 when there is no such group. */
+long long conf_group_gid(const char *group);
+
 /* Find an account by name; borrowed, or NULL. */
 const struct conf_account *conf_account_find(const struct conf *c, const char *name);
 

@@ -2,7 +2,6 @@
 #include "m2c-config.h"
 
 #include <errno.h>
-#include <grp.h>
 #include <stdlib.h>
 #include <string.h>
 #include <sys/socket.h>
@@ -65,12 +64,12 @@ wake_sock_open(const char *path, const char *group, struct wake_sock **out, char
 		    "may be (%zu bytes)", path, sizeof(sun.sun_path) - 1);
 	memcpy(sun.sun_path, path, strlen(path) + 1);
 	if (group != NULL) {
-		struct group *g = getgrnam(group);
+		long long g = conf_group_gid(group);
 
-		if (g == NULL)
+		if (g < 0)
 			return m2c_fail(errstr, M2C_E_CONFIG, "wake_socket_group %s: no such group",
 			    group);
-		gid = g->gr_gid;
+		gid = (gid_t)g;
 	}
 	if (lstat(path, &st) == 0) {
 		if (!S_ISSOCK(st.st_mode))
