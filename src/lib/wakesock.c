@@ -2,6 +2,7 @@
 #include "m2c-config.h"
 
 #include <errno.h>
+#include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
 #include <sys/socket.h>
@@ -128,21 +129,23 @@ wake_sock_fd(const struct wake_sock *ws)
 	return ws->fd;
 }
 
+/*
+ * Log what was refused (or matched no account) at most once a minute, with
+ * how many such datagrams came since the last such line.
+ */
 static void
 refused(struct wake_sock *ws, const char *why, uid_t uid, int has_uid)
 {
 	time_t now = time(NULL);
+	char from[40] = "";
 
 	ws->refused++;
 	if (ws->last_log != 0 && now - ws->last_log < WAKE_SOCK_LOG_INTERVAL)
 		return;
 	if (has_uid)
-		log_warn("wake_socket: refused a datagram from uid %u: %s (%lu refused in the "
-		    "last minute; these logs come at most once a minute)", (unsigned)uid, why,
-		    ws->refused);
-	else
-		log_warn("wake_socket: refused a datagram: %s (%lu refused in the last minute; "
-		    "these logs come at most once a minute)", why, ws->refused);
+		snprintf(from, sizeof(from), " from uid %u", (unsigned)uid);
+	log_warn("wake_socket: ignored a datagram%s: %s (%lu ignored in the last minute; "
+	    "these logs come at most once a minute)", from, why, ws->refused);
 	ws->last_log = now;
 	ws->refused = 0;
 }
@@ -189,25 +192,28 @@ wake_account(struct wake_account *wa, const struct conf *cf, long long now,
 
 static void
 wake_datagram(struct wake_sock *ws, const struct wake *w, const struct conf *cf,
-    int (*wake)(void *arg, const char *name), void *arg)
+    int (*wake)(void *arg, const char *name), void *arg, uid_t uid, int has_uid)
 {
 	long long now = monotonic_ms();
 	int found = 0;
 
 	for (size_t i = 0; i < cf->naccounts; i++) {
 		const struct conf_account *a = &cf->accounts[i];
+		struct wake_account *wa;
 
 		if (!wake_matches(a, w))
 			continue;
 		found = 1;
-		log_debug("%s: wake-up from Dovecot: %s in %s, UIDVALIDITY %u, UIDs %u..%u",
-		    a->name, w->user, w->mailbox, (unsigned)w->uidvalidity,
-		    (unsigned)w->uids[0].first, (unsigned)w->uids[w->nuids - 1].last);
-		wake_account(account_slot(ws, a->name), cf, now, wake, arg);
+		wa = account_slot(ws, a->name);
+		/* Logged only when it is sent now: at most once per wake_interval. */
+		if (wa->woken_at == 0 || now - wa->woken_at >= cf->wake_interval * 1000LL)
+			log_debug("%s: wake-up from Dovecot: %s in %s, UIDVALIDITY %u, UIDs "
+			    "%u..%u", a->name, w->user, w->mailbox, (unsigned)w->uidvalidity,
+			    (unsigned)w->uids[0].first, (unsigned)w->uids[w->nuids - 1].last);
+		wake_account(wa, cf, now, wake, arg);
 	}
 	if (!found)
-		log_debug("wake-up from Dovecot for %s in %s: no account serves it", w->user,
-		    w->mailbox);
+		refused(ws, "no account has that username and mailbox", uid, has_uid);
 }
 
 /* Read up to WAKE_SOCK_BATCH datagrams; wake whom the good ones name. */
@@ -260,7 +266,7 @@ drain(struct wake_sock *ws, const struct conf *cf, int (*wake)(void *arg, const 
 			refused(ws, why, uid, has_uid);
 			continue;
 		}
-		wake_datagram(ws, &w, cf, wake, arg);
+		wake_datagram(ws, &w, cf, wake, arg, uid, has_uid);
 	}
 }
 
