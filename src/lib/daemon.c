@@ -193,6 +193,12 @@ worker_main(const struct conf *cf, const struct conf_account *a)
 			r = imap_idle(poller_session_imap(s), (sum.replies_waiting &&
 			    a->poll_interval < cf->idle_interval ? a->poll_interval :
 			    cf->idle_interval) * 1000, worker_idle_stop, NULL, &changed, &e);
+			/*
+			 * A wake-up can come before Dovecot's IDLE has seen the new mail;
+			 * until a command syncs the mailbox, a SEARCH would miss it.
+			 */
+			if (r == 0 && worker_woken && !worker_stop)
+				r = imap_noop(poller_session_imap(s), &changed, &e);
 			if (r == M2C_E_NOTSUP) {
 				/* No IDLE here: poll. */
 				free(e);

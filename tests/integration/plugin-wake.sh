@@ -6,7 +6,8 @@
 # LMTP and dovecot-lda deliveries into INBOX print; a user's COPY (doveadm)
 # and MOVE (an IMAP client) into Print print; a flood of forged datagrams
 # costs bounded work and prints nothing; with the daemon down a delivery is
-# unaffected (one log line), and the daemon prints it once when it starts.
+# unaffected (one log line), and the daemon prints it once when it starts;
+# with idle = true a wake-up ends the IDLE and the new mail prints.
 [ -n "${BASH_VERSION:-}" ] || exec bash "$0" "$@"   # make check runs $(SHELL)
 . "${top_srcdir:-$(dirname "$0")/../..}/tests/rig/rig.sh"
 rig_require_all
@@ -173,7 +174,25 @@ start_daemon
 if rig_wait_for 30 printed_at_least 7; then ok "the daemon, started, prints what came while it was down"
 else not_ok "the daemon, started, prints what came while it was down" "$(tail -20 "$d/daemon.err")"; fi
 
+# 7. idle = true with wake_socket: a wake-up ends the IDLE; the new mail is
+# seen at once though Dovecot's IDLE may not have noticed it yet (else it
+# would wait for the next mail: the last of these would never print).
+rig_kill_pid "$dpid"
+sed -i 's/idle = false;/idle = true;/' "$RIG_CONF"
+start_daemon
+daemon_says 'test: serving INBOX' 10
+rig_wait_for 20 bash -c "rig_doveadm() { doveadm -c '$RIG_DOVECONF' \"\$@\"; }; rig_doveadm who -1 | grep -q '$RIG_USER'"
+k=7
+for f in idle1 idle2 idle3; do
+	rig_mkmail pdf "$d/$f.pdf" "$f.pdf" && rig_mkmail mail "$d/$f.eml" --attach "$d/$f.pdf"
+	rig_lmtp "$RIG_USER" "$d/$f.eml"
+	k=$((k + 1))
+	if rig_wait_for 20 printed_at_least "$k"; then ok "idle = true and a wake-up: $f prints"
+	else not_ok "idle = true and a wake-up: $f prints" "$(tail -20 "$d/daemon.err")"; fi
+done
+
 rig_kill_pid "$dpid"
 expect_printed "every document printed exactly once" "$d/lmtp.pdf" "$d/lda.pdf" "$d/copy.pdf" \
-	"$d/move.pdf" "$d/after.pdf" "$d/down1.pdf" "$d/down2.pdf"
+	"$d/move.pdf" "$d/after.pdf" "$d/down1.pdf" "$d/down2.pdf" "$d/idle1.pdf" "$d/idle2.pdf" \
+	"$d/idle3.pdf"
 tap_done
