@@ -6,7 +6,7 @@
          --idp URL --tenant TENANT --client-id ID)
 
 Writes DIR/tokens/NAME.json (version 1, the format of
-src/lib/tokenstore.h), 0600 in a 0700 folder, with expires_at a day
+src/lib/oauth/tokenstore.h), 0600 in a 0700 folder, with expires_at a day
 ahead, so that the program under test sends that access token without
 asking an identity provider.
 

@@ -13,6 +13,7 @@
 #include <gmime/gmime.h>
 #include <jansson.h>
 
+#include "addr.h"
 #include "cupsjob.h"
 #include "error.h"
 #include "log.h"
@@ -353,10 +354,10 @@ test_settings(void)
 	cf.smtp.password_file = "/nonexistent";
 	is_int(smtp_settings(&cf, &a, &s, &err), 0, "plain with a password file");
 	is_str(s.username, "print@school.example", "plain user defaults to the username");
-	is_int(smtp_check_address("recipient", "a@b", NULL), 0, "plain address ok");
-	is_int(smtp_check_address("recipient", "a b@c", NULL), M2C_E_DATA, "space refused");
-	is_int(smtp_check_address("recipient", "nobody", NULL), M2C_E_DATA, "no @ refused");
-	is_int(smtp_check_address("recipient", "<a@b>", NULL), M2C_E_DATA, "<> refused");
+	is_int(addr_check("recipient", "a@b", NULL), 0, "plain address ok");
+	is_int(addr_check("recipient", "a b@c", NULL), M2C_E_DATA, "space refused");
+	is_int(addr_check("recipient", "nobody", NULL), M2C_E_DATA, "no @ refused");
+	is_int(addr_check("recipient", "<a@b>", NULL), M2C_E_DATA, "<> refused");
 }
 
 /* Count account's replies with status. */

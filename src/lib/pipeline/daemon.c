@@ -1,0 +1,661 @@
+/* daemon.c - the supervisor and its per-account workers; see daemon.h. */
+#include "m2c-config.h"
+
+#include <errno.h>
+#include <poll.h>
+#include <signal.h>
+#include <stdlib.h>
+#include <string.h>
+#include <sys/signalfd.h>
+#include <sys/wait.h>
+#include <time.h>
+#include <unistd.h>
+#ifdef HAVE_SYSTEMD
+#include <systemd/sd-daemon.h>
+#endif
+
+#include "daemon.h"
+#include "error.h"
+#include "imap.h"
+#include "log.h"
+#include "mime.h"
+#include "poller.h"
+#include "signin.h"
+#include "state.h"
+#include "status.h"
+#include "util.h"
+#include "wakesock.h"
+
+/* ------------------------------------------------------------------ worker */
+
+static volatile sig_atomic_t worker_stop;
+/* SIGUSR1 from the supervisor: the Dovecot plugin says mail came (wake.h). */
+static volatile sig_atomic_t worker_woken;
+
+static void
+worker_on_term(int sig)
+{
+	(void)sig;
+	worker_stop = 1;
+}
+
+static void
+worker_on_wake(int sig)
+{
+	(void)sig;
+	worker_woken = 1;
+}
+
+/* IDLE ends early for a wake-up too (imap_idle's stop callback). */
+static int
+worker_idle_stop(void *arg)
+{
+	(void)arg;
+	return worker_stop || worker_woken;
+}
+
+static int
+worker_stopping(void *arg)
+{
+	(void)arg;
+	return worker_stop;
+}
+
+/*
+ * Sleep ms, waking early when told to stop and, when wakeable, when woken
+ * (SIGUSR1 is blocked between the check and the wait, so no wake-up is
+ * missed: ppoll unblocks it atomically).
+ */
+static void
+worker_sleep(long long ms, int wakeable)
+{
+	long long end = monotonic_ms() + ms;
+	sigset_t usr1, waiting;
+
+	sigemptyset(&usr1);
+	sigaddset(&usr1, SIGUSR1);
+	sigprocmask(SIG_BLOCK, &usr1, &waiting);
+	sigdelset(&waiting, SIGUSR1);
+	while (!worker_stop && !(wakeable && worker_woken)) {
+		long long left = end - monotonic_ms();
+		struct timespec ts;
+
+		if (left <= 0)
+			break;
+		if (left > 250)
+			left = 250;
+		ts.tv_sec = 0;
+		ts.tv_nsec = (long)left * 1000000L;
+		(void)ppoll(NULL, 0, &ts, &waiting);
+	}
+	sigprocmask(SIG_UNBLOCK, &usr1, NULL);
+}
+
+/* 1 s doubling per failure up to max_s, with +-20 % jitter. */
+static long long
+backoff_ms(int failures, int max_s)
+{
+	long long d = 1000LL << (failures < 20 ? failures : 20);
+
+	if (d > max_s * 1000LL)
+		d = max_s * 1000LL;
+	return d * (80 + random() % 41) / 100;
+}
+
+/* Store the outcome of a pass or a failure for `mail2cups status`. */
+static void
+worker_record(struct state *st, const struct conf *cf, const struct conf_account *a, int r,
+    const char *msg)
+{
+	char *e = NULL;
+
+	if (status_record(st, cf, a, r, msg, time(NULL), &e) != 0)
+		log_warn("cannot record the outcome for mail2cups status: %s",
+		    e ? e : "unknown error");
+	free(e);
+}
+
+/*
+ * The account needs a person to sign in (no tokens, or its refresh token
+ * expired or was revoked): run the device flow from here, showing the code
+ * in the log and in `mail2cups status`, with a fresh code whenever one
+ * expires, until someone signs in (here or with mail2cups-oauth login).
+ */
+static void
+worker_sign_in(struct state *st, const struct conf *cf, const struct conf_account *a,
+    int r, char **e)
+{
+	int done = 0, wait_s = 5;
+
+	/* The stored tokens cannot be refreshed: they are of no use now. */
+	if (signin_forget_tokens(cf, a, e) != 0) {
+		log_error("%s", *e);
+		free(*e);
+		*e = NULL;
+	}
+	while (!worker_stop && !done) {
+		if ((r = signin_device_step(cf, a, &done, &wait_s, e)) != 0) {
+			log_error("%s", *e ? *e : m2c_err_name(r));
+			if (wait_s < 5)
+				wait_s = 5;
+		}
+		worker_record(st, cf, a, r ? r : M2C_E_AUTH, *e ? *e :
+		    SIGNIN_REQUIRED ": waiting for someone to sign in");
+		free(*e);
+		*e = NULL;
+		if (!done)
+			worker_sleep(wait_s * 1000LL, 0);
+	}
+}
+
+/*
+ * Serve one account until SIGTERM: a session, its unseen mail, then IDLE
+ * (or NOOP every poll_interval) and again; reconnect after failures.  With
+ * idle = false no session is kept: a pass, then the session is closed until
+ * a wake-up (SIGUSR1) or poll_interval, the safety poll.
+ */
+static int
+worker_main(const struct conf *cf, const struct conf_account *a)
+{
+	struct poller_opts o = { 0 };
+	struct state *st = NULL;
+	char *e = NULL;
+	int failures = 0, r;
+
+	log_set_account(a->name);
+	srandom((unsigned)getpid() ^ (unsigned)time(NULL));
+	if ((r = state_open(cf->state_dir, &st, &e)) != 0 || (r = mime_init(&e)) != 0) {
+		log_error("%s", e ? e : m2c_err_name(r));
+		free(e);
+		state_close(&st);
+		return m2c_err_exit_code(r);
+	}
+	log_info("serving %s on %s:%d for queue %s", a->mailbox, a->host, a->port, a->printer);
+	while (!worker_stop) {
+		struct poller_session *s = NULL;
+
+		r = poller_session_open(cf, a, st, &o, &s, &e);
+		while (r == 0 && !worker_stop) {
+			struct poller_summary sum;
+			int changed = 0;
+
+			worker_woken = 0;
+			if ((r = poller_session_process(s, &sum, worker_stopping, NULL, &e)) != 0)
+				break;
+			worker_record(st, cf, a, 0, NULL);
+			failures = 0;
+			if (sum.fetched || sum.failed)
+				log_info("%d fetched, %d jobs, %d skipped, %d failed", sum.fetched,
+				    sum.jobs, sum.skipped, sum.failed);
+			if (worker_stop || !a->idle)
+				break;
+			/* Replies wait for jobs to complete: look again sooner. */
+			r = imap_idle(poller_session_imap(s), (sum.replies_waiting &&
+			    a->poll_interval < cf->idle_interval ? a->poll_interval :
+			    cf->idle_interval) * 1000, worker_idle_stop, NULL, &changed, &e);
+			/*
+			 * A wake-up can come before Dovecot's IDLE has seen the new mail;
+			 * until a command syncs the mailbox, a SEARCH would miss it.
+			 */
+			if (r == 0 && worker_woken && !worker_stop)
+				r = imap_noop(poller_session_imap(s), &changed, &e);
+			if (r == M2C_E_NOTSUP) {
+				/* No IDLE here: poll. */
+				free(e);
+				e = NULL;
+				worker_sleep(a->poll_interval * 1000LL, 1);
+				if (!worker_stop)
+					r = imap_noop(poller_session_imap(s), &changed, &e);
+				else
+					r = 0;
+			}
+		}
+		poller_session_close(&s, r == 0);
+		if (worker_stop)
+			break;
+		if (r == 0 && !a->idle) {
+			/* idle = false: no connection until a wake-up or the safety poll. */
+			worker_sleep(a->poll_interval * 1000LL, 1);
+			continue;
+		}
+		if (r == M2C_E_AUTH && conf_account_is_oauth(a) && a->oauth.flow == CONF_FLOW_DEVICE &&
+		    e != NULL && strstr(e, SIGNIN_REQUIRED) != NULL) {
+			log_warn("%s", e);
+			free(e);
+			e = NULL;
+			worker_sign_in(st, cf, a, r, &e);
+			failures = 0;
+			continue;
+		}
+		worker_record(st, cf, a, r, e);
+		{
+			long long delay = backoff_ms(failures++, cf->backoff_max);
+
+			log_error("%s; trying again in %lld.%lld s", e ? e : m2c_err_name(r),
+			    delay / 1000, delay % 1000 / 100);
+			free(e);
+			e = NULL;
+			worker_sleep(delay, 0);
+		}
+	}
+	log_info("stopped");
+	free(e);
+	state_close(&st);
+	mime_shutdown();
+	return 0;
+}
+
+/* -------------------------------------------------------------- supervisor */
+
+struct worker {
+	char *name;		/* owned: the account */
+	char *digest;		/* owned: conf_account_digest of what it runs */
+	pid_t pid;		/* 0: not running */
+	int failures;		/* unexpected exits in a row */
+	long long start_at;	/* monotonic ms: (re)start not before */
+	int retire;		/* the account is gone: do not restart */
+	int renew;		/* its settings changed: restart at once */
+};
+
+struct super {
+	const char *path;
+	struct conf *cf;	/* owned by the caller (through daemon_run's cf) */
+	struct worker *w;	/* owned */
+	size_t nw;
+	sigset_t oldmask;
+	int stopping;
+	struct wake_sock *wake;	/* owned; NULL without wake_socket */
+	int sigfd;		/* signalfd of the blocked signals, with wake */
+};
+
+static void
+notify(const char *state)
+{
+#ifdef HAVE_SYSTEMD
+	(void)sd_notify(0, state);
+#else
+	(void)state;
+#endif
+}
+
+/* ------------------------------------------- wake-ups (Dovecot plugin) */
+
+/*
+ * wake_socket (wakesock.h) says which account to wake; its worker gets
+ * SIGUSR1 and looks at its mailbox now (worker_idle_stop, worker_sleep).
+ */
+
+/* The two settings differ (either may be NULL). */
+static int
+wake_setting_changed(const char *a, const char *b)
+{
+	return (a == NULL) != (b == NULL) || (a != NULL && strcmp(a, b) != 0);
+}
+
+static int
+wake_deliver(void *arg, const char *name)
+{
+	struct super *sv = arg;
+
+	for (size_t i = 0; i < sv->nw; i++)
+		if (strcmp(sv->w[i].name, name) == 0 && sv->w[i].pid > 0)
+			return kill(sv->w[i].pid, SIGUSR1) == 0 ? 0 : -1;
+	return -1;	/* (re)starting: its first pass looks anyway */
+}
+
+/* Bind wake_socket (when set); SIGUSR1 stays blocked here (workers get it). */
+static int
+wake_start(struct super *sv, const sigset_t *set, char **errstr)
+{
+	sigset_t usr1;
+	int r;
+
+	sv->sigfd = -1;
+	sigemptyset(&usr1);
+	sigaddset(&usr1, SIGUSR1);
+	sigprocmask(SIG_BLOCK, &usr1, NULL);
+	if (sv->cf->wake_socket == NULL)
+		return 0;
+	if ((r = wake_sock_open(sv->cf->wake_socket, sv->cf->wake_socket_group, &sv->wake,
+	    errstr)) != 0)
+		return r;
+	if ((sv->sigfd = signalfd(-1, set, SFD_NONBLOCK | SFD_CLOEXEC)) < 0) {
+		r = m2c_fail(errstr, M2C_E_SYS, "signalfd: %s", strerror(errno));
+		wake_sock_close(&sv->wake);
+	}
+	return r;
+}
+
+static void
+wake_stop(struct super *sv)
+{
+	wake_sock_close(&sv->wake);
+	if (sv->sigfd >= 0)
+		close(sv->sigfd);
+	sv->sigfd = -1;
+}
+
+/* In a new worker: none of the supervisor's descriptors; SIGUSR1 wakes it. */
+static void
+wake_child(struct super *sv)
+{
+	struct sigaction sa;
+
+	if (sv->wake != NULL)
+		close(wake_sock_fd(sv->wake));
+	if (sv->sigfd >= 0)
+		close(sv->sigfd);
+	memset(&sa, 0, sizeof(sa));
+	sa.sa_handler = worker_on_wake;
+	sa.sa_flags = SA_RESTART;
+	sigemptyset(&sa.sa_mask);
+	sigaction(SIGUSR1, &sa, NULL);
+}
+
+/*
+ * sigtimedwait(set, ts) that also serves wake_socket meanwhile: returns a
+ * signal of set, or -1 when the time is up (or a datagram was handled).
+ */
+static int
+wake_wait(struct super *sv, const sigset_t *set, const struct timespec *ts)
+{
+	static const struct timespec zero = { 0, 0 };
+	long long ms = ts->tv_sec * 1000LL + ts->tv_nsec / 1000000L, due;
+	struct pollfd p[2];
+	int sig;
+
+	if (sv->wake == NULL)
+		return sigtimedwait(set, NULL, ts);
+	if ((due = wake_sock_serve(sv->wake, 0, sv->cf, wake_deliver, sv)) >= 0 && due < ms)
+		ms = due;
+	if ((sig = sigtimedwait(set, NULL, &zero)) > 0)
+		return sig;
+	p[0].fd = sv->sigfd;
+	p[1].fd = wake_sock_fd(sv->wake);
+	p[0].events = p[1].events = POLLIN;
+	p[0].revents = p[1].revents = 0;
+	(void)poll(p, 2, (int)ms);
+	(void)wake_sock_serve(sv->wake, (p[1].revents & POLLIN) != 0, sv->cf, wake_deliver, sv);
+	return sigtimedwait(set, NULL, &zero);
+}
+
+static void
+worker_add(struct super *sv, const struct conf_account *a)
+{
+	struct worker *w;
+
+	sv->w = xreallocarray(sv->w, sv->nw + 1, sizeof(*sv->w));
+	w = &sv->w[sv->nw++];
+	memset(w, 0, sizeof(*w));
+	w->name = xstrdup(a->name);
+	w->digest = conf_account_digest(sv->cf, a);
+}
+
+static void
+worker_spawn(struct super *sv, struct worker *w)
+{
+	const struct conf_account *a = conf_account_find(sv->cf, w->name);
+	pid_t pid;
+
+	if (a == NULL)
+		return;
+	pid = fork();
+	if (pid < 0) {
+		log_error("cannot start the worker for %s: %s; trying again soon", w->name,
+		    strerror(errno));
+		w->start_at = monotonic_ms() + 5000;
+		return;
+	}
+	if (pid == 0) {
+		struct sigaction sa;
+
+		memset(&sa, 0, sizeof(sa));
+		sa.sa_handler = worker_on_term;
+		sigemptyset(&sa.sa_mask);
+		sigaction(SIGTERM, &sa, NULL);
+		sigaction(SIGINT, &sa, NULL);
+		signal(SIGHUP, SIG_IGN);
+		signal(SIGCHLD, SIG_DFL);
+		wake_child(sv);
+		sigprocmask(SIG_SETMASK, &sv->oldmask, NULL);
+		_exit(worker_main(sv->cf, a));
+	}
+	w->pid = pid;
+	w->renew = 0;
+}
+
+static struct worker *
+worker_by_pid(struct super *sv, pid_t pid)
+{
+	for (size_t i = 0; i < sv->nw; i++)
+		if (sv->w[i].pid == pid)
+			return &sv->w[i];
+	return NULL;
+}
+
+static void
+worker_drop(struct super *sv, struct worker *w)
+{
+	free(w->name);
+	free(w->digest);
+	*w = sv->w[--sv->nw];
+}
+
+/* Collect exited workers; schedule restarts for the ones that crashed. */
+static void
+reap(struct super *sv)
+{
+	pid_t pid;
+	int status;
+
+	while ((pid = waitpid(-1, &status, WNOHANG)) > 0) {
+		struct worker *w = worker_by_pid(sv, pid);
+
+		if (w == NULL)
+			continue;
+		w->pid = 0;
+		if (w->retire) {
+			log_info("%s: removed", w->name);
+			worker_drop(sv, w);
+		} else if (w->renew || sv->stopping) {
+			w->start_at = 0;
+		} else {
+			long long delay = backoff_ms(w->failures++, sv->cf->backoff_max);
+
+			if (WIFSIGNALED(status))
+				log_error("%s: the worker was killed by signal %d; restarting it in "
+				    "%lld s", w->name, WTERMSIG(status), delay / 1000);
+			else
+				log_error("%s: the worker exited with status %d; restarting it in "
+				    "%lld s", w->name, WEXITSTATUS(status), delay / 1000);
+			w->start_at = monotonic_ms() + delay;
+		}
+	}
+}
+
+/* SIGHUP: load the file again; restart only the workers that changed. */
+static void
+reload(struct super *sv)
+{
+	struct conf *nc = NULL;
+	char *e = NULL;
+	int r;
+
+	notify("RELOADING=1");
+	if ((r = conf_load(sv->path, &nc, &e)) != 0) {
+		log_error("reload refused, the running configuration is kept:");
+		/* One log line per problem (a log line holds no newline). */
+		for (char *line = e, *next; line != NULL && *line != '\0'; line = next) {
+			next = strchr(line, '\n');
+			if (next != NULL)
+				*next++ = '\0';
+			log_error("reload refused: %s", line);
+		}
+		if (e == NULL)
+			log_error("reload refused: %s", m2c_err_name(r));
+		free(e);
+		notify("READY=1");
+		return;
+	}
+	if (strcmp(nc->state_dir, sv->cf->state_dir) != 0)
+		log_warn("state_dir changed: restart mail2cups for that to take effect");
+	if (wake_setting_changed(nc->wake_socket, sv->cf->wake_socket) ||
+	    wake_setting_changed(nc->wake_socket_group, sv->cf->wake_socket_group))
+		log_warn("wake_socket changed: restart mail2cups for that to take effect");
+	for (size_t i = 0; i < sv->nw; i++) {
+		struct worker *w = &sv->w[i];
+		const struct conf_account *a = conf_account_find(nc, w->name);
+		char *d;
+
+		if (a == NULL) {
+			w->retire = 1;
+		} else if (strcmp((d = conf_account_digest(nc, a)), w->digest) != 0) {
+			free(w->digest);
+			w->digest = d, d = NULL;
+			w->renew = 1;
+			w->failures = 0;
+			log_info("%s: settings changed; restarting its worker", w->name);
+		} else {
+			free(d);
+		}
+		if ((w->retire || w->renew) && w->pid > 0)
+			kill(w->pid, SIGTERM);
+	}
+	/* Drop retired workers that are not running; add new accounts. */
+	for (size_t i = sv->nw; i-- > 0;)
+		if (sv->w[i].retire && sv->w[i].pid == 0)
+			worker_drop(sv, &sv->w[i]);
+	conf_free(&sv->cf);
+	sv->cf = nc;
+	log_set_level(nc->log_level);
+	for (size_t i = 0; i < nc->naccounts; i++) {
+		int known = 0;
+
+		for (size_t j = 0; j < sv->nw; j++)
+			known |= strcmp(sv->w[j].name, nc->accounts[i].name) == 0;
+		if (!known) {
+			log_info("%s: new account", nc->accounts[i].name);
+			worker_add(sv, &nc->accounts[i]);
+		}
+	}
+	log_info("configuration reloaded: %zu account(s)", nc->naccounts);
+	notify("READY=1");
+}
+
+/* Start the workers that are due; the ms until the next one is (or -1). */
+static long long
+start_due(struct super *sv)
+{
+	long long now = monotonic_ms(), next = -1;
+
+	for (size_t i = 0; i < sv->nw; i++) {
+		struct worker *w = &sv->w[i];
+
+		if (w->pid != 0 || w->retire)
+			continue;
+		if (w->start_at <= now)
+			worker_spawn(sv, w);
+		if (w->pid == 0 && (next < 0 || w->start_at - now < next))
+			next = w->start_at - now;
+	}
+	return next;
+}
+
+static int
+live_workers(const struct super *sv)
+{
+	int n = 0;
+
+	for (size_t i = 0; i < sv->nw; i++)
+		n += sv->w[i].pid != 0;
+	return n;
+}
+
+/* SIGTERM every worker; wait for them, then SIGKILL what is left. */
+static void
+stop_all(struct super *sv, sigset_t *set)
+{
+	long long deadline = monotonic_ms() + sv->cf->shutdown_timeout * 1000LL;
+
+	notify("STOPPING=1");
+	for (size_t i = 0; i < sv->nw; i++)
+		if (sv->w[i].pid > 0)
+			kill(sv->w[i].pid, SIGTERM);
+	while (live_workers(sv) > 0) {
+		long long left = deadline - monotonic_ms();
+		struct timespec ts;
+
+		if (left <= 0) {
+			for (size_t i = 0; i < sv->nw; i++) {
+				if (sv->w[i].pid > 0) {
+					log_warn("%s: no exit after %d s; killing it", sv->w[i].name,
+					    sv->cf->shutdown_timeout);
+					kill(sv->w[i].pid, SIGKILL);
+				}
+			}
+			deadline = monotonic_ms() + 5000;
+			left = 5000;
+		}
+		ts.tv_sec = (time_t)(left / 1000);
+		ts.tv_nsec = (long)(left % 1000) * 1000000L;
+		(void)sigtimedwait(set, NULL, &ts);
+		reap(sv);
+	}
+}
+
+int
+daemon_run(const char *path, struct conf **cf, char **errstr)
+{
+	struct super sv;
+	sigset_t set;
+	int r;
+
+	memset(&sv, 0, sizeof(sv));
+	sv.path = path;
+	sv.cf = *cf;
+	sigemptyset(&set);
+	sigaddset(&set, SIGCHLD);
+	sigaddset(&set, SIGHUP);
+	sigaddset(&set, SIGTERM);
+	sigaddset(&set, SIGINT);
+	/* Signals are taken synchronously (sigtimedwait): no handler races. */
+	sigprocmask(SIG_BLOCK, &set, &sv.oldmask);
+	signal(SIGPIPE, SIG_IGN);
+	if ((r = wake_start(&sv, &set, errstr)) != 0) {
+		sigprocmask(SIG_SETMASK, &sv.oldmask, NULL);
+		return r;
+	}
+
+	for (size_t i = 0; i < sv.cf->naccounts; i++)
+		worker_add(&sv, &sv.cf->accounts[i]);
+	log_info("mail2cups %s running: %zu account(s)", PACKAGE_VERSION, sv.nw);
+	notify("READY=1");
+
+	while (!sv.stopping) {
+		long long next = start_due(&sv);
+		struct timespec ts;
+		int sig;
+
+		if (next < 0 || next > 60000)
+			next = 60000;
+		ts.tv_sec = (time_t)(next / 1000);
+		ts.tv_nsec = (long)(next % 1000) * 1000000L;
+		sig = wake_wait(&sv, &set, &ts);
+		if (sig == SIGCHLD)
+			reap(&sv);
+		else if (sig == SIGHUP)
+			reload(&sv);
+		else if (sig == SIGTERM || sig == SIGINT)
+			sv.stopping = 1;
+	}
+	log_info("stopping");
+	wake_stop(&sv);
+	stop_all(&sv, &set);
+	while (sv.nw > 0)
+		worker_drop(&sv, &sv.w[0]);
+	free(sv.w);
+	*cf = sv.cf;
+	sigprocmask(SIG_SETMASK, &sv.oldmask, NULL);
+	log_info("stopped");
+	return 0;
+}

@@ -1,0 +1,88 @@
+/*
+ * poller.h - one pass over one account: the heart of `mail2cups once`.
+ *
+ *   connect, sign in, SELECT (UIDVALIDITY), UID SEARCH UNSEEN, then per
+ *   message: fetch (streamed to a scratch file) -> extract -> sender policy
+ *   -> per printable attachment: intent row (nonce) -> CUPS job -> job id
+ *   -> post-action (\Seen, move or delete); permanent failures go to the
+ *   failed folder with the reason logged and recorded.
+ *
+ * Exactly once: a part whose job id is recorded is never submitted again;
+ * a part with an intent but no job id is first looked up in CUPS by its
+ * nonce.  A message whose parts are all submitted only needs its
+ * post-action.  A temporary failure leaves the message unseen for the next
+ * pass; after conf->max_attempts attempts it becomes permanent.
+ */
+#ifndef M2C_POLLER_H
+#define M2C_POLLER_H
+
+#include <stdint.h>
+
+#include "conf.h"
+#include "state.h"
+
+struct poller_opts {
+	int dry_run;		/* say what would print; change nothing */
+};
+
+struct poller_summary {
+	int fetched;		/* messages fetched */
+	int jobs;		/* CUPS jobs created (or, dry-run, that would be) */
+	int skipped;		/* attachments not printed (type, size, ...) */
+	int failed;		/* messages that failed permanently */
+	int already;		/* attachments found already printed */
+	int replies_waiting;	/* "printed" replies waiting for their jobs to complete */
+};
+
+/*
+ * Run one pass.  st may be NULL only in dry-run mode.  Returns 0 when the
+ * pass completed (individual messages may still have failed: see *sum), or
+ * the error that stopped it (connection, sign-in, CUPS unreachable) with
+ * *errstr set (errstr must not be NULL).
+ */
+int poller_once_account(const struct conf *cf, const struct conf_account *a,
+    struct state *st, const struct poller_opts *o, struct poller_summary *sum,
+    char **errstr);
+
+/*
+ * Connect to a's server and sign in, as every command does: a password
+ * mechanism, or OAuth (XOAUTH2/OAUTHBEARER with the token from signin.c,
+ * never falling back to a password).  An OAuth token the server refuses
+ * though it looked valid (revoked, our clock off, BYE AccessTokenExpired)
+ * is refreshed once, before reconnecting, and tried again; a token refused
+ * after that is explained (for Exchange Online: IMAP turned off, app-only
+ * access without Add-MailboxPermission, a token for another account).
+ * *imap is the signed-in connection (caller closes).  errstr not NULL.
+ */
+struct imap;
+int poller_open_session(const struct conf *cf, const struct conf_account *a,
+    struct imap **imap, char **errstr);
+
+/*
+ * SELECT a's mailbox; Microsoft's "User is authenticated but not connected"
+ * becomes M2C_E_AUTH with its fix.  Outputs optional; errstr not NULL.
+ */
+int poller_select(struct imap *imap, const struct conf_account *a, uint32_t *uidvalidity,
+    uint32_t *exists, char **errstr);
+
+/*
+ * The same pass in steps, for the daemon: open (CUPS queue check, scratch
+ * folder, connect, sign in, SELECT), then process as often as needed on the
+ * same connection (UID SEARCH UNSEEN and every message; stop, optional, is
+ * asked between messages), then close.  After a failed process the session
+ * must be closed.  errstr must not be NULL.
+ */
+struct poller_session;
+int poller_session_open(const struct conf *cf, const struct conf_account *a, struct state *st,
+    const struct poller_opts *o, struct poller_session **out, char **errstr);
+int poller_session_process(struct poller_session *s, struct poller_summary *sum,
+    int (*stop)(void *arg), void *arg, char **errstr);
+/* The session's connection, borrowed (for IDLE between passes). */
+struct imap *poller_session_imap(struct poller_session *s);
+/* LOGOUT first when logout is nonzero; *s = NULL; NULL is fine. */
+void poller_session_close(struct poller_session **s, int logout);
+
+/* Remove scratch files and converter folders a crashed run left in dir (only our own names). */
+void poller_clean_scratch(const char *dir);
+
+#endif
