@@ -4,7 +4,8 @@
 # not an absolute path, and mail2cups.conf unreadable (the daemon does not
 # start), dovecot-lda delivers each message (exit 0, message in the
 # mailbox) and Dovecot logs exactly one clear mail2cups line; a user with
-# no mail2cups_mailbox is not watched and nothing is logged.
+# no mail2cups_mailbox is not watched and nothing is logged; a userdb extra
+# field watches one user's mailbox.
 [ -n "${BASH_VERSION:-}" ] || exec bash "$0" "$@"   # make check runs $(SHELL)
 . "${top_srcdir:-$(dirname "$0")/../..}/tests/rig/rig.sh"
 rig_require_all
@@ -62,6 +63,16 @@ lda_case "mail2cups_socket relative" "$d/relative.conf" \
 	'mail2cups_socket = run/wake.sock is not an absolute path.*fix it'
 variant unwatched '/mail2cups_mailbox =/d'
 lda_case "no mail2cups_mailbox (a user not watched)" "$d/unwatched.conf" ""
+
+# One user watched through a userdb extra field (the global setting off).
+mkdir -p "$d/mail/bob" && chown "$RIG_UID:$RIG_UID" "$d/mail/bob"
+printf 'bob:{PLAIN}pw:%d:%d::%s::userdb_mail2cups_mailbox=INBOX\n' "$RIG_UID" "$RIG_UID" \
+	"$d/mail/bob" >>"$d/dovecot/users"
+before=$(rig_dovecot_log_count 'mail2cups: cannot wake')
+rig_lda bob "$d/m.eml" "$d/unwatched.conf"
+is "$RIG_LDA_RC" 0 "per-user setting: dovecot-lda delivers to bob"
+is "$(( $(rig_dovecot_log_count 'mail2cups: cannot wake') - before ))" 1 \
+	"per-user setting: bob's INBOX is watched (a wake-up was tried)"
 
 # The daemon runs, but its socket is not writable by the mail processes
 # (no wake_socket_group): permission denied, logged with the fix.
