@@ -9,6 +9,7 @@
  * Exit codes are sysexits(3), as DESIGN.md and mail2cups(8) list them.
  */
 #include "m2c-config.h"
+#include "m2c-paths.h"
 
 #include <getopt.h>
 #include <stdio.h>
@@ -53,7 +54,7 @@ usage(FILE *f)
 	    "             $XDG_CONFIG_HOME/mail2cups/mail2cups.conf otherwise)\n"
 	    "  -v, -q     more (debug, with the IMAP protocol minus credentials) / less output\n"
 	    "\n"
-	    "See mail2cups(8) and mail2cups.conf(5).\n", SYSCONFDIR "/mail2cups.conf");
+	    "See mail2cups(8) and mail2cups.conf(5).\n", M2C_CONF_PATH);
 }
 
 /*

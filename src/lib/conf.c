@@ -9,6 +9,7 @@
  * values.  Problems are collected, one line each, and returned together.
  */
 #include "m2c-config.h"
+#include "m2c-paths.h"
 
 #include <errno.h>
 #include <limits.h>
@@ -27,7 +28,6 @@
 #include "smtp.h"
 #include "util.h"
 
-#define CONF_ROOT_STATE_DIR	"/var/lib/mail2cups"
 #define CONF_MAX_PROBLEMS	50	/* lines reported before "and N more" */
 #define CONF_MAX_SIZE		((int64_t)1 << 40)	/* 1 TiB: surely a typo */
 #define CUPS_QUEUE_MAX		127
@@ -1629,7 +1629,7 @@ char *
 conf_default_path(void)
 {
 	if (geteuid() == 0)
-		return xstrdup(SYSCONFDIR "/mail2cups.conf");
+		return xstrdup(M2C_CONF_PATH);
 	return xdg_path("XDG_CONFIG_HOME", ".config", "mail2cups/mail2cups.conf");
 }
 
@@ -1637,7 +1637,7 @@ static char *
 default_state_dir(void)
 {
 	if (geteuid() == 0)
-		return xstrdup(CONF_ROOT_STATE_DIR);
+		return xstrdup(M2C_STATE_DIR);
 	return xdg_path("XDG_STATE_HOME", ".local/state", "mail2cups");
 }
 

@@ -8,6 +8,7 @@
  * $top_srcdir.
  */
 #include "m2c-config.h"
+#include "m2c-paths.h"
 
 #include <stdio.h>
 #include <stdlib.h>
@@ -501,7 +502,7 @@ test_defaults(void)
 	}
 	a = &c->accounts[0];
 	if (geteuid() == 0)
-		is_str(c->state_dir, "/var/lib/mail2cups", "default state_dir for root");
+		is_str(c->state_dir, M2C_STATE_DIR, "default state_dir for root");
 	else
 		ok(c->state_dir[0] == '/' && strstr(c->state_dir, "/mail2cups") != NULL,
 		    "default state_dir for a user");
@@ -911,7 +912,7 @@ test_names_and_paths(void)
 	is_str(conf_body_name(CONF_BODY_NO_ATTACHMENT), "no-attachment", "body name");
 	p = conf_default_path();
 	if (geteuid() == 0)
-		is_str(p, SYSCONFDIR "/mail2cups.conf", "default path for root");
+		is_str(p, M2C_CONF_PATH, "default path for root");
 	else {
 		setenv("XDG_CONFIG_HOME", "/xdg", 1);
 		free(p);
