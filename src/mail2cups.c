@@ -31,6 +31,7 @@
 #include "privdrop.h"
 #include "state.h"
 #include "status.h"
+#include "summary.h"
 #include "util.h"
 
 static void
@@ -118,9 +119,13 @@ cmd_once(const struct conf *cf, int dry_run)
 			if (status == EX_OK)
 				status = m2c_err_exit_code(r);
 		}
-		log_info("%s: %d fetched, %d jobs, %d skipped, %d failed%s", a->name,
-		    sum.fetched, sum.jobs, sum.skipped, sum.failed,
-		    dry_run ? " (dry run: nothing changed)" : "");
+		{
+			char *words = poller_summary_words(&sum, dry_run);
+
+			log_info("%s: %s%s", a->name, words,
+			    dry_run ? " (dry run: nothing changed)" : "");
+			free(words);
+		}
 	}
 	goto out;
 fail:
@@ -289,7 +294,7 @@ main(int argc, char **argv)
 	if (path == NULL)
 		path = conf_default_path();
 	if ((r = conf_load(path, &cf, &e)) != 0) {
-		fprintf(stderr, "mail2cups: %s\n", e ? e : m2c_err_name(r));
+		log_error("%s", e ? e : m2c_err_name(r));	/* every line prefixed */
 		status = m2c_err_exit_code(r);
 		goto out;
 	}

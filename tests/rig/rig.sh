@@ -696,11 +696,12 @@ expect_counts() {
 }
 
 # expect_summary REGEX DESC: the per-account summary line on stderr
-# ("test: N fetched, N jobs, N skipped, N failed", any log prefix allowed).
+# ("test: nothing new", "test: 1 new message, 2 printed, 1 skipped (see
+# above)...", any log prefix allowed; summary.h).
 expect_summary() {
 	local line
 	line=$(printf '%s\n' "$RIG_ERR" |
-		grep -oE 'test: [0-9]+ fetched, [0-9]+ jobs, [0-9]+ skipped, [0-9]+ failed' | tail -1)
+		grep -oE 'test: (nothing new|[0-9]+ new messages?, .*)$' | tail -1)
 	like "$line" "^$1\$" "$2"
 }
 
