@@ -119,7 +119,8 @@ cmd_once(const struct conf *cf, int dry_run)
 			if (status == EX_OK)
 				status = m2c_err_exit_code(r);
 		}
-		{
+		if (r == 0 || sum.fetched > 0 || sum.failed > 0) {
+			/* After an error with nothing done, the error says it all. */
 			char *words = poller_summary_words(&sum, dry_run);
 
 			log_info("%s: %s%s", a->name, words,
