@@ -109,7 +109,8 @@ sed -i "s|^state_dir = .*|state_dir = \"$R/var/lib/mail2cups\";|" "$R/etc/mail2c
 setpriv --reuid="$uid" --regid="$gid" --clear-groups "${cmd[@]}" >"$RIG_DIR/svc.log" 2>&1 &
 svc=$!
 RIG_PIDS+=("$svc")
-if rig_wait_for 60 test "$(rig_printed_count)" -ge 1; then
+printed_one() { [ "$(rig_printed_count)" -ge 1 ]; }
+if rig_wait_for 60 printed_one; then
 	ok "ExecStart as $user ($uid) runs the daemon, which prints the mail"
 else
 	not_ok "ExecStart as $user ($uid) runs the daemon, which prints the mail" "$(cat "$RIG_DIR/svc.log")"
