@@ -47,7 +47,7 @@ t0=$(now_ms)
 "$MAIL2CUPS" -c "$RIG_CONF" once 2>"$d/once.err"
 t1=$(now_ms)
 # Count from the program's own summary (CUPS keeps only MaxJobs jobs).
-got=$(sed -n 's/.*test: [0-9]* fetched, \([0-9]*\) jobs,.*/\1/p' "$d/once.err" | tail -1)
+got=$(sed -n 's/.*test: [0-9]* new messages*, \([0-9]*\) printed.*/\1/p' "$d/once.err" | tail -1)
 awk -v j="$got" -v ms=$((t1 - t0)) 'BEGIN {printf "mail2cups once, backlog of %d one-PDF mails: %d jobs in %.2f s = %.1f mails/s\n", j, j, ms/1000, j*1000/ms}'
 cc -O2 -o "$d/cups-submit" "$top_srcdir/bench/cups-submit.c" $(cups-config --cflags --libs)
 CUPS_SERVER=$RIG_CUPS_SOCK "$d/cups-submit" "$RIG_QUEUE" "$d"/pdf/b*.pdf

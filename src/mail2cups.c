@@ -9,6 +9,7 @@
  * Exit codes are sysexits(3), as DESIGN.md and mail2cups(8) list them.
  */
 #include "m2c-config.h"
+#include "m2c-paths.h"
 
 #include <getopt.h>
 #include <stdio.h>
@@ -30,6 +31,7 @@
 #include "privdrop.h"
 #include "state.h"
 #include "status.h"
+#include "summary.h"
 #include "util.h"
 
 static void
@@ -53,7 +55,7 @@ usage(FILE *f)
 	    "             $XDG_CONFIG_HOME/mail2cups/mail2cups.conf otherwise)\n"
 	    "  -v, -q     more (debug, with the IMAP protocol minus credentials) / less output\n"
 	    "\n"
-	    "See mail2cups(8) and mail2cups.conf(5).\n", SYSCONFDIR "/mail2cups.conf");
+	    "See mail2cups(8) and mail2cups.conf(5).\n", M2C_CONF_PATH);
 }
 
 /*
@@ -117,9 +119,14 @@ cmd_once(const struct conf *cf, int dry_run)
 			if (status == EX_OK)
 				status = m2c_err_exit_code(r);
 		}
-		log_info("%s: %d fetched, %d jobs, %d skipped, %d failed%s", a->name,
-		    sum.fetched, sum.jobs, sum.skipped, sum.failed,
-		    dry_run ? " (dry run: nothing changed)" : "");
+		if (r == 0 || sum.fetched > 0 || sum.failed > 0) {
+			/* After an error with nothing done, the error says it all. */
+			char *words = poller_summary_words(&sum, dry_run);
+
+			log_info("%s: %s%s", a->name, words,
+			    dry_run ? " (dry run: nothing changed)" : "");
+			free(words);
+		}
 	}
 	goto out;
 fail:
@@ -288,7 +295,7 @@ main(int argc, char **argv)
 	if (path == NULL)
 		path = conf_default_path();
 	if ((r = conf_load(path, &cf, &e)) != 0) {
-		fprintf(stderr, "mail2cups: %s\n", e ? e : m2c_err_name(r));
+		log_error("%s", e ? e : m2c_err_name(r));	/* every line prefixed */
 		status = m2c_err_exit_code(r);
 		goto out;
 	}

@@ -191,6 +191,6 @@ is_expect_no_line() {
 # is_expect_summary REGEX DESC: the account's summary line on stderr.
 is_expect_summary() {
 	local line
-	line=$(printf '%s\n' "$RIG_ERR" | grep -oE "$IS_ACCOUNT: [0-9]+ fetched, [0-9]+ jobs, [0-9]+ skipped, [0-9]+ failed.*" | tail -1)
+	line=$(printf '%s\n' "$RIG_ERR" | grep -oE "$IS_ACCOUNT: (nothing new|[0-9]+ new messages?, .*)" | tail -1)
 	like "$line" "^$1" "$2"
 }

@@ -40,7 +40,7 @@ finish() {
 	expect_rc 0 "$1: the last restart runs to completion"
 	rig_run once
 	expect_rc 0 "$1: one more pass exits 0"
-	expect_summary 'test: 0 fetched, 0 jobs, 0 skipped, 0 failed' "$1: and finds nothing left to do"
+	expect_summary 'test: nothing new' "$1: and finds nothing left to do"
 }
 
 # check_backlog NAME MB BASE: the outcome of backlog MB (jobs above BASE).

@@ -11,7 +11,7 @@
 RIG_USER=alice@example.test	# oidc-provider: sub = email = the login name
 TTL=306				# inside the 5-minute refresh margin after 6 s
 rig_require_oauth
-rig_require node npm
+rig_require node
 rig_require_program
 rig_init
 rig_start_oidc --access-ttl "$TTL"

@@ -18,5 +18,5 @@ is "$(rig_jobs | cut -f2,3,4 | sort | paste -sd ';')" \
 	"completed	bob@example.com	letter.pdf;completed	bob@example.com	photo.png" \
 	"the jobs are named after the attachments"
 expect_flags alice INBOX '1 \Seen' "the message is \Seen"
-expect_summary 'test: 1 fetched, 2 jobs, 0 skipped, 0 failed' "summary line counts two jobs"
+expect_summary 'test: 1 new message, 2 printed' "summary line counts two jobs"
 tap_done

@@ -39,5 +39,5 @@ is_expect_no_line 'EXPUNGE' "no EXPUNGE at all (no UIDPLUS: never a plain EXPUNG
 expect_printed "the printer received the PDF byte for byte" "$d/report.pdf"
 is "$(rig_jobs | cut -f3,4)" "bob@example.com	report.pdf" "one job, named report.pdf, user bob@example.com"
 expect_stderr 'no UIDPLUS' 'stderr says why the original stays flagged \Deleted'
-expect_summary 'test: 1 fetched, 1 jobs, 0 skipped, 0 failed' "summary: one job"
+expect_summary 'test: 1 new message, 1 printed' "summary: one job"
 tap_done

@@ -8,6 +8,7 @@
  * $top_srcdir.
  */
 #include "m2c-config.h"
+#include "m2c-paths.h"
 
 #include <stdio.h>
 #include <stdlib.h>
@@ -515,7 +516,7 @@ test_defaults(void)
 	}
 	a = &c->accounts[0];
 	if (geteuid() == 0)
-		is_str(c->state_dir, "/var/lib/mail2cups", "default state_dir for root");
+		is_str(c->state_dir, M2C_STATE_DIR, "default state_dir for root");
 	else
 		ok(c->state_dir[0] == '/' && strstr(c->state_dir, "/mail2cups") != NULL,
 		    "default state_dir for a user");
@@ -897,16 +898,61 @@ test_many_problems(void)
 	buf_free(&b);
 }
 
+/* @include: an absolute path as written, a relative one from the file's folder. */
+static void
+test_include(void)
+{
+	char *inc = write_conf("accounts = ( { name = \"inc\"; host = \"mail.example.org\";\n"
+	    "  username = \"p@example.org\"; password_file = \"@DIR@/pass\"; printer = \"q\"; } );\n");
+	const char *base = strrchr(inc, '/') + 1;
+	char *text, *path, *err = NULL, cwd_before[4096], cwd_after[4096];
+	struct conf *c = NULL;
+
+	text = xasprintf("log_level = \"debug\";\n@include \"%s\"\n", inc);
+	path = write_conf(text);
+	if (getcwd(cwd_before, sizeof(cwd_before)) == NULL)
+		exit(99);
+	is_int(conf_load(path, &c, &err), 0, "@include with an absolute path loads");
+	if (err)
+		printf("# %s\n", err);
+	is_str(c && c->naccounts == 1 ? c->accounts[0].name : "(none)", "inc",
+	    "... the included account is there");
+	is_str(getcwd(cwd_after, sizeof(cwd_after)), cwd_before, "... the working directory is kept");
+	conf_free(&c);
+	free(err);
+	err = NULL;
+	free(text);
+	free(path);
+
+	text = xasprintf("@include \"%s\"\n", base);
+	path = write_conf(text);
+	is_int(conf_load(path, &c, &err), 0, "@include with a name relative to the file's folder loads");
+	if (err)
+		printf("# %s\n", err);
+	conf_free(&c);
+	free(err);
+	err = NULL;
+	free(text);
+	free(path);
+
+	path = write_conf("@include \"@DIR@/no-such.conf\"\n");
+	is_int(conf_load(path, &c, &err), M2C_E_CONFIG, "a missing include: configuration error");
+	has_str(err, ":1: cannot open the file of this @include (check its name", "... naming the line and what to check");
+	free(err);
+	free(path);
+	free(inc);
+}
+
 static void
 test_missing_file(void)
 {
 	struct conf *c = NULL;
 	char *err = NULL, *path = xasprintf("%s/does-not-exist.conf", tmpdir);
 
-	is_int(conf_load(path, &c, &err), M2C_E_SYS, "missing file: system error");
+	is_int(conf_load(path, &c, &err), M2C_E_CONFIG, "missing file: configuration error (78)");
 	has_str(err, "does-not-exist.conf: cannot read the configuration file: No such file",
 	    "missing file: message");
-	is_int(conf_load(path, &c, NULL), M2C_E_SYS, "errstr may be NULL");
+	is_int(conf_load(path, &c, NULL), M2C_E_CONFIG, "errstr may be NULL");
 	free(err);
 	free(path);
 }
@@ -925,7 +971,7 @@ test_names_and_paths(void)
 	is_str(conf_body_name(CONF_BODY_NO_ATTACHMENT), "no-attachment", "body name");
 	p = conf_default_path();
 	if (geteuid() == 0)
-		is_str(p, SYSCONFDIR "/mail2cups.conf", "default path for root");
+		is_str(p, M2C_CONF_PATH, "default path for root");
 	else {
 		setenv("XDG_CONFIG_HOME", "/xdg", 1);
 		free(p);
@@ -965,6 +1011,7 @@ main(void)
 	for (size_t i = 0; i < ARRAY_SIZE(bad_cases); i++)
 		test_bad(&bad_cases[i]);
 	test_many_problems();
+	test_include();
 	test_missing_file();
 	test_names_and_paths();
 	cleanup();

@@ -1,6 +1,7 @@
 /* error.c - error classes and their exit codes; see error.h. */
 #include "m2c-config.h"
 
+#include <errno.h>
 #include <stdarg.h>
 #include <stdlib.h>
 #include <sysexits.h>
@@ -21,6 +22,19 @@ m2c_err_is_temporary(int err)
 		return 1;
 	default:
 		return 0;
+	}
+}
+
+int
+m2c_err_from_errno(int errnum)
+{
+	switch (errnum) {
+	case EACCES:
+	case EPERM:
+	case EROFS:
+		return M2C_E_CONFIG;
+	default:
+		return M2C_E_SYS;
 	}
 }
 

@@ -41,6 +41,14 @@ int m2c_err_exit_code(int err);
 const char *m2c_err_name(int err);
 
 /*
+ * The class of a failed system call's errno: a permission problem (EACCES,
+ * EPERM, EROFS) is one an administrator fixes (chown, chmod, the right
+ * user), so it is M2C_E_CONFIG (exit 78), never "try again later";
+ * anything else is M2C_E_SYS.
+ */
+int m2c_err_from_errno(int errnum);
+
+/*
  * Set *errstr (when errstr is not NULL) to a newly allocated message and
  * return err, so a failure path is one line:
  *     return m2c_fail(errstr, M2C_E_DATA, "%s: no printable part", name);

@@ -4,7 +4,9 @@
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <sys/stat.h>
 #include <syslog.h>
+#include <time.h>
 
 #include "log.h"
 #include "util.h"
@@ -13,11 +15,30 @@
 
 static const char *log_progname = "mail2cups";
 static int log_syslog;
+static int log_stamp;		/* ISO 8601 time at the start of stderr lines */
 static enum log_level log_level = LOG_LVL_INFO;
 static char *log_account;
 static char *secrets[MAX_SECRETS];
 static void (*log_sink)(enum log_level, const char *, void *);
 static void *log_sink_arg;
+
+/*
+ * stderr is the journal when JOURNAL_STREAM ("DEV:INODE", set by systemd
+ * for a service's stdout/stderr) names it: the journal stamps every line.
+ */
+static int
+stderr_is_journal(void)
+{
+	const char *js = getenv("JOURNAL_STREAM");
+	unsigned long long dev, ino;
+	struct stat st;
+
+	if (js == NULL || sscanf(js, "%llu:%llu", &dev, &ino) != 2)
+		return 0;
+	if (fstat(2, &st) != 0)
+		return 0;
+	return (unsigned long long)st.st_dev == dev && (unsigned long long)st.st_ino == ino;
+}
 
 void
 log_init(const char *progname, int use_syslog, enum log_level level)
@@ -29,6 +50,28 @@ log_init(const char *progname, int use_syslog, enum log_level level)
 	log_syslog = use_syslog;
 	if (use_syslog)
 		openlog(progname, LOG_PID, LOG_MAIL);
+	log_stamp = !use_syslog && !stderr_is_journal();
+}
+
+/* "2026-12-06T12:52:01+01:00 " (local time, ISO 8601), or "" when off. */
+static void
+format_stamp(char *buf, size_t size)
+{
+	time_t now = time(NULL);
+	struct tm tm;
+	char zone[8];
+
+	buf[0] = '\0';
+	if (!log_stamp || localtime_r(&now, &tm) == NULL)
+		return;
+	if (strftime(zone, sizeof(zone), "%z", &tm) != 5)
+		zone[0] = '\0';
+	else
+		memmove(zone + 4, zone + 3, 3), zone[3] = ':';	/* +0100 -> +01:00 */
+	if (strftime(buf, size, "%Y-%m-%dT%H:%M:%S", &tm) == 0)
+		buf[0] = '\0';
+	else
+		snprintf(buf + strlen(buf), size - strlen(buf), "%s ", zone);
 }
 
 void
@@ -140,29 +183,40 @@ log_msg(enum log_level level, const char *fmt, ...)
 	static const char *tags[] = { "error", "warning", "info", "debug" };
 	static const int prio[] = { LOG_ERR, LOG_WARNING, LOG_INFO, LOG_DEBUG };
 	va_list ap;
-	char *body, *line;
+	char *body, *line, *p, *next, stamp[40];
 
 	if (level > log_level)
 		return;
 	va_start(ap, fmt);
 	body = xvasprintf(fmt, ap);
 	va_end(ap);
-	/* Control characters from remote input never reach a terminal. */
-	for (char *p = body; *p; p++)
-		if ((unsigned char)*p < 0x20 || *p == 0x7f)
+	/*
+	 * Control characters from remote input never reach a terminal; a
+	 * message of several lines (a configuration's problems) becomes several
+	 * lines, each with the whole prefix.
+	 */
+	for (p = body; *p; p++)
+		if (((unsigned char)*p < 0x20 && *p != '\n') || *p == 0x7f)
 			*p = '?';
-	line = log_account ? xasprintf("%s: %s", log_account, body) : xstrdup(body);
+	format_stamp(stamp, sizeof(stamp));
+	for (p = body; p != NULL; p = next) {
+		if ((next = strchr(p, '\n')) != NULL)
+			*next++ = '\0';
+		if (*p == '\0' && (next == NULL || p != body))
+			continue;	/* no empty lines */
+		line = log_account ? xasprintf("%s: %s", log_account, p) : xstrdup(p);
+		line = redact(line);
+		if (log_sink)
+			log_sink(level, line, log_sink_arg);
+		else if (log_syslog)
+			syslog(prio[level], "%s", line);
+		else if (level == LOG_LVL_INFO)
+			fprintf(stderr, "%s%s: %s\n", stamp, log_progname, line);
+		else
+			fprintf(stderr, "%s%s: %s: %s\n", stamp, log_progname, tags[level], line);
+		wipe(line, strlen(line));
+		free(line);
+	}
+	wipe(body, strlen(body));
 	free(body);
-	line = redact(line);
-
-	if (log_sink)
-		log_sink(level, line, log_sink_arg);
-	else if (log_syslog)
-		syslog(prio[level], "%s", line);
-	else if (level == LOG_LVL_INFO)
-		fprintf(stderr, "%s: %s\n", log_progname, line);
-	else
-		fprintf(stderr, "%s: %s: %s\n", log_progname, tags[level], line);
-	wipe(line, strlen(line));
-	free(line);
 }

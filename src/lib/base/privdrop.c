@@ -21,8 +21,8 @@ privdrop_to_state_owner(const char *state_dir, char **errstr)
 
 	if (stat(state_dir, &st) != 0) {
 		if (errno != ENOENT)
-			return m2c_fail(errstr, M2C_E_SYS, "state_dir %s: %s", state_dir,
-			    strerror(errno));
+			return m2c_fail(errstr, m2c_err_from_errno(errno), "state_dir %s: %s",
+			    state_dir, strerror(errno));
 		if ((r = mkdir_p(state_dir, 0700, errstr)) != 0)
 			return r;
 		if (stat(state_dir, &st) != 0)

@@ -48,7 +48,8 @@ secret_file_load(const char *path, size_t max, int too_big, struct buf *b, char 
 		if (errno == ELOOP)
 			return m2c_fail(errstr, M2C_E_CONFIG, "%s is a symbolic link, so it is "
 			    "refused (replace the link with the file itself)", path);
-		return m2c_fail(errstr, M2C_E_SYS, "cannot open %s: %s", path, strerror(errno));
+		return m2c_fail(errstr, m2c_err_from_errno(errno), "cannot open %s: %s", path,
+		    strerror(errno));
 	}
 	if (fstat(fd, &st) != 0) {
 		r = m2c_fail(errstr, M2C_E_SYS, "cannot stat %s: %s", path, strerror(errno));

@@ -265,7 +265,7 @@ mkdir_p(const char *path, mode_t mode, char **errstr)
 		char saved = *p;
 		*p = '\0';
 		if (mkdir(copy, mode) != 0 && errno != EEXIST) {
-			r = m2c_fail(errstr, M2C_E_SYS, "cannot create directory %s: %s",
+			r = m2c_fail(errstr, m2c_err_from_errno(errno), "cannot create directory %s: %s",
 			    copy, strerror(errno));
 			goto out;
 		}
@@ -296,8 +296,8 @@ private_tmpfile(const char *dir, const char *prefix, char **path_out, char **err
 	if (fd < 0) {
 		int e = errno;
 		free(path);
-		return m2c_fail(errstr, M2C_E_SYS, "cannot create a scratch file in %s: %s",
-		    dir, strerror(e));
+		return m2c_fail(errstr, m2c_err_from_errno(e),
+		    "cannot create a scratch file in %s: %s", dir, strerror(e));
 	}
 	(void)fchmod(fd, 0600);
 	if (path_out)

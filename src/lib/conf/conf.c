@@ -9,8 +9,10 @@
  * values.  Problems are collected, one line each, and returned together.
  */
 #include "m2c-config.h"
+#include "m2c-paths.h"
 
 #include <errno.h>
+#include <fcntl.h>
 #include <grp.h>
 #include <limits.h>
 #include <pwd.h>
@@ -29,7 +31,6 @@
 #include "addr.h"
 #include "util.h"
 
-#define CONF_ROOT_STATE_DIR	"/var/lib/mail2cups"
 #define CONF_MAX_PROBLEMS	50	/* lines reported before "and N more" */
 #define CONF_MAX_SIZE		((int64_t)1 << 40)	/* 1 TiB: surely a typo */
 #define CUPS_QUEUE_MAX		127
@@ -1639,7 +1640,7 @@ char *
 conf_default_path(void)
 {
 	if (geteuid() == 0)
-		return xstrdup(SYSCONFDIR "/mail2cups.conf");
+		return xstrdup(M2C_CONF_PATH);
 	return xdg_path("XDG_CONFIG_HOME", ".config", "mail2cups/mail2cups.conf");
 }
 
@@ -1647,7 +1648,7 @@ static char *
 default_state_dir(void)
 {
 	if (geteuid() == 0)
-		return xstrdup(CONF_ROOT_STATE_DIR);
+		return xstrdup(M2C_STATE_DIR);
 	return xdg_path("XDG_STATE_HOME", ".local/state", "mail2cups");
 }
 
@@ -1752,6 +1753,38 @@ dir_of(const char *path)
 	return xstrndup(path, (size_t)(slash - path));
 }
 
+/*
+ * config_read() with @include resolved as mail2cups.conf(5) says: an
+ * absolute path as written, a relative one from the including file's
+ * folder.  libconfig 1.5 (Debian 12) puts its include_dir in front of every
+ * @include path, absolute ones too ("/etc//etc/x.conf": "cannot open include
+ * file"); with no include_dir every version opens the path as written.  So
+ * the read runs with the file's folder as the working directory, restored
+ * afterwards.  Returns config_read()'s result, or a negative code.
+ */
+static int
+read_with_includes(config_t *cfg, FILE *fp, const char *dir, char **errstr)
+{
+	int cwd, ok;
+
+	cwd = open(".", O_PATH | O_DIRECTORY | O_CLOEXEC);
+	if (cwd >= 0 && chdir(dir) != 0) {
+		close(cwd);
+		cwd = -1;	/* relative includes then start from here */
+	}
+	ok = config_read(cfg, fp);
+	if (cwd >= 0) {
+		int back = fchdir(cwd);
+		int e = errno;
+
+		close(cwd);
+		if (back != 0)
+			return m2c_fail(errstr, M2C_E_SYS, "cannot return to the working "
+			    "directory after reading %s: %s", dir, strerror(e));
+	}
+	return ok;
+}
+
 int
 conf_load(const char *path, struct conf **out, char **errstr)
 {
@@ -1765,18 +1798,31 @@ conf_load(const char *path, struct conf **out, char **errstr)
 	*out = NULL;
 	config_init(&cfg);
 	if ((fp = fopen(path, "r")) == NULL) {
-		r = m2c_fail(errstr, M2C_E_SYS, "%s: cannot read the configuration file: %s "
-		    "(create it, see mail2cups.conf(5), or give another with -c FILE)",
-		    path, strerror(errno));
+		/* Missing or unreadable: a person must act, so 78, not "try later". */
+		int e = errno;
+
+		r = m2c_fail(errstr, e == ENOENT || e == ENOTDIR ? M2C_E_CONFIG :
+		    m2c_err_from_errno(e), "%s: cannot read the configuration file: %s "
+		    "(%s, see mail2cups.conf(5), or give another with -c FILE)", path,
+		    strerror(e), e == ENOENT ? "create it" : e == EACCES ?
+		    "let the user who runs mail2cups read it: chgrp mail2cups FILE; "
+		    "chmod 0640 FILE" : "fix it");
 		goto out;
 	}
 	dir = dir_of(path);
-	config_set_include_dir(&cfg, dir);
-	if (config_read(&cfg, fp) != CONFIG_TRUE) {
+	if ((r = read_with_includes(&cfg, fp, dir, errstr)) < 0)
+		goto out;
+	if (r != CONFIG_TRUE) {
 		if (config_error_type(&cfg) == CONFIG_ERR_FILE_IO)
-			r = m2c_fail(errstr, M2C_E_SYS, "%s: cannot read the configuration file: %s",
+			r = m2c_fail(errstr, M2C_E_CONFIG, "%s: cannot read the configuration file: %s",
 			    config_error_file(&cfg) ? config_error_file(&cfg) : path,
 			    config_error_text(&cfg));
+		else if (strcmp(config_error_text(&cfg), "cannot open include file") == 0)
+			r = m2c_fail(errstr, M2C_E_CONFIG, "%s:%d: cannot open the file of this "
+			    "@include (check its name: an absolute path, or one relative to %s, "
+			    "readable by the user mail2cups runs as)",
+			    config_error_file(&cfg) ? config_error_file(&cfg) : path,
+			    config_error_line(&cfg), dir);
 		else
 			r = m2c_fail(errstr, M2C_E_CONFIG, "%s:%d: %s (fix the syntax: settings "
 			    "look like key = value; see mail2cups.conf(5))",

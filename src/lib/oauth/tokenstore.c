@@ -724,8 +724,8 @@ tokenstore_lock(struct tokenstore *ts, char **errstr)
 		return 0;
 	fd = open(ts->lock_path, O_RDWR | O_CREAT | O_CLOEXEC | O_NOFOLLOW | O_NOCTTY, 0600);
 	if (fd < 0)
-		return m2c_fail(errstr, M2C_E_SYS, "cannot open lock file %s: %s", ts->lock_path,
-		    strerror(errno));
+		return m2c_fail(errstr, m2c_err_from_errno(errno), "cannot open lock file %s: %s",
+		    ts->lock_path, strerror(errno));
 	if (fstat(fd, &st) != 0) {
 		r = m2c_fail(errstr, M2C_E_SYS, "cannot stat %s: %s", ts->lock_path,
 		    strerror(errno));

@@ -20,6 +20,7 @@
 #include "log.h"
 #include "mime.h"
 #include "poller.h"
+#include "summary.h"
 #include "signin.h"
 #include "state.h"
 #include "status.h"
@@ -184,9 +185,12 @@ worker_main(const struct conf *cf, const struct conf_account *a)
 				break;
 			worker_record(st, cf, a, 0, NULL);
 			failures = 0;
-			if (sum.fetched || sum.failed)
-				log_info("%d fetched, %d jobs, %d skipped, %d failed", sum.fetched,
-				    sum.jobs, sum.skipped, sum.failed);
+			if (sum.fetched || sum.failed) {
+				char *words = poller_summary_words(&sum, 0);
+
+				log_info("%s", words);
+				free(words);
+			}
 			if (worker_stop || !a->idle)
 				break;
 			/* Replies wait for jobs to complete: look again sooner. */

@@ -163,7 +163,7 @@ state_fail_rc(const char *path, int rc, const char *errmsg, const char *what,
 	case SQLITE_PERM:
 	case SQLITE_READONLY:
 	case SQLITE_AUTH:
-		return m2c_fail(errstr, M2C_E_SYS,
+		return m2c_fail(errstr, M2C_E_CONFIG,
 		    "state database %s: %s: %s (check that state_dir and the "
 		    "file belong to the user mail2cups runs as and are writable)",
 		    path, what, errmsg);
@@ -306,7 +306,7 @@ create_private(const char *path, char **errstr)
 
 	fd = open(path, O_RDWR | O_CREAT | O_CLOEXEC | O_NOFOLLOW, 0600);
 	if (fd < 0)
-		return m2c_fail(errstr, M2C_E_SYS,
+		return m2c_fail(errstr, m2c_err_from_errno(errno),
 		    "cannot open state database %s: %s (check that state_dir "
 		    "exists and belongs to the user mail2cups runs as)",
 		    path, strerror(errno));

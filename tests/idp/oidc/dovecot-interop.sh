@@ -8,7 +8,7 @@
 #
 #   dovecot-interop.sh            (as root, from any directory)
 #
-# Needs node_modules installed (run selftest.sh or `npm ci` first).
+# Needs node_modules installed (scripts/install-deps.sh runs `npm ci`).
 # KEEP_WORK=1 keeps the instance folder (configuration, logs) for a look.
 
 set -u
@@ -32,7 +32,7 @@ command -v doveadm >/dev/null || skip "doveadm is not installed"
 command -v python3 >/dev/null || skip "python3 is not installed"
 command -v node >/dev/null || skip "node is not installed"
 [ -d "${OIDC_NODE_PATH:-$here}/node_modules/oidc-provider" ] ||
-	skip "node_modules missing: run selftest.sh or npm ci in ${OIDC_NODE_PATH:-$here}"
+	skip "node_modules missing: run scripts/install-deps.sh (npm ci) for ${OIDC_NODE_PATH:-$here}"
 
 # short path: Dovecot's UNIX sockets live under base_dir (108-byte limit)
 work=$(mktemp -d /tmp/dvo.XXXXXX)

@@ -6,9 +6,9 @@
 #
 #   selftest.sh            (from any directory)
 #
-# Installs node_modules with `npm ci` when they are missing (needs the npm
-# registry once; offline afterwards), here or, when OIDC_NODE_PATH is set,
-# in that folder (server.mjs then loads oidc-provider from there). The expiry tests run a second server
+# Needs node_modules (scripts/install-deps.sh runs `npm ci` here; missing,
+# the test is skipped, under CI=true it fails), here or, when OIDC_NODE_PATH
+# is set, in that folder (server.mjs then loads oidc-provider from there). The expiry tests run a second server
 # with 2-second access tokens, 5-second device codes and a 1-second polling
 # interval, and wait for them.
 
@@ -76,16 +76,12 @@ node -e 'process.exit(Number(process.versions.node.split(".")[0]) >= 18 ? 0 : 1)
 modules_home=${OIDC_NODE_PATH:-$here}
 pinned=$(jget "$here/package.json" dependencies.oidc-provider)
 have=$(jget "$modules_home/node_modules/oidc-provider/package.json" version || true)
+# make check never downloads: scripts/install-deps.sh runs `npm ci` here.
 if [ "$have" != "$pinned" ]; then
-	echo "# installing node_modules in $modules_home (npm ci): have '${have}', want $pinned"
-	if [ "$modules_home" != "$here" ]; then
-		if ! mkdir -p "$modules_home" ||
-			! cp "$here/package.json" "$here/package-lock.json" "$modules_home/"; then
-			bail "cannot copy package.json and package-lock.json to $modules_home"
-		fi
-	fi
-	(cd "$modules_home" && npm ci --no-audit --no-fund >"$work/npm.log" 2>&1) ||
-		bail "npm ci failed: $(tail -n 5 "$work/npm.log")"
+	why="oidc-provider $pinned is not installed in $modules_home (have '${have}'): run scripts/install-deps.sh (npm ci there)"
+	[ "${CI:-}" = true ] && bail "$why"
+	echo "1..0 # SKIP $why"
+	exit 0
 fi
 ok "oidc-provider $pinned installed ($(node --version))"
 
