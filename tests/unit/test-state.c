@@ -339,8 +339,8 @@ test_migration(void)
 	state_close(&s);
 	path = xasprintf("%s/state.db", dir);
 	ok(sqlite3_open(path, &db) == SQLITE_OK &&
-	    sqlite3_exec(db, "DROP TABLE replies; PRAGMA user_version = 3", NULL, NULL,
-	    NULL) == SQLITE_OK, "back to schema 3");
+	    sqlite3_exec(db, "DROP TABLE replies; ALTER TABLE accounts DROP COLUMN step; "
+	    "PRAGMA user_version = 3", NULL, NULL, NULL) == SQLITE_OK, "back to schema 3");
 	sqlite3_close(db);
 	db = NULL;
 	is_int(state_open(dir, &s, &err), 0, "reopen migrates");
@@ -357,7 +357,7 @@ test_migration(void)
 	    sqlite3_prepare_v2(db, "PRAGMA user_version", -1, &st, NULL) == SQLITE_OK &&
 	    sqlite3_step(st) == SQLITE_ROW)
 		version = sqlite3_column_int64(st, 0);
-	is_int(version, 4, "schema version 4");
+	is_int(version, 5, "schema version 5");
 	sqlite3_finalize(st);
 	sqlite3_close(db);
 	free(path);
