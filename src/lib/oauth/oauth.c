@@ -1094,11 +1094,9 @@ oauth_check_identity_for(const struct oauth_tokens *t, const char *expected,
 	}
 	if (str_casecmp(t->identity, expected) == 0)
 		return 0;
-	return m2c_fail(errstr, M2C_E_AUTH, "signed in as %s, but this account reads the "
-	    "mailbox as %s: the mailbox would refuse the token (\"User is authenticated but "
-	    "not connected\"). Run mail2cups-oauth login %s again and sign in as %s (for a "
-	    "shared mailbox, set login_user = %s)", t->identity, expected,
-	    account ? account : "NAME", expected, t->identity);
+	return m2c_fail(errstr, M2C_E_AUTH, "signed in as %s, but account %s reads the mailbox "
+	    "as %s: the mailbox would refuse the token (\"User is authenticated but not "
+	    "connected\")", t->identity, account ? account : "NAME", expected);
 }
 
 int

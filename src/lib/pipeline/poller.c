@@ -1042,15 +1042,18 @@ poller_session_imap(struct poller_session *s)
 static void
 flush_replies(struct poller_session *p)
 {
-	char *e = NULL;
-	int waiting = 0;
+	char *e = NULL, *fix;
+	int waiting = 0, r;
 
 	if (p->o->dry_run || p->st == NULL || p->a->reply == 0)
 		return;
-	if (reply_flush(p->cf, p->a, p->st, &waiting, &e) != 0)
+	if ((r = reply_flush(p->cf, p->a, p->st, &waiting, &e)) != 0) {
+		fix = advice_fix(p->cf, p->a, M2C_STEP_SMTP, r);
 		log_warn("replies could not all be sent now: %s; trying again next pass",
 		    e ? e : "unknown error");
-	else if (waiting > 0)
+		log_warn("fix: %s", fix);
+		free(fix);
+	} else if (waiting > 0)
 		log_debug("%d printed replies wait for their jobs to complete", waiting);
 	p->sum->replies_waiting = waiting;
 	free(e);
