@@ -179,7 +179,7 @@ test_migration(void)
 	is_int(user_version(path), 1, "the read-only open did not migrate");
 
 	is_int(state_open(sub, &s, &err), 0, "open migrates");
-	is_int(user_version(path), 5, "now at the current version (5)");
+	is_int(user_version(path), 6, "now at the current version (6)");
 	is_int(state_msg_get(s, &k, &m, &err), 0, "old message row read");
 	is_int(m.status, STATE_MSG_PRINTED, "old message row kept");
 	state_msg_clear(&m);
@@ -187,7 +187,7 @@ test_migration(void)
 	    "mailbox", 5, &err), 0, "account row written after the migration");
 	state_close(&s);
 
-	is_int(state_open_readonly(sub, &s, &err), 0, "read-only open of version 5");
+	is_int(state_open_readonly(sub, &s, &err), 0, "read-only open of version 6");
 	is_int(state_account_get(s, "office", &a, &err), 0, "get read-only");
 	is_int(a.status, STATE_ACCOUNT_ERROR, "row read back read-only");
 	is_str(a.step, "mailbox", "with its step");
@@ -199,18 +199,18 @@ test_migration(void)
 	err = NULL;
 	state_close(&s);
 
-	/* A daemon not yet upgraded: schema 4 has rows but no step. */
-	ok(exec_db(path, "ALTER TABLE accounts DROP COLUMN step; PRAGMA user_version = 4"),
-	    "back to schema 4");
-	is_int(state_open_readonly(sub, &s, &err), 0, "read-only open of version 4");
-	is_int(state_account_get(s, "office", &a, &err), 0, "get from version 4");
-	is_int(a.status, STATE_ACCOUNT_ERROR, "version 4: the row is read");
-	ok(a.step == NULL, "version 4: no step");
+	/* A daemon not yet upgraded: schema 5 has rows but no step. */
+	ok(exec_db(path, "ALTER TABLE accounts DROP COLUMN step; PRAGMA user_version = 5"),
+	    "back to schema 5");
+	is_int(state_open_readonly(sub, &s, &err), 0, "read-only open of version 5");
+	is_int(state_account_get(s, "office", &a, &err), 0, "get from version 5");
+	is_int(a.status, STATE_ACCOUNT_ERROR, "version 5: the row is read");
+	ok(a.step == NULL, "version 5: no step");
 	state_account_clear(&a);
 	state_close(&s);
-	is_int(user_version(path), 4, "the read-only open did not migrate");
-	is_int(state_open(sub, &s, &err), 0, "open migrates 4 -> 5");
-	is_int(user_version(path), 5, "at version 5 again");
+	is_int(user_version(path), 5, "the read-only open did not migrate");
+	is_int(state_open(sub, &s, &err), 0, "open migrates 5 -> 6");
+	is_int(user_version(path), 6, "at version 6 again");
 	state_close(&s);
 
 	ok(exec_db(path, "PRAGMA user_version = 99"), "pretend a newer schema");

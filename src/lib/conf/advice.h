@@ -37,6 +37,7 @@ enum m2c_step {
 	M2C_STEP_PRINT,		/* a message: its CUPS jobs */
 	M2C_STEP_FINISH,	/* a message: verdict recorded, post-action done */
 	M2C_STEP_SMTP,		/* replies: connect, TLS, sign-in on the SMTP server */
+	M2C_STEP_BACKEND,	/* CUPS queues sending through the account (cups-backend/) */
 };
 
 /* The step's name as stored and shown ("imap", "print", ...): constant. */
