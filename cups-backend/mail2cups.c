@@ -295,6 +295,7 @@ bk_fail(const struct bk_job *j, int r, const char *e)
 	/* One line: the job's state message is the first ERROR line. */
 	switch (r) {
 	case M2C_E_AUTH:
+	case M2C_E_SIGNIN:
 		if (j->a != NULL && j->a->oauth.present)
 			fprintf(stderr, "ERROR: job held: %s; sign the account in again (as root "
 			    "or the service user: mail2cups-oauth login %s), then release the "

@@ -19,6 +19,7 @@
 #include <sysexits.h>
 #include <time.h>
 
+#include "advice.h"
 #include "conf.h"
 #include "error.h"
 #include "log.h"
@@ -51,7 +52,7 @@ cmd_status(const struct conf *cf, const struct conf_account *a)
 	struct tokenstore *ts = NULL;
 	struct oauth_tokens t = { 0 };
 	struct oauth_device d = { 0 };
-	char *e = NULL;
+	char *e = NULL, *say;
 	time_t now = time(NULL);
 	int r;
 
@@ -68,17 +69,19 @@ cmd_status(const struct conf *cf, const struct conf_account *a)
 			printf("%s: the access token is valid for %ld min more\n", a->name, left / 60);
 		goto out;
 	}
-	if (r != M2C_E_AUTH)
+	if (r != M2C_E_SIGNIN)
 		goto out;
 	free(e);
 	e = NULL;
 	if (tokenstore_load_pending(ts, &d, NULL) == 0 && d.expires_at > now) {
-		printf("%s: waiting to sign in: open %s and enter %s (%ld min left)\n", a->name,
-		    d.verification_uri, d.user_code, (long)(d.expires_at - now) / 60);
+		say = advice_sign_in_waiting(cf, a, d.verification_uri, d.user_code,
+		    d.expires_at, now);
+		printf("%s: waiting to sign in: %s\n", a->name, say);
 	} else {
-		printf("%s: not signed in: run mail2cups-oauth login %s\n", a->name, a->name);
+		say = advice_fix(cf, a, M2C_STEP_SIGNIN, M2C_E_SIGNIN);
+		printf("%s: not signed in: %s\n", a->name, say);
 	}
-	r = M2C_E_AUTH;
+	free(say);
 out:
 	if (r != 0 && e != NULL)
 		log_error("%s", e);
@@ -107,7 +110,7 @@ main(int argc, char **argv)
 	int level_set = 0, ch, r = 0;
 	char *path = NULL, *e = NULL;
 	const char *cmd, *name;
-	const struct conf_account *a;
+	const struct conf_account *a = NULL;
 	struct conf *cf = NULL;
 	struct oauth_tokens t = { 0 };
 
@@ -193,6 +196,14 @@ main(int argc, char **argv)
 out:
 	if (r != 0 && e != NULL)
 		fprintf(stderr, "mail2cups-oauth: %s\n", e);
+	/* A failed sign-in or token: what to do about it (advice.h). */
+	if (r != 0 && a != NULL && a->oauth.present && r != M2C_E_USAGE &&
+	    strcmp(cmd, "status") != 0) {
+		char *fix = advice_fix(cf, a, M2C_STEP_SIGNIN, r);
+
+		fprintf(stderr, "mail2cups-oauth: fix: %s\n", fix);
+		free(fix);
+	}
 	free(e);
 	free(path);
 	oauth_tokens_clear(&t);

@@ -20,6 +20,7 @@
 #include <time.h>
 #include <unistd.h>
 
+#include "advice.h"
 #include "check.h"
 #include "conf.h"
 #include "daemon.h"
@@ -78,13 +79,13 @@ prepare_state_dir(const struct conf *cf, char **errstr)
 /* Store the outcome of a pass for `status` (not in a dry run: it changes nothing). */
 static void
 record_outcome(const struct conf *cf, const struct conf_account *a, struct state *st,
-    int dry_run, int r, const char *msg)
+    int dry_run, int r, enum m2c_step step, const char *msg)
 {
 	char *e = NULL;
 
 	if (dry_run)
 		return;
-	if (status_record(st, cf, a, r, msg, time(NULL), &e) != 0)
+	if (status_record(st, cf, a, r, step, msg, time(NULL), &e) != 0)
 		log_warn("%s: cannot record the outcome for mail2cups status: %s", a->name,
 		    e ? e : "unknown error");
 	free(e);
@@ -108,12 +109,17 @@ cmd_once(const struct conf *cf, int dry_run)
 
 	for (size_t i = 0; i < cf->naccounts; i++) {
 		const struct conf_account *a = &cf->accounts[i];
+		enum m2c_step step = M2C_STEP_IMAP;
 		struct poller_summary sum;
 
-		r = poller_once_account(cf, a, st, &o, &sum, &e);
-		record_outcome(cf, a, st, dry_run, r, e);
+		r = poller_once_account(cf, a, st, &o, &sum, &step, &e);
+		record_outcome(cf, a, st, dry_run, r, step, e);
 		if (r != 0) {
+			char *fix = advice_fix(cf, a, step, r);
+
 			log_error("%s: %s", a->name, e ? e : m2c_err_name(r));
+			log_error("%s: fix: %s", a->name, fix);
+			free(fix);
 			free(e);
 			e = NULL;
 			if (status == EX_OK)

@@ -21,9 +21,11 @@ printed_at_least() { [ "$(rig_printed_count)" -ge "$1" ]; }
 code=$(rig_idp_user_code)
 if [ -n "$code" ]; then ok "the daemon started a device sign-in by itself"
 else not_ok "the daemon started a device sign-in by itself" "$(cat "$d/daemon.err")"; fi
-rig_wait_for 10 log_has "enter the code $code"
-like "$(cat "$d/daemon.err")" "office: sign-in required: to sign in account office as alice@contoso\.com, open .*devicelogin and enter the code $code" \
+rig_wait_for 10 log_has "enter $code"
+like "$(cat "$d/daemon.err")" "office: sign-in required: .*account office.*devicelogin and enter $code.*alice@contoso\.com" \
 	"the log names the account, the user, the address and the code"
+like "$(cat "$d/daemon.err")" "mail2cups-oauth -c $RIG_CONF login office" \
+	"the log's command names the config file the daemon was given"
 rig_run status
 expect_rc 1 "status exits 1 while waiting to sign in"
 like "$RIG_OUT" "office: waiting-to-sign-in .*enter $code" "status shows the code"

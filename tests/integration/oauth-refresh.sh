@@ -89,7 +89,7 @@ is "$RIG_OUT" "" "token prints no token"
 rig_deliver_pdf "$d/b.pdf" --from bob@example.com
 rig_run once
 expect_rc 77 "once exits 77 with a revoked refresh token"
-expect_stderr "mail2cups-oauth login office" "once says to sign in again"
+expect_stderr "fix: .*mail2cups-oauth -c $RIG_CONF login office" "once says to sign in again"
 expect_printed "the new mail was not printed" "$d/a.pdf"
 expect_flags "$RIG_USER" INBOX '1 \Seen;2' "the new mail stays unseen"
 tap_done

@@ -34,15 +34,18 @@ if [[ $RIG_ERR == *password* ]]; then
 else
 	ok "stderr does not talk about a password (this account has none)"
 fi
-# What to do: the causes Exchange Online has for this answer (issue 3 item
-# 7, issue 4 item 5).  These need the poller's explanation of a refused
-# token (asked of the lead; wording in the imapscript report).
+# What to do: the causes Exchange Online has for this answer, from the
+# advice (advice.c), for this account (a delegated sign-in, not a shared
+# mailbox), with a command that can be pasted as printed (-c FILE).
 expect_stderr 'refused the access token for printer@contoso\.com' \
 	"stderr: the server refused the token (not a password) for the mailbox"
-expect_stderr 'Set-CASMailbox -Identity printer@contoso\.com -ImapEnabled \$true' \
+expect_stderr 'fix: .*Set-CASMailbox -Identity printer@contoso\.com -ImapEnabled \$true' \
 	"stderr: IMAP may be turned off for the mailbox (Set-CASMailbox)"
-expect_stderr 'Add-MailboxPermission -Identity printer@contoso\.com' \
-	"stderr: app-only access needs Add-MailboxPermission"
-expect_stderr 'a token for another account \(sign in as printer@contoso\.com: mail2cups-oauth login office\)' \
+expect_stderr 'fix: .*another account.*sign in as printer@contoso\.com: mail2cups-oauth -c [^ ]+ login office' \
 	"stderr: the token may be another account's; how to sign in again"
+if [[ $RIG_ERR == *New-ServicePrincipal* ]]; then
+	not_ok "stderr: no app-only advice for a delegated sign-in" "$RIG_ERR"
+else
+	ok "stderr: no app-only advice for a delegated sign-in"
+fi
 tap_done

@@ -8,7 +8,7 @@ rig_setup
 rig_run status
 expect_rc 1 "never run: status exits 1"
 like "$RIG_OUT" "^test: not-configured \(never checked" "the account is not-configured"
-like "$RIG_OUT" $'\n    fix: run mail2cups once' "the fix says to run a pass"
+like "$RIG_OUT" $'\n    fix: run mail2cups -c '"$RIG_CONF"' once' "the fix says to run a pass (with the config)"
 is "$(ls -A "$RIG_STATE")" "" "status created nothing in state_dir"
 
 rig_run status --json

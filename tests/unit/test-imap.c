@@ -628,6 +628,14 @@ static const struct step s_bye_open[] = {
 	GREET, LOGIN_OK, C("A0002 SELECT \"INBOX\""),
 	S("* BYE Session invalidated - AccessTokenExpired"), { 'W', NULL }, END,
 };
+static const struct step s_bye_plain[] = {
+	GREET, LOGIN_OK, C("A0002 SELECT \"INBOX\""),
+	S("* BYE Server shutting down"), { 'W', NULL }, END,
+};
+static const struct step s_not_connected[] = {
+	GREET, LOGIN_OK, C("A0002 SELECT \"INBOX\""),
+	S("A0002 NO User is authenticated but not connected."), LOGOUT("A0003"), END,
+};
 static const struct step s_no_starttls[] = {
 	S("* OK [CAPABILITY IMAP4rev1 LOGINDISABLED] ready"), END,
 };
@@ -692,8 +700,12 @@ static const struct ccase cases[] = {
 	{ "BAD is a protocol error, text cleaned", s_flags_bad, do_flags, M2C_E_PROTO,
 	  "bad command: \"?[31mnonsense\"", 0, NULL },
 	{ "BYE greeting", s_bye, NULL, M2C_E_UNAVAIL, "Too many connections", 0, NULL },
-	{ "BYE without closing ends the command at once", s_bye_open, do_select_only,
-	  M2C_E_UNAVAIL, "said BYE: Session invalidated - AccessTokenExpired", 0, NULL },
+	{ "BYE AccessTokenExpired ends the command at once, credentials refused", s_bye_open,
+	  do_select_only, M2C_E_AUTH, "access token expired", 0, NULL },
+	{ "another BYE: the server is unavailable", s_bye_plain, do_select_only,
+	  M2C_E_UNAVAIL, "said BYE: Server shutting down", 0, NULL },
+	{ "SELECT: \"not connected\" is the token's user refused", s_not_connected,
+	  do_select_only, M2C_E_AUTH, "not connected", 0, NULL },
 	{ "STARTTLS not offered", s_no_starttls, NULL, M2C_E_TLS, "does not offer STARTTLS",
 	  T_STARTTLS, NULL },
 	{ "PREAUTH: no sign-in sent", s_preauth, do_select_only, 0, NULL, 0, NULL },
@@ -921,8 +933,8 @@ static const struct idle_case idle_cases[] = {
 	{ .k = IDLE_CASE("IDLE: EXPUNGE and FETCH do not end it", s_idle_expunge, 0, NULL),
 	  .max_ms = 300, .alive_ms = 2000, .timeout_ms = 1000, .want_changed = 0,
 	  .want_exists = 2, .min_ms = 300, .max_elapsed_ms = 800 },
-	{ .k = IDLE_CASE("IDLE: BYE gives the server's text", s_idle_bye, M2C_E_UNAVAIL,
-	  "said BYE: Session invalidated - AccessTokenExpired"),
+	{ .k = IDLE_CASE("IDLE: BYE AccessTokenExpired is credentials refused", s_idle_bye,
+	  M2C_E_AUTH, "BYE \"Session invalidated - AccessTokenExpired\""),
 	  .max_ms = 5000, .alive_ms = 2000, .timeout_ms = 1000, .min_ms = 50,
 	  .max_elapsed_ms = 1000 },
 	{ .k = IDLE_CASE("IDLE: stop callback ends it within a tick", s_idle_done, 0, NULL),

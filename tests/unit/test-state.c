@@ -340,7 +340,7 @@ test_migration(void)
 	path = xasprintf("%s/state.db", dir);
 	ok(sqlite3_open(path, &db) == SQLITE_OK &&
 	    sqlite3_exec(db, "DROP TABLE replies; DROP TABLE backend_jobs; "
-	    "PRAGMA user_version = 3", NULL, NULL,
+	    "ALTER TABLE accounts DROP COLUMN step; PRAGMA user_version = 3", NULL, NULL,
 	    NULL) == SQLITE_OK, "back to schema 3");
 	sqlite3_close(db);
 	db = NULL;
@@ -358,7 +358,7 @@ test_migration(void)
 	    sqlite3_prepare_v2(db, "PRAGMA user_version", -1, &st, NULL) == SQLITE_OK &&
 	    sqlite3_step(st) == SQLITE_ROW)
 		version = sqlite3_column_int64(st, 0);
-	is_int(version, 5, "schema version 5");
+	is_int(version, 6, "schema version 6");
 	sqlite3_finalize(st);
 	sqlite3_close(db);
 	free(path);

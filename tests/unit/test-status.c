@@ -54,7 +54,7 @@ test_account_rows(void)
 	for (size_t i = 0; i < ARRAY_SIZE(steps); i++) {
 		is_int(state_account_set(s, "office", steps[i].status, steps[i].reason,
 		    steps[i].reason ? "the fix" : NULL, steps[i].reason ? M2C_E_AUTH : 0,
-		    steps[i].now, &err), 0, "step %zu: set", i);
+		    steps[i].reason ? "imap" : NULL, steps[i].now, &err), 0, "step %zu: set", i);
 		is_int(state_account_get(s, "office", &a, &err), 0, "step %zu: get", i);
 		is_int(a.status, steps[i].status, "step %zu: status", i);
 		is_str(a.reason, steps[i].reason, "step %zu: reason", i);
@@ -62,14 +62,15 @@ test_account_rows(void)
 		is_int(a.last_ok, steps[i].want_last_ok, "step %zu: last_ok", i);
 		is_int(a.since, steps[i].want_since, "step %zu: since (kept while the same)", i);
 		is_int(a.error_class, steps[i].reason ? M2C_E_AUTH : 0, "step %zu: class", i);
+		is_str(a.step, steps[i].reason ? "imap" : NULL, "step %zu: the failed step", i);
 		state_account_clear(&a);
 	}
-	is_int(state_account_set(s, "office", STATE_ACCOUNT_NONE, NULL, NULL, 0, 1, &err),
+	is_int(state_account_set(s, "office", STATE_ACCOUNT_NONE, NULL, NULL, 0, NULL, 1, &err),
 	    M2C_E_USAGE, "NONE cannot be stored");
 	free(err);
 	err = NULL;
 	is_int(state_account_set(s, "annex", STATE_ACCOUNT_ERROR, "down", NULL,
-	    M2C_E_UNAVAIL, 10, &err), 0, "a second account");
+	    M2C_E_UNAVAIL, "cups", 10, &err), 0, "a second account");
 	is_int(state_account_list(s, &list, &n, &err), 0, "list accounts");
 	is_int(n, 2, "two rows");
 	if (n == 2) {
@@ -178,22 +179,38 @@ test_migration(void)
 	is_int(user_version(path), 1, "the read-only open did not migrate");
 
 	is_int(state_open(sub, &s, &err), 0, "open migrates");
-	is_int(user_version(path), 4, "now at the current version (4)");
+	is_int(user_version(path), 6, "now at the current version (6)");
 	is_int(state_msg_get(s, &k, &m, &err), 0, "old message row read");
 	is_int(m.status, STATE_MSG_PRINTED, "old message row kept");
 	state_msg_clear(&m);
-	is_int(state_account_set(s, "office", STATE_ACCOUNT_OK, NULL, NULL, 0, 5, &err), 0,
-	    "account row written after the migration");
+	is_int(state_account_set(s, "office", STATE_ACCOUNT_ERROR, "refused", NULL, M2C_E_AUTH,
+	    "mailbox", 5, &err), 0, "account row written after the migration");
 	state_close(&s);
 
-	is_int(state_open_readonly(sub, &s, &err), 0, "read-only open of version 2");
+	is_int(state_open_readonly(sub, &s, &err), 0, "read-only open of version 6");
 	is_int(state_account_get(s, "office", &a, &err), 0, "get read-only");
-	is_int(a.status, STATE_ACCOUNT_OK, "row read back read-only");
-	is_int(state_account_set(s, "office", STATE_ACCOUNT_OK, NULL, NULL, 0, 6, &err),
+	is_int(a.status, STATE_ACCOUNT_ERROR, "row read back read-only");
+	is_str(a.step, "mailbox", "with its step");
+	is_int(a.error_class, M2C_E_AUTH, "and its code");
+	state_account_clear(&a);
+	is_int(state_account_set(s, "office", STATE_ACCOUNT_OK, NULL, NULL, 0, NULL, 6, &err),
 	    M2C_E_SYS, "a read-only handle cannot write");
 	free(err);
 	err = NULL;
+	state_close(&s);
+
+	/* A daemon not yet upgraded: schema 5 has rows but no step. */
+	ok(exec_db(path, "ALTER TABLE accounts DROP COLUMN step; PRAGMA user_version = 5"),
+	    "back to schema 5");
+	is_int(state_open_readonly(sub, &s, &err), 0, "read-only open of version 5");
+	is_int(state_account_get(s, "office", &a, &err), 0, "get from version 5");
+	is_int(a.status, STATE_ACCOUNT_ERROR, "version 5: the row is read");
+	ok(a.step == NULL, "version 5: no step");
 	state_account_clear(&a);
+	state_close(&s);
+	is_int(user_version(path), 5, "the read-only open did not migrate");
+	is_int(state_open(sub, &s, &err), 0, "open migrates 5 -> 6");
+	is_int(user_version(path), 6, "at version 6 again");
 	state_close(&s);
 
 	ok(exec_db(path, "PRAGMA user_version = 99"), "pretend a newer schema");
@@ -254,16 +271,19 @@ test_evaluate(void)
 		{ "error", CONF_AUTH_PLAIN, STATE_ACCOUNT_ERROR, 10, 0, 0, STATUS_ERROR,
 		  "stored reason", "stored fix" },
 		{ "oauth, code pending", CONF_AUTH_XOAUTH2, STATE_ACCOUNT_WAITING, 10, 0, 600,
-		  STATUS_WAITING, "open https://login.example/device and enter ABCD-1234 (10 min left)",
-		  NULL },
+		  STATUS_WAITING, "ABCD-1234", NULL },
+		{ "oauth, code pending: where", CONF_AUTH_XOAUTH2, STATE_ACCOUNT_WAITING, 10, 0, 600,
+		  STATUS_WAITING, "https://login.example/device", NULL },
+		{ "oauth, code pending: time left", CONF_AUTH_XOAUTH2, STATE_ACCOUNT_WAITING, 10, 0,
+		  600, STATUS_WAITING, "10 min", NULL },
 		{ "oauth, never run, code pending", CONF_AUTH_XOAUTH2, STATE_ACCOUNT_NONE, 0, 0, 61,
-		  STATUS_WAITING, "(2 min left)", NULL },
+		  STATUS_WAITING, "2 min", NULL },
 		{ "oauth, code expired", CONF_AUTH_XOAUTH2, STATE_ACCOUNT_ERROR, 10, 0, -300,
-		  STATUS_WAITING, "ABCD-1234 expired 5 min ago", "mail2cups-oauth login office" },
+		  STATUS_WAITING, "expired 5 min ago", "mail2cups-oauth login office" },
 		{ "oauth, signed in, old code left", CONF_AUTH_XOAUTH2, STATE_ACCOUNT_OK, 10, 1, 600,
 		  STATUS_OK, NULL, NULL },
 		{ "oauth, no tokens, never run", CONF_AUTH_XOAUTH2, STATE_ACCOUNT_NONE, 0, 0, 0,
-		  STATUS_NOT_CONFIGURED, "sign-in required", "mail2cups-oauth login office" },
+		  STATUS_NOT_CONFIGURED, "no tokens", "mail2cups-oauth login office" },
 		{ "oauth, signed out after a good pass", CONF_AUTH_XOAUTH2, STATE_ACCOUNT_OK, 10,
 		  0, 0, STATUS_ERROR, "no tokens", "mail2cups-oauth login office" },
 		{ "oauth, signed in after waiting", CONF_AUTH_XOAUTH2, STATE_ACCOUNT_WAITING, 10,
@@ -307,6 +327,44 @@ test_evaluate(void)
 		free(sa.fix);
 		free(sa.sign_in.user_code);
 		free(sa.sign_in.verification_uri);
+	}
+	/* An error row with its step: the fix is advice for (step, code), never
+	 * read from the reason; a row from before steps keeps its stored fix. */
+	{
+		static const struct {
+			const char *step;
+			int code;
+			const char *reason;
+			const char *fix;
+		} e[] = {
+			{ "imap", M2C_E_AUTH, "the CUPS queue said no", "password_file" },
+			{ "cups", M2C_E_UNAVAIL, "IMAP server refused", "cups_server" },
+			{ "mailbox", M2C_E_SERVER, "whatever", "mailbox" },
+			{ "print", M2C_E_TEMP, "whatever", "cupsaccept" },
+			{ NULL, M2C_E_AUTH, "an old row", "stored fix" },
+			{ "from-the-future", M2C_E_AUTH, "a newer row", "stored fix" },
+		};
+
+		for (size_t i = 0; i < ARRAY_SIZE(e); i++) {
+			struct state_account row = { 0 };
+			struct status_account sa = { 0 };
+
+			init_account(&a, "office", CONF_AUTH_PLAIN);
+			a.printer = (char *)"q";
+			row.status = STATE_ACCOUNT_ERROR;
+			row.last_check = row.since = (int64_t)now - 10;
+			row.reason = (char *)e[i].reason;
+			row.fix = (char *)"stored fix";
+			row.error_class = e[i].code;
+			row.step = (char *)e[i].step;
+			status_evaluate(&sa, &cf, &a, &row, 0, NULL, now);
+			is_str(sa.reason, e[i].reason, "error at %s: the reason as recorded",
+			    e[i].step ? e[i].step : "(no step)");
+			has_str(sa.fix, e[i].fix, "error at %s, %s: the fix",
+			    e[i].step ? e[i].step : "(no step)", m2c_err_name(e[i].code));
+			free(sa.reason);
+			free(sa.fix);
+		}
 	}
 	init_account(&a, "office", CONF_AUTH_PLAIN);
 	a.poll_interval = 300;
@@ -378,13 +436,29 @@ test_record_and_report(void)
 	tokenstore_close(&ts);
 	oauth_device_clear(&d);
 
-	is_int(status_record(s, &cf, &acc[0], M2C_E_AUTH, "IMAP server imap.example.com "
-	    "refused the sign-in (AUTHENTICATE): \"NO [AUTHENTICATIONFAILED]\"", now, &err), 0,
-	    "record a refused password");
-	is_int(status_record(s, &cf, &acc[1], M2C_E_AUTH, "sign-in required: no tokens for "
-	    "account cloud: run mail2cups-oauth login cloud", now, &err), 0,
-	    "record an OAuth account without tokens");
-	is_int(status_record(s, &cf, &acc[2], 0, NULL, now, &err), 0, "record a good pass");
+	is_int(status_record(s, &cf, &acc[0], M2C_E_AUTH, M2C_STEP_IMAP, "IMAP server "
+	    "imap.example.com refused the sign-in (AUTHENTICATE): \"NO [AUTHENTICATIONFAILED]\"",
+	    now, &err), 0, "record a refused password");
+	/* The words do not matter: the code does. */
+	is_int(status_record(s, &cf, &acc[1], M2C_E_SIGNIN, M2C_STEP_SIGNIN, "no words", now,
+	    &err), 0, "record an OAuth account without tokens");
+	is_int(status_record(s, &cf, &acc[2], 0, M2C_STEP_IMAP, NULL, now, &err), 0,
+	    "record a good pass");
+	{
+		struct state_account row = { 0 };
+
+		is_int(state_account_get(s, "annex", &row, &err), 0, "annex's row");
+		is_str(row.step, "imap", "annex: the step is stored");
+		is_int(row.error_class, M2C_E_AUTH, "annex: the code is stored");
+		state_account_clear(&row);
+		is_int(state_account_get(s, "cloud", &row, &err), 0, "cloud's row");
+		is_int(row.status, STATE_ACCOUNT_WAITING, "cloud: sign-in required + a code: waiting");
+		is_int(row.error_class, M2C_E_SIGNIN, "cloud: the code is stored");
+		state_account_clear(&row);
+		is_int(state_account_get(s, "office", &row, &err), 0, "office's row");
+		ok(row.step == NULL && row.error_class == 0, "office: ok has no step, no code");
+		state_account_clear(&row);
+	}
 	state_close(&s);
 
 	is_int(status_collect(&cf, now + 30, &rep, &err), 0, "collect");
@@ -404,8 +478,9 @@ test_record_and_report(void)
 	fclose(f);
 	has_str(text, "annex: error since ", "text: error line");
 	has_str(text, "\n    fix: check username", "text: fix line");
-	has_str(text, "cloud: waiting-to-sign-in (open https://login.example/device and enter "
-	    "WXYZ-9876 (15 min left))", "text: waiting line");
+	has_str(text, "cloud: waiting-to-sign-in (", "text: waiting line");
+	has_str(text, "https://login.example/device", "text: waiting line: where");
+	has_str(text, "WXYZ-9876", "text: waiting line: the code");
 	has_str(text, "office: ok (last pass just now; 0 printed today; 0 pending)\n",
 	    "text: ok line");
 	free(text);

@@ -267,7 +267,7 @@ test_pending(void)
 
 	sample_device(&d);
 	is_int(tokenstore_save_pending(ts, &d, NULL), 0, "save a pending device code");
-	expect_load_error(ts, M2C_E_AUTH, "sign-in required", "pending only");
+	expect_load_error(ts, M2C_E_SIGNIN, "no tokens", "pending only");
 	is_int(tokenstore_load_pending(ts, &e, NULL), 0, "load the pending device code");
 	is_str(e.device_code, d.device_code, "device_code survives");
 	is_str(e.user_code, d.user_code, "user_code survives");
@@ -309,14 +309,14 @@ test_missing_and_remove(void)
 	char *state = new_state(), *p;
 
 	ts = must_open(state, NULL);
-	expect_load_error(ts, M2C_E_AUTH, "sign-in required: no tokens for account " ACCT,
+	expect_load_error(ts, M2C_E_SIGNIN, "no tokens for account " ACCT,
 	    "missing file");
-	expect_load_error(ts, M2C_E_AUTH, "run mail2cups-oauth login " ACCT, "missing file");
+	expect_load_error(ts, M2C_E_SIGNIN, "signed out", "missing file");
 	save_access(ts, "to-be-removed");
 	is_int(tokenstore_remove(ts, NULL), 0, "logout removes the tokens");
 	p = path_of(state, ACCT ".json");
 	ok(access(p, F_OK) != 0 && errno == ENOENT, "the token file is gone");
-	expect_load_error(ts, M2C_E_AUTH, "mail2cups-oauth login " ACCT, "after logout");
+	expect_load_error(ts, M2C_E_SIGNIN, "no tokens", "after logout");
 	is_int(tokenstore_remove(ts, NULL), 0, "logout with no tokens is fine");
 	free(p);
 	tokenstore_close(&ts);

@@ -72,6 +72,9 @@ test_errors(void)
 	is_int(m2c_err_exit_code(M2C_OK), EX_OK, "ok -> 0");
 	is_int(m2c_err_exit_code(M2C_E_CONFIG), EX_CONFIG, "config -> 78");
 	is_int(m2c_err_exit_code(M2C_E_AUTH), EX_NOPERM, "auth -> 77");
+	is_int(m2c_err_exit_code(M2C_E_SIGNIN), EX_NOPERM, "sign-in required -> 77");
+	ok(strcmp(m2c_err_name(M2C_E_SIGNIN), m2c_err_name(M2C_E_AUTH)) != 0,
+	    "sign-in required and credentials refused have their own names");
 	is_int(m2c_err_exit_code(M2C_E_UNAVAIL), EX_UNAVAILABLE, "unavailable -> 69");
 	is_int(m2c_err_exit_code(M2C_E_TIMEOUT), EX_TEMPFAIL, "timeout -> 75");
 	is_int(m2c_err_exit_code(M2C_E_DATA), EX_DATAERR, "data -> 65");
@@ -79,7 +82,8 @@ test_errors(void)
 	ok(m2c_err_is_temporary(M2C_E_UNAVAIL) && m2c_err_is_temporary(M2C_E_TIMEOUT),
 	    "unreachable and timeout are temporary");
 	ok(!m2c_err_is_temporary(M2C_E_REFUSED) && !m2c_err_is_temporary(M2C_E_AUTH) &&
-	    !m2c_err_is_temporary(M2C_E_CONFIG), "refused, auth and config are permanent");
+	    !m2c_err_is_temporary(M2C_E_SIGNIN) && !m2c_err_is_temporary(M2C_E_CONFIG),
+	    "refused, auth, sign-in and config are permanent");
 }
 
 static void

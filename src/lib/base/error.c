@@ -57,6 +57,7 @@ m2c_err_exit_code(int err)
 	case M2C_E_NOTFOUND:
 		return EX_UNAVAILABLE;
 	case M2C_E_AUTH:
+	case M2C_E_SIGNIN:
 		return EX_NOPERM;
 	case M2C_E_CONFIG:
 	case M2C_E_NOTSUP:
@@ -80,7 +81,8 @@ m2c_err_name(int err)
 	case M2C_E_DATA: return "bad input data";
 	case M2C_E_UNAVAIL: return "service unavailable";
 	case M2C_E_TEMP: return "temporary failure";
-	case M2C_E_AUTH: return "sign-in required";
+	case M2C_E_AUTH: return "credentials refused";
+	case M2C_E_SIGNIN: return "sign-in required";
 	case M2C_E_PROTO: return "protocol error";
 	case M2C_E_TLS: return "TLS error";
 	case M2C_E_TIMEOUT: return "timed out";

@@ -22,7 +22,7 @@ enum m2c_err {
 	M2C_E_DATA = -4,	/* malformed input (mail, reply); permanent, 65 */
 	M2C_E_UNAVAIL = -5,	/* server unreachable (IMAP, CUPS, IdP); temp, 69 */
 	M2C_E_TEMP = -6,	/* temporary failure of another kind; 75 */
-	M2C_E_AUTH = -7,	/* credentials refused / sign-in required; 77 */
+	M2C_E_AUTH = -7,	/* credentials refused (password, token, client secret); 77 */
 	M2C_E_PROTO = -8,	/* the server broke the protocol; temporary, 69 */
 	M2C_E_TLS = -9,		/* TLS handshake or verification failed; 69 */
 	M2C_E_TIMEOUT = -10,	/* no answer in time; temporary, 75 */
@@ -31,6 +31,8 @@ enum m2c_err {
 	M2C_E_LIMIT = -13,	/* a configured limit was exceeded; permanent, 65 */
 	M2C_E_NOTFOUND = -14,	/* no such thing (queue, folder, row); permanent */
 	M2C_E_SERVER = -15,	/* the server said NO to a command; permanent, 69 */
+	M2C_E_SIGNIN = -16,	/* a person must sign in (no tokens, refresh token
+				 * expired or revoked); permanent, 77 */
 };
 
 /* Nonzero when retrying later may succeed. */

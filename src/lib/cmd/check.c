@@ -72,9 +72,14 @@ put_warning(struct check *c, const char *text)
 	fprintf(c->out, "    warning: %s\n", text);
 }
 
-/* A failed step: the message, the fix, and the first failure remembered. */
+/*
+ * A failed step: the message, the fix, and the first failure remembered.
+ * line: the check's line; step: the step that failed inside it (a sign-in
+ * while connecting), for the advice.
+ */
 static void
-put_failed(struct check *c, enum m2c_step step, int err, const char *text)
+put_failed_at(struct check *c, enum m2c_step line, enum m2c_step step, int err,
+    const char *text)
 {
 	char *fix;
 
@@ -82,12 +87,18 @@ put_failed(struct check *c, enum m2c_step step, int err, const char *text)
 		err = M2C_E_TEMP;
 	if (text == NULL)
 		text = m2c_err_name(err);
-	fix = advice_fix(c->a, step, err, text);
-	put_head(c, step);
+	fix = advice_fix(c->cf, c->a, step, err);
+	put_head(c, line);
 	fprintf(c->out, "FAILED: %s\n    fix: %s\n", text, fix);
 	free(fix);
 	if (c->first == 0)
 		c->first = err;
+}
+
+static void
+put_failed(struct check *c, enum m2c_step step, int err, const char *text)
+{
+	put_failed_at(c, step, step, err, text);
 }
 
 static void
@@ -96,8 +107,6 @@ put_skipped(struct check *c, enum m2c_step step, const char *why)
 	put_head(c, step);
 	fprintf(c->out, "skipped (%s)\n", why);
 }
-
-/* ------------------------------------------------------------------ fixes */
 
 /* ------------------------------------------------------------------ steps */
 
@@ -197,11 +206,12 @@ static int
 check_imap(struct check *c, struct imap **imap)
 {
 	const struct conf_account *a = c->a;
+	enum m2c_step step = M2C_STEP_IMAP;
 	char *e = NULL;
 	int r;
 
-	if ((r = poller_open_session(c->cf, a, imap, &e)) != 0)
-		put_failed(c, M2C_STEP_IMAP, r, e);
+	if ((r = poller_open_session(c->cf, a, imap, &step, &e)) != 0)
+		put_failed_at(c, M2C_STEP_IMAP, step, r, e);
 	else
 		put_ok(c, M2C_STEP_IMAP, "%s:%d, %s, %s", a->host, a->port,
 		    conf_security_name(a->security), conf_auth_sasl_name(a->auth));
@@ -218,7 +228,7 @@ check_mailbox(struct check *c, struct imap *imap)
 	char *e = NULL;
 	int r;
 
-	r = poller_select(imap, c->a, &uidvalidity, &exists, &e);
+	r = imap_select(imap, c->a->mailbox, &uidvalidity, &exists, &e);
 	if (r == 0)
 		r = imap_search_unseen(imap, &uids, &nuids, &e);
 	if (r != 0)

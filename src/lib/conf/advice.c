@@ -1,6 +1,7 @@
 /* advice.c - what to do about a failure: the one table; see advice.h. */
 #include "m2c-config.h"
 
+#include <stdlib.h>
 #include <string.h>
 
 #include "advice.h"
@@ -31,11 +32,117 @@ is_microsoft_host(const struct conf_account *a)
 	return 0;
 }
 
-/* Exchange's "NO AUTHENTICATE failed.": the causes that fit the account. */
+static const char *const step_names[] = {
+	[M2C_STEP_CONFIG] = "config",
+	[M2C_STEP_CUPS] = "cups",
+	[M2C_STEP_SIGNIN] = "signin",
+	[M2C_STEP_IMAP] = "imap",
+	[M2C_STEP_MAILBOX] = "mailbox",
+	[M2C_STEP_LOCAL] = "local",
+	[M2C_STEP_FETCH] = "fetch",
+	[M2C_STEP_RECOGNISE] = "recognise",
+	[M2C_STEP_EXTRACT] = "extract",
+	[M2C_STEP_JUDGE] = "judge",
+	[M2C_STEP_ROUTE] = "route",
+	[M2C_STEP_PRINT] = "print",
+	[M2C_STEP_FINISH] = "finish",
+	[M2C_STEP_SMTP] = "smtp",
+};
+
+const char *
+m2c_step_name(enum m2c_step step)
+{
+	return (unsigned)step < ARRAY_SIZE(step_names) ? step_names[step] : "unknown";
+}
+
+int
+m2c_step_from_name(const char *name, enum m2c_step *step)
+{
+	for (size_t i = 0; name != NULL && i < ARRAY_SIZE(step_names); i++)
+		if (strcmp(name, step_names[i]) == 0) {
+			*step = (enum m2c_step)i;
+			return 0;
+		}
+	return M2C_E_NOTFOUND;
+}
+
+/* s quoted for a POSIX shell when it needs it, appended to b. */
 static void
-fix_authenticate_failed(struct buf *b, const struct conf_account *a)
+append_shell_word(struct buf *b, const char *s)
+{
+	if (*s != '\0' && strspn(s, "ABCDEFGHIJKLMNOPQRSTUVWXYZabcdefghijklmnopqrstuvwxyz"
+	    "0123456789_./@%+=:,-") == strlen(s)) {
+		buf_appendf(b, "%s", s);
+		return;
+	}
+	buf_appendc(b, '\'');
+	for (; *s; s++) {
+		if (*s == '\'')
+			buf_appendf(b, "'\\''");
+		else
+			buf_appendc(b, *s);
+	}
+	buf_appendc(b, '\'');
+}
+
+static void
+append_command(struct buf *b, const struct conf *cf, const char *program, const char *args)
+{
+	char *def = conf_default_path();
+
+	buf_appendf(b, "%s", program);
+	if (cf != NULL && cf->path != NULL && strcmp(cf->path, def) != 0) {
+		buf_appendf(b, " -c ");
+		append_shell_word(b, cf->path);
+	}
+	if (args != NULL && *args != '\0')
+		buf_appendf(b, " %s", args);
+	free(def);
+}
+
+char *
+advice_command(const struct conf *cf, const char *program, const char *args)
+{
+	struct buf b = { 0 };
+
+	append_command(&b, cf, program, args);
+	return buf_steal(&b);
+}
+
+/* "mail2cups-oauth [-c FILE] login NAME" */
+static void
+append_login(struct buf *b, const struct conf *cf, const struct conf_account *a)
+{
+	char *args = xasprintf("login %s", a->name);
+
+	append_command(b, cf, "mail2cups-oauth", args);
+	free(args);
+}
+
+/* The mailbox is refused to the token's user ("User is authenticated but
+ * not connected"), or the wrong person signed in. */
+static void
+fix_wrong_user(struct buf *b, const struct conf *cf, const struct conf_account *a)
+{
+	const char *who = conf_account_login_user(a);
+
+	buf_appendf(b, "sign in as %s: ", who);
+	append_login(b, cf, a);
+	buf_appendf(b, "; to read %s as another user (a shared mailbox), give that user Full "
+	    "Access (Add-MailboxPermission -Identity %s -User USER -AccessRights FullAccess) "
+	    "and set login_user = \"USER\"", a->username, a->username);
+}
+
+/*
+ * Exchange Online refused the token ("NO AUTHENTICATE failed.", also
+ * after a refresh): the causes that fit the account.
+ */
+static void
+fix_exchange_refused(struct buf *b, const struct conf *cf, const struct conf_account *a)
 {
 	const char *client_id = a->oauth.client_id ? a->oauth.client_id : "<client_id>";
+	const char *who = conf_account_login_user(a);
+	int n = 2;
 
 	buf_appendf(b, "Exchange refused the token (\"AUTHENTICATE failed.\"). The usual causes: "
 	    "(1) IMAP is turned off for the mailbox: Set-CASMailbox -Identity %s "
@@ -46,16 +153,14 @@ fix_authenticate_failed(struct buf *b, const struct conf_account *a)
 		    "New-ServicePrincipal -AppId %s -ObjectId <object id of its Enterprise "
 		    "application>, then Add-MailboxPermission -Identity %s -User <that service "
 		    "principal> -AccessRights FullAccess", client_id, a->username);
-	} else {
-		if (str_casecmp(conf_account_login_user(a), a->username) != 0)
-			buf_appendf(b, "; (2) %s may not open the shared mailbox: "
-			    "Add-MailboxPermission -Identity %s -User %s -AccessRights FullAccess",
-			    conf_account_login_user(a), a->username, conf_account_login_user(a));
-		buf_appendf(b, "; (%d) the token is for another account (someone else, an "
-		    "admin, signed in): run mail2cups-oauth login %s and sign in as %s",
-		    str_casecmp(conf_account_login_user(a), a->username) != 0 ? 3 : 2, a->name,
-		    conf_account_login_user(a));
+		return;
 	}
+	if (str_casecmp(who, a->username) != 0)
+		buf_appendf(b, "; (%d) %s may not open the shared mailbox: Add-MailboxPermission "
+		    "-Identity %s -User %s -AccessRights FullAccess", n++, who, a->username, who);
+	buf_appendf(b, "; (%d) the token is for another account (someone else, an admin, "
+	    "signed in): sign in as %s: ", n, who);
+	append_login(b, cf, a);
 }
 
 static void
@@ -88,17 +193,26 @@ fix_cups(struct buf *b, const struct conf_account *a, int err)
 }
 
 static void
-fix_signin(struct buf *b, const struct conf_account *a, int err)
+fix_signin(struct buf *b, const struct conf *cf, const struct conf_account *a, int err)
 {
 	switch (err) {
+	case M2C_E_SIGNIN:
+		buf_appendf(b, "sign in as %s: ", conf_account_login_user(a));
+		append_login(b, cf, a);
+		if (a->oauth.flow == CONF_FLOW_DEVICE)
+			buf_appendf(b, " (the daemon, when it runs, shows a sign-in code in its "
+			    "log and in mail2cups status)");
+		break;
 	case M2C_E_AUTH:
-		if (a->oauth.flow == CONF_FLOW_CLIENT_CREDENTIALS)
+		if (a->oauth.flow != CONF_FLOW_CLIENT_CREDENTIALS)
+			fix_wrong_user(b, cf, a);
+		else if (a->oauth.provider == CONF_PROVIDER_MICROSOFT)
 			buf_appendf(b, "check client_id, the client secret or certificate, and "
 			    "that the app has the application permission for IMAP "
 			    "(IMAP.AccessAsApp) with admin consent");
 		else
-			buf_appendf(b, "sign in: mail2cups-oauth login %s, as %s", a->name,
-			    conf_account_login_user(a));
+			buf_appendf(b, "check client_id and the client secret, certificate or "
+			    "service account key, and that the app may read the mailbox");
 		break;
 	case M2C_E_UNAVAIL:
 	case M2C_E_TIMEOUT:
@@ -109,46 +223,65 @@ fix_signin(struct buf *b, const struct conf_account *a, int err)
 		break;
 	case M2C_E_CONFIG:
 	case M2C_E_NOTSUP:
-		buf_appendf(b, "fix the oauth settings named in the message, in the config file");
+		buf_appendf(b, "fix the oauth settings named in the message, in %s",
+		    cf && cf->path ? cf->path : "the config file");
 		break;
-	default:
-		buf_appendf(b, "try again; if it persists, run mail2cups-oauth status %s", a->name);
+	default: {
+		char *args = xasprintf("status %s", a->name);
+
+		buf_appendf(b, "try again later; if it persists, ");
+		append_command(b, cf, "mail2cups-oauth", args);
+		buf_appendf(b, " shows the stored sign-in");
+		free(args);
 		break;
+	}
 	}
 }
 
+/* "mail2cups [-c FILE] -v check": its IMAP exchange, credentials hidden. */
 static void
-fix_imap(struct buf *b, const struct conf_account *a, int err, const char *text)
+append_verbose_check(struct buf *b, const struct conf *cf)
+{
+	append_command(b, cf, "mail2cups", "-v check");
+}
+
+static void
+fix_imap(struct buf *b, const struct conf *cf, const struct conf_account *a, int err)
 {
 	const char *mech = conf_auth_sasl_name(a->auth);
 
 	switch (err) {
 	case M2C_E_AUTH:
-		if (strstr(text, "AUTHENTICATE failed") != NULL && conf_account_is_oauth(a))
-			fix_authenticate_failed(b, a);
-		else if (conf_account_is_oauth(a))
-			buf_appendf(b, "the server refused the token: sign in again "
-			    "(mail2cups-oauth login %s) as %s", a->name, conf_account_login_user(a));
-		else
+		if (conf_account_is_oauth(a) && (a->oauth.provider == CONF_PROVIDER_MICROSOFT ||
+		    is_microsoft_host(a)))
+			fix_exchange_refused(b, cf, a);
+		else if (conf_account_is_oauth(a)) {
+			buf_appendf(b, "the server refused the token, also after a refresh: sign "
+			    "in again as %s: ", conf_account_login_user(a));
+			append_login(b, cf, a);
+		} else
 			buf_appendf(b, "check username (%s) and the password in password_file "
 			    "(%s)", conf_account_login_user(a), a->password_file ? a->password_file : "unset");
 		break;
+	case M2C_E_SIGNIN:
+		fix_signin(b, cf, a, err);
+		break;
 	case M2C_E_NOTSUP:
-		if (conf_account_is_oauth(a))
+		if (conf_account_is_oauth(a)) {
 			buf_appendf(b, "the server offers no %s here: check host and security "
 			    "(Microsoft 365: outlook.office365.com, 993, ssl)", mech);
-		else
+		} else {
 			buf_appendf(b, "the server offers no %s here: set auth to a mechanism "
-			    "it offers (mail2cups -v check shows its CAPABILITY)", mech);
+			    "it offers (", mech);
+			append_verbose_check(b, cf);
+			buf_appendf(b, " shows its CAPABILITY)");
+		}
 		break;
 	case M2C_E_TLS:
-		if (strstr(text, "certificate") != NULL)
-			buf_appendf(b, "set ca_file to the CA of a server with a private CA, or "
-			    "host to a name on the server's certificate (verification is never "
-			    "turned off)");
-		else
-			buf_appendf(b, "make port and security match: 993 with security = "
-			    "\"ssl\", 143 with \"starttls\"");
+		buf_appendf(b, "make port and security match (993 with security = \"ssl\", 143 "
+		    "with \"starttls\"); if the server's certificate was refused, set ca_file to "
+		    "its CA (a private CA) or host to a name on its certificate (verification "
+		    "is never turned off)");
 		break;
 	case M2C_E_UNAVAIL:
 	case M2C_E_TIMEOUT:
@@ -156,35 +289,56 @@ fix_imap(struct buf *b, const struct conf_account *a, int err, const char *text)
 		    "no firewall blocks the way from here", a->host, a->port);
 		break;
 	case M2C_E_CONFIG:
-		buf_appendf(b, "fix the setting named in the message, in the config file");
+		buf_appendf(b, "fix the setting named in the message, in %s",
+		    cf && cf->path ? cf->path : "the config file");
 		break;
 	case M2C_E_PROTO:
-		buf_appendf(b, "the server broke the protocol: mail2cups -v check shows the "
-		    "exchange (credentials hidden)");
+		buf_appendf(b, "the server broke the protocol: ");
+		append_verbose_check(b, cf);
+		buf_appendf(b, " shows the exchange (credentials hidden)");
 		break;
 	default:
-		buf_appendf(b, "try again later; mail2cups -v check shows the exchange "
-		    "(credentials hidden)");
+		buf_appendf(b, "try again later; ");
+		append_verbose_check(b, cf);
+		buf_appendf(b, " shows the exchange (credentials hidden)");
 		break;
 	}
 }
 
+/* A local failure (M2C_E_SYS): the state folder, the disk. */
+static void
+fix_local(struct buf *b, const struct conf *cf)
+{
+	buf_appendf(b, "fix the file or folder the message names: mail2cups needs "
+	    "state_dir (%s) writable by its owner, and free disk space there",
+	    cf && cf->state_dir ? cf->state_dir : "see mail2cups.conf(5)");
+}
+
 char *
-advice_fix(const struct conf_account *a, enum m2c_step step, int err, const char *text)
+advice_fix(const struct conf *cf, const struct conf_account *a, enum m2c_step step, int err)
 {
 	struct buf b = { 0 };
 
-	if (text == NULL)
-		text = "";
+	/* Whatever the step: a person must sign in, or the machine itself failed. */
+	if (err == M2C_E_SIGNIN && step != M2C_STEP_SMTP) {
+		fix_signin(&b, cf, a, err);
+		return buf_steal(&b);
+	}
+	if (err == M2C_E_SYS && step != M2C_STEP_CUPS) {
+		fix_local(&b, cf);
+		return buf_steal(&b);
+	}
 	switch (step) {
 	case M2C_STEP_CONFIG:
-		buf_appendf(&b, "fix the settings named in the message, in the config file");
+		buf_appendf(&b, "fix the settings named in the message, in %s",
+		    cf && cf->path ? cf->path : "the config file");
 		break;
 	case M2C_STEP_CUPS:
+	case M2C_STEP_PRINT:
 		fix_cups(&b, a, err);
 		break;
 	case M2C_STEP_SIGNIN:
-		fix_signin(&b, a, err);
+		fix_signin(&b, cf, a, err);
 		break;
 	case M2C_STEP_IMAP:
 		/* Microsoft takes OAuth over implicit TLS on 993 only. */
@@ -195,19 +349,37 @@ advice_fix(const struct conf_account *a, enum m2c_step step, int err, const char
 			    "\"AUTHENTICATE failed.\" or \"no login methods\")",
 			    conf_auth_name(a->auth), a->port, conf_security_name(a->security));
 		else
-			fix_imap(&b, a, err, text);
+			fix_imap(&b, cf, a, err);
 		break;
 	case M2C_STEP_MAILBOX:
-		if (err == M2C_E_AUTH && strstr(text, "not connected") != NULL)
-			buf_appendf(&b, "sign in as %s (mail2cups-oauth login %s); for a shared "
-			    "mailbox: Add-MailboxPermission -Identity %s -User %s -AccessRights "
-			    "FullAccess, and login_user = \"%s\"", conf_account_login_user(a), a->name,
-			    a->username, conf_account_login_user(a), conf_account_login_user(a));
+		if (err == M2C_E_AUTH && conf_account_is_oauth(a))
+			fix_wrong_user(&b, cf, a);
 		else if (err == M2C_E_SERVER || err == M2C_E_NOTFOUND)
 			buf_appendf(&b, "set mailbox to a folder that exists (now \"%s\"; names "
 			    "other than INBOX are case-sensitive)", a->mailbox);
 		else
-			fix_imap(&b, a, err, text);
+			fix_imap(&b, cf, a, err);
+		break;
+	case M2C_STEP_FINISH:
+		if (err == M2C_E_SERVER || err == M2C_E_NOTFOUND)
+			buf_appendf(&b, "the server refused to move or flag the message: set "
+			    "printed_folder, failed_folder and rejected_folder to folders it "
+			    "accepts, or after = \"seen\"");
+		else
+			fix_imap(&b, cf, a, err);
+		break;
+	case M2C_STEP_LOCAL:
+	case M2C_STEP_RECOGNISE:
+	case M2C_STEP_EXTRACT:
+	case M2C_STEP_JUDGE:
+	case M2C_STEP_ROUTE:
+		/* What reaches here is not the message's fault (that one goes to
+		 * the failed folder with its reason): it stays for the next pass. */
+		buf_appendf(&b, "nothing to change if it passes next time; the message stays "
+		    "unseen until then");
+		break;
+	case M2C_STEP_FETCH:
+		fix_imap(&b, cf, a, err);
 		break;
 	case M2C_STEP_SMTP:
 		/* smtp.c's messages carry the provider's fix; add where to change it. */
@@ -221,5 +393,28 @@ advice_fix(const struct conf_account *a, enum m2c_step step, int err, const char
 		    "message says, then release the held jobs (lp -i JOB -H resume)");
 		break;
 	}
+	return buf_steal(&b);
+}
+
+char *
+advice_sign_in_waiting(const struct conf *cf, const struct conf_account *a, const char *uri,
+    const char *code, time_t expires_at, time_t now)
+{
+	struct buf b = { 0 };
+
+	if (uri == NULL)
+		uri = "the sign-in page";
+	if (code == NULL)
+		code = "the code";
+	if (expires_at <= now) {
+		buf_appendf(&b, "the sign-in code %s expired %ld min ago", code,
+		    (long)((now - expires_at) / 60));
+		return buf_steal(&b);
+	}
+	buf_appendf(&b, "open %s and enter %s, signing in as %s (%ld min left; or start "
+	    "again: ", uri, code, conf_account_login_user(a),
+	    (long)((expires_at - now + 59) / 60));
+	append_login(&b, cf, a);
+	buf_appendc(&b, ')');
 	return buf_steal(&b);
 }

@@ -706,10 +706,22 @@ common_response(struct imap *c, const struct imap_resp *r)
 }
 
 /*
- * The one mapping from a server's status reply to our codes.  what names
- * the command for the message ("SELECT INBOX"); signin: a NO to it means
- * the credentials were refused even without a response code (Exchange
- * Online: "NO AUTHENTICATE failed.").
+ * Exchange Online's words (no response code says it): an untagged BYE
+ * when the session's access token expires ("* BYE Session invalidated -
+ * AccessTokenExpired"), and a NO to SELECT when the token's user may not
+ * open the mailbox ("User is authenticated but not connected.").
+ */
+#define EXCH_BYE_TOKEN_EXPIRED	"AccessTokenExpired"
+#define EXCH_NOT_CONNECTED	"User is authenticated but not connected"
+
+/*
+ * The one mapping from a server's status reply (tagged, the greeting, or
+ * an untagged BYE) to our codes.  what names the command for the message
+ * ("SELECT INBOX"); signin: a NO to it means the credentials were refused
+ * even without a response code (Exchange Online: "NO AUTHENTICATE
+ * failed.").  M2C_E_AUTH is every refusal of the credentials, also a
+ * session ended for an expired token and a token whose user cannot open
+ * the mailbox: the caller may refresh the token once and try again.
  */
 static int
 map_reply(struct imap *c, enum imap_status st, const char *code, const char *text,
@@ -725,8 +737,18 @@ map_reply(struct imap *c, enum imap_status st, const char *code, const char *tex
 	if (strcmp(code, "UNAVAILABLE") == 0 || strcmp(code, "INUSE") == 0)
 		r = m2c_fail(errstr, M2C_E_TEMP, "IMAP server %s cannot do %s now (it said \"%s\"); it "
 		    "will be tried again later", c->host, what, t);
-	else if (st == IMAP_ST_BYE)
-		r = fail_dead(c, errstr, M2C_E_UNAVAIL, what, t);
+	else if (st == IMAP_ST_BYE && strstr(t, EXCH_BYE_TOKEN_EXPIRED) != NULL) {
+		set_state(c, IMAP_STATE_DEAD);
+		r = m2c_fail(errstr, M2C_E_AUTH, "IMAP server %s ended the session during %s: "
+		    "the access token expired (it said BYE \"%s\")", c->host, what, t);
+	} else if (st == IMAP_ST_BYE) {
+		char *why = xasprintf("the server said BYE: %s", t);
+
+		r = fail_dead(c, errstr, M2C_E_UNAVAIL, what, why);
+		free(why);
+	} else if (strstr(t, EXCH_NOT_CONNECTED) != NULL)
+		r = m2c_fail(errstr, M2C_E_AUTH, "IMAP server %s accepted the token but refused "
+		    "%s: \"%s\": the signed-in user cannot open this mailbox", c->host, what, t);
 	else if (st == IMAP_ST_BAD)
 		r = m2c_fail(errstr, M2C_E_PROTO, "IMAP server %s rejected %s as a bad "
 		    "command: \"%s\"", c->host, what, t);
@@ -1040,7 +1062,7 @@ run_cmd(struct imap *c, struct cmd *cmd, const struct cmd_handlers *h, const cha
 		 */
 		if (resp->kind == IMAP_RESP_UNTAGGED && resp->status == IMAP_ST_BYE &&
 		    strcmp(what, "LOGOUT") != 0) {
-			r = closed_err(c, errstr);
+			r = map_reply(c, IMAP_ST_BYE, resp->code, resp->text, what, 0, errstr);
 			goto out;
 		}
 		if (resp->kind == IMAP_RESP_CONTINUE) {
@@ -1912,15 +1934,8 @@ imap_exists(const struct imap *c)
 static int
 idle_untagged(struct imap *c, const struct imap_resp *r, int *changed, char **errstr)
 {
-	char *why;
-	int ret;
-
-	if (r->status == IMAP_ST_BYE) {
-		why = xasprintf("the server said BYE: %s", c->bye ? c->bye : "");
-		ret = fail_dead(c, errstr, M2C_E_UNAVAIL, "IDLE", why);
-		free(why);
-		return ret;
-	}
+	if (r->status == IMAP_ST_BYE)
+		return map_reply(c, IMAP_ST_BYE, r->code, r->text, "IDLE", 0, errstr);
 	return change_untagged(c, r, changed, errstr);
 }
 

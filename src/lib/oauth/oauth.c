@@ -41,6 +41,7 @@
 /* idp_post results besides 0 and errors. */
 #define POST_PENDING 1
 #define POST_SLOW_DOWN 2
+#define POST_EXPIRED 3
 
 struct cloud {
 	const char *login;	/* authority */
@@ -399,7 +400,8 @@ parse_tokens(const struct oauth_client *c, json_t *j, struct oauth_tokens *t, ch
 /*
  * POST fields to url.  0 with *out (a JSON object) on a 2xx answer.  With
  * device_poll, authorization_pending and slow_down (the error string is read
- * first, RFC 8628 3.5) return POST_PENDING / POST_SLOW_DOWN.  Other error
+ * first, RFC 8628 3.5) return POST_PENDING / POST_SLOW_DOWN, and expired_token
+ * POST_EXPIRED (with its explanation in *errstr).  Other error
  * answers are mapped by oauth_error_from_response.
  */
 static int
@@ -437,6 +439,13 @@ idp_post(const struct oauth_client *c, const char *url, const struct http_field 
 		}
 		if (e != NULL && strcmp(e, "slow_down") == 0) {
 			r = POST_SLOW_DOWN;
+			goto out;
+		}
+		/* The code is dead (RFC 8628 3.5): explained below, remembered. */
+		if (e != NULL && strcmp(e, "expired_token") == 0) {
+			(void)oauth_error_from_response(c->provider_name, c->account, resp.status,
+			    resp.body, resp.len, context, errstr);
+			r = POST_EXPIRED;
 			goto out;
 		}
 	}
@@ -591,10 +600,10 @@ oauth_device_poll(const struct oauth_client *c, struct oauth_device *d,
 		    ": start again: mail2cups-oauth login %s offers a new code", c->account);
 	r = token_request(c, f, 3, "sign-in", 1, t, errstr);
 	/* The server's word counts over our clock: the code is dead. */
-	if (r == M2C_E_AUTH && errstr != NULL && *errstr != NULL &&
-	    strstr(*errstr, OAUTH_MSG_CODE_EXPIRED) != NULL)
+	if (r == POST_EXPIRED) {
 		d->expires_at = time(NULL);
-	if (r == POST_PENDING)
+		r = M2C_E_AUTH;
+	} else if (r == POST_PENDING)
 		r = 0;
 	else if (r == POST_SLOW_DOWN) {
 		d->interval += 5;
@@ -1085,11 +1094,9 @@ oauth_check_identity_for(const struct oauth_tokens *t, const char *expected,
 	}
 	if (str_casecmp(t->identity, expected) == 0)
 		return 0;
-	return m2c_fail(errstr, M2C_E_AUTH, "signed in as %s, but this account reads the "
-	    "mailbox as %s: the mailbox would refuse the token (\"User is authenticated but "
-	    "not connected\"). Run mail2cups-oauth login %s again and sign in as %s (for a "
-	    "shared mailbox, set login_user = %s)", t->identity, expected,
-	    account ? account : "NAME", expected, t->identity);
+	return m2c_fail(errstr, M2C_E_AUTH, "signed in as %s, but account %s reads the mailbox "
+	    "as %s: the mailbox would refuse the token (\"User is authenticated but not "
+	    "connected\")", t->identity, account ? account : "NAME", expected);
 }
 
 int

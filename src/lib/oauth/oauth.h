@@ -149,7 +149,7 @@ char *oauth_sasl_ir(const char *mech, const char *user, const char *token, const
  * case-insensitively.  M2C_E_AUTH with the explanation when they differ.
  */
 int oauth_check_identity(const struct oauth_tokens *t, const char *expected, char **errstr);
-/* The same; account names the account in the advice ("login NAME"). */
+/* The same; account names the account in the message (advice.h says what to do). */
 int oauth_check_identity_for(const struct oauth_tokens *t, const char *expected,
     const char *account, char **errstr);
 

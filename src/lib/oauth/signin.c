@@ -6,6 +6,7 @@
 #include <time.h>
 #include <unistd.h>
 
+#include "advice.h"
 #include "error.h"
 #include "log.h"
 #include "oauth.h"
@@ -55,7 +56,7 @@ signin_token(const struct conf *cf, const struct conf_account *a, const char *re
 	if ((r = tokenstore_lock(ts, errstr)) != 0)
 		goto out;
 	r = tokenstore_load(ts, &cur, errstr);
-	if (r == M2C_E_AUTH && app_only) {
+	if (r == M2C_E_SIGNIN && app_only) {
 		/* Client credentials need no person: nothing stored is fine. */
 		free(*errstr);
 		*errstr = NULL;
@@ -74,25 +75,23 @@ signin_token(const struct conf *cf, const struct conf_account *a, const char *re
 	if (app_only) {
 		r = oauth_client_credentials(&c, &cur, errstr);
 	} else if (cur.refresh_token == NULL) {
-		r = m2c_fail(errstr, M2C_E_AUTH,
-		    "sign-in required: the stored sign-in of account %s has no refresh token; "
-		    "run mail2cups-oauth login %s", a->name, a->name);
+		r = m2c_fail(errstr, M2C_E_SIGNIN, "sign-in required: the stored sign-in of "
+		    "account %s has no refresh token", a->name);
 	} else {
 		log_debug("refreshing the access token (%s)",
 		    rejected ? "the server refused the current one" : "it expires soon");
 		r = oauth_refresh(&c, &cur, errstr);
 	}
 	if (r != 0) {
-		/* Every M2C_E_AUTH here means a person must sign in: say so first. */
-		if (r == M2C_E_AUTH && errstr && *errstr &&
-		    !str_has_prefix(*errstr, SIGNIN_REQUIRED)) {
-			char *e = strstr(*errstr, "mail2cups-oauth login") ?
-			    xasprintf(SIGNIN_REQUIRED ": %s", *errstr) :
-			    xasprintf(SIGNIN_REQUIRED ": %s (run mail2cups-oauth login %s)", *errstr,
-			    a->name);
+		/* A refused refresh token: a person must sign in again. */
+		if (r == M2C_E_AUTH && !app_only) {
+			r = M2C_E_SIGNIN;
+			if (errstr != NULL && *errstr != NULL) {
+				char *e = xasprintf("sign-in required: %s", *errstr);
 
-			free(*errstr);
-			*errstr = e;
+				free(*errstr);
+				*errstr = e;
+			}
 		}
 		goto out;
 	}
@@ -462,11 +461,13 @@ signin_device_step(const struct conf *cf, const struct conf_account *a, int *don
 		oauth_device_clear(&d);
 		if ((r = oauth_device_start(&c, &d, errstr)) == 0)
 			r = tokenstore_save_pending(ts, &d, errstr);
-		if (r == 0)
-			log_warn(SIGNIN_REQUIRED ": to sign in account %s as %s, open %s and enter "
-			    "the code %s (valid for %ld min; or run mail2cups-oauth login %s)",
-			    a->name, expected_user(a), d.verification_uri, d.user_code,
-			    (long)(d.expires_at - now) / 60, a->name);
+		if (r == 0) {
+			char *say = advice_sign_in_waiting(cf, a, d.verification_uri, d.user_code,
+			    d.expires_at, now);
+
+			log_warn("sign-in required: to sign in account %s, %s", a->name, say);
+			free(say);
+		}
 	}
 	tokenstore_unlock(ts);
 	if (r != 0)

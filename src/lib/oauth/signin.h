@@ -6,8 +6,9 @@
  * left, else refreshed (or, for client credentials, requested anew) under
  * the store's lock, so that concurrent callers make one request between
  * them and the rotated refresh token is saved before the new access token
- * is used.  It never involves a person: with no usable tokens it returns
- * M2C_E_AUTH, "sign-in required: run mail2cups-oauth login NAME".
+ * is used.  It never involves a person: with no usable tokens (none, or a
+ * refresh token refused) it returns M2C_E_SIGNIN; M2C_E_AUTH means the
+ * app's own credentials were refused (client credentials).
  *
  * signin_login() is the interactive part (`mail2cups-oauth login`).
  */
@@ -18,9 +19,6 @@
 
 #include "conf.h"
 #include "oauth.h"
-
-/* How every "a person must sign in" message starts (signin_token's M2C_E_AUTH). */
-#define SIGNIN_REQUIRED "sign-in required"
 
 /* Refresh when fewer than this many seconds are left. */
 #define SIGNIN_REFRESH_MARGIN 300

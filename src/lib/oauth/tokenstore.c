@@ -777,8 +777,8 @@ tokenstore_load(struct tokenstore *ts, struct oauth_tokens *t, char **errstr)
 	if (r == M2C_E_NOTFOUND || (r == 0 &&
 	    ((at = json_object_get(root, "access_token")) == NULL || json_is_null(at) ||
 	    (json_is_string(at) && json_string_length(at) == 0)))) {
-		r = m2c_fail(errstr, M2C_E_AUTH, "sign-in required: no tokens for account %s: "
-		    "run mail2cups-oauth login %s", ts->account, ts->account);
+		r = m2c_fail(errstr, M2C_E_SIGNIN, "sign-in required: no tokens for account %s "
+		    "(nobody has signed in, or they signed out)", ts->account);
 		goto out;
 	}
 	if (r != 0)

@@ -71,8 +71,7 @@ void tokenstore_set_lock_timeout(struct tokenstore *ts, int timeout_ms);
  * Fill *t (set to zeros on entry, so clear it first if it holds anything;
  * filled only on success; the caller frees it with oauth_tokens_clear).
  * The access and refresh tokens are registered with log_secret_add.
- * M2C_E_AUTH "sign-in required: ... run mail2cups-oauth login NAME" when
- * there are no tokens; M2C_E_DATA for a damaged file; M2C_E_CONFIG for
+ * M2C_E_SIGNIN when there are no tokens (advice.h says what to do); M2C_E_DATA for a damaged file; M2C_E_CONFIG for
  * refused permissions or a wrong key.
  */
 int tokenstore_load(struct tokenstore *ts, struct oauth_tokens *t, char **errstr);

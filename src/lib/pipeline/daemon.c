@@ -14,6 +14,7 @@
 #include <systemd/sd-daemon.h>
 #endif
 
+#include "advice.h"
 #include "daemon.h"
 #include "error.h"
 #include "imap.h"
@@ -106,11 +107,11 @@ backoff_ms(int failures, int max_s)
 /* Store the outcome of a pass or a failure for `mail2cups status`. */
 static void
 worker_record(struct state *st, const struct conf *cf, const struct conf_account *a, int r,
-    const char *msg)
+    enum m2c_step step, const char *msg)
 {
 	char *e = NULL;
 
-	if (status_record(st, cf, a, r, msg, time(NULL), &e) != 0)
+	if (status_record(st, cf, a, r, step, msg, time(NULL), &e) != 0)
 		log_warn("cannot record the outcome for mail2cups status: %s",
 		    e ? e : "unknown error");
 	free(e);
@@ -140,8 +141,7 @@ worker_sign_in(struct state *st, const struct conf *cf, const struct conf_accoun
 			if (wait_s < 5)
 				wait_s = 5;
 		}
-		worker_record(st, cf, a, r ? r : M2C_E_AUTH, *e ? *e :
-		    SIGNIN_REQUIRED ": waiting for someone to sign in");
+		worker_record(st, cf, a, r ? r : M2C_E_SIGNIN, M2C_STEP_SIGNIN, *e);
 		free(*e);
 		*e = NULL;
 		if (!done)
@@ -160,7 +160,8 @@ worker_main(const struct conf *cf, const struct conf_account *a)
 {
 	struct poller_opts o = { 0 };
 	struct state *st = NULL;
-	char *e = NULL;
+	enum m2c_step step = M2C_STEP_IMAP;
+	char *e = NULL, *fix;
 	int failures = 0, r;
 
 	log_set_account(a->name);
@@ -175,15 +176,16 @@ worker_main(const struct conf *cf, const struct conf_account *a)
 	while (!worker_stop) {
 		struct poller_session *s = NULL;
 
-		r = poller_session_open(cf, a, st, &o, &s, &e);
+		r = poller_session_open(cf, a, st, &o, &s, &step, &e);
 		while (r == 0 && !worker_stop) {
 			struct poller_summary sum;
 			int changed = 0;
 
 			worker_woken = 0;
-			if ((r = poller_session_process(s, &sum, worker_stopping, NULL, &e)) != 0)
+			if ((r = poller_session_process(s, &sum, worker_stopping, NULL, &step,
+			    &e)) != 0)
 				break;
-			worker_record(st, cf, a, 0, NULL);
+			worker_record(st, cf, a, 0, step, NULL);
 			failures = 0;
 			if (sum.fetched || sum.failed) {
 				char *words = poller_summary_words(&sum, 0);
@@ -194,6 +196,7 @@ worker_main(const struct conf *cf, const struct conf_account *a)
 			if (worker_stop || !a->idle)
 				break;
 			/* Replies wait for jobs to complete: look again sooner. */
+			step = M2C_STEP_MAILBOX;
 			r = imap_idle(poller_session_imap(s), (sum.replies_waiting &&
 			    a->poll_interval < cf->idle_interval ? a->poll_interval :
 			    cf->idle_interval) * 1000, worker_idle_stop, NULL, &changed, &e);
@@ -222,21 +225,24 @@ worker_main(const struct conf *cf, const struct conf_account *a)
 			worker_sleep(a->poll_interval * 1000LL, 1);
 			continue;
 		}
-		if (r == M2C_E_AUTH && conf_account_is_oauth(a) && a->oauth.flow == CONF_FLOW_DEVICE &&
-		    e != NULL && strstr(e, SIGNIN_REQUIRED) != NULL) {
-			log_warn("%s", e);
+		if (r == M2C_E_SIGNIN && conf_account_is_oauth(a) &&
+		    a->oauth.flow == CONF_FLOW_DEVICE) {
+			log_warn("%s", e ? e : m2c_err_name(r));
 			free(e);
 			e = NULL;
 			worker_sign_in(st, cf, a, r, &e);
 			failures = 0;
 			continue;
 		}
-		worker_record(st, cf, a, r, e);
+		worker_record(st, cf, a, r, step, e);
 		{
 			long long delay = backoff_ms(failures++, cf->backoff_max);
 
+			fix = advice_fix(cf, a, step, r);
 			log_error("%s; trying again in %lld.%lld s", e ? e : m2c_err_name(r),
 			    delay / 1000, delay % 1000 / 100);
+			log_error("fix: %s", fix);
+			free(fix);
 			free(e);
 			e = NULL;
 			worker_sleep(delay, 0);

@@ -10,6 +10,7 @@
 
 #include <openssl/evp.h>
 
+#include "advice.h"
 #include "convert.h"
 #include "cupsjob.h"
 #include "error.h"
@@ -58,6 +59,15 @@ struct msg_work {
 	size_t njobs;
 	struct buf files;		/* "a.pdf, b.png" */
 	struct buf skipped;		/* why documents were skipped at printing */
+	int fd;				/* the fetched message (scratch file); -1: none */
+	char *msgpath;			/* its path; owned */
+	off_t size;			/* its size */
+	char hash[65];			/* its SHA-256, hex */
+	int judged;			/* v, refused and why_refused are set */
+	int refused;			/* the sender may not print */
+	char *why_refused;		/* owned */
+	char *reason;			/* why it failed; owned */
+	int decided;			/* a verdict was reached (printed, failed, rejected) */
 };
 
 static enum imap_security
@@ -78,7 +88,7 @@ imap_security_of(enum conf_security s)
  */
 static int
 sign_in(const struct conf *cf, const struct conf_account *a, struct imap *imap, char **used,
-    char **errstr)
+    enum m2c_step *step, char **errstr)
 {
 	struct oauth_tokens t = { 0 };
 	char *password = NULL, *ir = NULL;
@@ -93,8 +103,10 @@ sign_in(const struct conf *cf, const struct conf_account *a, struct imap *imap, 
 		free_secret(password);
 		return r;
 	}
-	if ((r = signin_token(cf, a, NULL, &t, errstr)) != 0)
+	if ((r = signin_token(cf, a, NULL, &t, errstr)) != 0) {
+		*step = M2C_STEP_SIGNIN;
 		goto out;
+	}
 	ir = signin_sasl_ir(a, t.access_token);
 	r = imap_authenticate(imap, a->auth == CONF_AUTH_OAUTHBEARER ? "OAUTHBEARER" : "XOAUTH2",
 	    ir, errstr);
@@ -105,41 +117,23 @@ out:
 	return r;
 }
 
-/* The server refused a token we believed valid, or ended the session for it. */
+/* A token refused even after a refresh (advice.c says why that happens). */
 static int
-token_refused(int r, const char *err)
+refused_after_refresh(const struct conf_account *a, char **errstr)
 {
-	return r == M2C_E_AUTH || (err != NULL && strstr(err, "AccessTokenExpired") != NULL);
-}
-
-/* A token refused even after a refresh: say why that happens and what to do. */
-static int
-explain_refused_token(const struct conf_account *a, char **errstr)
-{
-	const char *who = conf_account_login_user(a);
 	char *said = *errstr;
 	int r;
 
 	*errstr = NULL;
-	if (a->oauth.provider == CONF_PROVIDER_MICROSOFT)
-		r = m2c_fail(errstr, M2C_E_AUTH, "the IMAP server refused the access token for %s, "
-		    "also after a refresh (%s). Exchange Online says this when IMAP is turned off "
-		    "for the mailbox (Set-CASMailbox -Identity %s -ImapEnabled $true), when an app "
-		    "with app-only access has no right to the mailbox (Add-MailboxPermission "
-		    "-Identity %s -User <service principal id> -AccessRights FullAccess), or for a "
-		    "token for another account (sign in as %s: mail2cups-oauth login %s)",
-		    a->username, said, a->username, a->username, who, a->name);
-	else
-		r = m2c_fail(errstr, M2C_E_AUTH, "the IMAP server refused the access token for %s, "
-		    "also after a refresh (%s); sign in again as %s: mail2cups-oauth login %s",
-		    a->username, said, who, a->name);
+	r = m2c_fail(errstr, M2C_E_AUTH, "the IMAP server refused the access token for %s, "
+	    "also after a refresh (%s)", a->username, said ? said : "no reason given");
 	free(said);
 	return r;
 }
 
 int
 poller_open_session(const struct conf *cf, const struct conf_account *a, struct imap **imap,
-    char **errstr)
+    enum m2c_step *step, char **errstr)
 {
 	struct imap_opts io = { 0 };
 	struct oauth_tokens t = { 0 };
@@ -161,12 +155,14 @@ poller_open_session(const struct conf *cf, const struct conf_account *a, struct 
 		free_secret(used);
 		used = NULL;
 		imap_close(imap);
+		*step = M2C_STEP_IMAP;
 		if ((r = imap_connect(&io, imap, errstr)) == 0)
-			r = sign_in(cf, a, *imap, &used, errstr);
-		if (r == 0 || used == NULL || !token_refused(r, *errstr))
+			r = sign_in(cf, a, *imap, &used, step, errstr);
+		/* M2C_E_AUTH: refused, or a session ended for an expired token. */
+		if (r == 0 || used == NULL || r != M2C_E_AUTH)
 			break;
 		if (tries > 0) {
-			r = explain_refused_token(a, errstr);
+			r = refused_after_refresh(a, errstr);
 			break;
 		}
 		imap_close(imap);
@@ -180,6 +176,7 @@ poller_open_session(const struct conf *cf, const struct conf_account *a, struct 
 		if (r != 0) {
 			char *e = *errstr;
 
+			*step = M2C_STEP_SIGNIN;
 			*errstr = xasprintf("%s; and the token could not be refreshed: %s", said,
 			    e ? e : m2c_err_name(r));
 			free(e);
@@ -193,24 +190,6 @@ poller_open_session(const struct conf *cf, const struct conf_account *a, struct 
 	free(said);
 	free_secret(used);
 	return r;
-}
-
-int
-poller_select(struct imap *imap, const struct conf_account *a, uint32_t *uidvalidity,
-    uint32_t *exists, char **errstr)
-{
-	int r = imap_select(imap, a->mailbox, uidvalidity, exists, errstr);
-
-	/* Microsoft's answer to a token for someone who cannot open this mailbox. */
-	if (r == 0 || *errstr == NULL ||
-	    strstr(*errstr, "User is authenticated but not connected") == NULL)
-		return r;
-	return m2c_fail(errstr, M2C_E_AUTH,
-	    "the server accepted the token but will not open mailbox %s (\"User is "
-	    "authenticated but not connected\"): the token belongs to someone who cannot read "
-	    "it. Sign in as %s (mail2cups-oauth login %s); for a shared mailbox, give the "
-	    "signed-in user Full Access (Add-MailboxPermission) and set login_user to that user",
-	    a->username, conf_account_login_user(a), a->name);
 }
 
 /*
@@ -575,13 +554,128 @@ print_documents(struct poller_session *p, struct msg_work *w, int *printed, char
 	return r;
 }
 
-/* Fetch, extract, check and print one message. */
+/*
+ * One message goes through these stages, in this order.  A stage returns
+ * 0 to go on, MSG_SETTLED when the message needs nothing more (printed,
+ * refused, failed or gone: its verdict and post-action are done), or the
+ * error that stopped it (*errstr set), reported with the stage's step.
+ */
+#define MSG_SETTLED 1
+
+/* Recognise by UID: a verdict recorded earlier needs only its post-action;
+ * too many attempts fail the message. */
 static int
-process_message(struct poller_session *p, uint32_t uid, char **errstr)
+stage_recall(struct poller_session *p, struct msg_work *w, char **errstr)
+{
+	struct state_msg sm = { 0 };
+	int attempts = 0, r;
+
+	if (p->st == NULL)
+		return 0;
+	if ((r = state_msg_get(p->st, &w->k, &sm, errstr)) != 0)
+		goto out;
+	switch (sm.status) {
+	case STATE_MSG_PRINTED:
+	case STATE_MSG_DONE:
+		/* Printed already; only the post-action is missing. */
+		log_info("uid %u: already printed; finishing its post-action", w->k.uid);
+		w->decided = 1;
+		r = finish_message(p, &w->k, STATE_MSG_PRINTED, sm.reason, errstr);
+		goto out;
+	case STATE_MSG_FAILED:
+	case STATE_MSG_REJECTED:
+		w->decided = 1;
+		r = finish_message(p, &w->k, sm.status, sm.reason, errstr);
+		goto out;
+	default:
+		break;
+	}
+	if (p->o->dry_run)
+		goto out;
+	if ((r = state_msg_attempt(p->st, &w->k, &attempts, errstr)) != 0)
+		goto out;
+	if (attempts > p->cf->max_attempts) {
+		w->reason = xasprintf("gave up after %d attempts (max_attempts)%s%s",
+		    attempts - 1, sm.reason ? "; last error: " : "", sm.reason ? sm.reason : "");
+		r = fail_message(p, w, STATE_MSG_FAILED, w->reason, errstr);
+		w->decided = 1;
+	}
+out:
+	state_msg_clear(&sm);
+	return r != 0 ? r : w->decided ? MSG_SETTLED : 0;
+}
+
+/* Download the message into a private scratch file. */
+static int
+stage_fetch(struct poller_session *p, struct msg_work *w, char **errstr)
+{
+	char *e = NULL;
+	int r;
+
+	if ((w->fd = private_tmpfile(p->scratch, SCRATCH_MSG, &w->msgpath, errstr)) < 0)
+		return w->fd;
+	r = imap_fetch_message(p->imap, w->k.uid, w->fd, p->cf->limits.max_message_size,
+	    &w->size, &e);
+	if (r == M2C_E_NOTFOUND) {
+		log_info("uid %u: gone from the mailbox before it was fetched", w->k.uid);
+		r = MSG_SETTLED;
+	} else if (r == M2C_E_LIMIT) {
+		w->decided = 1;
+		r = fail_message(p, w, STATE_MSG_FAILED, e, errstr);
+		r = r != 0 ? r : MSG_SETTLED;
+	} else if (r != 0) {
+		free(*errstr);
+		*errstr = e, e = NULL;
+	} else {
+		p->sum->fetched++;
+		testhook_point("after-fetch");
+	}
+	free(e);
+	return r;
+}
+
+/* Recognise by content: the same message printed before the server changed
+ * UIDVALIDITY is only finished. */
+static int
+stage_recognise(struct poller_session *p, struct msg_work *w, char **errstr)
+{
+	uint32_t ouv, ouid;
+	int r;
+
+	if ((r = sha256_fd_hex(w->fd, w->hash, errstr)) != 0 || p->st == NULL)
+		return r;
+	r = state_msg_find_printed(p->st, &w->k, w->hash, &ouv, &ouid, errstr);
+	if (r == M2C_E_NOTFOUND) {
+		free(*errstr);
+		*errstr = NULL;
+		return 0;
+	}
+	if (r != 0)
+		return r;
+	log_info("uid %u: this message was printed before, as uid %u when the mailbox had "
+	    "UIDVALIDITY %u; not printing it again", w->k.uid, ouid, ouv);
+	w->decided = 1;
+	r = finish_message(p, &w->k, STATE_MSG_PRINTED,
+	    "printed before under another UIDVALIDITY", errstr);
+	return r != 0 ? r : MSG_SETTLED;
+}
+
+/* The sender's verdict, once (also for a message that cannot print: it
+ * decides whether the sender may get a reply). */
+static void
+judge_sender(struct poller_session *p, struct msg_work *w)
+{
+	if (w->judged || w->m == NULL)
+		return;
+	w->refused = policy_check_message(p->a, w->m, &w->v, &w->why_refused);
+	w->judged = 1;
+}
+
+/* MIME to documents in scratch files; a message that cannot be read fails. */
+static int
+stage_extract(struct poller_session *p, struct msg_work *w, char **errstr)
 {
 	const struct conf *cf = p->cf;
-	struct msg_work w = { .k = { p->a->name, p->a->mailbox, p->uidvalidity, uid } };
-	struct state_msg sm = { 0 };
 	struct mime_limits lim = {
 		.max_attachment_size = cf->limits.max_attachment_size,
 		.max_parts = cf->limits.max_parts, .max_depth = cf->limits.max_depth,
@@ -589,144 +683,141 @@ process_message(struct poller_session *p, uint32_t uid, char **errstr)
 		.convert_types = p->convert_types, .nconvert_types = p->nconvert_types,
 		.want_body = 1,
 	};
-	char *msgpath = NULL, *reason = NULL, *e = NULL, *why_refused = NULL;
-	char hash[65];
-	off_t size = 0;
-	int fd = -1, attempts = 0, decided = 0, printed = 0, refused = 0, r;
+	char *e = NULL;
+	int r;
 
-	if (p->st != NULL && (r = state_msg_get(p->st, &w.k, &sm, errstr)) != 0)
-		goto out;
-	switch (sm.status) {
-	case STATE_MSG_PRINTED:
-	case STATE_MSG_DONE:
-		/* Printed already; only the post-action is missing. */
-		log_info("uid %u: already printed; finishing its post-action", uid);
-		decided = 1;
-		r = finish_message(p, &w.k, STATE_MSG_PRINTED, sm.reason, errstr);
-		goto out;
-	case STATE_MSG_FAILED:
-	case STATE_MSG_REJECTED:
-		decided = 1;
-		r = finish_message(p, &w.k, sm.status, sm.reason, errstr);
-		goto out;
-	default:
-		break;
-	}
-	if (!p->o->dry_run) {
-		if ((r = state_msg_attempt(p->st, &w.k, &attempts, errstr)) != 0)
-			goto out;
-		if (attempts > cf->max_attempts) {
-			reason = xasprintf("gave up after %d attempts (max_attempts)%s%s",
-			    attempts - 1, sm.reason ? "; last error: " : "",
-			    sm.reason ? sm.reason : "");
-			decided = 1;
-			r = fail_message(p, &w, STATE_MSG_FAILED, reason, errstr);
-			goto out;
-		}
-	}
-
-	if ((fd = private_tmpfile(p->scratch, SCRATCH_MSG, &msgpath, errstr)) < 0) {
-		r = fd;
-		goto out;
-	}
-	r = imap_fetch_message(p->imap, uid, fd, cf->limits.max_message_size, &size, &e);
-	if (r == M2C_E_NOTFOUND) {
-		log_info("uid %u: gone from the mailbox before it was fetched", uid);
-		r = 0;
-		goto out;
-	}
-	if (r == M2C_E_LIMIT) {
-		decided = 1;
-		r = fail_message(p, &w, STATE_MSG_FAILED, e, errstr);
-		goto out;
-	}
-	if (r != 0) {
-		*errstr = e, e = NULL;
-		goto out;
-	}
-	p->sum->fetched++;
-	testhook_point("after-fetch");
-
-	/* The same message printed before the server changed UIDVALIDITY? */
-	if ((r = sha256_fd_hex(fd, hash, errstr)) != 0)
-		goto out;
-	if (p->st != NULL) {
-		uint32_t ouv, ouid;
-
-		r = state_msg_find_printed(p->st, &w.k, hash, &ouv, &ouid, errstr);
-		if (r == 0) {
-			log_info("uid %u: this message was printed before, as uid %u when the "
-			    "mailbox had UIDVALIDITY %u; not printing it again", uid, ouid, ouv);
-			decided = 1;
-			r = finish_message(p, &w.k, STATE_MSG_PRINTED,
-			    "printed before under another UIDVALIDITY", errstr);
-			goto out;
-		}
-		if (r != M2C_E_NOTFOUND)
-			goto out;
-	}
-
-	r = mime_extract(fd, p->scratch, &lim, &w.m, &e);
-	/* Who sent it counts for a reply even when the message cannot print. */
-	if (w.m != NULL)
-		refused = policy_check_message(p->a, w.m, &w.v, &why_refused);
+	r = mime_extract(w->fd, p->scratch, &lim, &w->m, &e);
 	if (r == M2C_E_DATA || r == M2C_E_LIMIT) {
-		decided = 1;
-		r = fail_message(p, &w, STATE_MSG_FAILED, e, errstr);
+		judge_sender(p, w);
+		w->decided = 1;
+		r = fail_message(p, w, STATE_MSG_FAILED, e, errstr);
+		r = r != 0 ? r : MSG_SETTLED;
 		goto out;
 	}
 	if (r != 0) {
+		free(*errstr);
 		*errstr = e, e = NULL;
 		goto out;
 	}
 	if (!p->o->dry_run &&
-	    (r = state_msg_set_identity(p->st, &w.k, w.m->message_id, hash, errstr)) != 0)
+	    (r = state_msg_set_identity(p->st, &w->k, w->m->message_id, w->hash, errstr)) != 0)
 		goto out;
-	log_info("uid %u: from %s, \"%s\", %lld bytes, %zu attachment(s), %zu printable", uid,
-	    w.m->from_addr ? w.m->from_addr : "(no address)", w.m->subject ? w.m->subject : "",
-	    (long long)size, w.m->natt, w.m->nprintable);
-	if (w.v.why != NULL)
-		log_info("uid %u: sender %s: %s", uid, w.v.authenticated ? "authenticated" :
-		    "not authenticated", w.v.why);
+	log_info("uid %u: from %s, \"%s\", %lld bytes, %zu attachment(s), %zu printable",
+	    w->k.uid, w->m->from_addr ? w->m->from_addr : "(no address)",
+	    w->m->subject ? w->m->subject : "", (long long)w->size, w->m->natt,
+	    w->m->nprintable);
+out:
+	free(e);
+	return r;
+}
 
-	if (refused != 0) {
-		decided = 1;
-		r = fail_message(p, &w, STATE_MSG_REJECTED, why_refused, errstr);
-		goto out;
-	}
-	rules_route(cf, p->a, w.m, &w.route);
-	w.user = rules_cups_user(cf, w.m->from_addr, &w.user_mapped);
-	w.options = popt_describe(&w.route.opts);
-	log_info("uid %u: rule %s: queue %s, user %s%s%s", uid, w.route.name, w.route.printer,
-	    w.user, *w.options ? ", " : "", w.options);
-	if (w.route.notes != NULL)
-		log_warn("uid %u: subject tags %s", uid, w.route.notes);
-	for (size_t i = 0; i < w.m->natt; i++) {
-		if (w.m->att[i].printable)
+/* May the sender print?  A refused one is rejected. */
+static int
+stage_judge(struct poller_session *p, struct msg_work *w, char **errstr)
+{
+	int r;
+
+	judge_sender(p, w);
+	if (w->v.why != NULL)
+		log_info("uid %u: sender %s: %s", w->k.uid, w->v.authenticated ?
+		    "authenticated" : "not authenticated", w->v.why);
+	if (w->refused == 0)
+		return 0;
+	w->decided = 1;
+	r = fail_message(p, w, STATE_MSG_REJECTED, w->why_refused, errstr);
+	return r != 0 ? r : MSG_SETTLED;
+}
+
+/* Which queue, as which CUPS user, with which options. */
+static int
+stage_route(struct poller_session *p, struct msg_work *w, char **errstr)
+{
+	(void)errstr;
+	rules_route(p->cf, p->a, w->m, &w->route);
+	w->user = rules_cups_user(p->cf, w->m->from_addr, &w->user_mapped);
+	w->options = popt_describe(&w->route.opts);
+	log_info("uid %u: rule %s: queue %s, user %s%s%s", w->k.uid, w->route.name,
+	    w->route.printer, w->user, *w->options ? ", " : "", w->options);
+	if (w->route.notes != NULL)
+		log_warn("uid %u: subject tags %s", w->k.uid, w->route.notes);
+	return 0;
+}
+
+/* Every printable document into CUPS, exactly once; nothing printable fails. */
+static int
+stage_print(struct poller_session *p, struct msg_work *w, char **errstr)
+{
+	int printed = 0, r;
+
+	for (size_t i = 0; i < w->m->natt; i++) {
+		if (w->m->att[i].printable)
 			continue;
 		p->sum->skipped++;
 		/* With nothing printable the failure below gives every reason. */
-		if (w.m->nprintable > 0 || wants_body(&w))
-			log_info("uid %u: skipped %s", uid, w.m->att[i].reason);
+		if (w->m->nprintable > 0 || wants_body(w))
+			log_info("uid %u: skipped %s", w->k.uid, w->m->att[i].reason);
 	}
-	if ((r = print_documents(p, &w, &printed, errstr)) != 0)
-		goto out;
-	if (printed == 0) {
-		char *why = w.skipped.len ? xstrdup(w.skipped.data) : skipped_reasons(w.m);
+	if ((r = print_documents(p, w, &printed, errstr)) != 0 || printed > 0)
+		return r;
+	{
+		char *why = w->skipped.len ? xstrdup(w->skipped.data) : skipped_reasons(w->m);
 
-		reason = xasprintf("nothing printable: %s", why);
+		w->reason = xasprintf("nothing printable: %s", why);
 		free(why);
-		decided = 1;
-		r = fail_message(p, &w, STATE_MSG_FAILED, reason, errstr);
-		goto out;
 	}
-	decided = 1;
-	r = finish_message(p, &w.k, STATE_MSG_PRINTED, NULL, errstr);
-	queue_reply(p, &w, CONF_REPLY_ACCEPTED, NULL);
-	queue_reply(p, &w, CONF_REPLY_PRINTED, NULL);
-out:
+	w->decided = 1;
+	r = fail_message(p, w, STATE_MSG_FAILED, w->reason, errstr);
+	return r != 0 ? r : MSG_SETTLED;
+}
+
+/* Printed: record it, do the post-action, queue the sender's replies. */
+static int
+stage_finish(struct poller_session *p, struct msg_work *w, char **errstr)
+{
+	int r;
+
+	w->decided = 1;
+	r = finish_message(p, &w->k, STATE_MSG_PRINTED, NULL, errstr);
+	queue_reply(p, w, CONF_REPLY_ACCEPTED, NULL);
+	queue_reply(p, w, CONF_REPLY_PRINTED, NULL);
+	return r != 0 ? r : MSG_SETTLED;
+}
+
+static const struct {
+	enum m2c_step step;
+	int (*run)(struct poller_session *p, struct msg_work *w, char **errstr);
+} msg_stages[] = {
+	{ M2C_STEP_RECOGNISE, stage_recall },
+	{ M2C_STEP_FETCH, stage_fetch },
+	{ M2C_STEP_RECOGNISE, stage_recognise },
+	{ M2C_STEP_EXTRACT, stage_extract },
+	{ M2C_STEP_JUDGE, stage_judge },
+	{ M2C_STEP_ROUTE, stage_route },
+	{ M2C_STEP_PRINT, stage_print },
+	{ M2C_STEP_FINISH, stage_finish },
+};
+
+/*
+ * One message through its stages.  On failure *step is the stage that
+ * failed (FINISH when the verdict was reached but its recording or
+ * post-action failed).
+ */
+static int
+process_message(struct poller_session *p, uint32_t uid, enum m2c_step *step, char **errstr)
+{
+	struct msg_work w = { .k = { p->a->name, p->a->mailbox, p->uidvalidity, uid }, .fd = -1 };
+	int r = 0;
+
+	for (size_t i = 0; i < ARRAY_SIZE(msg_stages) && r == 0; i++) {
+		*step = msg_stages[i].step;
+		r = msg_stages[i].run(p, &w, errstr);
+	}
+	if (r == MSG_SETTLED)
+		r = 0;
+	if (r != 0 && w.decided)
+		*step = M2C_STEP_FINISH;
 	/* A failure before the verdict is remembered as the last error. */
-	if (r != 0 && !decided && p->st != NULL && !p->o->dry_run && errstr && *errstr)
+	if (r != 0 && !w.decided && p->st != NULL && !p->o->dry_run && *errstr != NULL)
 		(void)state_msg_set(p->st, &w.k, STATE_MSG_ACTIVE, *errstr, NULL);
 	mime_message_free(&w.m);
 	policy_verdict_clear(&w.v);
@@ -735,16 +826,14 @@ out:
 	free(w.jobs);
 	buf_free(&w.files);
 	buf_free(&w.skipped);
-	if (fd >= 0)
-		close(fd);
-	if (msgpath)
-		unlink(msgpath);
-	free(msgpath);
+	if (w.fd >= 0)
+		close(w.fd);
+	if (w.msgpath)
+		unlink(w.msgpath);
+	free(w.msgpath);
 	free(w.options);
-	free(why_refused);
-	free(reason);
-	free(e);
-	state_msg_clear(&sm);
+	free(w.why_refused);
+	free(w.reason);
 	return r;
 }
 
@@ -884,7 +973,8 @@ poller_clean_scratch(const char *dir)
 
 int
 poller_session_open(const struct conf *cf, const struct conf_account *a, struct state *st,
-    const struct poller_opts *o, struct poller_session **out, char **errstr)
+    const struct poller_opts *o, struct poller_session **out, enum m2c_step *step,
+    char **errstr)
 {
 	struct poller_session *p = xcalloc(1, sizeof(*p));
 	char *warning = NULL, *e = NULL;
@@ -900,6 +990,7 @@ poller_session_open(const struct conf *cf, const struct conf_account *a, struct 
 		log_warn("allow_senders is empty: nobody may print from this mailbox");
 
 	/* CUPS first: with the queue unusable, leave every message where it is. */
+	*step = M2C_STEP_CUPS;
 	r = cups_job_check_queue(a->printer, &warning, &e);
 	if (warning != NULL)
 		log_warn("%s", warning);
@@ -922,11 +1013,13 @@ poller_session_open(const struct conf *cf, const struct conf_account *a, struct 
 			p->convert_types[p->nconvert_types++] = t->v[j];
 	}
 	p->scratch = xasprintf("%s/scratch", cf->state_dir);
+	*step = M2C_STEP_LOCAL;
 	if ((r = mkdir_p(p->scratch, 0700, errstr)) != 0)
 		goto out;
-	if ((r = poller_open_session(cf, a, &p->imap, errstr)) != 0)
+	if ((r = poller_open_session(cf, a, &p->imap, step, errstr)) != 0)
 		goto out;
-	if ((r = poller_select(p->imap, a, &p->uidvalidity, &exists, errstr)) != 0)
+	*step = M2C_STEP_MAILBOX;
+	if ((r = imap_select(p->imap, a->mailbox, &p->uidvalidity, &exists, errstr)) != 0)
 		goto out;
 	log_debug("%s: %u messages, UIDVALIDITY %u", a->mailbox, exists, p->uidvalidity);
 out:
@@ -949,15 +1042,18 @@ poller_session_imap(struct poller_session *s)
 static void
 flush_replies(struct poller_session *p)
 {
-	char *e = NULL;
-	int waiting = 0;
+	char *e = NULL, *fix;
+	int waiting = 0, r;
 
 	if (p->o->dry_run || p->st == NULL || p->a->reply == 0)
 		return;
-	if (reply_flush(p->cf, p->a, p->st, &waiting, &e) != 0)
+	if ((r = reply_flush(p->cf, p->a, p->st, &waiting, &e)) != 0) {
+		fix = advice_fix(p->cf, p->a, M2C_STEP_SMTP, r);
 		log_warn("replies could not all be sent now: %s; trying again next pass",
 		    e ? e : "unknown error");
-	else if (waiting > 0)
+		log_warn("fix: %s", fix);
+		free(fix);
+	} else if (waiting > 0)
 		log_debug("%d printed replies wait for their jobs to complete", waiting);
 	p->sum->replies_waiting = waiting;
 	free(e);
@@ -965,7 +1061,7 @@ flush_replies(struct poller_session *p)
 
 int
 poller_session_process(struct poller_session *p, struct poller_summary *sum,
-    int (*stop)(void *arg), void *arg, char **errstr)
+    int (*stop)(void *arg), void *arg, enum m2c_step *step, char **errstr)
 {
 	uint32_t *uids = NULL;
 	size_t nuids = 0;
@@ -973,18 +1069,22 @@ poller_session_process(struct poller_session *p, struct poller_summary *sum,
 
 	memset(sum, 0, sizeof(*sum));
 	p->sum = sum;
-	if ((r = reconcile(p, errstr)) != 0 ||
-	    (r = imap_search_unseen(p->imap, &uids, &nuids, errstr)) != 0)
+	*step = M2C_STEP_FINISH;	/* reconcile: earlier messages' post-actions */
+	if ((r = reconcile(p, errstr)) != 0)
+		goto out;
+	*step = M2C_STEP_MAILBOX;
+	if ((r = imap_search_unseen(p->imap, &uids, &nuids, errstr)) != 0)
 		goto out;
 	log_debug("%s: %zu unseen", p->a->mailbox, nuids);
 	for (size_t i = 0; i < nuids && !(stop && stop(arg)); i++) {
 		char *e = NULL;
 
-		r = process_message(p, uids[i], &e);
+		r = process_message(p, uids[i], step, &e);
 		if (r == 0)
 			continue;
-		if (m2c_err_is_temporary(r) || r == M2C_E_NOTFOUND) {
-			/* CUPS or the connection is in trouble: stop this pass. */
+		/* CUPS or the connection is in trouble (AUTH: the server ended the
+		 * session for its token): stop this pass. */
+		if (m2c_err_is_temporary(r) || r == M2C_E_NOTFOUND || r == M2C_E_AUTH) {
 			log_error("uid %u: %s; it stays unseen and is tried again next time",
 			    uids[i], e ? e : m2c_err_name(r));
 			free(*errstr);
@@ -1020,15 +1120,16 @@ poller_session_close(struct poller_session **s, int logout)
 
 int
 poller_once_account(const struct conf *cf, const struct conf_account *a, struct state *st,
-    const struct poller_opts *o, struct poller_summary *sum, char **errstr)
+    const struct poller_opts *o, struct poller_summary *sum, enum m2c_step *step,
+    char **errstr)
 {
 	struct poller_session *s = NULL;
 	int r;
 
 	memset(sum, 0, sizeof(*sum));
 	log_set_account(a->name);
-	if ((r = poller_session_open(cf, a, st, o, &s, errstr)) == 0)
-		r = poller_session_process(s, sum, NULL, NULL, errstr);
+	if ((r = poller_session_open(cf, a, st, o, &s, step, errstr)) == 0)
+		r = poller_session_process(s, sum, NULL, NULL, step, errstr);
 	poller_session_close(&s, r == 0);
 	log_set_account(NULL);
 	return r;

@@ -1,11 +1,19 @@
 /*
  * poller.h - one pass over one account: the heart of `mail2cups once`.
  *
- *   connect, sign in, SELECT (UIDVALIDITY), UID SEARCH UNSEEN, then per
- *   message: fetch (streamed to a scratch file) -> extract -> sender policy
- *   -> per printable attachment: intent row (nonce) -> CUPS job -> job id
- *   -> post-action (\Seen, move or delete); permanent failures go to the
- *   failed folder with the reason logged and recorded.
+ *   connect, sign in, SELECT (UIDVALIDITY), UID SEARCH UNSEEN, then each
+ *   message through its stages (poller.c's msg_stages, advice.h's steps):
+ *     recognise  a verdict recorded earlier? too many attempts?
+ *     fetch      streamed to a scratch file
+ *     recognise  printed before under another UIDVALIDITY (content hash)?
+ *     extract    MIME to documents
+ *     judge      the sender policy
+ *     route      queue, CUPS user, options (rules)
+ *     print      per document: intent row (nonce) -> CUPS job -> job id
+ *     finish     verdict recorded, post-action (\Seen, move or delete),
+ *                replies queued
+ *   Permanent failures go to the failed folder with the reason logged and
+ *   recorded.
  *
  * Exactly once: a part whose job id is recorded is never submitted again;
  * a part with an intent but no job id is first looked up in CUPS by its
@@ -18,6 +26,7 @@
 
 #include <stdint.h>
 
+#include "advice.h"
 #include "conf.h"
 #include "state.h"
 
@@ -38,45 +47,42 @@ struct poller_summary {
  * Run one pass.  st may be NULL only in dry-run mode.  Returns 0 when the
  * pass completed (individual messages may still have failed: see *sum), or
  * the error that stopped it (connection, sign-in, CUPS unreachable) with
- * *errstr set (errstr must not be NULL).
+ * *errstr set (errstr must not be NULL) and *step the step that failed
+ * (advice_fix() says what to do about the pair).
  */
 int poller_once_account(const struct conf *cf, const struct conf_account *a,
     struct state *st, const struct poller_opts *o, struct poller_summary *sum,
-    char **errstr);
+    enum m2c_step *step, char **errstr);
 
 /*
  * Connect to a's server and sign in, as every command does: a password
  * mechanism, or OAuth (XOAUTH2/OAUTHBEARER with the token from signin.c,
  * never falling back to a password).  An OAuth token the server refuses
- * though it looked valid (revoked, our clock off, BYE AccessTokenExpired)
- * is refreshed once, before reconnecting, and tried again; a token refused
- * after that is explained (for Exchange Online: IMAP turned off, app-only
- * access without Add-MailboxPermission, a token for another account).
- * *imap is the signed-in connection (caller closes).  errstr not NULL.
+ * though it looked valid (M2C_E_AUTH: revoked, our clock off, BYE
+ * AccessTokenExpired) is refreshed once, before reconnecting, and tried
+ * again; a token refused after that is M2C_E_AUTH at M2C_STEP_IMAP (for
+ * advice_fix).  *imap is the signed-in connection (caller closes).  On
+ * failure *step is M2C_STEP_SIGNIN (no token) or M2C_STEP_IMAP.  errstr
+ * not NULL.
  */
 struct imap;
 int poller_open_session(const struct conf *cf, const struct conf_account *a,
-    struct imap **imap, char **errstr);
-
-/*
- * SELECT a's mailbox; Microsoft's "User is authenticated but not connected"
- * becomes M2C_E_AUTH with its fix.  Outputs optional; errstr not NULL.
- */
-int poller_select(struct imap *imap, const struct conf_account *a, uint32_t *uidvalidity,
-    uint32_t *exists, char **errstr);
+    struct imap **imap, enum m2c_step *step, char **errstr);
 
 /*
  * The same pass in steps, for the daemon: open (CUPS queue check, scratch
  * folder, connect, sign in, SELECT), then process as often as needed on the
  * same connection (UID SEARCH UNSEEN and every message; stop, optional, is
  * asked between messages), then close.  After a failed process the session
- * must be closed.  errstr must not be NULL.
+ * must be closed.  On failure *step is the step that failed.  errstr must
+ * not be NULL.
  */
 struct poller_session;
 int poller_session_open(const struct conf *cf, const struct conf_account *a, struct state *st,
-    const struct poller_opts *o, struct poller_session **out, char **errstr);
+    const struct poller_opts *o, struct poller_session **out, enum m2c_step *step,
+    char **errstr);
 int poller_session_process(struct poller_session *s, struct poller_summary *sum,
-    int (*stop)(void *arg), void *arg, char **errstr);
+    int (*stop)(void *arg), void *arg, enum m2c_step *step, char **errstr);
 /* The session's connection, borrowed (for IDLE between passes). */
 struct imap *poller_session_imap(struct poller_session *s);
 /* LOGOUT first when logout is nonzero; *s = NULL; NULL is fine. */

@@ -73,13 +73,6 @@ fmt_when(time_t t, time_t now, char *buf, size_t size)
 	snprintf(buf, size, "%s (%s)", stamp, age);
 }
 
-/* Whole minutes left until t, rounded up. */
-static long
-minutes_left(time_t t, time_t now)
-{
-	return t > now ? (long)((t - now + 59) / 60) : 0;
-}
-
 static void
 set_text(char **dst, char *src)
 {
@@ -89,26 +82,19 @@ set_text(char **dst, char *src)
 
 /* The pending device sign-in: the code and URL, or that it expired. */
 static void
-evaluate_waiting(struct status_account *sa, const struct conf_account *a,
-    const struct oauth_device *d, time_t now)
+evaluate_waiting(struct status_account *sa, const struct conf *cf,
+    const struct conf_account *a, const struct oauth_device *d, time_t now)
 {
-	const char *uri = d->verification_uri ? d->verification_uri : "(no URL stored)";
-	const char *code = d->user_code ? d->user_code : "(no code stored)";
-	char age[48];
-
 	sa->kind = STATUS_WAITING;
 	sa->sign_in.present = 1;
-	sa->sign_in.user_code = xstrdup(code);
-	sa->sign_in.verification_uri = xstrdup(uri);
+	sa->sign_in.user_code = xstrdup(d->user_code ? d->user_code : "(no code stored)");
+	sa->sign_in.verification_uri = xstrdup(d->verification_uri ? d->verification_uri :
+	    "(no URL stored)");
 	sa->sign_in.expires_at = d->expires_at;
-	if (d->expires_at > now) {
-		set_text(&sa->reason, xasprintf("open %s and enter %s (%ld min left)", uri,
-		    code, minutes_left(d->expires_at, now)));
-		return;
-	}
-	status_fmt_age((long)(now - d->expires_at), age, sizeof(age));
-	set_text(&sa->reason, xasprintf("the sign-in code %s expired %s", code, age));
-	set_text(&sa->fix, xasprintf("start a new sign-in: mail2cups-oauth login %s", a->name));
+	set_text(&sa->reason, advice_sign_in_waiting(cf, a, d->verification_uri, d->user_code,
+	    d->expires_at, now));
+	if (d->expires_at <= now)
+		set_text(&sa->fix, advice_fix(cf, a, M2C_STEP_SIGNIN, M2C_E_SIGNIN));
 }
 
 void
@@ -119,8 +105,10 @@ status_evaluate(struct status_account *sa, const struct conf *cf, const struct c
 	int oauth = conf_account_is_oauth(a);
 	int app_only = oauth && a->oauth.flow == CONF_FLOW_CLIENT_CREDENTIALS;
 	int auth_failed = row->status == STATE_ACCOUNT_WAITING ||
-	    (row->status == STATE_ACCOUNT_ERROR && row->error_class == M2C_E_AUTH);
-	char when[96];
+	    (row->status == STATE_ACCOUNT_ERROR && (row->error_class == M2C_E_SIGNIN ||
+	    row->error_class == M2C_E_AUTH));
+	enum m2c_step step;
+	char when[96], *once = NULL;
 
 	sa->oauth = oauth;
 	sa->last_check = (time_t)row->last_check;
@@ -129,7 +117,7 @@ status_evaluate(struct status_account *sa, const struct conf *cf, const struct c
 
 	/* A person is asked to sign in: that is what matters now. */
 	if (oauth && pending != NULL && (!have_tokens || auth_failed)) {
-		evaluate_waiting(sa, a, pending, now);
+		evaluate_waiting(sa, cf, a, pending, now);
 		return;
 	}
 	/* Signed out (or never signed in) since the last pass. */
@@ -140,16 +128,16 @@ status_evaluate(struct status_account *sa, const struct conf *cf, const struct c
 		    STATUS_ERROR;
 		set_text(&sa->reason, xasprintf("sign-in required: no tokens for account %s",
 		    a->name));
-		set_text(&sa->fix, xasprintf("sign in: mail2cups-oauth login %s, as %s",
-		    a->name, a->login_user ? a->login_user : a->username));
+		set_text(&sa->fix, advice_fix(cf, a, M2C_STEP_SIGNIN, M2C_E_SIGNIN));
 		return;
 	}
 	switch (row->status) {
 	case STATE_ACCOUNT_NONE:
 		sa->kind = STATUS_NOT_CONFIGURED;
 		set_text(&sa->reason, xstrdup("never checked: no pass recorded yet"));
-		set_text(&sa->fix, xstrdup("run mail2cups once, or start the timer or the "
-		    "daemon that runs it"));
+		once = advice_command(cf, "mail2cups", "once");
+		set_text(&sa->fix, xasprintf("run %s, or start the timer or the daemon that "
+		    "runs it", once));
 		break;
 	case STATE_ACCOUNT_WAITING:
 		/* The pending code is gone but tokens are there: signed in since. */
@@ -167,46 +155,26 @@ status_evaluate(struct status_account *sa, const struct conf *cf, const struct c
 		sa->since = (time_t)row->last_check;
 		set_text(&sa->reason, xasprintf("no pass since %s (is the timer or the daemon "
 		    "running?)", when));
+		once = advice_command(cf, "mail2cups", "once");
 		set_text(&sa->fix, xasprintf("start the daemon (systemctl start mail2cups) or "
-		    "the timer or cron job that runs mail2cups once; passes are expected "
-		    "every %d s (poll_interval)", a->poll_interval));
+		    "the timer or cron job that runs %s; passes are expected every %d s "
+		    "(poll_interval)", once, a->poll_interval));
 		break;
 	case STATE_ACCOUNT_ERROR:
 		sa->kind = STATUS_ERROR;
 		set_text(&sa->reason, xstrdup(row->reason ? row->reason : "unknown error"));
-		if (row->fix != NULL)
+		/* The advice of today for (step, code); a row from before steps
+		 * were recorded keeps the fix it was written with. */
+		if (row->error_class != 0 && m2c_step_from_name(row->step, &step) == 0)
+			set_text(&sa->fix, advice_fix(cf, a, step, row->error_class));
+		else if (row->fix != NULL)
 			set_text(&sa->fix, xstrdup(row->fix));
 		break;
 	}
+	free(once);
 }
 
 /* ------------------------------------------------------------------ record */
-
-/* Which step of advice_fix() a pass's failure belongs to, from its message. */
-static enum m2c_step
-guess_step(int r, const char *msg)
-{
-	if (r == M2C_E_CONFIG)
-		return M2C_STEP_CONFIG;
-	if (strstr(msg, "sign-in required") != NULL ||
-	    strstr(msg, "identity provider") != NULL)
-		return M2C_STEP_SIGNIN;
-	if (strstr(msg, "CUPS") != NULL || strstr(msg, "queue ") != NULL)
-		return M2C_STEP_CUPS;
-	if (strstr(msg, "mailbox") != NULL && r == M2C_E_SERVER)
-		return M2C_STEP_MAILBOX;
-	return M2C_STEP_IMAP;
-}
-
-/* What to do about a failed pass (allocated). */
-static char *
-fix_for(const struct conf_account *a, int r, const char *msg)
-{
-	if (r == M2C_E_SYS)
-		return xstrdup("fix the local problem the reason names; mail2cups -v once "
-		    "shows more");
-	return advice_fix(a, guess_step(r, msg), r, msg);
-}
 
 /* The pending device sign-in of a, if any (d filled, 1), else 0. */
 static int
@@ -224,34 +192,28 @@ load_pending(const struct conf *cf, const struct conf_account *a, struct oauth_d
 
 int
 status_record(struct state *st, const struct conf *cf, const struct conf_account *a,
-    int r, const char *msg, time_t now, char **errstr)
+    int r, enum m2c_step step, const char *msg, time_t now, char **errstr)
 {
 	struct oauth_device d = { 0 };
 	char *fix = NULL, *reason = NULL;
 	int ret;
 
 	if (r == 0)
-		return state_account_set(st, a->name, STATE_ACCOUNT_OK, NULL, NULL, 0,
+		return state_account_set(st, a->name, STATE_ACCOUNT_OK, NULL, NULL, 0, NULL,
 		    (int64_t)now, errstr);
 	if (msg == NULL)
 		msg = m2c_err_name(r);
-	if (r == M2C_E_AUTH && conf_account_is_oauth(a) && strstr(msg, "sign-in required") != NULL &&
-	    load_pending(cf, a, &d) && d.expires_at > now) {
-		reason = xasprintf("sign-in required: waiting for someone to open %s and "
-		    "enter %s", d.verification_uri ? d.verification_uri : "the sign-in page",
-		    d.user_code ? d.user_code : "the code");
-		fix = xasprintf("open %s and enter %s as %s, or start again: "
-		    "mail2cups-oauth login %s",
-		    d.verification_uri ? d.verification_uri : "the sign-in page",
-		    d.user_code ? d.user_code : "the code",
-		    a->login_user ? a->login_user : a->username, a->name);
-		ret = state_account_set(st, a->name, STATE_ACCOUNT_WAITING, reason, fix, r,
-		    (int64_t)now, errstr);
+	if (r == M2C_E_SIGNIN && conf_account_is_oauth(a) && load_pending(cf, a, &d) &&
+	    d.expires_at > now) {
+		reason = advice_sign_in_waiting(cf, a, d.verification_uri, d.user_code,
+		    d.expires_at, now);
+		ret = state_account_set(st, a->name, STATE_ACCOUNT_WAITING, reason, NULL, r,
+		    m2c_step_name(step), (int64_t)now, errstr);
 		goto out;
 	}
-	fix = fix_for(a, r, msg);
-	ret = state_account_set(st, a->name, STATE_ACCOUNT_ERROR, msg, fix, r, (int64_t)now,
-	    errstr);
+	fix = advice_fix(cf, a, step, r);
+	ret = state_account_set(st, a->name, STATE_ACCOUNT_ERROR, msg, fix, r,
+	    m2c_step_name(step), (int64_t)now, errstr);
 out:
 	oauth_device_clear(&d);
 	free(reason);
@@ -305,7 +267,7 @@ read_tokens(const struct conf *cf, const struct conf_account *a, int *have_token
 	if (r == 0) {
 		*have_tokens = 1;
 		*expires_at = t.expires_at;
-	} else if (r != M2C_E_AUTH) {
+	} else if (r != M2C_E_SIGNIN) {
 		*errstr = e;
 		e = NULL;
 		goto out;
@@ -346,8 +308,7 @@ collect_one(const struct conf *cf, const struct conf_account *a, struct state *s
 		sa->last_ok = (time_t)row.last_ok;
 		sa->reason = e;
 		e = NULL;
-		sa->fix = xstrdup("fix the token file as the reason says (mail2cups-oauth "
-		    "status shows the same)");
+		sa->fix = advice_fix(cf, a, M2C_STEP_LOCAL, M2C_E_SYS);
 		goto out;
 	}
 	status_evaluate(sa, cf, a, &row, have_tokens, has_pending ? &pending : NULL, now);

@@ -23,6 +23,7 @@
 #include <stdio.h>
 #include <time.h>
 
+#include "advice.h"
 #include "conf.h"
 #include "oauth.h"
 #include "state.h"
@@ -86,14 +87,15 @@ void status_evaluate(struct status_account *sa, const struct conf *cf,
     time_t now);
 
 /*
- * Record the outcome of a pass over a that ended at now: r and msg are
- * poller_once_account()'s return value and message (msg may be NULL when
- * r is 0).  An OAuth account that needs a sign-in ("sign-in required") is
+ * Record the outcome of a pass over a that ended at now: r, step and msg
+ * are poller_once_account()'s return value, failed step and message (msg
+ * may be NULL).  An OAuth account that needs a sign-in (M2C_E_SIGNIN) is
  * waiting-to-sign-in when a device sign-in is pending in its token store,
- * else an error.  An error gets a fix (advice_fix()).
+ * else an error.  The step and code are stored; status shows the advice
+ * for them (advice_fix()), so nothing is ever guessed from a message.
  */
 int status_record(struct state *st, const struct conf *cf, const struct conf_account *a,
-    int r, const char *msg, time_t now, char **errstr);
+    int r, enum m2c_step step, const char *msg, time_t now, char **errstr);
 
 /*
  * Collect every configured account's status at now, reading only.  A

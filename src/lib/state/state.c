@@ -35,6 +35,7 @@ struct state {
 	sqlite3 *db;	/* owned */
 	char *path;	/* owned: state_dir/state.db */
 	int old_schema;	/* read-only open of a schema without the accounts table */
+	int no_step;	/* read-only open of a schema without accounts.step */
 };
 
 /*
@@ -86,6 +87,8 @@ static const char *const migrations[] = {
 	" status TEXT NOT NULL, attempts INTEGER NOT NULL DEFAULT 0,"
 	" created INTEGER NOT NULL, sent_at INTEGER,"
 	" PRIMARY KEY (printer, job_id, content_hash));",
+	/* 5 -> 6: the step of a pass that failed (advice.h), with its code */
+	"ALTER TABLE accounts ADD COLUMN step TEXT;",
 };
 static const char *const user_version_sql[] = {
 	"PRAGMA user_version = 1",
@@ -93,9 +96,11 @@ static const char *const user_version_sql[] = {
 	"PRAGMA user_version = 3",
 	"PRAGMA user_version = 4",
 	"PRAGMA user_version = 5",
+	"PRAGMA user_version = 6",
 };
-/* The first schema with the accounts table. */
+/* The first schema with the accounts table, and with its step column. */
 #define STATE_SCHEMA_ACCOUNTS	2
+#define STATE_SCHEMA_STEP	6
 
 /* Status names as stored (readable with the sqlite3 shell). */
 static const char *const msg_status_names[] = {
@@ -1009,6 +1014,7 @@ state_open_readonly(const char *state_dir, struct state **out, char **errstr)
 		goto out;
 	}
 	s->old_schema = version < STATE_SCHEMA_ACCOUNTS;
+	s->no_step = version < STATE_SCHEMA_STEP;
 	*out = s;
 	s = NULL;
 out:
@@ -1035,7 +1041,7 @@ bind_opt_text(sqlite3_stmt *st, int i, const char *v)
 int
 state_account_set(struct state *s, const char *account,
     enum state_account_status status, const char *reason, const char *fix,
-    int error_class, int64_t now, char **errstr)
+    int error_class, const char *step, int64_t now, char **errstr)
 {
 	sqlite3_stmt *st = NULL;
 	int r;
@@ -1048,11 +1054,12 @@ state_account_set(struct state *s, const char *account,
 		    "state: cannot set account status %d (internal error)", (int)status);
 	/* One statement: since and last_ok carry over from the old row. */
 	if ((r = prep(s, "INSERT INTO accounts (name, status, reason, fix, "
-	    "error_class, last_check, last_ok, since, updated) "
-	    "VALUES (?1, ?2, ?3, ?4, ?5, ?6, CASE WHEN ?7 THEN ?6 END, ?6, ?6) "
+	    "error_class, last_check, last_ok, since, updated, step) "
+	    "VALUES (?1, ?2, ?3, ?4, ?5, ?6, CASE WHEN ?7 THEN ?6 END, ?6, ?6, ?8) "
 	    "ON CONFLICT (name) DO UPDATE SET status = excluded.status, "
 	    "reason = excluded.reason, fix = excluded.fix, "
-	    "error_class = excluded.error_class, last_check = excluded.last_check, "
+	    "error_class = excluded.error_class, step = excluded.step, "
+	    "last_check = excluded.last_check, "
 	    "last_ok = coalesce(excluded.last_ok, accounts.last_ok), "
 	    "since = CASE WHEN accounts.status = excluded.status "
 	    "THEN accounts.since ELSE excluded.since END, "
@@ -1065,7 +1072,8 @@ state_account_set(struct state *s, const char *account,
 	    bind_opt_text(st, 4, fix) != SQLITE_OK ||
 	    sqlite3_bind_int(st, 5, error_class) != SQLITE_OK ||
 	    sqlite3_bind_int64(st, 6, now) != SQLITE_OK ||
-	    sqlite3_bind_int(st, 7, status == STATE_ACCOUNT_OK) != SQLITE_OK) {
+	    sqlite3_bind_int(st, 7, status == STATE_ACCOUNT_OK) != SQLITE_OK ||
+	    bind_opt_text(st, 8, step) != SQLITE_OK) {
 		r = state_fail(s, "binding", errstr);
 		sqlite3_finalize(st);
 		return r;
@@ -1074,7 +1082,9 @@ state_account_set(struct state *s, const char *account,
 }
 
 #define ACCOUNT_COLUMNS \
-	"name, status, reason, fix, error_class, last_check, last_ok, since, updated"
+	"name, status, reason, fix, error_class, last_check, last_ok, since, updated, "
+/* The last column: the step, or NULL before schema 5. */
+#define ACCOUNT_STEP(s) ((s)->no_step ? "NULL" : "step")
 
 static char *
 column_strdup(sqlite3_stmt *st, int i)
@@ -1107,6 +1117,7 @@ account_from_row(struct state *s, sqlite3_stmt *st, struct state_account_entry *
 	e->info.last_ok = sqlite3_column_int64(st, 6);
 	e->info.since = sqlite3_column_int64(st, 7);
 	e->info.updated = sqlite3_column_int64(st, 8);
+	e->info.step = column_strdup(st, 9);
 	return 0;
 }
 
@@ -1122,13 +1133,17 @@ state_account_get(struct state *s, const char *account, struct state_account *ou
 {
 	struct state_account_entry e;
 	sqlite3_stmt *st = NULL;
+	char *sql;
 	int r, rc;
 
 	memset(out, 0, sizeof(*out));
 	if ((r = check_account_name(account, errstr)) != 0 || s->old_schema)
 		return r;
-	if ((r = prep(s, "SELECT " ACCOUNT_COLUMNS " FROM accounts WHERE name = ?1",
-	    &st, errstr)) != 0)
+	sql = xasprintf("SELECT " ACCOUNT_COLUMNS "%s FROM accounts WHERE name = ?1",
+	    ACCOUNT_STEP(s));
+	r = prep(s, sql, &st, errstr);
+	free(sql);
+	if (r != 0)
 		return r;
 	if (sqlite3_bind_text(st, 1, account, -1, SQLITE_TRANSIENT) != SQLITE_OK) {
 		r = state_fail(s, "binding", errstr);
@@ -1157,6 +1172,7 @@ state_account_clear(struct state_account *a)
 		return;
 	free(a->reason);
 	free(a->fix);
+	free(a->step);
 	memset(a, 0, sizeof(*a));
 }
 
@@ -1167,14 +1183,18 @@ state_account_list(struct state *s, struct state_account_entry **out, size_t *n,
 	struct state_account_entry *list = NULL;
 	sqlite3_stmt *st = NULL;
 	size_t len = 0;
+	char *sql;
 	int r;
 
 	*out = NULL;
 	*n = 0;
 	if (s->old_schema)
 		return 0;
-	if ((r = prep(s, "SELECT " ACCOUNT_COLUMNS " FROM accounts ORDER BY name",
-	    &st, errstr)) != 0)
+	sql = xasprintf("SELECT " ACCOUNT_COLUMNS "%s FROM accounts ORDER BY name",
+	    ACCOUNT_STEP(s));
+	r = prep(s, sql, &st, errstr);
+	free(sql);
+	if (r != 0)
 		return r;
 	if ((r = collect_rows(s, st, sizeof(*list), STATE_MAX_PARTS, "account rows",
 	    account_row, (void **)&list, &len, errstr)) != 0)

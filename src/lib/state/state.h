@@ -153,6 +153,8 @@ struct state_account {
 	char *reason;		/* owned; NULL when ok */
 	char *fix;		/* owned; may be NULL */
 	int error_class;	/* the M2C_E_* code of the failure; 0 when ok */
+	char *step;		/* owned: the step that failed (advice.h's
+				 * m2c_step_name); NULL when ok or unknown */
 	int64_t last_check;	/* when the last pass ended (UNIX time); 0: never */
 	int64_t last_ok;	/* when a pass last succeeded; 0: never */
 	int64_t since;		/* when the current status began */
@@ -170,15 +172,15 @@ int state_open_readonly(const char *state_dir, struct state **out, char **errstr
 /*
  * Record the outcome of a pass over account at time now: last_check =
  * now; last_ok = now when status is OK (else kept); since = now unless
- * the stored status was the same.  reason and fix may be NULL.
+ * the stored status was the same.  reason, fix and step may be NULL.
  */
 int state_account_set(struct state *s, const char *account,
     enum state_account_status status, const char *reason, const char *fix,
-    int error_class, int64_t now, char **errstr);
+    int error_class, const char *step, int64_t now, char **errstr);
 /* Read account's row; a missing row reads as STATE_ACCOUNT_NONE. */
 int state_account_get(struct state *s, const char *account, struct state_account *out,
     char **errstr);
-void state_account_clear(struct state_account *a);	/* frees reason, fix */
+void state_account_clear(struct state_account *a);	/* frees reason, fix, step */
 
 /*
  * Every account row, ordered by name.  *out (allocated; free with
