@@ -156,9 +156,6 @@ const char *const conf_template_vars[] = {
 	"release", "account", "mailbox", NULL,
 };
 
-/* OAuth sign-in (xoauth2/oauthbearer): built (mail2cups-oauth, signin.c). */
-static const int conf_oauth_supported = 1;
-
 static const char *const security_names[] = { "ssl", "starttls", "none" };
 static const char *const auth_names[] = { "xoauth2", "oauthbearer", "plain", "login" };
 static const char *const auth_sasl_names[] = { "XOAUTH2", "OAUTHBEARER", "PLAIN", "LOGIN" };
@@ -1480,10 +1477,6 @@ account_load(struct conf_check *ck, const config_setting_t *g, size_t idx,
 		a->auth = (enum conf_auth)v;
 	s = config_setting_get_member(g, "auth");
 	if (a->auth == CONF_AUTH_XOAUTH2 || a->auth == CONF_AUTH_OAUTHBEARER) {
-		if (!conf_oauth_supported)
-			problem(ck, s ? s : g, &w, NULL, "auth = \"%s\": OAuth sign-in is not supported "
-			    "yet in this release; use auth = \"plain\" with a password_file for now",
-			    auth_names[a->auth]);
 		if (!a->oauth.present)
 			problem(ck, s ? s : g, &w, "auth", "\"%s\" needs an oauth group (add oauth = "
 			    "{ provider = ...; client_id = ...; };)", auth_names[a->auth]);
