@@ -171,7 +171,7 @@ rig_cups() {
 # RIG_CUPSD_EXTRA (lines) is added to its cupsd.conf (JobRetryInterval...),
 # RIG_CUPS_FILES_EXTRA to its cups-files.conf (SetEnv for a backend).
 rig_setup_cups() {
-	local c=$RIG_DIR/cups f
+	local c=${RIG_CUPS_HOME:-$RIG_DIR/cups} f
 	mkdir -p "$c/etc/ppd" "$c/spool/tmp" "$c/cache" "$c/state" "$c/log" "$c/bin/backend"
 	chown root:lp "$c/spool" "$c/cache" "$c/state"
 	chmod 0710 "$c/spool"
@@ -249,7 +249,7 @@ rig_add_backend() {
 
 # rig_start_cups: starts (or restarts) the private cupsd and waits for it.
 rig_start_cups() {
-	local c=$RIG_DIR/cups
+	local c=${RIG_CUPS_HOME:-$RIG_DIR/cups}
 	[ -f "$c/etc/cupsd.conf" ] || rig_setup_cups
 	cupsd -f -c "$c/etc/cupsd.conf" -s "$c/etc/cups-files.conf" \
 		</dev/null >>"$c/log/stdout" 2>&1 &
@@ -258,6 +258,25 @@ rig_start_cups() {
 	rig_wait_for "$RIG_TIMEOUT" rig_cups_up ||
 		bail "cupsd did not start: $(tail -5 "$c/log/error_log" 2>/dev/null)"
 	rig_log "cupsd pid $RIG_CUPSD_PID"
+}
+
+# rig_start_cups2: a second private cupsd, "B" (RIG_CUPS2_SOCK,
+# RIG_CUPS2_PORT), with a raw queue $RIG_QUEUE to the same virtual printer;
+# stopped with the rest.  rig_cups2 CMD... runs a client against it, and
+# RIG_CUPS_PORT=$RIG_CUPS2_PORT rig_job_count counts its jobs.
+rig_start_cups2() {
+	local sock=$RIG_CUPS_SOCK port=$RIG_CUPS_PORT pid=${RIG_CUPSD_PID:-}
+	RIG_CUPS2_PORT=$(rig_free_ports 1) || bail "cannot find a free port"
+	RIG_CUPS2_SOCK=$RIG_DIR/cups2.sock
+	RIG_CUPS_SOCK=$RIG_CUPS2_SOCK RIG_CUPS_PORT=$RIG_CUPS2_PORT
+	RIG_CUPS_HOME=$RIG_DIR/cups2 rig_start_cups
+	RIG_CUPS2_PID=$RIG_CUPSD_PID
+	rig_add_queue
+	RIG_CUPS_SOCK=$sock RIG_CUPS_PORT=$port RIG_CUPSD_PID=$pid
+}
+
+rig_cups2() {
+	CUPS_SERVER=$RIG_CUPS2_SOCK "$@"
 }
 
 # rig_cups_up: the private cupsd answers.

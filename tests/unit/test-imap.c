@@ -1056,50 +1056,6 @@ check_connect_errors(void)
 	free(err);
 }
 
-static const struct {
-	const char *utf8, *mutf7;
-} mutf7_cases[] = {
-	{ "Printed", "Printed" },
-	{ "Gedruckt/\xc3\x9c" "bersicht", "Gedruckt/&ANw-bersicht" },
-	{ "\xe5\x8f\xb0\xe5\x8c\x97", "&U,BTFw-" },
-	{ "&", "&-" },
-	{ "A&B", "A&-B" },
-	{ "~peter/mail/\xe5\x8f\xb0\xe5\x8c\x97/\xe6\x97\xa5\xe6\x9c\xac\xe8\xaa\x9e",
-	  "~peter/mail/&U,BTFw-/&ZeVnLIqe-" },
-	{ "\xf0\x9f\x96\xa8 Drucker", "&2D3dqA- Drucker" },
-	{ "", "" },
-	{ "tab\there", "tab&AAk-here" },
-};
-
-static void
-check_mutf7(void)
-{
-	static const char *bad_utf8[] = { "\xc3", "\xc0\xaf", "\xed\xa0\x80", "\xff" };
-	static const char *bad_mutf7[] = { "&", "&U,BTFw", "&AGE-", "&2D3-", "&3ag-", "\x01",
-		"&U,BTF-", "&\xc3-" };
-	char *s;
-	size_t i;
-
-	for (i = 0; i < ARRAY_SIZE(mutf7_cases); i++) {
-		s = imap_utf8_to_mutf7(mutf7_cases[i].utf8);
-		is_str(s, mutf7_cases[i].mutf7, "mutf7 encode #%zu", i);
-		free(s);
-		s = imap_mutf7_to_utf8(mutf7_cases[i].mutf7);
-		is_str(s, mutf7_cases[i].utf8, "mutf7 decode #%zu", i);
-		free(s);
-	}
-	for (i = 0; i < ARRAY_SIZE(bad_utf8); i++) {
-		s = imap_utf8_to_mutf7(bad_utf8[i]);
-		ok(s == NULL, "mutf7 encode refuses invalid UTF-8 #%zu", i);
-		free(s);
-	}
-	for (i = 0; i < ARRAY_SIZE(bad_mutf7); i++) {
-		s = imap_mutf7_to_utf8(bad_mutf7[i]);
-		ok(s == NULL, "mutf7 decode refuses invalid #%zu", i);
-		free(s);
-	}
-}
-
 /* A self-signed certificate for DNS:localhost only (no IP address). */
 static int
 make_cert(void)
@@ -1197,7 +1153,6 @@ main(void)
 	check_trace_hides_secrets();
 	check_idle();
 	check_connect_errors();
-	check_mutf7();
 	check_tls();
 	log_set_sink(NULL, NULL);
 	buf_free(&logbuf);

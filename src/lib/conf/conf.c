@@ -7,6 +7,11 @@
  * hint, reserved keys are refused as "not supported yet"), then every known
  * key is read with a typed getter that checks type, range and allowed
  * values.  Problems are collected, one line each, and returned together.
+ *
+ * This file holds the schema, problems, the typed getters and value checks
+ * (conf-private.h), the global settings and the top level (conf_load); the
+ * groups are read in conf-account.c, conf-oauth.c, conf-rules.c (rules,
+ * users, converters) and conf-replies.c (smtp, replies).
  */
 #include "m2c-config.h"
 #include "m2c-paths.h"
@@ -16,6 +21,7 @@
 #include <grp.h>
 #include <limits.h>
 #include <pwd.h>
+#include <stdarg.h>
 #include <stdint.h>
 #include <stdio.h>
 #include <stdlib.h>
@@ -26,18 +32,11 @@
 
 #include <libconfig.h>
 
-#include "conf.h"
-#include "error.h"
 #include "addr.h"
+#include "conf.h"
+#include "conf-private.h"
+#include "error.h"
 #include "util.h"
-
-#define CONF_MAX_PROBLEMS	50	/* lines reported before "and N more" */
-#define CONF_MAX_SIZE		((int64_t)1 << 40)	/* 1 TiB: surely a typo */
-#define CUPS_QUEUE_MAX		127
-
-/* Which group a key belongs to. */
-enum conf_scope { SC_GLOBAL, SC_LIMITS, SC_ACCOUNT, SC_OAUTH, SC_RULE, SC_USER, SC_CONVERTER,
-	SC_SMTP, SC_REPLIES, SC_TEMPLATE };
 
 /*
  * The whole schema, in one table; a group has a scope of its own, so an
@@ -158,107 +157,39 @@ static const struct conf_key {
 	{ SC_TEMPLATE, "body", NULL },
 };
 
-const char *const conf_template_vars[] = {
-	"sender", "subject", "files", "queue", "jobs", "reason", "options", "notes",
-	"release", "account", "mailbox", NULL,
-};
+const char *const conf_security_names[3] = { "ssl", "starttls", "none" };
 
-/* OAuth sign-in (xoauth2/oauthbearer): built (mail2cups-oauth, signin.c). */
-static const int conf_oauth_supported = 1;
+const char *const conf_auth_names[4] = { "xoauth2", "oauthbearer", "plain", "login" };
 
-static const char *const security_names[] = { "ssl", "starttls", "none" };
-static const char *const auth_names[] = { "xoauth2", "oauthbearer", "plain", "login" };
 static const char *const auth_sasl_names[] = { "XOAUTH2", "OAUTHBEARER", "PLAIN", "LOGIN" };
-static const char *const after_names[] = { "seen", "move", "delete" };
+
+const char *const conf_after_names[3] = { "seen", "move", "delete" };
+
 /* conf_provider minus CONF_PROVIDER_NONE: index i is provider i + 1. */
-static const char *const provider_names[] = { "microsoft", "google", "generic" };
-static const char *const cloud_names[] = { "global", "gcchigh", "dod", "china" };
-static const char *const flow_names[] = { "device", "authcode", "client_credentials" };
-static const char *const assertion_alg_names[] = { "PS256", "RS256" };
+const char *const conf_provider_names[3] = { "microsoft", "google", "generic" };
+
+const char *const conf_cloud_names[4] = { "global", "gcchigh", "dod", "china" };
+
+const char *const conf_flow_names[3] = { "device", "authcode", "client_credentials" };
+
+const char *const conf_assertion_alg_names[2] = { "PS256", "RS256" };
+
 static const char *const log_level_names[] = { "error", "warn", "info", "debug" };
-static const char *const body_names[] = { "never", "no-attachment", "always" };
-static const char *const reply_kind_names[] = { "accepted", "rejected", "failed", "printed" };
-static const char *const smtp_auth_names[] = { "xoauth2", "plain", "login", "none" };
 
-/*
- * The default reply templates, by enum conf_reply_kind.  ${release} and
- * ${notes} are empty when there is nothing to say, so they stand on their
- * own lines.
- */
-static const struct {
-	const char *subject, *body;
-} default_templates[CONF_REPLY_NKINDS] = {
-	[CONF_REPLY_ACCEPTED] = {
-		"Printing: ${subject}",
-		"Your message \"${subject}\" was accepted for printing.\n"
-		"\n"
-		"Files:   ${files}\n"
-		"Printer: ${queue}\n"
-		"Jobs:    ${jobs}\n"
-		"Options: ${options}\n"
-		"${notes}\n"
-		"${release}\n"
-		"\n"
-		"This is an automatic reply from the print mailbox ${mailbox}.\n",
-	},
-	[CONF_REPLY_REJECTED] = {
-		"Not printed: ${subject}",
-		"Your message \"${subject}\" was not printed: ${reason}.\n"
-		"\n"
-		"Nothing from it will be printed.  If you should be allowed to print\n"
-		"here, ask the administrator of the printer to add your address, then\n"
-		"send the message again from that address.\n"
-		"\n"
-		"This is an automatic reply from the print mailbox ${mailbox}.\n",
-	},
-	[CONF_REPLY_FAILED] = {
-		"Print failed: ${subject}",
-		"Your message \"${subject}\" could not be printed: ${reason}.\n"
-		"\n"
-		"Files: ${files}\n"
-		"It will not be tried again.  Fix what is said above and send the\n"
-		"message again, or ask the printer's administrator for help.\n"
-		"\n"
-		"This is an automatic reply from the print mailbox ${mailbox}.\n",
-	},
-	[CONF_REPLY_PRINTED] = {
-		"Printed: ${subject}",
-		"Your message \"${subject}\" has been printed on ${queue}.\n"
-		"\n"
-		"Files: ${files}\n"
-		"Jobs:  ${jobs}\n"
-		"\n"
-		"This is an automatic reply from the print mailbox ${mailbox}.\n",
-	},
-};
+const char *const conf_body_names[3] = { "never", "no-attachment", "always" };
+
+const char *const conf_reply_kind_names[4] = { "accepted", "rejected", "failed", "printed" };
+
+const char *const conf_smtp_auth_names[4] = { "xoauth2", "plain", "login", "none" };
+
 /* Default IMAP host of a Microsoft 365 mailbox, by cloud. */
-static const char *const microsoft_hosts[] = {
-	"outlook.office365.com", "outlook.office365.us", "outlook.office365.us", "partner.outlook.cn"
+const char *const conf_microsoft_hosts[4] = {
+	"outlook.office365.com", "outlook.office365.us", "outlook.office365.us",
+	    "partner.outlook.cn"
 };
 
-/* The validation pass: where we are and what went wrong so far. */
-struct conf_check {
-	const char *path;	/* borrowed: the file being read */
-	struct buf msgs;	/* the problems, one per line */
-	int nproblems;
-};
-
-/*
- * Where a group is: its label ("limits", "account \"x\"", "accounts.[2]",
- * "account \"x\": oauth"; empty for the top level) and how a key is joined
- * to it: "limits.max_parts", "account \"x\": port".
- */
-struct conf_where {
-	char label[160];
-	const char *join;	/* "." or ": " */
-};
-
-static void
-where_set(struct conf_where *w, const char *join, const char *fmt, ...)
-    __attribute__((format(printf, 3, 4)));
-
-static void
-where_set(struct conf_where *w, const char *join, const char *fmt, ...)
+void
+conf_where_set(struct conf_where *w, const char *join, const char *fmt, ...)
 {
 	va_list ap;
 
@@ -274,8 +205,8 @@ where_set(struct conf_where *w, const char *join, const char *fmt, ...)
  * it is about (or the group a missing key belongs to); key may be NULL when
  * the message is about the group itself.
  */
-static void __attribute__((format(printf, 5, 6)))
-problem(struct conf_check *ck, const config_setting_t *at, const struct conf_where *w,
+void __attribute__((format(printf, 5, 6)))
+conf_problem(struct conf_check *ck, const config_setting_t *at, const struct conf_where *w,
     const char *key, const char *fmt, ...)
 {
 	const char *file = NULL;
@@ -390,8 +321,8 @@ schema_find(enum conf_scope scope, const char *name)
 }
 
 /* Check every member of group against the schema of scope. */
-static void
-check_members(struct conf_check *ck, const config_setting_t *group, enum conf_scope scope,
+void
+conf_check_members(struct conf_check *ck, const config_setting_t *group, enum conf_scope scope,
     const struct conf_where *w)
 {
 	int n = config_setting_length(group);
@@ -407,13 +338,14 @@ check_members(struct conf_check *ck, const config_setting_t *group, enum conf_sc
 			continue;
 		k = schema_find(scope, name);
 		if (k != NULL && k->reserved != NULL) {
-			problem(ck, s, w, name, "not supported yet in this release (%s)", k->reserved);
+			conf_problem(ck, s, w, name, "not supported yet in this release (%s)",
+			    k->reserved);
 			continue;
 		}
 		if (k != NULL)
 			continue;
 		if ((hint = closest_key(scope, name)) != NULL) {
-			problem(ck, s, w, name, "unknown key (did you mean \"%s\"?)", hint);
+			conf_problem(ck, s, w, name, "unknown key (did you mean \"%s\"?)", hint);
 			continue;
 		}
 		for (size_t j = 0; j < ARRAY_SIZE(conf_schema); j++) {
@@ -421,7 +353,7 @@ check_members(struct conf_check *ck, const config_setting_t *group, enum conf_sc
 				continue;
 			buf_appendf(&valid, "%s%s", valid.len ? ", " : "", conf_schema[j].name);
 		}
-		problem(ck, s, w, name, "unknown key (valid keys here: %s)", valid.data);
+		conf_problem(ck, s, w, name, "unknown key (valid keys here: %s)", valid.data);
 		buf_free(&valid);
 	}
 }
@@ -429,8 +361,8 @@ check_members(struct conf_check *ck, const config_setting_t *group, enum conf_sc
 /* ------------------------------------------------------------ typed getters */
 
 /* "a string", "a number", ...: what the user wrote, for type errors. */
-static const char *
-type_desc(const config_setting_t *s)
+const char *
+conf_type_desc(const config_setting_t *s)
 {
 	switch (config_setting_type(s)) {
 	case CONFIG_TYPE_GROUP: return "a group { ... }";
@@ -450,9 +382,8 @@ type_desc(const config_setting_t *s)
  * (a bit per CONFIG_TYPE_*): the setting.  Otherwise a problem is reported
  * saying it must be `want`, and *bad is set.
  */
-#define T(x) (1u << (x))
-static config_setting_t *
-member(struct conf_check *ck, const config_setting_t *group, const struct conf_where *w,
+config_setting_t *
+conf_member(struct conf_check *ck, const config_setting_t *group, const struct conf_where *w,
     const char *key, unsigned int types, const char *want, int *bad)
 {
 	config_setting_t *s = config_setting_get_member(group, key);
@@ -461,7 +392,7 @@ member(struct conf_check *ck, const config_setting_t *group, const struct conf_w
 	if (s == NULL)
 		return NULL;
 	if ((T(config_setting_type(s)) & types) == 0) {
-		problem(ck, s, w, key, "must be %s, not %s (%s)", want, type_desc(s),
+		conf_problem(ck, s, w, key, "must be %s, not %s (%s)", want, conf_type_desc(s),
 		    (types & T(CONFIG_TYPE_STRING)) ? "put the value in double quotes" :
 		    (types & T(CONFIG_TYPE_INT)) ? "write a whole number without quotes" :
 		    (types & T(CONFIG_TYPE_BOOL)) ? "write true or false without quotes" :
@@ -473,39 +404,40 @@ member(struct conf_check *ck, const config_setting_t *group, const struct conf_w
 }
 
 /* Report a missing required key; `at` is the group it belongs in. */
-static void
-missing(struct conf_check *ck, const config_setting_t *at, const struct conf_where *w,
+void
+conf_missing(struct conf_check *ck, const config_setting_t *at, const struct conf_where *w,
     const char *key, const char *what)
 {
-	problem(ck, at, w, key, "missing (required: %s)", what);
+	conf_problem(ck, at, w, key, "missing (required: %s)", what);
 }
 
 /* A non-empty string: 1 found, 0 absent, -1 bad.  *out is borrowed. */
-static int
-get_string(struct conf_check *ck, const config_setting_t *group, const struct conf_where *w,
+int
+conf_get_string(struct conf_check *ck, const config_setting_t *group, const struct conf_where *w,
     const char *key, const char **out)
 {
 	config_setting_t *s;
 	int bad;
 
-	s = member(ck, group, w, key, T(CONFIG_TYPE_STRING), "a string", &bad);
+	s = conf_member(ck, group, w, key, T(CONFIG_TYPE_STRING), "a string", &bad);
 	if (s == NULL)
 		return bad ? -1 : 0;
 	*out = config_setting_get_string(s);
 	if (**out == '\0') {
-		problem(ck, s, w, key, "must not be empty (give a value, or remove the line)");
+		conf_problem(ck, s, w, key, "must not be empty (give a value, or remove the line)");
 		return -1;
 	}
 	return 1;
 }
 
 /* Replace *dst with a copy of the string key when present. */
-static int
-get_string_dup(struct conf_check *ck, const config_setting_t *group, const struct conf_where *w,
+int
+conf_get_string_dup(struct conf_check *ck, const config_setting_t *group,
+    const struct conf_where *w,
     const char *key, char **dst)
 {
 	const char *v;
-	int r = get_string(ck, group, w, key, &v);
+	int r = conf_get_string(ck, group, w, key, &v);
 
 	if (r == 1) {
 		free(*dst);
@@ -515,21 +447,21 @@ get_string_dup(struct conf_check *ck, const config_setting_t *group, const struc
 }
 
 /* A whole number in [min, max]. */
-static int
-get_int(struct conf_check *ck, const config_setting_t *group, const struct conf_where *w,
+int
+conf_get_int(struct conf_check *ck, const config_setting_t *group, const struct conf_where *w,
     const char *key, long long min, long long max, int *out)
 {
 	config_setting_t *s;
 	long long v;
 	int bad;
 
-	s = member(ck, group, w, key, T(CONFIG_TYPE_INT) | T(CONFIG_TYPE_INT64),
+	s = conf_member(ck, group, w, key, T(CONFIG_TYPE_INT) | T(CONFIG_TYPE_INT64),
 	    "a whole number", &bad);
 	if (s == NULL)
 		return bad ? -1 : 0;
 	v = config_setting_get_int64(s);
 	if (v < min || v > max) {
-		problem(ck, s, w, key, "%lld is out of range (use %lld to %lld)", v, min, max);
+		conf_problem(ck, s, w, key, "%lld is out of range (use %lld to %lld)", v, min, max);
 		return -1;
 	}
 	*out = (int)v;
@@ -537,14 +469,14 @@ get_int(struct conf_check *ck, const config_setting_t *group, const struct conf_
 }
 
 /* true or false. */
-static int
-get_bool(struct conf_check *ck, const config_setting_t *group, const struct conf_where *w,
+int
+conf_get_bool(struct conf_check *ck, const config_setting_t *group, const struct conf_where *w,
     const char *key, int *out)
 {
 	config_setting_t *s;
 	int bad;
 
-	s = member(ck, group, w, key, T(CONFIG_TYPE_BOOL), "true or false", &bad);
+	s = conf_member(ck, group, w, key, T(CONFIG_TYPE_BOOL), "true or false", &bad);
 	if (s == NULL)
 		return bad ? -1 : 0;
 	*out = config_setting_get_bool(s) ? 1 : 0;
@@ -552,13 +484,13 @@ get_bool(struct conf_check *ck, const config_setting_t *group, const struct conf
 }
 
 /* A group { ... }, or NULL when absent (or not a group: reported). */
-static config_setting_t *
-get_group(struct conf_check *ck, const config_setting_t *parent, const struct conf_where *w,
+config_setting_t *
+conf_get_group(struct conf_check *ck, const config_setting_t *parent, const struct conf_where *w,
     const char *key)
 {
 	int bad;
 
-	return member(ck, parent, w, key, T(CONFIG_TYPE_GROUP), "a group { ... }", &bad);
+	return conf_member(ck, parent, w, key, T(CONFIG_TYPE_GROUP), "a group { ... }", &bad);
 }
 
 /* "\"a\", \"b\", \"c\"" for a message; allocated. */
@@ -573,27 +505,27 @@ quoted_names(const char *const *names, size_t nnames)
 }
 
 /* Report that the string key is not one of names[]; returns -1. */
-static int
-bad_enum(struct conf_check *ck, const config_setting_t *group, const struct conf_where *w,
+int
+conf_bad_enum(struct conf_check *ck, const config_setting_t *group, const struct conf_where *w,
     const char *key, const char *v, const char *const *names, size_t nnames)
 {
 	char *allowed = quoted_names(names, nnames);
 
-	problem(ck, config_setting_get_member(group, key), w, key,
+	conf_problem(ck, config_setting_get_member(group, key), w, key,
 	    "\"%s\" is not allowed (use one of %s)", v, allowed);
 	free(allowed);
 	return -1;
 }
 
 /* One of names[]: the index goes to *out. */
-static int
-get_enum(struct conf_check *ck, const config_setting_t *group, const struct conf_where *w,
+int
+conf_get_enum(struct conf_check *ck, const config_setting_t *group, const struct conf_where *w,
     const char *key, const char *const *names, size_t nnames, int *out)
 {
 	const char *v;
 	int r;
 
-	if ((r = get_string(ck, group, w, key, &v)) != 1)
+	if ((r = conf_get_string(ck, group, w, key, &v)) != 1)
 		return r;
 	for (size_t i = 0; i < nnames; i++) {
 		if (strcmp(v, names[i]) == 0) {
@@ -601,7 +533,7 @@ get_enum(struct conf_check *ck, const config_setting_t *group, const struct conf
 			return 1;
 		}
 	}
-	return bad_enum(ck, group, w, key, v, names, nnames);
+	return conf_bad_enum(ck, group, w, key, v, names, nnames);
 }
 
 /*
@@ -635,15 +567,15 @@ parse_size(const char *s, int64_t *out)
 }
 
 /* A size: an integer of bytes, or a string like "25M". */
-static int
-get_size(struct conf_check *ck, const config_setting_t *group, const struct conf_where *w,
+int
+conf_get_size(struct conf_check *ck, const config_setting_t *group, const struct conf_where *w,
     const char *key, off_t *out)
 {
 	config_setting_t *s;
 	int64_t v;
 	int bad;
 
-	s = member(ck, group, w, key,
+	s = conf_member(ck, group, w, key,
 	    T(CONFIG_TYPE_INT) | T(CONFIG_TYPE_INT64) | T(CONFIG_TYPE_STRING),
 	    "a size (bytes, or a string like \"25M\")", &bad);
 	if (s == NULL)
@@ -652,14 +584,15 @@ get_size(struct conf_check *ck, const config_setting_t *group, const struct conf
 		const char *str = config_setting_get_string(s);
 
 		if (parse_size(str, &v) != 0) {
-			problem(ck, s, w, key, "\"%s\" is not a size (write bytes, or a number with "
-			    "a K, M or G suffix, like \"25M\")", str);
+			conf_problem(ck, s, w, key, "\"%s\" is not a size (write bytes, or a "
+			    "number with a K, M or G suffix, like \"25M\")", str);
 			return -1;
 		}
 	} else
 		v = config_setting_get_int64(s);
 	if (v <= 0 || v > CONF_MAX_SIZE) {
-		problem(ck, s, w, key, "%lld is out of range (give a positive size up to 1024G, "
+		conf_problem(ck, s, w, key,
+		    "%lld is out of range (give a positive size up to 1024G, "
 		    "like \"25M\")", (long long)v);
 		return -1;
 	}
@@ -667,8 +600,8 @@ get_size(struct conf_check *ck, const config_setting_t *group, const struct conf
 	return 1;
 }
 
-static void
-strlist_free(struct conf_strlist *l)
+void
+conf_strlist_free(struct conf_strlist *l)
 {
 	for (size_t i = 0; i < l->n; i++)
 		free(l->v[i]);
@@ -678,15 +611,15 @@ strlist_free(struct conf_strlist *l)
 }
 
 /* A list or array of non-empty strings; replaces *out when present. */
-static int
-get_strlist(struct conf_check *ck, const config_setting_t *group, const struct conf_where *w,
+int
+conf_get_strlist(struct conf_check *ck, const config_setting_t *group, const struct conf_where *w,
     const char *key, struct conf_strlist *out)
 {
 	config_setting_t *s;
 	struct conf_strlist l = { 0 };
 	int n, bad, ret = 1;
 
-	s = member(ck, group, w, key, T(CONFIG_TYPE_ARRAY) | T(CONFIG_TYPE_LIST),
+	s = conf_member(ck, group, w, key, T(CONFIG_TYPE_ARRAY) | T(CONFIG_TYPE_LIST),
 	    "a list of strings [ \"...\", \"...\" ]", &bad);
 	if (s == NULL)
 		return bad ? -1 : 0;
@@ -697,36 +630,36 @@ get_strlist(struct conf_check *ck, const config_setting_t *group, const struct c
 		const char *v = config_setting_get_string(e);
 
 		if (v == NULL || *v == '\0') {
-			problem(ck, e, w, key, "item %d must be a non-empty string, not %s "
+			conf_problem(ck, e, w, key, "item %d must be a non-empty string, not %s "
 			    "(put each value in double quotes)", i + 1,
-			    v ? "an empty string" : type_desc(e));
+			    v ? "an empty string" : conf_type_desc(e));
 			ret = -1;
 			continue;
 		}
 		l.v[l.n++] = xstrdup(v);
 	}
-	strlist_free(out);
+	conf_strlist_free(out);
 	*out = l;
 	return ret;
 }
 
 /* A path to a file we read: absolute and readable now. */
-static int
-get_file(struct conf_check *ck, const config_setting_t *group, const struct conf_where *w,
+int
+conf_get_file(struct conf_check *ck, const config_setting_t *group, const struct conf_where *w,
     const char *key, char **dst)
 {
 	const char *v;
 	int r;
 
-	if ((r = get_string(ck, group, w, key, &v)) != 1)
+	if ((r = conf_get_string(ck, group, w, key, &v)) != 1)
 		return r;
 	if (v[0] != '/') {
-		problem(ck, config_setting_get_member(group, key), w, key,
+		conf_problem(ck, config_setting_get_member(group, key), w, key,
 		    "\"%s\" is not an absolute path (start it with /)", v);
 		return -1;
 	}
 	if (access(v, R_OK) != 0) {
-		problem(ck, config_setting_get_member(group, key), w, key,
+		conf_problem(ck, config_setting_get_member(group, key), w, key,
 		    "cannot read %s: %s (create the file, or fix the path)", v, strerror(errno));
 		return -1;
 	}
@@ -741,8 +674,8 @@ get_file(struct conf_check *ck, const config_setting_t *group, const struct conf
  * An http(s) URL: 0 when it is https://, or http:// to a loopback host;
  * -1 otherwise, with *why set to a constant explanation.
  */
-static int
-check_url(const char *url, const char **why)
+int
+conf_check_url(const char *url, const char **why)
 {
 	const char *h, *end;
 	char host[256];
@@ -770,17 +703,18 @@ check_url(const char *url, const char **why)
 }
 
 /* An account name: [A-Za-z0-9_.-]+. */
-static int
-valid_account_name(const char *s)
+int
+conf_valid_account_name(const char *s)
 {
 	if (*s == '\0')
 		return 0;
-	return s[strspn(s, "ABCDEFGHIJKLMNOPQRSTUVWXYZabcdefghijklmnopqrstuvwxyz0123456789_.-")] == '\0';
+	return s[strspn(s,
+	    "ABCDEFGHIJKLMNOPQRSTUVWXYZabcdefghijklmnopqrstuvwxyz0123456789_.-")] == '\0';
 }
 
 /* A CUPS queue name: printable ASCII, no space, '/' or '#', at most 127 bytes. */
-static const char *
-cups_queue_problem(const char *s)
+const char *
+conf_cups_queue_problem(const char *s)
 {
 	if (strlen(s) > CUPS_QUEUE_MAX)
 		return "is longer than 127 characters";
@@ -791,15 +725,16 @@ cups_queue_problem(const char *s)
 }
 
 /* A CUPS user name for users: [A-Za-z0-9._-]{1,32}, or exactly "%l". */
-static int
-valid_user_name(const char *s)
+int
+conf_valid_user_name(const char *s)
 {
 	size_t n = strlen(s);
 
 	if (strcmp(s, "%l") == 0)
 		return 1;
 	return n >= 1 && n <= 32 &&
-	    s[strspn(s, "ABCDEFGHIJKLMNOPQRSTUVWXYZabcdefghijklmnopqrstuvwxyz0123456789._-")] == '\0';
+	    s[strspn(s,
+	    "ABCDEFGHIJKLMNOPQRSTUVWXYZabcdefghijklmnopqrstuvwxyz0123456789._-")] == '\0';
 }
 
 /* One side of a media type pattern: RFC 6838 name characters and wildcards. */
@@ -811,8 +746,8 @@ type_token_len(const char *s)
 }
 
 /* "type/subtype" where either may hold '*' or '?': "application/vnd.oasis.*". */
-static int
-valid_type_pattern(const char *s)
+int
+conf_valid_type_pattern(const char *s)
 {
 	size_t a = type_token_len(s), b;
 
@@ -823,8 +758,8 @@ valid_type_pattern(const char *s)
 }
 
 /* An authserv-id as a mail server writes it: printable, no blank or ';'. */
-static int
-valid_authserv_id(const char *s)
+int
+conf_valid_authserv_id(const char *s)
 {
 	if (strlen(s) > 255)
 		return 0;
@@ -835,8 +770,8 @@ valid_authserv_id(const char *s)
 }
 
 /* ASCII lower-case in place. */
-static void
-str_lower(char *s)
+void
+conf_str_lower(char *s)
 {
 	for (; *s; s++)
 		*s = (char)lower(*s);
@@ -856,757 +791,16 @@ limits_load(struct conf_check *ck, const config_setting_t *root, struct conf_lim
 	lim->max_parts = 200;
 	lim->max_depth = 20;
 	lim->max_attachments = 50;
-	g = member(ck, root, NULL, "limits", T(CONFIG_TYPE_GROUP), "a group { ... }", &bad);
+	g = conf_member(ck, root, NULL, "limits", T(CONFIG_TYPE_GROUP), "a group { ... }", &bad);
 	if (g == NULL)
 		return;
-	where_set(&w, ".", "limits");
-	check_members(ck, g, SC_LIMITS, &w);
-	get_size(ck, g, &w, "max_message_size", &lim->max_message_size);
-	get_size(ck, g, &w, "max_attachment_size", &lim->max_attachment_size);
-	get_int(ck, g, &w, "max_parts", 1, 100000, &lim->max_parts);
-	get_int(ck, g, &w, "max_depth", 1, 1000, &lim->max_depth);
-	get_int(ck, g, &w, "max_attachments", 1, 10000, &lim->max_attachments);
-}
-
-static void
-oauth_load(struct conf_check *ck, const config_setting_t *g, const struct conf_where *aw,
-    struct conf_oauth *o)
-{
-	struct conf_where w;
-	int v = 0, has_cloud, has_cert, has_key, service_account;
-	const char *why;
-
-	o->present = 1;
-	where_set(&w, ".", "%s%soauth", aw->label, aw->join);
-	check_members(ck, g, SC_OAUTH, &w);
-
-	if (get_enum(ck, g, &w, "provider", provider_names, ARRAY_SIZE(provider_names), &v) == 1)
-		o->provider = (enum conf_provider)(v + 1);
-	else if (config_setting_get_member(g, "provider") == NULL)
-		missing(ck, g, &w, "provider", "\"microsoft\", \"google\" or \"generic\"");
-
-	has_cloud = get_enum(ck, g, &w, "cloud", cloud_names, ARRAY_SIZE(cloud_names), &v) == 1;
-	if (has_cloud)
-		o->cloud = (enum conf_cloud)v;
-	if (has_cloud && o->provider != CONF_PROVIDER_MICROSOFT && o->provider != CONF_PROVIDER_NONE)
-		problem(ck, config_setting_get_member(g, "cloud"), &w, "cloud",
-		    "only applies to provider = \"microsoft\" (remove it)");
-
-	if (get_string_dup(ck, g, &w, "tenant", &o->tenant) == 1 &&
-	    o->provider != CONF_PROVIDER_MICROSOFT && o->provider != CONF_PROVIDER_NONE)
-		problem(ck, config_setting_get_member(g, "tenant"), &w, "tenant",
-		    "only applies to provider = \"microsoft\" (remove it)");
-	if (get_string_dup(ck, g, &w, "client_id", &o->client_id) == 0)
-		missing(ck, g, &w, "client_id", "the application (client) ID of the app registration");
-	get_file(ck, g, &w, "client_secret_file", &o->client_secret_file);
-	has_cert = config_setting_get_member(g, "certificate_file") != NULL;
-	has_key = config_setting_get_member(g, "private_key_file") != NULL;
-	get_file(ck, g, &w, "certificate_file", &o->certificate_file);
-	get_file(ck, g, &w, "private_key_file", &o->private_key_file);
-	o->flow = o->provider == CONF_PROVIDER_GOOGLE ? CONF_FLOW_AUTHCODE : CONF_FLOW_DEVICE;
-	if (get_enum(ck, g, &w, "flow", flow_names, ARRAY_SIZE(flow_names), &v) == 1)
-		o->flow = (enum conf_flow)v;
-	/* A Google service account is one JSON key file: private_key_file alone. */
-	service_account = o->provider == CONF_PROVIDER_GOOGLE &&
-	    o->flow == CONF_FLOW_CLIENT_CREDENTIALS;
-	if (service_account && has_cert)
-		problem(ck, config_setting_get_member(g, "certificate_file"), &w, "certificate_file",
-		    "a Google service account needs only private_key_file (its JSON key): "
-		    "remove certificate_file");
-	else if (!service_account && has_cert != has_key)
-		problem(ck, config_setting_get_member(g, has_cert ? "certificate_file" : "private_key_file"),
-		    &w, has_cert ? "certificate_file" : "private_key_file",
-		    "is given without %s (give both, or neither)",
-		    has_cert ? "private_key_file" : "certificate_file");
-	if (service_account && !has_key)
-		problem(ck, g, &w, "flow", "\"client_credentials\" with provider = \"google\" "
-		    "needs private_key_file = the service account's JSON key (add it)");
-	else if (!service_account && o->flow == CONF_FLOW_CLIENT_CREDENTIALS &&
-	    o->client_secret_file == NULL && !has_cert)
-		problem(ck, g, &w, "flow", "\"client_credentials\" needs client_secret_file, or "
-		    "certificate_file and private_key_file (add one)");
-	if (o->flow == CONF_FLOW_CLIENT_CREDENTIALS && o->provider == CONF_PROVIDER_MICROSOFT &&
-	    o->tenant == NULL)
-		problem(ck, g, &w, "flow", "\"client_credentials\" needs tenant (add the "
-		    "directory (tenant) ID)");
-
-	if (get_string_dup(ck, g, &w, "authority", &o->authority) == 1 &&
-	    check_url(o->authority, &why) != 0)
-		problem(ck, config_setting_get_member(g, "authority"), &w, "authority",
-		    "\"%s\" %s", o->authority, why);
-	if (get_string_dup(ck, g, &w, "issuer", &o->issuer) == 1) {
-		if (o->provider != CONF_PROVIDER_GENERIC && o->provider != CONF_PROVIDER_NONE)
-			problem(ck, config_setting_get_member(g, "issuer"), &w, "issuer",
-			    "only applies to provider = \"generic\" (remove it)");
-		else if (check_url(o->issuer, &why) != 0)
-			problem(ck, config_setting_get_member(g, "issuer"), &w, "issuer",
-			    "\"%s\" %s", o->issuer, why);
-	} else if (o->provider == CONF_PROVIDER_GENERIC && o->authority == NULL &&
-	    config_setting_get_member(g, "issuer") == NULL)
-		missing(ck, g, &w, "issuer", "the identity provider's URL, for OpenID discovery");
-	o->assertion_rs256 = 0;
-	if (get_enum(ck, g, &w, "assertion_alg", assertion_alg_names,
-	    ARRAY_SIZE(assertion_alg_names), &v) == 1)
-		o->assertion_rs256 = v == 1;
-	if (get_strlist(ck, g, &w, "scopes", &o->scopes) == 1 && o->scopes.n == 0)
-		problem(ck, config_setting_get_member(g, "scopes"), &w, "scopes",
-		    "is empty (remove it to use the provider's scopes)");
-}
-
-/* A CUPS queue name given as key; reported when it cannot be one. */
-static void
-check_printer(struct conf_check *ck, const config_setting_t *g, const struct conf_where *w,
-    const char *key, const char *printer)
-{
-	const char *why;
-
-	if ((why = cups_queue_problem(printer)) != NULL)
-		problem(ck, config_setting_get_member(g, key), w, key,
-		    "\"%s\" %s (use the queue name lpstat -p shows)", printer, why);
-}
-
-/* security = "none" (the group's key "security") only to a loopback host. */
-static void
-check_clear_host(struct conf_check *ck, const config_setting_t *g, const struct conf_where *w,
-    const char *host)
-{
-	if (host != NULL && host_is_loopback(host))
-		return;
-	problem(ck, config_setting_get_member(g, "security"), w, "security",
-	    "\"none\" is only allowed to a loopback host (localhost, 127.x, ::1), not \"%s\": "
-	    "the password would go over the network in clear (use \"ssl\" or \"starttls\")",
-	    host != NULL ? host : "the provider's server");
-}
-
-/*
- * A list of groups ( { ... }, ... ) at key in parent: an array of n
- * elements of elsize bytes (zeroed, then filled by load for each group;
- * anything that is not a group is reported and skipped).  NULL when absent,
- * bad or empty.  Allocated; *n is its length.
- */
-static void *
-group_list_load(struct conf_check *ck, const config_setting_t *parent, const struct conf_where *pw,
-    const char *key, size_t elsize, size_t *n,
-    void (*load)(struct conf_check *, const config_setting_t *, const struct conf_where *, size_t,
-    void *))
-{
-	config_setting_t *list;
-	struct conf_where w;
-	unsigned char *v;
-	int len, bad;
-
-	*n = 0;
-	list = member(ck, parent, pw, key, T(CONFIG_TYPE_LIST),
-	    "a list of groups ( { ... }, { ... } )", &bad);
-	if (list == NULL || (len = config_setting_length(list)) == 0)
-		return NULL;
-	v = xcalloc((size_t)len, elsize);
-	for (int i = 0; i < len; i++) {
-		config_setting_t *g = config_setting_get_elem(list, (unsigned int)i);
-
-		where_set(&w, ".", "%s%s%s.[%d]", pw->label, pw->label[0] ? pw->join : "", key, i);
-		if (config_setting_type(g) != CONFIG_TYPE_GROUP) {
-			problem(ck, g, &w, NULL, "must be a group { ... }, not %s", type_desc(g));
-			continue;
-		}
-		load(ck, g, &w, (size_t)i, v + *n * elsize);
-		(*n)++;
-	}
-	return v;
-}
-
-/* options = [ "duplex", "A4" ]: every phrase through the print option parser. */
-static void
-options_load(struct conf_check *ck, const config_setting_t *g, const struct conf_where *w,
-    struct print_opts *o)
-{
-	struct conf_strlist l = { 0 };
-
-	get_strlist(ck, g, w, "options", &l);
-	for (size_t i = 0; i < l.n; i++) {
-		char *msg = NULL;
-
-		/* The parser's message names the phrase and the words it knows. */
-		if (popt_parse_item(l.v[i], o, &msg) != 0)
-			problem(ck, config_setting_get_member(g, "options"), w, "options",
-			    "%s (see PRINT OPTIONS in mail2cups.conf(5))", msg);
-		free(msg);
-	}
-	strlist_free(&l);
-}
-
-/* allow_options = [ "copies", "sides" ]: POPT_* bits; absent: all of them. */
-static void
-allow_options_load(struct conf_check *ck, const config_setting_t *g, const struct conf_where *w,
-    unsigned int *bits)
-{
-	struct conf_strlist l = { 0 };
-	unsigned int bit;
-
-	*bits = POPT_ALL;
-	if (get_strlist(ck, g, w, "allow_options", &l) == 0)
-		return;
-	*bits = 0;
-	for (size_t i = 0; i < l.n; i++) {
-		struct buf valid = { 0 };
-
-		if (popt_field_parse(l.v[i], &bit) == 0) {
-			*bits |= bit;
-			continue;
-		}
-		for (bit = 1; bit & POPT_ALL; bit <<= 1)
-			buf_appendf(&valid, "%s\"%s\"", valid.len ? ", " : "", popt_field_name(bit));
-		problem(ck, config_setting_get_member(g, "allow_options"), w, "allow_options",
-		    "\"%s\" is not an option name (use any of %s)", l.v[i], valid.data);
-		buf_free(&valid);
-	}
-	strlist_free(&l);
-}
-
-static void
-rule_load(struct conf_check *ck, const config_setting_t *g, const struct conf_where *w,
-    size_t idx, void *elem)
-{
-	struct conf_rule *r = elem;
-	int v = 0;
-
-	r->line = config_setting_source_line(g);
-	r->allow_options = POPT_ALL;
-	r->max_copies = 10;
-	r->hold = -1;
-	r->print_body = -1;
-	check_members(ck, g, SC_RULE, w);
-	get_string_dup(ck, g, w, "name", &r->name);
-	if (r->name == NULL)
-		r->name = xasprintf("rule %zu", idx + 1);
-	get_strlist(ck, g, w, "recipients", &r->recipients);
-	get_strlist(ck, g, w, "senders", &r->senders);
-	get_strlist(ck, g, w, "subjects", &r->subjects);
-	if (get_string_dup(ck, g, w, "printer", &r->printer) == 1)
-		check_printer(ck, g, w, "printer", r->printer);
-	options_load(ck, g, w, &r->options);
-	allow_options_load(ck, g, w, &r->allow_options);
-	get_int(ck, g, w, "max_copies", 1, POPT_MAX_COPIES, &r->max_copies);
-	get_bool(ck, g, w, "hold", &r->hold);
-	if (get_enum(ck, g, w, "print_body", body_names, ARRAY_SIZE(body_names), &v) == 1)
-		r->print_body = v;
-}
-
-static void
-user_load(struct conf_check *ck, const config_setting_t *g, const struct conf_where *w,
-    size_t idx, void *elem)
-{
-	struct conf_user *u = elem;
-
-	(void)idx;
-	check_members(ck, g, SC_USER, w);
-	if (get_string_dup(ck, g, w, "sender", &u->sender) == 0)
-		missing(ck, g, w, "sender", "an address or pattern, like \"*@staff.example.org\"");
-	if (get_string_dup(ck, g, w, "user", &u->user) == 0)
-		missing(ck, g, w, "user", "the CUPS user name, or \"%l\" for the address's local part");
-	else if (u->user != NULL && !valid_user_name(u->user))
-		problem(ck, config_setting_get_member(g, "user"), w, "user",
-		    "\"%s\" is not a user name (use 1 to 32 letters, digits, '.', '_' or '-', "
-		    "or \"%%l\" for the local part of the sender's address)", u->user);
-}
-
-static void
-converter_load(struct conf_check *ck, const config_setting_t *g, const struct conf_where *w,
-    size_t idx, void *elem)
-{
-	struct conf_converter *cv = elem;
-	const config_setting_t *s;
-	struct stat st;
-	const char *prog;
-	int r, has_input = 0;
-
-	(void)idx;
-	cv->timeout = 120;
-	check_members(ck, g, SC_CONVERTER, w);
-	r = get_strlist(ck, g, w, "types", &cv->types);
-	if (r == 0)
-		missing(ck, g, w, "types", "the media types it converts, like "
-		    "[ \"application/vnd.oasis.opendocument.*\" ]");
-	else if (r == 1 && cv->types.n == 0)
-		problem(ck, config_setting_get_member(g, "types"), w, "types",
-		    "is empty (list the media types this command converts)");
-	for (size_t i = 0; i < cv->types.n; i++)
-		if (!valid_type_pattern(cv->types.v[i]))
-			problem(ck, config_setting_get_member(g, "types"), w, "types",
-			    "\"%s\" is not a media type (write type/subtype, '*' and '?' allowed, "
-			    "like \"application/vnd.oasis.opendocument.*\")", cv->types.v[i]);
-
-	r = get_strlist(ck, g, w, "command", &cv->command);
-	s = config_setting_get_member(g, "command");
-	if (r == 0)
-		missing(ck, g, w, "command", "the program and its arguments, like "
-		    "[ \"/usr/bin/soffice\", \"--headless\", \"--convert-to\", \"pdf\", \"--outdir\", "
-		    "\"%o\", \"%i\" ]");
-	else if (r == 1 && cv->command.n == 0)
-		problem(ck, s, w, "command", "is empty (give the program and its arguments)");
-	if (cv->command.n > 0) {
-		prog = cv->command.v[0];
-		if (prog[0] != '/')
-			problem(ck, s, w, "command", "\"%s\" is not an absolute path (give the "
-			    "program's full path: no shell is used to find it)", prog);
-		else if (access(prog, X_OK) != 0)
-			problem(ck, s, w, "command", "cannot run %s: %s (install the program, or "
-			    "fix the path)", prog, strerror(errno));
-		else if (stat(prog, &st) != 0 || !S_ISREG(st.st_mode))
-			problem(ck, s, w, "command", "%s is not a program (give the path of the "
-			    "program itself)", prog);
-		for (size_t i = 1; i < cv->command.n; i++)
-			has_input |= strstr(cv->command.v[i], "%i") != NULL;
-		if (!has_input)
-			problem(ck, s, w, "command", "no argument contains %%i, the file to convert "
-			    "(add \"%%i\" where the program expects its input)");
-	}
-	get_int(ck, g, w, "timeout", 1, 3600, &cv->timeout);
-}
-
-static void
-smtp_load(struct conf_check *ck, const config_setting_t *root, struct conf_smtp *sm)
-{
-	struct conf_where top = { "", "" }, w;
-	config_setting_t *g;
-	int v = 0;
-
-	sm->security = CONF_SEC_STARTTLS;
-	sm->auth = CONF_SMTP_NONE;
-	if ((g = get_group(ck, root, &top, "smtp")) == NULL)
-		return;
-	where_set(&w, ".", "smtp");
-	check_members(ck, g, SC_SMTP, &w);
-	get_string_dup(ck, g, &w, "host", &sm->host);
-	get_int(ck, g, &w, "port", 1, 65535, &sm->port);
-	if (get_enum(ck, g, &w, "security", security_names, ARRAY_SIZE(security_names), &v) == 1)
-		sm->security = (enum conf_security)v;
-	if (sm->security == CONF_SEC_NONE)
-		check_clear_host(ck, g, &w, sm->host);
-	get_file(ck, g, &w, "ca_file", &sm->ca_file);
-	if (get_enum(ck, g, &w, "auth", smtp_auth_names, ARRAY_SIZE(smtp_auth_names), &v) == 1) {
-		sm->auth = (enum conf_smtp_auth)v;
-		sm->auth_set = 1;
-	}
-	get_string_dup(ck, g, &w, "username", &sm->username);
-	if (sm->auth == CONF_SMTP_PLAIN || sm->auth == CONF_SMTP_LOGIN) {
-		if (get_file(ck, g, &w, "password_file", &sm->password_file) == 0)
-			missing(ck, g, &w, "password_file", "a file holding the SMTP password, for "
-			    "auth = \"plain\" or \"login\"");
-	} else if (config_setting_get_member(g, "password_file") != NULL)
-		problem(ck, config_setting_get_member(g, "password_file"), &w, "password_file",
-		    "is only used with auth = \"plain\" or \"login\" (set auth, or remove it)");
-	get_size(ck, g, &w, "max_message_size", &sm->max_message_size);
-}
-
-/* Is name (len bytes) one of conf_template_vars? */
-static int
-template_var_known(const char *name, size_t len)
-{
-	for (size_t i = 0; conf_template_vars[i] != NULL; i++)
-		if (strlen(conf_template_vars[i]) == len &&
-		    strncmp(conf_template_vars[i], name, len) == 0)
-			return 1;
-	return 0;
-}
-
-/* Every ${name} in text must be a template variable. */
-static void
-check_template_vars(struct conf_check *ck, const config_setting_t *s, const struct conf_where *w,
-    const char *key, const char *text)
-{
-	const char *p = text, *end;
-
-	while ((p = strstr(p, "${")) != NULL) {
-		p += 2;
-		if ((end = strchr(p, '}')) == NULL) {
-			problem(ck, s, w, key, "a \"${\" is not closed (write ${name}, like ${subject})");
-			return;
-		}
-		if (!template_var_known(p, (size_t)(end - p))) {
-			struct buf valid = { 0 };
-
-			for (size_t i = 0; conf_template_vars[i] != NULL; i++)
-				buf_appendf(&valid, "%s${%s}", i ? ", " : "", conf_template_vars[i]);
-			problem(ck, s, w, key, "${%.*s} is not a template variable (use %s)",
-			    (int)(end - p > 40 ? 40 : end - p), p, valid.data);
-			buf_free(&valid);
-		}
-		p = end + 1;
-	}
-}
-
-/* replies.KIND = { subject = "..."; body = "..."; }: replaces the defaults given. */
-static void
-template_load(struct conf_check *ck, const config_setting_t *parent, const struct conf_where *pw,
-    const char *key, struct conf_template *t)
-{
-	static const char *const keys[] = { "subject", "body" };
-	char **fields[] = { &t->subject, &t->body };
-	struct conf_where w;
-	config_setting_t *g;
-
-	if ((g = get_group(ck, parent, pw, key)) == NULL)
-		return;
-	where_set(&w, ".", "%s.%s", pw->label, key);
-	check_members(ck, g, SC_TEMPLATE, &w);
-	for (size_t i = 0; i < ARRAY_SIZE(keys); i++) {
-		config_setting_t *s = config_setting_get_member(g, keys[i]);
-
-		if (get_string_dup(ck, g, &w, keys[i], fields[i]) != 1)
-			continue;
-		check_template_vars(ck, s, &w, keys[i], *fields[i]);
-		if (fields[i] == &t->subject && strpbrk(t->subject, "\r\n") != NULL)
-			problem(ck, s, &w, keys[i], "must be one line (remove the line breaks)");
-	}
-}
-
-static void
-replies_load(struct conf_check *ck, const config_setting_t *root, struct conf_replies *rp)
-{
-	struct conf_where top = { "", "" }, w;
-	config_setting_t *g;
-
-	rp->rate_limit = 10;
-	rp->rate_period = 3600;
-	for (size_t k = 0; k < CONF_REPLY_NKINDS; k++) {
-		rp->t[k].subject = xstrdup(default_templates[k].subject);
-		rp->t[k].body = xstrdup(default_templates[k].body);
-	}
-	if ((g = get_group(ck, root, &top, "replies")) == NULL)
-		return;
-	where_set(&w, ".", "replies");
-	check_members(ck, g, SC_REPLIES, &w);
-	if (get_string_dup(ck, g, &w, "from", &rp->from) == 1) {
-		char *name = NULL, *addr = NULL;
-
-		if (strpbrk(rp->from, "\r\n\t") != NULL ||
-		    addr_parse_from(rp->from, &name, &addr, NULL) != 0)
-			problem(ck, config_setting_get_member(g, "from"), &w, "from",
-			    "\"%s\" is not an address (write one line, like \"print@example.org\" "
-			    "or \"Printer <print@example.org>\")", rp->from);
-		free(name);
-		free(addr);
-	}
-	get_int(ck, g, &w, "rate_limit", 1, 10000, &rp->rate_limit);
-	get_int(ck, g, &w, "rate_period", 1, 604800, &rp->rate_period);
-	for (size_t k = 0; k < CONF_REPLY_NKINDS; k++)
-		template_load(ck, g, &w, reply_kind_names[k], &rp->t[k]);
-}
-
-/* reply = [ "accepted", "rejected" ]: 1u << CONF_REPLY_* bits. */
-static void
-reply_kinds_load(struct conf_check *ck, const config_setting_t *g, const struct conf_where *w,
-    unsigned int *bits)
-{
-	struct conf_strlist l = { 0 };
-
-	*bits = 0;
-	get_strlist(ck, g, w, "reply", &l);
-	for (size_t i = 0; i < l.n; i++) {
-		size_t k;
-
-		for (k = 0; k < ARRAY_SIZE(reply_kind_names); k++)
-			if (strcmp(l.v[i], reply_kind_names[k]) == 0)
-				break;
-		if (k < ARRAY_SIZE(reply_kind_names))
-			*bits |= 1u << k;
-		else
-			bad_enum(ck, g, w, "reply", l.v[i], reply_kind_names,
-			    ARRAY_SIZE(reply_kind_names));
-	}
-	strlist_free(&l);
-}
-
-/* tenant_domains, or by default the username's domain and a dotted tenant. */
-static void
-tenant_domains_load(struct conf_check *ck, const config_setting_t *g, const struct conf_where *w,
-    struct conf_account *a)
-{
-	struct conf_strlist *l = &a->tenant_domains;
-	const char *at, *dom[2] = { NULL, NULL };
-
-	if (get_strlist(ck, g, w, "tenant_domains", l) == 0) {
-		if (a->username != NULL && (at = strrchr(a->username, '@')) != NULL && at[1] != '\0')
-			dom[0] = at + 1;
-		if (a->oauth.tenant != NULL && strchr(a->oauth.tenant, '.') != NULL &&
-		    (dom[0] == NULL || str_casecmp(dom[0], a->oauth.tenant) != 0))
-			dom[1] = a->oauth.tenant;
-		l->v = xcalloc(3, sizeof(*l->v));
-		for (size_t i = 0; i < 2; i++)
-			if (dom[i] != NULL)
-				l->v[l->n++] = xstrdup(dom[i]);
-	}
-	for (size_t i = 0; i < l->n; i++)
-		str_lower(l->v[i]);
-}
-
-/*
- * Sender trust and replies: whose Authentication-Results count, and
- * whether replies can be sent at all (a reply only ever goes to a sender
- * who authenticated).
- */
-static void
-trust_load(struct conf_check *ck, const config_setting_t *g, const struct conf_where *w,
-    const struct conf *c, struct conf_account *a)
-{
-	const struct conf_smtp *smtp = &c->smtp;
-	static const char how[] = "set authserv_id to the name your mail server writes at the "
-	    "start of its Authentication-Results header";
-	enum conf_provider p = a->oauth.provider;
-	int can_judge;
-	int v = 0;
-
-	get_strlist(ck, g, w, "deny_senders", &a->deny_senders);
-	if (get_bool(ck, g, w, "authenticated_senders_only", &v) == 1)
-		a->authenticated_senders_only = v;
-	if (get_string_dup(ck, g, w, "authserv_id", &a->authserv_id) == 1 &&
-	    !valid_authserv_id(a->authserv_id))
-		problem(ck, config_setting_get_member(g, "authserv_id"), w, "authserv_id",
-		    "\"%s\" cannot be an authserv-id (%s, like \"mx.example.org\")",
-		    a->authserv_id, how);
-	if (a->authserv_id == NULL && p == CONF_PROVIDER_GOOGLE)
-		a->authserv_id = xstrdup("mx.google.com");
-	tenant_domains_load(ck, g, w, a);
-	can_judge = conf_account_judges_senders(a);
-	if (a->authenticated_senders_only && !can_judge)
-		problem(ck, config_setting_get_member(g, "authenticated_senders_only"), w,
-		    "authenticated_senders_only", "there is no way to judge who authenticated (%s)",
-		    how);
-
-	reply_kinds_load(ck, g, w, &a->reply);
-	if (a->reply == 0)
-		return;
-	if (!can_judge)
-		problem(ck, config_setting_get_member(g, "reply"), w, "reply",
-		    "a reply only ever goes to a sender who authenticated, and there is no way "
-		    "to judge that here (%s, or remove reply)", how);
-	if (p != CONF_PROVIDER_MICROSOFT && p != CONF_PROVIDER_GOOGLE && smtp->host == NULL)
-		problem(ck, config_setting_get_member(g, "reply"), w, "reply",
-		    "there is no SMTP server to send replies through (set smtp = { host = "
-		    "\"...\"; }, or remove reply)");
-	if (c->replies.from == NULL && a->username != NULL && strchr(a->username, '@') == NULL)
-		problem(ck, config_setting_get_member(g, "reply"), w, "reply",
-		    "replies come from the account's username, and \"%s\" is not a mail address "
-		    "(set replies = { from = \"print@example.org\"; };)", a->username);
-	if (smtp->auth_set && smtp->auth == CONF_SMTP_XOAUTH2 && !a->oauth.present)
-		problem(ck, config_setting_get_member(g, "reply"), w, "reply",
-		    "smtp.auth = \"xoauth2\" needs an OAuth account, and this one signs in with a "
-		    "password (set smtp.auth to \"plain\" or \"login\", or remove reply)");
-}
-
-static void
-rules_free(struct conf_rule *r, size_t n)
-{
-	for (size_t i = 0; i < n; i++) {
-		free(r[i].name);
-		strlist_free(&r[i].recipients);
-		strlist_free(&r[i].senders);
-		strlist_free(&r[i].subjects);
-		free(r[i].printer);
-	}
-	free(r);
-}
-
-static void
-account_free_fields(struct conf_account *a)
-{
-	free(a->name);
-	free(a->host);
-	free(a->ca_file);
-	free(a->username);
-	free(a->login_user);
-	free(a->mailbox);
-	free(a->password_file);
-	free(a->oauth.tenant);
-	free(a->oauth.client_id);
-	free(a->oauth.client_secret_file);
-	free(a->oauth.certificate_file);
-	free(a->oauth.private_key_file);
-	free(a->oauth.authority);
-	free(a->oauth.issuer);
-	strlist_free(&a->oauth.scopes);
-	free(a->printer);
-	strlist_free(&a->allow_senders);
-	free(a->printed_folder);
-	free(a->failed_folder);
-	strlist_free(&a->deny_senders);
-	free(a->authserv_id);
-	strlist_free(&a->tenant_domains);
-	rules_free(a->rules, a->nrules);
-	free(a->rejected_folder);
-}
-
-/* A folder key that must differ from the watched mailbox. */
-static void
-check_folder_not_mailbox(struct conf_check *ck, const config_setting_t *g,
-    const struct conf_where *w, const struct conf_account *a, const char *key, const char *folder)
-{
-	if (strcmp(folder, a->mailbox) != 0)
-		return;
-	problem(ck, config_setting_get_member(g, key) ? config_setting_get_member(g, key) : g, w, key,
-	    "\"%s\" is the mailbox being watched: messages would be processed again "
-	    "(choose another folder)", folder);
-}
-
-static void
-account_load(struct conf_check *ck, const config_setting_t *g, size_t idx,
-    const struct conf *c, struct conf_account *a)
-{
-	struct conf_where w;
-	config_setting_t *s;
-	const char *name = NULL;
-	int v = 0, r;
-
-	a->line = config_setting_source_line(g);
-	where_set(&w, ".", "accounts.[%zu]", idx);
-	r = get_string(ck, g, &w, "name", &name);
-	if (r == 1 && !valid_account_name(name)) {
-		problem(ck, config_setting_get_member(g, "name"), &w, "name",
-		    "\"%s\" may only use letters, digits, '_', '.' and '-' (rename it)", name);
-		r = -1;
-	}
-	if (r == 0)
-		missing(ck, g, &w, "name", "a short name for the account, like \"office\"");
-	if (r == 1) {
-		a->name = xstrdup(name);
-		where_set(&w, ": ", "account \"%s\"", name);
-	}
-	check_members(ck, g, SC_ACCOUNT, &w);
-
-	if ((s = config_setting_get_member(g, "oauth")) != NULL) {
-		if (config_setting_type(s) == CONFIG_TYPE_GROUP)
-			oauth_load(ck, s, &w, &a->oauth);
-		else
-			problem(ck, s, &w, "oauth", "must be a group { ... }, not %s (write "
-			    "oauth = { provider = \"microsoft\"; ... };)", type_desc(s));
-	}
-
-	/* auth first: it decides the other keys' defaults and requirements. */
-	a->auth = a->oauth.present ? CONF_AUTH_XOAUTH2 : CONF_AUTH_PLAIN;
-	if (get_enum(ck, g, &w, "auth", auth_names, ARRAY_SIZE(auth_names), &v) == 1)
-		a->auth = (enum conf_auth)v;
-	s = config_setting_get_member(g, "auth");
-	if (a->auth == CONF_AUTH_XOAUTH2 || a->auth == CONF_AUTH_OAUTHBEARER) {
-		if (!conf_oauth_supported)
-			problem(ck, s ? s : g, &w, NULL, "auth = \"%s\": OAuth sign-in is not supported "
-			    "yet in this release; use auth = \"plain\" with a password_file for now",
-			    auth_names[a->auth]);
-		if (!a->oauth.present)
-			problem(ck, s ? s : g, &w, "auth", "\"%s\" needs an oauth group (add oauth = "
-			    "{ provider = ...; client_id = ...; };)", auth_names[a->auth]);
-		if (config_setting_get_member(g, "password_file") != NULL)
-			problem(ck, config_setting_get_member(g, "password_file"), &w, "password_file",
-			    "an OAuth account never uses a password (remove password_file)");
-	} else {
-		if (a->oauth.present)
-			problem(ck, config_setting_get_member(g, "oauth"), &w, "oauth",
-			    "auth = \"%s\" uses a password, and an OAuth account never uses a password "
-			    "(remove the oauth group, or set auth = \"xoauth2\")", auth_names[a->auth]);
-		if (get_file(ck, g, &w, "password_file", &a->password_file) == 0)
-			missing(ck, g, &w, "password_file", "a file holding the password, for "
-			    "auth = \"plain\" or \"login\"");
-	}
-
-	a->security = CONF_SEC_SSL;
-	if (get_enum(ck, g, &w, "security", security_names, ARRAY_SIZE(security_names), &v) == 1)
-		a->security = (enum conf_security)v;
-	a->port = a->security == CONF_SEC_SSL ? 993 : 143;
-	get_int(ck, g, &w, "port", 1, 65535, &a->port);
-
-	if (get_string_dup(ck, g, &w, "host", &a->host) == 0) {
-		if (a->oauth.provider == CONF_PROVIDER_MICROSOFT)
-			a->host = xstrdup(microsoft_hosts[a->oauth.cloud]);
-		else if (a->oauth.provider == CONF_PROVIDER_GOOGLE)
-			a->host = xstrdup("imap.gmail.com");
-		else
-			missing(ck, g, &w, "host", "the IMAP server's name");
-	}
-	if (a->security == CONF_SEC_NONE && a->host != NULL)
-		check_clear_host(ck, g, &w, a->host);
-	get_file(ck, g, &w, "ca_file", &a->ca_file);
-
-	if (get_string_dup(ck, g, &w, "username", &a->username) == 0)
-		missing(ck, g, &w, "username", "the mailbox's user name, like \"print@example.org\"");
-	if (get_string_dup(ck, g, &w, "login_user", &a->login_user) == 0 && a->username != NULL)
-		a->login_user = xstrdup(a->username);
-	a->mailbox = xstrdup("INBOX");
-	get_string_dup(ck, g, &w, "mailbox", &a->mailbox);
-	a->poll_interval = 60;
-	get_int(ck, g, &w, "poll_interval", 1, 86400, &a->poll_interval);
-	a->idle = 1;
-	get_bool(ck, g, &w, "idle", &a->idle);
-
-	if (get_string_dup(ck, g, &w, "printer", &a->printer) == 0)
-		missing(ck, g, &w, "printer", "the CUPS queue to print to, as lpstat -p shows it");
-	else if (a->printer != NULL)
-		check_printer(ck, g, &w, "printer", a->printer);
-	get_strlist(ck, g, &w, "allow_senders", &a->allow_senders);
-
-	a->after = CONF_AFTER_SEEN;
-	if (get_enum(ck, g, &w, "after", after_names, ARRAY_SIZE(after_names), &v) == 1)
-		a->after = (enum conf_after)v;
-	a->printed_folder = xstrdup("Printed");
-	get_string_dup(ck, g, &w, "printed_folder", &a->printed_folder);
-	a->failed_folder = xstrdup("Print Failed");
-	get_string_dup(ck, g, &w, "failed_folder", &a->failed_folder);
-	if (a->after == CONF_AFTER_MOVE)
-		check_folder_not_mailbox(ck, g, &w, a, "printed_folder", a->printed_folder);
-	check_folder_not_mailbox(ck, g, &w, a, "failed_folder", a->failed_folder);
-	a->rejected_folder = xstrdup("Print Rejected");
-	get_string_dup(ck, g, &w, "rejected_folder", &a->rejected_folder);
-	check_folder_not_mailbox(ck, g, &w, a, "rejected_folder", a->rejected_folder);
-
-	trust_load(ck, g, &w, c, a);
-	a->rules = group_list_load(ck, g, &w, "rules", sizeof(*a->rules), &a->nrules, rule_load);
-	if (get_bool(ck, g, &w, "hold", &v) == 1)
-		a->hold = v;
-	a->print_body = CONF_BODY_NEVER;
-	if (get_enum(ck, g, &w, "print_body", body_names, ARRAY_SIZE(body_names), &v) == 1)
-		a->print_body = (enum conf_body)v;
-}
-
-static void
-accounts_load(struct conf_check *ck, const config_setting_t *root, struct conf *c)
-{
-	config_setting_t *list;
-	struct conf_where w = { "", "" };
-	int n, bad;
-
-	list = member(ck, root, &w, "accounts", T(CONFIG_TYPE_LIST),
-	    "a list of groups ( { ... }, { ... } )", &bad);
-	if (list == NULL) {
-		if (!bad)
-			missing(ck, NULL, &w, "accounts", "at least one account: accounts = ( { name = "
-			    "...; ... } );");
-		return;
-	}
-	if ((n = config_setting_length(list)) == 0) {
-		problem(ck, list, &w, "accounts", "is empty (add at least one account { ... })");
-		return;
-	}
-	c->accounts = xcalloc((size_t)n, sizeof(*c->accounts));
-	for (int i = 0; i < n; i++) {
-		config_setting_t *g = config_setting_get_elem(list, (unsigned int)i);
-		struct conf_account *a = &c->accounts[c->naccounts];
-
-		if (config_setting_type(g) != CONFIG_TYPE_GROUP) {
-			where_set(&w, ".", "accounts.[%d]", i);
-			problem(ck, g, &w, NULL, "must be a group { ... }, not %s", type_desc(g));
-			continue;
-		}
-		c->naccounts++;
-		account_load(ck, g, (size_t)i, c, a);
-		for (size_t j = 0; a->name != NULL && j + 1 < c->naccounts; j++) {
-			if (c->accounts[j].name == NULL || strcmp(c->accounts[j].name, a->name) != 0)
-				continue;
-			where_set(&w, ": ", "account \"%s\"", a->name);
-			problem(ck, config_setting_get_member(g, "name"), &w, "name",
-			    "duplicate account name, first used on line %d (give each account its "
-			    "own name)", c->accounts[j].line);
-			break;
-		}
-	}
+	conf_where_set(&w, ".", "limits");
+	conf_check_members(ck, g, SC_LIMITS, &w);
+	conf_get_size(ck, g, &w, "max_message_size", &lim->max_message_size);
+	conf_get_size(ck, g, &w, "max_attachment_size", &lim->max_attachment_size);
+	conf_get_int(ck, g, &w, "max_parts", 1, 100000, &lim->max_parts);
+	conf_get_int(ck, g, &w, "max_depth", 1, 1000, &lim->max_depth);
+	conf_get_int(ck, g, &w, "max_attachments", 1, 10000, &lim->max_attachments);
 }
 
 /* ------------------------------------------------------------ paths */
@@ -1680,24 +874,24 @@ wake_load(struct conf_check *ck, const config_setting_t *root, const struct conf
 {
 	struct sockaddr_un sun;
 
-	if (get_string_dup(ck, root, w, "wake_socket", &c->wake_socket) == 1 &&
+	if (conf_get_string_dup(ck, root, w, "wake_socket", &c->wake_socket) == 1 &&
 	    (c->wake_socket[0] != '/' || strlen(c->wake_socket) >= sizeof(sun.sun_path)))
-		problem(ck, config_setting_get_member(root, "wake_socket"), w, "wake_socket",
+		conf_problem(ck, config_setting_get_member(root, "wake_socket"), w, "wake_socket",
 		    "\"%s\" is not an absolute path of at most %zu bytes (a socket path must "
 		    "be that short; /run/mail2cups/wake.sock is usual)", c->wake_socket,
 		    sizeof(sun.sun_path) - 1);
-	if (get_string_dup(ck, root, w, "wake_socket_group", &c->wake_socket_group) == 1) {
+	if (conf_get_string_dup(ck, root, w, "wake_socket_group", &c->wake_socket_group) == 1) {
 		if (conf_group_gid(c->wake_socket_group) < 0)
-			problem(ck, config_setting_get_member(root, "wake_socket_group"), w,
+			conf_problem(ck, config_setting_get_member(root, "wake_socket_group"), w,
 			    "wake_socket_group", "no group \"%s\" on this system (the group "
 			    "Dovecot's mail processes run as, e.g. vmail or mail, or its number)",
 			    c->wake_socket_group);
 		else if (c->wake_socket == NULL)
-			problem(ck, config_setting_get_member(root, "wake_socket_group"), w,
+			conf_problem(ck, config_setting_get_member(root, "wake_socket_group"), w,
 			    "wake_socket_group", "set without wake_socket (set both, or neither)");
 	}
 	c->wake_interval = 1;
-	get_int(ck, root, w, "wake_interval", 0, 3600, &c->wake_interval);
+	conf_get_int(ck, root, w, "wake_interval", 0, 3600, &c->wake_interval);
 }
 
 static void
@@ -1706,38 +900,43 @@ globals_load(struct conf_check *ck, const config_setting_t *root, struct conf *c
 	struct conf_where w = { "", "" };
 	const char *v;
 
-	check_members(ck, root, SC_GLOBAL, &w);
+	conf_check_members(ck, root, SC_GLOBAL, &w);
 	c->state_dir = default_state_dir();
-	if (get_string_dup(ck, root, &w, "state_dir", &c->state_dir) == 1 && c->state_dir[0] != '/')
-		problem(ck, config_setting_get_member(root, "state_dir"), &w, "state_dir",
+	if (conf_get_string_dup(ck, root, &w, "state_dir",
+	    &c->state_dir) == 1 && c->state_dir[0] != '/')
+		conf_problem(ck, config_setting_get_member(root, "state_dir"), &w, "state_dir",
 		    "\"%s\" is not an absolute path (start it with /)", c->state_dir);
-	get_string_dup(ck, root, &w, "cups_server", &c->cups_server);
-	get_file(ck, root, &w, "token_encryption_key_file", &c->token_key_file);
+	conf_get_string_dup(ck, root, &w, "cups_server", &c->cups_server);
+	conf_get_file(ck, root, &w, "token_encryption_key_file", &c->token_key_file);
 	c->log_level = LOG_LVL_INFO;
-	if (get_string(ck, root, &w, "log_level", &v) == 1 && log_level_parse(v, &c->log_level) != 0)
-		bad_enum(ck, root, &w, "log_level", v, log_level_names, ARRAY_SIZE(log_level_names));
+	if (conf_get_string(ck, root, &w, "log_level", &v) == 1 && log_level_parse(v,
+	    &c->log_level) != 0)
+		conf_bad_enum(ck, root, &w, "log_level", v, log_level_names,
+		    ARRAY_SIZE(log_level_names));
 	c->timeout = 60;
-	get_int(ck, root, &w, "timeout", 1, 3600, &c->timeout);
+	conf_get_int(ck, root, &w, "timeout", 1, 3600, &c->timeout);
 	c->max_attempts = 5;
-	get_int(ck, root, &w, "max_attempts", 1, 1000, &c->max_attempts);
+	conf_get_int(ck, root, &w, "max_attempts", 1, 1000, &c->max_attempts);
 	/* RFC 2177: re-issue IDLE at least every 29 minutes. */
 	c->idle_interval = 1500;
-	get_int(ck, root, &w, "idle_interval", 1, 1740, &c->idle_interval);
+	conf_get_int(ck, root, &w, "idle_interval", 1, 1740, &c->idle_interval);
 	c->keepalive_interval = 120;
-	get_int(ck, root, &w, "keepalive_interval", 1, 3600, &c->keepalive_interval);
+	conf_get_int(ck, root, &w, "keepalive_interval", 1, 3600, &c->keepalive_interval);
 	c->backoff_max = 300;
-	get_int(ck, root, &w, "backoff_max", 1, 86400, &c->backoff_max);
+	conf_get_int(ck, root, &w, "backoff_max", 1, 86400, &c->backoff_max);
 	c->shutdown_timeout = 30;
-	get_int(ck, root, &w, "shutdown_timeout", 1, 600, &c->shutdown_timeout);
+	conf_get_int(ck, root, &w, "shutdown_timeout", 1, 600, &c->shutdown_timeout);
 	wake_load(ck, root, &w, c);
 	limits_load(ck, root, &c->limits);
-	c->rules = group_list_load(ck, root, &w, "rules", sizeof(*c->rules), &c->nrules, rule_load);
-	c->users = group_list_load(ck, root, &w, "users", sizeof(*c->users), &c->nusers, user_load);
-	c->converters = group_list_load(ck, root, &w, "converters", sizeof(*c->converters),
-	    &c->nconverters, converter_load);
-	smtp_load(ck, root, &c->smtp);
-	replies_load(ck, root, &c->replies);
-	accounts_load(ck, root, c);
+	c->rules = conf_group_list_load(ck, root, &w, "rules", sizeof(*c->rules), &c->nrules,
+	    conf_rule_load);
+	c->users = conf_group_list_load(ck, root, &w, "users", sizeof(*c->users), &c->nusers,
+	    conf_user_load);
+	c->converters = conf_group_list_load(ck, root, &w, "converters", sizeof(*c->converters),
+	    &c->nconverters, conf_converter_load);
+	conf_smtp_load(ck, root, &c->smtp);
+	conf_replies_load(ck, root, &c->replies);
+	conf_accounts_load(ck, root, c);
 }
 
 /* The directory part of path, for libconfig's @include. Allocated. */
@@ -1784,6 +983,7 @@ read_with_includes(config_t *cfg, FILE *fp, const char *dir, char **errstr)
 	}
 	return ok;
 }
+
 
 int
 conf_load(const char *path, struct conf **out, char **errstr)
@@ -1866,17 +1066,17 @@ conf_free(struct conf **cp)
 	if (cp == NULL || (c = *cp) == NULL)
 		return;
 	for (size_t i = 0; i < c->naccounts; i++)
-		account_free_fields(&c->accounts[i]);
+		conf_account_free_fields(&c->accounts[i]);
 	free(c->accounts);
-	rules_free(c->rules, c->nrules);
+	conf_rules_free(c->rules, c->nrules);
 	for (size_t i = 0; i < c->nusers; i++) {
 		free(c->users[i].sender);
 		free(c->users[i].user);
 	}
 	free(c->users);
 	for (size_t i = 0; i < c->nconverters; i++) {
-		strlist_free(&c->converters[i].types);
-		strlist_free(&c->converters[i].command);
+		conf_strlist_free(&c->converters[i].types);
+		conf_strlist_free(&c->converters[i].command);
 	}
 	free(c->converters);
 	free(c->wake_socket);
@@ -2050,13 +1250,13 @@ enum_name(const char *const *names, size_t n, int i)
 const char *
 conf_security_name(enum conf_security s)
 {
-	return enum_name(security_names, ARRAY_SIZE(security_names), (int)s);
+	return enum_name(conf_security_names, ARRAY_SIZE(conf_security_names), (int)s);
 }
 
 const char *
 conf_auth_name(enum conf_auth a)
 {
-	return enum_name(auth_names, ARRAY_SIZE(auth_names), (int)a);
+	return enum_name(conf_auth_names, ARRAY_SIZE(conf_auth_names), (int)a);
 }
 
 const char *
@@ -2068,19 +1268,19 @@ conf_auth_sasl_name(enum conf_auth a)
 const char *
 conf_after_name(enum conf_after a)
 {
-	return enum_name(after_names, ARRAY_SIZE(after_names), (int)a);
+	return enum_name(conf_after_names, ARRAY_SIZE(conf_after_names), (int)a);
 }
 
 const char *
 conf_reply_kind_name(enum conf_reply_kind k)
 {
-	return enum_name(reply_kind_names, ARRAY_SIZE(reply_kind_names), (int)k);
+	return enum_name(conf_reply_kind_names, ARRAY_SIZE(conf_reply_kind_names), (int)k);
 }
 
 const char *
 conf_body_name(enum conf_body b)
 {
-	return enum_name(body_names, ARRAY_SIZE(body_names), (int)b);
+	return enum_name(conf_body_names, ARRAY_SIZE(conf_body_names), (int)b);
 }
 
 int

@@ -88,20 +88,6 @@ http_url_allowed(const char *url)
 }
 
 char *
-http_url_host(const char *url)
-{
-	char *scheme, *host, *r;
-	long port;
-
-	if (url_split(url, &scheme, &host, &port) != 0)
-		return xstrdup("(invalid URL)");
-	r = xasprintf(strchr(host, ':') ? "[%s]:%ld" : "%s:%ld", host, port);
-	free(scheme);
-	free(host);
-	return r;
-}
-
-char *
 http_urlencode(const char *s)
 {
 	static const char hex[] = "0123456789ABCDEF";

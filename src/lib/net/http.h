@@ -40,8 +40,6 @@ int http_curl_class(int curl_code);
 
 /* Nonzero when url is https, or http to a loopback host. */
 int http_url_allowed(const char *url);
-/* The host[:port] part of a URL, for messages; allocated. */
-char *http_url_host(const char *url);
 
 /*
  * POST the fields, url-encoded.  0 for any HTTP answer (check resp->status);

@@ -1,42 +1,33 @@
 /*
- * imap.c - IMAP4rev1 client over OpenSSL; see imap.h.
+ * imap.c - IMAP4rev1 client; see imap.h.
  *
  * Implements: RFC 3501 (IMAP4rev1), RFC 8314 (implicit TLS), RFC 2595
  * (STARTTLS), RFC 4616 (SASL PLAIN), RFC 4959 (SASL-IR), RFC 7888
  * (LITERAL+, when sending), RFC 6851 (MOVE), RFC 4315 (UIDPLUS), RFC 2342
- * (NAMESPACE), RFC 2177 (IDLE), RFC 5530 (response codes), RFC 3501 5.1.3
- * (modified UTF-7).
+ * (NAMESPACE), RFC 2177 (IDLE), RFC 5530 (response codes).
  *
- * One connection = one struct imap with one state (set_state() is the only
- * writer).  Commands go through run_cmd(), which sends, reads responses
+ * The transport (TCP, TLS, timeouts) is imap-conn.c; modified UTF-7 is
+ * mutf7.c.  One connection = one struct imap with one state (set_state()
+ * is the only writer).  Commands go through run_cmd(), which sends, reads responses
  * through the push parser in imap-parse.c, and maps the tagged reply to an
  * M2C_E_* code in map_reply(), the only place that mapping lives.
  */
 #include "m2c-config.h"
 
-#include <arpa/inet.h>
 #include <errno.h>
-#include <fcntl.h>
-#include <netdb.h>
-#include <netinet/in.h>
-#include <netinet/tcp.h>
-#include <poll.h>
-#include <signal.h>
+#include <stdarg.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
 #include <strings.h>
-#include <sys/socket.h>
-#include <time.h>
+#include <sys/types.h>
 #include <unistd.h>
 
-#include <openssl/err.h>
-#include <openssl/evp.h>
-#include <openssl/ssl.h>
-#include <openssl/x509v3.h>
-
+#include "base64.h"
 #include "error.h"
+#include "imap-conn.h"
 #include "imap-parse.h"
+#include "mutf7.h"
 #include "imap.h"
 #include "log.h"
 #include "util.h"
@@ -67,13 +58,9 @@ struct imap {
 	int port;
 	int timeout_ms;
 	int trace;
-	int keepalive_s;		/* <= 0: no TCP keepalive */
 	int alive_ms;			/* < 0: no liveness probe in IDLE */
 	int tick_ms;
-	long long last_rx;		/* monotonic ms of the last byte read */
-	int fd;
-	SSL_CTX *ctx;			/* owned */
-	SSL *ssl;			/* owned */
+	struct imap_conn conn;		/* the transport; conn.host is host */
 	struct imap_parser *parser;	/* owned */
 	char rbuf[IMAP_RBUF_SIZE];
 	size_t rpos, rlen;
@@ -102,6 +89,12 @@ struct cmd_handlers {
 	/* a literal began: buffer it (return 1) or consume it (return 0) */
 	int (*literal)(struct imap *c, const struct imap_literal_info *li, void *arg,
 	    char **errstr);
+	/*
+	 * before each read of the reply (IDLE): may write (DONE), and sets
+	 * *soft_ms, how long that read waits before the next tick; it stays
+	 * -1, the default, to wait for a response up to the timeout
+	 */
+	int (*tick)(struct imap *c, void *arg, int *soft_ms, char **errstr);
 	void *arg;
 };
 
@@ -191,41 +184,7 @@ strv_add(char ***v, size_t *n, const char *s)
 	(*v)[(*n)++] = xstrdup(s);
 }
 
-/* Base64 (RFC 4648) of n bytes; allocated. */
-static char *
-b64_encode(const void *p, size_t n)
-{
-	char *out = xmalloc(4 * ((n + 2) / 3) + 1);
-
-	EVP_EncodeBlock((unsigned char *)out, p, (int)n);
-	return out;
-}
-
-/* Decode base64 text; allocated, NUL-terminated, NULL if invalid. */
-static char *
-b64_decode(const char *s, size_t *outlen)
-{
-	size_t n = strlen(s), pad = 0;
-	unsigned char *out;
-	int r;
-
-	if (n % 4 != 0 || n > 65536)
-		return NULL;
-	out = xmalloc(n / 4 * 3 + 1);
-	if ((r = EVP_DecodeBlock(out, (const unsigned char *)s, (int)n)) < 0) {
-		free(out);
-		return NULL;
-	}
-	if (n >= 1 && s[n - 1] == '=')
-		pad++;
-	if (n >= 2 && s[n - 2] == '=')
-		pad++;
-	*outlen = (size_t)r - pad;
-	out[*outlen] = '\0';
-	return (char *)out;
-}
-
-/* ------------------------------------------------------------ network */
+/* ------------------------------------------------------------ transport */
 
 static int
 fail_dead(struct imap *c, char **errstr, int err, const char *what, const char *why)
@@ -233,29 +192,6 @@ fail_dead(struct imap *c, char **errstr, int err, const char *what, const char *
 	set_state(c, IMAP_STATE_DEAD);
 	return m2c_fail(errstr, err, "IMAP connection to %s:%d: %s: %s", c->host, c->port,
 	    what, why);
-}
-
-static int
-net_wait(struct imap *c, short events, char **errstr)
-{
-	struct pollfd pfd;
-	int r;
-
-	pfd.fd = c->fd;
-	pfd.events = events;
-	for (;;) {
-		r = poll(&pfd, 1, c->timeout_ms);
-		if (r > 0)
-			return 0;
-		if (r == 0) {
-			set_state(c, IMAP_STATE_DEAD);
-			return m2c_fail(errstr, M2C_E_TIMEOUT,
-			    "IMAP server %s:%d did not answer within %d ms; check that the "
-			    "server is up, or raise the timeout", c->host, c->port, c->timeout_ms);
-		}
-		if (errno != EINTR)
-			return fail_dead(c, errstr, M2C_E_SYS, "poll", strerror(errno));
-	}
 }
 
 static int
@@ -271,360 +207,39 @@ closed_err(struct imap *c, char **errstr)
 	return r;
 }
 
-static const char *
-ssl_reason(void)
-{
-	unsigned long e = ERR_get_error();
-	const char *s = e ? ERR_reason_error_string(e) : NULL;
 
-	return s ? s : "unknown TLS error";
-}
-
-/* SSL_ERROR_* to a wait or a failure: 1 = retry after waiting, or M2C_E_*. */
+/*
+ * What the transport said, for the protocol: the peer closed (worded here,
+ * with the server's BYE if it sent one), or any other failure, after which
+ * the connection is dead.
+ */
 static int
-ssl_retry(struct imap *c, int ret, const char *what, char **errstr)
+transport_result(struct imap *c, int r, char **errstr)
 {
-	int e = SSL_get_error(c->ssl, ret), r;
-
-	switch (e) {
-	case SSL_ERROR_WANT_READ:
-		return (r = net_wait(c, POLLIN, errstr)) == 0 ? 1 : r;
-	case SSL_ERROR_WANT_WRITE:
-		return (r = net_wait(c, POLLOUT, errstr)) == 0 ? 1 : r;
-	case SSL_ERROR_ZERO_RETURN:
+	if (r == IMAP_CONN_CLOSED)
 		return closed_err(c, errstr);
-	case SSL_ERROR_SYSCALL:
-		if (errno == 0 || errno == EPIPE || errno == ECONNRESET)
-			return closed_err(c, errstr);
-		return fail_dead(c, errstr, M2C_E_UNAVAIL, what, strerror(errno));
-	default:
-#ifdef SSL_R_UNEXPECTED_EOF_WHILE_READING
-		/* OpenSSL 3: the peer closed without close_notify */
-		if (ERR_GET_REASON(ERR_peek_error()) == SSL_R_UNEXPECTED_EOF_WHILE_READING)
-			return closed_err(c, errstr);
-#endif
-		return fail_dead(c, errstr, M2C_E_TLS, what, ssl_reason());
-	}
-}
-
-/*
- * OpenSSL writes to the socket with write(2): a peer that closed would
- * kill the process with SIGPIPE.  Hold it back around OpenSSL calls and
- * swallow one raised meanwhile (not one that was pending before).
- */
-struct sigpipe_guard {
-	sigset_t old;
-	int was_pending;
-};
-
-static void
-sigpipe_hold(struct sigpipe_guard *g)
-{
-	sigset_t set, pending;
-
-	sigemptyset(&set);
-	sigaddset(&set, SIGPIPE);
-	sigemptyset(&pending);
-	sigpending(&pending);
-	g->was_pending = sigismember(&pending, SIGPIPE);
-	pthread_sigmask(SIG_BLOCK, &set, &g->old);
-}
-
-static void
-sigpipe_release(struct sigpipe_guard *g)
-{
-	struct timespec zero = { 0, 0 };
-	sigset_t set, pending;
-
-	sigemptyset(&set);
-	sigaddset(&set, SIGPIPE);
-	sigemptyset(&pending);
-	sigpending(&pending);
-	if (!g->was_pending && sigismember(&pending, SIGPIPE))
-		(void)sigtimedwait(&set, NULL, &zero);
-	pthread_sigmask(SIG_SETMASK, &g->old, NULL);
-}
-
-/*
- * Read what is there (at least one byte) into buf.  soft_ms < 0: wait up
- * to timeout_ms, and a timeout kills the connection.  soft_ms >= 0: wait
- * at most soft_ms and read once; nothing there is not an error (*got = 0).
- */
-static int
-net_read(struct imap *c, void *buf, size_t n, int soft_ms, size_t *got, char **errstr)
-{
-	struct pollfd pfd = { .fd = c->fd, .events = POLLIN };
-	struct sigpipe_guard g;
-	ssize_t r;
-	int k;
-
-	*got = 0;
-	for (;;) {
-		if (soft_ms >= 0 && !(c->ssl && SSL_pending(c->ssl) > 0)) {
-			if ((k = poll(&pfd, 1, soft_ms)) < 0 && errno != EINTR)
-				return fail_dead(c, errstr, M2C_E_SYS, "poll", strerror(errno));
-			if (k <= 0)
-				return 0;
-		}
-		if (c->ssl) {
-			ERR_clear_error();
-			errno = 0;
-			sigpipe_hold(&g);
-			k = SSL_read(c->ssl, buf, n > INT32_MAX ? INT32_MAX : (int)n);
-			sigpipe_release(&g);
-			if (k > 0) {
-				*got = (size_t)k;
-				c->last_rx = monotonic_ms();
-				return 0;
-			}
-			/* a TLS record without application data, or half of one */
-			if (soft_ms >= 0 && SSL_get_error(c->ssl, k) == SSL_ERROR_WANT_READ)
-				return 0;
-			if ((k = ssl_retry(c, k, "read", errstr)) < 0)
-				return k;
-			continue;
-		}
-		r = read(c->fd, buf, n);
-		if (r > 0) {
-			*got = (size_t)r;
-			c->last_rx = monotonic_ms();
-			return 0;
-		}
-		if (r == 0)
-			return closed_err(c, errstr);
-		if (errno == EAGAIN || errno == EWOULDBLOCK) {
-			if (soft_ms >= 0)
-				return 0;
-			if ((k = net_wait(c, POLLIN, errstr)) != 0)
-				return k;
-		} else if (errno == ECONNRESET) {
-			return closed_err(c, errstr);
-		} else if (errno != EINTR) {
-			return fail_dead(c, errstr, M2C_E_UNAVAIL, "read", strerror(errno));
-		}
-	}
-}
-
-/* Write all of buf; EPIPE is an error, never a signal. */
-static int
-net_write(struct imap *c, const void *buf, size_t n, char **errstr)
-{
-	struct sigpipe_guard g;
-	const char *p = buf;
-	ssize_t r;
-	int k, err = 0;
-
-	sigpipe_hold(&g);
-	while (n > 0 && err == 0) {
-		if (c->ssl) {
-			ERR_clear_error();
-			errno = 0;
-			k = SSL_write(c->ssl, p, n > INT32_MAX ? INT32_MAX : (int)n);
-			if (k > 0) {
-				p += k;
-				n -= (size_t)k;
-			} else if ((k = ssl_retry(c, k, "write", errstr)) < 0) {
-				err = k;
-			}
-			continue;
-		}
-		r = send(c->fd, p, n, MSG_NOSIGNAL);
-		if (r > 0) {
-			p += r;
-			n -= (size_t)r;
-		} else if (r < 0 && (errno == EAGAIN || errno == EWOULDBLOCK)) {
-			err = net_wait(c, POLLOUT, errstr);
-		} else if (r < 0 && (errno == EPIPE || errno == ECONNRESET)) {
-			err = closed_err(c, errstr);
-		} else if (r < 0 && errno != EINTR) {
-			err = fail_dead(c, errstr, M2C_E_UNAVAIL, "write", strerror(errno));
-		}
-	}
-	sigpipe_release(&g);
-	return err;
-}
-
-static int
-is_loopback(const struct sockaddr *sa)
-{
-	if (sa->sa_family == AF_INET)
-		return (ntohl(((const struct sockaddr_in *)(const void *)sa)->sin_addr.s_addr) >> 24) == 127;
-	if (sa->sa_family == AF_INET6)
-		return IN6_IS_ADDR_LOOPBACK(&((const struct sockaddr_in6 *)(const void *)sa)->sin6_addr);
-	return 0;
-}
-
-/*
- * TCP keepalive: the first probe after idle_s seconds of silence, then
- * every idle_s / 4 s, 4 probes: a dead peer is noticed after 2 * idle_s.
- */
-static void
-set_keepalive(int fd, int idle_s)
-{
-	int one = 1, intvl = idle_s / 4 > 0 ? idle_s / 4 : 1, cnt = 4;
-
-	(void)setsockopt(fd, SOL_SOCKET, SO_KEEPALIVE, &one, sizeof(one));
-#if defined(TCP_KEEPIDLE) && defined(TCP_KEEPINTVL) && defined(TCP_KEEPCNT)
-	(void)setsockopt(fd, IPPROTO_TCP, TCP_KEEPIDLE, &idle_s, sizeof(idle_s));
-	(void)setsockopt(fd, IPPROTO_TCP, TCP_KEEPINTVL, &intvl, sizeof(intvl));
-	(void)setsockopt(fd, IPPROTO_TCP, TCP_KEEPCNT, &cnt, sizeof(cnt));
-#else
-	(void)intvl;
-	(void)cnt;
-#endif
-}
-
-/* Non-blocking connect to one address within the timeout: 0 or errno. */
-static int
-try_connect(struct imap *c, const struct addrinfo *ai)
-{
-	struct pollfd pfd;
-	socklen_t sl = sizeof(int);
-	int fd, e = 0, one = 1, r;
-
-	fd = socket(ai->ai_family, ai->ai_socktype | SOCK_NONBLOCK | SOCK_CLOEXEC,
-	    ai->ai_protocol);
-	if (fd < 0)
-		return errno;
-	if (connect(fd, ai->ai_addr, ai->ai_addrlen) != 0) {
-		if (errno != EINPROGRESS) {
-			e = errno;
-			goto out;
-		}
-		pfd.fd = fd;
-		pfd.events = POLLOUT;
-		while ((r = poll(&pfd, 1, c->timeout_ms)) < 0 && errno == EINTR)
-			;
-		if (r == 0)
-			e = ETIMEDOUT;
-		else if (r < 0 || getsockopt(fd, SOL_SOCKET, SO_ERROR, &e, &sl) != 0)
-			e = errno;
-	}
-	if (e == 0) {
-		(void)setsockopt(fd, IPPROTO_TCP, TCP_NODELAY, &one, sizeof(one));
-		if (c->keepalive_s > 0)
-			set_keepalive(fd, c->keepalive_s);
-	}
- out:
-	if (e != 0)
-		close(fd);
-	else
-		c->fd = fd;
-	return e;
-}
-
-static int
-tcp_connect(struct imap *c, int loopback_only, char **errstr)
-{
-	struct addrinfo hints, *res = NULL, *ai;
-	char port[16];
-	const char *why = "no usable address";
-	int e, r = M2C_E_UNAVAIL, skipped = 0, tried = 0;
-
-	memset(&hints, 0, sizeof(hints));
-	hints.ai_family = AF_UNSPEC;
-	hints.ai_socktype = SOCK_STREAM;
-	snprintf(port, sizeof(port), "%d", c->port);
-	if ((e = getaddrinfo(c->host, port, &hints, &res)) != 0) {
-		r = m2c_fail(errstr, M2C_E_UNAVAIL, "cannot reach %s:%d: %s; check the host "
-		    "name and the network", c->host, c->port, gai_strerror(e));
-		goto out;
-	}
-	for (ai = res; ai != NULL; ai = ai->ai_next) {
-		if (loopback_only && !is_loopback(ai->ai_addr)) {
-			skipped++;
-			continue;
-		}
-		tried++;
-		if ((e = try_connect(c, ai)) == 0) {
-			r = 0;
-			goto out;
-		}
-		why = e == ETIMEDOUT ? "connection timed out" : strerror(e);
-	}
-	if (skipped && !tried)
-		r = m2c_fail(errstr, M2C_E_CONFIG, "%s is not a loopback address: security "
-		    "\"none\" sends the password in clear and is allowed only to loopback; "
-		    "use security = \"ssl\" or \"starttls\"", c->host);
-	else
-		r = m2c_fail(errstr, M2C_E_UNAVAIL, "cannot reach %s:%d: %s; check host, port "
-		    "and that the server is up", c->host, c->port, why);
- out:
-	if (res)
-		freeaddrinfo(res);
+	if (r < 0)
+		set_state(c, IMAP_STATE_DEAD);
 	return r;
 }
 
 static int
-is_ip_literal(const char *host)
+net_read(struct imap *c, void *buf, size_t n, int soft_ms, size_t *got, char **errstr)
 {
-	unsigned char a[16];
+	return transport_result(c, imap_conn_read(&c->conn, buf, n, soft_ms, got, errstr),
+	    errstr);
+}
 
-	return inet_pton(AF_INET, host, a) == 1 || inet_pton(AF_INET6, host, a) == 1;
+static int
+net_write(struct imap *c, const void *buf, size_t n, char **errstr)
+{
+	return transport_result(c, imap_conn_write(&c->conn, buf, n, errstr), errstr);
 }
 
 static int
 tls_start(struct imap *c, const char *ca_file, char **errstr)
 {
-	struct sigpipe_guard g;
-	char *why = NULL;
-	long vr;
-	int k, r = 0;
-
-	ERR_clear_error();
-	if ((c->ctx = SSL_CTX_new(TLS_client_method())) == NULL)
-		return fail_dead(c, errstr, M2C_E_TLS, "TLS setup", ssl_reason());
-	SSL_CTX_set_min_proto_version(c->ctx, TLS1_2_VERSION);
-	SSL_CTX_set_verify(c->ctx, SSL_VERIFY_PEER, NULL);
-	if (SSL_CTX_set_default_verify_paths(c->ctx) != 1)
-		log_warn("imap: cannot load the system's trusted certificates: %s", ssl_reason());
-	if (ca_file && *ca_file && SSL_CTX_load_verify_locations(c->ctx, ca_file, NULL) != 1) {
-		set_state(c, IMAP_STATE_DEAD);
-		return m2c_fail(errstr, M2C_E_CONFIG, "cannot load ca_file %s: %s; it must be a "
-		    "PEM file with the CA certificate", ca_file, ssl_reason());
-	}
-	if ((c->ssl = SSL_new(c->ctx)) == NULL || SSL_set_fd(c->ssl, c->fd) != 1)
-		return fail_dead(c, errstr, M2C_E_TLS, "TLS setup", ssl_reason());
-	if (is_ip_literal(c->host)) {
-		if (X509_VERIFY_PARAM_set1_ip_asc(SSL_get0_param(c->ssl), c->host) != 1)
-			return fail_dead(c, errstr, M2C_E_TLS, "TLS setup", ssl_reason());
-	} else {
-		SSL_set_hostflags(c->ssl, X509_CHECK_FLAG_NO_PARTIAL_WILDCARDS);
-		if (SSL_set_tlsext_host_name(c->ssl, c->host) != 1 ||
-		    SSL_set1_host(c->ssl, c->host) != 1)
-			return fail_dead(c, errstr, M2C_E_TLS, "TLS setup", ssl_reason());
-	}
-	for (;;) {
-		ERR_clear_error();
-		errno = 0;
-		sigpipe_hold(&g);
-		k = SSL_connect(c->ssl);
-		sigpipe_release(&g);
-		if (k == 1)
-			break;
-		vr = SSL_get_verify_result(c->ssl);
-		if (vr != X509_V_OK) {
-			set_state(c, IMAP_STATE_DEAD);
-			return m2c_fail(errstr, M2C_E_TLS, "cannot verify the TLS certificate of "
-			    "%s:%d: %s; if the server uses a private CA, set ca_file to it, else "
-			    "set host to a name on the server's certificate", c->host, c->port,
-			    X509_verify_cert_error_string(vr));
-		}
-		if ((r = ssl_retry(c, k, "TLS handshake", &why)) < 0) {
-			if (r != M2C_E_TIMEOUT)
-				r = m2c_fail(errstr, M2C_E_TLS, "TLS handshake with %s:%d failed "
-				    "(%s); check that the port speaks TLS (993 for ssl, 143 with "
-				    "starttls)", c->host, c->port, why);
-			else if (errstr)
-				free(*errstr), *errstr = why, why = NULL;
-			free(why);
-			return r;
-		}
-	}
-	if (c->trace)
-		log_debug("imap: %s with %s, certificate verified", SSL_get_version(c->ssl),
-		    SSL_get_cipher(c->ssl));
-	return 0;
+	return transport_result(c, imap_conn_tls(&c->conn, ca_file, errstr), errstr);
 }
 
 /* ------------------------------------------------------------ responses */
@@ -987,7 +602,7 @@ cmd_line(struct imap *c, const struct cmd *cmd, size_t *taglen, size_t *len, cha
 {
 	char *line;
 
-	if (c->state == IMAP_STATE_DEAD || c->fd < 0) {
+	if (c->state == IMAP_STATE_DEAD || c->conn.fd < 0) {
 		(void)m2c_fail(errstr, M2C_E_UNAVAIL, "IMAP connection to %s:%d is closed",
 		    c->host, c->port);
 		return NULL;
@@ -1016,8 +631,9 @@ tagged_reply(struct imap *c, const struct imap_resp *resp, const char *what, int
 }
 
 /*
- * Send a command, wait for its tagged reply, map it.  Untagged responses
- * and continuations go to the handlers.  c->last_code gets the reply's
+ * The one command loop: send a command, wait for its tagged reply, map it.
+ * Untagged responses and continuations go to the handlers, and a tick
+ * handler may act between reads (IDLE).  c->last_code gets the reply's
  * response code.
  */
 static int
@@ -1051,9 +667,16 @@ run_cmd(struct imap *c, struct cmd *cmd, const struct cmd_handlers *h, const cha
 		}
 	}
 	for (;;) {
-		imap_resp_free(resp);
-		if ((r = read_resp(c, h, &resp, errstr)) != 0)
+		int soft_ms = -1;
+
+		if (h && h->tick && (r = h->tick(c, h->arg, &soft_ms, errstr)) != 0)
 			goto out;
+		imap_resp_free(resp);
+		resp = NULL;
+		if ((r = next_resp(c, h, soft_ms, &resp, errstr)) < 0)
+			goto out;
+		if (r == 0)
+			continue;	/* nothing within soft_ms: tick again */
 		if (resp->kind == IMAP_RESP_TAGGED)
 			break;
 		/*
@@ -1197,17 +820,21 @@ imap_connect(const struct imap_opts *o, struct imap **out, char **errstr)
 
 	*out = NULL;
 	c = xcalloc(1, sizeof(*c));
-	c->fd = -1;
 	c->host = xstrdup(o->host ? o->host : "");
 	c->port = o->port > 0 ? o->port : (o->security == IMAP_SEC_SSL ? 993 : 143);
 	c->timeout_ms = o->timeout_ms > 0 ? o->timeout_ms : 60000;
 	c->trace = o->trace;
-	c->keepalive_s = o->keepalive_s != 0 ? o->keepalive_s : 60;
+	c->conn.fd = -1;
+	c->conn.host = c->host;
+	c->conn.port = c->port;
+	c->conn.timeout_ms = c->timeout_ms;
+	c->conn.trace = c->trace;
+	c->conn.keepalive_s = o->keepalive_s != 0 ? o->keepalive_s : 60;
 	c->alive_ms = o->alive_ms != 0 ? o->alive_ms : 120000;
 	c->tick_ms = o->tick_ms > 0 ? o->tick_ms : 500;
-	c->last_rx = monotonic_ms();
+	c->conn.last_rx = monotonic_ms();
 	new_parser(c);
-	if ((r = tcp_connect(c, o->security == IMAP_SEC_NONE, errstr)) != 0)
+	if ((r = imap_conn_open(&c->conn, o->security == IMAP_SEC_NONE, errstr)) != 0)
 		goto out;
 	if (o->security == IMAP_SEC_SSL && (r = tls_start(c, o->ca_file, errstr)) != 0)
 		goto out;
@@ -1242,7 +869,7 @@ auth_cont(struct imap *c, const struct imap_resp *r, void *arg, char **errstr)
 	struct auth_ctx *a = arg;
 	const char *answer;
 	struct cmd cmd;
-	char *dec;
+	unsigned char *dec;
 	size_t n;
 	int ret;
 
@@ -1254,10 +881,11 @@ auth_cont(struct imap *c, const struct imap_resp *r, void *arg, char **errstr)
 		    "more than one challenge after the response");
 	} else {
 		/* a failure continuation: say we are done, keep its text */
-		if ((dec = b64_decode(r->text, &n)) != NULL) {
+		if (b64_decode(r->text, &dec, &n) == 0) {
 			free(a->said);
-			a->said = clean_text(dec, n);
-			free_secret(dec);
+			a->said = clean_text((const char *)dec, n);
+			wipe(dec, n);
+			free(dec);
 		}
 		if (strcasecmp(a->mech, "XOAUTH2") == 0)
 			answer = "";
@@ -1380,7 +1008,7 @@ imap_login_password(struct imap *c, const char *mech, const char *user,
 		memcpy(raw + 1, user, ul);
 		raw[ul + 1] = '\0';
 		memcpy(raw + ul + 2, password, pl);
-		b64 = b64_encode(raw, ul + pl + 2);
+		b64 = b64_encode((const unsigned char *)raw, ul + pl + 2);
 		wipe(raw, ul + pl + 2);
 		free(raw);
 		r = authenticate(c, "PLAIN", b64, errstr);
@@ -1422,7 +1050,7 @@ imap_select(struct imap *c, const char *mailbox, uint32_t *uidvalidity,
 
 	if ((r = need_state(c, IMAP_STATE_AUTHENTICATED, errstr)) != 0)
 		return r;
-	if ((name = imap_utf8_to_mutf7(mailbox)) == NULL)
+	if ((name = mutf7_from_utf8(mailbox)) == NULL)
 		return m2c_fail(errstr, M2C_E_CONFIG, "mailbox name is not valid UTF-8");
 	cmd_init(&cmd, "SELECT ");
 	(void)cmd_astring(c, &cmd, name);
@@ -1723,7 +1351,7 @@ imap_folder_name(struct imap *c, const char *folder)
 	for (p = folder; *p; p++)
 		buf_appendc(&b, *p == '/' && c && c->ns_delim ? c->ns_delim : *p);
 	utf8 = buf_steal(&b);
-	name = imap_utf8_to_mutf7(utf8);
+	name = mutf7_from_utf8(utf8);
 	free(utf8);
 	if (name == NULL)
 		return NULL;
@@ -1930,15 +1558,6 @@ imap_exists(const struct imap *c)
 	return c ? c->exists : 0;
 }
 
-/* An untagged response inside IDLE: a BYE ends the connection. */
-static int
-idle_untagged(struct imap *c, const struct imap_resp *r, int *changed, char **errstr)
-{
-	if (r->status == IMAP_ST_BYE)
-		return map_reply(c, IMAP_ST_BYE, r->code, r->text, "IDLE", 0, errstr);
-	return change_untagged(c, r, changed, errstr);
-}
-
 /* End the IDLE (RFC 2177: DONE, untagged). */
 static int
 send_done(struct imap *c, char **errstr)
@@ -1955,16 +1574,90 @@ min_ll(long long a, long long b)
 	return a < b ? a : b;
 }
 
+/* One IDLE (RFC 2177) in run_cmd: its handlers' state. */
+struct idle_ctx {
+	int max_ms;
+	int (*stop)(void *arg);
+	void *arg;
+	int changed;		/* EXISTS or RECENT came */
+	long long end;		/* monotonic ms: DONE at the latest */
+	int done;		/* DONE sent, at done_at */
+	long long done_at;
+};
+
+static int
+idle_untagged(struct imap *c, const struct imap_resp *r, void *arg, char **errstr)
+{
+	struct idle_ctx *x = arg;
+
+	return change_untagged(c, r, &x->changed, errstr);
+}
+
+/* The server's "+ idling": now idling.  A second "+" is a protocol error. */
+static int
+idle_cont(struct imap *c, const struct imap_resp *r, void *arg, char **errstr)
+{
+	struct idle_ctx *x = arg;
+
+	(void)r;
+	if (c->state == IMAP_STATE_IDLING)
+		return fail_dead(c, errstr, M2C_E_PROTO, "IDLE", "unexpected continuation request");
+	set_state(c, IMAP_STATE_IDLING);
+	x->end = monotonic_ms() + (x->max_ms > 0 ? x->max_ms : 0);
+	return 0;
+}
+
+/*
+ * While idling: DONE on new mail, at max_ms, when stop() says so, or when
+ * the server has been silent for alive_ms (its answer to DONE proves the
+ * connection alive); no answer to DONE within the timeout: dead.  Wake up
+ * every tick_ms at least, to ask stop().
+ */
+static int
+idle_tick(struct imap *c, void *arg, int *soft_ms, char **errstr)
+{
+	struct idle_ctx *x = arg;
+	long long now, wake;
+	int r, silent;
+
+	if (c->state != IMAP_STATE_IDLING)
+		return 0;	/* the "+" within the timeout */
+	now = monotonic_ms();
+	silent = c->alive_ms > 0 && now - c->conn.last_rx >= c->alive_ms;
+	if (!x->done && (x->changed || now >= x->end || silent || (x->stop && x->stop(x->arg)))) {
+		if (c->trace && silent)
+			log_debug("imap: nothing from %s for %lld ms; DONE to see that it "
+			    "answers", c->host, now - c->conn.last_rx);
+		if ((r = send_done(c, errstr)) != 0)
+			return r;
+		x->done = 1;
+		x->done_at = now;
+	}
+	if (x->done && now - x->done_at >= c->timeout_ms) {
+		set_state(c, IMAP_STATE_DEAD);
+		return m2c_fail(errstr, M2C_E_TIMEOUT, "no answer from %s for %.1f s; the "
+		    "connection is dead (network or proxy); it must be reopened", c->host,
+		    (double)(now - c->conn.last_rx) / 1000.0);
+	}
+	if (x->done)
+		wake = x->done_at + c->timeout_ms;
+	else if (c->alive_ms > 0)
+		wake = min_ll(x->end, c->conn.last_rx + c->alive_ms);
+	else
+		wake = x->end;
+	wake = min_ll(wake, now + c->tick_ms);
+	*soft_ms = (int)(wake > now ? wake - now : 0);
+	return 0;
+}
+
 int
 imap_idle(struct imap *c, int max_ms, int (*stop)(void *arg), void *arg, int *changed,
     char **errstr)
 {
-	struct imap_resp *resp = NULL;
-	struct cmd cmd;
-	long long now, end, done_at = 0, wake;
-	size_t taglen, len = 0;
-	char *line = NULL;
-	int r, chg = 0, done = 0, silent;
+	struct idle_ctx x = { .max_ms = max_ms, .stop = stop, .arg = arg };
+	struct cmd_handlers h = { .untagged = idle_untagged, .cont = idle_cont,
+		.tick = idle_tick, .arg = &x };
+	int r;
 
 	if (changed)
 		*changed = 0;
@@ -1975,82 +1668,11 @@ imap_idle(struct imap *c, int max_ms, int (*stop)(void *arg), void *arg, int *ch
 		    "poll it instead", c->host);
 	if (stop && stop(arg))
 		return 0;
-	cmd_init(&cmd, "IDLE");
-	if ((line = cmd_line(c, &cmd, &taglen, &len, errstr)) == NULL) {
-		r = M2C_E_UNAVAIL;
-		goto out;
-	}
-	if ((r = send_piece(c, &cmd, line, len, 1, errstr)) != 0)
-		goto out;
-	/* the server's "+ idling", within timeout_ms */
-	for (;;) {
-		imap_resp_free(resp);
-		if ((r = read_resp(c, NULL, &resp, errstr)) != 0)
-			goto out;
-		if (resp->kind == IMAP_RESP_CONTINUE)
-			break;
-		if (resp->kind == IMAP_RESP_TAGGED)
-			goto tagged;
-		if ((r = idle_untagged(c, resp, &chg, errstr)) != 0)
-			goto out;
-	}
-	set_state(c, IMAP_STATE_IDLING);
-	end = monotonic_ms() + (max_ms > 0 ? max_ms : 0);
-	for (;;) {
-		now = monotonic_ms();
-		silent = c->alive_ms > 0 && now - c->last_rx >= c->alive_ms;
-		if (!done && (chg || now >= end || silent || (stop && stop(arg)))) {
-			if (c->trace && silent)
-				log_debug("imap: nothing from %s for %lld ms; DONE to see that it "
-				    "answers", c->host, now - c->last_rx);
-			if ((r = send_done(c, errstr)) != 0)
-				goto out;
-			done = 1;
-			done_at = now;
-		}
-		if (done && now - done_at >= c->timeout_ms) {
-			set_state(c, IMAP_STATE_DEAD);
-			r = m2c_fail(errstr, M2C_E_TIMEOUT, "no answer from %s for %.1f s; the "
-			    "connection is dead (network or proxy); it must be reopened", c->host,
-			    (double)(now - c->last_rx) / 1000.0);
-			goto out;
-		}
-		if (done)
-			wake = done_at + c->timeout_ms;
-		else if (c->alive_ms > 0)
-			wake = min_ll(end, c->last_rx + c->alive_ms);
-		else
-			wake = end;
-		wake = min_ll(wake, now + c->tick_ms);
-		imap_resp_free(resp);
-		resp = NULL;
-		if ((r = next_resp(c, NULL, (int)(wake > now ? wake - now : 0), &resp,
-		    errstr)) < 0)
-			goto out;
-		if (r == 0)
-			continue;
-		if (resp->kind == IMAP_RESP_TAGGED)
-			break;
-		if (resp->kind == IMAP_RESP_CONTINUE) {
-			r = fail_dead(c, errstr, M2C_E_PROTO, "IDLE", "unexpected continuation request");
-			goto out;
-		}
-		if ((r = idle_untagged(c, resp, &chg, errstr)) != 0)
-			goto out;
-	}
- tagged:
-	r = tagged_reply(c, resp, "IDLE", 0, errstr);
-	if (r == 0 && changed)
-		*changed = chg;
- out:
+	r = simple_cmd(c, &h, errstr, "IDLE");
 	if (c->state == IMAP_STATE_IDLING)
 		set_state(c, IMAP_STATE_SELECTED);
-	imap_resp_free(resp);
-	if (line) {
-		wipe(line, len);
-		free(line);
-	}
-	cmd_free(&cmd);
+	if (r == 0 && changed)
+		*changed = x.changed;
 	return r;
 }
 
@@ -2059,22 +1681,11 @@ imap_idle(struct imap *c, int max_ms, int (*stop)(void *arg), void *arg, int *ch
 void
 imap_close(struct imap **cp)
 {
-	struct sigpipe_guard g;
 	struct imap *c;
 
 	if (cp == NULL || (c = *cp) == NULL)
 		return;
-	if (c->ssl) {
-		if (c->state != IMAP_STATE_DEAD) {
-			sigpipe_hold(&g);
-			(void)SSL_shutdown(c->ssl);
-			sigpipe_release(&g);
-		}
-		SSL_free(c->ssl);
-	}
-	SSL_CTX_free(c->ctx);
-	if (c->fd >= 0)
-		close(c->fd);
+	imap_conn_close(&c->conn, c->state != IMAP_STATE_DEAD);
 	imap_parser_destroy(&c->parser);
 	free_strv(&c->caps, &c->ncaps);
 	free_strv(&c->folders, &c->nfolders);
@@ -2093,189 +1704,10 @@ imap_logout(struct imap **cp)
 
 	if (cp == NULL || (c = *cp) == NULL)
 		return;
-	if (c->fd >= 0 && c->state != IMAP_STATE_DEAD && c->state != IMAP_STATE_LOGOUT &&
+	if (c->conn.fd >= 0 && c->state != IMAP_STATE_DEAD && c->state != IMAP_STATE_LOGOUT &&
 	    c->state != IMAP_STATE_DISCONNECTED) {
 		(void)simple_cmd(c, NULL, NULL, "LOGOUT");
 		set_state(c, IMAP_STATE_LOGOUT);
 	}
 	imap_close(cp);
-}
-
-/* ------------------------------------------------------------ modified UTF-7 */
-
-static const char mb64[] =
-    "ABCDEFGHIJKLMNOPQRSTUVWXYZabcdefghijklmnopqrstuvwxyz0123456789+,";
-
-/* One code point from strict UTF-8; -1 if invalid. */
-static long
-utf8_next(const unsigned char **sp)
-{
-	const unsigned char *s = *sp;
-	long cp, min;
-	int n, i;
-
-	if (s[0] < 0x80) {
-		*sp = s + 1;
-		return s[0];
-	}
-	if ((s[0] & 0xe0) == 0xc0) {
-		n = 1; cp = s[0] & 0x1f; min = 0x80;
-	} else if ((s[0] & 0xf0) == 0xe0) {
-		n = 2; cp = s[0] & 0x0f; min = 0x800;
-	} else if ((s[0] & 0xf8) == 0xf0) {
-		n = 3; cp = s[0] & 0x07; min = 0x10000;
-	} else {
-		return -1;
-	}
-	for (i = 1; i <= n; i++) {
-		if ((s[i] & 0xc0) != 0x80)
-			return -1;
-		cp = (cp << 6) | (s[i] & 0x3f);
-	}
-	if (cp < min || cp > 0x10ffff || (cp >= 0xd800 && cp <= 0xdfff))
-		return -1;
-	*sp = s + n + 1;
-	return cp;
-}
-
-static void
-utf8_put(struct buf *b, unsigned long cp)
-{
-	if (cp < 0x80) {
-		buf_appendc(b, (char)cp);
-	} else if (cp < 0x800) {
-		buf_appendc(b, (char)(0xc0 | (cp >> 6)));
-		buf_appendc(b, (char)(0x80 | (cp & 0x3f)));
-	} else if (cp < 0x10000) {
-		buf_appendc(b, (char)(0xe0 | (cp >> 12)));
-		buf_appendc(b, (char)(0x80 | ((cp >> 6) & 0x3f)));
-		buf_appendc(b, (char)(0x80 | (cp & 0x3f)));
-	} else {
-		buf_appendc(b, (char)(0xf0 | (cp >> 18)));
-		buf_appendc(b, (char)(0x80 | ((cp >> 12) & 0x3f)));
-		buf_appendc(b, (char)(0x80 | ((cp >> 6) & 0x3f)));
-		buf_appendc(b, (char)(0x80 | (cp & 0x3f)));
-	}
-}
-
-char *
-imap_utf8_to_mutf7(const char *utf8)
-{
-	const unsigned char *s = (const unsigned char *)utf8;
-	struct buf b = { 0 };
-	unsigned long bits = 0, u[2];
-	int nbits = 0, in_b64 = 0, nu, i;
-	long cp;
-
-	while (*s) {
-		if ((cp = utf8_next(&s)) < 0) {
-			buf_free(&b);
-			return NULL;
-		}
-		if (cp >= 0x20 && cp <= 0x7e) {
-			if (in_b64) {
-				if (nbits > 0)
-					buf_appendc(&b, mb64[(bits << (6 - nbits)) & 0x3f]);
-				buf_appendc(&b, '-');
-				in_b64 = 0;
-				nbits = 0;
-			}
-			if (cp == '&')
-				buf_append(&b, "&-", 2);
-			else
-				buf_appendc(&b, (char)cp);
-			continue;
-		}
-		if (!in_b64) {
-			buf_appendc(&b, '&');
-			in_b64 = 1;
-			bits = 0;
-			nbits = 0;
-		}
-		if (cp >= 0x10000) {
-			u[0] = 0xd800 + (((unsigned long)cp - 0x10000) >> 10);
-			u[1] = 0xdc00 + (((unsigned long)cp - 0x10000) & 0x3ff);
-			nu = 2;
-		} else {
-			u[0] = (unsigned long)cp;
-			nu = 1;
-		}
-		for (i = 0; i < nu; i++) {
-			bits = (bits << 16) | u[i];
-			nbits += 16;
-			while (nbits >= 6) {
-				nbits -= 6;
-				buf_appendc(&b, mb64[(bits >> nbits) & 0x3f]);
-			}
-			bits &= (1UL << nbits) - 1;
-		}
-	}
-	if (in_b64) {
-		if (nbits > 0)
-			buf_appendc(&b, mb64[(bits << (6 - nbits)) & 0x3f]);
-		buf_appendc(&b, '-');
-	}
-	return buf_steal(&b);
-}
-
-char *
-imap_mutf7_to_utf8(const char *mutf7)
-{
-	const unsigned char *s = (const unsigned char *)mutf7;
-	struct buf b = { 0 };
-	unsigned long bits, unit, hi;
-	const char *pos;
-	int nbits, nunits;
-
-	while (*s) {
-		if (*s < 0x20 || *s > 0x7e)
-			goto bad;
-		if (*s != '&') {
-			buf_appendc(&b, (char)*s++);
-			continue;
-		}
-		s++;
-		if (*s == '-') {
-			buf_appendc(&b, '&');
-			s++;
-			continue;
-		}
-		bits = 0;
-		nbits = 0;
-		hi = 0;
-		nunits = 0;
-		for (; *s && *s != '-'; s++) {
-			if ((pos = strchr(mb64, *s)) == NULL)
-				goto bad;
-			bits = (bits << 6) | (unsigned long)(pos - mb64);
-			nbits += 6;
-			if (nbits < 16)
-				continue;
-			nbits -= 16;
-			unit = (bits >> nbits) & 0xffff;
-			bits &= (1UL << nbits) - 1;
-			nunits++;
-			if (hi) {
-				if (unit < 0xdc00 || unit > 0xdfff)
-					goto bad;
-				utf8_put(&b, 0x10000 + ((hi - 0xd800) << 10) + (unit - 0xdc00));
-				hi = 0;
-			} else if (unit >= 0xd800 && unit <= 0xdbff) {
-				hi = unit;
-			} else if ((unit >= 0xdc00 && unit <= 0xdfff) ||
-			    (unit >= 0x20 && unit <= 0x7e)) {
-				goto bad;
-			} else {
-				utf8_put(&b, unit);
-			}
-		}
-		/* "-" ends it; leftover bits must be zero padding */
-		if (*s != '-' || hi || nunits == 0 || nbits >= 6 || bits != 0)
-			goto bad;
-		s++;
-	}
-	return buf_steal(&b);
- bad:
-	buf_free(&b);
-	return NULL;
 }

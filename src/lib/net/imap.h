@@ -165,8 +165,4 @@ void imap_logout(struct imap **c);
 /* Close without LOGOUT and free; *c = NULL.  NULL is fine. */
 void imap_close(struct imap **c);
 
-/* Modified UTF-7 (RFC 3501 5.1.3) conversions; allocated, NULL if invalid. */
-char *imap_utf8_to_mutf7(const char *utf8);
-char *imap_mutf7_to_utf8(const char *mutf7);
-
 #endif

@@ -126,8 +126,9 @@ void oauth_pkce_new(struct oauth_pkce *p);
 char *oauth_authorize_url(const struct oauth_client *c, const struct oauth_pkce *p,
     const char *redirect_uri, const char *login_hint);
 /*
- * Wait for the browser on a loopback listener (fd from oauth_loopback_listen)
- * and return the code; checks state.  Times out after timeout_s.
+ * The redirect (oauth-listen.c).  Wait for the browser on a loopback
+ * listener (fd from oauth_loopback_listen) and return the code; checks
+ * state.  Times out after timeout_s.
  */
 int oauth_loopback_listen(int *fd, int *port, char **errstr);
 int oauth_loopback_wait(int fd, const struct oauth_pkce *p, int timeout_s, char **code,
@@ -146,10 +147,9 @@ char *oauth_sasl_ir(const char *mech, const char *user, const char *token, const
 
 /*
  * Who signed in: compare t->identity with the expected login user,
- * case-insensitively.  M2C_E_AUTH with the explanation when they differ.
+ * case-insensitively.  M2C_E_AUTH with the explanation when they differ;
+ * account (may be NULL) names the account in it; advice.h says what to do.
  */
-int oauth_check_identity(const struct oauth_tokens *t, const char *expected, char **errstr);
-/* The same; account names the account in the message (advice.h says what to do). */
 int oauth_check_identity_for(const struct oauth_tokens *t, const char *expected,
     const char *account, char **errstr);
 

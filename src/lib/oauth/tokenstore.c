@@ -701,12 +701,6 @@ tokenstore_close(struct tokenstore **tsp)
 	*tsp = NULL;
 }
 
-const char *
-tokenstore_path(const struct tokenstore *ts)
-{
-	return ts->path;
-}
-
 void
 tokenstore_set_lock_timeout(struct tokenstore *ts, int timeout_ms)
 {

@@ -52,9 +52,6 @@ int tokenstore_open(const char *state_dir, const char *account, const char *key_
     struct tokenstore **out, char **errstr);
 void tokenstore_close(struct tokenstore **ts);	/* releases the lock; NULL ok */
 
-/* The token file's path (borrowed: lives as long as ts), for messages. */
-const char *tokenstore_path(const struct tokenstore *ts);
-
 /*
  * Take the account's exclusive lock, waiting up to the lock timeout
  * (default 60 s): M2C_E_TEMP when another process holds it that long.

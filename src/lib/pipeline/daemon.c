@@ -15,6 +15,7 @@
 #endif
 
 #include "advice.h"
+#include "cupsjob.h"
 #include "daemon.h"
 #include "error.h"
 #include "imap.h"
@@ -165,6 +166,11 @@ worker_main(const struct conf *cf, const struct conf_account *a)
 	int failures = 0, r;
 
 	log_set_account(a->name);
+	/*
+	 * The CUPS server of the configuration this worker runs: the
+	 * supervisor may have forked it after a reload changed cups_server.
+	 */
+	cups_job_set_server(cf->cups_server);
 	srandom((unsigned)getpid() ^ (unsigned)time(NULL));
 	if ((r = state_open(cf->state_dir, &st, &e)) != 0 || (r = mime_init(&e)) != 0) {
 		log_error("%s", e ? e : m2c_err_name(r));

@@ -29,7 +29,19 @@
 
 #define STATE_DB_NAME	"state.db"
 #define STATE_BUSY_MS	5000
-#define STATE_MAX_PARTS	100000	/* sanity bound for state_part_list */
+
+/* A part row with its part and file name (state_part_get). */
+struct state_part_entry {
+	char *part;		/* owned */
+	char *filename;		/* owned; may be NULL */
+	struct state_part info;	/* info.printer owned */
+};
+
+/* An account row with its name (state_account_get). */
+struct state_account_entry {
+	char *name;			/* owned */
+	struct state_account info;	/* owned strings */
+};
 
 struct state {
 	sqlite3 *db;	/* owned */
@@ -397,12 +409,6 @@ state_set_busy_timeout(struct state *s, int ms)
 	sqlite3_busy_timeout(s->db, ms);
 }
 
-const char *
-state_path(const struct state *s)
-{
-	return s->path;
-}
-
 /* ---------------------------------------------------------------- messages */
 
 /* Make sure the message row exists (status ACTIVE, no attempts yet). */
@@ -607,12 +613,6 @@ part_from_row(struct state *s, sqlite3_stmt *st, struct state_part_entry *e,
 	if ((txt = sqlite3_column_text(st, 1)) != NULL)
 		e->filename = xstrdup((const char *)txt);
 	return 0;
-}
-
-static int
-part_row(struct state *s, sqlite3_stmt *st, void *elem, char **errstr)
-{
-	return part_from_row(s, st, elem, errstr);
 }
 
 static void
@@ -912,72 +912,6 @@ out:
 	return r;
 }
 
-int
-state_part_list(struct state *s, const struct state_key *k,
-    struct state_part_entry **out, size_t *n, char **errstr)
-{
-	struct state_part_entry *list = NULL;
-	sqlite3_stmt *st = NULL;
-	size_t len = 0;
-	int r;
-
-	*out = NULL;
-	*n = 0;
-	if ((r = check_key(k, NULL, 0, errstr)) != 0 ||
-	    (r = prep(s, "SELECT " PART_COLUMNS " FROM parts WHERE account = ?1 "
-	    "AND mailbox = ?2 AND uidvalidity = ?3 AND uid = ?4 ORDER BY part",
-	    &st, errstr)) != 0 ||
-	    (r = bind_key(s, st, k, NULL, errstr)) != 0)
-		goto out;
-	if ((r = collect_rows(s, st, sizeof(*list), STATE_MAX_PARTS, "parts of one message",
-	    part_row, (void **)&list, &len, errstr)) != 0)
-		goto out;
-	*out = list;
-	*n = len;
-	list = NULL;
-out:
-	sqlite3_finalize(st);
-	state_part_list_free(&list, len);
-	return r;
-}
-
-void
-state_part_list_free(struct state_part_entry **list, size_t n)
-{
-	size_t i;
-
-	if (list == NULL || *list == NULL)
-		return;
-	for (i = 0; i < n; i++)
-		part_entry_clear(&(*list)[i]);
-	free(*list);
-	*list = NULL;
-}
-
-int
-state_count_jobs(struct state *s, const char *account, int *jobs, char **errstr)
-{
-	sqlite3_stmt *st = NULL;
-	int r;
-
-	*jobs = 0;
-	if (account == NULL)
-		return m2c_fail(errstr, M2C_E_USAGE, "state: no account (internal error)");
-	if ((r = prep(s, "SELECT count(*) FROM parts WHERE account = ?1 AND "
-	    "status = ?2", &st, errstr)) != 0)
-		return r;
-	if (sqlite3_bind_text(st, 1, account, -1, SQLITE_TRANSIENT) != SQLITE_OK ||
-	    sqlite3_bind_text(st, 2, part_status_names[STATE_PART_SUBMITTED], -1,
-	    SQLITE_STATIC) != SQLITE_OK)
-		r = state_fail(s, "binding", errstr);
-	else if (sqlite3_step(st) != SQLITE_ROW)
-		r = state_fail(s, "counting jobs", errstr);
-	else
-		*jobs = sqlite3_column_int(st, 0);
-	sqlite3_finalize(st);
-	return r;
-}
-
 /* ---------------------------------------------------------------- accounts */
 
 int
@@ -1121,12 +1055,6 @@ account_from_row(struct state *s, sqlite3_stmt *st, struct state_account_entry *
 	return 0;
 }
 
-static int
-account_row(struct state *s, sqlite3_stmt *st, void *elem, char **errstr)
-{
-	return account_from_row(s, st, elem, errstr);
-}
-
 int
 state_account_get(struct state *s, const char *account, struct state_account *out,
     char **errstr)
@@ -1174,53 +1102,6 @@ state_account_clear(struct state_account *a)
 	free(a->fix);
 	free(a->step);
 	memset(a, 0, sizeof(*a));
-}
-
-int
-state_account_list(struct state *s, struct state_account_entry **out, size_t *n,
-    char **errstr)
-{
-	struct state_account_entry *list = NULL;
-	sqlite3_stmt *st = NULL;
-	size_t len = 0;
-	char *sql;
-	int r;
-
-	*out = NULL;
-	*n = 0;
-	if (s->old_schema)
-		return 0;
-	sql = xasprintf("SELECT " ACCOUNT_COLUMNS "%s FROM accounts ORDER BY name",
-	    ACCOUNT_STEP(s));
-	r = prep(s, sql, &st, errstr);
-	free(sql);
-	if (r != 0)
-		return r;
-	if ((r = collect_rows(s, st, sizeof(*list), STATE_MAX_PARTS, "account rows",
-	    account_row, (void **)&list, &len, errstr)) != 0)
-		goto out;
-	*out = list;
-	*n = len;
-	list = NULL;
-out:
-	sqlite3_finalize(st);
-	state_account_list_free(&list, len);
-	return r;
-}
-
-void
-state_account_list_free(struct state_account_entry **list, size_t n)
-{
-	size_t i;
-
-	if (list == NULL || *list == NULL)
-		return;
-	for (i = 0; i < n; i++) {
-		free((*list)[i].name);
-		state_account_clear(&(*list)[i].info);
-	}
-	free(*list);
-	*list = NULL;
 }
 
 /* One count(*) with ?1 = account, ?2 = a status name, ?3 = an optional time. */

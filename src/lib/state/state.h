@@ -82,15 +82,6 @@ int state_part_submitted(struct state *s, const struct state_key *k, const char 
     int job_id, char **errstr);
 
 /*
- * Every part row of a message, ordered by part.  *out (allocated; free with
- * state_part_list_free) gets *n entries; no rows: *out NULL, *n 0.
- */
-struct state_part_entry {
-	char *part;		/* owned */
-	char *filename;		/* owned; may be NULL */
-	struct state_part info;	/* info.printer owned */
-};
-/*
  * Remember what the message is: its Message-ID (may be NULL) and the
  * SHA-256 of its whole text (hex), so that it is known again when the
  * server changes UIDVALIDITY.  The row must exist (state_msg_attempt).
@@ -115,24 +106,12 @@ int state_msg_find_printed(struct state *s, const struct state_key *k, const cha
 int state_msg_list_owed(struct state *s, const struct state_key *k, uint32_t **uids,
     enum state_msg_status **statuses, size_t *n, char **errstr);
 
-int state_part_list(struct state *s, const struct state_key *k,
-    struct state_part_entry **out, size_t *n, char **errstr);
-void state_part_list_free(struct state_part_entry **list, size_t n);
-
-/*
- * Totals for a summary / status: *jobs is the number of parts of account
- * submitted to CUPS (a job id recorded).
- */
-int state_count_jobs(struct state *s, const char *account, int *jobs, char **errstr);
 
 /*
  * How long a write waits for another connection's lock before it fails
  * with M2C_E_TEMP (default 5000 ms).
  */
 void state_set_busy_timeout(struct state *s, int ms);
-
-/* The database file's path (borrowed; valid until state_close). */
-const char *state_path(const struct state *s);
 
 /* ---------------------------------------------------------------- accounts */
 
@@ -182,17 +161,6 @@ int state_account_get(struct state *s, const char *account, struct state_account
     char **errstr);
 void state_account_clear(struct state_account *a);	/* frees reason, fix, step */
 
-/*
- * Every account row, ordered by name.  *out (allocated; free with
- * state_account_list_free) gets *n entries; no rows: *out NULL, *n 0.
- */
-struct state_account_entry {
-	char *name;			/* owned */
-	struct state_account info;	/* owned strings */
-};
-int state_account_list(struct state *s, struct state_account_entry **out, size_t *n,
-    char **errstr);
-void state_account_list_free(struct state_account_entry **list, size_t n);
 
 /*
  * For status: *printed = the parts of account submitted to CUPS (a job id
