@@ -24,6 +24,7 @@
 #include "daemon.h"
 #include "cupsjob.h"
 #include "error.h"
+#include "lock.h"
 #include "log.h"
 #include "mime.h"
 #include "poller.h"
@@ -103,13 +104,18 @@ cmd_once(const struct conf *cf, int dry_run)
 		goto fail;
 	if ((r = state_open(cf->state_dir, &st, &e)) != 0)
 		goto fail;
+	/* Passes come from once here: no daemon is expected (status). */
+	if (!dry_run)
+		lock_daemon_forget(cf->state_dir);
 
 	for (size_t i = 0; i < cf->naccounts; i++) {
 		const struct conf_account *a = &cf->accounts[i];
 		struct poller_summary sum;
 
 		r = poller_once_account(cf, a, st, &o, &sum, &e);
-		record_outcome(cf, a, st, dry_run, r, e);
+		/* Busy: the daemon serves it and records its own outcome. */
+		if (!sum.busy)
+			record_outcome(cf, a, st, dry_run, r, e);
 		if (r != 0) {
 			log_error("%s: %s", a->name, e ? e : m2c_err_name(r));
 			free(e);
@@ -117,6 +123,8 @@ cmd_once(const struct conf *cf, int dry_run)
 			if (status == EX_OK)
 				status = m2c_err_exit_code(r);
 		}
+		if (sum.busy)
+			continue;
 		log_info("%s: %d fetched, %d jobs, %d skipped, %d failed%s", a->name,
 		    sum.fetched, sum.jobs, sum.skipped, sum.failed,
 		    dry_run ? " (dry run: nothing changed)" : "");
@@ -136,16 +144,20 @@ out:
 static int
 cmd_run(const char *path, struct conf **cf, int use_syslog)
 {
+	struct lock *lk = NULL;
 	char *e = NULL;
 	int r;
 
-	if ((r = prepare_state_dir(*cf, &e)) == 0) {
+	/* One daemon per state_dir, held until it exits (lock.h). */
+	if ((r = prepare_state_dir(*cf, &e)) == 0 &&
+	    (r = lock_daemon((*cf)->state_dir, &lk, &e)) == 0) {
 		if (use_syslog)
 			log_init("mail2cups", 1, log_get_level());
 		r = daemon_run(path, cf, &e);
 	}
 	if (r != 0)
 		log_error("%s", e ? e : m2c_err_name(r));
+	lock_release(&lk);
 	free(e);
 	return m2c_err_exit_code(r);
 }

@@ -14,6 +14,7 @@
 #include "cupsjob.h"
 #include "error.h"
 #include "imap.h"
+#include "lock.h"
 #include "log.h"
 #include "mime.h"
 #include "policy.h"
@@ -548,6 +549,8 @@ print_documents(struct poller_session *p, struct msg_work *w, int *printed, char
 			r = 0;
 		} else if (r == 0)
 			(*printed)++;
+		if (r != 0)
+			break;	/* e is the reason: kept for *errstr below */
 		free(e);
 		e = NULL;
 	}
@@ -1025,11 +1028,22 @@ poller_once_account(const struct conf *cf, const struct conf_account *a, struct 
 	struct poller_session *s = NULL;
 	int r;
 
+	struct lock *lk = NULL;
+	pid_t holder = 0;
+
 	memset(sum, 0, sizeof(*sum));
 	log_set_account(a->name);
+	/* One process per account (lock.h); a dry run changes nothing. */
+	if (!o->dry_run &&
+	    (r = lock_account(cf->state_dir, a->name, LOCK_ROLE_ONCE, &lk, &holder, errstr)) != 0) {
+		sum->busy = holder != 0;
+		goto out;
+	}
 	if ((r = poller_session_open(cf, a, st, o, &s, errstr)) == 0)
 		r = poller_session_process(s, sum, NULL, NULL, errstr);
 	poller_session_close(&s, r == 0);
+out:
+	lock_release(&lk);
 	log_set_account(NULL);
 	return r;
 }
