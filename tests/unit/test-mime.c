@@ -379,6 +379,32 @@ run_header_bounds(const char *scratch)
 	mime_message_free(&m);
 }
 
+/* Sender trust counts every From mailbox, in one header or in two. */
+static void
+run_from_count(const char *scratch)
+{
+	static const struct {
+		const char *file;
+		size_t nfrom;
+		const char *list;
+	} t[] = {
+		{ "simple-pdf.eml", 1, NULL },
+		{ "no-from.eml", 0, NULL },
+		{ "two-from.eml", 2, "ann@example.com, bob@example.com" },
+		{ "two-from-lines.eml", 2, "ann@example.com, bob@example.com" },
+	};
+
+	for (size_t i = 0; i < ARRAY_SIZE(t); i++) {
+		struct mime_message *m = extract(t[i].file, NULL, scratch);
+
+		if (m == NULL)
+			continue;
+		is_int(m->nfrom, t[i].nfrom, "%s: %zu From address(es)", t[i].file, t[i].nfrom);
+		is_str(m->from_list, t[i].list, "%s: the list of them", t[i].file);
+		mime_message_free(&m);
+	}
+}
+
 /* Conversion: by the sniffed type only. */
 struct convert_case {
 	const char *pattern;	/* NULL: no conversion configured */
@@ -531,6 +557,7 @@ run_issue5(const char *scratch)
 	for (i = 0; i < ARRAY_SIZE(header_cases); i++)
 		run_header_case(&header_cases[i], scratch);
 	run_header_bounds(scratch);
+	run_from_count(scratch);
 	for (i = 0; i < ARRAY_SIZE(convert_cases); i++)
 		run_convert_case(&convert_cases[i], scratch);
 	run_convert_limit(scratch);

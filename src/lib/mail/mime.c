@@ -936,6 +936,28 @@ first_mailbox(InternetAddressList *list, int depth)
 	return NULL;
 }
 
+/* Every mailbox of list (groups included) into *n and b ("a, b"). */
+static void
+list_mailboxes(InternetAddressList *list, int depth, size_t *n, struct buf *b)
+{
+	int i, len = list ? internet_address_list_length(list) : 0;
+
+	for (i = 0; i < len; i++) {
+		InternetAddress *ia = internet_address_list_get_address(list, i);
+
+		if (INTERNET_ADDRESS_IS_MAILBOX(ia)) {
+			const char *addr = internet_address_mailbox_get_addr(
+			    INTERNET_ADDRESS_MAILBOX(ia));
+
+			(*n)++;
+			buf_appendf(b, "%s%s", b->len ? ", " : "", addr ? addr : "");
+		} else if (INTERNET_ADDRESS_IS_GROUP(ia) && depth < 4) {
+			list_mailboxes(internet_address_group_get_members(
+			    INTERNET_ADDRESS_GROUP(ia)), depth + 1, n, b);
+		}
+	}
+}
+
 /* ASCII lower-case, in place: the whole string or from its last '@'. */
 static void
 lower_ascii(char *s, int domain_only)
@@ -1091,11 +1113,44 @@ read_header_list(GMimeMessage *gm, struct mime_message *m)
 	}
 }
 
+/*
+ * How many From mailboxes the message has: every From header counts (GMime
+ * keeps one list; a second From header line is itself a second sender).
+ */
+static void
+count_from(GMimeMessage *gm, struct mime_message *m)
+{
+	GMimeHeaderList *list = g_mime_object_get_header_list(GMIME_OBJECT(gm));
+	int i, n = list ? g_mime_header_list_get_count(list) : 0;
+	struct buf b = { 0 };
+
+	for (i = 0; i < n; i++) {
+		GMimeHeader *h = g_mime_header_list_get_header_at(list, i);
+		const char *name = g_mime_header_get_name(h);
+		const char *raw = g_mime_header_get_value(h);
+		InternetAddressList *al;
+
+		if (name == NULL || str_casecmp(name, "From") != 0 || raw == NULL)
+			continue;
+		if ((al = internet_address_list_parse(NULL, raw)) != NULL) {
+			list_mailboxes(al, 0, &m->nfrom, &b);
+			g_object_unref(al);
+		}
+	}
+	if (m->nfrom > 1 && b.len > 0)
+		m->from_list = clean_text(b.data, MIME_TEXT_MAX, 0);
+	buf_free(&b);
+}
+
 static void
 read_headers(GMimeMessage *gm, struct mime_message *m)
 {
 	InternetAddressMailbox *mb = first_mailbox(g_mime_message_get_from(gm), 0);
 	const char *mid;
+
+	count_from(gm, m);
+	if (mb != NULL && m->nfrom == 0)
+		m->nfrom = 1;
 
 	if (mb) {
 		const char *addr = internet_address_mailbox_get_addr(mb);
@@ -1356,6 +1411,7 @@ mime_message_free(struct mime_message **mp)
 	}
 	free(m->body_problem);
 	free(m->from_addr);
+	free(m->from_list);
 	free(m->from_name);
 	free(m->subject);
 	free(m->message_id);

@@ -215,6 +215,11 @@ def main():
     dashes = leaf("text/plain; charset=utf-8", "-- a line of a table\n" * 200, "table.txt", enc="8bit")
     write("dash-text.eml", msg(multi("mixed", [TEXT, dashes], "b1")))
     write("no-from.eml", msg(multi("mixed", [TEXT, leaf("application/pdf", P, "a.pdf")], "b1"), frm=None))
+    # Sender trust step 1: one From address (mail2cups.conf(5)).
+    write("two-from.eml", msg(multi("mixed", [TEXT, leaf("application/pdf", P, "a.pdf")], "b1"),
+        frm="ann@example.com, Bob <bob@example.com>"))
+    write("two-from-lines.eml", msg(multi("mixed", [TEXT, leaf("application/pdf", P, "a.pdf")], "b1"),
+        frm="ann@example.com\nFrom: bob@example.com"))
     write("truncated.eml", msg("Content-Type: multipart/mixed; boundary=\"b1\"\n\n--b1\n" + TEXT +
         "--b1\nContent-Type: application/pdf; name=\"cut.pdf\"\nContent-Transfer-Encoding: base64\n\n" +
         b64(P)[:150] + "!!**bad base64**\n"))
