@@ -113,8 +113,15 @@ static const struct mime_case cases[] = {
 	  { { "2", "table.txt", "text/plain", NULL } } },
 	{ "no-from.eml", { 0 }, 0, 1, 1, NULL, "Test", NULL, "tiny.pdf", NULL,
 	  { { "2", "a.pdf", PDF, NULL } } },
-	{ "truncated.eml", { 0 }, 0, 1, 1, ALICE, "Test", NULL, NULL, NULL,
-	  { { "2", "cut.pdf", PDF, NULL } } },
+	{ "truncated.eml", { 0 }, M2C_E_DATA, 1, 0, ALICE, "Test",
+	  "cut.pdf arrived damaged; send it again (its base64 encoding holds characters "
+	  "that are not base64)", NULL, NULL, { { "2", "cut.pdf", NULL, "cut.pdf: arrived damaged" } } },
+	{ "cut-quantum.eml", { 0 }, M2C_E_DATA, 1, 0, ALICE, "Test",
+	  "report.pdf arrived damaged; send it again (its base64 encoding stops in the middle",
+	  NULL, NULL, { { "2", "report.pdf", NULL, "report.pdf: arrived damaged" } } },
+	{ "half-pdf.eml", { 0 }, M2C_E_DATA, 1, 0, ALICE, "Test",
+	  "report.pdf arrived damaged; send it again (the PDF stops before its end",
+	  NULL, NULL, { { "2", "report.pdf", NULL, "report.pdf: arrived damaged" } } },
 	{ "garbage.eml", { .max_parts = 50, .max_depth = 10, .max_attachment_size = 1 << 20 },
 	  M2C_E_DATA, 0, 0, NULL, NULL, NULL, NULL, NULL, { { NULL } } },
 };
