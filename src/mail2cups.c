@@ -26,6 +26,7 @@
 #include "daemon.h"
 #include "cupsjob.h"
 #include "error.h"
+#include "lock.h"
 #include "log.h"
 #include "mime.h"
 #include "poller.h"
@@ -106,6 +107,9 @@ cmd_once(const struct conf *cf, int dry_run)
 		goto fail;
 	if ((r = state_open(cf->state_dir, &st, &e)) != 0)
 		goto fail;
+	/* Passes come from once here: no daemon is expected (status). */
+	if (!dry_run)
+		lock_daemon_forget(cf->state_dir);
 
 	for (size_t i = 0; i < cf->naccounts; i++) {
 		const struct conf_account *a = &cf->accounts[i];
@@ -113,7 +117,9 @@ cmd_once(const struct conf *cf, int dry_run)
 		struct poller_summary sum;
 
 		r = poller_once_account(cf, a, st, &o, &sum, &step, &e);
-		record_outcome(cf, a, st, dry_run, r, step, e);
+		/* Busy: the daemon serves it and records its own outcome. */
+		if (!sum.busy)
+			record_outcome(cf, a, st, dry_run, r, step, e);
 		if (r != 0) {
 			char *fix = advice_fix(cf, a, step, r);
 
@@ -125,6 +131,8 @@ cmd_once(const struct conf *cf, int dry_run)
 			if (status == EX_OK)
 				status = m2c_err_exit_code(r);
 		}
+		if (sum.busy)
+			continue;
 		if (r == 0 || sum.fetched > 0 || sum.failed > 0) {
 			/* After an error with nothing done, the error says it all. */
 			char *words = poller_summary_words(&sum, dry_run);
@@ -149,16 +157,20 @@ out:
 static int
 cmd_run(const char *path, struct conf **cf, int use_syslog)
 {
+	struct lock *lk = NULL;
 	char *e = NULL;
 	int r;
 
-	if ((r = prepare_state_dir(*cf, &e)) == 0) {
+	/* One daemon per state_dir, held until it exits (lock.h). */
+	if ((r = prepare_state_dir(*cf, &e)) == 0 &&
+	    (r = lock_daemon((*cf)->state_dir, &lk, &e)) == 0) {
 		if (use_syslog)
 			log_init("mail2cups", 1, log_get_level());
 		r = daemon_run(path, cf, &e);
 	}
 	if (r != 0)
 		log_error("%s", e ? e : m2c_err_name(r));
+	lock_release(&lk);
 	free(e);
 	return m2c_err_exit_code(r);
 }

@@ -13,6 +13,9 @@
 #   CRASH_AFTER=move the post-action (default seen; crash-backlog-move.sh)
 #   CRASH_RUNNER=daemon  kill `mail2cups run` (supervisor and workers at once)
 #                    instead of once (crash-backlog-daemon.sh)
+#   CRASH_RUNNER=daemon-main  kill only its supervisor, as the OOM killer does,
+#                    and restart it while the orphaned workers still finish
+#                    (crash-backlog-daemon-main.sh)
 [ -n "${BASH_VERSION:-}" ] || exec bash "$0" "$@"   # make check runs $(SHELL)
 . "${top_srcdir:-$(dirname "$0")/../..}/tests/rig/rig.sh"
 rig_require sha256sum
@@ -45,40 +48,12 @@ finish() {
 
 # check_backlog NAME MB BASE: the outcome of backlog MB (jobs above BASE).
 check_backlog() {
-	local name=$1 mb=$2 base=$3 got want jobs
-	rig_wait_for 60 rig_no_pending_jobs || diag "CUPS still has pending jobs"
-	sleep 0.3
-	want=$(rig_sha256_list "$d/$mb"/doc*.pdf)
-	mapfile -t files < <(rig_printed_files)
-	got=$(rig_sha256_list "${files[@]}")
-	is "$(printf '%s\n' "$got" | grep -c .)" "$N" "$name: the printer received $N documents"
-	if [ "$got" = "$want" ]; then
-		ok "$name: each of the $N PDFs exactly once (content hashes)"
-	else
-		not_ok "$name: each of the $N PDFs exactly once (content hashes)" \
-			"received twice: $(printf '%s\n' "$got" | uniq -d | grep -c .)" \
-			"missing: $(comm -23 <(printf '%s\n' "$want") <(printf '%s\n' "$got" | uniq) | grep -c .)"
-	fi
-	jobs=$(rig_jobs_since "$base" fast)
-	is "$(printf '%s\n' "$jobs" | awk -F'\t' '$2 == "completed"' | grep -c .)" "$N" \
-		"$name: CUPS has $N completed jobs"
-	is "$(printf '%s\n' "$jobs" | awk -F'\t' '$2 != "completed" && $2 != "canceled"' | paste -sd ';')" \
-		"" "$name: no other job is left (only half-sent ones, canceled)"
-	is "$(printf '%s\n' "$jobs" | awk -F'\t' '$2 == "completed" { print $4 }' | sort | uniq -d | paste -sd ' ')" \
-		"" "$name: no document name printed twice"
-	if [ "$after" = move ]; then
-		is "$(rig_folder_count alice "$mb")/$(rig_folder_count alice "$mb-printed")/$(rig_folder_count alice "$mb-failed")" \
-			"0/$N/0" "$name: every message moved to $mb-printed (mailbox/printed/failed)"
-		is "$(rig_unseen_count alice "$mb-printed")" 0 "$name: all \\Seen in $mb-printed"
-	else
-		is "$(rig_folder_count alice "$mb")/$(rig_unseen_count alice "$mb")/$(rig_folder_count alice "$mb-failed")" \
-			"$N/0/0" "$name: every message \\Seen in place (messages/unseen/failed)"
-	fi
-	is "$(rig_db "SELECT status, count(*) FROM messages WHERE mailbox = '$mb' GROUP BY status" | paste -sd ';')" \
-		"done $N" "$name: every message row says done"
-	is "$(rig_db "SELECT status, count(*), count(DISTINCT job_id) FROM parts WHERE mailbox = '$mb' GROUP BY status" | paste -sd ';')" \
-		"submitted $N $N" "$name: every part row submitted, with its own job id"
-	is "$(rig_scratch_files | paste -sd ' ')" "" "$name: nothing left in scratch"
+	rig_expect_backlog "$1" "$2" "$3" "$N" "$after"
+	diag "$1: printed twice: $RIG_TWICE, lost: $RIG_LOST"
+}
+
+parts_above() {
+	[ "$(rig_db "SELECT count(*) FROM parts WHERE mailbox = 'kill'")" -gt "$1" ]
 }
 
 # Backlog 1: SIGKILL at random moments.  A full pass takes about 1.3 s
@@ -88,23 +63,35 @@ rig_make_backlog "$d/kill" "$N"
 rig_deliver_backlog "$d/kill" "$N" kill
 use_mailbox kill
 base=$(rig_job_max_id fast)
+orphans=()
 for ((k = 1; k <= kills; k++)); do
-	if [ "$runner" = daemon ]; then
+	if [ "$runner" != once ]; then
 		# The daemon in its own process group: SIGKILL takes the
-		# supervisor and every worker at the same instant.
+		# supervisor and every worker at the same instant (daemon), or
+		# the supervisor alone (daemon-main), as the OOM killer does;
+		# then its workers must go at once, and the next daemon's
+		# worker waits for them (the account's lock).
 		ms=$((100 + RANDOM % 200))
-		RIG_RUN_N=$(( ${RIG_RUN_N:-0} + 1 ))
-		setsid "$MAIL2CUPS" -c "$RIG_CONF" run >"$RIG_DIR/run$RIG_RUN_N.out" \
-			2>"$RIG_DIR/run$RIG_RUN_N.err" &
-		RIG_ONCE_PID=$!
-		RIG_PIDS+=("$RIG_ONCE_PID")
+		rig_start_daemon
+		RIG_ONCE_PID=$RIG_DAEMON_PID
 	else
 		ms=$((100 + RANDOM % 400))
 		rig_start_once
 	fi
+	if [ "$runner" = daemon-main ]; then
+		# Kill while it prints, spread over the backlog whatever the
+		# machine's speed: once the parts pass the k-th of kills+1
+		# marks (this daemon's worker may first wait for the orphans
+		# of the last one).
+		rig_wait_for 120 parts_above $((k * N / (kills + 1)))
+	fi
 	sleep "$(printf '%d.%03d' $((ms / 1000)) $((ms % 1000)))"
 	if [ "$runner" = daemon ]; then
 		kill -KILL -- "-$RIG_ONCE_PID" 2>/dev/null
+	elif [ "$runner" = daemon-main ]; then
+		mapfile -t workers < <(pgrep -P "$RIG_ONCE_PID")
+		kill -KILL "$RIG_ONCE_PID" 2>/dev/null
+		orphans+=("${workers[@]}")
 	else
 		kill -KILL "$RIG_ONCE_PID" 2>/dev/null
 	fi
@@ -113,12 +100,23 @@ for ((k = 1; k <= kills; k++)); do
 	diag "kill $k after $ms ms: exit $rc, $(rig_db "SELECT count(*) FROM parts WHERE mailbox = 'kill'") parts in the database"
 	[ $rc = 137 ] || [ $rc = 0 ] || diag "$(tail -3 "$RIG_DIR/run$RIG_RUN_N.err")"
 done
+if [ "$runner" = daemon-main ]; then
+	# Each killed supervisor's workers noticed at once and stopped after
+	# the message in hand; none serves the account beside another.
+	if rig_wait_for 60 rig_pids_gone "${orphans[@]}"; then
+		ok "kill: the ${#orphans[@]} workers of the killed supervisors all exited"
+	else
+		not_ok "kill: the workers of the killed supervisors all exited" \
+			"still running: $(for p in "${orphans[@]}"; do rig_pid_alive "$p" && echo "$p"; done | paste -sd ' ')"
+	fi
+	is "$(cat "$RIG_DIR"/run*.err | grep -c 'already submitted\|another process meanwhile\|usage error')" 0 \
+		"kill: no process met another's print (no race on a part)"
+fi
 finish kill
 check_backlog kill kill "$base"
 
 # Backlog 2: the test hook at random steps and counts.
 rig_wait_for 60 rig_no_pending_jobs
-sleep 0.3
 rm -f "$RIG_SPOOL"/*
 rig_make_backlog "$d/hook" "$N"
 rig_deliver_backlog "$d/hook" "$N" hook

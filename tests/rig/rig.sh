@@ -1522,6 +1522,81 @@ expect_no_stderr_line() {
 	fi
 }
 
+# ------------------------------------------------------------------ exactly once
+# rig_expect_backlog NAME MB BASE N AFTER [QUEUE]: the outcome of a backlog
+# made by rig_make_backlog into $RIG_DIR/MB and delivered to mailbox MB:
+# the printer received each of the N PDFs exactly once (content hashes),
+# CUPS holds N completed jobs above id BASE on QUEUE (default fast), each
+# message is in exactly one folder (\Seen in MB, or in MB-printed with
+# AFTER = move; none in MB-failed), the state database says done, scratch
+# is empty.
+rig_expect_backlog() {
+	local name=$1 mb=$2 base=$3 n=$4 after=$5 q=${6:-fast} got want jobs files
+	rig_wait_for 60 rig_no_pending_jobs || diag "CUPS still has pending jobs"
+	# The printer writes a document before the job completes; a lost one
+	# never comes, so this waits for a count with a cap, then judges.
+	rig_wait_for 10 _rig_printed_at_least "$n"
+	want=$(rig_sha256_list "$RIG_DIR/$mb"/doc*.pdf)
+	mapfile -t files < <(rig_printed_files)
+	got=$(rig_sha256_list "${files[@]}")
+	is "$(printf '%s\n' "$got" | grep -c .)" "$n" "$name: the printer received $n documents"
+	RIG_TWICE=$(printf '%s\n' "$got" | uniq -d | grep -c .)
+	RIG_LOST=$(comm -23 <(printf '%s\n' "$want") <(printf '%s\n' "$got" | uniq) | grep -c .)
+	if [ "$got" = "$want" ]; then
+		ok "$name: each of the $n PDFs exactly once (content hashes)"
+	else
+		not_ok "$name: each of the $n PDFs exactly once (content hashes)" \
+			"received twice: $RIG_TWICE" "missing: $RIG_LOST"
+	fi
+	jobs=$(rig_jobs_since "$base" "$q")
+	is "$(printf '%s\n' "$jobs" | awk -F'\t' '$2 == "completed"' | grep -c .)" "$n" \
+		"$name: CUPS has $n completed jobs"
+	is "$(printf '%s\n' "$jobs" | awk -F'\t' '$2 != "completed" && $2 != "canceled"' | paste -sd ';')" \
+		"" "$name: no other job is left (only half-sent ones, canceled)"
+	is "$(printf '%s\n' "$jobs" | awk -F'\t' '$2 == "completed" { print $4 }' | sort | uniq -d | paste -sd ' ')" \
+		"" "$name: no document name printed twice"
+	if [ "$after" = move ]; then
+		is "$(rig_folder_count "$RIG_USER" "$mb")/$(rig_folder_count "$RIG_USER" "$mb-printed")/$(rig_folder_count "$RIG_USER" "$mb-failed")" \
+			"0/$n/0" "$name: every message moved to $mb-printed, once (mailbox/printed/failed)"
+		is "$(rig_unseen_count "$RIG_USER" "$mb-printed")" 0 "$name: all \\Seen in $mb-printed"
+	else
+		is "$(rig_folder_count "$RIG_USER" "$mb")/$(rig_unseen_count "$RIG_USER" "$mb")/$(rig_folder_count "$RIG_USER" "$mb-failed")" \
+			"$n/0/0" "$name: every message \\Seen in place (messages/unseen/failed)"
+	fi
+	is "$(rig_db "SELECT status, count(*) FROM messages WHERE mailbox = '$mb' GROUP BY status" | paste -sd ';')" \
+		"done $n" "$name: every message row says done"
+	is "$(rig_db "SELECT status, count(*), count(DISTINCT job_id) FROM parts WHERE mailbox = '$mb' GROUP BY status" | paste -sd ';')" \
+		"submitted $n $n" "$name: every part row submitted, with its own job id"
+	is "$(rig_scratch_files | paste -sd ' ')" "" "$name: nothing left in scratch"
+}
+
+_rig_printed_at_least() {
+	[ "$(rig_printed_count)" -ge "$1" ]
+}
+
+# rig_start_daemon [ENV=VALUE...]: starts "mail2cups run" in the background
+# in its own process group (so a test can kill the supervisor alone, as the
+# OOM killer does, or the whole group); RIG_DAEMON_PID is its pid, its
+# stderr $RIG_DIR/runN.err (RIG_DAEMON_ERR).
+rig_start_daemon() {
+	RIG_RUN_N=$(( ${RIG_RUN_N:-0} + 1 ))
+	RIG_DAEMON_ERR=$RIG_DIR/run$RIG_RUN_N.err
+	env "$@" setsid "$MAIL2CUPS" -c "${RIG_RUN_CONF:-$RIG_CONF}" run \
+		>"$RIG_DIR/run$RIG_RUN_N.out" 2>"$RIG_DAEMON_ERR" &
+	RIG_DAEMON_PID=$!
+	RIG_PIDS+=("$RIG_DAEMON_PID")
+	rig_log "run $RIG_RUN_N: background daemon, pid $RIG_DAEMON_PID"
+}
+
+# rig_pids_gone PID...: none of them is running any more.
+rig_pids_gone() {
+	local p
+	for p in "$@"; do
+		rig_pid_alive "$p" && return 1
+	done
+	return 0
+}
+
 # ------------------------------------------------------------------ Dovecot plugin
 # Helpers for tests/integration/plugin-*.sh (owner: plugin).
 

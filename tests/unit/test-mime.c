@@ -113,8 +113,15 @@ static const struct mime_case cases[] = {
 	  { { "2", "table.txt", "text/plain", NULL } } },
 	{ "no-from.eml", { 0 }, 0, 1, 1, NULL, "Test", NULL, "tiny.pdf", NULL,
 	  { { "2", "a.pdf", PDF, NULL } } },
-	{ "truncated.eml", { 0 }, 0, 1, 1, ALICE, "Test", NULL, NULL, NULL,
-	  { { "2", "cut.pdf", PDF, NULL } } },
+	{ "truncated.eml", { 0 }, M2C_E_DATA, 1, 0, ALICE, "Test",
+	  "cut.pdf arrived damaged; send it again (its base64 encoding holds characters "
+	  "that are not base64)", NULL, NULL, { { "2", "cut.pdf", NULL, "cut.pdf: arrived damaged" } } },
+	{ "cut-quantum.eml", { 0 }, M2C_E_DATA, 1, 0, ALICE, "Test",
+	  "report.pdf arrived damaged; send it again (its base64 encoding stops in the middle",
+	  NULL, NULL, { { "2", "report.pdf", NULL, "report.pdf: arrived damaged" } } },
+	{ "half-pdf.eml", { 0 }, M2C_E_DATA, 1, 0, ALICE, "Test",
+	  "report.pdf arrived damaged; send it again (the PDF stops before its end",
+	  NULL, NULL, { { "2", "report.pdf", NULL, "report.pdf: arrived damaged" } } },
 	{ "garbage.eml", { .max_parts = 50, .max_depth = 10, .max_attachment_size = 1 << 20 },
 	  M2C_E_DATA, 0, 0, NULL, NULL, NULL, NULL, NULL, { { NULL } } },
 };
@@ -379,6 +386,32 @@ run_header_bounds(const char *scratch)
 	mime_message_free(&m);
 }
 
+/* Sender trust counts every From mailbox, in one header or in two. */
+static void
+run_from_count(const char *scratch)
+{
+	static const struct {
+		const char *file;
+		size_t nfrom;
+		const char *list;
+	} t[] = {
+		{ "simple-pdf.eml", 1, NULL },
+		{ "no-from.eml", 0, NULL },
+		{ "two-from.eml", 2, "ann@example.com, bob@example.com" },
+		{ "two-from-lines.eml", 2, "ann@example.com, bob@example.com" },
+	};
+
+	for (size_t i = 0; i < ARRAY_SIZE(t); i++) {
+		struct mime_message *m = extract(t[i].file, NULL, scratch);
+
+		if (m == NULL)
+			continue;
+		is_int(m->nfrom, t[i].nfrom, "%s: %zu From address(es)", t[i].file, t[i].nfrom);
+		is_str(m->from_list, t[i].list, "%s: the list of them", t[i].file);
+		mime_message_free(&m);
+	}
+}
+
 /* Conversion: by the sniffed type only. */
 struct convert_case {
 	const char *pattern;	/* NULL: no conversion configured */
@@ -531,6 +564,7 @@ run_issue5(const char *scratch)
 	for (i = 0; i < ARRAY_SIZE(header_cases); i++)
 		run_header_case(&header_cases[i], scratch);
 	run_header_bounds(scratch);
+	run_from_count(scratch);
 	for (i = 0; i < ARRAY_SIZE(convert_cases); i++)
 		run_convert_case(&convert_cases[i], scratch);
 	run_convert_limit(scratch);

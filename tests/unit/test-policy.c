@@ -3,6 +3,7 @@
 
 #include <fcntl.h>
 #include <stdlib.h>
+#include <string.h>
 #include <sys/stat.h>
 #include <unistd.h>
 
@@ -44,6 +45,51 @@ test_policy(void)
 	    "an empty allow list allows nobody");
 	has_str(e, "nobody may print", "... and says so");
 	free(e);
+}
+
+/* Sender trust step 1: exactly one From address. */
+static void
+test_one_from(void)
+{
+	char *allow[] = { "*@example.com" };
+	struct conf_account a;
+	struct mime_message m;
+	struct policy_verdict v;
+	const char *why = NULL;
+	char *e = NULL;
+
+	memset(&a, 0, sizeof(a));
+	memset(&m, 0, sizeof(m));
+	a.name = "office";
+	a.username = "print@example.com";
+	a.allow_senders.v = allow;
+	a.allow_senders.n = 1;
+	m.from_addr = "ann@example.com";
+	m.nfrom = 1;
+	is_int(policy_check_message(&a, &m, &v, &e), 0, "one allowed From prints");
+	policy_verdict_clear(&v);
+
+	m.nfrom = 2;
+	m.from_list = "ann@example.com, bob@example.com";
+	is_int(policy_check_message(&a, &m, &v, &e), M2C_E_REFUSED,
+	    "two From addresses, both allowed: refused");
+	has_str(e, "has 2 From addresses (ann@example.com, bob@example.com)",
+	    "... naming them");
+	has_str(e, "SENDER TRUST in mail2cups.conf(5)", "... and the rule");
+	free(e);
+	e = NULL;
+	policy_verdict_clear(&v);
+	v.known = v.authenticated = 1;	/* even a provider's pass does not make one sender */
+	ok(!policy_may_reply(&a, &m, &v, &why), "no reply to a message with two From addresses");
+	has_str(why, "more than one From address", "... and why");
+
+	m.nfrom = 0;
+	m.from_list = NULL;
+	m.from_addr = NULL;
+	is_int(policy_check_message(&a, &m, &v, &e), M2C_E_REFUSED, "no From: refused");
+	has_str(e, "no From address", "... and says so");
+	free(e);
+	policy_verdict_clear(&v);
 }
 
 static char *
@@ -113,6 +159,7 @@ int
 main(void)
 {
 	test_policy();
+	test_one_from();
 	test_secret();
 	return tap_done();
 }

@@ -505,6 +505,43 @@ out:
 	free(err);
 }
 
+/* A daemon that ran here and is not running now: every account says so. */
+static void
+test_daemon(void)
+{
+	struct status_report rep = { 0 };
+	struct status_account sa[2];
+
+	memset(sa, 0, sizeof(sa));
+	sa[0].name = xstrdup("office");
+	sa[0].kind = STATUS_OK;
+	sa[1].name = xstrdup("annex");
+	sa[1].kind = STATUS_ERROR;
+	sa[1].reason = xstrdup("IMAP login refused");
+	rep.accounts = sa;
+	rep.n = 2;
+
+	status_apply_daemon(&rep, LOCK_DAEMON_RUNNING, 42);
+	is_int(status_exit_code(&rep), 2, "running: the statuses stay as they are");
+	is_str(status_kind_name(sa[0].kind), "ok", "running: ok stays ok");
+	status_apply_daemon(&rep, LOCK_DAEMON_NEVER, 0);
+	is_str(status_kind_name(sa[0].kind), "ok", "no daemon here (once): ok stays ok");
+	status_apply_daemon(&rep, LOCK_DAEMON_STOPPED, 42);
+	is_str(status_kind_name(sa[0].kind), "error", "stopped: ok becomes an error");
+	is_str(sa[0].reason, "daemon not running: mail2cups run (PID 42) stopped or was killed, "
+	    "so no mail is read or printed", "stopped: the reason, not \"no pass since\"");
+	has_str(sa[0].fix, "systemctl start mail2cups", "stopped: the fix");
+	has_str(sa[1].reason, "daemon not running: ", "an account in error: the daemon first");
+	has_str(sa[1].reason, "; before that: IMAP login refused", "then its own error");
+	is_int(status_exit_code(&rep), 2, "stopped: exit 2");
+	is_int(rep.daemon_pid, 42, "the PID is kept for the JSON");
+	for (size_t i = 0; i < 2; i++) {
+		free(sa[i].name);
+		free(sa[i].reason);
+		free(sa[i].fix);
+	}
+}
+
 int
 main(void)
 {
@@ -520,6 +557,7 @@ main(void)
 	test_evaluate();
 	test_fmt_age();
 	test_record_and_report();
+	test_daemon();
 	cmd = xasprintf("rm -rf '%s'", dir);
 	if (system(cmd) != 0)
 		ok(0, "clean up %s", dir);

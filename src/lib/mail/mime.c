@@ -10,6 +10,9 @@
  * through a GMime basic decoder filter and copied in chunks into a scratch
  * file; the copy counts bytes and stops before the size limit is passed,
  * so no more than the limit of an oversized part ever reaches the disk.
+ * A part that arrived damaged (base64 that does not decode cleanly, seen
+ * by a pass-through filter as it streams by; a PDF without its trailer in
+ * its last KiB) fails the message: what would print is not what was sent.
  * The text body takes the same path, plus CRLF to LF, GMime's charset
  * filter to UTF-8 and, for HTML, html2text, a chunk at a time.  The trace
  * headers (recipients, Authentication-Results...) are read from the
@@ -294,17 +297,39 @@ struct walk_pos {
 static int walk_entity(struct walk *w, GMimeObject *obj, const char *path,
     const struct walk_pos *pos);
 
-/* Record a message-level problem (the walk stops): M2C_E_LIMIT. */
+/* Record a message-level problem (the walk stops); returns code. */
+static int
+walk_stop(struct walk *w, int code, const char *fmt, va_list ap)
+{
+	free(w->msg->problem);
+	w->msg->problem = xvasprintf(fmt, ap);
+	return m2c_fail(w->errstr, code, "%s", w->msg->problem);
+}
+
+/* A limit was passed: M2C_E_LIMIT. */
 static int __attribute__((format(printf, 2, 3)))
 walk_limit(struct walk *w, const char *fmt, ...)
 {
 	va_list ap;
+	int r;
 
-	free(w->msg->problem);
 	va_start(ap, fmt);
-	w->msg->problem = xvasprintf(fmt, ap);
+	r = walk_stop(w, M2C_E_LIMIT, fmt, ap);
 	va_end(ap);
-	return m2c_fail(w->errstr, M2C_E_LIMIT, "%s", w->msg->problem);
+	return r;
+}
+
+/* A part arrived damaged: M2C_E_DATA (the message fails; nothing prints). */
+static int __attribute__((format(printf, 2, 3)))
+walk_damaged(struct walk *w, const char *fmt, ...)
+{
+	va_list ap;
+	int r;
+
+	va_start(ap, fmt);
+	r = walk_stop(w, M2C_E_DATA, fmt, ap);
+	va_end(ap);
+	return r;
 }
 
 static char *
@@ -384,19 +409,111 @@ add_filter(GMimeStream *filtered, GMimeFilter *f)
 	g_object_unref(f);
 }
 
+/* ------------------------------------------------------------ base64 check */
+
+/*
+ * GMime's base64 decoder skips what it cannot decode without a word, and
+ * drops a last quantum that is cut short.  This pass-through filter, put
+ * before it, counts the base64 characters (padding included) and notes
+ * any that are neither base64 nor white space; a count that is not a
+ * multiple of 4 at the end is a body cut mid-quantum, as mail truncated
+ * in transit is.  It sees each chunk as it streams by: no second read.
+ */
+typedef struct {
+	GMimeFilter parent_object;
+	unsigned long long nchars;	/* base64 characters and '=' seen */
+	int bad;			/* something else than base64 or white space */
+} M2cB64Check;
+
+typedef struct {
+	GMimeFilterClass parent_class;
+} M2cB64CheckClass;
+
+GType m2c_b64_check_get_type(void);
+G_DEFINE_TYPE(M2cB64Check, m2c_b64_check, GMIME_TYPE_FILTER)
+
+static void
+b64_check_scan(GMimeFilter *f, char *in, size_t len, size_t prespace, char **out,
+    size_t *outlen, size_t *outprespace)
+{
+	M2cB64Check *c = (M2cB64Check *)f;
+
+	for (size_t i = 0; i < len; i++) {
+		unsigned char ch = (unsigned char)in[i];
+
+		if ((ch >= 'A' && ch <= 'Z') || (ch >= 'a' && ch <= 'z') ||
+		    (ch >= '0' && ch <= '9') || ch == '+' || ch == '/' || ch == '=')
+			c->nchars++;
+		else if (ch != ' ' && ch != '\t' && ch != '\r' && ch != '\n')
+			c->bad = 1;
+	}
+	*out = in;
+	*outlen = len;
+	*outprespace = prespace;
+}
+
+static void
+b64_check_reset(GMimeFilter *f)
+{
+	M2cB64Check *c = (M2cB64Check *)f;
+
+	c->nchars = 0;
+	c->bad = 0;
+}
+
+static GMimeFilter *
+b64_check_copy(GMimeFilter *f)
+{
+	(void)f;
+	return g_object_new(m2c_b64_check_get_type(), NULL);
+}
+
+static void
+m2c_b64_check_class_init(M2cB64CheckClass *klass)
+{
+	GMimeFilterClass *fc = GMIME_FILTER_CLASS(klass);
+
+	fc->copy = b64_check_copy;
+	fc->filter = b64_check_scan;
+	fc->complete = b64_check_scan;
+	fc->reset = b64_check_reset;
+}
+
+static void
+m2c_b64_check_init(M2cB64Check *c)
+{
+	c->nchars = 0;
+	c->bad = 0;
+}
+
+/* What was wrong with the base64 that went by, or NULL when it was clean. */
+static const char *
+b64_check_problem(const M2cB64Check *c)
+{
+	if (c->bad)
+		return "its base64 encoding holds characters that are not base64";
+	if (c->nchars % 4 != 0)
+		return "its base64 encoding stops in the middle (the mail was cut short)";
+	return NULL;
+}
+
 /*
  * A part's content through its transfer decoding: a new filter stream the
  * caller unrefs (more filters may be added), or NULL when the part has no
- * content.  *r gets M2C_E_SYS when the content cannot be rewound.
+ * content.  *r gets M2C_E_SYS when the content cannot be rewound.  check,
+ * optional, gets the base64 check of a base64 part (borrowed from the
+ * stream; NULL for other encodings).
  */
 static GMimeStream *
-decoded_stream(GMimePart *part, int *r)
+decoded_stream(GMimePart *part, int *r, M2cB64Check **check)
 {
 	GMimeDataWrapper *content = g_mime_part_get_content(part);
 	GMimeStream *src, *filtered;
 	GMimeContentEncoding enc;
 
 	*r = 0;
+	if (check != NULL)
+		*check = NULL;
 	if (content == NULL || (src = g_mime_data_wrapper_get_stream(content)) == NULL)
 		return NULL;
 	if (g_mime_stream_reset(src) == -1) {
@@ -405,6 +522,10 @@ decoded_stream(GMimePart *part, int *r)
 	}
 	enc = g_mime_data_wrapper_get_encoding(content);
 	filtered = g_mime_stream_filter_new(src);
+	if (enc == GMIME_CONTENT_ENCODING_BASE64 && check != NULL) {
+		*check = g_object_new(m2c_b64_check_get_type(), NULL);
+		add_filter(filtered, GMIME_FILTER(*check));
+	}
 	if (enc == GMIME_CONTENT_ENCODING_BASE64 ||
 	    enc == GMIME_CONTENT_ENCODING_QUOTEDPRINTABLE ||
 	    enc == GMIME_CONTENT_ENCODING_UUENCODE)
@@ -458,21 +579,47 @@ sink_fd(void *arg, const char *p, size_t n)
 
 /*
  * Decode a part's content into fd, stopping as soon as more than max bytes
- * (0: no limit) have come out.  *size gets the bytes written.  Returns 0,
+ * (0: no limit) have come out.  *size gets the bytes written; *damage
+ * (static) what was wrong with its transfer encoding, or NULL.  Returns 0,
  * M2C_E_LIMIT or M2C_E_SYS.
  */
 static int
-decode_part(GMimePart *part, int fd, off_t max, off_t *size)
+decode_part(GMimePart *part, int fd, off_t max, off_t *size, const char **damage)
 {
 	GMimeStream *in;
+	M2cB64Check *check;
 	int r;
 
 	*size = 0;
-	if ((in = decoded_stream(part, &r)) == NULL)
+	*damage = NULL;
+	if ((in = decoded_stream(part, &r, &check)) == NULL)
 		return r;
 	r = copy_stream(in, max, size, sink_fd, &fd);
+	if (r == 0 && check != NULL)
+		*damage = b64_check_problem(check);
 	g_object_unref(in);
 	return r;
+}
+
+#define PDF_TAIL 1024	/* where a whole PDF has its startxref and %%EOF */
+
+/*
+ * A PDF cut short: no "startxref" and "%%EOF" in its last KiB (the
+ * trailer a reader starts from).  Reads that KiB only.  Static text or NULL.
+ */
+static const char *
+pdf_problem(int fd, off_t size)
+{
+	char buf[PDF_TAIL];
+	off_t at = size > PDF_TAIL ? size - PDF_TAIL : 0;
+	ssize_t n = pread(fd, buf, sizeof(buf), at);
+
+	if (n <= 0)
+		return NULL;	/* unreadable: the submission will say so */
+	if (memmem(buf, (size_t)n, "%%EOF", 5) == NULL ||
+	    memmem(buf, (size_t)n, "startxref", 9) == NULL)
+		return "the PDF stops before its end (no trailer)";
+	return NULL;
 }
 
 /* Sniff the real type of the scratch file: allocated, never NULL. */
@@ -611,6 +758,7 @@ walk_leaf(struct walk *w, GMimePart *part, const char *path, const struct walk_p
 	GMimeObject *obj = GMIME_OBJECT(part);
 	const char *raw = g_mime_part_get_filename(part);
 	struct mime_attachment *a;
+	const char *damage = NULL;
 	int fd, r;
 
 	if (!is_attachment(obj, raw, pos)) {
@@ -628,9 +776,11 @@ walk_leaf(struct walk *w, GMimePart *part, const char *path, const struct walk_p
 	a->filename = clean_label(raw);
 	if ((fd = private_tmpfile(w->scratch_dir, "part", &a->path, w->errstr)) < 0)
 		return fd;
-	r = decode_part(part, fd, w->lim->max_attachment_size, &a->size);
+	r = decode_part(part, fd, w->lim->max_attachment_size, &a->size, &damage);
 	if (r == 0)
 		a->sniffed_type = sniff_type(fd);
+	if (r == 0 && damage == NULL && strcmp(a->sniffed_type, "application/pdf") == 0)
+		damage = pdf_problem(fd, a->size);
 	close(fd);
 	if (a->filename == NULL) {
 		const struct mime_type_info *t = type_by_mime(a->sniffed_type);
@@ -651,6 +801,14 @@ walk_leaf(struct walk *w, GMimePart *part, const char *path, const struct walk_p
 	if (r != 0)
 		return m2c_fail(w->errstr, r, "cannot decode part %s into %s: %s", a->part,
 		    w->scratch_dir, strerror(errno));
+	if (damage != NULL) {
+		/* Truncated in transit, most likely: what would print is not
+		 * what was sent.  The whole message fails; the sender resends. */
+		drop_scratch(a);
+		a->reason = xasprintf("%s: arrived damaged", a->filename);
+		return walk_damaged(w, "%s arrived damaged; send it again (%s)", a->filename,
+		    damage);
+	}
 	classify(a);
 	if (!a->printable && a->size > 0 && wanted_for_conversion(w->lim, a->sniffed_type)) {
 		free(a->reason);
@@ -844,7 +1002,7 @@ write_body(struct walk *w, GMimePart *part, int html)
 	off_t size;
 	int r;
 
-	if ((in = decoded_stream(part, &r)) == NULL)
+	if ((in = decoded_stream(part, &r, NULL)) == NULL)
 		return r;
 	add_filter(in, g_mime_filter_dos2unix_new(FALSE));
 	if (cs) {
@@ -934,6 +1092,28 @@ first_mailbox(InternetAddressList *list, int depth)
 		}
 	}
 	return NULL;
+}
+
+/* Every mailbox of list (groups included) into *n and b ("a, b"). */
+static void
+list_mailboxes(InternetAddressList *list, int depth, size_t *n, struct buf *b)
+{
+	int i, len = list ? internet_address_list_length(list) : 0;
+
+	for (i = 0; i < len; i++) {
+		InternetAddress *ia = internet_address_list_get_address(list, i);
+
+		if (INTERNET_ADDRESS_IS_MAILBOX(ia)) {
+			const char *addr = internet_address_mailbox_get_addr(
+			    INTERNET_ADDRESS_MAILBOX(ia));
+
+			(*n)++;
+			buf_appendf(b, "%s%s", b->len ? ", " : "", addr ? addr : "");
+		} else if (INTERNET_ADDRESS_IS_GROUP(ia) && depth < 4) {
+			list_mailboxes(internet_address_group_get_members(
+			    INTERNET_ADDRESS_GROUP(ia)), depth + 1, n, b);
+		}
+	}
 }
 
 /* ASCII lower-case, in place: the whole string or from its last '@'. */
@@ -1091,11 +1271,44 @@ read_header_list(GMimeMessage *gm, struct mime_message *m)
 	}
 }
 
+/*
+ * How many From mailboxes the message has: every From header counts (GMime
+ * keeps one list; a second From header line is itself a second sender).
+ */
+static void
+count_from(GMimeMessage *gm, struct mime_message *m)
+{
+	GMimeHeaderList *list = g_mime_object_get_header_list(GMIME_OBJECT(gm));
+	int i, n = list ? g_mime_header_list_get_count(list) : 0;
+	struct buf b = { 0 };
+
+	for (i = 0; i < n; i++) {
+		GMimeHeader *h = g_mime_header_list_get_header_at(list, i);
+		const char *name = g_mime_header_get_name(h);
+		const char *raw = g_mime_header_get_value(h);
+		InternetAddressList *al;
+
+		if (name == NULL || str_casecmp(name, "From") != 0 || raw == NULL)
+			continue;
+		if ((al = internet_address_list_parse(NULL, raw)) != NULL) {
+			list_mailboxes(al, 0, &m->nfrom, &b);
+			g_object_unref(al);
+		}
+	}
+	if (m->nfrom > 1 && b.len > 0)
+		m->from_list = clean_text(b.data, MIME_TEXT_MAX, 0);
+	buf_free(&b);
+}
+
 static void
 read_headers(GMimeMessage *gm, struct mime_message *m)
 {
 	InternetAddressMailbox *mb = first_mailbox(g_mime_message_get_from(gm), 0);
 	const char *mid;
+
+	count_from(gm, m);
+	if (mb != NULL && m->nfrom == 0)
+		m->nfrom = 1;
 
 	if (mb) {
 		const char *addr = internet_address_mailbox_get_addr(mb);
@@ -1356,6 +1569,7 @@ mime_message_free(struct mime_message **mp)
 	}
 	free(m->body_problem);
 	free(m->from_addr);
+	free(m->from_list);
 	free(m->from_name);
 	free(m->subject);
 	free(m->message_id);

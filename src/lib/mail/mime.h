@@ -63,6 +63,10 @@ struct mime_attachment {
 
 struct mime_message {
 	char *from_addr;	/* addr-spec of the first From mailbox, lower-cased domain; NULL if none */
+	size_t nfrom;		/* mailboxes in every From header (groups included):
+				 * sender trust wants exactly one */
+	char *from_list;	/* owned: when nfrom > 1, every From address, ", "-joined
+				 * (cut at MIME_TEXT_MAX); else NULL */
 	char *from_name;	/* display name (UTF-8) or NULL */
 	char *subject;		/* decoded UTF-8 or NULL */
 	char *message_id;	/* without <>, or NULL */

@@ -205,6 +205,34 @@ signed_in_elsewhere(struct tokenstore *ts, const struct conf_account *a, FILE *o
 	return done;
 }
 
+/*
+ * While another process polls the code: what became of it.  1 with *d
+ * replaced when that process stored a new code (the old one expired);
+ * -1 when the sign-in ended there without tokens (declined, refused, or
+ * it gave up); 0 while it is still pending.
+ */
+static int
+pending_changed(struct tokenstore *ts, struct oauth_device *d)
+{
+	struct oauth_device now = { 0 };
+	int r = 0;
+
+	if (tokenstore_lock(ts, NULL) != 0)
+		return 0;
+	if (tokenstore_load_pending(ts, &now, NULL) == M2C_E_NOTFOUND)
+		r = -1;
+	else if (now.device_code != NULL && d->device_code != NULL &&
+	    strcmp(now.device_code, d->device_code) != 0) {
+		oauth_device_clear(d);
+		*d = now;
+		memset(&now, 0, sizeof(now));
+		r = 1;
+	}
+	tokenstore_unlock(ts);
+	oauth_device_clear(&now);
+	return r;
+}
+
 /* Forget the pending code (it was used, refused or declined). */
 static void
 drop_pending(struct tokenstore *ts)
@@ -249,7 +277,27 @@ login_device(struct tokenstore *ts, const struct oauth_client *c, const struct c
 
 	for (;;) {
 		enum oauth_poll st;
+		int ch;
 
+		if (tokenstore_poll_claim(ts, NULL) != 0) {
+			/* Another login (or the daemon) polls this code: watch
+			 * the token store, locally, and tell the same outcome. */
+			sleep(1);
+			if (signed_in_elsewhere(ts, a, o->out)) {
+				r = 0;
+				goto out;
+			}
+			if ((ch = pending_changed(ts, &d)) < 0) {
+				r = m2c_fail(errstr, M2C_E_AUTH, "the sign-in of account %s ended "
+				    "in the other process that was waiting for it, without "
+				    "tokens (declined, refused or expired: it says why); start "
+				    "again: mail2cups-oauth login %s", a->name, a->name);
+				goto keep;
+			}
+			if (ch > 0)
+				show_device(o->out, a, &d, o->no_qr);
+			continue;
+		}
 		sleep((unsigned)(d.interval > 0 ? d.interval : 5));
 		r = oauth_device_poll(c, &d, &st, &t, errstr);
 		if (r == 0 && st == OAUTH_POLL_DONE)
@@ -293,6 +341,7 @@ out:
 	/* A code that was declined, refused or ran out is dead: never show it again. */
 	if (r != 0 && !m2c_err_is_temporary(r))
 		drop_pending(ts);
+keep:
 	oauth_tokens_clear(&t);
 	oauth_device_clear(&d);
 	return r;
@@ -473,6 +522,11 @@ signin_device_step(const struct conf *cf, const struct conf_account *a, int *don
 	if (r != 0)
 		goto out;
 	*wait_s = d.interval > 0 ? d.interval : 5;
+	/* A login polls this code already: its outcome lands in the store. */
+	if (tokenstore_poll_claim(ts, NULL) != 0) {
+		*wait_s = 1;
+		goto out;
+	}
 
 	r = oauth_device_poll(&c, &d, &st, &t, errstr);
 	if (r == 0 && st == OAUTH_POLL_SLOW_DOWN) {

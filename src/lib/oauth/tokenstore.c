@@ -47,6 +47,7 @@ struct tokenstore {
 	int has_key;
 	int lock_fd;			/* -1 unless locked */
 	int lock_timeout_ms;
+	int poll_fd;			/* -1 unless this store polls the pending code */
 };
 
 /*
@@ -666,6 +667,7 @@ tokenstore_open(const char *state_dir, const char *account, const char *key_file
 		    account ? account : "");
 	ts = xcalloc(1, sizeof(*ts));
 	ts->lock_fd = -1;
+	ts->poll_fd = -1;
 	ts->lock_timeout_ms = TS_LOCK_TIMEOUT_MS;
 	ts->account = xstrdup(account);
 	ts->dir = xasprintf("%s/tokens", state_dir);
@@ -691,6 +693,8 @@ tokenstore_close(struct tokenstore **tsp)
 	if (ts == NULL)
 		return;
 	tokenstore_unlock(ts);
+	if (ts->poll_fd >= 0)
+		close(ts->poll_fd);	/* lets another process poll */
 	wipe(ts->key, sizeof(ts->key));
 	free(ts->account);
 	free(ts->dir);
@@ -842,5 +846,29 @@ tokenstore_remove(struct tokenstore *ts, char **errstr)
 		r = sync_dir(ts->dir, errstr);
 	if (took_lock)
 		tokenstore_unlock(ts);
+	return r;
+}
+
+int
+tokenstore_poll_claim(struct tokenstore *ts, char **errstr)
+{
+	char *path;
+	int fd, r = 0;
+
+	if (ts->poll_fd >= 0)
+		return 0;
+	path = xasprintf("%s/%s.poll", ts->dir, ts->account);
+	fd = open(path, O_RDWR | O_CREAT | O_CLOEXEC | O_NOFOLLOW | O_NOCTTY, 0600);
+	if (fd < 0) {
+		r = m2c_fail(errstr, M2C_E_SYS, "cannot open %s: %s", path, strerror(errno));
+	} else if (flock(fd, LOCK_EX | LOCK_NB) != 0) {
+		r = errno == EWOULDBLOCK ? m2c_fail(errstr, M2C_E_TEMP, "another process polls "
+		    "the sign-in of account %s", ts->account) :
+		    m2c_fail(errstr, M2C_E_SYS, "cannot lock %s: %s", path, strerror(errno));
+		close(fd);
+	} else {
+		ts->poll_fd = fd;
+	}
+	free(path);
 	return r;
 }

@@ -65,6 +65,16 @@ void tokenstore_unlock(struct tokenstore *ts);	/* no-op when not locked */
 void tokenstore_set_lock_timeout(struct tokenstore *ts, int timeout_ms);
 
 /*
+ * Become the one process that polls the identity provider for the pending
+ * device code (flock on NAME.poll, without waiting; held until
+ * tokenstore_close or the process's death).  0: ts polls (again 0 when it
+ * does already); M2C_E_TEMP: another process does, so this one waits for
+ * the store to change instead: two pollers of one code make the provider
+ * answer slow_down, and the interval grows for everyone.
+ */
+int tokenstore_poll_claim(struct tokenstore *ts, char **errstr);
+
+/*
  * Fill *t (set to zeros on entry, so clear it first if it holds anything;
  * filled only on success; the caller frees it with oauth_tokens_clear).
  * The access and refresh tokens are registered with log_secret_add.

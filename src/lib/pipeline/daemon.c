@@ -6,6 +6,7 @@
 #include <signal.h>
 #include <stdlib.h>
 #include <string.h>
+#include <sys/prctl.h>
 #include <sys/signalfd.h>
 #include <sys/wait.h>
 #include <time.h>
@@ -19,6 +20,7 @@
 #include "daemon.h"
 #include "error.h"
 #include "imap.h"
+#include "lock.h"
 #include "log.h"
 #include "mime.h"
 #include "poller.h"
@@ -57,11 +59,25 @@ worker_idle_stop(void *arg)
 	return worker_stop || worker_woken;
 }
 
+static pid_t worker_parent;	/* the supervisor that started this worker */
+
+/* Told to stop, or orphaned (the supervisor died: PR_SET_PDEATHSIG's signal may race). */
 static int
 worker_stopping(void *arg)
 {
 	(void)arg;
+	if (!worker_stop && getppid() != worker_parent)
+		worker_stop = 1;
 	return worker_stop;
+}
+
+static void
+worker_waiting(pid_t holder, const char *who, void *arg)
+{
+	(void)holder;
+	(void)arg;
+	log_info("waiting for %s to let go of the account (it finishes the message "
+	    "in hand first)", who);
 }
 
 /*
@@ -162,6 +178,7 @@ worker_main(const struct conf *cf, const struct conf_account *a)
 	struct poller_opts o = { 0 };
 	struct state *st = NULL;
 	enum m2c_step step = M2C_STEP_IMAP;
+	struct lock *lk = NULL;
 	char *e = NULL, *fix;
 	int failures = 0, r;
 
@@ -172,10 +189,22 @@ worker_main(const struct conf *cf, const struct conf_account *a)
 	 */
 	cups_job_set_server(cf->cups_server);
 	srandom((unsigned)getpid() ^ (unsigned)time(NULL));
+	/* One process per account: a worker of an earlier daemon may still be
+	 * finishing its message; its exit is what we wait for. */
+	if ((r = lock_account_wait(cf->state_dir, a->name, LOCK_ROLE_WORKER, worker_stopping,
+	    worker_waiting, NULL, &lk, &e)) != 0) {
+		if (worker_stop)
+			r = 0;
+		else
+			log_error("%s", e ? e : m2c_err_name(r));
+		free(e);
+		return m2c_err_exit_code(r);
+	}
 	if ((r = state_open(cf->state_dir, &st, &e)) != 0 || (r = mime_init(&e)) != 0) {
 		log_error("%s", e ? e : m2c_err_name(r));
 		free(e);
 		state_close(&st);
+		lock_release(&lk);
 		return m2c_err_exit_code(r);
 	}
 	log_info("serving %s on %s:%d for queue %s", a->mailbox, a->host, a->port, a->printer);
@@ -258,6 +287,7 @@ worker_main(const struct conf *cf, const struct conf_account *a)
 	free(e);
 	state_close(&st);
 	mime_shutdown();
+	lock_release(&lk);
 	return 0;
 }
 
@@ -411,7 +441,7 @@ static void
 worker_spawn(struct super *sv, struct worker *w)
 {
 	const struct conf_account *a = conf_account_find(sv->cf, w->name);
-	pid_t pid;
+	pid_t pid, parent = getpid();
 
 	if (a == NULL)
 		return;
@@ -434,6 +464,12 @@ worker_spawn(struct super *sv, struct worker *w)
 		signal(SIGCHLD, SIG_DFL);
 		wake_child(sv);
 		sigprocmask(SIG_SETMASK, &sv->oldmask, NULL);
+		/* Never outlive the supervisor (killed, or the OOM killer): a
+		 * restarted daemon's worker must not serve the account beside
+		 * us.  SIGTERM finishes the message in hand.  Died already? */
+		worker_parent = parent;
+		if (prctl(PR_SET_PDEATHSIG, SIGTERM) != 0 || getppid() != parent)
+			_exit(0);
 		_exit(worker_main(sv->cf, a));
 	}
 	w->pid = pid;

@@ -82,6 +82,13 @@ policy_check_message(const struct conf_account *a, const struct mime_message *m,
 	int r;
 
 	memset(v, 0, sizeof(*v));
+	/* Step 1: one From address.  With several, who sent it is anyone's
+	 * guess (RFC 5322 asks for a Sender then, which the sender writes too). */
+	if (m->nfrom > 1)
+		return m2c_fail(errstr, M2C_E_REFUSED, "the message has %zu From addresses "
+		    "(%s): a message prints only when it has exactly one sender (see SENDER "
+		    "TRUST in mail2cups.conf(5)); send it again from one address", m->nfrom,
+		    m->from_list ? m->from_list : addr ? addr : "?");
 	if (addr != NULL && plausible_address(addr))
 		judge_sender(a, m, v);
 	if ((r = policy_check_sender(&a->allow_senders, addr, errstr)) != 0)
@@ -135,6 +142,8 @@ policy_may_reply(const struct conf_account *a, const struct mime_message *m,
 
 	if (addr == NULL || !plausible_address(addr))
 		*why = "the message has no usable From address";
+	else if (m->nfrom > 1)
+		*why = "the message has more than one From address (whom to answer is a guess)";
 	else if (!v->known || !v->authenticated)
 		*why = "the sender is not authenticated by the mailbox provider (a forged From "
 		    "must not get mail: no backscatter)";

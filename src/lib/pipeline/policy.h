@@ -31,7 +31,8 @@ struct policy_verdict {
 };
 
 /*
- * May m print from account a: the From address is present and plausible,
+ * May m print from account a: the message has exactly one From address
+ * (m->nfrom; several, or none, are refused), it is plausible,
  * not in deny_senders, in allow_senders, and, with
  * authenticated_senders_only, authenticated by the provider (authres.h).
  * Fills *v in every case (clear with policy_verdict_clear).  0, or

@@ -15,6 +15,7 @@
 #include "cupsjob.h"
 #include "error.h"
 #include "imap.h"
+#include "lock.h"
 #include "log.h"
 #include "mime.h"
 #include "policy.h"
@@ -527,6 +528,8 @@ print_documents(struct poller_session *p, struct msg_work *w, int *printed, char
 			r = 0;
 		} else if (r == 0)
 			(*printed)++;
+		if (r != 0)
+			break;	/* e is the reason: kept for *errstr below */
 		free(e);
 		e = NULL;
 	}
@@ -1124,13 +1127,24 @@ poller_once_account(const struct conf *cf, const struct conf_account *a, struct 
     char **errstr)
 {
 	struct poller_session *s = NULL;
+	struct lock *lk = NULL;
+	pid_t holder = 0;
 	int r;
 
 	memset(sum, 0, sizeof(*sum));
 	log_set_account(a->name);
+	/* One process per account (lock.h); a dry run changes nothing. */
+	if (!o->dry_run &&
+	    (r = lock_account(cf->state_dir, a->name, LOCK_ROLE_ONCE, &lk, &holder, errstr)) != 0) {
+		sum->busy = holder != 0;
+		*step = M2C_STEP_LOCAL;
+		goto out;
+	}
 	if ((r = poller_session_open(cf, a, st, o, &s, step, errstr)) == 0)
 		r = poller_session_process(s, sum, NULL, NULL, step, errstr);
 	poller_session_close(&s, r == 0);
+out:
+	lock_release(&lk);
 	log_set_account(NULL);
 	return r;
 }

@@ -41,10 +41,15 @@ struct poller_summary {
 	int failed;		/* messages that failed permanently */
 	int already;		/* attachments found already printed */
 	int replies_waiting;	/* "printed" replies waiting for their jobs to complete */
+	int busy;		/* another process serves the account: nothing was done */
 };
 
 /*
- * Run one pass.  st may be NULL only in dry-run mode.  Returns 0 when the
+ * Run one pass, holding the account's lock (lock.h) for it (not in a dry
+ * run, which changes nothing).  When another process holds the lock (the
+ * daemon serves the account) nothing is done: M2C_E_TEMP with *errstr
+ * naming it, and sum->busy set.  st may be NULL only in dry-run mode.
+ * Returns 0 when the
  * pass completed (individual messages may still have failed: see *sum), or
  * the error that stopped it (connection, sign-in, CUPS unreachable) with
  * *errstr set (errstr must not be NULL) and *step the step that failed
@@ -70,7 +75,8 @@ int poller_open_session(const struct conf *cf, const struct conf_account *a,
     struct imap **imap, enum m2c_step *step, char **errstr);
 
 /*
- * The same pass in steps, for the daemon: open (CUPS queue check, scratch
+ * The same pass in steps, for the daemon, whose worker holds the
+ * account's lock (lock.h) while it serves it: open (CUPS queue check, scratch
  * folder, connect, sign in, SELECT), then process as often as needed on the
  * same connection (UID SEARCH UNSEEN and every message; stop, optional, is
  * asked between messages), then close.  After a failed process the session

@@ -320,6 +320,32 @@ out:
 	return r;
 }
 
+void
+status_apply_daemon(struct status_report *r, enum lock_daemon_state daemon, pid_t pid)
+{
+	r->daemon = daemon;
+	r->daemon_pid = pid;
+	if (daemon != LOCK_DAEMON_STOPPED)
+		return;
+	for (size_t i = 0; i < r->n; i++) {
+		struct status_account *sa = &r->accounts[i];
+		char *was = sa->kind == STATUS_OK || sa->reason == NULL ? NULL :
+		    xasprintf("; before that: %s", sa->reason);
+		char who[48] = "mail2cups run";
+
+		if (pid > 0)
+			snprintf(who, sizeof(who), "mail2cups run (PID %ld)", (long)pid);
+		sa->kind = STATUS_ERROR;
+		sa->since = 0;
+		set_text(&sa->reason, xasprintf("daemon not running: %s stopped or was killed, "
+		    "so no mail is read or printed%s", who, was ? was : ""));
+		set_text(&sa->fix, xstrdup("start it: systemctl start mail2cups (journalctl "
+		    "-u mail2cups says why it stopped); if mail2cups once runs from a timer "
+		    "instead, its next run clears this"));
+		free(was);
+	}
+}
+
 int
 status_collect(const struct conf *cf, time_t now, struct status_report **out,
     char **errstr)
@@ -347,6 +373,12 @@ status_collect(const struct conf *cf, time_t now, struct status_report **out,
 			rep->n++;	/* free what it filled */
 			goto out;
 		}
+	{
+		pid_t pid;
+		enum lock_daemon_state d = lock_daemon_probe(cf->state_dir, &pid);
+
+		status_apply_daemon(rep, d, pid);
+	}
 	*out = rep;
 	rep = NULL;
 out:
@@ -477,6 +509,10 @@ status_print_json(FILE *f, const struct status_report *r, char **errstr)
 	for (size_t i = 0; i < r->n; i++)
 		json_array_append_new(list, account_json(&r->accounts[i], r->now));
 	json_object_set_new(root, "accounts", list);
+	json_object_set_new(root, "daemon", json_string(r->daemon == LOCK_DAEMON_RUNNING ?
+	    "running" : r->daemon == LOCK_DAEMON_STOPPED ? "not-running" : "unused"));
+	json_object_set_new(root, "daemon_pid", r->daemon_pid > 0 ?
+	    json_integer((json_int_t)r->daemon_pid) : json_null());
 	if (json_dumpf(root, f, JSON_INDENT(2) | JSON_PRESERVE_ORDER) != 0 ||
 	    fputc('\n', f) == EOF)
 		ret = m2c_fail(errstr, M2C_E_SYS, "cannot write the status: %s",

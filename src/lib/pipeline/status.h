@@ -15,7 +15,9 @@
  *                          OAuth the stored token's remaining lifetime
  *     error                the reason, what to do, since when
  * An ok row older than status_stale_after() reads as an error: no pass
- * has run since (the timer or the daemon is not running).
+ * has run since (the timer or the daemon is not running).  A daemon that
+ * ran here and is not running now is an error of its own ("daemon not
+ * running"), told at once, not after the data goes stale.
  */
 #ifndef M2C_STATUS_H
 #define M2C_STATUS_H
@@ -25,6 +27,7 @@
 
 #include "advice.h"
 #include "conf.h"
+#include "lock.h"
 #include "oauth.h"
 #include "state.h"
 
@@ -59,6 +62,8 @@ struct status_report {
 	struct status_account *accounts;	/* owned; one per configured account */
 	size_t n;
 	time_t now;		/* when it was collected */
+	enum lock_daemon_state daemon;	/* is `mail2cups run` running (lock.h) */
+	pid_t daemon_pid;	/* running: its PID; stopped: the last one's (0: unknown) */
 };
 
 /*
@@ -98,7 +103,18 @@ int status_record(struct state *st, const struct conf *cf, const struct conf_acc
     int r, enum m2c_step step, const char *msg, time_t now, char **errstr);
 
 /*
- * Collect every configured account's status at now, reading only.  A
+ * The daemon's state as lock_daemon_probe() found it, applied to r's
+ * accounts (pure, for the tests): when a daemon ran here and is not
+ * running now (stopped or killed), every account is in error "daemon not
+ * running", with the fix; its earlier reason, if any, follows.  When no
+ * daemon ever ran here (or `once` runs instead) or it runs, nothing
+ * changes.
+ */
+void status_apply_daemon(struct status_report *r, enum lock_daemon_state daemon, pid_t pid);
+
+/*
+ * Collect every configured account's status at now, reading only
+ * (the daemon's state through lock_daemon_probe, which takes no lock).  A
  * missing state_dir or database reads as no rows.  *out is allocated;
  * free with status_report_free.
  */

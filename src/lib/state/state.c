@@ -707,9 +707,10 @@ refuse_submitted(struct state *s, const struct state_key *k, const char *part,
 	}
 	rc = sqlite3_step(st);
 	if (rc == SQLITE_ROW)
-		r = m2c_fail(errstr, M2C_E_USAGE, "state: %s/%s UID %u part %s was "
-		    "already submitted as job %d; not submitting it again (internal "
-		    "error)", k->account, k->mailbox, k->uid, part,
+		r = m2c_fail(errstr, M2C_E_TEMP, "%s/%s UID %u part %s was submitted "
+		    "as job %d by another process meanwhile (a second mail2cups on this "
+		    "account?); it is not submitted again, and the next pass finishes "
+		    "the message", k->account, k->mailbox, k->uid, part,
 		    sqlite3_column_int(st, 0));
 	else if (rc != SQLITE_DONE)
 		r = state_fail(s, "reading a part row", errstr);

@@ -72,8 +72,9 @@ void state_part_clear(struct state_part *p);	/* frees printer */
 /*
  * Write (commit, durable) the intent to submit part to printer, with a new
  * random nonce returned in nonce_out (33 bytes).  Replaces an earlier intent
- * whose job was not found; a part already SUBMITTED is refused
- * (M2C_E_USAGE): it must never be submitted again.  The message row is
+ * whose job was not found; a part already SUBMITTED (by another process
+ * since it was read) is refused with M2C_E_TEMP: it must never be
+ * submitted again, and the next pass finds it submitted.  The message row is
  * created (ACTIVE) if missing.
  */
 int state_part_intent(struct state *s, const struct state_key *k, const char *part,

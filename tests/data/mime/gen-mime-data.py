@@ -17,11 +17,14 @@ import zlib
 OUT = sys.argv[1] if len(sys.argv) > 1 else os.path.dirname(os.path.abspath(__file__))
 
 
-def pdf():
+def pdf(pad=0):
+    # pad: bytes of comment after the header (a big PDF that is still whole).
     objs = [b"<< /Type /Catalog /Pages 2 0 R >>",
             b"<< /Type /Pages /Kids [3 0 R] /Count 1 >>",
             b"<< /Type /Page /Parent 2 0 R /MediaBox [0 0 72 72] >>"]
     out = bytearray(b"%PDF-1.4\n")
+    if pad:
+        out += b"%" * pad + b"\n"
     offs = []
     for i, o in enumerate(objs, 1):
         offs.append(len(out))
@@ -198,7 +201,7 @@ def main():
         " filename*=UTF-8''" + "%E2%82%AC" * 100 + ".pdf\nContent-Transfer-Encoding: base64\n\n" + b64(P)],
         "b1"),
         subject="bad\x07 subject"))
-    write("big.eml", msg(multi("mixed", [TEXT, leaf("application/pdf", P + b"%" * 20000 + b"\n", "big.pdf")], "b1")))
+    write("big.eml", msg(multi("mixed", [TEXT, leaf("application/pdf", pdf(20000), "big.pdf")], "b1")))
     deep = leaf("application/pdf", P, "deep.pdf")
     for i in range(12):
         deep = multi("mixed", [deep], "d%d" % i)
@@ -215,6 +218,16 @@ def main():
     dashes = leaf("text/plain; charset=utf-8", "-- a line of a table\n" * 200, "table.txt", enc="8bit")
     write("dash-text.eml", msg(multi("mixed", [TEXT, dashes], "b1")))
     write("no-from.eml", msg(multi("mixed", [TEXT, leaf("application/pdf", P, "a.pdf")], "b1"), frm=None))
+    # Damaged in transit: base64 cut mid-quantum, and a PDF cut short but cleanly encoded.
+    write("cut-quantum.eml", msg("Content-Type: multipart/mixed; boundary=\"b1\"\n\n--b1\n" + TEXT +
+        "--b1\nContent-Type: application/pdf\nContent-Disposition: attachment; filename=\"report.pdf\"\n"
+        "Content-Transfer-Encoding: base64\n\n" + b64(P)[:150] + "\n"))
+    write("half-pdf.eml", msg(multi("mixed", [TEXT, leaf("application/pdf", P[:len(P) // 2], "report.pdf")], "b1")))
+    # Sender trust step 1: one From address (mail2cups.conf(5)).
+    write("two-from.eml", msg(multi("mixed", [TEXT, leaf("application/pdf", P, "a.pdf")], "b1"),
+        frm="ann@example.com, Bob <bob@example.com>"))
+    write("two-from-lines.eml", msg(multi("mixed", [TEXT, leaf("application/pdf", P, "a.pdf")], "b1"),
+        frm="ann@example.com\nFrom: bob@example.com"))
     write("truncated.eml", msg("Content-Type: multipart/mixed; boundary=\"b1\"\n\n--b1\n" + TEXT +
         "--b1\nContent-Type: application/pdf; name=\"cut.pdf\"\nContent-Transfer-Encoding: base64\n\n" +
         b64(P)[:150] + "!!**bad base64**\n"))
