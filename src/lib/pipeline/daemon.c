@@ -141,7 +141,7 @@ worker_main(const struct conf *cf, const struct conf_account *a)
 		r = poller_session_open(cf, a, st, &o, &s, &e);
 		while (r == 0 && !worker_stop) {
 			struct poller_summary sum;
-			int changed = 0;
+			int changed = 0, idle_s;
 
 			if ((r = poller_session_process(s, &sum, worker_stopping, NULL, &e)) != 0)
 				break;
@@ -153,9 +153,12 @@ worker_main(const struct conf *cf, const struct conf_account *a)
 			if (worker_stop)
 				break;
 			/* Replies wait for jobs to complete: look again sooner. */
-			r = imap_idle(poller_session_imap(s), (sum.replies_waiting &&
-			    a->poll_interval < cf->idle_interval ? a->poll_interval :
-			    cf->idle_interval) * 1000, worker_stopping, NULL, &changed, &e);
+			idle_s = sum.replies_waiting && a->poll_interval < cf->idle_interval ?
+			    a->poll_interval : cf->idle_interval;
+			/* The pass is over: tests wait for this line, not for time. */
+			log_debug("idle: waiting for new mail (at most %d s)", idle_s);
+			r = imap_idle(poller_session_imap(s), idle_s * 1000, worker_stopping, NULL,
+			    &changed, &e);
 			if (r == M2C_E_NOTSUP) {
 				/* No IDLE here: poll. */
 				free(e);
