@@ -19,10 +19,9 @@ m=${2:-500}
 rig_setup poll_interval=600
 d=$RIG_DIR
 printf 'idle_interval = 600;\nlog_level = "warn";\n' >>"$RIG_CONF"
-cups_jobs() {	# every job CUPS has for the queue, any state
-	rig_cups lpstat -W all -o "$RIG_QUEUE" 2>/dev/null | wc -l
-}
-now_ms() { date +%s%3N; }
+. "$top_srcdir/bench/latency.sh"
+cups_jobs() { bench_cups_jobs; }
+now_ms() { bench_now_ms; }
 
 # 1. latency
 rig_mkmail pdf "$d/l.pdf" latency
@@ -32,21 +31,8 @@ RIG_PIDS+=($!)
 rig_wait_for 20 bash -c "rig_dummy=1; $(declare -f rig_doveadm); RIG_DOVECONF=$RIG_DOVECONF; rig_doveadm who -1 | grep -q ." ||
 	sleep 2
 sleep 1
-lat=()
-for i in $(seq "$n"); do
-	before=$(cups_jobs)
-	t0=$(now_ms)
-	rig_deliver "$RIG_USER" "$d/l.eml"
-	while [ "$(cups_jobs)" -le "$before" ]; do
-		[ $(( $(now_ms) - t0 )) -gt 30000 ] && { echo "no job after 30 s" >&2; break; }
-		sleep 0.01
-	done
-	lat+=($(( $(now_ms) - t0 )))
-	sleep 0.3
-done
+echo "IDLE delivery-to-CUPS latency over $n mails (ms): $(bench_latency "$n" "rig_deliver $RIG_USER" "$d/l.eml")"
 rig_kill_pid "${RIG_PIDS[-1]}"
-printf '%s\n' "${lat[@]}" | sort -n >"$d/lat"
-echo "IDLE delivery-to-CUPS latency over $n mails (ms): median $(awk '{a[NR]=$1} END {print (NR%2 ? a[(NR+1)/2] : (a[NR/2]+a[NR/2+1])/2)}' "$d/lat"), worst $(tail -1 "$d/lat"), best $(head -1 "$d/lat")"
 echo "  (each includes doveadm save, Dovecot's ~0.5 s IDLE notification delay and a 10 ms polling step)"
 
 # 2. backlog

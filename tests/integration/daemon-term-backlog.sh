@@ -10,7 +10,7 @@ d=$RIG_DIR
 rig_add_fast_queue fast
 RIG_QUEUE=fast
 rig_write_conf "$RIG_CONF" poll_interval=600 printer='"fast"'
-printf 'shutdown_timeout = 10;\n' >>"$RIG_CONF"
+printf 'shutdown_timeout = 120;\n' >>"$RIG_CONF"
 n=30
 docs=()
 for i in $(seq $n); do
@@ -23,12 +23,14 @@ jobs_in_cups() { [ "$(rig_cups lpstat -W all -o 2>/dev/null | wc -l)" -ge "$1" ]
 dpid=$!
 RIG_PIDS+=("$dpid")
 rig_wait_for 20 jobs_in_cups 3 || bail "the backlog did not start printing: $(cat "$d/daemon.err")"
-t0=$SECONDS
 kill -TERM "$dpid"
 wait "$dpid"
 rc=$?
 is "$rc" 0 "SIGTERM in the middle of the backlog: exit 0"
-check "... before shutdown_timeout forced it (took $((SECONDS - t0)) s)" test $((SECONDS - t0)) -le 15
+# Not timed (a loaded machine is slow): with shutdown_timeout far away, a
+# worker that ignored SIGTERM would show as the supervisor's "killing it".
+if grep -q 'no exit after' "$d/daemon.err"; then not_ok "... every worker stopped on its own" "$(cat "$d/daemon.err")"
+else ok "... every worker stopped on its own, shutdown_timeout killed none"; fi
 got=$(rig_cups lpstat -W all -o 2>/dev/null | wc -l)
 check "... before the backlog was done ($got of $n in CUPS)" test "$got" -lt "$n"
 like "$(cat "$d/daemon.err")" 'test: stopped' "the worker said it stopped"

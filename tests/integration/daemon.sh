@@ -13,7 +13,7 @@ d=$RIG_DIR
 # idle_interval and keepalive_interval (which ends a silent IDLE to probe
 # the server) are far above every wait below: only IDLE's news can make a
 # mail print in time.
-globals='log_level = "debug";\nidle_interval = 600;\nkeepalive_interval = 300;\nbackoff_max = 1;\nshutdown_timeout = 10;\n'
+globals='log_level = "debug";\nidle_interval = 600;\nkeepalive_interval = 300;\nbackoff_max = 1;\nshutdown_timeout = 120;\n'
 printf "$globals" >>"$RIG_CONF"
 
 "$MAIL2CUPS" -c "$RIG_CONF" run >"$d/daemon.out" 2>"$d/daemon.err" &
@@ -90,12 +90,14 @@ else not_ok "after Dovecot restarted, the daemon reconnected and printed" "$(cat
 
 # SIGTERM: everything stops, quickly, with exit status 0.
 kids=$(pgrep -P "$dpid" | tr '\n' ' ')
-t0=$SECONDS
 kill -TERM "$dpid"
 wait "$dpid"
 rc=$?
 is "$rc" 0 "SIGTERM: the daemon exits 0"
-check "... before shutdown_timeout forced it (took $((SECONDS - t0)) s)" test $((SECONDS - t0)) -le 15
+# Not timed (a loaded machine is slow): with shutdown_timeout far away, a
+# worker that ignored SIGTERM would show as the supervisor's "killing it".
+if grep -q 'no exit after' "$d/daemon.err"; then not_ok "... every worker stopped on its own" "$(cat "$d/daemon.err")"
+else ok "... every worker stopped on its own, shutdown_timeout killed none"; fi
 left=0
 for k in $kids; do rig_pid_alive "$k" && left=1; done
 is "$left" 0 "... and no worker is left running"

@@ -165,6 +165,9 @@ rig_cups() {
 }
 
 # ------------------------------------------------------------------ cupsd
+# rig_setup_cups: the private cupsd's folders and configuration;
+# RIG_CUPSD_EXTRA (lines) is added to its cupsd.conf (JobRetryInterval...),
+# RIG_CUPS_FILES_EXTRA to its cups-files.conf (SetEnv for a backend).
 rig_setup_cups() {
 	local c=$RIG_DIR/cups f
 	mkdir -p "$c/etc/ppd" "$c/spool/tmp" "$c/cache" "$c/state" "$c/log" "$c/bin/backend"
@@ -197,6 +200,7 @@ User lp
 Group lp
 SystemGroup root
 FileDevice No
+${RIG_CUPS_FILES_EXTRA:-}
 EOF
 	cat >"$c/etc/cupsd.conf" <<EOF
 LogLevel debug
@@ -209,6 +213,9 @@ PreserveJobHistory Yes
 PreserveJobFiles No
 DirtyCleanInterval 0
 MaxJobs 0
+# Debian's cupsd.conf says so (upstream's default is stop-printer).
+ErrorPolicy retry-job
+${RIG_CUPSD_EXTRA:-}
 <Location />
   Order allow,deny
   Allow 127.0.0.1
@@ -226,6 +233,16 @@ MaxJobs 0
 EOF
 	cupsd -t -c "$c/etc/cupsd.conf" -s "$c/etc/cups-files.conf" >"$c/log/check" 2>&1 ||
 		bail "cupsd refuses the rig's configuration: $(cat "$c/log/check")"
+}
+
+# rig_add_backend SCHEME PROGRAM: installs PROGRAM as the private cupsd's
+# backend SCHEME, mode 0700 (cupsd runs it as root), as `make install`
+# does into CUPS's ServerBin.
+rig_add_backend() {
+	local b=$RIG_DIR/cups/bin/backend/$1
+	[ -x "$2" ] || bail "backend not built: $2"
+	[ -d "$RIG_DIR/cups/bin/backend" ] || rig_setup_cups
+	rm -f "$b" && install -m 0700 "$2" "$b" || bail "cannot install the backend $2 as $b"
 }
 
 # rig_start_cups: starts (or restarts) the private cupsd and waits for it.
@@ -437,6 +454,8 @@ service anvil {
   }
 }
 EOF
+	# More settings from the test (RIG_DOVECOT_EXTRA: dovecot.conf text).
+	[ -z "${RIG_DOVECOT_EXTRA:-}" ] || printf '%s\n' "$RIG_DOVECOT_EXTRA" >>"$RIG_DOVECONF"
 	dovecot -F -c "$RIG_DOVECONF" </dev/null >>"$d/stdout" 2>&1 &
 	RIG_DOVECOT_PID=$!
 	rig_wait_for "$RIG_TIMEOUT" rig_dovecot_ready || return 1
@@ -1496,4 +1515,67 @@ expect_no_stderr_line() {
 	else
 		not_ok "$desc" "stderr has: $lines"
 	fi
+}
+
+# ------------------------------------------------------------------ Dovecot plugin
+# Helpers for tests/integration/plugin-*.sh (owner: plugin).
+
+RIG_PLUGIN_SO=${RIG_PLUGIN_SO:-$top_builddir/plugin/.libs/lib20_mail2cups_plugin.so}
+
+# rig_require_plugin: the Dovecot plugin was built (configure found
+# dovecot-dev) and dovecot-lda is there; else skip (fail under CI=true).
+rig_require_plugin() {
+	if [ ! -f "$RIG_PLUGIN_SO" ]; then
+		[ "${CI:-}" = true ] && bail "the Dovecot plugin was not built ($RIG_PLUGIN_SO): install dovecot-dev and configure again"
+		skip_all "the Dovecot plugin was not built (install dovecot-dev and configure again)"
+	fi
+	if [ ! -x /usr/lib/dovecot/dovecot-lda ]; then
+		[ "${CI:-}" = true ] && bail "missing /usr/lib/dovecot/dovecot-lda (dovecot-core)"
+		skip_all "missing /usr/lib/dovecot/dovecot-lda (dovecot-core)"
+	fi
+}
+
+# rig_plugin_dovecot_conf SETTINGS: the dovecot.conf lines that load the
+# plugin from the build tree (a module folder of symbolic links: the
+# system's notify plugin and ours), serve LMTP, and give the plugin {}
+# block SETTINGS (one "key = value" a line).  For RIG_DOVECOT_EXTRA.
+rig_plugin_dovecot_conf() {
+	local mods=$RIG_DIR/modules
+	mkdir -p "$mods"
+	chmod 0755 "$mods"
+	ln -sf /usr/lib/dovecot/modules/lib15_notify_plugin.so "$mods/"
+	ln -sf "$(cd "$(dirname "$RIG_PLUGIN_SO")" && pwd)/$(basename "$RIG_PLUGIN_SO")" "$mods/"
+	printf 'protocols = imap lmtp\nmail_plugin_dir = %s\nmail_plugins = $mail_plugins notify mail2cups\nplugin {\n%s\n}\n' \
+		"$mods" "$1"
+}
+
+# rig_lmtp USER FILE...: delivers each FILE to USER over LMTP in one
+# session (one Dovecot lmtp process); fails unless every one was accepted.
+rig_lmtp() {
+	local user=$1
+	shift
+	python3 - "$RIG_DIR/dovecot/run/lmtp" "$user" "$@" <<'PY'
+import smtplib, sys
+sock, user, files = sys.argv[1], sys.argv[2], sys.argv[3:]
+c = smtplib.LMTP(sock)
+for f in files:
+    with open(f, "rb") as fh:
+        refused = c.sendmail("sender@example.com", [user], fh.read())
+    if refused:
+        sys.exit("LMTP refused %s: %r" % (f, refused))
+c.quit()
+PY
+}
+
+# rig_lda USER FILE [CONF]: delivers FILE with dovecot-lda (CONF: another
+# dovecot.conf, by default the rig's); sets RIG_LDA_RC and RIG_LDA_ERR.
+rig_lda() {
+	RIG_LDA_ERR=$(/usr/lib/dovecot/dovecot-lda -c "${3:-$RIG_DOVECONF}" -d "$1" \
+		-f sender@example.com <"$2" 2>&1)
+	RIG_LDA_RC=$?
+}
+
+# rig_dovecot_log_count REGEX: lines of Dovecot's log matching REGEX.
+rig_dovecot_log_count() {
+	grep -Ec -- "$1" "$RIG_DIR/dovecot/dovecot.log" 2>/dev/null
 }

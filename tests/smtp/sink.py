@@ -300,7 +300,7 @@ async def serve(opts):
                 pass
 
     server = await asyncio.start_server(
-        handle, "127.0.0.1", 0, limit=LINE_MAX,
+        handle, "127.0.0.1", opts.port, limit=LINE_MAX,
         ssl=opts.ssl_ctx if opts.implicit_tls else None)
     port = server.sockets[0].getsockname()[1]
     write_atomic(opts.port_file, b"%d\n" % port)
@@ -312,6 +312,7 @@ def main():
     ap = argparse.ArgumentParser(description="SMTP sink for the mail2cups tests")
     ap.add_argument("--dir", required=True)
     ap.add_argument("--port-file", required=True)
+    ap.add_argument("--port", type=int, default=0)
     ap.add_argument("--tls-cert")
     ap.add_argument("--tls-key")
     ap.add_argument("--implicit-tls", action="store_true")

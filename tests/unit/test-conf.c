@@ -106,6 +106,8 @@ cleanup(void)
 #define PW "    password_file = \"@DIR@/pass\";\n"
 #define PRN "    printer = \"office\";\n"
 #define TAIL "  }\n);\n"
+#define LONG100 "0123456789012345678901234567890123456789012345678901234567890123456789" \
+	"012345678901234567890123456789"
 /* A complete valid account as one list element starting on its own line. */
 #define ACCT(name) "  { name = \"" name "\"; host = \"h.example\"; username = \"u\";\n" \
 	"    password_file = \"@DIR@/pass\"; printer = \"p\"; }"
@@ -149,7 +151,7 @@ static const struct bad_case {
 	      "security, ca_file, username, login_user, mailbox, auth, password_file, "
 	      "poll_interval, oauth, printer, allow_senders, after, printed_folder, "
 	      "failed_folder, deny_senders, authenticated_senders_only, authserv_id, "
-	      "tenant_domains, rules, hold, print_body, reply, rejected_folder)" } } },
+	      "tenant_domains, rules, hold, print_body, reply, rejected_folder, idle)" } } },
 	{ "unknown limits key", "limits = { max_size = 5; };\n" HEAD HOST PW PRN TAIL,
 	  { { 1, "limits.max_size: unknown key (valid keys here: max_message_size, "
 	      "max_attachment_size, max_parts, max_depth, max_attachments)" } } },
@@ -186,9 +188,21 @@ static const struct bad_case {
 	  "    auth = \"plain\";\n" PW PRN TAIL,
 	  { { 4, "account \"office\": oauth: auth = \"plain\" uses a password, and an OAuth account "
 	      "never uses a password" } } },
-	{ "reserved account key", HEAD "    idle = true;\n" HOST PW PRN TAIL,
-	  { { 4, "account \"office\": idle: not supported yet in this release (remove it; "
-	      "the account is polled every poll_interval)" } } },
+	/* Issue 11: the wake-up socket of the Dovecot plugin; idle. */
+	{ "idle not a bool", HEAD "    idle = \"no\";\n" HOST PW PRN TAIL,
+	  { { 4, "account \"office\": idle: must be true or false, not a string" } } },
+	{ "wake_socket relative", "wake_socket = \"run/wake.sock\";\n" HEAD HOST PW PRN TAIL,
+	  { { 1, "wake_socket: \"run/wake.sock\" is not an absolute path of at most 107 bytes" } } },
+	{ "wake_socket too long", "wake_socket = \"/run/" LONG100 "/wake.sock\";\n"
+	  HEAD HOST PW PRN TAIL,
+	  { { 1, "wake_socket: \"/run/" LONG100 "/wake.sock\" is not an absolute path" } } },
+	{ "wake_socket_group unknown", "wake_socket = \"/run/w.sock\";\n"
+	  "wake_socket_group = \"no-such-group-m2c\";\n" HEAD HOST PW PRN TAIL,
+	  { { 2, "wake_socket_group: no group \"no-such-group-m2c\" on this system" } } },
+	{ "wake_socket_group alone", "wake_socket_group = \"root\";\n" HEAD HOST PW PRN TAIL,
+	  { { 1, "wake_socket_group: set without wake_socket (set both, or neither)" } } },
+	{ "wake_interval out of range", "wake_interval = 3601;\n" HEAD HOST PW PRN TAIL,
+	  { { 1, "wake_interval: 3601 is out of range (use 0 to 3600)" } } },
 	/* Issue 5: rules, users, converters, smtp, replies, sender trust. */
 	{ "bad option phrase", "rules = ( { options = [ \"duplex\", \"dupplex\" ]; } );\n"
 	  HEAD HOST PW PRN TAIL,

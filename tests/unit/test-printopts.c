@@ -306,6 +306,87 @@ test_describe(void)
 	free(d);
 }
 
+/*
+ * The backend's direction: CUPS options -> print_opts -> subject tags, and
+ * the poller's parser reads the same options back from the subject.
+ */
+static void
+test_from_cups(void)
+{
+	static const struct {
+		const char *opts[4][2];
+		const char *tags;
+		const char *describe;
+	} t[] = {
+		{ { { "copies", "2" }, { "sides", "two-sided-long-edge" } },
+		  "[2 copies, duplex]", "2 copies, two-sided-long-edge" },
+		{ { { "sides", "two-sided-short-edge" }, { "print-color-mode", "monochrome" } },
+		  "[tumble, mono]", "two-sided-short-edge, monochrome" },
+		{ { { "sides", "one-sided" }, { "media", "iso_a4_210x297mm" } },
+		  "[simplex, A4]", "one-sided, iso_a4_210x297mm" },
+		{ { { "media", "Letter,tray-1" }, { "page-ranges", "1-3,5" } },
+		  "[letter, pages 1-3,5]", "na_letter_8.5x11in, pages 1-3,5" },
+		{ { { "PageSize", "A3" }, { "Duplex", "DuplexNoTumble" }, { "ColorModel", "Gray" } },
+		  "[duplex, mono, A3]", "two-sided-long-edge, monochrome, iso_a3_297x420mm" },
+		{ { { "orientation-requested", "4" }, { "fit-to-page", "true" },
+		    { "print-color-mode", "color" } },
+		  "[color, landscape, fit to page]", "color, landscape, fit to page" },
+		{ { { "copies", "1" }, { "job-uuid", "urn:uuid:1" }, { "print-scaling", "auto" } },
+		  "", "1 copy" },
+	};
+
+	for (size_t i = 0; i < ARRAY_SIZE(t); i++) {
+		struct print_opts o = { 0 }, back = { 0 };
+		char *tags, *subject, *safe, *d1, *d2, *unknown = NULL;
+
+		for (size_t j = 0; j < 4 && t[i].opts[j][0]; j++)
+			ok(popt_from_cups(t[i].opts[j][0], t[i].opts[j][1], &o, NULL) >= 0,
+			    "%s=%s taken", t[i].opts[j][0], t[i].opts[j][1]);
+		tags = popt_tags(&o);
+		is_str(tags, t[i].tags, "case %zu: the tags", i);
+		d1 = popt_describe(&o);
+		is_str(d1, t[i].describe, "case %zu: the options", i);
+		safe = popt_subject_text("Report [draft] #3");
+		subject = xasprintf("%s %s", safe, tags);
+		free(safe);
+		popt_parse_subject(subject, &back, &unknown);
+		/* copies 1 is not written: the far printer's 1 is the same. */
+		if ((o.set & POPT_COPIES) && o.copies == 1)
+			o.set &= ~(unsigned)POPT_COPIES;
+		d1 = (free(d1), popt_describe(&o));
+		d2 = popt_describe(&back);
+		is_str(d2, d1, "the subject \"%s\" reads back as the same options", subject);
+		ok(unknown == NULL, "... with nothing unknown (%s)", unknown ? unknown : "");
+		free(unknown);
+		free(d1);
+		free(d2);
+		free(tags);
+		free(subject);
+	}
+	{
+		struct print_opts o = { 0 };
+		char *e = NULL;
+
+		is_int(popt_from_cups("media", "custom_100x100mm", &o, &e), M2C_E_DATA,
+		    "a custom media has no tag");
+		has_str(e, "no subject tag", "... and says so");
+		free(e);
+		e = NULL;
+		is_int(popt_from_cups("page-ranges", "5-", &o, &e), M2C_E_DATA,
+		    "an open page range has no tag");
+		free(e);
+		is_int(popt_from_cups("number-up", "2", &o, NULL), 0, "number-up is not ours");
+		is_int(popt_from_cups("copies", "1000", &o, NULL), M2C_E_DATA, "1000 copies refused");
+		is_int(o.set, 0, "nothing was set by those");
+	}
+	{
+		char *s = popt_subject_text("[A4] #duplex\tnotes#1");
+
+		is_str(s, "(A4) \xef\xbc\x83" "duplex notes#1", "a title carries no tags");
+		free(s);
+	}
+}
+
 int
 main(void)
 {
@@ -316,5 +397,6 @@ main(void)
 	test_merge();
 	test_fields();
 	test_describe();
+	test_from_cups();
 	return tap_done();
 }

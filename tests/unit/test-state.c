@@ -339,7 +339,8 @@ test_migration(void)
 	state_close(&s);
 	path = xasprintf("%s/state.db", dir);
 	ok(sqlite3_open(path, &db) == SQLITE_OK &&
-	    sqlite3_exec(db, "DROP TABLE replies; PRAGMA user_version = 3", NULL, NULL,
+	    sqlite3_exec(db, "DROP TABLE replies; DROP TABLE backend_jobs; "
+	    "PRAGMA user_version = 3", NULL, NULL,
 	    NULL) == SQLITE_OK, "back to schema 3");
 	sqlite3_close(db);
 	db = NULL;
@@ -357,7 +358,7 @@ test_migration(void)
 	    sqlite3_prepare_v2(db, "PRAGMA user_version", -1, &st, NULL) == SQLITE_OK &&
 	    sqlite3_step(st) == SQLITE_ROW)
 		version = sqlite3_column_int64(st, 0);
-	is_int(version, 4, "schema version 4");
+	is_int(version, 5, "schema version 5");
 	sqlite3_finalize(st);
 	sqlite3_close(db);
 	free(path);
@@ -366,6 +367,47 @@ out:
 		printf("# %s\n", err);
 	free(err);
 	state_close(&s);
+}
+
+/* The CUPS backend's sent jobs: sending, sent, never turned back. */
+static void
+test_bjobs(struct state *s)
+{
+	static const char hash[] = "9f86d081884c7d659a2feaa0c55ad015a3bf4f1b2b0b822cd15d6c15b0f00a08";
+	struct state_bjob b;
+	char *err = NULL;
+
+	is_int(state_bjob_get(s, "office", 12, hash, &b, &err), 0, "no backend job yet");
+	is_int(b.status, STATE_BJOB_NONE, "... reads as none");
+	ok(b.message_id == NULL, "... without a Message-ID");
+	state_bjob_clear(&b);
+	is_int(state_bjob_sending(s, "office", 12, hash, "office", "print@example.org",
+	    "m1@example.org", &err), 0, "sending recorded");
+	is_int(state_bjob_sending(s, "office", 12, hash, "office", "print@example.org",
+	    "m1@example.org", &err), 0, "a second try of the same job");
+	is_int(state_bjob_get(s, "office", 12, hash, &b, &err), 0, "read it back");
+	is_int(b.status, STATE_BJOB_SENDING, "... sending");
+	is_str(b.message_id, "m1@example.org", "... with its Message-ID");
+	is_int(b.attempts, 2, "... two attempts");
+	state_bjob_clear(&b);
+	is_int(state_bjob_sent(s, "office", 12, hash, &err), 0, "sent recorded");
+	is_int(state_bjob_get(s, "office", 12, hash, &b, &err), 0, "read it back");
+	is_int(b.status, STATE_BJOB_SENT, "... sent");
+	ok(b.sent_at > 0, "... with the time");
+	state_bjob_clear(&b);
+	is_int(state_bjob_sending(s, "office", 12, hash, "office", "print@example.org",
+	    "m2@example.org", &err), M2C_E_USAGE, "a sent job is never sent again");
+	free(err);
+	err = NULL;
+	is_int(state_bjob_get(s, "office", 12, "00", &b, &err), 0, "the same job id with other content");
+	is_int(b.status, STATE_BJOB_NONE, "... is another job (a cupsd that started its ids again)");
+	state_bjob_clear(&b);
+	is_int(state_bjob_sent(s, "office", 13, hash, &err), M2C_E_NOTFOUND,
+	    "no sent without sending");
+	free(err);
+	err = NULL;
+	is_int(state_bjob_get(s, "", 12, hash, &b, &err), M2C_E_USAGE, "an empty printer is refused");
+	free(err);
 }
 
 /* A write while another connection holds the write lock: M2C_E_TEMP. */
@@ -464,6 +506,7 @@ main(void)
 	test_messages(s);
 	test_parts(s);
 	test_replies(s);
+	test_bjobs(s);
 	state_close(&s);
 	test_migration();
 	test_durable_and_shared();

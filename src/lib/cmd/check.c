@@ -35,6 +35,7 @@ static const char *const step_label[] = {
 	[M2C_STEP_IMAP] = "IMAP",
 	[M2C_STEP_MAILBOX] = "mailbox",
 	[M2C_STEP_SMTP] = "replies",
+	[M2C_STEP_BACKEND] = "CUPS backend",
 };
 
 /* "NAME: label ....... " (the label and its dots are 15 columns). */
@@ -246,6 +247,62 @@ check_smtp(struct check *c)
 	free(e);
 }
 
+/* Does the device URI send through account name (mail2cups://NAME[/?]...)? */
+static int
+uri_is_account(const char *uri, const char *name)
+{
+	static const char scheme[] = "mail2cups://";
+	size_t n = strlen(name);
+
+	return uri != NULL && str_has_prefix(uri, scheme) &&
+	    strncmp(uri + sizeof(scheme) - 1, name, n) == 0 &&
+	    strchr("/?#", uri[sizeof(scheme) - 1 + n]) != NULL;
+}
+
+/*
+ * The CUPS queues whose jobs leave as mail through this account: the SMTP
+ * sign-in works (unless the replies step tried it already), and no such
+ * queue has the stop-printer error policy.  Nothing is said for an account
+ * no queue sends through, or when CUPS cannot be asked (the CUPS step has
+ * said so).
+ */
+static void
+check_backend(struct check *c, int smtp_checked)
+{
+	struct cups_queue *qs = NULL;
+	struct buf names = { 0 };
+	char *where = NULL, *e = NULL, *w;
+	size_t n = 0, used = 0;
+	int r;
+
+	if (cups_job_list_queues(&qs, &n, NULL) != 0)
+		return;
+	for (size_t i = 0; i < n; i++)
+		if (uri_is_account(qs[i].device_uri, c->a->name)) {
+			buf_appendf(&names, "%s%s", used++ ? ", " : "", qs[i].name);
+		}
+	if (used == 0)
+		goto out;
+	if (!smtp_checked && (r = smtp_check(c->cf, c->a, &where, &e)) != 0) {
+		put_failed(c, M2C_STEP_BACKEND, r, e);
+	} else {
+		put_ok(c, M2C_STEP_BACKEND, "queue%s %s; %s", used == 1 ? "" : "s", names.data,
+		    where ? where : "SMTP as for the replies");
+	}
+	for (size_t i = 0; i < n; i++)
+		if (uri_is_account(qs[i].device_uri, c->a->name) && qs[i].error_policy != NULL &&
+		    strcmp(qs[i].error_policy, "stop-printer") == 0) {
+			w = xasprintf(CUPS_JOB_STOP_PRINTER_WARNING, qs[i].name, qs[i].name);
+			put_warning(c, w);
+			free(w);
+		}
+out:
+	buf_free(&names);
+	free(where);
+	free(e);
+	cups_job_queues_free(&qs, n);
+}
+
 int
 check_uses_tokens(const struct conf *cf)
 {
@@ -277,6 +334,7 @@ check_account(const struct conf *cf, const struct conf_account *a, FILE *out)
 	imap_logout(&imap);
 out:
 	check_smtp(&c);
+	check_backend(&c, c.a->reply != 0);
 	imap_close(&imap);
 	fflush(out);
 	return c.first;

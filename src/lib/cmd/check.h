@@ -10,6 +10,8 @@
  *     NAME: IMAP .......... ok (HOST:PORT, ssl, XOAUTH2)
  *     NAME: mailbox ....... ok (INBOX: 12 messages, 3 unseen, UIDVALIDITY 14)
  *     NAME: replies ....... ok (smtp.office365.com:587, starttls, XOAUTH2)  with reply only
+ *     NAME: CUPS backend .. ok (queues home: smtp.office365.com:587, ...)  when a CUPS
+ *                                     queue's device URI is mail2cups://NAME/...
  * A failure reads "FAILED: <what failed>" followed by an indented
  * "    fix: <what to do>" line; a warning ("    warning: ...") leaves the
  * verdict ok.  Nothing is modified: no FETCH, no STORE, no CUPS job, no
@@ -22,7 +24,6 @@
 #include <stdio.h>
 
 #include "conf.h"
-
 
 /*
  * Check one account, writing its block of lines to out.  Returns 0 when

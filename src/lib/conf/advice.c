@@ -215,6 +215,11 @@ advice_fix(const struct conf_account *a, enum m2c_step step, int err, const char
 		    "REPLIES); fix them as the message says, or remove reply from account %s",
 		    a->name);
 		break;
+	case M2C_STEP_BACKEND:
+		buf_appendf(&b, "the CUPS backend sends through the smtp settings "
+		    "(mail2cups.conf(5), REPLIES, and mail2cups-backend(8)); fix them as the "
+		    "message says, then release the held jobs (lp -i JOB -H resume)");
+		break;
 	}
 	return buf_steal(&b);
 }

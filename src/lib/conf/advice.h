@@ -18,6 +18,7 @@ enum m2c_step {
 	M2C_STEP_IMAP,		/* connect, TLS, sign-in on the IMAP server */
 	M2C_STEP_MAILBOX,	/* SELECT and SEARCH UNSEEN */
 	M2C_STEP_SMTP,		/* replies: connect, TLS, sign-in on the SMTP server */
+	M2C_STEP_BACKEND,	/* CUPS queues sending through the account (cups-backend/) */
 };
 
 /*

@@ -11,6 +11,7 @@
 #include "m2c-config.h"
 
 #include <errno.h>
+#include <grp.h>
 #include <limits.h>
 #include <pwd.h>
 #include <stdint.h>
@@ -18,6 +19,7 @@
 #include <stdlib.h>
 #include <string.h>
 #include <sys/stat.h>
+#include <sys/un.h>
 #include <unistd.h>
 
 #include <libconfig.h>
@@ -65,6 +67,9 @@ static const struct conf_key {
 	{ SC_GLOBAL, "backoff_max", NULL },
 	{ SC_GLOBAL, "shutdown_timeout", NULL },
 	{ SC_GLOBAL, "token_encryption_key_file", NULL },
+	{ SC_GLOBAL, "wake_socket", NULL },
+	{ SC_GLOBAL, "wake_socket_group", NULL },
+	{ SC_GLOBAL, "wake_interval", NULL },
 
 	{ SC_LIMITS, "max_message_size", NULL },
 	{ SC_LIMITS, "max_attachment_size", NULL },
@@ -98,7 +103,7 @@ static const struct conf_key {
 	{ SC_ACCOUNT, "print_body", NULL },
 	{ SC_ACCOUNT, "reply", NULL },
 	{ SC_ACCOUNT, "rejected_folder", NULL },
-	{ SC_ACCOUNT, "idle", "remove it; the account is polled every poll_interval" },
+	{ SC_ACCOUNT, "idle", NULL },
 
 	{ SC_OAUTH, "provider", NULL },
 	{ SC_OAUTH, "cloud", NULL },
@@ -138,6 +143,7 @@ static const struct conf_key {
 	{ SC_SMTP, "auth", NULL },
 	{ SC_SMTP, "username", NULL },
 	{ SC_SMTP, "password_file", NULL },
+	{ SC_SMTP, "max_message_size", NULL },
 
 	{ SC_REPLIES, "from", NULL },
 	{ SC_REPLIES, "rate_limit", NULL },
@@ -1189,6 +1195,7 @@ smtp_load(struct conf_check *ck, const config_setting_t *root, struct conf_smtp 
 	} else if (config_setting_get_member(g, "password_file") != NULL)
 		problem(ck, config_setting_get_member(g, "password_file"), &w, "password_file",
 		    "is only used with auth = \"plain\" or \"login\" (set auth, or remove it)");
+	get_size(ck, g, &w, "max_message_size", &sm->max_message_size);
 }
 
 /* Is name (len bytes) one of conf_template_vars? */
@@ -1526,6 +1533,8 @@ account_load(struct conf_check *ck, const config_setting_t *g, size_t idx,
 	get_string_dup(ck, g, &w, "mailbox", &a->mailbox);
 	a->poll_interval = 60;
 	get_int(ck, g, &w, "poll_interval", 1, 86400, &a->poll_interval);
+	a->idle = 1;
+	get_bool(ck, g, &w, "idle", &a->idle);
 
 	if (get_string_dup(ck, g, &w, "printer", &a->printer) == 0)
 		missing(ck, g, &w, "printer", "the CUPS queue to print to, as lpstat -p shows it");
@@ -1644,6 +1653,52 @@ default_state_dir(void)
 
 /* ------------------------------------------------------------ load */
 
+/* A group name, or a number: its gid, or -1 when there is no such group. */
+long long
+conf_group_gid(const char *group)
+{
+	struct group *g = getgrnam(group);
+	char *end;
+	unsigned long v;
+
+	if (g != NULL)
+		return g->gr_gid;
+	if (*group < '0' || *group > '9')
+		return -1;
+	errno = 0;
+	v = strtoul(group, &end, 10);
+	if (errno != 0 || *end != '\0' || v > 0x7fffffffUL)
+		return -1;
+	return (long long)v;
+}
+
+/* The daemon's wake-up socket for the Dovecot plugin (wake.h). */
+static void
+wake_load(struct conf_check *ck, const config_setting_t *root, const struct conf_where *w,
+    struct conf *c)
+{
+	struct sockaddr_un sun;
+
+	if (get_string_dup(ck, root, w, "wake_socket", &c->wake_socket) == 1 &&
+	    (c->wake_socket[0] != '/' || strlen(c->wake_socket) >= sizeof(sun.sun_path)))
+		problem(ck, config_setting_get_member(root, "wake_socket"), w, "wake_socket",
+		    "\"%s\" is not an absolute path of at most %zu bytes (a socket path must "
+		    "be that short; /run/mail2cups/wake.sock is usual)", c->wake_socket,
+		    sizeof(sun.sun_path) - 1);
+	if (get_string_dup(ck, root, w, "wake_socket_group", &c->wake_socket_group) == 1) {
+		if (conf_group_gid(c->wake_socket_group) < 0)
+			problem(ck, config_setting_get_member(root, "wake_socket_group"), w,
+			    "wake_socket_group", "no group \"%s\" on this system (the group "
+			    "Dovecot's mail processes run as, e.g. vmail or mail, or its number)",
+			    c->wake_socket_group);
+		else if (c->wake_socket == NULL)
+			problem(ck, config_setting_get_member(root, "wake_socket_group"), w,
+			    "wake_socket_group", "set without wake_socket (set both, or neither)");
+	}
+	c->wake_interval = 1;
+	get_int(ck, root, w, "wake_interval", 0, 3600, &c->wake_interval);
+}
+
 static void
 globals_load(struct conf_check *ck, const config_setting_t *root, struct conf *c)
 {
@@ -1673,6 +1728,7 @@ globals_load(struct conf_check *ck, const config_setting_t *root, struct conf *c
 	get_int(ck, root, &w, "backoff_max", 1, 86400, &c->backoff_max);
 	c->shutdown_timeout = 30;
 	get_int(ck, root, &w, "shutdown_timeout", 1, 600, &c->shutdown_timeout);
+	wake_load(ck, root, &w, c);
 	limits_load(ck, root, &c->limits);
 	c->rules = group_list_load(ck, root, &w, "rules", sizeof(*c->rules), &c->nrules, rule_load);
 	c->users = group_list_load(ck, root, &w, "users", sizeof(*c->users), &c->nusers, user_load);
@@ -1777,6 +1833,8 @@ conf_free(struct conf **cp)
 		strlist_free(&c->converters[i].command);
 	}
 	free(c->converters);
+	free(c->wake_socket);
+	free(c->wake_socket_group);
 	free(c->smtp.host);
 	free(c->smtp.ca_file);
 	free(c->smtp.username);
@@ -1861,6 +1919,7 @@ digest_features(struct buf *b, const struct conf *c)
 	digest_str(b, "smtp_ca", sm->ca_file);
 	digest_str(b, "smtp_user", sm->username);
 	digest_str(b, "smtp_pass", sm->password_file);
+	buf_appendf(b, "smtp_max=%lld;", (long long)sm->max_message_size);
 	digest_str(b, "reply_from", c->replies.from);
 	buf_appendf(b, "rate=%d/%d;", c->replies.rate_limit, c->replies.rate_period);
 	for (size_t k = 0; k < CONF_REPLY_NKINDS; k++) {
@@ -1886,8 +1945,8 @@ conf_account_digest(const struct conf *c, const struct conf_account *a)
 	    c->limits.max_depth, c->limits.max_attachments);
 	digest_str(&b, "name", a->name);
 	digest_str(&b, "host", a->host);
-	buf_appendf(&b, "port=%d;security=%d;auth=%d;poll=%d;after=%d;", a->port,
-	    (int)a->security, (int)a->auth, a->poll_interval, (int)a->after);
+	buf_appendf(&b, "port=%d;security=%d;auth=%d;poll=%d;idle=%d;after=%d;", a->port,
+	    (int)a->security, (int)a->auth, a->poll_interval, a->idle, (int)a->after);
 	digest_str(&b, "ca_file", a->ca_file);
 	digest_str(&b, "username", a->username);
 	digest_str(&b, "login_user", a->login_user);

@@ -106,6 +106,8 @@ struct conf_smtp {
 	int auth_set;			/* auth was given */
 	char *username;			/* plain/login; default the account's username */
 	char *password_file;		/* plain/login */
+	off_t max_message_size;		/* bytes a mail may have (the CUPS backend); 0: the
+					 * provider's (smtp_settings: 35M Microsoft, 25M else) */
 };
 
 /* One reply template; ${subject} ${files} ${queue} ${jobs} ${reason} ... */
@@ -149,6 +151,8 @@ struct conf_account {
 	enum conf_auth auth;
 	char *password_file;
 	int poll_interval;		/* seconds */
+	int idle;			/* default 1; 0: no connection kept between passes: a
+					 * pass at each wake-up (wake.h) and every poll_interval */
 	struct conf_oauth oauth;
 	char *printer;
 	struct conf_strlist allow_senders;
@@ -181,6 +185,9 @@ struct conf {
 	int keepalive_interval;		/* s: silence while idling before a liveness check */
 	int backoff_max;		/* s: cap of the reconnection back-off */
 	int shutdown_timeout;		/* s: SIGTERM to SIGKILL for workers */
+	char *wake_socket;		/* NULL: none; the Dovecot plugin's datagrams (wake.h) */
+	char *wake_socket_group;	/* NULL: the daemon's own group */
+	int wake_interval;		/* s: an account is woken at most this often (default 1) */
 	struct conf_limits limits;
 	struct conf_account *accounts;
 	size_t naccounts;
@@ -227,6 +234,9 @@ int conf_account_is_oauth(const struct conf_account *a);
 
 /* Who signs in for a: login_user, else the mailbox (username).  Borrowed. */
 const char *conf_account_login_user(const struct conf_account *a);
+
+/* wake_socket_group's gid: a group name or number; -1 when there is no such group. */
+long long conf_group_gid(const char *group);
 
 /* Find an account by name; borrowed, or NULL. */
 const struct conf_account *conf_account_find(const struct conf *c, const char *name);

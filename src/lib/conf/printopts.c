@@ -674,3 +674,178 @@ popt_field_name(unsigned int bit)
 			return popt_fields[i].name;
 	return NULL;
 }
+
+/* ------------------------------------------------ from CUPS, to subject tags */
+
+/* The first word of the table that gives field this value (the canonical one). */
+static const struct popt_word *
+word_for(unsigned int field, const char *value, int num)
+{
+	for (size_t i = 0; i < ARRAY_SIZE(popt_words); i++) {
+		const struct popt_word *w = &popt_words[i];
+
+		if (w->field != field)
+			continue;
+		if (value != NULL ? w->value != NULL && str_casecmp(w->value, value) == 0 :
+		    w->num == num)
+			return w;
+	}
+	return NULL;
+}
+
+/* A CUPS media or PageSize value: "A4", "iso_a4_210x297mm", "Letter,Tray1". */
+static int
+media_from_cups(const char *value, struct print_opts *o)
+{
+	const char *p = value, *end;
+
+	for (; *p; p = *end ? end + 1 : end) {
+		const struct popt_word *w;
+		char one[POPT_ITEM_MAX];
+		size_t n;
+
+		end = strchr(p, ',');
+		if (end == NULL)
+			end = p + strlen(p);
+		if ((n = (size_t)(end - p)) == 0 || n >= sizeof(one))
+			continue;
+		memcpy(one, p, n);
+		one[n] = '\0';
+		if ((w = word_for(POPT_MEDIA, one, 0)) == NULL) {
+			struct print_opts t = { 0 };
+
+			if (parse_item_n(one, n, &t, NULL) != 0 || t.set != POPT_MEDIA)
+				continue;
+			w = word_for(POPT_MEDIA, t.media, 0);
+		}
+		if (w != NULL) {
+			apply_word(w, o);
+			return 1;
+		}
+	}
+	return 0;
+}
+
+int
+popt_from_cups(const char *name, const char *value, struct print_opts *o, char **errstr)
+{
+	const struct popt_word *w = NULL;
+	char *pages;
+	int r, n;
+
+	if (name == NULL || value == NULL)
+		return 0;
+	if (str_casecmp(name, "copies") == 0) {
+		n = atoi(value);
+		if (n < 1 || n > POPT_MAX_COPIES)
+			return m2c_fail(errstr, M2C_E_DATA, "copies=%s: a mail can ask for 1 to %d",
+			    value, POPT_MAX_COPIES);
+		o->copies = n;
+		o->set |= POPT_COPIES;
+		return 1;
+	}
+	if (str_casecmp(name, "sides") == 0)
+		w = word_for(POPT_SIDES, value, 0);
+	else if (str_casecmp(name, "Duplex") == 0 || str_casecmp(name, "JCLDuplex") == 0)
+		w = word_for(POPT_SIDES, str_casecmp(value, "DuplexNoTumble") == 0 ? SIDES_LONG :
+		    str_casecmp(value, "DuplexTumble") == 0 ? SIDES_SHORT :
+		    str_casecmp(value, "None") == 0 ? SIDES_ONE : value, 0);
+	else if (str_casecmp(name, "print-color-mode") == 0 ||
+	    str_casecmp(name, "output-mode") == 0)
+		w = word_for(POPT_COLOR, str_has_prefix(value, "mono") ||
+		    str_has_prefix(value, "auto-mono") || str_casecmp(value, "bi-level") == 0 ?
+		    "monochrome" : str_casecmp(value, "color") == 0 ? "color" : value, 0);
+	else if (str_casecmp(name, "ColorModel") == 0)
+		w = word_for(POPT_COLOR, str_casecmp(value, "Gray") == 0 ||
+		    str_casecmp(value, "Grayscale") == 0 || str_casecmp(value, "Black") == 0 ?
+		    "monochrome" : str_casecmp(value, "RGB") == 0 || str_casecmp(value, "CMYK") == 0 ?
+		    "color" : value, 0);
+	else if (str_casecmp(name, "media") == 0 || str_casecmp(name, "PageSize") == 0) {
+		if (media_from_cups(value, o))
+			return 1;
+		return m2c_fail(errstr, M2C_E_DATA, "media=%s has no subject tag (A3, A4, A5, "
+		    "B5, letter, legal, tabloid and executive have): left to the far printer",
+		    value);
+	} else if (str_casecmp(name, "page-ranges") == 0) {
+		pages = xasprintf("pages %s", value);
+		r = popt_parse_item(pages, o, errstr);
+		free(pages);
+		return r == 0 ? 1 : r;
+	} else if (str_casecmp(name, "orientation-requested") == 0)
+		w = word_for(POPT_ORIENTATION, NULL, atoi(value));
+	else if (str_casecmp(name, "landscape") == 0)
+		w = word_for(POPT_ORIENTATION, NULL, str_casecmp(value, "false") == 0 ? 3 : 4);
+	else if (str_casecmp(name, "fit-to-page") == 0 || str_casecmp(name, "print-scaling") == 0) {
+		if (str_casecmp(value, "true") == 0 || str_casecmp(value, "fit") == 0 ||
+		    str_casecmp(value, "fill") == 0)
+			w = word_for(POPT_FIT, NULL, 1);
+		else
+			return 0;	/* "none", "auto", false: the printer's default */
+	} else
+		return 0;
+	if (w == NULL)
+		return m2c_fail(errstr, M2C_E_DATA, "%s=%s has no subject tag: left to the far "
+		    "printer", name, value);
+	apply_word(w, o);
+	return 1;
+}
+
+char *
+popt_tags(const struct print_opts *o)
+{
+	const struct popt_word *w;
+	struct buf b = { NULL, 0, 0 };
+	char *out;
+
+	if ((o->set & POPT_COPIES) && o->copies > 1)
+		list_add(&b, "%d copies", o->copies);
+	if ((o->set & POPT_SIDES) && o->sides != NULL && (w = word_for(POPT_SIDES, o->sides, 0)))
+		list_add(&b, "%s", w->word);
+	if ((o->set & POPT_COLOR) && o->color != NULL && (w = word_for(POPT_COLOR, o->color, 0)))
+		list_add(&b, "%s", w->word);
+	if ((o->set & POPT_MEDIA) && o->media != NULL && (w = word_for(POPT_MEDIA, o->media, 0))) {
+		/* "a4" reads better as "A4"; the parser takes either. */
+		if (strlen(w->word) == 2)
+			list_add(&b, "%c%c", w->word[0] - 'a' + 'A', w->word[1]);
+		else
+			list_add(&b, "%s", w->word);
+	}
+	if ((o->set & POPT_PAGES) && o->nranges > 0 && o->nranges <= POPT_MAX_RANGES) {
+		list_add(&b, "pages ");
+		for (int i = 0; i < o->nranges; i++) {
+			buf_appendf(&b, "%s%d", i ? "," : "", o->ranges[i][0]);
+			if (o->ranges[i][1] != o->ranges[i][0])
+				buf_appendf(&b, "-%d", o->ranges[i][1]);
+		}
+	}
+	if ((o->set & POPT_ORIENTATION) && (w = word_for(POPT_ORIENTATION, NULL, o->orientation)))
+		list_add(&b, "%s", w->word);
+	if ((o->set & POPT_FIT) && o->fit)
+		list_add(&b, "fit to page");
+	if (b.len == 0)
+		return xstrdup("");
+	out = xasprintf("[%s]", b.data);
+	buf_free(&b);
+	return out;
+}
+
+char *
+popt_subject_text(const char *text)
+{
+	struct buf b = { NULL, 0, 0 };
+	const char *p;
+
+	for (p = text ? text : ""; *p; p++) {
+		if (*p == '[')
+			buf_appendc(&b, '(');
+		else if (*p == ']')
+			buf_appendc(&b, ')');
+		else if (*p == '#' && (p == text || is_blank(p[-1])))
+			buf_append(&b, "\xef\xbc\x83", 3);	/* U+FF03 FULLWIDTH NUMBER SIGN */
+		else if ((unsigned char)*p < 0x20 || *p == 0x7f)
+			buf_appendc(&b, ' ');
+		else
+			buf_appendc(&b, *p);
+	}
+	return b.len ? buf_steal(&b) : xstrdup("");
+}

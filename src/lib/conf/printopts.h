@@ -113,4 +113,31 @@ const char *popt_field_name(unsigned int bit);
  */
 char *popt_describe(const struct print_opts *o);
 
+/*
+ * The other direction (the CUPS backend): a CUPS job option, as it reaches
+ * a backend in argv[5] (or copies from argv[4]), into o.  Understood:
+ * copies, sides, Duplex, print-color-mode, output-mode, ColorModel, media,
+ * PageSize, page-ranges, orientation-requested, landscape, fit-to-page,
+ * print-scaling.  1 when it set a field, 0 when name is none of these (or
+ * says "the printer's default"), M2C_E_DATA when it is one but its value
+ * has no subject tag (media=custom_..., page-ranges=5-), with *errstr
+ * (optional) saying so.
+ */
+int popt_from_cups(const char *name, const char *value, struct print_opts *o, char **errstr);
+
+/*
+ * o as one subject tag group that popt_parse_subject() reads back to the
+ * same options: "[2 copies, duplex, A4, pages 1-3,5, mono, landscape, fit
+ * to page]".  Copies of 1, hold and body are not written.  "" when there is
+ * nothing to write.  Allocated.
+ */
+char *popt_tags(const struct print_opts *o);
+
+/*
+ * text (a job title) made safe to stand in a subject before popt_tags():
+ * no tag is read from it ('[' ']' become '(' ')', a '#' that would start
+ * a hashtag becomes U+FF03, controls become spaces).  Allocated.
+ */
+char *popt_subject_text(const char *text);
+
 #endif

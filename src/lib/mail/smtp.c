@@ -20,8 +20,10 @@
  */
 #include "m2c-config.h"
 
+#include <errno.h>
 #include <stdlib.h>
 #include <string.h>
+#include <unistd.h>
 
 #include <curl/curl.h>
 #include <openssl/err.h>
@@ -81,6 +83,9 @@ smtp_settings(const struct conf *cf, const struct conf_account *a, struct conf_s
 			    "\"reply\" from the account", a->name);
 		}
 	}
+	if (out->max_message_size == 0)
+		out->max_message_size = prov == CONF_PROVIDER_MICROSOFT ?
+		    SMTP_MAX_MESSAGE_MICROSOFT : SMTP_MAX_MESSAGE_DEFAULT;
 	if (out->port == 0)
 		out->port = out->security == CONF_SEC_SSL ? 465 :
 		    out->security == CONF_SEC_STARTTLS ? 587 : 25;
@@ -114,22 +119,51 @@ smtp_settings(const struct conf *cf, const struct conf_account *a, struct conf_s
 
 /* ------------------------------------------------------------ one session */
 
+/* What a session sends: a message in memory, or one in a file. */
+struct smtp_source {
+	const char *data;		/* foreign: the message, or NULL */
+	int fd;				/* foreign: the message's file when data is NULL */
+	size_t len;
+};
+
 struct smtp_session {
-	const char *data;		/* foreign: the message */
-	size_t len, off;
+	const struct smtp_source *src;	/* foreign; NULL for smtp_check */
+	size_t off;
+	int read_error;			/* errno of a failed read of src->fd */
 	char last[SMTP_LINE_MAX];	/* the server's last 4xx/5xx line, sanitised */
 	int in_auth;			/* our AUTH exchange is going on: trace nothing */
 };
 
+/*
+ * libcurl asks for the message in pieces; from a file they are read with
+ * pread at our own offset, so a second session (after a token refresh)
+ * starts again from the top without seeking.
+ */
 static size_t
 read_cb(char *ptr, size_t size, size_t nmemb, void *arg)
 {
 	struct smtp_session *ss = arg;
+	const struct smtp_source *src = ss->src;
 	size_t n = size * nmemb;
+	ssize_t got;
 
-	if (n > ss->len - ss->off)
-		n = ss->len - ss->off;
-	memcpy(ptr, ss->data + ss->off, n);
+	if (n > src->len - ss->off)
+		n = src->len - ss->off;
+	if (n == 0)
+		return 0;
+	if (src->data != NULL) {
+		memcpy(ptr, src->data + ss->off, n);
+	} else {
+		do
+			got = pread(src->fd, ptr, n, (off_t)ss->off);
+		while (got < 0 && errno == EINTR);
+		if (got <= 0) {
+			/* A file that shrank is as bad as a read error. */
+			ss->read_error = got < 0 ? errno : EIO;
+			return CURL_READFUNC_ABORT;
+		}
+		n = (size_t)got;
+	}
 	ss->off += n;
 	return n;
 }
@@ -308,7 +342,7 @@ out:
  */
 static int
 smtp_session_run(const struct conf *cf, const struct conf_account *a, const char *from,
-    const char *rcpt, const char *data, size_t len, char **where, char **used, char **errstr)
+    const char *rcpt, const struct smtp_source *src, char **where, char **used, char **errstr)
 {
 	struct conf_smtp set;
 	struct smtp_session ss = { 0 };
@@ -334,8 +368,7 @@ smtp_session_run(const struct conf *cf, const struct conf_account *a, const char
 		r = m2c_fail(errstr, M2C_E_SYS, "cannot start an SMTP session (libcurl)");
 		goto out;
 	}
-	ss.data = data;
-	ss.len = len;
+	ss.src = src;
 	url = xasprintf(strchr(set.host, ':') ? "%s://[%s]:%d" : "%s://%s:%d",
 	    set.security == CONF_SEC_SSL ? "smtps" : "smtp", set.host, set.port);
 	curl_easy_setopt(h, CURLOPT_URL, url);
@@ -372,7 +405,7 @@ smtp_session_run(const struct conf *cf, const struct conf_account *a, const char
 		curl_easy_setopt(h, CURLOPT_UPLOAD, 1L);
 		curl_easy_setopt(h, CURLOPT_READFUNCTION, read_cb);
 		curl_easy_setopt(h, CURLOPT_READDATA, &ss);
-		curl_easy_setopt(h, CURLOPT_INFILESIZE_LARGE, (curl_off_t)len);
+		curl_easy_setopt(h, CURLOPT_INFILESIZE_LARGE, (curl_off_t)src->len);
 	} else {
 		/* No mail and no recipient: libcurl signs in, then sends this. */
 		curl_easy_setopt(h, CURLOPT_CUSTOMREQUEST, "NOOP");
@@ -386,10 +419,13 @@ smtp_session_run(const struct conf *cf, const struct conf_account *a, const char
 	if (used != NULL && set.auth == CONF_SMTP_XOAUTH2)
 		*used = xstrdup(secret);
 	if (from != NULL)
-		log_debug("smtp: sending %zu bytes to %s through %s", len, rcpt, url);
+		log_debug("smtp: sending %zu bytes to %s through %s", src->len, rcpt, url);
 	rc = curl_easy_perform(h);
 	curl_easy_getinfo(h, CURLINFO_RESPONSE_CODE, &code);
-	if (rc != CURLE_OK) {
+	if (rc != CURLE_OK && ss.read_error != 0) {
+		r = m2c_fail(errstr, M2C_E_SYS, "cannot read the message to send: %s",
+		    strerror(ss.read_error));
+	} else if (rc != CURLE_OK) {
 		if (ebuf[0] == '\0')
 			snprintf(ebuf, sizeof(ebuf), "%s", curl_easy_strerror(rc));
 		r = smtp_error(a, &set, rc, code, ss.last, ebuf, errstr);
@@ -419,7 +455,7 @@ out:
  */
 static int
 smtp_run(const struct conf *cf, const struct conf_account *a, const char *from,
-    const char *rcpt, const char *data, size_t len, char **where, char **errstr)
+    const char *rcpt, const struct smtp_source *src, char **where, char **errstr)
 {
 	struct oauth_tokens t = { 0 };
 	char *used = NULL, *said = NULL, *local = NULL, *e;
@@ -427,7 +463,7 @@ smtp_run(const struct conf *cf, const struct conf_account *a, const char *from,
 
 	if (errstr == NULL)
 		errstr = &local;
-	r = smtp_session_run(cf, a, from, rcpt, data, len, where, &used, errstr);
+	r = smtp_session_run(cf, a, from, rcpt, src, where, &used, errstr);
 	if (r != M2C_E_AUTH || used == NULL)
 		goto out;
 	said = *errstr;
@@ -450,7 +486,7 @@ smtp_run(const struct conf *cf, const struct conf_account *a, const char *from,
 		free(*where);
 		*where = NULL;
 	}
-	r = smtp_session_run(cf, a, from, rcpt, data, len, where, NULL, errstr);
+	r = smtp_session_run(cf, a, from, rcpt, src, where, NULL, errstr);
 	if (r == M2C_E_AUTH) {
 		e = *errstr;
 		*errstr = xasprintf("%s (also after refreshing the token)", e ? e : said);
@@ -467,9 +503,22 @@ int
 smtp_send(const struct conf *cf, const struct conf_account *a, const char *from,
     const char *rcpt, const char *data, size_t len, char **errstr)
 {
-	if (from == NULL || rcpt == NULL)
-		return m2c_fail(errstr, M2C_E_USAGE, "smtp_send without a sender or recipient");
-	return smtp_run(cf, a, from, rcpt, data, len, NULL, errstr);
+	struct smtp_source src = { data, -1, len };
+
+	if (from == NULL || rcpt == NULL || data == NULL)
+		return m2c_fail(errstr, M2C_E_USAGE, "smtp_send without a sender, recipient or message");
+	return smtp_run(cf, a, from, rcpt, &src, NULL, errstr);
+}
+
+int
+smtp_send_fd(const struct conf *cf, const struct conf_account *a, const char *from,
+    const char *rcpt, int fd, size_t len, char **errstr)
+{
+	struct smtp_source src = { NULL, fd, len };
+
+	if (from == NULL || rcpt == NULL || fd < 0)
+		return m2c_fail(errstr, M2C_E_USAGE, "smtp_send_fd without a sender, recipient or file");
+	return smtp_run(cf, a, from, rcpt, &src, NULL, errstr);
 }
 
 int
@@ -477,5 +526,5 @@ smtp_check(const struct conf *cf, const struct conf_account *a, char **where, ch
 {
 	if (where != NULL)
 		*where = NULL;
-	return smtp_run(cf, a, NULL, NULL, NULL, 0, where, errstr);
+	return smtp_run(cf, a, NULL, NULL, NULL, where, errstr);
 }

@@ -12,12 +12,22 @@
 #define M2C_SMTP_H
 
 #include <stddef.h>
+#include <sys/types.h>
 
 #include "conf.h"
 
 /*
+ * The largest mail a provider takes by default, encoded, as its server
+ * counts it: Exchange Online's 35 MB (36,700,160 bytes; a tenant may raise
+ * it to 150 MB), Gmail's 25 MB; any other server is given Gmail's unless
+ * smtp.max_message_size says otherwise.
+ */
+#define SMTP_MAX_MESSAGE_MICROSOFT	((off_t)35 * 1024 * 1024)
+#define SMTP_MAX_MESSAGE_DEFAULT	((off_t)25 * 1024 * 1024)
+
+/*
  * The SMTP settings that apply to account a: cf->smtp with the provider's
- * defaults filled in.  0 and *out (strings borrowed from cf or static), or
+ * defaults filled in (host, port, auth, username, max_message_size).  0 and *out (strings borrowed from cf or static), or
  * M2C_E_CONFIG when a has no SMTP server to use.
  */
 int smtp_settings(const struct conf *cf, const struct conf_account *a, struct conf_smtp *out,
@@ -32,6 +42,16 @@ int smtp_settings(const struct conf *cf, const struct conf_account *a, struct co
  */
 int smtp_send(const struct conf *cf, const struct conf_account *a, const char *from,
     const char *rcpt, const char *data, size_t len, char **errstr);
+
+/*
+ * smtp_send for a message in a file: the first len bytes of fd (borrowed;
+ * read with pread from offset 0, so its position does not matter), streamed
+ * to the server a piece at a time, never held in memory whole (the CUPS
+ * backend's 35 MB documents).  The same session and errors as smtp_send,
+ * and M2C_E_SYS when the file cannot be read.
+ */
+int smtp_send_fd(const struct conf *cf, const struct conf_account *a, const char *from,
+    const char *rcpt, int fd, size_t len, char **errstr);
 
 /*
  * Try a's SMTP server without sending anything: connect, TLS, sign in,

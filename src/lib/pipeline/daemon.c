@@ -6,6 +6,7 @@
 #include <signal.h>
 #include <stdlib.h>
 #include <string.h>
+#include <sys/signalfd.h>
 #include <sys/wait.h>
 #include <time.h>
 #include <unistd.h>
@@ -23,16 +24,34 @@
 #include "state.h"
 #include "status.h"
 #include "util.h"
+#include "wakesock.h"
 
 /* ------------------------------------------------------------------ worker */
 
 static volatile sig_atomic_t worker_stop;
+/* SIGUSR1 from the supervisor: the Dovecot plugin says mail came (wake.h). */
+static volatile sig_atomic_t worker_woken;
 
 static void
 worker_on_term(int sig)
 {
 	(void)sig;
 	worker_stop = 1;
+}
+
+static void
+worker_on_wake(int sig)
+{
+	(void)sig;
+	worker_woken = 1;
+}
+
+/* IDLE ends early for a wake-up too (imap_idle's stop callback). */
+static int
+worker_idle_stop(void *arg)
+{
+	(void)arg;
+	return worker_stop || worker_woken;
 }
 
 static int
@@ -42,19 +61,34 @@ worker_stopping(void *arg)
 	return worker_stop;
 }
 
-/* Sleep ms, waking early (within 250 ms) when told to stop. */
+/*
+ * Sleep ms, waking early when told to stop and, when wakeable, when woken
+ * (SIGUSR1 is blocked between the check and the wait, so no wake-up is
+ * missed: ppoll unblocks it atomically).
+ */
 static void
-worker_sleep(long long ms)
+worker_sleep(long long ms, int wakeable)
 {
 	long long end = monotonic_ms() + ms;
+	sigset_t usr1, waiting;
 
-	while (!worker_stop) {
+	sigemptyset(&usr1);
+	sigaddset(&usr1, SIGUSR1);
+	sigprocmask(SIG_BLOCK, &usr1, &waiting);
+	sigdelset(&waiting, SIGUSR1);
+	while (!worker_stop && !(wakeable && worker_woken)) {
 		long long left = end - monotonic_ms();
+		struct timespec ts;
 
 		if (left <= 0)
 			break;
-		(void)poll(NULL, 0, left > 250 ? 250 : (int)left);
+		if (left > 250)
+			left = 250;
+		ts.tv_sec = 0;
+		ts.tv_nsec = (long)left * 1000000L;
+		(void)ppoll(NULL, 0, &ts, &waiting);
 	}
+	sigprocmask(SIG_UNBLOCK, &usr1, NULL);
 }
 
 /* 1 s doubling per failure up to max_s, with +-20 % jitter. */
@@ -110,13 +144,15 @@ worker_sign_in(struct state *st, const struct conf *cf, const struct conf_accoun
 		free(*e);
 		*e = NULL;
 		if (!done)
-			worker_sleep(wait_s * 1000LL);
+			worker_sleep(wait_s * 1000LL, 0);
 	}
 }
 
 /*
  * Serve one account until SIGTERM: a session, its unseen mail, then IDLE
- * (or NOOP every poll_interval) and again; reconnect after failures.
+ * (or NOOP every poll_interval) and again; reconnect after failures.  With
+ * idle = false no session is kept: a pass, then the session is closed until
+ * a wake-up (SIGUSR1) or poll_interval, the safety poll.
  */
 static int
 worker_main(const struct conf *cf, const struct conf_account *a)
@@ -143,6 +179,7 @@ worker_main(const struct conf *cf, const struct conf_account *a)
 			struct poller_summary sum;
 			int changed = 0, idle_s;
 
+			worker_woken = 0;
 			if ((r = poller_session_process(s, &sum, worker_stopping, NULL, &e)) != 0)
 				break;
 			worker_record(st, cf, a, 0, NULL);
@@ -150,20 +187,26 @@ worker_main(const struct conf *cf, const struct conf_account *a)
 			if (sum.fetched || sum.failed)
 				log_info("%d fetched, %d jobs, %d skipped, %d failed", sum.fetched,
 				    sum.jobs, sum.skipped, sum.failed);
-			if (worker_stop)
+			if (worker_stop || !a->idle)
 				break;
 			/* Replies wait for jobs to complete: look again sooner. */
 			idle_s = sum.replies_waiting && a->poll_interval < cf->idle_interval ?
 			    a->poll_interval : cf->idle_interval;
 			/* The pass is over: tests wait for this line, not for time. */
 			log_debug("idle: waiting for new mail (at most %d s)", idle_s);
-			r = imap_idle(poller_session_imap(s), idle_s * 1000, worker_stopping, NULL,
+			r = imap_idle(poller_session_imap(s), idle_s * 1000, worker_idle_stop, NULL,
 			    &changed, &e);
+			/*
+			 * A wake-up can come before Dovecot's IDLE has seen the new mail;
+			 * until a command syncs the mailbox, a SEARCH would miss it.
+			 */
+			if (r == 0 && worker_woken && !worker_stop)
+				r = imap_noop(poller_session_imap(s), &changed, &e);
 			if (r == M2C_E_NOTSUP) {
 				/* No IDLE here: poll. */
 				free(e);
 				e = NULL;
-				worker_sleep(a->poll_interval * 1000LL);
+				worker_sleep(a->poll_interval * 1000LL, 1);
 				if (!worker_stop)
 					r = imap_noop(poller_session_imap(s), &changed, &e);
 				else
@@ -173,6 +216,11 @@ worker_main(const struct conf *cf, const struct conf_account *a)
 		poller_session_close(&s, r == 0);
 		if (worker_stop)
 			break;
+		if (r == 0 && !a->idle) {
+			/* idle = false: no connection until a wake-up or the safety poll. */
+			worker_sleep(a->poll_interval * 1000LL, 1);
+			continue;
+		}
 		if (r == M2C_E_AUTH && conf_account_is_oauth(a) && a->oauth.flow == CONF_FLOW_DEVICE &&
 		    e != NULL && strstr(e, SIGNIN_REQUIRED) != NULL) {
 			log_warn("%s", e);
@@ -190,7 +238,7 @@ worker_main(const struct conf *cf, const struct conf_account *a)
 			    delay / 1000, delay % 1000 / 100);
 			free(e);
 			e = NULL;
-			worker_sleep(delay);
+			worker_sleep(delay, 0);
 		}
 	}
 	log_info("stopped");
@@ -219,6 +267,8 @@ struct super {
 	size_t nw;
 	sigset_t oldmask;
 	int stopping;
+	struct wake_sock *wake;	/* owned; NULL without wake_socket */
+	int sigfd;		/* signalfd of the blocked signals, with wake */
 };
 
 static void
@@ -229,6 +279,107 @@ notify(const char *state)
 #else
 	(void)state;
 #endif
+}
+
+/* ------------------------------------------- wake-ups (Dovecot plugin) */
+
+/*
+ * wake_socket (wakesock.h) says which account to wake; its worker gets
+ * SIGUSR1 and looks at its mailbox now (worker_idle_stop, worker_sleep).
+ */
+
+/* The two settings differ (either may be NULL). */
+static int
+wake_setting_changed(const char *a, const char *b)
+{
+	return (a == NULL) != (b == NULL) || (a != NULL && strcmp(a, b) != 0);
+}
+
+static int
+wake_deliver(void *arg, const char *name)
+{
+	struct super *sv = arg;
+
+	for (size_t i = 0; i < sv->nw; i++)
+		if (strcmp(sv->w[i].name, name) == 0 && sv->w[i].pid > 0)
+			return kill(sv->w[i].pid, SIGUSR1) == 0 ? 0 : -1;
+	return -1;	/* (re)starting: its first pass looks anyway */
+}
+
+/* Bind wake_socket (when set); SIGUSR1 stays blocked here (workers get it). */
+static int
+wake_start(struct super *sv, const sigset_t *set, char **errstr)
+{
+	sigset_t usr1;
+	int r;
+
+	sv->sigfd = -1;
+	sigemptyset(&usr1);
+	sigaddset(&usr1, SIGUSR1);
+	sigprocmask(SIG_BLOCK, &usr1, NULL);
+	if (sv->cf->wake_socket == NULL)
+		return 0;
+	if ((r = wake_sock_open(sv->cf->wake_socket, sv->cf->wake_socket_group, &sv->wake,
+	    errstr)) != 0)
+		return r;
+	if ((sv->sigfd = signalfd(-1, set, SFD_NONBLOCK | SFD_CLOEXEC)) < 0) {
+		r = m2c_fail(errstr, M2C_E_SYS, "signalfd: %s", strerror(errno));
+		wake_sock_close(&sv->wake);
+	}
+	return r;
+}
+
+static void
+wake_stop(struct super *sv)
+{
+	wake_sock_close(&sv->wake);
+	if (sv->sigfd >= 0)
+		close(sv->sigfd);
+	sv->sigfd = -1;
+}
+
+/* In a new worker: none of the supervisor's descriptors; SIGUSR1 wakes it. */
+static void
+wake_child(struct super *sv)
+{
+	struct sigaction sa;
+
+	if (sv->wake != NULL)
+		close(wake_sock_fd(sv->wake));
+	if (sv->sigfd >= 0)
+		close(sv->sigfd);
+	memset(&sa, 0, sizeof(sa));
+	sa.sa_handler = worker_on_wake;
+	sa.sa_flags = SA_RESTART;
+	sigemptyset(&sa.sa_mask);
+	sigaction(SIGUSR1, &sa, NULL);
+}
+
+/*
+ * sigtimedwait(set, ts) that also serves wake_socket meanwhile: returns a
+ * signal of set, or -1 when the time is up (or a datagram was handled).
+ */
+static int
+wake_wait(struct super *sv, const sigset_t *set, const struct timespec *ts)
+{
+	static const struct timespec zero = { 0, 0 };
+	long long ms = ts->tv_sec * 1000LL + ts->tv_nsec / 1000000L, due;
+	struct pollfd p[2];
+	int sig;
+
+	if (sv->wake == NULL)
+		return sigtimedwait(set, NULL, ts);
+	if ((due = wake_sock_serve(sv->wake, 0, sv->cf, wake_deliver, sv)) >= 0 && due < ms)
+		ms = due;
+	if ((sig = sigtimedwait(set, NULL, &zero)) > 0)
+		return sig;
+	p[0].fd = sv->sigfd;
+	p[1].fd = wake_sock_fd(sv->wake);
+	p[0].events = p[1].events = POLLIN;
+	p[0].revents = p[1].revents = 0;
+	(void)poll(p, 2, (int)ms);
+	(void)wake_sock_serve(sv->wake, (p[1].revents & POLLIN) != 0, sv->cf, wake_deliver, sv);
+	return sigtimedwait(set, NULL, &zero);
 }
 
 static void
@@ -268,6 +419,7 @@ worker_spawn(struct super *sv, struct worker *w)
 		sigaction(SIGINT, &sa, NULL);
 		signal(SIGHUP, SIG_IGN);
 		signal(SIGCHLD, SIG_DFL);
+		wake_child(sv);
 		sigprocmask(SIG_SETMASK, &sv->oldmask, NULL);
 		_exit(worker_main(sv->cf, a));
 	}
@@ -350,6 +502,9 @@ reload(struct super *sv)
 	}
 	if (strcmp(nc->state_dir, sv->cf->state_dir) != 0)
 		log_warn("state_dir changed: restart mail2cups for that to take effect");
+	if (wake_setting_changed(nc->wake_socket, sv->cf->wake_socket) ||
+	    wake_setting_changed(nc->wake_socket_group, sv->cf->wake_socket_group))
+		log_warn("wake_socket changed: restart mail2cups for that to take effect");
 	for (size_t i = 0; i < sv->nw; i++) {
 		struct worker *w = &sv->w[i];
 		const struct conf_account *a = conf_account_find(nc, w->name);
@@ -456,8 +611,8 @@ daemon_run(const char *path, struct conf **cf, char **errstr)
 {
 	struct super sv;
 	sigset_t set;
+	int r;
 
-	(void)errstr;
 	memset(&sv, 0, sizeof(sv));
 	sv.path = path;
 	sv.cf = *cf;
@@ -469,6 +624,10 @@ daemon_run(const char *path, struct conf **cf, char **errstr)
 	/* Signals are taken synchronously (sigtimedwait): no handler races. */
 	sigprocmask(SIG_BLOCK, &set, &sv.oldmask);
 	signal(SIGPIPE, SIG_IGN);
+	if ((r = wake_start(&sv, &set, errstr)) != 0) {
+		sigprocmask(SIG_SETMASK, &sv.oldmask, NULL);
+		return r;
+	}
 
 	for (size_t i = 0; i < sv.cf->naccounts; i++)
 		worker_add(&sv, &sv.cf->accounts[i]);
@@ -484,7 +643,7 @@ daemon_run(const char *path, struct conf **cf, char **errstr)
 			next = 60000;
 		ts.tv_sec = (time_t)(next / 1000);
 		ts.tv_nsec = (long)(next % 1000) * 1000000L;
-		sig = sigtimedwait(&set, NULL, &ts);
+		sig = wake_wait(&sv, &set, &ts);
 		if (sig == SIGCHLD)
 			reap(&sv);
 		else if (sig == SIGHUP)
@@ -493,6 +652,7 @@ daemon_run(const char *path, struct conf **cf, char **errstr)
 			sv.stopping = 1;
 	}
 	log_info("stopping");
+	wake_stop(&sv);
 	stop_all(&sv, &set);
 	while (sv.nw > 0)
 		worker_drop(&sv, &sv.w[0]);

@@ -653,12 +653,14 @@ cups_job_check_queue(const char *printer, char **warning, char **errstr)
 {
 	static const char *const attrs[] = {
 		"printer-state", "printer-is-accepting-jobs", "printer-state-message",
+		"printer-error-policy",
 	};
 	char resource[256];
 	http_t *http = NULL;
 	ipp_t *req, *resp = NULL;
 	ipp_attribute_t *a;
 	const char *msg;
+	char *w = NULL;
 	int ret;
 
 	if (warning != NULL)
@@ -687,11 +689,23 @@ cups_job_check_queue(const char *printer, char **warning, char **errstr)
 		a = ippFindAttribute(resp, "printer-state-message", IPP_TAG_TEXT);
 		msg = a != NULL ? ippGetString(a, 0, NULL) : NULL;
 		/* CUPS still takes jobs for a stopped queue: they wait there. */
-		(void)m2c_fail(warning, M2C_E_TEMP, "queue %s is stopped%s%s%s: jobs wait "
+		(void)m2c_fail(&w, M2C_E_TEMP, "queue %s is stopped%s%s%s: jobs wait "
 		    "in CUPS until it is started again (cupsenable %s)", printer,
 		    msg && *msg ? " (" : "", msg && *msg ? msg : "", msg && *msg ? ")" : "",
 		    printer);
 	}
+	a = ippFindAttribute(resp, "printer-error-policy", IPP_TAG_NAME);
+	if (a != NULL && strcmp(ippGetString(a, 0, NULL), "stop-printer") == 0) {
+		char *both = xasprintf("%s%s" CUPS_JOB_STOP_PRINTER_WARNING, w ? w : "",
+		    w ? "; " : "", printer, printer);
+
+		free(w);
+		w = both;
+	}
+	if (warning != NULL)
+		*warning = w;
+	else
+		free(w);
 out:
 	ippDelete(resp);
 	httpClose(http);
@@ -730,4 +744,81 @@ cups_job_user_for_sender(const char *addr)
 	}
 	out[off + n] = '\0';
 	return out;
+}
+
+int
+cups_job_list_queues(struct cups_queue **out, size_t *n, char **errstr)
+{
+	static const char *const attrs[] = {
+		"printer-name", "device-uri", "printer-error-policy",
+	};
+	http_t *http = NULL;
+	ipp_t *req, *resp = NULL;
+	ipp_attribute_t *a;
+	struct cups_queue *list = NULL, q = { 0 };
+	size_t len = 0;
+	int ret;
+
+	*out = NULL;
+	*n = 0;
+	if ((ret = connect_server(&http, errstr)) != 0)
+		return ret;
+	req = ippNewRequest(IPP_OP_CUPS_GET_PRINTERS);
+	ippAddString(req, IPP_TAG_OPERATION, IPP_TAG_NAME, "requesting-user-name", NULL,
+	    CUPS_JOB_UNKNOWN_USER);
+	ippAddStrings(req, IPP_TAG_OPERATION, IPP_TAG_KEYWORD, "requested-attributes",
+	    (int)ARRAY_SIZE(attrs), NULL, attrs);
+	resp = cupsDoRequest(http, req, "/");
+	if (cupsLastError() > IPP_STATUS_OK_CONFLICTING) {
+		/* No queue at all reads as "not found": an empty list. */
+		if (cupsLastError() != IPP_STATUS_ERROR_NOT_FOUND)
+			ret = map_status("(all)", "listing the queues", errstr);
+		goto out;
+	}
+	for (a = ippFirstAttribute(resp); ; a = ippNextAttribute(resp)) {
+		const char *name = a ? ippGetName(a) : NULL;
+
+		if (a == NULL || name == NULL) {
+			/* A printer's group ended. */
+			if (q.name != NULL) {
+				list = xreallocarray(list, len + 1, sizeof(*list));
+				list[len++] = q;
+			} else {
+				free(q.device_uri);
+				free(q.error_policy);
+			}
+			memset(&q, 0, sizeof(q));
+			if (a == NULL)
+				break;
+			continue;
+		}
+		if (strcmp(name, "printer-name") == 0 && q.name == NULL)
+			q.name = xstrdup(ippGetString(a, 0, NULL));
+		else if (strcmp(name, "device-uri") == 0 && q.device_uri == NULL)
+			q.device_uri = xstrdup(ippGetString(a, 0, NULL));
+		else if (strcmp(name, "printer-error-policy") == 0 && q.error_policy == NULL)
+			q.error_policy = xstrdup(ippGetString(a, 0, NULL));
+	}
+	*out = list;
+	*n = len;
+	list = NULL;
+out:
+	cups_job_queues_free(&list, len);
+	ippDelete(resp);
+	httpClose(http);
+	return ret;
+}
+
+void
+cups_job_queues_free(struct cups_queue **list, size_t n)
+{
+	if (list == NULL || *list == NULL)
+		return;
+	for (size_t i = 0; i < n; i++) {
+		free((*list)[i].name);
+		free((*list)[i].device_uri);
+		free((*list)[i].error_policy);
+	}
+	free(*list);
+	*list = NULL;
 }

@@ -68,6 +68,27 @@ int cups_job_find_by_nonce(const char *printer, const char *nonce, int *job_id,
  * receives an allocated "queue X is stopped ... (cupsenable X)".
  */
 int cups_job_check_queue(const char *printer, char **warning, char **errstr);
+/*
+ * The warning for a queue whose printer-error-policy is stop-printer (two
+ * %s: the queue's name): one failed job would halt it, and every job
+ * behind it would wait.  cups_job_check_queue adds it to *warning.
+ */
+#define CUPS_JOB_STOP_PRINTER_WARNING "queue %s has the stop-printer error policy: one " \
+	"failed job would stop it and every job behind it waits (lpadmin -p %s -o " \
+	"printer-error-policy=retry-job)"
+
+/* One queue of the CUPS server, for `mail2cups check`; strings owned. */
+struct cups_queue {
+	char *name;
+	char *device_uri;	/* may be NULL (hidden by the server's policy) */
+	char *error_policy;	/* "stop-printer", "retry-job"...; may be NULL */
+};
+/*
+ * Every queue of the server (CUPS-Get-Printers).  *out (allocated; free
+ * with cups_job_queues_free) gets *n entries; no queue: NULL and 0.
+ */
+int cups_job_list_queues(struct cups_queue **out, size_t *n, char **errstr);
+void cups_job_queues_free(struct cups_queue **list, size_t n);
 
 /* A job's state, as CUPS says it (IPP job-state). */
 enum cups_job_state {

@@ -78,12 +78,21 @@ static const char *const migrations[] = {
 	" attempts INTEGER NOT NULL DEFAULT 0, last_error TEXT);"
 	"CREATE INDEX replies_account_status ON replies (account, status, id);"
 	"CREATE INDEX replies_rcpt_sent ON replies (rcpt COLLATE NOCASE, sent_at);",
+	/* 4 -> 5: the CUPS backend's jobs sent as mail, so a retried job is
+	 * never sent twice */
+	"CREATE TABLE backend_jobs ("
+	" printer TEXT NOT NULL, job_id INTEGER NOT NULL, content_hash TEXT NOT NULL,"
+	" account TEXT NOT NULL, rcpt TEXT NOT NULL, message_id TEXT NOT NULL,"
+	" status TEXT NOT NULL, attempts INTEGER NOT NULL DEFAULT 0,"
+	" created INTEGER NOT NULL, sent_at INTEGER,"
+	" PRIMARY KEY (printer, job_id, content_hash));",
 };
 static const char *const user_version_sql[] = {
 	"PRAGMA user_version = 1",
 	"PRAGMA user_version = 2",
 	"PRAGMA user_version = 3",
 	"PRAGMA user_version = 4",
+	"PRAGMA user_version = 5",
 };
 /* The first schema with the accounts table. */
 #define STATE_SCHEMA_ACCOUNTS	2
@@ -1451,4 +1460,146 @@ state_reply_count_sent(struct state *s, const char *rcpt, int64_t since, int *n,
 	return count_rows(s, "SELECT count(*) FROM replies WHERE rcpt = ?1 COLLATE NOCASE "
 	    "AND status = ?2 AND sent_at >= ?3", rcpt, reply_status_names[STATE_REPLY_SENT],
 	    since, n, errstr);
+}
+
+/* ------------------------------------------------------------ backend jobs */
+
+static const char *const bjob_status_names[] = {
+	[STATE_BJOB_NONE] = "none",
+	[STATE_BJOB_SENDING] = "sending",
+	[STATE_BJOB_SENT] = "sent",
+};
+
+static int
+bjob_bind_key(struct state *s, sqlite3_stmt *st, const char *printer, int job_id,
+    const char *content_hash, char **errstr)
+{
+	if (sqlite3_bind_text(st, 1, printer, -1, SQLITE_TRANSIENT) != SQLITE_OK ||
+	    sqlite3_bind_int(st, 2, job_id) != SQLITE_OK ||
+	    sqlite3_bind_text(st, 3, content_hash, -1, SQLITE_TRANSIENT) != SQLITE_OK)
+		return state_fail(s, "binding", errstr);
+	return 0;
+}
+
+static int
+bjob_check_key(const char *printer, int job_id, const char *content_hash, char **errstr)
+{
+	if (printer == NULL || *printer == '\0' || job_id <= 0 || content_hash == NULL ||
+	    *content_hash == '\0')
+		return m2c_fail(errstr, M2C_E_USAGE, "state: incomplete backend job key "
+		    "(internal error)");
+	return 0;
+}
+
+int
+state_bjob_get(struct state *s, const char *printer, int job_id, const char *content_hash,
+    struct state_bjob *out, char **errstr)
+{
+	sqlite3_stmt *st = NULL;
+	const char *status, *mid;
+	int r, rc;
+
+	memset(out, 0, sizeof(*out));
+	if ((r = bjob_check_key(printer, job_id, content_hash, errstr)) != 0)
+		return r;
+	if ((r = prep(s, "SELECT status, message_id, attempts, sent_at FROM backend_jobs "
+	    "WHERE printer = ?1 AND job_id = ?2 AND content_hash = ?3", &st, errstr)) != 0)
+		return r;
+	if ((r = bjob_bind_key(s, st, printer, job_id, content_hash, errstr)) != 0)
+		goto out;
+	rc = sqlite3_step(st);
+	if (rc == SQLITE_DONE)
+		goto out;	/* STATE_BJOB_NONE */
+	if (rc != SQLITE_ROW) {
+		r = state_fail(s, "reading a backend job row", errstr);
+		goto out;
+	}
+	status = (const char *)sqlite3_column_text(st, 0);
+	mid = (const char *)sqlite3_column_text(st, 1);
+	out->status = status != NULL && strcmp(status, "sent") == 0 ? STATE_BJOB_SENT :
+	    STATE_BJOB_SENDING;
+	out->message_id = xstrdup(mid ? mid : "");
+	out->attempts = sqlite3_column_int(st, 2);
+	out->sent_at = sqlite3_column_int64(st, 3);
+out:
+	sqlite3_finalize(st);
+	return r;
+}
+
+void
+state_bjob_clear(struct state_bjob *b)
+{
+	if (b == NULL)
+		return;
+	free(b->message_id);
+	memset(b, 0, sizeof(*b));
+}
+
+int
+state_bjob_sending(struct state *s, const char *printer, int job_id, const char *content_hash,
+    const char *account, const char *rcpt, const char *message_id, char **errstr)
+{
+	sqlite3_stmt *st = NULL;
+	int r;
+
+	if ((r = bjob_check_key(printer, job_id, content_hash, errstr)) != 0)
+		return r;
+	if (account == NULL || rcpt == NULL || message_id == NULL)
+		return m2c_fail(errstr, M2C_E_USAGE, "state: incomplete backend job (internal error)");
+	/* A sent row is never turned back: the WHERE keeps it as it is. */
+	if ((r = prep(s, "INSERT INTO backend_jobs (printer, job_id, content_hash, account, "
+	    "rcpt, message_id, status, attempts, created) VALUES (?1, ?2, ?3, ?4, ?5, ?6, "
+	    "'sending', 1, ?7) ON CONFLICT (printer, job_id, content_hash) DO UPDATE SET "
+	    "attempts = attempts + 1, account = ?4, rcpt = ?5, message_id = ?6 "
+	    "WHERE status != 'sent'", &st, errstr)) != 0)
+		return r;
+	if ((r = bjob_bind_key(s, st, printer, job_id, content_hash, errstr)) != 0 ||
+	    sqlite3_bind_text(st, 4, account, -1, SQLITE_TRANSIENT) != SQLITE_OK ||
+	    sqlite3_bind_text(st, 5, rcpt, -1, SQLITE_TRANSIENT) != SQLITE_OK ||
+	    sqlite3_bind_text(st, 6, message_id, -1, SQLITE_TRANSIENT) != SQLITE_OK ||
+	    sqlite3_bind_int64(st, 7, (sqlite3_int64)time(NULL)) != SQLITE_OK) {
+		if (r == 0)
+			r = state_fail(s, "binding", errstr);
+		sqlite3_finalize(st);
+		return r;
+	}
+	if ((r = step_done(s, &st, "recording a backend job", errstr)) != 0)
+		return r;
+	if (sqlite3_changes(s->db) == 0)
+		return m2c_fail(errstr, M2C_E_USAGE, "state: job %d of %s was already sent "
+		    "(internal error: check state_bjob_get first)", job_id, printer);
+	return 0;
+}
+
+int
+state_bjob_sent(struct state *s, const char *printer, int job_id, const char *content_hash,
+    char **errstr)
+{
+	sqlite3_stmt *st = NULL;
+	int r;
+
+	if ((r = bjob_check_key(printer, job_id, content_hash, errstr)) != 0)
+		return r;
+	if ((r = prep(s, "UPDATE backend_jobs SET status = 'sent', sent_at = ?4 WHERE "
+	    "printer = ?1 AND job_id = ?2 AND content_hash = ?3", &st, errstr)) != 0)
+		return r;
+	if ((r = bjob_bind_key(s, st, printer, job_id, content_hash, errstr)) != 0 ||
+	    sqlite3_bind_int64(st, 4, (sqlite3_int64)time(NULL)) != SQLITE_OK) {
+		if (r == 0)
+			r = state_fail(s, "binding", errstr);
+		sqlite3_finalize(st);
+		return r;
+	}
+	if ((r = step_done(s, &st, "recording a sent backend job", errstr)) != 0)
+		return r;
+	if (sqlite3_changes(s->db) == 0)
+		return m2c_fail(errstr, M2C_E_NOTFOUND, "state: no backend job %d of %s to "
+		    "mark sent (internal error)", job_id, printer);
+	return 0;
+}
+
+const char *
+state_bjob_status_name(enum state_bjob_status st)
+{
+	return (unsigned)st < ARRAY_SIZE(bjob_status_names) ? bjob_status_names[st] : "?";
 }

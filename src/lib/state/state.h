@@ -267,4 +267,41 @@ int state_reply_attempt(struct state *s, int64_t id, const char *last_error, int
 int state_reply_count_sent(struct state *s, const char *rcpt, int64_t since, int *n,
     char **errstr);
 
+/* ------------------------------------------------------------ backend jobs */
+
+/*
+ * The CUPS backend's jobs (schema version 5): a job is known by its queue,
+ * its CUPS job id and the SHA-256 (hex) of its document, so that a cupsd
+ * whose job ids started again does not skip a new job.  A row is written
+ * "sending" (committed) before the SMTP session, with the Message-ID the
+ * mail carries, and "sent" as soon as the server took the mail, before the
+ * backend reports success; a retried job that finds "sent" is not sent
+ * again.
+ */
+enum state_bjob_status {
+	STATE_BJOB_NONE = 0,	/* no row */
+	STATE_BJOB_SENDING,	/* tried; the server may or may not have it */
+	STATE_BJOB_SENT,	/* the server took it */
+};
+struct state_bjob {
+	enum state_bjob_status status;
+	char *message_id;	/* owned; NULL when no row */
+	int attempts;		/* sessions started */
+	int64_t sent_at;	/* UNIX time; 0 when not sent */
+};
+int state_bjob_get(struct state *s, const char *printer, int job_id, const char *content_hash,
+    struct state_bjob *out, char **errstr);
+void state_bjob_clear(struct state_bjob *b);	/* frees message_id */
+/*
+ * Record (durably) a send about to start with message_id; counts an
+ * attempt.  A job already SENT is refused (M2C_E_USAGE).
+ */
+int state_bjob_sending(struct state *s, const char *printer, int job_id, const char *content_hash,
+    const char *account, const char *rcpt, const char *message_id, char **errstr);
+/* The server took the mail: status SENT, sent_at now. */
+int state_bjob_sent(struct state *s, const char *printer, int job_id, const char *content_hash,
+    char **errstr);
+/* "none", "sending", "sent". */
+const char *state_bjob_status_name(enum state_bjob_status st);
+
 #endif
