@@ -3,7 +3,15 @@
  *
  *     ok(cond, "what is checked %d", n);
  *     is_int(got, want, "name");  is_str(got, want, "name");
+ *     tap_skip("why");             (under CI=true a skip is a failure)
+ *     tap_skip_all("why");         (the whole program; exits)
  *     return tap_done();
+ *
+ * tap_done() prints the plan and returns 0 even when a test failed: the
+ * "not ok" lines carry the failures, and tap-driver.sh counts a non-zero
+ * exit as one more ERROR.  So a non-zero exit means something outside the
+ * TAP stream went wrong: a crash, a sanitizer report, an exit() midway.
+ * The shell twin is tests/rig/tap.sh.
  *
  *     char *text = tap_read_file(path, &len);   (a test file, whole)
  *
@@ -88,11 +96,55 @@ tap_read_file(const char *path, size_t *len)
 	return data;
 }
 
+/* Skips are failures under CI=true: CI must run everything. */
+static __attribute__((unused)) int
+tap_in_ci(void)
+{
+	const char *ci = getenv("CI");
+
+	return ci != NULL && strcmp(ci, "true") == 0;
+}
+
+/* One skipped test point (a failure under CI=true). */
+static void __attribute__((format(printf, 1, 2), unused))
+tap_skip(const char *fmt, ...)
+{
+	va_list ap;
+
+	tap_n++;
+	if (tap_in_ci())
+		tap_failed++;
+	printf(tap_in_ci() ? "not ok %d - skipped, but CI=true: " : "ok %d # SKIP ", tap_n);
+	va_start(ap, fmt);
+	vprintf(fmt, ap);
+	va_end(ap);
+	putchar('\n');
+	fflush(stdout);
+}
+
+/* The whole program is skipped: "1..0 # SKIP", or under CI=true a bail out. */
+static void __attribute__((format(printf, 1, 2), noreturn, unused))
+tap_skip_all(const char *fmt, ...)
+{
+	va_list ap;
+
+	printf(tap_in_ci() ? "Bail out! CI=true, nothing may be skipped: " : "1..0 # SKIP ");
+	va_start(ap, fmt);
+	vprintf(fmt, ap);
+	va_end(ap);
+	putchar('\n');
+	fflush(stdout);
+	exit(tap_in_ci() ? 1 : 0);
+}
+
 static int
 tap_done(void)
 {
 	printf("1..%d\n", tap_n);
-	return tap_failed ? 1 : 0;
+	if (tap_failed)
+		printf("# %d of %d failed\n", tap_failed, tap_n);
+	fflush(stdout);
+	return 0;
 }
 
 #endif

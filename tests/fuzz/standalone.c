@@ -4,9 +4,10 @@
  *     fuzz-foo FILE|DIR...
  *
  * Calls LLVMFuzzerTestOneInput once per file (a directory: every regular
- * file in it, in name order) and prints "ok N - path" for each, so the seed
- * corpus and every crash ever found run in `make check` as regression
- * tests.  A crash fails the test by itself; an unreadable file is "not ok".
+ * file in it, in name order) and prints "ok N - path" for each that returns
+ * 0 (libFuzzer reserves other values), so the seed corpus and every crash
+ * ever found run in `make check` as regression tests.  A crash fails the
+ * test by itself; an unreadable file is "not ok".  TAP from tests/tap.h.
  * Generic: any fuzz target that defines LLVMFuzzerTestOneInput links it.
  */
 #include "m2c-config.h"
@@ -19,41 +20,23 @@
 #include <string.h>
 #include <sys/stat.h>
 
+#include "tap.h"
+
 int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size);
 int LLVMFuzzerInitialize(int *argc, char ***argv) __attribute__((weak));
-
-static int ntests, nfailed;
 
 static void
 run_file(const char *path)
 {
-	FILE *f;
-	uint8_t *data = NULL;
-	size_t len = 0, cap = 0, n;
+	char *data;
+	size_t len = 0;
 
-	ntests++;
-	if ((f = fopen(path, "rb")) == NULL) {
-		printf("not ok %d - %s: %s\n", ntests, path, strerror(errno));
-		nfailed++;
+	if ((data = tap_read_file(path, &len)) == NULL) {
+		ok(0, "%s: %s", path, strerror(errno));
 		return;
 	}
-	for (;;) {
-		if (len == cap) {
-			cap = cap ? cap * 2 : 4096;
-			if ((data = realloc(data, cap)) == NULL) {
-				perror("realloc");
-				exit(99);
-			}
-		}
-		if ((n = fread(data + len, 1, cap - len, f)) == 0)
-			break;
-		len += n;
-	}
-	fclose(f);
-	LLVMFuzzerTestOneInput(data, len);
+	is_int(LLVMFuzzerTestOneInput((const uint8_t *)data, len), 0, "%s", path);
 	free(data);
-	printf("ok %d - %s\n", ntests, path);
-	fflush(stdout);
 }
 
 static int
@@ -72,8 +55,7 @@ run_dir(const char *dir)
 	size_t n = 0, i;
 
 	if ((d = opendir(dir)) == NULL) {
-		printf("not ok %d - %s: %s\n", ++ntests, dir, strerror(errno));
-		nfailed++;
+		ok(0, "%s: %s", dir, strerror(errno));
 		return;
 	}
 	while ((e = readdir(d)) != NULL) {
@@ -110,9 +92,7 @@ main(int argc, char **argv)
 		else
 			run_file(argv[i]);
 	}
-	if (ntests == 0)
-		printf("1..0 # SKIP no inputs given\n");
-	else
-		printf("1..%d\n", ntests);
-	return nfailed ? 1 : 0;
+	if (tap_n == 0)
+		tap_skip_all("no inputs given");
+	return tap_done();
 }

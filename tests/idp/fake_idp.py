@@ -626,7 +626,8 @@ class Handler(BaseHTTPRequestHandler):
 				raise IdpError(65004, error="authorization_declined")
 			last = rec["last_poll"]
 			rec["last_poll"] = now
-			if last is not None and now - last < rec["interval"] - st.poll_tolerance:
+			if rec.pop("slow_down", False) or (last is not None and
+					now - last < rec["interval"] - st.poll_tolerance):
 				rec["interval"] += 5
 				raise IdpError(70016, error="slow_down")
 			if rec["state"] == "pending":
@@ -864,7 +865,8 @@ class Handler(BaseHTTPRequestHandler):
 					now = time.time()
 					return self.send(200, [{"user_code": r["user_code"], "client_id": r["client_id"],
 						"tenant": r["tid"], "scope": r["scope"],
-						"expires_in": int(r["expires"] - now), "interval": r["interval"]}
+						"expires_in": int(r["expires"] - now), "interval": r["interval"],
+						"last_poll": r["last_poll"]}
 						for r in st.device.values()
 						if r["state"] == "pending" and r["expires"] > now])
 			return self.send(404, {"error": "not_found"})
@@ -881,6 +883,8 @@ class Handler(BaseHTTPRequestHandler):
 				rec["state"], rec["user"] = "approved", user
 			elif name == "decline":
 				self.device_by_user_code(req.get("user_code"))["state"] = "declined"
+			elif name == "slow-down":
+				self.device_by_user_code(req.get("user_code"))["slow_down"] = True
 			elif name == "expire-device":
 				self.device_by_user_code(req.get("user_code"))["expires"] = time.time() - 1
 			elif name == "revoke":

@@ -1,4 +1,4 @@
-#!/bin/sh
+#!/bin/bash
 # Self-test of the fake Microsoft identity provider (tests/idp/fake_idp.py).
 # Starts it on a free port and drives it with curl.  Output is TAP.
 # Needs: python3 (+ python3-cryptography), curl, openssl.
@@ -18,19 +18,14 @@ cleanup() {
 trap cleanup EXIT
 trap 'exit 1' INT TERM HUP
 
-n=0
-failed=0
-ok() {	# ok CONDITION-EXIT-STATUS DESCRIPTION
-	n=$((n + 1))
+. "$here/../rig/tap.sh"
+# okrc STATUS DESCRIPTION: ok when STATUS (a check's exit status) is 0, else
+# not ok with the last response body
+okrc() {
 	if [ "$1" -eq 0 ]; then
-		echo "ok $n - $2"
+		ok "$2"
 	else
-		echo "not ok $n - $2"
-		failed=$((failed + 1))
-		if [ -s "$work/body" ]; then
-			sed 's/^/# /' "$work/body" | head -c 2000
-			echo
-		fi
+		not_ok "$2" "$(head -c 2000 "$work/body" 2>/dev/null)"
 	fi
 }
 
@@ -89,9 +84,7 @@ while [ ! -s "$work/port" ] && [ $i -lt 100 ]; do
 	i=$((i + 1))
 done
 if [ ! -s "$work/port" ]; then
-	echo "Bail out! fake_idp.py did not start"
-	cat "$work/server.log" >&2
-	exit 1
+	bail "fake_idp.py did not start: $(tail -5 "$work/server.log")"
 fi
 PORT=$(cat "$work/port")
 BASE=http://127.0.0.1:$PORT
@@ -153,15 +146,15 @@ device_start "$PUB"
 [ "$status" = 200 ] && jt "len(b['user_code']) == 9 and b['verification_uri'] == 'https://microsoft.com/devicelogin' \
 	and b['expires_in'] == 900 and b['interval'] == 1 and b['user_code'] in b['message'] \
 	and b['message'].startswith('To sign in, use a web browser')"
-ok $? "devicecode answers user_code, device_code, verification_uri, expires_in, interval, message"
+okrc $? "devicecode answers user_code, device_code, verification_uri, expires_in, interval, message"
 
 poll "$PUB"
 is_ms_error 400 authorization_pending 70016
-ok $? "first poll: authorization_pending, AADSTS70016, Microsoft error shape"
+okrc $? "first poll: authorization_pending, AADSTS70016, Microsoft error shape"
 
 post "$BASE/test/pending"
 jt "'$uc' in [p['user_code'] for p in b]"
-ok $? "/test/pending lists the user code"
+okrc $? "/test/pending lists the user code"
 
 tpost approve "{\"user_code\": \"$uc\", \"user\": \"bob@contoso.com\"}"
 sleep 1.1
@@ -170,14 +163,14 @@ cp "$work/body" "$work/device-tokens"
 [ "$status" = 200 ] && jt "b['token_type'] == 'Bearer' and b['expires_in'] == 3599 and b['ext_expires_in'] == 3599 \
 	and b['access_token'].count('.') == 2 and b['refresh_token'] and b['id_token'] \
 	and b['scope'] == '$OUTLOOK/IMAP.AccessAsUser.All $OUTLOOK/SMTP.Send'"
-ok $? "approved: tokens with Bearer, scope, expires_in, ext_expires_in, refresh_token, id_token"
+okrc $? "approved: tokens with Bearer, scope, expires_in, ext_expires_in, refresh_token, id_token"
 
 idc=$(claims "b['id_token']")
 echo "$idc" >"$work/body"
 jt "b['preferred_username'] == 'bob@contoso.com' and b['email'] == 'bob@contoso.com' \
 	and b['aud'] == '$PUB' and b['tid'] == '$TID' and b['ver'] == '2.0' \
 	and b['iss'] == 'https://login.microsoftonline.com/$TID/v2.0' and b['name'] == 'Bob' and b['oid']"
-ok $? "id_token carries the approving user (preferred_username, email, aud, iss, tid)"
+okrc $? "id_token carries the approving user (preferred_username, email, aud, iss, tid)"
 
 cp "$work/device-tokens" "$work/body"
 atc=$(claims "b['access_token']")
@@ -185,65 +178,64 @@ echo "$atc" >"$work/body"
 jt "b['aud'] == '$OUTLOOK' and b['upn'] == 'bob@contoso.com' and b['unique_name'] == 'bob@contoso.com' \
 	and b['scp'] == 'IMAP.AccessAsUser.All SMTP.Send' and b['iss'] == 'https://sts.windows.net/$TID/' \
 	and b['exp'] > b['iat'] and b['appid'] == '$PUB'"
-ok $? "access token claims: aud, iss, upn, unique_name, scp, tid, exp"
+okrc $? "access token claims: aud, iss, upn, unique_name, scp, tid, exp"
 
 sleep 1.1
 poll "$PUB"
 is_ms_error 400 invalid_grant 70000
-ok $? "a redeemed device code cannot be used twice"
+okrc $? "a redeemed device code cannot be used twice"
 
 # slow_down: two polls back to back, then the interval grows by 5 s
 device_start "$PUB"
 poll "$PUB"
 poll "$PUB"
 is_ms_error 400 slow_down 70016
-ok $? "polling faster than the interval: slow_down"
-sleep 1.1
-poll "$PUB"
-[ "$(j "b['error']")" = slow_down ]
-ok $? "after slow_down the interval is 5 s longer (1.1 s later is still too fast)"
+okrc $? "polling faster than the interval: slow_down"
+post "$BASE/test/pending"
+jt "[p['interval'] for p in b if p['user_code'] == '$uc'] == [6]"
+okrc $? "after slow_down the interval is 5 s longer (/test/pending says 6)"
 
 device_start "$PUB"
 tpost decline "{\"user_code\": \"$uc\"}"
 poll "$PUB"
 [ "$status" = 400 ] && [ "$(j "b['error']")" = authorization_declined ]
-ok $? "declined: authorization_declined"
+okrc $? "declined: authorization_declined"
 
 device_start "$PUB"
 tpost expire-device "{\"user_code\": \"$uc\"}"
 poll "$PUB"
 is_ms_error 400 expired_token 70020
-ok $? "expired: expired_token, AADSTS70020"
+okrc $? "expired: expired_token, AADSTS70020"
 
 for who in carol:50076 dave:53003; do
 	device_start "$PUB"
 	tpost approve "{\"user_code\": \"$uc\", \"user\": \"${who%%:*}@contoso.com\"}"
 	poll "$PUB"
 	is_ms_error 400 invalid_grant "${who#*:}"
-	ok $? "user ${who%%:*} is refused with AADSTS${who#*:} (per-user fail_code / mfa)"
+	okrc $? "user ${who%%:*} is refused with AADSTS${who#*:} (per-user fail_code / mfa)"
 done
 
 dc=not-a-device-code
 poll "$PUB"
 [ "$status" = 400 ] && [ "$(j "b['error']")" = bad_verification_code ]
-ok $? "unknown device code: bad_verification_code"
+okrc $? "unknown device code: bad_verification_code"
 
 device_start "$CONF"
 poll "$CONF"
 is_ms_error 401 invalid_client 7000218
-ok $? "not a public client, no secret: 401 AADSTS7000218"
+okrc $? "not a public client, no secret: 401 AADSTS7000218"
 
 post "$BASE/nosuch.example/oauth2/v2.0/devicecode" -d "client_id=$PUB" --data-urlencode "scope=$SCOPES"
 is_ms_error 400 invalid_request 90002
-ok $? "unknown tenant: AADSTS90002"
+okrc $? "unknown tenant: AADSTS90002"
 
 post "$DEV" -d "client_id=bbbbbbbb-0000-0000-0000-000000000000" --data-urlencode "scope=$SCOPES"
 is_ms_error 400 unauthorized_client 700016
-ok $? "unknown client: AADSTS700016"
+okrc $? "unknown client: AADSTS700016"
 
 post "$BASE/common/oauth2/v2.0/devicecode" -d "client_id=$PUB" --data-urlencode "scope=$SCOPES"
 is_ms_error 400 invalid_request 50194
-ok $? "single-tenant app on /common: AADSTS50194"
+okrc $? "single-tenant app on /common: AADSTS50194"
 
 # ---- refresh with rotation ----
 cp "$work/device-tokens" "$work/body"
@@ -255,18 +247,18 @@ refresh() {
 refresh "$rt1"
 rt2=$(j "b['refresh_token']")
 [ "$status" = 200 ] && [ -n "$rt2" ] && [ "$rt2" != "$rt1" ]
-ok $? "refresh: new access token and a rotated refresh token"
+okrc $? "refresh: new access token and a rotated refresh token"
 refresh "$rt1"
 is_ms_error 400 invalid_grant 70000
-ok $? "the old refresh token is refused after rotation (AADSTS70000)"
+okrc $? "the old refresh token is refused after rotation (AADSTS70000)"
 refresh "garbage"
 [ "$status" = 400 ] && [ "$(j "b['error']")" = invalid_grant ]
-ok $? "a malformed refresh token is refused"
+okrc $? "a malformed refresh token is refused"
 
 tpost revoke '{"user": "bob@contoso.com"}'
 refresh "$rt2"
 is_ms_error 400 invalid_grant 50173
-ok $? "revoked refresh token: AADSTS50173"
+okrc $? "revoked refresh token: AADSTS50173"
 
 # a fresh sign-in for alice, then expire her refresh token
 device_start "$PUB"
@@ -276,7 +268,7 @@ rt3=$(j "b['refresh_token']")
 tpost expire-refresh '{"user": "alice@contoso.com"}'
 refresh "$rt3"
 is_ms_error 400 invalid_grant 700082
-ok $? "expired refresh token: AADSTS700082"
+okrc $? "expired refresh token: AADSTS700082"
 
 # ---- client credentials with a secret ----
 cc() {	# cc CLIENT [extra curl args]
@@ -288,21 +280,21 @@ cc() {	# cc CLIENT [extra curl args]
 cc "$DAEMON" --data-urlencode "client_secret=$SECRET"
 cp "$work/body" "$work/cc"
 [ "$status" = 200 ] && jt "'refresh_token' not in b and b['token_type'] == 'Bearer'"
-ok $? "client credentials with a secret: app-only token, no refresh token"
+okrc $? "client credentials with a secret: app-only token, no refresh token"
 atc=$(claims "b['access_token']")
 echo "$atc" >"$work/body"
 jt "b['roles'] == ['IMAP.AccessAsApp'] and b['aud'] == 'https://outlook.office365.com' and b['idtyp'] == 'app'"
-ok $? "app-only token has roles IMAP.AccessAsApp"
+okrc $? "app-only token has roles IMAP.AccessAsApp"
 
 cc "$DAEMON" --data-urlencode "client_secret=wrong"
 is_ms_error 401 invalid_client 7000215
-ok $? "wrong client secret: 401 AADSTS7000215"
+okrc $? "wrong client secret: 401 AADSTS7000215"
 cc "$OLDSECRET" --data-urlencode "client_secret=x"
 is_ms_error 401 invalid_client 7000222
-ok $? "expired client secret: 401 AADSTS7000222"
+okrc $? "expired client secret: 401 AADSTS7000222"
 SCOPE_CC=https://outlook.office365.com/IMAP.AccessAsApp cc "$DAEMON" --data-urlencode "client_secret=$SECRET"
 is_ms_error 400 invalid_scope 1002012
-ok $? "client credentials scope without /.default: AADSTS1002012"
+okrc $? "client credentials scope without /.default: AADSTS1002012"
 
 # ---- client credentials with a certificate (client assertion) ----
 b64url() { openssl base64 -A | tr '+/' '-_' | tr -d '='; }
@@ -330,17 +322,17 @@ ca() {
 }
 ca "$(assertion RS256 "$work/app.key" "$work/app.pem")"
 [ "$status" = 200 ] && jt "b['access_token']"
-ok $? "client assertion RS256 with x5t accepted"
+okrc $? "client assertion RS256 with x5t accepted"
 ca "$(assertion PS256 "$work/app.key" "$work/app.pem")"
 [ "$status" = 200 ] && jt "b['access_token']"
-ok $? "client assertion PS256 with x5t#S256 accepted"
+okrc $? "client assertion PS256 with x5t#S256 accepted"
 # right thumbprint, signed with another key
 ca "$(assertion PS256 "$work/other.key" "$work/app.pem")"
 is_ms_error 401 invalid_client 700027 && jt "'invalid signature' in b['error_description']"
-ok $? "assertion with a bad signature: 401 AADSTS700027"
+okrc $? "assertion with a bad signature: 401 AADSTS700027"
 ca "$(assertion RS256 "$work/other.key" "$work/other.pem")"
 is_ms_error 401 invalid_client 700027 && jt "'not registered' in b['error_description']"
-ok $? "assertion with an unregistered certificate: 401 AADSTS700027"
+okrc $? "assertion with an unregistered certificate: 401 AADSTS700027"
 
 # ---- authorization code with PKCE ----
 verifier=$(openssl rand -base64 48 | tr '+/' '-_' | tr -d '=\n')
@@ -363,7 +355,7 @@ authorize "$RURI"
 code=$(qparam "$location" code)
 [ "$status" = 302 ] && [ -n "$code" ] && [ "$(qparam "$location" state)" = xyz123 ] \
 	&& case "$location" in "$RURI"\?*) true ;; *) false ;; esac
-ok $? "authorize: 302 to the loopback redirect URI (any port) with code and state"
+okrc $? "authorize: 302 to the loopback redirect URI (any port) with code and state"
 exchange() {
 	post "$TOK" -d grant_type=authorization_code --data-urlencode "client_id=$PUB" \
 		--data-urlencode "code=$1" --data-urlencode "redirect_uri=$RURI" \
@@ -371,34 +363,34 @@ exchange() {
 }
 exchange "$code" "wrong-verifier-wrong-verifier-wrong-verifier-0123"
 is_ms_error 400 invalid_grant 501481
-ok $? "code exchange with the wrong code_verifier: AADSTS501481"
+okrc $? "code exchange with the wrong code_verifier: AADSTS501481"
 authorize "$RURI"
 code=$(qparam "$location" code)
 exchange "$code" "$verifier"
 [ "$status" = 200 ] && [ "$(claims "b['id_token']" | python3 -c 'import json,sys; print(json.load(sys.stdin)["preferred_username"])')" = bob@contoso.com ]
-ok $? "code exchange with the right code_verifier: tokens for the signed-in user"
+okrc $? "code exchange with the right code_verifier: tokens for the signed-in user"
 cp "$work/body" "$work/code-tokens"
 exchange "$code" "$verifier"
 is_ms_error 400 invalid_grant 54005
-ok $? "an authorization code is redeemed only once"
+okrc $? "an authorization code is redeemed only once"
 
 authorize "https://evil.example/cb"
 [ "$status" = 400 ] && grep -q 'AADSTS50011' "$work/body" && [ -z "$location" ]
-ok $? "unregistered redirect URI: HTML error page AADSTS50011, no redirect"
+okrc $? "unregistered redirect URI: HTML error page AADSTS50011, no redirect"
 
 tpost fail '{"code": 53003, "endpoint": "authorize"}'
 authorize "$RURI"
 [ "$status" = 302 ] && [ "$(qparam "$location" error)" = invalid_grant ] \
 	&& [ "$(qparam "$location" state)" = xyz123 ] \
 	&& case "$(qparam "$location" error_description)" in AADSTS53003:*) true ;; *) false ;; esac
-ok $? "injected error at authorize: redirect with error, error_description and state"
+okrc $? "injected error at authorize: redirect with error, error_description and state"
 
 # ---- injected errors ----
 tpost fail '{"code": 65001, "endpoint": "token", "count": 1}'
 cp "$work/device-tokens" "$work/body"
 refresh "$rt2"
 is_ms_error 400 invalid_grant 65001 && jt "b.get('suberror') == 'consent_required'"
-ok $? "injected AADSTS65001: Microsoft error shape"
+okrc $? "injected AADSTS65001: Microsoft error shape"
 for code in 7000218 70020 70000 65001 50076 50079 53003 700016 90002 50194 \
 	7000215 7000222 700027 500011 700082 50173 70043; do
 	tpost fail "{\"code\": $code, \"endpoint\": \"token\"}"
@@ -406,35 +398,35 @@ for code in 7000218 70020 70000 65001 50076 50079 53003 700016 90002 50194 \
 	is_ms_error "$status" "$(j "b['error']")" "$code" || break
 done
 [ "$code" = 70043 ]
-ok $? "every mapped error can be injected at the token endpoint (stopped at $code)"
+okrc $? "every mapped error can be injected at the token endpoint (stopped at $code)"
 tpost fail '{"code": 53003, "endpoint": "devicecode"}'
 post "$DEV" -d "client_id=$PUB" --data-urlencode "scope=$SCOPES"
 is_ms_error 400 invalid_grant 53003
-ok $? "injected error at the devicecode endpoint"
+okrc $? "injected error at the devicecode endpoint"
 
 # ---- introspection ----
 cp "$work/code-tokens" "$work/body"
 at=$(j "b['access_token']")
 post "$BASE/introspect" --data-urlencode "token=$at"
 jt "b['active'] is True and b['username'] == 'bob@contoso.com' and b['exp'] > 0"
-ok $? "introspection: active, username is the user's UPN"
+okrc $? "introspection: active, username is the user's UPN"
 post "$BASE/introspect" -H "Authorization: Bearer $at"
 jt "b['active'] is True"
-ok $? "introspection also takes the token from a Bearer header"
+okrc $? "introspection also takes the token from a Bearer header"
 post "$BASE/introspect" --data-urlencode "token=nonsense"
 jt "b == {'active': False}"
-ok $? "introspection of an unknown token: active false"
+okrc $? "introspection of an unknown token: active false"
 cp "$work/cc" "$work/body"
 at=$(j "b['access_token']")
 post "$BASE/introspect" --data-urlencode "token=$at"
 jt "b['active'] is True and b['username'] == 'printer@contoso.com'"
-ok $? "introspection of an app-only token names the configured mailbox"
+okrc $? "introspection of an app-only token names the configured mailbox"
 
 # ---- discovery ----
 post "$BASE/contoso.onmicrosoft.com/v2.0/.well-known/openid-configuration"
 jt "b['token_endpoint'] == '$TOK' and b['device_authorization_endpoint'] == '$DEV' \
 	and b['authorization_endpoint'].startswith('$BASE/') and b['issuer'].endswith('/$TID/v2.0')"
-ok $? "OpenID discovery points at this server"
+okrc $? "OpenID discovery points at this server"
 
 # ---- stats ----
 tpost reset-stats '{}'
@@ -450,11 +442,10 @@ wait $curls
 post "$BASE/test/stats"
 jt "b['endpoints'].get('token') == 3 and b['grant_types'].get('client_credentials') == 3 \
 	and 'refresh_token' not in b['grant_types']"
-ok $? "stats count requests per endpoint and per grant_type after a reset"
+okrc $? "stats count requests per endpoint and per grant_type after a reset"
 
 r=0
 grep -q -e "$SECRET" -e "$rt1" -e "$verifier" "$work/server.log" && r=1
-ok $r "the server log contains no secret, refresh token or code verifier"
+okrc $r "the server log contains no secret, refresh token or code verifier"
 
-echo "1..$n"
-[ "$failed" -eq 0 ]
+tap_done

@@ -13,25 +13,28 @@ ppid=$!
 RIG_PIDS+=("$ppid")
 rig_wait_for 10 test -s "$d/proxy.port" || bail "the stall proxy did not start"
 rig_write_conf "$RIG_CONF" poll_interval=600 port="$(cat "$d/proxy.port")"
-printf 'keepalive_interval = 2;\nbackoff_max = 1;\nshutdown_timeout = 10;\n' >>"$RIG_CONF"
+# log_level debug: the daemon says "idle: waiting for new mail" at each IDLE.
+printf 'log_level = "debug";\nkeepalive_interval = 2;\nbackoff_max = 1;\nshutdown_timeout = 10;\n' >>"$RIG_CONF"
 
 "$MAIL2CUPS" -c "$RIG_CONF" run 2>"$d/daemon.err" &
 dpid=$!
 RIG_PIDS+=("$dpid")
 log_has() { grep -Eq "$1" "$d/daemon.err"; }
 printed_at_least() { [ "$(rig_printed_count)" -ge "$1" ]; }
+idle_count_ge() { [ "$(grep -c 'test: idle: waiting for new mail' "$d/daemon.err")" -ge "$1" ]; }
 
-rig_wait_for 10 log_has 'test: serving INBOX' || bail "the daemon did not start: $(cat "$d/daemon.err")"
-sleep 1
+rig_wait_for 60 idle_count_ge 1 || bail "the daemon did not go idle: $(cat "$d/daemon.err")"
 rig_deliver_pdf "$d/one.pdf"
-if rig_wait_for 20 printed_at_least 1; then ok "through the proxy, a mail prints"
+if rig_wait_for 60 printed_at_least 1; then ok "through the proxy, a mail prints"
 else not_ok "through the proxy, a mail prints" "$(cat "$d/daemon.err")"; fi
+# The pass that printed it is over and the daemon idles again.
+rig_wait_for 60 idle_count_ge 2 || bail "the daemon did not go idle again: $(tail -5 "$d/daemon.err")"
 
 kill -USR1 "$ppid"	# every open connection goes silent
-sleep 0.5
+rig_wait_for 10 grep -q '^stalled' "$d/proxy.err" || bail "the proxy did not stall: $(cat "$d/proxy.err")"
 rig_deliver_pdf "$d/two.pdf"
 t0=$SECONDS
-if rig_wait_for 40 printed_at_least 2; then ok "after the connection stalled, the daemon reconnected and printed"
+if rig_wait_for 60 printed_at_least 2; then ok "after the connection stalled, the daemon reconnected and printed"
 else not_ok "after the connection stalled, the daemon reconnected and printed" "$(cat "$d/daemon.err")"; fi
 diag "noticed and printed after $((SECONDS - t0)) s (keepalive_interval 2 s + timeout 10 s)"
 like "$(cat "$d/daemon.err")" 'no answer from 127\.0\.0\.1 for [0-9.]+ s; the connection is dead' \

@@ -2,7 +2,8 @@
 """stallproxy.py - a TCP proxy that can go silent, like a stalled NAT or
 load balancer: on SIGUSR1 every open connection stops forwarding in both
 directions but stays open (nothing is sent, nothing is closed); new
-connections are forwarded normally.  Test tooling for the daemon.
+connections are forwarded normally; it then says "stalled N connections" on
+stderr.  Test tooling for the daemon.
 
     stallproxy.py LISTEN_PORT TARGET_PORT PORT_FILE   (127.0.0.1 only)
 """
@@ -19,6 +20,9 @@ stalled = set()     # sockets that no longer forward
 
 def on_usr1(signum, frame):
     stalled.update(pairs.keys())
+    # Tests wait for this line before they go on.
+    sys.stderr.write("stalled %d connections\n" % (len(pairs) // 2))
+    sys.stderr.flush()
 
 
 signal.signal(signal.SIGUSR1, on_usr1)

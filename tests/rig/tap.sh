@@ -8,12 +8,15 @@
 #   skip DESC REASON        a skipped test point (counts as run)
 #   diag TEXT...            a "# " comment line
 #   skip_all REASON         "1..0 # SKIP REASON" and exit 0
-#   bail REASON             "Bail out! REASON" and exit 1
+#   bail REASON...          "Bail out! REASON" and exit 1
 #   tap_done                prints the plan "1..N" (at the end) and exits 0:
 #                           the failures are in the "not ok" lines (a non-zero
 #                           exit would make tap-driver count an extra ERROR)
-# Skipped points are reported as failures when CI=true: CI must run
-# everything.
+#   tap_on_fail             optional, defined by the caller: run by bail, and
+#                           by tap_done when a test failed (e.g. to show the
+#                           end of a server's log)
+# Skips (skip, skip_all) are failures when CI=true: CI must run everything.
+# The one TAP library of the shell tests (bash); its C twin is tests/tap.h.
 
 TAP_N=0
 TAP_FAILED=0
@@ -78,17 +81,22 @@ skip() {
 }
 
 skip_all() {
+	[ "${CI:-}" = true ] && bail "CI=true, nothing may be skipped: $1"
 	printf '1..0 # SKIP %s\n' "$1"
 	exit 0
 }
 
 bail() {
-	printf 'Bail out! %s\n' "$1"
+	printf 'Bail out! %s\n' "$*"
+	declare -F tap_on_fail >/dev/null && tap_on_fail
 	exit 1
 }
 
 tap_done() {
 	printf '1..%d\n' "$TAP_N"
-	[ "$TAP_FAILED" -eq 0 ] || printf '# %d of %d failed\n' "$TAP_FAILED" "$TAP_N"
+	if [ "$TAP_FAILED" -ne 0 ]; then
+		printf '# %d of %d failed\n' "$TAP_FAILED" "$TAP_N"
+		declare -F tap_on_fail >/dev/null && tap_on_fail
+	fi
 	exit 0
 }

@@ -318,6 +318,7 @@ test_clean(void)
 		"other",
 	};
 	char *path, *data, *keep = xasprintf("%s/outside/keep", tmp);
+	int n;
 
 	for (size_t i = 0; i < ARRAY_SIZE(mk); i++) {
 		path = xasprintf("%s/%s", scratch, mk[i]);
@@ -349,9 +350,11 @@ test_clean(void)
 	rmdir(path);
 	free(path);
 	free(keep);
+	n = count_prefix(scratch, "");
 	convert_clean_scratch(scratch);	/* nothing to do */
+	is_int(count_prefix(scratch, ""), n, "clean: no conv.* folder: nothing changes");
 	convert_clean_scratch("/nonexistent/scratch");
-	ok(1, "clean: no conv.* or no folder is fine");
+	ok(access("/nonexistent", F_OK) != 0, "clean: a missing folder is not created");
 }
 
 static void

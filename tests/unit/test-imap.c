@@ -873,6 +873,55 @@ do_idle(const struct ccase *k, struct imap *c, char **err)
 	return r;
 }
 
+/* Mail that came with a SEARCH's replies: the next IDLE is not sent. */
+static const struct step s_exists_in_search[] = {
+	GREET, C("A0001 LOGIN \"alice\" \"pw\""), S("A0001 OK [CAPABILITY IMAP4rev1 IDLE] in"),
+	SELECT_OK("A0002"), C("A0003 UID SEARCH UNSEEN"), S("* SEARCH"), S("* 4 EXISTS"),
+	S("A0003 OK done"), C("A0004 IDLE"), S("+ idling"), C("DONE"),
+	S("A0004 OK IDLE terminated"), C("A0005 NOOP"), S("* 5 EXISTS"), S("A0005 OK done"),
+	C("A0006 UID SEARCH UNSEEN"), S("* SEARCH"), S("* 6 EXISTS"), S("A0006 OK done"),
+	C("A0007 NOOP"), S("A0007 OK done"), C("A0008 NOOP"), S("A0008 OK done"),
+	LOGOUT("A0009"), END,
+};
+
+static int
+do_exists_in_search(const struct ccase *k, struct imap *c, char **err)
+{
+	uint32_t *uids = NULL;
+	size_t n = 1;
+	int r, changed = -1;
+
+	if ((r = login_select(c, err)) != 0)
+		return r;
+	if ((r = imap_search_unseen(c, &uids, &n, err)) != 0)
+		return r;
+	free(uids);
+	is_int(n, 0, "%s: the search found nothing", k->name);
+	r = imap_idle(c, 150, NULL, NULL, &changed, err);
+	is_int(r, 0, "%s: imap_idle", k->name);
+	is_int(changed, 1, "%s: changed at once, no IDLE sent", k->name);
+	is_int(imap_exists(c), 4, "%s: message count", k->name);
+	/* Reported once: this time the IDLE is sent and ends after max_ms. */
+	changed = -1;
+	if ((r = imap_idle(c, 150, NULL, NULL, &changed, err)) != 0)
+		return r;
+	is_int(changed, 0, "%s: the next IDLE waits", k->name);
+	/* NOOP reports its own EXISTS, and then nothing twice. */
+	if ((r = imap_noop(c, &changed, err)) != 0)
+		return r;
+	is_int(changed, 1, "%s: NOOP with EXISTS: changed", k->name);
+	if ((r = imap_search_unseen(c, &uids, &n, err)) != 0)
+		return r;
+	free(uids);
+	if ((r = imap_noop(c, &changed, err)) != 0)
+		return r;
+	is_int(changed, 1, "%s: NOOP after a SEARCH that grew EXISTS: changed", k->name);
+	if ((r = imap_noop(c, &changed, err)) != 0)
+		return r;
+	is_int(changed, 0, "%s: the NOOP after it: not changed", k->name);
+	return 0;
+}
+
 #define IDLE_LOGIN GREET, C("A0001 LOGIN \"alice\" \"pw\""), \
 	S("A0001 OK [CAPABILITY IMAP4rev1 IDLE] in"), SELECT_OK("A0002"), C("A0003 IDLE")
 
@@ -984,12 +1033,15 @@ check_idle(void)
 {
 	static const struct ccase noop = { "NOOP reports EXISTS, counts EXPUNGE", s_noop, do_noop,
 		0, NULL, 0, NULL };
+	static const struct ccase exists_in_search = { "EXISTS during a SEARCH",
+		s_exists_in_search, do_exists_in_search, 0, NULL, 0, NULL };
 	struct imap_opts o = { .host = "127.0.0.1", .timeout_ms = 500, .trace = 1 };
 	struct idle_case t;
 	char *name;
 	size_t i;
 
 	run_case_opts(&noop, 0, o);
+	run_case_opts(&exists_in_search, 0, o);
 	for (i = 0; i < ARRAY_SIZE(idle_cases); i++)
 		run_idle_case(&idle_cases[i], 0);
 	/* some again over TLS, where reads go through OpenSSL's buffer */
@@ -997,7 +1049,8 @@ check_idle(void)
 		if (!idle_cases[i].tls)
 			continue;
 		if (!cert_ok) {
-			ok(1, "# SKIP openssl could not make a certificate");
+			tap_skip("%s, over TLS: openssl could not make a certificate",
+			    idle_cases[i].k.name);
 			continue;
 		}
 		t = idle_cases[i];
@@ -1089,7 +1142,7 @@ check_tls(void)
 	int r;
 
 	if (!cert_ok) {
-		ok(1, "# SKIP openssl could not make a certificate");
+		tap_skip("TLS cases: openssl could not make a certificate");
 		return;
 	}
 	run_case(&ok_case, 1, "localhost", certfile);

@@ -72,6 +72,7 @@ struct imap {
 	char *bye;			/* owned: text of an untagged BYE */
 	char last_code[32];		/* response code of the last tagged reply */
 	uint32_t exists, uidvalidity;
+	int new_mail;			/* EXISTS grew after SELECT, not yet reported */
 	int have_uidvalidity;
 	int ns_known;
 	char *ns_prefix;		/* owned, modified UTF-7 */
@@ -301,8 +302,14 @@ common_response(struct imap *c, const struct imap_resp *r)
 		return;
 	if (r->name && strcmp(r->name, "CAPABILITY") == 0)
 		set_caps(c, &r->args);
-	if (r->has_num && strcmp(r->name, "EXISTS") == 0)
+	if (r->has_num && strcmp(r->name, "EXISTS") == 0) {
+		/* New mail, seen by whatever command ran: the next IDLE or
+		 * NOOP reports it (during SELECT it is just the count). */
+		if (r->num > c->exists && (c->state == IMAP_STATE_SELECTED ||
+		    c->state == IMAP_STATE_IDLING))
+			c->new_mail = 1;
 		c->exists = r->num;
+	}
 	if (r->has_num && strcmp(r->name, "EXPUNGE") == 0 && c->exists > 0)
 		c->exists--;
 	if (r->code && strcmp(r->code, "UIDVALIDITY") == 0 && code_number(r, &c->uidvalidity) == 0)
@@ -1056,6 +1063,7 @@ imap_select(struct imap *c, const char *mailbox, uint32_t *uidvalidity,
 	(void)cmd_astring(c, &cmd, name);
 	what = xasprintf("SELECT %s", mailbox);
 	c->exists = 0;
+	c->new_mail = 0;
 	c->have_uidvalidity = 0;
 	r = run_cmd(c, &cmd, NULL, what, errstr);
 	if (r == 0 && !c->have_uidvalidity)
@@ -1547,7 +1555,10 @@ imap_noop(struct imap *c, int *changed, char **errstr)
 	if ((r = need_state(c, IMAP_STATE_NOT_AUTHENTICATED, errstr)) != 0)
 		return r;
 	h.arg = &chg;
-	if ((r = simple_cmd(c, &h, errstr, "NOOP")) == 0 && changed)
+	chg = c->new_mail;
+	r = simple_cmd(c, &h, errstr, "NOOP");
+	c->new_mail = 0;
+	if (r == 0 && changed)
 		*changed = chg;
 	return r;
 }
@@ -1663,6 +1674,13 @@ imap_idle(struct imap *c, int max_ms, int (*stop)(void *arg), void *arg, int *ch
 		*changed = 0;
 	if ((r = need_state(c, IMAP_STATE_SELECTED, errstr)) != 0)
 		return r;
+	if (c->new_mail) {
+		/* An earlier command already brought news: no IDLE needed. */
+		c->new_mail = 0;
+		if (changed)
+			*changed = 1;
+		return 0;
+	}
 	if (!imap_has_cap(c, "IDLE"))
 		return m2c_fail(errstr, M2C_E_NOTSUP, "IMAP server %s does not offer IDLE; "
 		    "poll it instead", c->host);
@@ -1673,6 +1691,7 @@ imap_idle(struct imap *c, int max_ms, int (*stop)(void *arg), void *arg, int *ch
 		set_state(c, IMAP_STATE_SELECTED);
 	if (r == 0 && changed)
 		*changed = x.changed;
+	c->new_mail = 0;	/* what came during the IDLE is in x.changed */
 	return r;
 }
 

@@ -130,6 +130,9 @@ char *imap_folder_name(struct imap *c, const char *folder);
  *
  * Sends IDLE only when the server advertises it (else M2C_E_NOTSUP and
  * nothing is sent), waits for the continuation, then waits for the server.
+ * When an earlier command's replies already grew EXISTS (mail that came
+ * during a SEARCH or FETCH), returns 0 with *changed = 1 at once and sends
+ * nothing: the caller's next search finds that mail.
  * The IDLE is ended with DONE and its tagged OK read, and 0 returned, when:
  *   - an untagged EXISTS (or a nonzero RECENT) arrives: *changed = 1 (it
  *     may be spurious; the caller searches anyway);
@@ -153,7 +156,8 @@ int imap_idle(struct imap *c, int max_ms, int (*stop)(void *arg), void *arg, int
 
 /*
  * NOOP: lets the server report changes; *changed (optional) is set to 1 when
- * an EXISTS or a nonzero RECENT came with it, else 0.
+ * an EXISTS or a nonzero RECENT came with it, or an earlier command's
+ * replies grew EXISTS (see imap_idle), else 0.
  */
 int imap_noop(struct imap *c, int *changed, char **errstr);
 

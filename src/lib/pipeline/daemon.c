@@ -214,7 +214,7 @@ worker_main(const struct conf *cf, const struct conf_account *a)
 		r = poller_session_open(cf, a, st, &o, &s, &step, &e);
 		while (r == 0 && !worker_stop) {
 			struct poller_summary sum;
-			int changed = 0;
+			int changed = 0, idle_s;
 
 			worker_woken = 0;
 			if ((r = poller_session_process(s, &sum, worker_stopping, NULL, &step,
@@ -232,9 +232,12 @@ worker_main(const struct conf *cf, const struct conf_account *a)
 				break;
 			/* Replies wait for jobs to complete: look again sooner. */
 			step = M2C_STEP_MAILBOX;
-			r = imap_idle(poller_session_imap(s), (sum.replies_waiting &&
-			    a->poll_interval < cf->idle_interval ? a->poll_interval :
-			    cf->idle_interval) * 1000, worker_idle_stop, NULL, &changed, &e);
+			idle_s = sum.replies_waiting && a->poll_interval < cf->idle_interval ?
+			    a->poll_interval : cf->idle_interval;
+			/* The pass is over: tests wait for this line, not for time. */
+			log_debug("idle: waiting for new mail (at most %d s)", idle_s);
+			r = imap_idle(poller_session_imap(s), idle_s * 1000, worker_idle_stop, NULL,
+			    &changed, &e);
 			/*
 			 * A wake-up can come before Dovecot's IDLE has seen the new mail;
 			 * until a command syncs the mailbox, a SEARCH would miss it.

@@ -1,4 +1,4 @@
-#!/bin/sh
+#!/bin/bash
 # shellcheck disable=SC2317 # functions run from traps and check()
 # Interop: a private Dovecot whose oauth2 passdb validates tokens issued by
 # the local OpenID provider (server.mjs) through RFC 7662 introspection,
@@ -22,9 +22,10 @@ secret=interop-dovecot-secret
 client=mail2cups-test
 device_grant=urn:ietf:params:oauth:grant-type:device_code
 
+# skip_all (tests/rig/tap.sh): a failure under CI=true
 skip() {
-	echo "1..0 # SKIP $*"
-	exit 0
+	. "$here/../../rig/tap.sh"
+	skip_all "$*"
 }
 [ "$(id -u)" = 0 ] || skip "needs root to run a private Dovecot"
 command -v dovecot >/dev/null || skip "dovecot is not installed"

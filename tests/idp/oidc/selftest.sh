@@ -1,4 +1,4 @@
-#!/bin/sh
+#!/bin/bash
 # shellcheck disable=SC2016,SC2317 # check eval '...' expands late on purpose
 # Self-test of the local OpenID provider (server.mjs): HTTP with curl (node
 # only reads JSON), the same exchanges mail2cups' generic OAuth client

@@ -1,32 +1,16 @@
-# shellcheck shell=sh disable=SC2154,SC2034 # here and work come from the caller, which uses issuer
+# shellcheck shell=bash disable=SC2154,SC2034 # here and work come from the caller, which uses issuer
 # Shared by selftest.sh and dovecot-interop.sh (sourced, not run): TAP
-# output, JSON field access, and starting/stopping server.mjs.
+# output (tests/rig/tap.sh, the suite's one shell TAP library), JSON field
+# access, and starting/stopping server.mjs.
 #
 # The caller sets: here (this folder), work (its private temporary folder).
 # bail_log/bail_label: a log file (and its line prefix) shown on bail and on
 # failure.
 
-n=0
-failed=0
 server_pid=
 bail_log=
 bail_label=log
-
-ok() {
-	n=$((n + 1))
-	echo "ok $n - $1"
-}
-
-# not_ok DESCRIPTION [DETAIL...]: each detail shown as TAP comment lines
-not_ok() {
-	n=$((n + 1))
-	failed=$((failed + 1))
-	echo "not ok $n - $1"
-	shift
-	for line in "$@"; do
-		printf '%s\n' "$line" | sed 's/^/# /'
-	done
-}
+. "$here/../../rig/tap.sh"
 
 show_log() {
 	if [ -n "$bail_log" ] && [ -s "$bail_log" ]; then
@@ -34,21 +18,9 @@ show_log() {
 	fi
 }
 
-bail() {
-	echo "Bail out! $*"
+# tap.sh runs it on bail and when tap_done finds a failure
+tap_on_fail() {
 	show_log
-	exit 1
-}
-
-# tap_done: the plan; exit 1 (with the log) when any test failed
-tap_done() {
-	echo "1..$n"
-	if [ "$failed" -gt 0 ]; then
-		echo "# $failed of $n failed"
-		show_log
-		exit 1
-	fi
-	exit 0
 }
 
 # jget FILE PATH: a JSON value by dotted path (objects as JSON); fails if absent
