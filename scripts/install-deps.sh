@@ -15,6 +15,7 @@ PKGS=(
 	cups cups-client cups-bsd cups-ipp-utils dbus
 	dovecot-core dovecot-imapd dovecot-lmtpd dovecot-dev
 	python3 python3-cryptography curl openssl procps
+	bubblewrap
 )
 # The OAuth interop tests run oidc-provider (tests/idp/oidc) on Node 18+.
 # A Node from elsewhere (nodesource) may already be here: only then is

@@ -60,6 +60,7 @@ static const struct conf_key {
 	{ SC_GLOBAL, "replies", NULL },
 	{ SC_GLOBAL, "smtp", NULL },
 	{ SC_GLOBAL, "converters", NULL },
+	{ SC_GLOBAL, "converters_unsandboxed", NULL },
 	{ SC_GLOBAL, "idle_interval", NULL },
 	{ SC_GLOBAL, "keepalive_interval", NULL },
 	{ SC_GLOBAL, "backoff_max", NULL },
@@ -130,6 +131,11 @@ static const struct conf_key {
 	{ SC_CONVERTER, "types", NULL },
 	{ SC_CONVERTER, "command", NULL },
 	{ SC_CONVERTER, "timeout", NULL },
+	{ SC_CONVERTER, "memory_limit", NULL },
+	{ SC_CONVERTER, "file_size_limit", NULL },
+	{ SC_CONVERTER, "max_processes", NULL },
+	{ SC_CONVERTER, "cpu_time_limit", NULL },
+	{ SC_CONVERTER, "read_only_paths", NULL },
 
 	{ SC_SMTP, "host", NULL },
 	{ SC_SMTP, "port", NULL },
@@ -1103,6 +1109,29 @@ user_load(struct conf_check *ck, const config_setting_t *g, const struct conf_wh
 		    "or \"%%l\" for the local part of the sender's address)", u->user);
 }
 
+/* The sandbox's limits of a converter (mail2cups.conf(5) CONVERTERS). */
+static void
+converter_limits_load(struct conf_check *ck, const config_setting_t *g,
+    const struct conf_where *w, struct conf_converter *cv)
+{
+	const config_setting_t *s = config_setting_get_member(g, "read_only_paths");
+
+	cv->memory_limit = 4096;
+	get_int(ck, g, w, "memory_limit", 64, 1048576, &cv->memory_limit);
+	cv->file_size_limit = 256;
+	get_int(ck, g, w, "file_size_limit", 1, 1048576, &cv->file_size_limit);
+	cv->max_processes = 64;
+	get_int(ck, g, w, "max_processes", 4, 4096, &cv->max_processes);
+	cv->cpu_time_limit = cv->timeout;
+	get_int(ck, g, w, "cpu_time_limit", 1, 86400, &cv->cpu_time_limit);
+	get_strlist(ck, g, w, "read_only_paths", &cv->read_only_paths);
+	for (size_t i = 0; i < cv->read_only_paths.n; i++)
+		if (cv->read_only_paths.v[i][0] != '/')
+			problem(ck, s, w, "read_only_paths", "\"%s\" is not an absolute path "
+			    "(give the folders the converter needs to read, like "
+			    "\"/opt/libreoffice\")", cv->read_only_paths.v[i]);
+}
+
 static void
 converter_load(struct conf_check *ck, const config_setting_t *g, const struct conf_where *w,
     size_t idx, void *elem)
@@ -1155,6 +1184,7 @@ converter_load(struct conf_check *ck, const config_setting_t *g, const struct co
 			    "(add \"%%i\" where the program expects its input)");
 	}
 	get_int(ck, g, w, "timeout", 1, 3600, &cv->timeout);
+	converter_limits_load(ck, g, w, cv);
 }
 
 static void
@@ -1678,6 +1708,9 @@ globals_load(struct conf_check *ck, const config_setting_t *root, struct conf *c
 	c->users = group_list_load(ck, root, &w, "users", sizeof(*c->users), &c->nusers, user_load);
 	c->converters = group_list_load(ck, root, &w, "converters", sizeof(*c->converters),
 	    &c->nconverters, converter_load);
+	get_bool(ck, root, &w, "converters_unsandboxed", &c->converters_unsandboxed);
+	for (size_t i = 0; i < c->nconverters; i++)
+		c->converters[i].unsandboxed = c->converters_unsandboxed;
 	smtp_load(ck, root, &c->smtp);
 	replies_load(ck, root, &c->replies);
 	accounts_load(ck, root, c);
@@ -1775,6 +1808,7 @@ conf_free(struct conf **cp)
 	for (size_t i = 0; i < c->nconverters; i++) {
 		strlist_free(&c->converters[i].types);
 		strlist_free(&c->converters[i].command);
+		strlist_free(&c->converters[i].read_only_paths);
 	}
 	free(c->converters);
 	free(c->smtp.host);
@@ -1854,6 +1888,10 @@ digest_features(struct buf *b, const struct conf *c)
 		digest_list(b, "types", &c->converters[i].types);
 		digest_list(b, "command", &c->converters[i].command);
 		buf_appendf(b, "ctimeout=%d;", c->converters[i].timeout);
+		buf_appendf(b, "climits=%d,%d,%d,%d,%d;", c->converters[i].unsandboxed,
+		    c->converters[i].memory_limit, c->converters[i].file_size_limit,
+		    c->converters[i].max_processes, c->converters[i].cpu_time_limit);
+		digest_list(b, "ro", &c->converters[i].read_only_paths);
 	}
 	digest_str(b, "smtp_host", sm->host);
 	buf_appendf(b, "smtp=%d,%d,%d,%d;", sm->port, (int)sm->security, (int)sm->auth,
