@@ -31,6 +31,7 @@ PKGS=(
 	cups cups-client cups-ipp-utils dbus
 	dovecot-core dovecot-imapd
 	python3 openssl procps
+	bubblewrap
 )
 if [ "$mode" = tests ]; then
 	# The test rig's other servers and tools, and the Debian packaging

@@ -2,8 +2,8 @@
 # convert-stub.sh - converters: an .odt attachment goes through the stub
 # converter (tests/data/convert/stub-to-pdf, in place of LibreOffice) and
 # prints as a PDF job named after the .odt; a converter that fails
-# (stub-fail) or runs past its time limit (stub-sleep, killed with its
-# whole process group) leaves that attachment unprinted with the reason,
+# (stub-fail) or runs past its time limit (stub-sleep, killed in its
+# sandbox with everything it started, even in a session of its own) leaves that attachment unprinted with the reason,
 # while the same mail's PDF still prints; scratch is left empty.
 [ -n "${BASH_VERSION:-}" ] || exec bash "$0" "$@"   # make check runs $(SHELL)
 . "${top_srcdir:-$(dirname "$0")/../..}/tests/rig/rig.sh"
@@ -11,10 +11,11 @@ stubs=$top_srcdir/tests/data/convert
 [ -x "$stubs/stub-to-pdf" ] || bail "missing $stubs/stub-to-pdf"
 rig_setup
 odf=application/vnd.oasis.opendocument
+mark=0.$$	# stub-sleep's sleepers run "sleep 1000 $mark"
 rig_conf_global_text "$RIG_CONF" converters "(
 	{ types = [ \"$odf.text\" ]; command = [ \"$stubs/stub-to-pdf\", \"%i\", \"%o\" ]; timeout = 20; },
 	{ types = [ \"$odf.spreadsheet\" ]; command = [ \"$stubs/stub-fail\", \"%i\", \"%o\" ]; timeout = 20; },
-	{ types = [ \"$odf.presentation\" ]; command = [ \"$stubs/stub-sleep\", \"%i\", \"%o\", \"$RIG_DIR/sleep.pids\" ]; timeout = 1; } )"
+	{ types = [ \"$odf.presentation\" ]; command = [ \"$stubs/stub-sleep\", \"%i\", \"%o\", \"$mark\" ]; timeout = 1; } )"
 d=$RIG_DIR
 rig_mkmail odt "$d/letter.odt" || bail "mkmail.py odt failed"
 rig_mkmail odt "$d/sheet.ods" "$odf.spreadsheet" || bail "mkmail.py odt failed"
@@ -44,15 +45,17 @@ expect_stderr_line "the failed conversion is reported with the attachment's name
 	"convert|exit"
 expect_stderr_line "the timed-out conversion is reported" "slides\.odp" \
 	"time|killed|convert"
-if [ -s "$d/sleep.pids" ]; then
-	alive=
-	for p in $(cat "$d/sleep.pids"); do
-		rig_pid_alive "$p" && alive="$alive $p"
+# sleepers: how many "sleep 1000 $mark" still run (zombies do not count).
+sleepers() {
+	local p n=0
+	for p in $(pgrep -fx "sleep 1000 $mark"); do
+		rig_pid_alive "$p" && n=$((n + 1))
 	done
-	is "$alive" "" "the converter past its time limit was killed with its sleeper"
-else
-	not_ok "the converter past its time limit was killed with its sleeper" "stub-sleep never ran"
-fi
+	echo "$n"
+}
+no_sleepers() { [ "$(sleepers)" = 0 ]; }
+rig_wait_for 10 no_sleepers
+is "$(sleepers)" 0 "the converter past its time limit was killed with both its sleepers"
 is "$(rig_scratch_files | paste -sd ' ')" "" "nothing left in scratch"
 
 rig_run once

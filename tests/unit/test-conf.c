@@ -275,6 +275,14 @@ static const struct bad_case {
 	  { { 1, "converters.[0].types: \"pdf\" is not a media type (write type/subtype" },
 	    { 1, "converters.[0].types: \"a/b/c\" is not a media type" },
 	    { 1, "converters.[0].command: missing (required: the program and its arguments" } } },
+	{ "converter: sandbox limits out of range, relative read_only_paths",
+	  "converters = ( { types = [ \"application/msword\" ];\n command = [ \"/bin/sh\", \"%i\" ];\n"
+	  " memory_limit = 1; max_processes = 1;\n read_only_paths = [ \"opt\" ]; } );\n"
+	  "converters_unsandboxed = 1;\n" HEAD HOST PW PRN TAIL,
+	  { { 3, "converters.[0].memory_limit: 1 is out of range (use 64 to 1048576)" },
+	    { 3, "converters.[0].max_processes: 1 is out of range (use 4 to 4096)" },
+	    { 4, "converters.[0].read_only_paths: \"opt\" is not an absolute path" },
+	    { 5, "converters_unsandboxed: " } } },
 	{ "converter: empty types", "converters = ( { types = [ ];\n command = [ \"/bin/sh\", \"%i\" ]; } );\n"
 	  HEAD HOST PW PRN TAIL,
 	  { { 1, "converters.[0].types: is empty (list the media types this command converts)" } } },
@@ -619,6 +627,11 @@ test_issue5(void)
 		is_int(c->converters[0].command.n, 7, "converter command");
 		is_str(c->converters[0].command.v[6], "%i", "converter %%i kept as written");
 		is_int(c->converters[0].timeout, 30, "converter timeout");
+		is_int(c->converters[0].unsandboxed, 0, "converters sandboxed by default");
+		is_int(c->converters[0].memory_limit, 4096, "converter memory_limit default");
+		is_int(c->converters[0].file_size_limit, 256, "converter file_size_limit default");
+		is_int(c->converters[0].max_processes, 64, "converter max_processes default");
+		is_int(c->converters[0].cpu_time_limit, 30, "converter cpu_time_limit: its timeout");
 	}
 	is_str(c->smtp.host, "127.0.0.1", "smtp host");
 	is_int(c->smtp.port, 2525, "smtp port");

@@ -6,7 +6,10 @@
 #include <fcntl.h>
 #include <limits.h>
 #include <stdlib.h>
+#include <netinet/in.h>
+#include <sys/socket.h>
 #include <sys/stat.h>
+#include <sys/un.h>
 #include <unistd.h>
 
 #include "conf.h"
@@ -35,12 +38,15 @@ expand(const char *arg)
 	return xstrdup(arg);
 }
 
+static struct conf_converter limits;	/* the sandbox's settings for run() */
+
 static int
 run(const char *const *argv, const char *type, int timeout, char **pdf, char **err)
 {
-	struct conf_converter cv = { .timeout = timeout };
+	struct conf_converter cv = limits;
 	int r;
 
+	cv.timeout = timeout;
 	for (size_t i = 0; i < MAXARGS && argv[i] != NULL; i++)
 		cv.command.n++;
 	cv.command.v = xcalloc(cv.command.n + 1, sizeof(char *));
@@ -81,26 +87,50 @@ write_file(const char *path, const char *text)
 	close(fd);
 }
 
-/* A process is gone (or a zombie nobody reaps, as under a container's init). */
+/*
+ * How many live processes run "sleep 1000 MARK" (zombies nobody reaps, as
+ * under a container's init, do not count), after waiting up to 5 s for
+ * them to go.
+ */
 static int
-pid_dead(long pid)
+marked_alive(const char *mark)
 {
-	char *path = xasprintf("/proc/%ld/stat", pid), *stat, *p;
-	int dead = 1;
+	char *want = xasprintf("sleep%c1000%c%s", 0, 0, mark);
+	size_t wlen = strlen("sleep 1000 ") + strlen(mark) + 1;
+	int alive = 0;
 
-	for (int i = 0; i < 100; i++) {
-		dead = 1;
-		if ((stat = tap_read_file(path, NULL)) == NULL)
-			break;
-		p = strrchr(stat, ')');
-		dead = p != NULL && p[1] == ' ' && (p[2] == 'Z' || p[2] == 'X');
-		free(stat);
-		if (dead)
+	for (int i = 0; i < 250; i++) {
+		DIR *d = opendir("/proc");
+		struct dirent *de;
+
+		alive = 0;
+		while (d != NULL && (de = readdir(d)) != NULL) {
+			char *path, *data, *p;
+			size_t len = 0;
+
+			if (de->d_name[0] < '0' || de->d_name[0] > '9')
+				continue;
+			path = xasprintf("/proc/%s/cmdline", de->d_name);
+			data = tap_read_file(path, &len);
+			free(path);
+			if (data != NULL && len == wlen && memcmp(data, want, wlen) == 0) {
+				path = xasprintf("/proc/%s/stat", de->d_name);
+				free(data);
+				data = tap_read_file(path, NULL);
+				free(path);
+				p = data ? strrchr(data, ')') : NULL;
+				alive += p != NULL && p[1] == ' ' && p[2] != 'Z' && p[2] != 'X';
+			}
+			free(data);
+		}
+		if (d != NULL)
+			closedir(d);
+		if (alive == 0)
 			break;
 		usleep(20000);
 	}
-	free(path);
-	return dead;
+	free(want);
+	return alive;
 }
 
 static void
@@ -186,14 +216,14 @@ test_outcomes(void)
 	free(outside);
 }
 
-/* The time limit kills the command and what it started in its group. */
+/* The time limit kills the command and everything it started, even in a session of its own. */
 static void
 test_timeout(void)
 {
-	const char *argv[] = { "@S/stub-sleep", "%i", "%o", "@T/pids", NULL };
-	char *pdf = NULL, *err = NULL, *pidfile = xasprintf("%s/pids", tmp), *pids;
+	char *mark = xasprintf("0.%ld", (long)getpid());
+	const char *argv[] = { "@S/stub-sleep", "%i", "%o", mark, NULL };
+	char *pdf = NULL, *err = NULL;
 	long long t0 = monotonic_ms(), ms;
-	long leader = 0, sleeper = 0;
 	int r = run(argv, ODT, 1, &pdf, &err);
 
 	ms = monotonic_ms() - t0;
@@ -203,13 +233,8 @@ test_timeout(void)
 	has_str(err, "raise the converter's timeout", "timeout: what to do");
 	ok(ms >= 900 && ms < 4000, "timeout: stopped after %lld ms", ms);
 	is_int(count_prefix(scratch, "conv."), 0, "timeout: folder removed");
-	pids = tap_read_file(pidfile, NULL);
-	ok(pids && sscanf(pids, "%ld %ld", &leader, &sleeper) == 2 && leader > 1 && sleeper > 1,
-	    "timeout: the stub wrote its pids");
-	ok(leader > 1 && pid_dead(leader), "timeout: the command is dead");
-	ok(sleeper > 1 && pid_dead(sleeper), "timeout: its background child is dead too");
-	free(pids);
-	free(pidfile);
+	is_int(marked_alive(mark), 0, "timeout: the command and both its sleepers are dead");
+	free(mark);
 	free(pdf);
 	free(err);
 }
@@ -236,7 +261,8 @@ test_env(void)
 	has_str(data, "\nfds=0 1 2 3 \n", "env: only stdio (and ls's own) descriptors");
 	if (data && (line = strstr(data, "\ncwd=")) != NULL)
 		folder = xstrndup(line + 5, strcspn(line + 5, "\n"));
-	want = xasprintf("%s/conv.", scratch);
+	/* Run by root, the sandbox runs as nobody in a folder under /tmp. */
+	want = geteuid() == 0 ? xstrdup("/tmp/conv.") : xasprintf("%s/conv.", scratch);
 	ok(folder && str_has_prefix(folder, want), "env: runs in %s", folder ? folder : "?");
 	free(want);
 	if (folder) {
@@ -275,6 +301,142 @@ test_env(void)
 		close(leak);
 	free(folder);
 	free(data);
+	free(pdf);
+	free(err);
+}
+
+/* A listening socket: TCP on 127.0.0.1 (its port in *port) or Unix at path. */
+static int
+listener(const char *path, int *port)
+{
+	struct sockaddr_in in = { .sin_family = AF_INET };
+	struct sockaddr_un un = { .sun_family = AF_UNIX };
+	socklen_t len = sizeof(in);
+	int fd = socket(path ? AF_UNIX : AF_INET, SOCK_STREAM | SOCK_NONBLOCK | SOCK_CLOEXEC, 0);
+
+	if (path != NULL) {
+		snprintf(un.sun_path, sizeof(un.sun_path), "%s", path);
+		if (fd < 0 || bind(fd, (struct sockaddr *)&un, sizeof(un)) != 0 ||
+		    listen(fd, 4) != 0)
+			goto fail;
+		return fd;
+	}
+	in.sin_addr.s_addr = htonl(INADDR_LOOPBACK);
+	if (fd < 0 || bind(fd, (struct sockaddr *)&in, sizeof(in)) != 0 || listen(fd, 4) != 0 ||
+	    getsockname(fd, (struct sockaddr *)&in, &len) != 0)
+		goto fail;
+	*port = ntohs(in.sin_port);
+	return fd;
+fail:
+	printf("Bail out! cannot listen: %s\n", strerror(errno));
+	exit(99);
+}
+
+/* Nonzero when someone connected to the listening socket fd. */
+static int
+connected(int fd)
+{
+	int c = accept(fd, NULL, NULL);
+
+	if (c >= 0)
+		close(c);
+	return c >= 0;
+}
+
+/*
+ * A converter taken over by a hostile document (stub-hostile) tries to read
+ * the tokens, the database and another message, to reach the network and a
+ * local socket, to write a huge file, to take 1 GiB, to fork 200 processes
+ * and to leave a sleeper in a session of its own: each fails, and nothing
+ * it read is in what comes back.
+ */
+static void
+test_hostile(void)
+{
+	static const char *const blocked[] = {
+		"tokens: blocked", "database: blocked", "message: blocked", "scratch: blocked",
+		"tcp: blocked", "unix: blocked", "bigfile: blocked", "memory: blocked",
+		"fork: blocked",
+	};
+	char *mark = xasprintf("0.%ld1", (long)getpid()), *portstr, *path, *sock;
+	const char *argv[] = { "@S/stub-hostile", "%i", "%o", NULL, NULL, "@T", NULL };
+	char *pdf = NULL, *err = NULL;
+	int port = 0, tcp, unx, r;
+
+	path = xasprintf("%s/tokens", tmp);
+	(void)mkdir(path, 0700);
+	free(path);
+	path = xasprintf("%s/tokens/acct.json", tmp);
+	write_file(path, "{\"refresh_token\": \"SECRET-REFRESH-TOKEN\"}\n");
+	free(path);
+	path = xasprintf("%s/state.db", tmp);
+	write_file(path, "SQLite format 3 SECRET-DATABASE\n");
+	free(path);
+	path = xasprintf("%s/part.other", scratch);
+	write_file(path, "SECRET-MESSAGE of another sender\n");
+	sock = xasprintf("%s/ctl.sock", tmp);
+	tcp = listener(NULL, &port);
+	unx = listener(sock, NULL);
+	portstr = xasprintf("%d", port);
+	argv[3] = portstr;
+	argv[4] = mark;
+
+	limits.memory_limit = 512;
+	limits.file_size_limit = 8;
+	limits.max_processes = 32;
+	r = run(argv, ODT, 60, &pdf, &err);
+	memset(&limits, 0, sizeof(limits));
+	is_int(r, M2C_E_DATA, "hostile: fails: %s", err ? err : "ok");
+	for (size_t i = 0; i < ARRAY_SIZE(blocked); i++)
+		has_str(err, blocked[i], "hostile: %s", blocked[i]);
+	ok(err != NULL && strstr(err, "ESCAPED") == NULL, "hostile: nothing escaped");
+	ok(err != NULL && strstr(err, "SECRET") == NULL, "hostile: no secret in its output");
+	ok(!connected(tcp), "hostile: nobody connected to 127.0.0.1:%d", port);
+	ok(!connected(unx), "hostile: nobody connected to %s", sock);
+	is_int(marked_alive(mark), 0, "hostile: its setsid sleeper died with it");
+	is_int(count_prefix(scratch, "conv."), 0, "hostile: folder removed");
+	ok(pdf == NULL, "hostile: no output");
+
+	close(tcp);
+	close(unx);
+	unlink(sock);
+	unlink(path);
+	free(path);
+	free(sock);
+	free(portstr);
+	free(mark);
+	free(pdf);
+	free(err);
+}
+
+/*
+ * No sandbox (bwrap missing): a converter is refused, with the fix, unless
+ * converters_unsandboxed says to run it without one.
+ */
+static void
+test_no_sandbox(void)
+{
+	const char *argv[] = { "@S/stub-to-pdf", "%i", "%o", NULL };
+	char *pdf = NULL, *err = NULL;
+	int r;
+
+	setenv("MAIL2CUPS_TEST_BWRAP", "/nonexistent/bwrap", 1);
+	r = run(argv, ODT, 10, &pdf, &err);
+	is_int(r, M2C_E_CONFIG, "no sandbox: refused: %s", err ? err : "ok");
+	has_str(err, "install bubblewrap", "no sandbox: how to get one");
+	has_str(err, "converters_unsandboxed = true", "no sandbox: how to do without");
+	ok(pdf == NULL, "no sandbox: no output");
+	free(err);
+	err = NULL;
+
+	limits.unsandboxed = 1;
+	r = run(argv, ODT, 10, &pdf, &err);
+	limits.unsandboxed = 0;
+	unsetenv("MAIL2CUPS_TEST_BWRAP");
+	is_int(r, 0, "converters_unsandboxed: runs without one: %s", err ? err : "ok");
+	if (pdf)
+		unlink(pdf);
+	is_int(count_prefix(scratch, "conv."), 0, "no sandbox: folders removed");
 	free(pdf);
 	free(err);
 }
@@ -424,6 +586,8 @@ main(void)
 	test_outcomes();
 	test_timeout();
 	test_env();
+	test_hostile();
+	test_no_sandbox();
 	test_local_errors();
 	test_clean();
 

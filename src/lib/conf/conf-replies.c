@@ -64,8 +64,8 @@ static const struct {
 		"Your message \"${subject}\" could not be printed: ${reason}.\n"
 		"\n"
 		"Files: ${files}\n"
-		"It will not be tried again.  Fix what is said above and send the\n"
-		"message again, or ask the printer's administrator for help.\n"
+		"It will not be tried again.  Send the files again as PDF, or ask the\n"
+		"printer's administrator for help, giving the reference above.\n"
 		"\n"
 		"This is an automatic reply from the print mailbox ${mailbox}.\n",
 	},

@@ -163,6 +163,29 @@ conf_user_load(struct conf_check *ck, const config_setting_t *g, const struct co
 		    "or \"%%l\" for the local part of the sender's address)", u->user);
 }
 
+/* The sandbox's limits of a converter (mail2cups.conf(5) CONVERTERS). */
+static void
+converter_limits_load(struct conf_check *ck, const config_setting_t *g,
+    const struct conf_where *w, struct conf_converter *cv)
+{
+	const config_setting_t *s = config_setting_get_member(g, "read_only_paths");
+
+	cv->memory_limit = 4096;
+	conf_get_int(ck, g, w, "memory_limit", 64, 1048576, &cv->memory_limit);
+	cv->file_size_limit = 256;
+	conf_get_int(ck, g, w, "file_size_limit", 1, 1048576, &cv->file_size_limit);
+	cv->max_processes = 64;
+	conf_get_int(ck, g, w, "max_processes", 4, 4096, &cv->max_processes);
+	cv->cpu_time_limit = cv->timeout;
+	conf_get_int(ck, g, w, "cpu_time_limit", 1, 86400, &cv->cpu_time_limit);
+	conf_get_strlist(ck, g, w, "read_only_paths", &cv->read_only_paths);
+	for (size_t i = 0; i < cv->read_only_paths.n; i++)
+		if (cv->read_only_paths.v[i][0] != '/')
+			conf_problem(ck, s, w, "read_only_paths", "\"%s\" is not an absolute path "
+			    "(give the folders the converter needs to read, like "
+			    "\"/opt/libreoffice\")", cv->read_only_paths.v[i]);
+}
+
 void
 conf_converter_load(struct conf_check *ck, const config_setting_t *g, const struct conf_where *w,
     size_t idx, void *elem)
@@ -219,6 +242,7 @@ conf_converter_load(struct conf_check *ck, const config_setting_t *g, const stru
 			    "(add \"%%i\" where the program expects its input)");
 	}
 	conf_get_int(ck, g, w, "timeout", 1, 3600, &cv->timeout);
+	converter_limits_load(ck, g, w, cv);
 }
 
 void

@@ -62,6 +62,7 @@ static const struct conf_key {
 	{ SC_GLOBAL, "replies", NULL },
 	{ SC_GLOBAL, "smtp", NULL },
 	{ SC_GLOBAL, "converters", NULL },
+	{ SC_GLOBAL, "converters_unsandboxed", NULL },
 	{ SC_GLOBAL, "idle_interval", NULL },
 	{ SC_GLOBAL, "keepalive_interval", NULL },
 	{ SC_GLOBAL, "backoff_max", NULL },
@@ -135,6 +136,11 @@ static const struct conf_key {
 	{ SC_CONVERTER, "types", NULL },
 	{ SC_CONVERTER, "command", NULL },
 	{ SC_CONVERTER, "timeout", NULL },
+	{ SC_CONVERTER, "memory_limit", NULL },
+	{ SC_CONVERTER, "file_size_limit", NULL },
+	{ SC_CONVERTER, "max_processes", NULL },
+	{ SC_CONVERTER, "cpu_time_limit", NULL },
+	{ SC_CONVERTER, "read_only_paths", NULL },
 
 	{ SC_SMTP, "host", NULL },
 	{ SC_SMTP, "port", NULL },
@@ -934,6 +940,9 @@ globals_load(struct conf_check *ck, const config_setting_t *root, struct conf *c
 	    conf_user_load);
 	c->converters = conf_group_list_load(ck, root, &w, "converters", sizeof(*c->converters),
 	    &c->nconverters, conf_converter_load);
+	conf_get_bool(ck, root, &w, "converters_unsandboxed", &c->converters_unsandboxed);
+	for (size_t i = 0; i < c->nconverters; i++)
+		c->converters[i].unsandboxed = c->converters_unsandboxed;
 	conf_smtp_load(ck, root, &c->smtp);
 	conf_replies_load(ck, root, &c->replies);
 	conf_accounts_load(ck, root, c);
@@ -1077,6 +1086,7 @@ conf_free(struct conf **cp)
 	for (size_t i = 0; i < c->nconverters; i++) {
 		conf_strlist_free(&c->converters[i].types);
 		conf_strlist_free(&c->converters[i].command);
+		conf_strlist_free(&c->converters[i].read_only_paths);
 	}
 	free(c->converters);
 	free(c->wake_socket);
@@ -1158,6 +1168,10 @@ digest_features(struct buf *b, const struct conf *c)
 		digest_list(b, "types", &c->converters[i].types);
 		digest_list(b, "command", &c->converters[i].command);
 		buf_appendf(b, "ctimeout=%d;", c->converters[i].timeout);
+		buf_appendf(b, "climits=%d,%d,%d,%d,%d;", c->converters[i].unsandboxed,
+		    c->converters[i].memory_limit, c->converters[i].file_size_limit,
+		    c->converters[i].max_processes, c->converters[i].cpu_time_limit);
+		digest_list(b, "ro", &c->converters[i].read_only_paths);
 	}
 	digest_str(b, "smtp_host", sm->host);
 	buf_appendf(b, "smtp=%d,%d,%d,%d;", sm->port, (int)sm->security, (int)sm->auth,

@@ -88,6 +88,13 @@ struct conf_converter {
 	struct conf_strlist types;	/* wildcards: "application/vnd.oasis.opendocument.*" */
 	struct conf_strlist command;	/* [0] absolute path; "%i" input file, "%o" output folder */
 	int timeout;			/* seconds, default 120 */
+	/* The sandbox (convert.h): limits set before the command starts. */
+	int unsandboxed;		/* converters_unsandboxed = true: no sandbox */
+	int memory_limit;		/* MiB of address space per process, default 4096 */
+	int file_size_limit;		/* MiB, largest file it may write, default 256 */
+	int max_processes;		/* processes of its user, default 64 */
+	int cpu_time_limit;		/* CPU seconds per process, default: timeout */
+	struct conf_strlist read_only_paths;	/* more folders it may read */
 };
 
 enum conf_smtp_auth { CONF_SMTP_XOAUTH2, CONF_SMTP_PLAIN, CONF_SMTP_LOGIN, CONF_SMTP_NONE };
@@ -197,6 +204,7 @@ struct conf {
 	size_t nusers;
 	struct conf_converter *converters;
 	size_t nconverters;
+	int converters_unsandboxed;	/* run converters without a sandbox */
 	struct conf_smtp smtp;
 	struct conf_replies replies;
 };

@@ -311,13 +311,18 @@ static int
 fail_message(struct poller_session *p, struct msg_work *w, enum state_msg_status outcome,
     const char *reason, char **errstr)
 {
+	enum conf_reply_kind kind = outcome == STATE_MSG_REJECTED ? CONF_REPLY_REJECTED :
+	    CONF_REPLY_FAILED;
+	char *ref = reply_ref_new(), *pub = reply_public_reason(kind, ref);
 	int r;
 
-	log_warn("uid %u: not printed: %s", w->k.uid, reason);
+	/* The detail stays in the log; the sender gets plain words and the reference. */
+	log_warn("uid %u: not printed (ref %s): %s", w->k.uid, ref, reason);
 	p->sum->failed++;
 	r = finish_message(p, &w->k, outcome, reason, errstr);
-	queue_reply(p, w, outcome == STATE_MSG_REJECTED ? CONF_REPLY_REJECTED : CONF_REPLY_FAILED,
-	    reason);
+	queue_reply(p, w, kind, pub);
+	free(pub);
+	free(ref);
 	return r;
 }
 

@@ -18,6 +18,7 @@
 
 #include <stdlib.h>
 #include <string.h>
+#include <sys/random.h>
 #include <sysexits.h>
 #include <time.h>
 
@@ -607,7 +608,14 @@ flush_waiting(const struct conf *cf, const struct conf_account *a, struct state 
 			(*nwait)++;
 			r = 0;
 		} else if (r == 0 && failed != NULL) {
-			json_set_text(rr.j, "reason", failed);
+			/* CUPS's words stay in the log; the sender gets plain ones. */
+			char *ref = reply_ref_new(), *pub = reply_public_reason(CONF_REPLY_FAILED, ref);
+
+			log_warn("printed reply to %s becomes a failed one (ref %s): %s",
+			    l[i].rcpt, ref, failed);
+			json_set_text(rr.j, "reason", pub);
+			free(pub);
+			free(ref);
 			json = json_dumps(rr.j, JSON_COMPACT);
 			r = state_reply_set(st, l[i].id, STATE_REPLY_DUE,
 			    kind_names[CONF_REPLY_FAILED], json, NULL, now, errstr);
@@ -739,4 +747,34 @@ reply_flush(const struct conf *cf, const struct conf_account *a, struct state *s
 out:
 	state_reply_list_free(&l, n);
 	return r != 0 ? r : rw;
+}
+
+char *
+reply_ref_new(void)
+{
+	unsigned char rnd[3] = { 0 };
+	time_t now = time(NULL);
+	struct tm tm;
+	char day[16];
+
+	if (getrandom(rnd, sizeof(rnd), GRND_NONBLOCK) != (ssize_t)sizeof(rnd)) {
+		/* No entropy yet (early boot): the time still tells the entries apart. */
+		rnd[0] = (unsigned char)now;
+		rnd[1] = (unsigned char)(now >> 8);
+		rnd[2] = (unsigned char)getpid();
+	}
+	if (gmtime_r(&now, &tm) == NULL || strftime(day, sizeof(day), "%Y%m%d", &tm) == 0)
+		snprintf(day, sizeof(day), "%lld", (long long)now);
+	return xasprintf("%s-%02x%02x%02x", day, rnd[0], rnd[1], rnd[2]);
+}
+
+char *
+reply_public_reason(enum conf_reply_kind kind, const char *ref)
+{
+	if (kind == CONF_REPLY_REJECTED)
+		return xasprintf("printing from your address is not allowed here, or your "
+		    "address could not be verified (ref %s: the printer's administrator "
+		    "can look it up in the log)", ref);
+	return xasprintf("the message or one of its files could not be printed (ref %s: "
+	    "the printer's administrator can look it up in the log)", ref);
 }

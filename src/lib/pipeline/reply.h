@@ -44,6 +44,17 @@ struct reply_ctx {
 };
 
 /*
+ * What the sender learns of a failure: plain words and a reference, never
+ * the detail (a converter's output, paths, program names, CUPS errors,
+ * config keys), which goes to the log under the same reference.
+ * reply_ref_new(): "YYYYMMDD-xxxxxx" (the UTC date, 6 random hex digits),
+ * allocated.  reply_public_reason(): the plain words for a reply of kind
+ * (rejected or failed) about a failure logged under ref, allocated.
+ */
+char *reply_ref_new(void);
+char *reply_public_reason(enum conf_reply_kind kind, const char *ref);
+
+/*
  * Template variables (conf_template_vars, conf.h): ${sender} ${subject}
  * ${files} ${queue} ${jobs} ("office-12, office-13") ${reason} ${options}
  * ${notes} ${release} (how to release held jobs; "" when not held)

@@ -31,6 +31,8 @@
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <grp.h>
+#include <sys/prctl.h>
 #include <sys/resource.h>
 #include <sys/stat.h>
 #include <sys/syscall.h>
@@ -51,6 +53,30 @@
 #define CONV_TAIL_BYTES		2048		/* at most this much of it */
 #define CONV_RM_DEPTH		64		/* folders nested deeper stay */
 #define CONV_COPY_CHUNK		(64 * 1024)
+#define CONV_DEFAULT_MEMORY	4096		/* MiB of address space */
+#define CONV_DEFAULT_FSIZE	256		/* MiB, largest file */
+#define CONV_DEFAULT_NPROC	64
+#define CONV_NOBODY		65534		/* converters of a root process */
+#define CONV_ROOT_BASE		"/tmp"		/* ... and their folders */
+#define CONV_INFO_FD		4		/* bwrap --info-fd */
+#define CONV_FOLDER_FD		5		/* bwrap --bind-fd */
+#define CONV_PROG_FD		6		/* bwrap --ro-bind-fd */
+
+/*
+ * What the sandbox shows of /etc: what programs need to load libraries,
+ * find fonts, resolve alternatives and user names, and nothing secret.
+ */
+static const char *const conv_etc[] = {
+	"/etc/alternatives", "/etc/fonts", "/etc/group", "/etc/ld.so.cache",
+	"/etc/ld.so.conf", "/etc/ld.so.conf.d", "/etc/libreoffice", "/etc/localtime",
+	"/etc/mime.types", "/etc/nsswitch.conf", "/etc/papersize", "/etc/passwd",
+	"/etc/ImageMagick-6", "/etc/ghostscript", "/etc/texmf",
+};
+
+/* The top-level folders besides /usr (symbolic links into it on merged-/usr). */
+static const char *const conv_top[] = {
+	"/bin", "/sbin", "/lib", "/lib32", "/lib64", "/libx32",
+};
 
 /* File name extension of the input copy, by sniffed type. */
 static const struct {
@@ -79,7 +105,7 @@ static const struct {
 };
 
 /* What the child reports when it cannot exec. */
-enum conv_stage { CONV_STAGE_SETUP = 1, CONV_STAGE_EXEC = 2 };
+enum conv_stage { CONV_STAGE_SETUP = 1, CONV_STAGE_EXEC = 2, CONV_STAGE_USER = 3 };
 struct conv_report {
 	int stage;
 	int err;
@@ -93,7 +119,16 @@ struct conv_child {
 	int nullfd;		/* /dev/null */
 	int logfd;		/* converter.log, read and written */
 	int reportfd;		/* write end of the report pipe */
+	int infofd;		/* write end of bwrap's --info-fd pipe, or -1 */
+	int folderfd;		/* the private folder (O_PATH), or -1 */
+	int progfd;		/* the program (O_PATH), or -1 */
 	long maxfd;		/* for the close loop when close_range fails */
+	int as_nobody;		/* we are root: the sandbox runs as nobody */
+	struct rlimit lim[5];	/* RLIMIT_AS, FSIZE, NPROC, CPU, CORE */
+};
+
+static const int conv_rlimits[5] = {
+	RLIMIT_AS, RLIMIT_FSIZE, RLIMIT_NPROC, RLIMIT_CPU, RLIMIT_CORE,
 };
 
 const struct conf_converter *
@@ -152,15 +187,18 @@ free_strv(char **v)
 	free(v);
 }
 
-/* Move fd (close-on-exec) above the standard descriptors; closes fd on failure. */
+/*
+ * Move fd (close-on-exec) above the descriptors the child sets up (0 to
+ * CONV_PROG_FD), so its dup2s never overwrite a source; closes fd on failure.
+ */
 static int
 fd_above_stdio(int fd)
 {
 	int nfd;
 
-	if (fd < 0 || fd > STDERR_FILENO)
+	if (fd < 0 || fd > CONV_PROG_FD)
 		return fd;
-	nfd = fcntl(fd, F_DUPFD_CLOEXEC, STDERR_FILENO + 1);
+	nfd = fcntl(fd, F_DUPFD_CLOEXEC, CONV_PROG_FD + 1);
 	close(fd);
 	return nfd;
 }
@@ -373,13 +411,38 @@ child_exec(const struct conv_child *c)
 	    dup2(c->nullfd, STDIN_FILENO) < 0 || dup2(c->logfd, STDOUT_FILENO) < 0 ||
 	    dup2(c->logfd, STDERR_FILENO) < 0)
 		goto fail;
-	/* The report pipe becomes fd 3 (still close-on-exec), the rest goes. */
-	if (rfd != 3) {
-		if (dup3(rfd, 3, O_CLOEXEC) < 0)
+	/*
+	 * The report pipe becomes fd 3 (still close-on-exec); the sandbox's
+	 * descriptors 4, 5, 6 (inherited by bwrap, which closes them); the
+	 * rest goes.  Each source is above 6 (child_prepare), so no dup2
+	 * overwrites one still to be moved.
+	 */
+	if (dup3(rfd, 3, O_CLOEXEC) < 0)
+		goto fail;
+	rfd = 3;
+	if ((c->infofd >= 0 && dup2(c->infofd, CONV_INFO_FD) < 0) ||
+	    (c->folderfd >= 0 && dup2(c->folderfd, CONV_FOLDER_FD) < 0) ||
+	    (c->progfd >= 0 && dup2(c->progfd, CONV_PROG_FD) < 0))
+		goto fail;
+	close_from(c->progfd >= 0 ? CONV_PROG_FD + 1 : c->folderfd >= 0 ?
+	    CONV_FOLDER_FD + 1 : c->infofd >= 0 ? CONV_INFO_FD + 1 : 4, c->maxfd);
+	for (size_t i = 0; i < ARRAY_SIZE(conv_rlimits); i++)
+		if (setrlimit(conv_rlimits[i], &c->lim[i]) != 0)
 			goto fail;
-		rfd = 3;
+	if (c->as_nobody) {
+		/* Never root in the sandbox: nobody, with every step checked. */
+		rep.stage = CONV_STAGE_USER;
+		if (setgroups(0, NULL) != 0 ||
+		    setresgid(CONV_NOBODY, CONV_NOBODY, CONV_NOBODY) != 0 ||
+		    setresuid(CONV_NOBODY, CONV_NOBODY, CONV_NOBODY) != 0)
+			goto fail;
+		if (setresuid(0, 0, 0) == 0) {
+			errno = EPERM;
+			goto fail;
+		}
 	}
-	close_from(4, c->maxfd);
+	if (c->infofd >= 0 && prctl(PR_SET_NO_NEW_PRIVS, 1, 0, 0, 0) != 0)
+		goto fail;
 	rep.stage = CONV_STAGE_EXEC;
 	execve(c->argv[0], c->argv, c->envp);
 fail:
@@ -435,18 +498,151 @@ finish_child(pid_t pid)
 	return status;
 }
 
+/* The sandbox program: MAIL2CUPS_TEST_BWRAP (tests), else bwrap where configure found it. */
+static const char *
+bwrap_path(void)
+{
+	const char *p = getenv("MAIL2CUPS_TEST_BWRAP");
+
+	return p != NULL && *p != '\0' ? p : BWRAP_PATH;
+}
+
+/* Nonzero when the program at path (symbolic links resolved) is under /usr, in the sandbox. */
+static int
+under_usr(const char *path)
+{
+	char *real = realpath(path, NULL);
+	int r = real != NULL && str_has_prefix(real, "/usr/");
+
+	free(real);
+	return r;
+}
+
+/*
+ * The bwrap command line around the converter's argv (cmd, n arguments):
+ * every namespace new (no network: only a loopback of its own; its own
+ * PID namespace, so everything it starts dies with it), no capabilities,
+ * a new session (no TIOCSTI into a terminal), killed when we die; a root
+ * of its own, read-only, with /usr, the top-level library folders, a few
+ * files of /etc and the admin's read_only_paths; the program itself when
+ * it lives elsewhere; its private folder (the only thing it can write) at
+ * the same path.  Nothing of state_dir (tokens, database, other messages)
+ * is there.
+ */
+static char **
+bwrap_argv(const struct conf_converter *cv, char **cmd, size_t n, const char *folder)
+{
+	struct conf_strlist a = { 0 };
+	size_t cap = 64 + 3 * ARRAY_SIZE(conv_etc) + 3 * ARRAY_SIZE(conv_top) +
+	    3 * cv->read_only_paths.n + n;
+	char link[PATH_MAX];
+	struct stat st;
+
+	a.v = xcalloc(cap + 1, sizeof(*a.v));
+#define ARG(x) (a.v[a.n++] = xstrdup(x))
+	ARG(bwrap_path());
+	ARG("--unshare-all");
+	ARG("--unshare-user");
+	ARG("--disable-userns");
+	ARG("--die-with-parent");
+	ARG("--new-session");
+	ARG("--cap-drop");
+	ARG("ALL");
+	ARG("--ro-bind");
+	ARG("/usr");
+	ARG("/usr");
+	for (size_t i = 0; i < ARRAY_SIZE(conv_top); i++) {
+		ssize_t len;
+
+		if (lstat(conv_top[i], &st) != 0)
+			continue;
+		if (S_ISLNK(st.st_mode) &&
+		    (len = readlink(conv_top[i], link, sizeof(link) - 1)) > 0) {
+			link[len] = '\0';
+			ARG("--symlink");
+			ARG(link);
+		} else if (S_ISDIR(st.st_mode)) {
+			ARG("--ro-bind");
+			ARG(conv_top[i]);
+		} else {
+			continue;
+		}
+		ARG(conv_top[i]);
+	}
+	for (size_t i = 0; i < ARRAY_SIZE(conv_etc); i++) {
+		ARG("--ro-bind-try");
+		ARG(conv_etc[i]);
+		ARG(conv_etc[i]);
+	}
+	for (size_t i = 0; i < cv->read_only_paths.n; i++) {
+		ARG("--ro-bind");
+		ARG(cv->read_only_paths.v[i]);
+		ARG(cv->read_only_paths.v[i]);
+	}
+	ARG("--dev");
+	ARG("/dev");
+	ARG("--proc");
+	ARG("/proc");
+	if (!under_usr(cv->command.v[0])) {
+		ARG("--ro-bind-fd");
+		a.v[a.n++] = xasprintf("%d", CONV_PROG_FD);
+		ARG(cmd[0]);
+	}
+	ARG("--bind-fd");
+	a.v[a.n++] = xasprintf("%d", CONV_FOLDER_FD);
+	ARG(folder);
+	ARG("--chdir");
+	ARG(folder);
+	ARG("--remount-ro");
+	ARG("/");
+	ARG("--info-fd");
+	a.v[a.n++] = xasprintf("%d", CONV_INFO_FD);
+	ARG("--");
+#undef ARG
+	for (size_t i = 0; i < n; i++)
+		a.v[a.n++] = cmd[i];
+	a.v[a.n] = NULL;
+	return a.v;
+}
+
+/* The limits of the child (RLIMIT_AS, FSIZE, NPROC, CPU, CORE), 0 meaning the default. */
+static void
+child_limits(struct conv_child *c, const struct conf_converter *cv)
+{
+	rlim_t mem = (rlim_t)(cv->memory_limit > 0 ? cv->memory_limit : CONV_DEFAULT_MEMORY);
+	rlim_t fsize = (rlim_t)(cv->file_size_limit > 0 ? cv->file_size_limit :
+	    CONV_DEFAULT_FSIZE);
+	rlim_t nproc = (rlim_t)(cv->max_processes > 0 ? cv->max_processes : CONV_DEFAULT_NPROC);
+	rlim_t cpu = (rlim_t)(cv->cpu_time_limit > 0 ? cv->cpu_time_limit :
+	    cv->timeout > 0 ? cv->timeout : CONV_DEFAULT_TIMEOUT);
+
+	c->lim[0].rlim_cur = c->lim[0].rlim_max = mem << 20;
+	c->lim[1].rlim_cur = c->lim[1].rlim_max = fsize << 20;
+	c->lim[2].rlim_cur = c->lim[2].rlim_max = nproc;
+	c->lim[3].rlim_cur = cpu;
+	c->lim[3].rlim_max = cpu + 1;	/* SIGXCPU first, then SIGKILL */
+	c->lim[4].rlim_cur = c->lim[4].rlim_max = 0;
+}
+
 /* Prepare c (descriptors, argv, environment) for running cv in folder. */
 static int
 child_prepare(struct conv_child *c, const struct conf_converter *cv, const char *folder,
-    const char *docpath, int *readfd, char **errstr)
+    const char *docpath, int *readfd, int *inforead, char **errstr)
 {
 	struct rlimit rl;
 	char *logpath = xasprintf("%s/%s", folder, CONV_LOG);
+	char **cmd;
 	int pfd[2], r = 0;
 
-	c->argv = xcalloc(cv->command.n + 1, sizeof(*c->argv));
+	cmd = xcalloc(cv->command.n + 1, sizeof(*cmd));
 	for (size_t i = 0; i < cv->command.n; i++)
-		c->argv[i] = subst_arg(cv->command.v[i], docpath, folder);
+		cmd[i] = subst_arg(cv->command.v[i], docpath, folder);
+	if (cv->unsandboxed) {
+		c->argv = cmd;
+	} else {
+		c->argv = bwrap_argv(cv, cmd, cv->command.n, folder);
+		free(cmd);	/* its strings moved into c->argv */
+	}
 	c->envp[0] = xstrdup("PATH=/usr/bin:/bin");
 	c->envp[1] = xasprintf("HOME=%s", folder);
 	c->envp[2] = xstrdup("LANG=C.UTF-8");
@@ -455,6 +651,7 @@ child_prepare(struct conv_child *c, const struct conf_converter *cv, const char 
 	c->folder = folder;
 	c->maxfd = getrlimit(RLIMIT_NOFILE, &rl) == 0 && rl.rlim_cur != RLIM_INFINITY &&
 	    rl.rlim_cur < 1048576 ? (long)rl.rlim_cur : 1048576;
+	child_limits(c, cv);
 
 	c->nullfd = fd_above_stdio(open("/dev/null", O_RDONLY | O_CLOEXEC));
 	c->logfd = fd_above_stdio(open(logpath, O_RDWR | O_CREAT | O_EXCL | O_APPEND |
@@ -471,9 +668,38 @@ child_prepare(struct conv_child *c, const struct conf_converter *cv, const char 
 	}
 	*readfd = fd_above_stdio(pfd[0]);
 	c->reportfd = fd_above_stdio(pfd[1]);
-	if (*readfd < 0 || c->reportfd < 0)
+	if (*readfd < 0 || c->reportfd < 0) {
 		r = m2c_fail(errstr, M2C_E_SYS, "cannot make a pipe for the converter: %s",
 		    strerror(errno));
+		goto out;
+	}
+	if (cv->unsandboxed)
+		goto out;
+
+	/* The sandbox: bwrap's status pipe, the folder and the program by descriptor. */
+	if (pipe2(pfd, O_CLOEXEC | O_NONBLOCK) != 0) {
+		r = m2c_fail(errstr, M2C_E_SYS, "cannot make a pipe for the converter: %s",
+		    strerror(errno));
+		goto out;
+	}
+	*inforead = fd_above_stdio(pfd[0]);
+	c->infofd = fd_above_stdio(pfd[1]);
+	c->folderfd = fd_above_stdio(open(folder, O_PATH | O_DIRECTORY | O_NOFOLLOW | O_CLOEXEC));
+	if (!under_usr(cv->command.v[0]))
+		c->progfd = fd_above_stdio(open(cv->command.v[0], O_PATH | O_CLOEXEC));
+	if (*inforead < 0 || c->infofd < 0 || c->folderfd < 0 ||
+	    (!under_usr(cv->command.v[0]) && c->progfd < 0)) {
+		r = m2c_fail(errstr, errno == ENOENT || errno == EACCES ? M2C_E_CONFIG : M2C_E_SYS,
+		    "cannot set up the converter's sandbox for %s: %s", cv->command.v[0],
+		    strerror(errno));
+		goto out;
+	}
+	/* Root runs no converter: the sandbox runs as nobody, who needs its folder. */
+	c->as_nobody = geteuid() == 0;
+	if (c->as_nobody && (chown(folder, CONV_NOBODY, CONV_NOBODY) != 0 ||
+	    chown(docpath, CONV_NOBODY, CONV_NOBODY) != 0))
+		r = m2c_fail(errstr, M2C_E_SYS, "cannot give the converter's folder %s to "
+		    "nobody: %s", folder, strerror(errno));
 out:
 	free(logpath);
 	return r;
@@ -494,16 +720,44 @@ child_release(struct conv_child *c)
 		close(c->logfd);
 	if (c->reportfd >= 0)
 		close(c->reportfd);
-	c->nullfd = c->logfd = c->reportfd = -1;
+	if (c->infofd >= 0)
+		close(c->infofd);
+	if (c->folderfd >= 0)
+		close(c->folderfd);
+	if (c->progfd >= 0)
+		close(c->progfd);
+	c->nullfd = c->logfd = c->reportfd = c->infofd = c->folderfd = c->progfd = -1;
 }
 
-/* The failure of a command that ran, from its wait status; M2C_E_DATA. */
+/* Nonzero when bwrap said, on its --info-fd, that the sandbox was set up. */
 static int
-status_fail(const char *cmd, int status, int logfd, char **errstr)
+sandbox_started(int inforead)
+{
+	char buf[512];
+	ssize_t n;
+
+	do
+		n = read(inforead, buf, sizeof(buf) - 1);
+	while (n < 0 && errno == EINTR);
+	if (n <= 0)
+		return 0;
+	buf[n] = '\0';
+	return strstr(buf, "\"child-pid\"") != NULL;
+}
+
+/*
+ * The failure of a command that ran, from its wait status; M2C_E_DATA.
+ * In the sandbox, bwrap exits 128 + N for a command killed by signal N.
+ */
+static int
+status_fail(const char *cmd, int sandboxed, int status, int logfd, char **errstr)
 {
 	char *s = said(logfd);
 	int r;
 
+	if (sandboxed && WIFEXITED(status) && WEXITSTATUS(status) > 128 &&
+	    WEXITSTATUS(status) < 128 + NSIG)
+		status = WEXITSTATUS(status) - 128;	/* as a signal's wait status */
 	if (WIFEXITED(status))
 		r = m2c_fail(errstr, M2C_E_DATA, "converter %s failed on this document "
 		    "with exit status %d%s; send the document as PDF instead",
@@ -521,17 +775,18 @@ static int
 run_command(const struct conf_converter *cv, const char *folder, const char *docpath,
     const char *sniffed_type, char **errstr)
 {
-	struct conv_child c = { .nullfd = -1, .logfd = -1, .reportfd = -1 };
+	struct conv_child c = { .nullfd = -1, .logfd = -1, .reportfd = -1, .infofd = -1,
+		.folderfd = -1, .progfd = -1 };
 	struct conv_report rep;
 	const char *cmd = cv->command.v[0];
 	int timeout = cv->timeout > 0 ? cv->timeout : CONV_DEFAULT_TIMEOUT;
-	int readfd = -1, r, status;
+	int readfd = -1, inforead = -1, r, status;
 	long long deadline;
 	ssize_t n;
 	pid_t pid;
 	char *s;
 
-	if ((r = child_prepare(&c, cv, folder, docpath, &readfd, errstr)) != 0)
+	if ((r = child_prepare(&c, cv, folder, docpath, &readfd, &inforead, errstr)) != 0)
 		goto out;
 	deadline = monotonic_ms() + (long long)timeout * 1000;
 	if ((pid = fork()) < 0) {
@@ -543,11 +798,20 @@ run_command(const struct conf_converter *cv, const char *folder, const char *doc
 		child_exec(&c);
 	close(c.reportfd);
 	c.reportfd = -1;
+	if (c.infofd >= 0)
+		close(c.infofd);
+	c.infofd = -1;
 
 	/* EOF: the exec worked; a report: it did not. */
 	if ((n = read_full(readfd, &rep, sizeof(rep))) == (ssize_t)sizeof(rep)) {
 		(void)finish_child(pid);
-		if (rep.stage == CONV_STAGE_EXEC)
+		if (rep.stage == CONV_STAGE_EXEC && !cv->unsandboxed)
+			r = m2c_fail(errstr, M2C_E_CONFIG, "cannot run the converters' sandbox "
+			    "%s: %s; converters run only in a sandbox: install bubblewrap "
+			    "(apt install bubblewrap), or set converters_unsandboxed = true "
+			    "to run them without one (not recommended)", c.argv[0],
+			    strerror(rep.err));
+		else if (rep.stage == CONV_STAGE_EXEC)
 			r = m2c_fail(errstr, M2C_E_CONFIG, "cannot run %s: %s (install it, or "
 			    "fix the command of the converter for %s in the config)",
 			    cmd, strerror(rep.err), sniffed_type);
@@ -565,6 +829,16 @@ run_command(const struct conf_converter *cv, const char *folder, const char *doc
 		goto out;
 	}
 	status = finish_child(pid);
+	if (r == 0 && inforead >= 0 && !sandbox_started(inforead)) {
+		s = said(c.logfd);
+		r = m2c_fail(errstr, M2C_E_CONFIG, "the converters' sandbox (%s) could not be "
+		    "set up%s; converters run only in a sandbox: let the service user make "
+		    "user namespaces (sysctl user.max_user_namespaces, and on Debian "
+		    "kernel.unprivileged_userns_clone=1), or set converters_unsandboxed = true "
+		    "to run them without one (not recommended)", c.argv[0], s);
+		free(s);
+		goto out;
+	}
 	if (r == 1) {
 		s = said(c.logfd);
 		r = m2c_fail(errstr, M2C_E_DATA, "converter %s did not finish within %d s and "
@@ -574,13 +848,15 @@ run_command(const struct conf_converter *cv, const char *folder, const char *doc
 		goto out;
 	}
 	if (!WIFEXITED(status) || WEXITSTATUS(status) != 0) {
-		r = status_fail(cmd, status, c.logfd, errstr);
+		r = status_fail(cmd, !cv->unsandboxed, status, c.logfd, errstr);
 		goto out;
 	}
 	r = 0;
 out:
 	if (readfd >= 0)
 		close(readfd);
+	if (inforead >= 0)
+		close(inforead);
 	child_release(&c);
 	return r;
 }
@@ -690,6 +966,7 @@ convert_to_pdf(const struct conf_converter *cv, const char *input, const char *s
     const char *scratch_dir, char **pdf_path, char **errstr)
 {
 	char *folder = NULL, *docpath = NULL, *out = NULL;
+	const char *base;
 	int r;
 
 	*pdf_path = NULL;
@@ -702,10 +979,26 @@ convert_to_pdf(const struct conf_converter *cv, const char *input, const char *s
 		    "a command that is not an absolute path");
 		goto out;
 	}
-	folder = xasprintf("%s/" CONV_PREFIX "XXXXXX", scratch_dir);
-	if (mkdtemp(folder) == NULL) {
+	if (access(cv->command.v[0], X_OK) != 0) {
+		r = m2c_fail(errstr, M2C_E_CONFIG, "cannot run %s: %s (install it, or fix the "
+		    "command of the converter for %s in the config)", cv->command.v[0],
+		    strerror(errno), sniffed_type);
+		goto out;
+	}
+	if (access(scratch_dir, W_OK | X_OK) != 0) {
 		r = m2c_fail(errstr, M2C_E_SYS, "cannot make a folder for the converter in "
 		    "%s: %s", scratch_dir, strerror(errno));
+		goto out;
+	}
+	/*
+	 * Run by root, the sandbox runs as nobody, who cannot reach the
+	 * scratch folder: its folder is made under CONV_ROOT_BASE instead.
+	 */
+	base = !cv->unsandboxed && geteuid() == 0 ? CONV_ROOT_BASE : scratch_dir;
+	folder = xasprintf("%s/" CONV_PREFIX "XXXXXX", base);
+	if (mkdtemp(folder) == NULL) {
+		r = m2c_fail(errstr, M2C_E_SYS, "cannot make a folder for the converter in "
+		    "%s: %s", base, strerror(errno));
 		free(folder);
 		folder = NULL;
 		goto out;
