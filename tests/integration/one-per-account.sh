@@ -74,7 +74,7 @@ like "$RIG_OUT" '"daemon": "not-running"' "status --json: daemon not-running"
 # once takes over (no daemon any more): status is ok again.
 rig_run once
 expect_rc 0 "once with no daemon: exit 0"
-expect_summary 'test: 0 fetched, 0 jobs, 0 skipped, 0 failed' "... nothing left to do"
+expect_summary 'test: nothing new' "... nothing left to do"
 rig_run status
 expect_rc 0 "status after once: exit 0 (no daemon expected)"
 if [[ $RIG_OUT != *"daemon not running"* ]]; then ok "... no daemon error"
