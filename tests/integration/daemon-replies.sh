@@ -76,7 +76,12 @@ else
 fi
 f=$(rig_smtp_to dave@example.com | head -1)
 like "$(rig_smtp_header "$f" Subject)" '^Print failed: Just text' "... its subject says so"
-like "$(rig_smtp_body "$f" 2>&1)" 'nothing printable' "... and its text says why"
+# Why: plain words and a reference; the detail stays in the log under the
+# same reference (issue 10, finding 5).
+body=$(rig_smtp_body "$f" 2>&1)
+like "$body" 'could not be printed: .*\(ref [0-9]{8}-[0-9a-f]{6}' "... and its text says why, with a log reference"
+ref=$(printf '%s\n' "$body" | grep -oE 'ref [0-9]{8}-[0-9a-f]{6}' | head -1)
+like "$(grep -F "($ref)" "$d/daemon.err")" 'nothing printable' "... the log has the detail under that reference"
 
 kill -TERM "$dpid"
 rig_wait_for 15 bash -c "! kill -0 $dpid 2>/dev/null" && ok "SIGTERM stops the daemon" ||
