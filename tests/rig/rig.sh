@@ -1603,6 +1603,12 @@ rig_start_daemon() {
 	rig_log "run $RIG_RUN_N: background daemon, pid $RIG_DAEMON_PID"
 }
 
+# rig_daemon_says REGEX [SECONDS]: the running daemon's log (RIG_DAEMON_ERR)
+# matches REGEX, now or within SECONDS.
+rig_daemon_says() {
+	rig_wait_for "${2:-0}" grep -Eq -- "$1" "$RIG_DAEMON_ERR"
+}
+
 # rig_pids_gone PID...: none of them is running any more.
 rig_pids_gone() {
 	local p
