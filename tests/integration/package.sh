@@ -1,10 +1,12 @@
 #!/bin/bash
 # package.sh - the Debian package end to end, as an administrator meets it:
-# scripts/package.sh builds it (lintian: no error), `apt-get install ./deb`
-# installs it, `mail2cups check` runs as the service user through the
-# installed program against the rig, `mail2cups once` as root prints (it
-# switches to mail2cups by itself), and remove + purge leave nothing behind
-# but what Debian policy keeps (the system user).
+# scripts/package.sh builds its three packages (lintian: no error),
+# `apt-get install ./*.deb` installs them, `mail2cups check` runs as the
+# service user through the installed program against the rig, `mail2cups
+# once` as root prints (it switches to mail2cups by itself), the installed
+# backend answers lpinfo's call, dovecot-lda delivers with the installed
+# plugin, and remove + purge leave nothing behind but what Debian policy
+# keeps (the system user).
 #
 # It installs a package on this machine, so it runs only under CI=true or
 # with M2C_TEST_PACKAGE=1 (else it is skipped), as root, and never when a
@@ -18,15 +20,19 @@ if [ "${CI:-}" != true ] && [ "${M2C_TEST_PACKAGE:-}" != 1 ]; then
 fi
 rig_require_all
 rig_require dpkg-buildpackage dh lintian fakeroot apt-get dpkg-deb runuser systemd-analyze
-if dpkg-query -W -f='${Status}' mail2cups 2>/dev/null | grep -q 'ok installed'; then
-	bail "a mail2cups package is installed already: this test would replace it"
-fi
+for p in mail2cups mail2cups-cups-backend dovecot-mail2cups; do
+	if dpkg-query -W -f='${Status}' "$p" 2>/dev/null | grep -q 'ok installed'; then
+		bail "the package $p is installed already: this test would replace it"
+	fi
+done
 rig_init
 deb_dir=$RIG_DIR/deb
 installed=
+# The three binary packages: the programs, the CUPS backend, the Dovecot plugin.
+pkgs=(mail2cups mail2cups-cups-backend dovecot-mail2cups)
 # Whatever happens, the package does not stay (then the rig stops).
 pkg_cleanup() {
-	[ -n "$installed" ] && apt-get -o DPkg::Lock::Timeout=600 purge -y -q mail2cups >/dev/null 2>&1
+	[ -n "$installed" ] && apt-get -o DPkg::Lock::Timeout=600 purge -y -q "${pkgs[@]}" >/dev/null 2>&1
 	installed=
 	rig_stop_all
 }
@@ -38,7 +44,11 @@ trap 'pkg_cleanup; exit 143' TERM
 out=$(DEB_BUILD_OPTIONS="parallel=2" "$top_srcdir/scripts/package.sh" --nocheck --outdir "$deb_dir" 2>&1)
 rc=$?
 deb=$(ls "$deb_dir"/mail2cups_*.deb 2>/dev/null | head -1)
-if [ $rc -eq 0 ] && [ -n "$deb" ]; then
+debs=()
+for p in "${pkgs[@]}"; do
+	debs+=("$(ls "$deb_dir/${p}_"*.deb 2>/dev/null | head -1)")
+done
+if [ $rc -eq 0 ] && [ -n "$deb" ] && [ -n "${debs[1]}" ] && [ -n "${debs[2]}" ]; then
 	ok "scripts/package.sh builds the package and lintian reports no error"
 	diag "$(grep -E '^(package.sh: lintian|  [EWI]: )' <<<"$out")"
 else
@@ -56,20 +66,25 @@ like "$contents" " \./(usr/)?lib/systemd/system/mail2cups\.service" "the package
 is "$(dpkg-deb -I "$deb" conffiles)" "/etc/mail2cups.conf" \
 	"/etc/mail2cups.conf is its one conffile"
 
-# The folders the package brings that were not here before must go again.
+like "$(dpkg-deb -c "${debs[1]}")" " \./usr/lib/cups/backend/mail2cups\$" \
+	"mail2cups-cups-backend has the backend"
+like "$(dpkg-deb -c "${debs[2]}")" " \./usr/lib/dovecot/modules/lib20_mail2cups_plugin\.so\$" \
+	"dovecot-mail2cups has the plugin"
+
+# The folders the packages bring that were not here before must go again.
 new_dirs=()
 while read -r d; do
 	d=${d#.}; d=${d%/}
 	[ -n "$d" ] && [ ! -e "$d" ] && new_dirs+=("$d")
-done < <(dpkg-deb -c "$deb" | awk '$1 ~ /^d/ {print $6}')
+done < <(for f in "${debs[@]}"; do dpkg-deb -c "$f"; done | awk '$1 ~ /^d/ {print $6}' | sort -u)
 
-# --- install
-out=$(apt-get -o DPkg::Lock::Timeout=600 install -y -q "$deb" 2>&1)
+# --- install (all three, as a site that takes everything would)
+out=$(apt-get -o DPkg::Lock::Timeout=600 install -y -q "${debs[@]}" 2>&1)
 rc=$?
 installed=1
-[ $rc -eq 0 ] && ok "apt-get install ./$(basename "$deb")" ||
-	not_ok "apt-get install ./$(basename "$deb")" "$(tail -20 <<<"$out")"
-mapfile -t files < <(dpkg -L mail2cups)
+[ $rc -eq 0 ] && ok "apt-get install ./mail2cups_*.deb ./mail2cups-cups-backend_*.deb ./dovecot-mail2cups_*.deb" ||
+	not_ok "apt-get install the three packages" "$(tail -20 <<<"$out")"
+mapfile -t files < <(dpkg -L "${pkgs[@]}")
 [ ${#files[@]} -gt 10 ] && ok "dpkg -L lists ${#files[@]} paths" || not_ok "dpkg -L lists the files" "${files[*]}"
 like "$(getent passwd mail2cups)" '^mail2cups:x:[0-9]+:[0-9]+:.*:/var/lib/mail2cups:/usr/sbin/nologin$' \
 	"the system user mail2cups exists (sysusers.d)"
@@ -111,13 +126,34 @@ is "$rc" 0 "mail2cups once as root (it switches to mail2cups): exit 0"
 expect_printed "... the attachment printed" "$RIG_DIR/hello.pdf"
 is "$(stat -c %U /var/lib/mail2cups/state.db 2>&1)" mail2cups "... its state database belongs to mail2cups"
 
+# The backend: root's alone (0700: CUPS runs it as root, backend(7)), and
+# run without arguments, as lpinfo -v does, it answers and exits 0.
+is "$(stat -c '%U %a' /usr/lib/cups/backend/mail2cups 2>&1)" "root 700" \
+	"the installed backend is root's, 0700"
+out=$(MAIL2CUPS_CONF=/etc/mail2cups.conf timeout 30 /usr/lib/cups/backend/mail2cups 2>&1)
+is "$?" 0 "the installed backend's discovery (lpinfo -v) exits 0" "$out"
+# The plugin: dovecot-lda loads the installed one from Dovecot's module
+# folder and delivers; with no daemon listening it logs the one line that
+# says so (plugin-settings.sh has the cases).
+RIG_PLUGIN_SO=/usr/lib/dovecot/modules/lib20_mail2cups_plugin.so
+{ cat "$RIG_DOVECONF"; rig_plugin_dovecot_conf "  mail2cups_socket = $RIG_DIR/none.sock
+  mail2cups_mailbox = INBOX"; } >"$RIG_DIR/plugin.conf"
+rig_mkmail mail "$RIG_DIR/m.eml" --subject "through the installed plugin" || bail "mkmail.py failed"
+before=$(rig_dovecot_log_count 'mail2cups: cannot wake')
+rig_lda "$RIG_USER" "$RIG_DIR/m.eml" "$RIG_DIR/plugin.conf"
+is "$RIG_LDA_RC" 0 "dovecot-lda with the installed plugin delivers" "$RIG_LDA_ERR"
+is "$(( $(rig_dovecot_log_count 'mail2cups: cannot wake') - before ))" 1 \
+	"... and the plugin ran (it logged that no daemon listens)" "$RIG_LDA_ERR"
+
 # --- remove, then purge
-out=$(apt-get -o DPkg::Lock::Timeout=600 remove -y -q mail2cups 2>&1)
-[ $? -eq 0 ] && ok "apt-get remove mail2cups" || not_ok "apt-get remove mail2cups" "$(tail -20 <<<"$out")"
-[ ! -e /usr/bin/mail2cups ] && [ -e /etc/mail2cups.conf ] && ok "removed: the programs are gone, the edited conffile stays" ||
-	not_ok "removed: the programs are gone, the edited conffile stays"
-out=$(apt-get -o DPkg::Lock::Timeout=600 purge -y -q mail2cups 2>&1)
-[ $? -eq 0 ] && ok "apt-get purge mail2cups" || not_ok "apt-get purge mail2cups" "$(tail -20 <<<"$out")"
+out=$(apt-get -o DPkg::Lock::Timeout=600 remove -y -q "${pkgs[@]}" 2>&1)
+[ $? -eq 0 ] && ok "apt-get remove ${pkgs[*]}" || not_ok "apt-get remove ${pkgs[*]}" "$(tail -20 <<<"$out")"
+[ ! -e /usr/bin/mail2cups ] && [ ! -e /usr/lib/cups/backend/mail2cups ] &&
+	[ ! -e "$RIG_PLUGIN_SO" ] && [ -e /etc/mail2cups.conf ] &&
+	ok "removed: the programs, backend and plugin are gone, the edited conffile stays" ||
+	not_ok "removed: the programs, backend and plugin are gone, the edited conffile stays"
+out=$(apt-get -o DPkg::Lock::Timeout=600 purge -y -q "${pkgs[@]}" 2>&1)
+[ $? -eq 0 ] && ok "apt-get purge ${pkgs[*]}" || not_ok "apt-get purge ${pkgs[*]}" "$(tail -20 <<<"$out")"
 installed=
 left=()
 for f in "${files[@]}"; do
@@ -131,8 +167,11 @@ done
 [ -e /etc/mail2cups.conf ] && left+=(/etc/mail2cups.conf)
 compgen -G '/etc/systemd/system/*/mail2cups.service' >/dev/null && left+=(/etc/systemd/system/*/mail2cups.service)
 is "${left[*]}" "" "purged: nothing of the package is left"
-dpkg-query -W mail2cups >/dev/null 2>&1 && not_ok "dpkg has forgotten mail2cups" "$(dpkg -l mail2cups | tail -1)" ||
-	ok "dpkg has forgotten mail2cups"
+known=()
+for p in "${pkgs[@]}"; do
+	dpkg-query -W "$p" >/dev/null 2>&1 && known+=("$p")
+done
+is "${known[*]}" "" "dpkg has forgotten the three packages"
 getent passwd mail2cups >/dev/null && ok "the system user stays (Debian policy: system users are not removed)" ||
 	not_ok "the system user stays"
 tap_done
