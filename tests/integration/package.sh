@@ -30,9 +30,24 @@ deb_dir=$RIG_DIR/deb
 installed=
 # The three binary packages: the programs, the CUPS backend, the Dovecot plugin.
 pkgs=(mail2cups mail2cups-cups-backend dovecot-mail2cups)
-# Whatever happens, the package does not stay (then the rig stops).
+# known_pkgs: those of the three dpkg still knows (installed, or removed
+# with their conffiles left); apt-get refuses to purge a name it cannot find.
+known_pkgs() {
+	local p
+	for p in "${pkgs[@]}"; do
+		dpkg-query -W "$p" >/dev/null 2>&1 && printf '%s\n' "$p"
+	done
+}
+# purge_pkgs: apt-get purge of those dpkg still knows.
+purge_pkgs() {
+	local known
+	mapfile -t known < <(known_pkgs)
+	[ ${#known[@]} -eq 0 ] && return 0
+	apt-get -o DPkg::Lock::Timeout=600 purge -y -q "${known[@]}"
+}
+# Whatever happens, the packages do not stay (then the rig stops).
 pkg_cleanup() {
-	[ -n "$installed" ] && apt-get -o DPkg::Lock::Timeout=600 purge -y -q "${pkgs[@]}" >/dev/null 2>&1
+	[ -n "$installed" ] && purge_pkgs >/dev/null 2>&1
 	installed=
 	rig_stop_all
 }
@@ -66,10 +81,10 @@ like "$contents" " \./(usr/)?lib/systemd/system/mail2cups\.service" "the package
 is "$(dpkg-deb -I "$deb" conffiles)" "/etc/mail2cups.conf" \
 	"/etc/mail2cups.conf is its one conffile"
 
-like "$(dpkg-deb -c "${debs[1]}")" " \./usr/lib/cups/backend/mail2cups\$" \
-	"mail2cups-cups-backend has the backend"
-like "$(dpkg-deb -c "${debs[2]}")" " \./usr/lib/dovecot/modules/lib20_mail2cups_plugin\.so\$" \
-	"dovecot-mail2cups has the plugin"
+dpkg-deb -c "${debs[1]}" | grep -q ' \./usr/lib/cups/backend/mail2cups$' &&
+	ok "mail2cups-cups-backend has the backend" || not_ok "mail2cups-cups-backend has the backend"
+dpkg-deb -c "${debs[2]}" | grep -q ' \./usr/lib/dovecot/modules/lib20_mail2cups_plugin\.so$' &&
+	ok "dovecot-mail2cups has the plugin" || not_ok "dovecot-mail2cups has the plugin"
 
 # The folders the packages bring that were not here before must go again.
 new_dirs=()
@@ -152,8 +167,9 @@ out=$(apt-get -o DPkg::Lock::Timeout=600 remove -y -q "${pkgs[@]}" 2>&1)
 	[ ! -e "$RIG_PLUGIN_SO" ] && [ -e /etc/mail2cups.conf ] &&
 	ok "removed: the programs, backend and plugin are gone, the edited conffile stays" ||
 	not_ok "removed: the programs, backend and plugin are gone, the edited conffile stays"
-out=$(apt-get -o DPkg::Lock::Timeout=600 purge -y -q "${pkgs[@]}" 2>&1)
-[ $? -eq 0 ] && ok "apt-get purge ${pkgs[*]}" || not_ok "apt-get purge ${pkgs[*]}" "$(tail -20 <<<"$out")"
+out=$(purge_pkgs 2>&1)
+[ $? -eq 0 ] && ok "apt-get purge (what dpkg still knows of the three)" ||
+	not_ok "apt-get purge (what dpkg still knows of the three)" "$(tail -20 <<<"$out")"
 installed=
 left=()
 for f in "${files[@]}"; do
@@ -167,11 +183,7 @@ done
 [ -e /etc/mail2cups.conf ] && left+=(/etc/mail2cups.conf)
 compgen -G '/etc/systemd/system/*/mail2cups.service' >/dev/null && left+=(/etc/systemd/system/*/mail2cups.service)
 is "${left[*]}" "" "purged: nothing of the package is left"
-known=()
-for p in "${pkgs[@]}"; do
-	dpkg-query -W "$p" >/dev/null 2>&1 && known+=("$p")
-done
-is "${known[*]}" "" "dpkg has forgotten the three packages"
+is "$(known_pkgs | paste -sd ' ')" "" "dpkg has forgotten the three packages"
 getent passwd mail2cups >/dev/null && ok "the system user stays (Debian policy: system users are not removed)" ||
 	not_ok "the system user stays"
 tap_done
