@@ -37,7 +37,7 @@ if [ "$mode" = tests ]; then
 	# The test rig's other servers and tools, and the Debian packaging
 	# tools (scripts/package.sh, tests/integration/package.sh).
 	PKGS+=(
-		autoconf-archive cups-bsd dovecot-lmtpd dovecot-dev
+		autoconf-archive cups-bsd dovecot-lmtpd dovecot-dev dovecot-sieve
 		python3-cryptography curl
 		dpkg-dev debhelper fakeroot lintian systemd
 	)

@@ -443,7 +443,12 @@ stage_fetch(struct msgflow *p, struct msg_work *w, char **errstr)
 		w->fd = w->in->fd;
 		w->size = w->in->size;
 		p->sum->fetched++;
-		return 0;
+		if (w->in->failed == NULL)
+			return 0;
+		/* The source could not take all of it (too big). */
+		w->decided = 1;
+		r = fail_message(p, w, STATE_MSG_FAILED, w->in->failed, errstr);
+		return r != 0 ? r : MSG_SETTLED;
 	}
 	if (p->src->fetch == NULL)
 		return m2c_fail(errstr, M2C_E_USAGE, "%s: no message and no way to fetch it "
@@ -696,6 +701,26 @@ msgflow_init(struct msgflow *f, const struct conf *cf, const struct conf_account
 		for (size_t j = 0; j < t->n; j++)
 			f->convert_types[f->nconvert_types++] = t->v[j];
 	}
+}
+
+void
+msgflow_flush_replies(struct msgflow *p)
+{
+	char *e = NULL, *fix;
+	int waiting = 0, r;
+
+	if (p->dry_run || p->st == NULL || p->a->reply == 0)
+		return;
+	if ((r = reply_flush(p->cf, p->a, p->st, &waiting, &e)) != 0) {
+		fix = advice_fix(p->cf, p->a, M2C_STEP_SMTP, r);
+		log_warn("replies could not all be sent now: %s; trying again next pass",
+		    e ? e : "unknown error");
+		log_warn("fix: %s", fix);
+		free(fix);
+	} else if (waiting > 0)
+		log_debug("%d printed replies wait for their jobs to complete", waiting);
+	p->sum->replies_waiting = waiting;
+	free(e);
 }
 
 void

@@ -89,6 +89,8 @@ struct msgflow_msg {
 	const char *env_sender;		/* envelope sender from the MTA; "" the null
 					 * sender; NULL unknown */
 	const char *env_recipient;	/* envelope recipient from the MTA; NULL unknown */
+	const char *failed;		/* with fd: the source could not take the whole
+					 * message (too big): it fails with this reason */
 };
 
 /*
@@ -102,6 +104,13 @@ struct msgflow_msg {
  */
 int msgflow_process(struct msgflow *f, const struct msgflow_msg *in,
     enum state_msg_status *verdict, enum m2c_step *step, char **errstr);
+
+/*
+ * Send the account's replies that are due (reply.h); one that cannot go
+ * now is kept for the next try and logged, never an error.  Sets
+ * f->sum->replies_waiting.
+ */
+void msgflow_flush_replies(struct msgflow *f);
 
 /*
  * Record the verdict outcome (PRINTED, FAILED or REJECTED) of k with

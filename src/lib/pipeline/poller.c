@@ -17,7 +17,6 @@
 #include "log.h"
 #include "msgflow.h"
 #include "poller.h"
-#include "reply.h"
 #include "secret.h"
 #include "signin.h"
 #include "testhook.h"
@@ -446,30 +445,6 @@ poller_session_imap(struct poller_session *s)
 	return s->imap;
 }
 
-/*
- * Send the replies that are due.  A reply that cannot go now is kept for
- * the next pass; that never stops printing.
- */
-static void
-flush_replies(struct poller_session *p)
-{
-	char *e = NULL, *fix;
-	int waiting = 0, r;
-
-	if (p->o->dry_run || p->st == NULL || p->a->reply == 0)
-		return;
-	if ((r = reply_flush(p->cf, p->a, p->st, &waiting, &e)) != 0) {
-		fix = advice_fix(p->cf, p->a, M2C_STEP_SMTP, r);
-		log_warn("replies could not all be sent now: %s; trying again next pass",
-		    e ? e : "unknown error");
-		log_warn("fix: %s", fix);
-		free(fix);
-	} else if (waiting > 0)
-		log_debug("%d printed replies wait for their jobs to complete", waiting);
-	p->sum->replies_waiting = waiting;
-	free(e);
-}
-
 int
 poller_session_process(struct poller_session *p, struct poller_summary *sum,
     int (*stop)(void *arg), void *arg, enum m2c_step *step, char **errstr)
@@ -506,7 +481,8 @@ poller_session_process(struct poller_session *p, struct poller_summary *sum,
 		free(e);
 		r = 0;
 	}
-	flush_replies(p);
+	p->flow.sum = sum;
+	msgflow_flush_replies(&p->flow);
 out:
 	p->sum = NULL;
 	free(uids);

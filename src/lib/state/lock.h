@@ -36,6 +36,7 @@ struct lock;
 enum lock_role {
 	LOCK_ROLE_ONCE,		/* mail2cups once */
 	LOCK_ROLE_WORKER,	/* a worker of mail2cups run */
+	LOCK_ROLE_DELIVER,	/* mail2cups deliver */
 };
 
 /*
