@@ -65,7 +65,7 @@ msgflow_finish(struct msgflow *p, const struct state_key *k, enum state_msg_stat
 		return r;
 	if (p->src->post_action != NULL &&
 	    (r = p->src->post_action(p->src->arg, k, outcome, errstr)) != 0)
-		return r;
+		return r == MSGFLOW_POST_DEFERRED ? 0 : r;
 	if (p->dry_run)
 		return 0;
 	testhook_point("after-postaction");

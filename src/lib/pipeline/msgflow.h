@@ -35,6 +35,9 @@ struct poller_summary;
 /* The name prefix of a message's scratch file (poller_clean_scratch). */
 #define MSGFLOW_SCRATCH_MSG "msg"
 
+/* post_action's "later": the verdict stays recorded, not DONE yet. */
+#define MSGFLOW_POST_DEFERRED 1
+
 /* What the message's source does; every member may be NULL/0. */
 struct msgflow_source {
 	/*
@@ -50,7 +53,9 @@ struct msgflow_source {
 	 * After the verdict outcome (PRINTED, FAILED or REJECTED) is recorded:
 	 * move, flag or delete the message at its source (also called in a
 	 * dry run, to say what it would do).  A failure leaves the verdict
-	 * recorded for a later try.  NULL: the verdict settles the message.
+	 * recorded for a later try.  MSGFLOW_POST_DEFERRED: the source does
+	 * it later (a batch) and marks the message DONE itself.  NULL: the
+	 * verdict settles the message.
 	 */
 	int (*post_action)(void *arg, const struct state_key *k, enum state_msg_status outcome,
 	    char **errstr);
