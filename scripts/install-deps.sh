@@ -38,7 +38,7 @@ if [ "$mode" = tests ]; then
 	# tools (scripts/package.sh, tests/integration/package.sh; man-db for
 	# systemd-analyze verify, which looks up every Documentation= page).
 	PKGS+=(
-		autoconf-archive cups-bsd dovecot-lmtpd dovecot-dev
+		autoconf-archive cups-bsd dovecot-lmtpd dovecot-dev dovecot-sieve
 		python3-cryptography curl
 		dpkg-dev debhelper fakeroot lintian systemd man-db
 	)

@@ -5,6 +5,8 @@
  *   mail2cups [-c FILE] [-v] check               try every account; change nothing
  *   mail2cups [-c FILE] run [--syslog]            the daemon (foreground, for systemd)
  *   mail2cups [-c FILE] status [--json]          each account's state, read-only
+ *   mail2cups [-c FILE] deliver -a ACCOUNT [-f SENDER] [-r RECIPIENT]
+ *                                                an MDA: one message on stdin
  *
  * Exit codes are sysexits(3), as DESIGN.md and mail2cups(8) list them.
  */
@@ -25,6 +27,7 @@
 #include "conf.h"
 #include "daemon.h"
 #include "cupsjob.h"
+#include "deliver.h"
 #include "error.h"
 #include "lock.h"
 #include "log.h"
@@ -42,6 +45,7 @@ usage(FILE *f)
 	fprintf(f,
 	    "usage: mail2cups [-c FILE] [-v|-q] once [--dry-run]\n"
 	    "       mail2cups [-c FILE] [-v|-q] run [--syslog] | check | status [--json]\n"
+	    "       mail2cups deliver [-c FILE] [-v] -a ACCOUNT [-f SENDER] [-r RECIPIENT]\n"
 	    "       mail2cups --version | --help\n"
 	    "\n"
 	    "  once       one pass over every account: print new mail, then exit\n"
@@ -53,6 +57,12 @@ usage(FILE *f)
 	    "  status     each account's state from the last pass (read-only); exit 0 all\n"
 	    "             ok, 1 waiting to sign in or not configured, 2 an error\n"
 	    "  --json     status as JSON\n"
+	    "  deliver    an MDA (Postfix pipe, Exim, fetchmail, procmail, Sieve pipe): print\n"
+	    "             the one message on standard input through ACCOUNT; SENDER and\n"
+	    "             RECIPIENT default to $SENDER and $RECIPIENT.  Exit 0 when CUPS\n"
+	    "             holds every job or the message was refused on purpose, 75 to try\n"
+	    "             again later, 78 for a configuration error; the log goes to syslog\n"
+	    "             (-v: to standard error), one line on standard error says the outcome\n"
 	    "  -c FILE    the configuration file (default: %s for root,\n"
 	    "             $XDG_CONFIG_HOME/mail2cups/mail2cups.conf otherwise)\n"
 	    "  -v, -q     more (debug, with the IMAP protocol minus credentials) / less output\n"
@@ -116,6 +126,11 @@ cmd_once(const struct conf *cf, int dry_run)
 		enum m2c_step step = M2C_STEP_IMAP;
 		struct poller_summary sum;
 
+		if (a->deliver_only) {
+			log_debug("%s: deliver_only: mail2cups deliver feeds it; no mailbox to "
+			    "read", a->name);
+			continue;
+		}
 		r = poller_once_account(cf, a, st, &o, &sum, &step, &e);
 		/* Busy: the daemon serves it and records its own outcome. */
 		if (!sum.busy)
@@ -151,6 +166,121 @@ out:
 	mime_shutdown();
 	free(e);
 	return status;
+}
+
+/* The options of `deliver`. */
+struct deliver_args {
+	const char *account;	/* -a */
+	const char *sender;	/* -f, else $SENDER */
+	const char *recipient;	/* -r, else $RECIPIENT */
+};
+
+/*
+ * `mail2cups deliver`: one message on stdin (deliver.h).  Exit 0 when it
+ * is dealt with, 75 (EX_TEMPFAIL) for anything the MTA should try again,
+ * 78 (EX_CONFIG) for a configuration error; never another code, since
+ * Postfix bounces on those, and a bounce may reach a forged sender.  One
+ * line on stderr says what happened, for the MTA's log.
+ */
+static int
+cmd_deliver(const struct conf *cf, const struct deliver_args *da)
+{
+	const struct conf_account *a = conf_account_find(cf, da->account);
+	struct deliver_opts o = { da->sender, da->recipient, STDIN_FILENO };
+	enum deliver_outcome outcome;
+	enum m2c_step step = M2C_STEP_LOCAL;
+	struct state *st = NULL;
+	char *e = NULL, *scratch = NULL, *words = NULL;
+	int busy = 0, r, status;
+
+	if (a == NULL) {
+		r = m2c_fail(&e, M2C_E_CONFIG, "there is no account \"%s\" in %s (-a names one "
+		    "of its accounts)", da->account, cf->path);
+		goto out;
+	}
+	log_set_account(a->name);
+	scratch = xasprintf("%s/scratch", cf->state_dir);
+	/* Never as root: as the owner of state_dir, as once and run. */
+	if ((r = privdrop_to_state_owner(cf->state_dir, &e)) != 0 ||
+	    (r = mkdir_p(scratch, 0700, &e)) != 0 || (r = mime_init(&e)) != 0 ||
+	    (r = state_open(cf->state_dir, &st, &e)) != 0)
+		goto out;
+	r = deliver_message(cf, a, st, &o, &outcome, &words, &busy, &step, &e);
+	/* Busy: whoever holds the account records its own outcome. */
+	if (!busy)
+		record_outcome(cf, a, st, 0, r, step, e);
+out:
+	if (r == 0) {
+		log_info("%s", words);
+		fprintf(stderr, "mail2cups: %s: %s\n", a->name, words);
+		status = EX_OK;
+	} else {
+		char *fix = a != NULL ? advice_fix(cf, a, step, r) : NULL;
+
+		log_error("%s", e ? e : m2c_err_name(r));
+		if (fix != NULL)
+			log_error("fix: %s", fix);
+		status = r == M2C_E_CONFIG || r == M2C_E_NOTSUP ? EX_CONFIG : EX_TEMPFAIL;
+		fprintf(stderr, "mail2cups: %s%s%s%s\n", a != NULL ? a->name : "",
+		    a != NULL ? ": " : "", status == EX_TEMPFAIL ? "will try again: " : "",
+		    e ? e : m2c_err_name(r));
+		free(fix);
+	}
+	log_set_account(NULL);
+	state_close(&st);
+	mime_shutdown();
+	free(words);
+	free(scratch);
+	free(e);
+	return status;
+}
+
+/*
+ * deliver's options, after the command (-c may come there too, as MTAs'
+ * examples write it).  0, or EX_USAGE after saying why.
+ */
+static int
+parse_deliver_args(int argc, char **argv, char **path, int *verbose, struct deliver_args *da)
+{
+	int ch;
+
+	optind = 0;	/* restart getopt on the command's arguments */
+	while ((ch = getopt(argc, argv, "+c:a:f:r:v")) != -1) {
+		switch (ch) {
+		case 'c':
+			free(*path);
+			*path = xstrdup(optarg);
+			break;
+		case 'a':
+			da->account = optarg;
+			break;
+		case 'f':
+			da->sender = optarg;
+			break;
+		case 'r':
+			da->recipient = optarg;
+			break;
+		case 'v':
+			*verbose = 1;
+			break;
+		default:
+			return EX_USAGE;
+		}
+	}
+	if (optind < argc) {
+		fprintf(stderr, "mail2cups: deliver: unexpected argument \"%s\"\n", argv[optind]);
+		return EX_USAGE;
+	}
+	if (da->account == NULL) {
+		fprintf(stderr, "mail2cups: deliver: -a ACCOUNT is required\n");
+		return EX_USAGE;
+	}
+	/* What Sieve's pipe and Postfix's local(8) put in the environment. */
+	if (da->sender == NULL)
+		da->sender = getenv("SENDER");
+	if (da->recipient == NULL)
+		da->recipient = getenv("RECIPIENT");
+	return 0;
 }
 
 /* The daemon (daemon.h), in the foreground for systemd. */
@@ -245,8 +375,11 @@ main(int argc, char **argv)
 		{ "version", no_argument, NULL, 'V' },
 		{ NULL, 0, NULL, 0 },
 	};
+	static const char *const commands[] = { "once", "check", "status", "run", "deliver" };
 	enum log_level level = LOG_LVL_INFO;
-	int level_set = 0, dry_run = 0, use_syslog = 0, json = 0, ch, r, status;
+	struct deliver_args da = { 0 };
+	int level_set = 0, dry_run = 0, use_syslog = 0, json = 0, verbose = 0, ch, r, status;
+	size_t i;
 	char *path = NULL, *e = NULL;
 	const char *cmd;
 	struct conf *cf = NULL;
@@ -287,6 +420,27 @@ main(int argc, char **argv)
 		goto out;
 	}
 	cmd = argv[optind++];
+	for (i = 0; i < ARRAY_SIZE(commands) && strcmp(cmd, commands[i]) != 0; i++)
+		;
+	if (i == ARRAY_SIZE(commands)) {
+		fprintf(stderr, "mail2cups: unknown command \"%s\"\n", cmd);
+		usage(stderr);
+		status = EX_USAGE;
+		goto out;
+	}
+	if (strcmp(cmd, "deliver") == 0) {
+		/* An MDA logs to syslog: stderr carries one line, for the MTA. */
+		if ((status = parse_deliver_args(argc - optind + 1, argv + optind - 1, &path,
+		    &verbose, &da)) != 0) {
+			usage(stderr);
+			goto out;
+		}
+		if (verbose)
+			level = LOG_LVL_DEBUG, level_set = 1;
+		else
+			log_init("mail2cups", 1, LOG_LVL_INFO);
+		optind = argc;
+	}
 	/* Command options may follow the command. */
 	for (; optind < argc; optind++) {
 		if (strcmp(cmd, "once") == 0 && strcmp(argv[optind], "--dry-run") == 0) {
@@ -302,19 +456,18 @@ main(int argc, char **argv)
 			goto out;
 		}
 	}
-	if (strcmp(cmd, "once") != 0 && strcmp(cmd, "check") != 0 &&
-	    strcmp(cmd, "status") != 0 && strcmp(cmd, "run") != 0) {
-		fprintf(stderr, "mail2cups: unknown command \"%s\"\n", cmd);
-		usage(stderr);
-		status = EX_USAGE;
-		goto out;
-	}
-
 	if (path == NULL)
 		path = conf_default_path();
 	if ((r = conf_load(path, &cf, &e)) != 0) {
 		log_error("%s", e ? e : m2c_err_name(r));	/* every line prefixed */
 		status = m2c_err_exit_code(r);
+		if (strcmp(cmd, "deliver") == 0) {
+			/* Whatever is wrong with the file, it is for the administrator. */
+			status = EX_CONFIG;
+			if (!verbose)
+				fprintf(stderr, "mail2cups: cannot use the configuration: %s\n",
+				    e ? e : m2c_err_name(r));
+		}
 		goto out;
 	}
 	log_set_level(level_set ? level : cf->log_level);
@@ -325,6 +478,8 @@ main(int argc, char **argv)
 		status = cmd_run(path, &cf, use_syslog);
 	else if (strcmp(cmd, "status") == 0)
 		status = cmd_status(cf, json);
+	else if (strcmp(cmd, "deliver") == 0)
+		status = cmd_deliver(cf, &da);
 	else
 		status = cmd_once(cf, dry_run);
 out:

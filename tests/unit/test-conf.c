@@ -152,7 +152,8 @@ static const struct bad_case {
 	      "security, ca_file, username, login_user, mailbox, auth, password_file, "
 	      "poll_interval, oauth, printer, allow_senders, after, printed_folder, "
 	      "failed_folder, deny_senders, authenticated_senders_only, authserv_id, "
-	      "tenant_domains, rules, hold, print_body, reply, rejected_folder, idle)" } } },
+	      "tenant_domains, rules, hold, print_body, reply, rejected_folder, idle, "
+	      "deliver_only)" } } },
 	{ "unknown limits key", "limits = { max_size = 5; };\n" HEAD HOST PW PRN TAIL,
 	  { { 1, "limits.max_size: unknown key (valid keys here: max_message_size, "
 	      "max_attachment_size, max_parts, max_depth, max_attachments)" } } },
@@ -204,6 +205,20 @@ static const struct bad_case {
 	  { { 1, "wake_socket_group: set without wake_socket (set both, or neither)" } } },
 	{ "wake_interval out of range", "wake_interval = 3601;\n" HEAD HOST PW PRN TAIL,
 	  { { 1, "wake_interval: 3601 is out of range (use 0 to 3600)" } } },
+	{ "deliver_lock_wait out of range", "deliver_lock_wait = -1;\n" HEAD HOST PW PRN TAIL,
+	  { { 1, "deliver_lock_wait: -1 is out of range (use 0 to 3600)" } } },
+	{ "deliver_only with IMAP keys", "accounts = (\n  { name = \"office\";\n"
+	  "    deliver_only = true;\n" HOST PW PRN TAIL,
+	  { { 4, "account \"office\": host: an account with deliver_only = true reads no "
+	      "mailbox (remove host)" },
+	    { 5, "account \"office\": password_file: an account with deliver_only = true "
+	      "reads no mailbox (remove password_file)" } } },
+	{ "deliver_only replies without a From", "accounts = (\n  { name = \"office\";\n"
+	  "    deliver_only = true;\n" PRN "    allow_senders = [ \"*@example.org\" ];\n"
+	  "    authserv_id = \"mx.example.org\";\n    reply = [ \"accepted\" ];\n" TAIL
+	  "smtp = { host = \"localhost\"; port = 25; security = \"none\"; auth = \"none\"; };\n",
+	  { { 7, "account \"office\": reply: replies come from the account's username, and it "
+	      "has none" } } },
 	/* Issue 5: rules, users, converters, smtp, replies, sender trust. */
 	{ "bad option phrase", "rules = ( { options = [ \"duplex\", \"dupplex\" ]; } );\n"
 	  HEAD HOST PW PRN TAIL,
@@ -548,6 +563,8 @@ test_defaults(void)
 	is_str(a->failed_folder, "Print Failed", "default failed_folder");
 	is_int(a->allow_senders.n, 0, "allow_senders missing: empty, accepted");
 	is_str(a->ca_file, NULL, "no ca_file");
+	is_int(a->deliver_only, 0, "default deliver_only false");
+	is_int(c->deliver_lock_wait, 5, "default deliver_lock_wait 5");
  out:
 	conf_free(&c);
 	free(err);
@@ -800,6 +817,30 @@ test_digest(void)
 }
 
 /* Configs that must load, with one value to check each. */
+/* An account only `mail2cups deliver` feeds: no IMAP key needed. */
+static void
+test_deliver_only(void)
+{
+	char *path = write_conf("deliver_lock_wait = 2;\naccounts = (\n  { name = \"office\";\n"
+	    "    deliver_only = true;\n" PRN TAIL), *err = NULL;
+	struct conf *c = NULL;
+
+	is_int(conf_load(path, &c, &err), 0, "deliver_only: loads without host, username, auth");
+	is_str(err, NULL, "deliver_only: no message");
+	if (c != NULL && c->naccounts == 1) {
+		is_int(c->accounts[0].deliver_only, 1, "deliver_only: set");
+		is_str(c->accounts[0].host, NULL, "deliver_only: no host");
+		is_str(c->accounts[0].username, NULL, "deliver_only: no username");
+		is_str(c->accounts[0].password_file, NULL, "deliver_only: no password_file");
+		is_int(c->deliver_lock_wait, 2, "deliver_lock_wait read");
+	} else {
+		ok(0, "deliver_only: one account");
+	}
+	conf_free(&c);
+	free(err);
+	free(path);
+}
+
 static void
 test_good_variants(void)
 {
@@ -1019,6 +1060,7 @@ main(void)
 	test_issue5_defaults();
 	test_digest();
 	test_good_variants();
+	test_deliver_only();
 	test_oauth_group();
 	test_google_service_account();
 	for (size_t i = 0; i < ARRAY_SIZE(bad_cases); i++)

@@ -331,7 +331,8 @@ test_migration(void)
 	path = xasprintf("%s/state.db", dir);
 	ok(sqlite3_open(path, &db) == SQLITE_OK &&
 	    sqlite3_exec(db, "DROP TABLE replies; DROP TABLE backend_jobs; "
-	    "ALTER TABLE accounts DROP COLUMN step; PRAGMA user_version = 3", NULL, NULL,
+	    "ALTER TABLE accounts DROP COLUMN step; DROP TABLE deliveries; "
+	    "PRAGMA user_version = 3", NULL, NULL,
 	    NULL) == SQLITE_OK, "back to schema 3");
 	sqlite3_close(db);
 	db = NULL;
@@ -349,7 +350,7 @@ test_migration(void)
 	    sqlite3_prepare_v2(db, "PRAGMA user_version", -1, &st, NULL) == SQLITE_OK &&
 	    sqlite3_step(st) == SQLITE_ROW)
 		version = sqlite3_column_int64(st, 0);
-	is_int(version, 6, "schema version 6");
+	is_int(version, 7, "schema version 7");
 	sqlite3_finalize(st);
 	sqlite3_close(db);
 	free(path);
@@ -402,6 +403,84 @@ test_bjobs(struct state *s)
 }
 
 /* A write while another connection holds the write lock: M2C_E_TEMP. */
+/*
+ * Deliveries (mail2cups deliver): the same (Message-ID, content hash,
+ * recipient) in an account is always the same number, across a reopen;
+ * anything different, or another account, is a new one; the key the
+ * number makes never meets an IMAP mailbox's.
+ */
+static void
+test_deliveries(void)
+{
+	static const char h1[] = "1111111111111111111111111111111111111111111111111111111111111111";
+	static const char h2[] = "2222222222222222222222222222222222222222222222222222222222222222";
+	static const struct {
+		const char *account, *mid, *hash, *rcpt;
+		uint32_t want;
+		int is_new;
+		const char *what;
+	} cases[] = {
+		{ "office", "a@x", h1, "print@x", 1, 1, "a first delivery is number 1" },
+		{ "office", "a@x", h1, "print@x", 1, 0, "the same message again: number 1, not new" },
+		{ "office", "a@x", h2, "print@x", 2, 1, "same Message-ID, other content: new" },
+		{ "office", "b@x", h1, "print@x", 3, 1, "same content, other Message-ID: new" },
+		{ "office", "a@x", h1, "print+2@x", 4, 1, "another recipient: new" },
+		{ "office", NULL, h1, NULL, 5, 1, "no Message-ID, no recipient" },
+		{ "office", NULL, h1, NULL, 5, 0, "... the same again: number 5" },
+		{ "office", "", h1, "", 5, 0, "... empty strings are the same as absent" },
+		{ "other", "a@x", h1, "print@x", 1, 1, "another account counts on its own" },
+	};
+	struct state *s = NULL;
+	struct state_key k = { "office", STATE_DELIVER_MAILBOX, 0, 0 };
+	struct state_msg m;
+	uint32_t n = 0, *uids = NULL;
+	enum state_msg_status *sts = NULL;
+	size_t nowed = 0;
+	char *err = NULL;
+	int is_new = -1;
+
+	if (state_open(dir, &s, &err) != 0) {
+		ok(0, "state_open for deliveries: %s", err ? err : "?");
+		goto out;
+	}
+	for (size_t i = 0; i < ARRAY_SIZE(cases); i++) {
+		is_int(state_delivery_number(s, cases[i].account, cases[i].mid, cases[i].hash,
+		    cases[i].rcpt, &n, &is_new, &err), 0, "%s: no error", cases[i].what);
+		is_int((int)n, (int)cases[i].want, "%s", cases[i].what);
+		is_int(is_new, cases[i].is_new, "%s: is_new %d", cases[i].what, cases[i].is_new);
+	}
+	is_int(state_delivery_number(s, "office", "a@x", NULL, "r", &n, NULL, &err),
+	    M2C_E_USAGE, "no content hash: refused");
+	free(err);
+	err = NULL;
+	/* Its key works with the message rows like an IMAP one. */
+	k.uid = 1;
+	is_int(state_msg_attempt(s, &k, NULL, &err), 0, "delivery 1: an attempt");
+	is_int(state_msg_set(s, &k, STATE_MSG_PRINTED, NULL, &err), 0, "delivery 1: printed");
+	is_int(state_msg_list_owed(s, &(struct state_key){ "office", STATE_DELIVER_MAILBOX, 7, 0 },
+	    &uids, &sts, &nowed, &err), 0, "owed list of a real UIDVALIDITY");
+	is_int((int)nowed, 0, "... never lists a delivery");
+	free(uids);
+	free(sts);
+	state_close(&s);
+	if (state_open(dir, &s, &err) != 0) {
+		ok(0, "state_open again: %s", err ? err : "?");
+		goto out;
+	}
+	is_int(state_delivery_number(s, "office", "a@x", h1, "print@x", &n, &is_new, &err), 0,
+	    "after a reopen");
+	is_int((int)n, 1, "... the same message is still number 1");
+	is_int(is_new, 0, "... and not new");
+	is_int(state_msg_get(s, &k, &m, &err), 0, "its message row");
+	is_int(m.status, STATE_MSG_PRINTED, "... is still PRINTED");
+	state_msg_clear(&m);
+out:
+	if (err)
+		printf("# %s\n", err);
+	free(err);
+	state_close(&s);
+}
+
 static void
 test_locked(void)
 {
@@ -499,6 +578,7 @@ main(void)
 	test_bjobs(s);
 	state_close(&s);
 	test_migration();
+	test_deliveries();
 	test_durable_and_shared();
 	test_locked();
 	test_errors();

@@ -331,6 +331,11 @@ check_account(const struct conf *cf, const struct conf_account *a, FILE *out)
 	check_config(&c);
 	/* Independent of the mailbox: a CUPS failure does not stop the rest. */
 	check_cups(&c);
+	if (a->deliver_only) {
+		/* mail2cups deliver feeds it: there is no mailbox to try. */
+		put_skipped(&c, M2C_STEP_IMAP, "deliver_only: no mailbox");
+		goto out;
+	}
 	if (conf_account_is_oauth(a) && check_signin(&c) != 0) {
 		put_skipped(&c, M2C_STEP_IMAP, "no token");
 		put_skipped(&c, M2C_STEP_MAILBOX, "not signed in");

@@ -141,6 +141,10 @@ trust_load(struct conf_check *ck, const config_setting_t *g, const struct conf_w
 		conf_problem(ck, config_setting_get_member(g, "reply"), w, "reply",
 		    "there is no SMTP server to send replies through (set smtp = { host = "
 		    "\"...\"; }, or remove reply)");
+	if (c->replies.from == NULL && a->username == NULL)
+		conf_problem(ck, config_setting_get_member(g, "reply"), w, "reply",
+		    "replies come from the account's username, and it has none (set username "
+		    "= \"print@example.org\"; or replies = { from = \"print@example.org\"; };)");
 	if (c->replies.from == NULL && a->username != NULL && strchr(a->username, '@') == NULL)
 		conf_problem(ck, config_setting_get_member(g, "reply"), w, "reply",
 		    "replies come from the account's username, and \"%s\" is not a mail address "
@@ -193,6 +197,37 @@ check_folder_not_mailbox(struct conf_check *ck, const config_setting_t *g,
 	    "(choose another folder)", folder);
 }
 
+/*
+ * deliver_only = true: the IMAP keys have no use, and one that is set is
+ * a mistake worth naming; username (the replies' From, the tenant's
+ * domain) may stay.
+ */
+static void
+deliver_only_load(struct conf_check *ck, const config_setting_t *g, const struct conf_where *w,
+    struct conf_account *a)
+{
+	static const char *const imap_keys[] = {
+		"host", "port", "security", "ca_file", "login_user", "mailbox", "auth",
+		"password_file", "poll_interval", "idle", "after", "printed_folder",
+		"failed_folder", "rejected_folder",
+	};
+
+	for (size_t i = 0; i < ARRAY_SIZE(imap_keys); i++) {
+		config_setting_t *s = config_setting_get_member(g, imap_keys[i]);
+
+		if (s != NULL)
+			conf_problem(ck, s, w, imap_keys[i], "an account with deliver_only = true "
+			    "reads no mailbox (remove %s)", imap_keys[i]);
+	}
+	conf_get_string_dup(ck, g, w, "username", &a->username);
+	a->mailbox = xstrdup("INBOX");
+	a->auth = CONF_AUTH_PLAIN;
+	a->security = CONF_SEC_SSL;
+	a->port = 993;
+	a->poll_interval = 60;
+	a->idle = 0;
+}
+
 static void
 account_load(struct conf_check *ck, const config_setting_t *g, size_t idx,
     const struct conf *c, struct conf_account *a)
@@ -224,6 +259,14 @@ account_load(struct conf_check *ck, const config_setting_t *g, size_t idx,
 		else
 			conf_problem(ck, s, &w, "oauth", "must be a group { ... }, not %s (write "
 			    "oauth = { provider = \"microsoft\"; ... };)", conf_type_desc(s));
+	}
+
+	/* An account that only `mail2cups deliver` feeds reads no mailbox:
+	 * none of the IMAP keys is needed. */
+	conf_get_bool(ck, g, &w, "deliver_only", &a->deliver_only);
+	if (a->deliver_only) {
+		deliver_only_load(ck, g, &w, a);
+		goto printing;
 	}
 
 	/* auth first: it decides the other keys' defaults and requirements. */
@@ -283,6 +326,7 @@ account_load(struct conf_check *ck, const config_setting_t *g, size_t idx,
 	a->idle = 1;
 	conf_get_bool(ck, g, &w, "idle", &a->idle);
 
+printing:
 	if (conf_get_string_dup(ck, g, &w, "printer", &a->printer) == 0)
 		conf_missing(ck, g, &w, "printer",
 		    "the CUPS queue to print to, as lpstat -p shows it");

@@ -71,6 +71,7 @@ static const struct conf_key {
 	{ SC_GLOBAL, "wake_socket", NULL },
 	{ SC_GLOBAL, "wake_socket_group", NULL },
 	{ SC_GLOBAL, "wake_interval", NULL },
+	{ SC_GLOBAL, "deliver_lock_wait", NULL },
 
 	{ SC_LIMITS, "max_message_size", NULL },
 	{ SC_LIMITS, "max_attachment_size", NULL },
@@ -105,6 +106,7 @@ static const struct conf_key {
 	{ SC_ACCOUNT, "reply", NULL },
 	{ SC_ACCOUNT, "rejected_folder", NULL },
 	{ SC_ACCOUNT, "idle", NULL },
+	{ SC_ACCOUNT, "deliver_only", NULL },
 
 	{ SC_OAUTH, "provider", NULL },
 	{ SC_OAUTH, "cloud", NULL },
@@ -932,6 +934,8 @@ globals_load(struct conf_check *ck, const config_setting_t *root, struct conf *c
 	conf_get_int(ck, root, &w, "backoff_max", 1, 86400, &c->backoff_max);
 	c->shutdown_timeout = 30;
 	conf_get_int(ck, root, &w, "shutdown_timeout", 1, 600, &c->shutdown_timeout);
+	c->deliver_lock_wait = 5;
+	conf_get_int(ck, root, &w, "deliver_lock_wait", 0, 3600, &c->deliver_lock_wait);
 	wake_load(ck, root, &w, c);
 	limits_load(ck, root, &c->limits);
 	c->rules = conf_group_list_load(ck, root, &w, "rules", sizeof(*c->rules), &c->nrules,

@@ -178,6 +178,9 @@ struct conf_account {
 	enum conf_body print_body;	/* default never */
 	unsigned int reply;		/* 1u << CONF_REPLY_* */
 	char *rejected_folder;		/* default "Print Rejected" */
+	int deliver_only;		/* only `mail2cups deliver` feeds it: no IMAP keys
+					 * (host, username NULL); once, run and check
+					 * leave its mailbox alone */
 };
 
 struct conf {
@@ -192,6 +195,7 @@ struct conf {
 	int keepalive_interval;		/* s: silence while idling before a liveness check */
 	int backoff_max;		/* s: cap of the reconnection back-off */
 	int shutdown_timeout;		/* s: SIGTERM to SIGKILL for workers */
+	int deliver_lock_wait;		/* s: deliver waits this long for the account's lock */
 	char *wake_socket;		/* NULL: none; the Dovecot plugin's datagrams (wake.h) */
 	char *wake_socket_group;	/* NULL: the daemon's own group */
 	int wake_interval;		/* s: an account is woken at most this often (default 1) */

@@ -433,6 +433,9 @@ worker_add(struct super *sv, const struct conf_account *a)
 {
 	struct worker *w;
 
+	/* Only `mail2cups deliver` serves it: no mailbox to read. */
+	if (a->deliver_only)
+		return;
 	sv->w = xreallocarray(sv->w, sv->nw + 1, sizeof(*sv->w));
 	w = &sv->w[sv->nw++];
 	memset(w, 0, sizeof(*w));
@@ -562,7 +565,7 @@ reload(struct super *sv)
 		const struct conf_account *a = conf_account_find(nc, w->name);
 		char *d;
 
-		if (a == NULL) {
+		if (a == NULL || a->deliver_only) {
 			w->retire = 1;
 		} else if (strcmp((d = conf_account_digest(nc, a)), w->digest) != 0) {
 			free(w->digest);
@@ -588,7 +591,7 @@ reload(struct super *sv)
 
 		for (size_t j = 0; j < sv->nw; j++)
 			known |= strcmp(sv->w[j].name, nc->accounts[i].name) == 0;
-		if (!known) {
+		if (!known && !nc->accounts[i].deliver_only) {
 			log_info("%s: new account", nc->accounts[i].name);
 			worker_add(sv, &nc->accounts[i]);
 		}

@@ -155,7 +155,7 @@ policy_may_reply(const struct conf_account *a, const struct mime_message *m,
 		*why = "the message came from a mailing list";
 	else if (machine_local_part(addr))
 		*why = "the sender is a mail system address";
-	else if (str_casecmp(addr, a->username) == 0 ||
+	else if ((a->username != NULL && str_casecmp(addr, a->username) == 0) ||
 	    (a->login_user != NULL && str_casecmp(addr, a->login_user) == 0))
 		*why = "the sender is this mailbox itself (a reply would loop)";
 	else

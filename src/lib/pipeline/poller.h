@@ -2,7 +2,8 @@
  * poller.h - one pass over one account: the heart of `mail2cups once`.
  *
  *   connect, sign in, SELECT (UIDVALIDITY), UID SEARCH UNSEEN, then each
- *   message through its stages (poller.c's msg_stages, advice.h's steps):
+ *   message through the stages msgflow.h runs (shared with `mail2cups
+ *   deliver`; the poller gives the IMAP fetch and post-action):
  *     recognise  a verdict recorded earlier? too many attempts?
  *     fetch      streamed to a scratch file
  *     recognise  printed before under another UIDVALIDITY (content hash)?

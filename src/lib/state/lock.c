@@ -26,6 +26,7 @@ struct lock {
 static const char *const role_names[] = {
 	[LOCK_ROLE_ONCE] = "once",
 	[LOCK_ROLE_WORKER] = "run",
+	[LOCK_ROLE_DELIVER] = "deliver",
 };
 
 static char *

@@ -2,9 +2,9 @@
  * lock.h - one process per account, one daemon per state_dir.
  *
  *   state_dir/locks/ACCOUNT.lock   held by the one process that reads or
- *       changes that account's mail: a daemon worker, `mail2cups once`
- *       (later `deliver` and the Print-folder sessions), for as long as it
- *       serves the account.  Two processes working on the same UIDs would
+ *       changes that account's mail: a daemon worker, `mail2cups once`,
+ *       `mail2cups deliver` (later the Print-folder sessions), for as long
+ *       as it serves the account.  Two processes working on the same UIDs would
  *       race past the state database's intent rows and print twice.
  *   state_dir/locks/daemon.lock    held by the daemon's supervisor
  *       (`mail2cups run`) for its whole life: a second `run` refuses to
@@ -36,6 +36,7 @@ struct lock;
 enum lock_role {
 	LOCK_ROLE_ONCE,		/* mail2cups once */
 	LOCK_ROLE_WORKER,	/* a worker of mail2cups run */
+	LOCK_ROLE_DELIVER,	/* mail2cups deliver */
 };
 
 /*

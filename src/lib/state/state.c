@@ -101,6 +101,13 @@ static const char *const migrations[] = {
 	" PRIMARY KEY (printer, job_id, content_hash));",
 	/* 5 -> 6: the step of a pass that failed (advice.h), with its code */
 	"ALTER TABLE accounts ADD COLUMN step TEXT;",
+	/* 6 -> 7: the messages `mail2cups deliver` took, by what they are
+	 * (state_delivery_number); message_id and recipient '' when absent */
+	"CREATE TABLE deliveries ("
+	" account TEXT NOT NULL, message_id TEXT NOT NULL, content_hash TEXT NOT NULL,"
+	" recipient TEXT NOT NULL, number INTEGER NOT NULL, created INTEGER NOT NULL,"
+	" PRIMARY KEY (account, message_id, content_hash, recipient),"
+	" UNIQUE (account, number));",
 };
 static const char *const user_version_sql[] = {
 	"PRAGMA user_version = 1",
@@ -109,6 +116,7 @@ static const char *const user_version_sql[] = {
 	"PRAGMA user_version = 4",
 	"PRAGMA user_version = 5",
 	"PRAGMA user_version = 6",
+	"PRAGMA user_version = 7",
 };
 /* The first schema with the accounts table, and with its step column. */
 #define STATE_SCHEMA_ACCOUNTS	2
@@ -858,6 +866,79 @@ state_msg_find_printed(struct state *s, const struct state_key *k, const char *c
 out:
 	sqlite3_finalize(st);
 	return r;
+}
+
+int
+state_delivery_number(struct state *s, const char *account, const char *message_id,
+    const char *content_hash, const char *recipient, uint32_t *number, int *is_new,
+    char **errstr)
+{
+	sqlite3_stmt *st = NULL;
+	const char *mid = message_id != NULL ? message_id : "";
+	const char *rcpt = recipient != NULL ? recipient : "";
+	int r, rc;
+
+	*number = 0;
+	if (is_new != NULL)
+		*is_new = 0;
+	if (account == NULL || content_hash == NULL || *content_hash == '\0')
+		return m2c_fail(errstr, M2C_E_USAGE,
+		    "state: incomplete delivery identity (internal error)");
+	if ((r = tx_begin(s, errstr)) != 0)
+		return r;
+	if ((r = prep(s, "SELECT number FROM deliveries WHERE account = ?1 AND "
+	    "message_id = ?2 AND content_hash = ?3 AND recipient = ?4", &st, errstr)) != 0)
+		goto out;
+	if (sqlite3_bind_text(st, 1, account, -1, SQLITE_TRANSIENT) != SQLITE_OK ||
+	    sqlite3_bind_text(st, 2, mid, -1, SQLITE_TRANSIENT) != SQLITE_OK ||
+	    sqlite3_bind_text(st, 3, content_hash, -1, SQLITE_TRANSIENT) != SQLITE_OK ||
+	    sqlite3_bind_text(st, 4, rcpt, -1, SQLITE_TRANSIENT) != SQLITE_OK) {
+		r = state_fail(s, "binding values", errstr);
+		goto out;
+	}
+	rc = sqlite3_step(st);
+	if (rc == SQLITE_ROW) {
+		*number = (uint32_t)sqlite3_column_int64(st, 0);
+		goto out;
+	}
+	if (rc != SQLITE_DONE) {
+		r = state_fail(s, "looking a delivery up", errstr);
+		goto out;
+	}
+	sqlite3_finalize(st);
+	st = NULL;
+	/* A new one: the next number of the account (inside this write
+	 * transaction, so two processes never take the same). */
+	if ((r = prep(s, "INSERT INTO deliveries (account, message_id, content_hash, "
+	    "recipient, number, created) VALUES (?1, ?2, ?3, ?4, (SELECT "
+	    "COALESCE(MAX(number), 0) + 1 FROM deliveries WHERE account = ?1), ?5) "
+	    "RETURNING number", &st, errstr)) != 0)
+		goto out;
+	if (sqlite3_bind_text(st, 1, account, -1, SQLITE_TRANSIENT) != SQLITE_OK ||
+	    sqlite3_bind_text(st, 2, mid, -1, SQLITE_TRANSIENT) != SQLITE_OK ||
+	    sqlite3_bind_text(st, 3, content_hash, -1, SQLITE_TRANSIENT) != SQLITE_OK ||
+	    sqlite3_bind_text(st, 4, rcpt, -1, SQLITE_TRANSIENT) != SQLITE_OK ||
+	    sqlite3_bind_int64(st, 5, (sqlite3_int64)time(NULL)) != SQLITE_OK) {
+		r = state_fail(s, "binding values", errstr);
+		goto out;
+	}
+	if (sqlite3_step(st) != SQLITE_ROW) {
+		r = state_fail(s, "recording a delivery", errstr);
+		goto out;
+	}
+	*number = (uint32_t)sqlite3_column_int64(st, 0);
+	if (*number == 0 || sqlite3_column_int64(st, 0) > UINT32_MAX) {
+		r = m2c_fail(errstr, M2C_E_SYS, "state database %s: account %s has used up "
+		    "its delivery numbers", s->path, account);
+		goto out;
+	}
+	if (is_new != NULL)
+		*is_new = 1;
+	sqlite3_finalize(st);	/* an open statement would block COMMIT */
+	st = NULL;
+out:
+	sqlite3_finalize(st);
+	return tx_end(s, r, errstr);
 }
 
 int

@@ -99,6 +99,31 @@ int state_msg_find_printed(struct state *s, const struct state_key *k, const cha
     uint32_t *uidvalidity, uint32_t *uid, char **errstr);
 
 /*
+ * Messages that came through `mail2cups deliver` (an MDA: one message on
+ * stdin, no IMAP UID) use the same rows as IMAP ones under the key
+ *     (account, STATE_DELIVER_MAILBOX, 0, N)
+ * UIDVALIDITY 0 is never a server's (RFC 3501: nz-number), so these keys
+ * never meet an IMAP mailbox's, and reconciliation (state_msg_list_owed of
+ * a real UIDVALIDITY) never lists them.  N, the delivery number, stands for
+ * what the message is, within the account (the deliveries table):
+ *     (Message-ID, content hash, envelope recipient)
+ * where the content hash is the SHA-256 of the message without the lines
+ * the MTA prepends at each delivery attempt (deliver.h says which), so an
+ * MTA retry after a crash or a timeout, or fetchmail fetching it again, finds
+ * the same N, and with it the intent rows and job ids of the earlier try:
+ * nothing prints twice.  The same message delivered to two addresses of the
+ * account (print+floor2@, print+floor3@) is two deliveries.
+ *
+ * state_delivery_number: N for that identity, created (committed) on first
+ * use as the account's next number; *is_new (optional) says so.
+ * message_id and recipient may be NULL (absent: stored as '').
+ */
+#define STATE_DELIVER_MAILBOX	"(deliver)"
+int state_delivery_number(struct state *s, const char *account, const char *message_id,
+    const char *content_hash, const char *recipient, uint32_t *number, int *is_new,
+    char **errstr);
+
+/*
  * The UIDs of mailbox (account, mailbox, uidvalidity: k's uid is ignored)
  * whose verdict is recorded but whose post-action is not known to be done:
  * status PRINTED, FAILED or REJECTED; statuses[i] says which.  Both arrays allocated
