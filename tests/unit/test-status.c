@@ -175,7 +175,7 @@ test_migration(void)
 	is_int(user_version(path), 1, "the read-only open did not migrate");
 
 	is_int(state_open(sub, &s, &err), 0, "open migrates");
-	is_int(user_version(path), 6, "now at the current version (6)");
+	is_int(user_version(path), 7, "now at the current version (7)");
 	is_int(state_msg_get(s, &k, &m, &err), 0, "old message row read");
 	is_int(m.status, STATE_MSG_PRINTED, "old message row kept");
 	state_msg_clear(&m);
@@ -183,7 +183,7 @@ test_migration(void)
 	    "mailbox", 5, &err), 0, "account row written after the migration");
 	state_close(&s);
 
-	is_int(state_open_readonly(sub, &s, &err), 0, "read-only open of version 6");
+	is_int(state_open_readonly(sub, &s, &err), 0, "read-only open of the current version");
 	is_int(state_account_get(s, "office", &a, &err), 0, "get read-only");
 	is_int(a.status, STATE_ACCOUNT_ERROR, "row read back read-only");
 	is_str(a.step, "mailbox", "with its step");
@@ -205,8 +205,8 @@ test_migration(void)
 	state_account_clear(&a);
 	state_close(&s);
 	is_int(user_version(path), 5, "the read-only open did not migrate");
-	is_int(state_open(sub, &s, &err), 0, "open migrates 5 -> 6");
-	is_int(user_version(path), 6, "at version 6 again");
+	is_int(state_open(sub, &s, &err), 0, "open migrates 5 -> 7");
+	is_int(user_version(path), 7, "at version 7 again");
 	state_close(&s);
 
 	ok(exec_db(path, "PRAGMA user_version = 99"), "pretend a newer schema");
