@@ -151,7 +151,8 @@ static const struct bad_case {
 	  { { 4, "account \"office\": colour: unknown key (valid keys here: name, host, port, "
 	      "security, ca_file, username, login_user, mailbox, auth, password_file, "
 	      "poll_interval, oauth, printer, allow_senders, after, printed_folder, "
-	      "failed_folder, deny_senders, authenticated_senders_only, authserv_id, "
+	      "failed_folder, deny_senders, authenticated_senders_only, trust_unauthenticated_from, "
+	      "authserv_id, "
 	      "tenant_domains, rules, hold, print_body, reply, rejected_folder, idle)" } } },
 	{ "unknown limits key", "limits = { max_size = 5; };\n" HEAD HOST PW PRN TAIL,
 	  { { 1, "limits.max_size: unknown key (valid keys here: max_message_size, "

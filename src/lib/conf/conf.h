@@ -168,6 +168,9 @@ struct conf_account {
 	char *failed_folder;		/* default "Print Failed" */
 	struct conf_strlist deny_senders;	/* wins over allow_senders */
 	int authenticated_senders_only;
+	int trust_unauthenticated_from;	/* the From line alone picks `senders` rules and
+					 * users table names (default 0: only an
+					 * authenticated one does) */
 	char *authserv_id;		/* whose Authentication-Results count; NULL: Microsoft
 					 * style (provider microsoft); google: "mx.google.com" */
 	struct conf_strlist tenant_domains;	/* Microsoft: the tenant's domains; default the

@@ -118,6 +118,12 @@ policy_verdict_clear(struct policy_verdict *v)
 	memset(v, 0, sizeof(*v));
 }
 
+int
+policy_from_trusted(const struct conf_account *a, const struct policy_verdict *v)
+{
+	return (v->known && v->authenticated) || a->trust_unauthenticated_from;
+}
+
 /* Local parts that are machines, not people (RFC 3834 section 2). */
 static int
 machine_local_part(const char *addr)

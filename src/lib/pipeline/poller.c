@@ -740,9 +740,19 @@ stage_judge(struct poller_session *p, struct msg_work *w, char **errstr)
 static int
 stage_route(struct poller_session *p, struct msg_work *w, char **errstr)
 {
+	int trusted = policy_from_trusted(p->a, &w->v);
+	char *note = NULL;
+
 	(void)errstr;
-	rules_route(p->cf, p->a, w->m, &w->route);
-	w->user = rules_cups_user(p->cf, w->m->from_addr, &w->user_mapped);
+	rules_route(p->cf, p->a, w->m, trusted, &w->route);
+	if (w->route.passed_over != NULL)
+		log_warn("uid %u: rule %s is for senders, and the mailbox provider did not "
+		    "authenticate %s: not used (see SENDER TRUST in mail2cups.conf(5))", w->k.uid,
+		    w->route.passed_over->name, w->m->from_addr ? w->m->from_addr : "the sender");
+	w->user = rules_cups_user(p->cf, w->m->from_addr, trusted, &w->user_mapped, &note);
+	if (note != NULL)
+		log_warn("uid %u: %s", w->k.uid, note);
+	free(note);
 	w->options = popt_describe(&w->route.opts);
 	log_info("uid %u: rule %s: queue %s, user %s%s%s", w->k.uid, w->route.name,
 	    w->route.printer, w->user, *w->options ? ", " : "", w->options);
