@@ -195,6 +195,70 @@ test_users(void)
 	ok(!rules_user_reserved("carol.k"), "an ordinary name is not");
 }
 
+/*
+ * #10-6: a rule's options are defaults a sender may change only where the
+ * default allows (copies, sides, pages, orientation, fit, hold, body; colour
+ * and media only where the rule does not set them), and force_options are
+ * binding whatever allow_options says.
+ */
+static void
+test_route_binding(void)
+{
+	struct conf_rule rules[2] = { 0 };
+	struct conf_account a = { 0 };
+	struct conf cf = { 0 };
+	char *to1[] = { "print+mono@contoso.com" }, *to2[] = { "print+forced@contoso.com" },
+	    *to0[] = { "print@contoso.com" };
+	const char *subject = "Minutes [2 copies, simplex, colour, A3, pages 1-2] #landscape";
+	struct rules_route r;
+	struct mime_message m;
+
+	a.printer = "lobby";
+	rules[0] = (struct conf_rule){ .name = "mono", .recipients = LIST("print+mono@*"),
+		.allow_options = POPT_ALLOW_DEFAULT, .max_copies = 10, .hold = -1,
+		.print_body = -1 };
+	popt_parse_item("monochrome", &rules[0].options, NULL);
+	popt_parse_item("A4", &rules[0].options, NULL);
+	popt_parse_item("duplex", &rules[0].options, NULL);
+	rules[1] = (struct conf_rule){ .name = "forced", .recipients = LIST("print+forced@*"),
+		.allow_options = POPT_ALL, .max_copies = 10, .hold = -1, .print_body = -1 };
+	popt_parse_item("monochrome", &rules[1].force_options, NULL);
+	popt_parse_item("1 copy", &rules[1].force_options, NULL);
+	popt_parse_item("duplex", &rules[1].options, NULL);
+	a.rules = rules;
+	a.nrules = 2;
+
+	m = msg("alice@contoso.com", subject, to1, 1);
+	rules_route(&cf, &a, &m, 1, &r);
+	is_str(r.opts.color, "monochrome", "by default a sender cannot change the rule's colour");
+	is_str(r.opts.media, "iso_a4_210x297mm", "... nor its paper");
+	is_int(r.opts.copies, 2, "... but may ask for copies");
+	is_str(r.opts.sides, "one-sided", "... one-sided printing");
+	ok(r.opts.nranges == 1 && r.opts.ranges[0][1] == 2, "... pages");
+	is_int(r.opts.orientation, 4, "... and the orientation");
+	has_str(r.notes, "color (not allowed here)", "the refused colour is noted");
+	has_str(r.notes, "media (not allowed here)", "... and the paper");
+	rules_route_clear(&r);
+
+	m = msg("alice@contoso.com", subject, to2, 1);
+	rules_route(&cf, &a, &m, 1, &r);
+	is_str(r.opts.color, "monochrome", "force_options bind even where allow_options allows "
+	    "everything");
+	is_int(r.opts.copies, 1, "... copies too");
+	is_str(r.opts.sides, "one-sided", "a plain option stays a default the sender changes");
+	is_str(r.opts.media, "iso_a3_297x420mm", "allow_options given: what it lists is taken");
+	has_str(r.notes, "color (not allowed here)", "the refused colour is noted");
+	rules_route_clear(&r);
+
+	m = msg("alice@contoso.com", subject, to0, 1);
+	rules_route(&cf, &a, &m, 1, &r);
+	is_str(r.printer, "lobby", "no rule:");
+	is_str(r.opts.color, "color", "... colour is the sender's to ask for (nothing sets it)");
+	is_str(r.opts.media, "iso_a3_297x420mm", "... and paper");
+	ok(r.notes == NULL, "... nothing refused");
+	rules_route_clear(&r);
+}
+
 /* #10-3: a `senders` rule is chosen only by a From that can be believed. */
 static void
 test_route_trust(void)
@@ -318,6 +382,7 @@ main(void)
 	test_route();
 	test_users();
 	test_route_trust();
+	test_route_binding();
 	test_policy_message();
 	return tap_done();
 }

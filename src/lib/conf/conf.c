@@ -127,6 +127,7 @@ static const struct conf_key {
 	{ SC_RULE, "printer", NULL },
 	{ SC_RULE, "options", NULL },
 	{ SC_RULE, "allow_options", NULL },
+	{ SC_RULE, "force_options", NULL },
 	{ SC_RULE, "max_copies", NULL },
 	{ SC_RULE, "hold", NULL },
 	{ SC_RULE, "print_body", NULL },
@@ -1147,6 +1148,7 @@ digest_rules(struct buf *b, const char *key, const struct conf_rule *r, size_t n
 		digest_list(b, "subj", &r[i].subjects);
 		digest_str(b, "printer", r[i].printer);
 		digest_opts(b, &r[i].options);
+		digest_opts(b, &r[i].force_options);
 		buf_appendf(b, "allow=%u;max=%d;hold=%d;body=%d;", r[i].allow_options,
 		    r[i].max_copies, r[i].hold, r[i].print_body);
 	}

@@ -70,8 +70,11 @@ struct conf_rule {
 	struct conf_strlist senders;
 	struct conf_strlist subjects;
 	char *printer;			/* NULL: the account's printer */
-	struct print_opts options;	/* from options = [ "duplex", ... ] */
-	unsigned int allow_options;	/* POPT_* a sender may set by subject tag; default POPT_ALL */
+	struct print_opts options;	/* from options = [ "duplex", ... ]: defaults */
+	struct print_opts force_options;	/* force_options = [ "mono" ]: binding, no
+						 * subject tag changes them */
+	unsigned int allow_options;	/* POPT_* a sender may set by subject tag;
+					 * POPT_ALLOW_DEFAULT when not given (rules.h) */
 	int max_copies;			/* default 10 */
 	int hold;			/* -1: the account's */
 	int print_body;			/* -1: the account's, else enum conf_body */

@@ -74,13 +74,20 @@ add_note(char **notes, const char *what)
 	*notes = n;
 }
 
+/* What the sender may change where the rule has no allow_options (printopts.h). */
+static unsigned int
+default_allowed(const struct print_opts *base)
+{
+	return POPT_SENDER_DEFAULT | ((POPT_COLOR | POPT_MEDIA) & ~base->set);
+}
+
 void
 rules_route(const struct conf *cf, const struct conf_account *a, const struct mime_message *m,
     int from_trusted, struct rules_route *out)
 {
 	const struct conf_rule *r = first_match(cf, a, m, from_trusted), *believed;
 	struct print_opts base = { 0 }, req = { 0 };
-	unsigned int allowed = POPT_ALL;
+	unsigned int allowed;
 	int max_copies = 10, hold = a->hold;
 	char *unknown = NULL, *refused = NULL;
 
@@ -95,14 +102,22 @@ rules_route(const struct conf *cf, const struct conf_account *a, const struct mi
 		out->name = r->name ? r->name : "rule";
 		if (r->printer != NULL)
 			out->printer = r->printer;
-		base = r->options;
-		allowed = r->allow_options;
+		/* The binding options on top of the defaults; no tag changes them. */
+		popt_merge(&r->options, &r->force_options, POPT_ALL, POPT_MAX_COPIES, &base,
+		    &refused);
+		free(refused);
+		refused = NULL;
+		allowed = r->allow_options == POPT_ALLOW_DEFAULT ? default_allowed(&base) :
+		    r->allow_options;
+		allowed &= ~r->force_options.set;
 		max_copies = r->max_copies;
 		if (r->hold >= 0)
 			hold = r->hold;
 		if (r->print_body >= 0)
 			out->print_body = (enum conf_body)r->print_body;
 	}
+	if (r == NULL)
+		allowed = default_allowed(&base);
 	if (hold && !(base.set & POPT_HOLD)) {
 		base.hold = 1;
 		base.set |= POPT_HOLD;
