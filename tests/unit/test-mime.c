@@ -206,7 +206,9 @@ run_case(const struct mime_case *c, const char *top, const char *scratch)
 	is_int(rc, c->rc, "%s: result (%s)", c->file, err ? err : "no message");
 	if (c->rc == M2C_E_LIMIT)
 		has_str(err, c->problem, "%s: error message names the limit", c->file);
-	if (c->rc != 0 && c->rc != M2C_E_LIMIT) {
+	if (c->rc == M2C_E_DATA && c->problem != NULL)
+		has_str(err, c->problem, "%s: error message says what arrived damaged", c->file);
+	if (c->rc != 0 && c->rc != M2C_E_LIMIT && c->problem == NULL) {
 		ok(m == NULL && err != NULL, "%s: no message, an explanation", c->file);
 		is_int(count_entries(scratch, NULL, NULL), 0, "%s: scratch folder empty",
 		    c->file);

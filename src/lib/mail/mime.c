@@ -1509,7 +1509,8 @@ mime_extract(int fd, const char *scratch_dir, const struct mime_limits *lim,
 		r = walk_body(&w, g_mime_message_get_mime_part(gm), "", 1);
 	if (r == 0 && w.lim->want_body)
 		r = extract_body(&w);
-	if (r == M2C_E_LIMIT) {
+	if (r == M2C_E_LIMIT || (r == M2C_E_DATA && m->problem != NULL)) {
+		/* A limit, or a part that arrived damaged: the sender can be told. */
 		withdraw_all(m);
 		*out = m;
 		m = NULL;

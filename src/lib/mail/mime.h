@@ -127,7 +127,9 @@ void mime_shutdown(void);
  * I/O failures.
  *
  * On M2C_E_LIMIT (parts, depth, one attachment over max_attachment_size,
- * more than max_attachments printable) *out is STILL set, so the caller can
+ * more than max_attachments printable), and on M2C_E_DATA for a part that
+ * arrived damaged (its reason "NAME: arrived damaged"; a message that
+ * cannot be parsed at all gives no *out), *out is STILL set, so the caller can
  * report to the sender: problem holds the message-level reason (also in
  * *errstr), nothing is printable, every attachment seen so far has a reason
  * and no scratch file is left.  On any other error *out stays NULL and no

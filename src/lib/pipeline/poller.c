@@ -313,7 +313,10 @@ fail_message(struct poller_session *p, struct msg_work *w, enum state_msg_status
 {
 	enum conf_reply_kind kind = outcome == STATE_MSG_REJECTED ? CONF_REPLY_REJECTED :
 	    CONF_REPLY_FAILED;
-	char *ref = reply_ref_new(), *pub = reply_public_reason(kind, ref);
+	/* What the message itself was found to be is the sender's business. */
+	char *plain = kind == CONF_REPLY_FAILED && w->m != NULL ? reply_sender_problem(w->m) :
+	    NULL;
+	char *ref = reply_ref_new(), *pub = reply_public_reason(kind, plain, ref);
 	int r;
 
 	/* The detail stays in the log; the sender gets plain words and the reference. */
@@ -321,6 +324,7 @@ fail_message(struct poller_session *p, struct msg_work *w, enum state_msg_status
 	p->sum->failed++;
 	r = finish_message(p, &w->k, outcome, reason, errstr);
 	queue_reply(p, w, kind, pub);
+	free(plain);
 	free(pub);
 	free(ref);
 	return r;
