@@ -64,6 +64,7 @@ LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
 {
 	static const char *const tenant[] = { "example.org", "contoso.com" };
 	char *copy, *lines[FUZZ_MAX_HEADERS + 2], *p, *end;
+	struct authres_header h[FUZZ_MAX_HEADERS];
 	size_t n = 0, i;
 	struct authres_input in = { 0 };
 	struct authres_policy ms = { NULL, 1, tenant, ARRAY_SIZE(tenant) };
@@ -83,7 +84,14 @@ LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
 		check_parse(lines[i]);
 	in.from_domain = n > 0 ? lines[0] : NULL;
 	in.ms_authas = n > 1 ? lines[1] : NULL;
-	in.headers = n > 2 ? (const char *const *)&lines[2] : NULL;
+	for (i = 2; i < n; i++) {
+		/* "Received:" lines are Received headers, the rest Authentication-Results. */
+		h[i - 2].received = strncmp(lines[i], "Received:", 9) == 0;
+		h[i - 2].value = h[i - 2].received ? lines[i] + 9 : lines[i];
+		if (h[i - 2].received)
+			free(authres_received_by(h[i - 2].value));
+	}
+	in.headers = n > 2 ? h : NULL;
 	in.nheaders = n > 2 ? n - 2 : 0;
 	check_verdict(&in, &ms);
 	check_verdict(&in, &named);

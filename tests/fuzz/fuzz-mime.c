@@ -130,7 +130,11 @@ LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
 	    write_all(fd, data, size) != 0)
 		abort();
 	rc = mime_extract(fd, fuzz_dir, &lim, &m, &err);
-	if ((rc == 0 || rc == M2C_E_LIMIT) != (m != NULL))
+	/* A message comes back on success, a limit, and a part that arrived damaged. */
+	if ((rc == 0 || rc == M2C_E_LIMIT || (rc == M2C_E_DATA && m != NULL && m->problem)) !=
+	    (m != NULL))
+		abort();
+	if (rc == M2C_E_DATA && m != NULL && m->nprintable != 0)
 		abort();
 	if (rc != 0 && err == NULL)
 		abort();

@@ -140,7 +140,7 @@ test_parse(void)
 struct verdict_case {
 	const char *name;
 	const char *from;
-	const char *headers[4];
+	const char *headers[8];	/* "Received: ..." is a Received, anything else an A-R value */
 	const char *authas;
 	const char *id;		/* policy authserv_id */
 	int microsoft;
@@ -235,35 +235,216 @@ static const struct verdict_case verdict_cases[] = {
 	  NULL, "mx.example.org", 0, 0, "dmarc=fail" },
 	{ "From without a domain", "", { OWN_MX }, NULL, "mx.example.org", 0, 0,
 	  "has no domain" },
+	/* #10-4: the trace zone, blocks, AuthAs only for the tenant's domains. */
+	{ "Microsoft internal AuthAs, From outside the tenant", "evil.example", { MS_FORGED },
+	  "Internal", NULL, 1, 0, "dmarc=fail" },
+	{ "Microsoft internal AuthAs, From a second tenant domain", "fabrikam.com",
+	  { NULL }, "Internal", NULL, 1, 1, "fabrikam.com is one of tenant_domains" },
+	{ "own MX under its LMTP hop", "example.org",
+	  { "Received: from mx.example.org by imap.example.org (Dovecot) with LMTP id 1; Mon",
+	    "Received: from mail.sender.example by mx.example.org (Postfix) with ESMTPS; Mon",
+	    OWN_MX, "Received: from laptop by mail.sender.example; Mon" }, NULL,
+	  "mx.example.org", 0, 1, "dmarc=pass for example.org" },
+	{ "own MX's header below another server's Received", "example.org",
+	  { "Received: from mail.sender.example by mx.example.org (Postfix); Mon",
+	    "Received: from laptop by mail.sender.example; Mon", OWN_MX }, NULL,
+	  "mx.example.org", 0, 0, "below the Received header of mail.sender.example" },
+	{ "only the topmost header of the id counts, a planted pass right under it is not "
+	  "merged in", "example.org",
+	  { "mx.example.org; spf=fail smtp.mailfrom=evil.example",
+	    "mx.example.org; dkim=pass header.d=example.org" }, NULL, "mx.example.org", 0, 0,
+	  "no dmarc=pass nor aligned" },
+	{ "no header from the provider, a planted one under the sender's Received",
+	  "example.org",
+	  { "Received: from mail.sender.example by mx.example.org; Mon",
+	    "Received: from laptop by mail.sender.example; Mon",
+	    "mx.example.org; dmarc=pass header.from=example.org" }, NULL, "mx.example.org", 0, 0,
+	  "another server's hop" },
+	{ "Microsoft: no header from Microsoft, a planted one lower down", "contoso.com",
+	  { "Received: from mail.evil.example by DM3NAM02FT003.mail.protection.outlook.com; Mon",
+	    "Received: from laptop by mail.evil.example; Mon", MS_PASS }, NULL, NULL, 1, 0,
+	  "Microsoft 365 did not check the sender" },
 };
+
+/* Trace headers from strings: "Received: VALUE" or an Authentication-Results value. */
+static size_t
+trace(const char *const *lines, size_t max, struct authres_header *h)
+{
+	size_t n;
+
+	for (n = 0; n < max && lines[n] != NULL; n++) {
+		h[n].received = strncmp(lines[n], "Received:", 9) == 0;
+		h[n].value = h[n].received ? lines[n] + 9 : lines[n];
+	}
+	return n;
+}
+
+static const char *const tenant[] = { "contoso.com", "fabrikam.com" };
+
+static int
+verdict(const char *from, const char *const *lines, size_t nlines, const char *authas,
+    const char *id, int microsoft, char **why)
+{
+	struct authres_header h[32];
+	struct authres_input in;
+	struct authres_policy p;
+
+	in.from_domain = from;
+	in.headers = h;
+	in.nheaders = trace(lines, nlines < 32 ? nlines : 32, h);
+	in.ms_authas = authas;
+	p.authserv_id = id;
+	p.microsoft = microsoft;
+	p.tenant_domains = microsoft ? tenant : NULL;
+	p.ntenant_domains = microsoft ? ARRAY_SIZE(tenant) : 0;
+	*why = (char *)"unset";
+	return authres_sender_authenticated(&in, &p, why);
+}
 
 static void
 test_verdict(void)
 {
-	static const char *const tenant[] = { "contoso.com", "fabrikam.com" };
 	const struct verdict_case *c;
-	struct authres_input in;
-	struct authres_policy p;
 	char *why;
-	size_t i, n;
+	size_t i;
 	int got;
 
 	for (i = 0; i < ARRAY_SIZE(verdict_cases); i++) {
 		c = &verdict_cases[i];
-		for (n = 0; n < ARRAY_SIZE(c->headers) && c->headers[n] != NULL; n++)
-			;
-		in.from_domain = c->from;
-		in.headers = c->headers;
-		in.nheaders = n;
-		in.ms_authas = c->authas;
-		p.authserv_id = c->id;
-		p.microsoft = c->microsoft;
-		p.tenant_domains = c->microsoft ? tenant : NULL;
-		p.ntenant_domains = c->microsoft ? ARRAY_SIZE(tenant) : 0;
-		why = (char *)"unset";
-		got = authres_sender_authenticated(&in, &p, &why);
+		got = verdict(c->from, c->headers, ARRAY_SIZE(c->headers), c->authas, c->id,
+		    c->microsoft, &why);
 		is_int(got, c->want, "verdict %s", c->name);
 		has_str(why, c->why, "verdict %s: why \"%s\"", c->name, why ? why : "(null)");
+		free(why);
+	}
+}
+
+static void
+test_received_by(void)
+{
+	static const struct { const char *v, *by; } t[] = {
+		{ "from mail.example.org (mail.example.org. [192.0.2.1])\r\n        by mx.google.com "
+		  "with ESMTPS id x; Mon, 1 Jan 2024 00:00:00 -0800", "mx.google.com" },
+		{ "by 2002:a05:6a10:e1a9:b0:4a5:8e2d:1c3f with SMTP id y; Mon, 1 Jan 2024",
+		  "2002:a05:6a10:e1a9:b0:4a5:8e2d:1c3f" },
+		{ "from X (2603:10b6::1) by SN6PR01MB1234.NAMPRD01.PROD.OUTLOOK.COM (2603:10b6::2) "
+		  "with Microsoft SMTP Server id 15.20; Mon", "sn6pr01mb1234.namprd01.prod.outlook.com" },
+		{ "from a (helo by evil) by MX.Example.ORG. (Postfix) with ESMTP; date",
+		  "mx.example.org" },
+		{ "from a.example with LMTP; date with by later", NULL },
+		{ "", NULL },
+		{ "by", NULL },
+		{ "((((by x", NULL },
+	};
+
+	for (size_t i = 0; i < ARRAY_SIZE(t); i++) {
+		char *by = authres_received_by(t[i].v);
+
+		is_str(by, t[i].by, "Received by-host %zu", i);
+		free(by);
+	}
+	ok(authres_received_by(NULL) == NULL, "Received by-host of NULL");
+}
+
+/*
+ * #10-4: a header the sender planted is never read, wherever it stands.
+ * A Gmail-like and a Microsoft 365-like message: the provider's own
+ * headers on top, then the sender's (its own Received lines, DKIM...); a
+ * forged "pass" is planted at every position of the sender's part, with
+ * the provider's genuine verdict present (fail) or absent.
+ */
+static void
+test_planted(void)
+{
+	static const char *const g_top[] = {
+		"Received: by 2002:a05:6a10:e1a9:b0:4a5:8e2d:1c3f with SMTP id x; Mon, 1 Jan 2024",
+		"Received: from mail.evil.example (mail.evil.example. [203.0.113.9]) by "
+		"mx.google.com with ESMTPS id y; Mon, 1 Jan 2024",
+	};
+	static const char *const g_fail =
+		"mx.google.com; spf=fail smtp.mailfrom=example.org; dmarc=fail (p=REJECT) "
+		"header.from=example.org";
+	static const char *const g_planted =
+		"mx.google.com; dkim=pass header.d=example.org; dmarc=pass header.from=example.org";
+	static const char *const ms_top[] = {
+		"Received: from SN6PR01MB1234.namprd01.prod.outlook.com (2603:10b6::1) by "
+		"BY5PR01MB5678.namprd01.prod.outlook.com with HTTPS; Mon, 1 Jan 2024",
+		"Received: from DM3NAM02FT003.eop-nam02.prod.protection.outlook.com (2603:10b6::2) "
+		"by SN6PR01MB1234.namprd01.prod.outlook.com with Microsoft SMTP Server; Mon",
+	};
+	static const char *const ms_border =
+		"Received: from mail.evil.example (203.0.113.9) by "
+		"DM3NAM02FT003.mail.protection.outlook.com (10.152.98.12) with Microsoft SMTP "
+		"Server; Mon, 1 Jan 2024";
+	static const char *const sender[] = {
+		"Received: from laptop.evil.example ([10.0.0.5]) by mail.evil.example with "
+		"ESMTPSA; Mon, 1 Jan 2024",
+		"Received: from [127.0.0.1] by laptop.evil.example; Mon, 1 Jan 2024",
+		"Received: from x by 10.1.2.3; Mon, 1 Jan 2024",
+	};
+	const char *l[16];
+	size_t n, k, j;
+	char *why;
+	int got;
+
+	for (int genuine = 0; genuine <= 1; genuine++)
+		for (k = 1; k <= ARRAY_SIZE(sender); k++) {
+			/* Google: top, [genuine fail], sender[0..k), planted, sender[k..) */
+			n = 0;
+			for (j = 0; j < ARRAY_SIZE(g_top); j++)
+				l[n++] = g_top[j];
+			if (genuine)
+				l[n++] = g_fail;
+			for (j = 0; j < ARRAY_SIZE(sender); j++) {
+				if (j == k)
+					l[n++] = g_planted;
+				l[n++] = sender[j];
+			}
+			if (k == ARRAY_SIZE(sender))
+				l[n++] = g_planted;
+			l[n] = NULL;
+			got = verdict("example.org", l, n, NULL, "mx.google.com", 0, &why);
+			is_int(got, 0, "Google%s: a pass planted at position %zu of the sender's "
+			    "headers is not read", genuine ? " (genuine fail on top)" : "", k);
+			has_str(why, genuine ? "dmarc=fail" : "another server's hop",
+			    "... why: %s", why ? why : "(null)");
+			free(why);
+
+			/* Microsoft 365: top, [genuine MS_FORGED], border, sender with MS_PASS planted */
+			n = 0;
+			for (j = 0; j < ARRAY_SIZE(ms_top); j++)
+				l[n++] = ms_top[j];
+			if (genuine)
+				l[n++] = MS_FORGED;
+			l[n++] = ms_border;
+			for (j = 0; j < ARRAY_SIZE(sender); j++) {
+				if (j == k)
+					l[n++] = MS_PASS;
+				l[n++] = sender[j];
+			}
+			if (k == ARRAY_SIZE(sender))
+				l[n++] = MS_PASS;
+			l[n] = NULL;
+			got = verdict("contoso.com", l, n, NULL, NULL, 1, &why);
+			is_int(got, 0, "Microsoft%s: a pass planted at position %zu of the sender's "
+			    "headers is not read", genuine ? " (genuine fail on top)" : "", k);
+			has_str(why, genuine ? "dmarc=fail" : "another server's hop",
+			    "... why: %s", why ? why : "(null)");
+			free(why);
+		}
+
+	/* The genuine verdicts in the same layouts pass, a planted fail below changes nothing. */
+	{
+		const char *gl[] = { g_top[0], g_top[1], GOOGLE, sender[0],
+			"mx.google.com; dmarc=fail header.from=example.org", sender[1], NULL };
+		const char *ml[] = { ms_top[0], ms_top[1], MS_PASS, ms_border, sender[0],
+			MS_FORGED, sender[1], NULL };
+
+		got = verdict("example.org", gl, ARRAY_SIZE(gl) - 1, NULL, "mx.google.com", 0, &why);
+		is_int(got, 1, "Google: the genuine pass under mx.google.com's Received is read");
+		free(why);
+		got = verdict("contoso.com", ml, ARRAY_SIZE(ml) - 1, NULL, NULL, 1, &why);
+		is_int(got, 1, "Microsoft: the genuine pass above EOP's Received is read");
 		free(why);
 	}
 }
@@ -273,5 +454,7 @@ main(void)
 {
 	test_parse();
 	test_verdict();
+	test_received_by();
+	test_planted();
 	return tap_done();
 }

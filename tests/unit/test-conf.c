@@ -151,9 +151,9 @@ static const struct bad_case {
 	  { { 4, "account \"office\": colour: unknown key (valid keys here: name, host, port, "
 	      "security, ca_file, username, login_user, mailbox, auth, password_file, "
 	      "poll_interval, oauth, printer, allow_senders, after, printed_folder, "
-	      "failed_folder, deny_senders, authenticated_senders_only, authserv_id, "
-	      "tenant_domains, rules, hold, print_body, reply, rejected_folder, idle, "
-	      "deliver_only)" } } },
+	      "failed_folder, deny_senders, authenticated_senders_only, "
+	      "trust_unauthenticated_from, authserv_id, tenant_domains, rules, hold, "
+	      "print_body, reply, rejected_folder, idle, deliver_only)" } } },
 	{ "unknown limits key", "limits = { max_size = 5; };\n" HEAD HOST PW PRN TAIL,
 	  { { 1, "limits.max_size: unknown key (valid keys here: max_message_size, "
 	      "max_attachment_size, max_parts, max_depth, max_attachments)" } } },
@@ -593,12 +593,17 @@ test_issue5_rules(const struct conf *c, const struct conf_account *a)
 		is_str(r->options.media, "iso_a4_210x297mm", "rule options: A4");
 		is_int(r->options.copies, 2, "rule options: 2 copies");
 		is_int(r->allow_options, POPT_COPIES | POPT_PAGES, "allow_options");
+		is_int(r->force_options.set, POPT_MEDIA | POPT_ORIENTATION,
+		    "force_options: two fields set");
+		is_int(r->force_options.orientation, 4, "force_options: landscape");
 		is_int(r->max_copies, 3, "max_copies");
 		is_int(r->hold, 0, "rule hold false");
 		is_int(r->print_body, CONF_BODY_ALWAYS, "rule print_body");
 		r = &c->rules[1];
 		is_str(r->name, "rule 2", "rule default name");
-		is_int(r->allow_options, POPT_ALL, "rule default allow_options: all");
+		is_int(r->allow_options, POPT_ALLOW_DEFAULT,
+		    "rule default allow_options: the conservative default (rules.c)");
+		is_int(r->force_options.set, 0, "rule without force_options");
 		is_int(r->max_copies, 10, "rule default max_copies");
 		is_int(r->hold, -1, "rule hold unset");
 		is_int(r->print_body, -1, "rule print_body unset");

@@ -206,7 +206,9 @@ run_case(const struct mime_case *c, const char *top, const char *scratch)
 	is_int(rc, c->rc, "%s: result (%s)", c->file, err ? err : "no message");
 	if (c->rc == M2C_E_LIMIT)
 		has_str(err, c->problem, "%s: error message names the limit", c->file);
-	if (c->rc != 0 && c->rc != M2C_E_LIMIT) {
+	if (c->rc == M2C_E_DATA && c->problem != NULL)
+		has_str(err, c->problem, "%s: error message says what arrived damaged", c->file);
+	if (c->rc != 0 && c->rc != M2C_E_LIMIT && c->problem == NULL) {
 		ok(m == NULL && err != NULL, "%s: no message, an explanation", c->file);
 		is_int(count_entries(scratch, NULL, NULL), 0, "%s: scratch folder empty",
 		    c->file);
@@ -321,10 +323,23 @@ join(char **v, size_t n, const char *sep)
 	return buf_steal(&b);
 }
 
+/* The trace headers as "A:value|R:value": allocated, "" when none. */
+static char *
+join_trace(const struct mime_message *m)
+{
+	struct buf b = { 0 };
+
+	for (size_t i = 0; i < m->ntrace; i++)
+		buf_appendf(&b, "%s%s:%s", i ? "|" : "", m->trace[i].received ? "R" : "A",
+		    m->trace[i].value);
+	return buf_steal(&b);
+}
+
 struct header_case {
 	const char *file;
 	const char *recipients;		/* joined with "," */
-	const char *auth_results;	/* joined with "|" */
+	const char *auth_results;	/* trace headers, "A:" or "R:" (Received) and the
+					 * value, joined with "|" */
 	const char *ms_authas;
 	const char *return_path;
 	const char *references;
@@ -335,8 +350,8 @@ struct header_case {
 static const struct header_case header_cases[] = {
 	{ "headers.eml",
 	  "print+floor2@example.org,print@example.org,bob@example.net,carol@example.net",
-	  "mx.example.org; dkim=pass header.d=example.com; dmarc=pass header.from=example.com"
-	  "|forged.example; dmarc=pass",
+	  "A:mx.example.org; dkim=pass header.d=example.com; dmarc=pass header.from=example.com"
+	  "|R:from a by b; Mon, 1 Jan 2024 00:00:00 +0000|A:forged.example; dmarc=pass",
 	  "Internal", "", "<a@example.com> <b@example.com>", 1, 1 },
 	{ "precedence.eml", "print@example.org", "", NULL, "Bounce@example.com", NULL, 0, 1 },
 	{ "plain-headers.eml", "print@example.org", "", NULL, NULL, NULL, 0, 0 },
@@ -354,8 +369,9 @@ run_header_case(const struct header_case *c, const char *scratch)
 	s = join(m->recipients, m->nrecipients, ",");
 	is_str(s, c->recipients, "%s: recipients", c->file);
 	free(s);
-	s = join(m->auth_results, m->nauth_results, "|");
-	is_str(s, c->auth_results, "%s: Authentication-Results, topmost first", c->file);
+	s = join_trace(m);
+	is_str(s, c->auth_results, "%s: Authentication-Results and Received, topmost first",
+	    c->file);
 	free(s);
 	is_str(m->ms_authas, c->ms_authas, "%s: topmost AuthAs", c->file);
 	is_str(m->return_path, c->return_path, "%s: Return-Path", c->file);
@@ -375,11 +391,15 @@ run_header_bounds(const char *scratch)
 
 	if (m == NULL)
 		return;
-	is_int(m->nauth_results, 64, "many-trace.eml: 64 Authentication-Results kept");
-	ok(m->nauth_results > 1 && strlen(m->auth_results[0]) == 8192 &&
-	    str_has_prefix(m->auth_results[0], "x; aaa"), "many-trace.eml: a value is cut at 8 KiB");
-	is_str(m->nauth_results > 1 ? m->auth_results[1] : NULL, "mx0.example.org; spf=pass",
+	is_int(m->ntrace, MIME_TRACE_MAX, "many-trace.eml: the first %d trace headers kept",
+	    MIME_TRACE_MAX);
+	ok(m->ntrace > 2 && strlen(m->trace[0].value) == 8192 &&
+	    str_has_prefix(m->trace[0].value, "x; aaa"), "many-trace.eml: a value is cut at 8 KiB");
+	is_str(m->ntrace > 2 ? m->trace[1].value : NULL, "mx0.example.org; spf=pass",
 	    "many-trace.eml: in order, topmost first");
+	ok(m->ntrace > 2 && !m->trace[1].received && m->trace[2].received &&
+	    strcmp(m->trace[2].value, "by r0.example.org; Mon") == 0,
+	    "many-trace.eml: Received headers in their place");
 	is_int(m->nrecipients, 100, "many-trace.eml: 100 recipients kept");
 	is_str(m->nrecipients ? m->recipients[0] : NULL, "user0@example.org",
 	    "many-trace.eml: in header order");

@@ -8,6 +8,7 @@
 #include <unistd.h>
 
 #include "error.h"
+#include "mime.h"
 #include "policy.h"
 #include "secret.h"
 #include "tap.h"
@@ -155,11 +156,77 @@ test_secret(void)
 	rmdir(dir);
 }
 
+/*
+ * #10-4 on whole messages (tests/data/authres): the provider's trace headers
+ * on top, the sender's below; a pass the sender planted is never read.
+ */
+static void
+test_eml(void)
+{
+	static const struct {
+		const char *file;
+		const char *authserv_id;	/* NULL: Microsoft 365 */
+		int want;
+		const char *why;
+	} t[] = {
+		{ "google-genuine.eml", "mx.google.com", 1, "dmarc=pass for example.org" },
+		{ "google-planted.eml", "mx.google.com", 0, "below the Received header of "
+		  "mail.evil.example" },
+		{ "own-mx-genuine.eml", "mx.example.org", 1, "dmarc=pass for example.org" },
+		{ "own-mx-planted.eml", "mx.example.org", 0, "below the Received header of "
+		  "mail.evil.example" },
+		{ "ms-planted.eml", NULL, 0, "Microsoft 365 did not check the sender" },
+		{ "ms-internal-foreign.eml", NULL, 0, "no dmarc=pass for bank.example" },
+		{ "ms-internal-tenant.eml", NULL, 1, "internal to the tenant" },
+	};
+	char *allow[] = { "*" }, *tenant[] = { "contoso.com" };
+	char scratch[] = "/tmp/m2c-authres.XXXXXX";
+	const char *top = getenv("top_srcdir");
+
+	ok(mkdtemp(scratch) != NULL, "mkdtemp");
+	for (size_t i = 0; i < ARRAY_SIZE(t); i++) {
+		struct conf_account a;
+		struct mime_message *m = NULL;
+		struct policy_verdict v;
+		char *path = xasprintf("%s/tests/data/authres/%s", top ? top : ".", t[i].file);
+		char *e = NULL;
+		int fd = open(path, O_RDONLY);
+
+		memset(&a, 0, sizeof(a));
+		a.name = "print";
+		a.username = "print@contoso.com";
+		a.allow_senders.v = allow;
+		a.allow_senders.n = 1;
+		a.authserv_id = (char *)t[i].authserv_id;
+		if (t[i].authserv_id == NULL) {
+			a.oauth.provider = CONF_PROVIDER_MICROSOFT;
+			a.tenant_domains.v = tenant;
+			a.tenant_domains.n = 1;
+		}
+		ok(fd >= 0 && mime_extract(fd, scratch, NULL, &m, &e) == 0, "%s: parsed",
+		    t[i].file);
+		if (m != NULL) {
+			is_int(policy_check_message(&a, m, &v, &e), 0, "%s: allowed", t[i].file);
+			ok(v.known && v.authenticated == t[i].want, "%s: %sauthenticated",
+			    t[i].file, t[i].want ? "" : "not ");
+			has_str(v.why, t[i].why, "%s: why: %s", t[i].file, v.why ? v.why : "");
+			policy_verdict_clear(&v);
+		}
+		mime_message_free(&m);
+		free(e);
+		free(path);
+		if (fd >= 0)
+			close(fd);
+	}
+	rmdir(scratch);
+}
+
 int
 main(void)
 {
 	test_policy();
 	test_one_from();
+	test_eml();
 	test_secret();
 	return tap_done();
 }

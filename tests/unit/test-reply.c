@@ -476,6 +476,69 @@ test_queue_flush(void)
 	free(err);
 }
 
+/*
+ * What the message itself was found to be is the sender's business and is
+ * said in plain words; what a converter, CUPS or the configuration said is
+ * not (#10-5 kept, #10 replies follow-up).
+ */
+static void
+test_sender_problem(void)
+{
+	struct mime_attachment att[] = {
+		{ .part = "2", .filename = "report.pdf", .reason = "report.pdf: arrived damaged" },
+		{ .part = "3", .filename = "big.pdf",
+		  .reason = "big.pdf: larger than the limit of 1024 bytes" },
+		{ .part = "4", .filename = "notes.docx",
+		  .reason = "notes.docx: Word documents are not printed; send a PDF" },
+		{ .part = "5", .filename = "sheet.ods", .printable = 1, .convert = 1,
+		  .path = "/var/lib/mail2cups/scratch/part.x" },
+		{ .part = "6", .filename = "late.png",
+		  .reason = "late.png: not printed: big.pdf (part 3) is larger than the limit of "
+		  "1024 bytes; send a smaller file or raise the attachment size limit" },
+	};
+	struct mime_message m = { 0 };
+	char *s, *pub;
+
+	m.att = att;
+	m.natt = ARRAY_SIZE(att);
+	m.problem = "big.pdf (part 3) is larger than the limit of 1024 bytes; send a smaller "
+	    "file or raise the attachment size limit";
+	s = reply_sender_problem(&m);
+	is_str(s, "report.pdf arrived damaged; send it again; big.pdf: larger than the limit "
+	    "of 1024 bytes; send a smaller file; notes.docx: Word documents are not printed; "
+	    "send a PDF; sheet.ods could not be converted for printing; late.png: not printed",
+	    "each attachment in plain words; no path, no setting");
+	pub = reply_public_reason(CONF_REPLY_FAILED, s, "20261206-abcdef");
+	is_str(pub, "report.pdf arrived damaged; send it again; big.pdf: larger than the limit "
+	    "of 1024 bytes; send a smaller file; notes.docx: Word documents are not printed; "
+	    "send a PDF; sheet.ods could not be converted for printing; late.png: not printed "
+	    "(ref 20261206-abcdef: the printer's administrator can look it up in the log)",
+	    "... with the reference");
+	free(pub);
+	free(s);
+
+	m.natt = 0;
+	m.problem = "the message has more than 200 MIME parts; it is not processed";
+	s = reply_sender_problem(&m);
+	is_str(s, "the message has more than 200 MIME parts; it is not processed",
+	    "a limit of the message itself is said");
+	free(s);
+	m.problem = NULL;
+	s = reply_sender_problem(&m);
+	is_str(s, "the message has no attachment", "no attachment at all");
+	free(s);
+	att[0].reason = NULL;
+	m.att = att;
+	m.natt = 1;
+	ok(reply_sender_problem(&m) == NULL, "nothing to say: NULL");
+	pub = reply_public_reason(CONF_REPLY_FAILED, NULL, "20261206-abcdef");
+	has_str(pub, "could not be printed (ref 20261206-abcdef", "... then the plain sentence");
+	free(pub);
+	pub = reply_public_reason(CONF_REPLY_REJECTED, "x.pdf arrived damaged", "20261206-abcdef");
+	ok(strstr(pub, "x.pdf") == NULL, "a rejected reply never takes such words");
+	free(pub);
+}
+
 int
 main(void)
 {
@@ -490,6 +553,7 @@ main(void)
 	test_compose();
 	test_settings();
 	test_queue_flush();
+	test_sender_problem();
 	cmd = xasprintf("rm -rf '%s'", dir);
 	if (system(cmd) != 0)
 		printf("# could not remove %s\n", dir);

@@ -17,6 +17,7 @@
 #include "oauth.h"
 #include "poller.h"
 #include "signin.h"
+#include "rules.h"
 #include "smtp.h"
 #include "util.h"
 
@@ -110,6 +111,54 @@ put_skipped(struct check *c, enum m2c_step step, const char *why)
 
 /* ------------------------------------------------------------------ steps */
 
+static int
+has_sender_rule(const struct conf_rule *r, size_t n)
+{
+	for (size_t i = 0; i < n; i++)
+		if (r[i].senders.n > 0)
+			return 1;
+	return 0;
+}
+
+/*
+ * The users table and rules keyed on `senders` trust the From address
+ * only when the provider authenticated it (SENDER TRUST): without a way to
+ * judge that they never apply, which is worth a warning; and a users entry
+ * naming a reserved user is never used.
+ */
+static void
+check_sender_trust(struct check *c)
+{
+	const struct conf *cf = c->cf;
+	const struct conf_account *a = c->a;
+	const char *what = NULL;
+	char *w;
+
+	if (cf->nusers > 0)
+		what = "the users table maps senders to CUPS users";
+	else if (has_sender_rule(a->rules, a->nrules) || has_sender_rule(cf->rules, cf->nrules))
+		what = "rules choose by sender (senders = [ ... ])";
+	if (what != NULL && !conf_account_judges_senders(a) && !a->trust_unauthenticated_from) {
+		w = xasprintf("%s, but this account has no way to judge who sent a message, so "
+		    "every sender prints as CUPS user %s and rules with senders never match (set "
+		    "authserv_id to the name your mail server writes in its Authentication-Results "
+		    "header; or, only if nobody outside can reach this mailbox, "
+		    "trust_unauthenticated_from = true)", what, RULES_UNVERIFIED_USER);
+		put_warning(c, w);
+		free(w);
+	}
+	for (size_t i = 0; i < cf->nusers; i++) {
+		if (cf->users[i].user == NULL || strcmp(cf->users[i].user, "%l") == 0 ||
+		    !rules_user_reserved(cf->users[i].user))
+			continue;
+		w = xasprintf("users: \"%s\" maps to \"%s\", a reserved or system user name: "
+		    "never used, those jobs print as %s (name an ordinary user)",
+		    cf->users[i].sender, cf->users[i].user, RULES_UNVERIFIED_USER);
+		put_warning(c, w);
+		free(w);
+	}
+}
+
 static void
 check_config(struct check *c)
 {
@@ -117,6 +166,7 @@ check_config(struct check *c)
 	if (c->a->allow_senders.n == 0)
 		put_warning(c, "allow_senders is empty: nobody may print from this mailbox "
 		    "(allow_senders = [ \"*@example.com\" ])");
+	check_sender_trust(c);
 }
 
 /*

@@ -116,6 +116,8 @@ trust_load(struct conf_check *ck, const config_setting_t *g, const struct conf_w
 	conf_get_strlist(ck, g, w, "deny_senders", &a->deny_senders);
 	if (conf_get_bool(ck, g, w, "authenticated_senders_only", &v) == 1)
 		a->authenticated_senders_only = v;
+	if (conf_get_bool(ck, g, w, "trust_unauthenticated_from", &v) == 1)
+		a->trust_unauthenticated_from = v;
 	if (conf_get_string_dup(ck, g, w, "authserv_id", &a->authserv_id) == 1 &&
 	    !conf_valid_authserv_id(a->authserv_id))
 		conf_problem(ck, config_setting_get_member(g, "authserv_id"), w, "authserv_id",

@@ -64,27 +64,27 @@ conf_group_list_load(struct conf_check *ck, const config_setting_t *parent,
 	return v;
 }
 
-/* options = [ "duplex", "A4" ]: every phrase through the print option parser. */
+/* options = [ "duplex", "A4" ] (or force_options): every phrase through the print option parser. */
 static void
 options_load(struct conf_check *ck, const config_setting_t *g, const struct conf_where *w,
-    struct print_opts *o)
+    const char *key, struct print_opts *o)
 {
 	struct conf_strlist l = { 0 };
 
-	conf_get_strlist(ck, g, w, "options", &l);
+	conf_get_strlist(ck, g, w, key, &l);
 	for (size_t i = 0; i < l.n; i++) {
 		char *msg = NULL;
 
 		/* The parser's message names the phrase and the words it knows. */
 		if (popt_parse_item(l.v[i], o, &msg) != 0)
-			conf_problem(ck, config_setting_get_member(g, "options"), w, "options",
+			conf_problem(ck, config_setting_get_member(g, key), w, key,
 			    "%s (see PRINT OPTIONS in mail2cups.conf(5))", msg);
 		free(msg);
 	}
 	conf_strlist_free(&l);
 }
 
-/* allow_options = [ "copies", "sides" ]: POPT_* bits; absent: all of them. */
+/* allow_options = [ "copies", "sides" ]: POPT_* bits; absent: POPT_ALLOW_DEFAULT. */
 static void
 allow_options_load(struct conf_check *ck, const config_setting_t *g, const struct conf_where *w,
     unsigned int *bits)
@@ -92,7 +92,7 @@ allow_options_load(struct conf_check *ck, const config_setting_t *g, const struc
 	struct conf_strlist l = { 0 };
 	unsigned int bit;
 
-	*bits = POPT_ALL;
+	*bits = POPT_ALLOW_DEFAULT;
 	if (conf_get_strlist(ck, g, w, "allow_options", &l) == 0)
 		return;
 	*bits = 0;
@@ -121,7 +121,7 @@ conf_rule_load(struct conf_check *ck, const config_setting_t *g, const struct co
 	int v = 0;
 
 	r->line = config_setting_source_line(g);
-	r->allow_options = POPT_ALL;
+	r->allow_options = POPT_ALLOW_DEFAULT;
 	r->max_copies = 10;
 	r->hold = -1;
 	r->print_body = -1;
@@ -134,7 +134,8 @@ conf_rule_load(struct conf_check *ck, const config_setting_t *g, const struct co
 	conf_get_strlist(ck, g, w, "subjects", &r->subjects);
 	if (conf_get_string_dup(ck, g, w, "printer", &r->printer) == 1)
 		conf_check_printer(ck, g, w, "printer", r->printer);
-	options_load(ck, g, w, &r->options);
+	options_load(ck, g, w, "options", &r->options);
+	options_load(ck, g, w, "force_options", &r->force_options);
 	allow_options_load(ck, g, w, &r->allow_options);
 	conf_get_int(ck, g, w, "max_copies", 1, POPT_MAX_COPIES, &r->max_copies);
 	conf_get_bool(ck, g, w, "hold", &r->hold);

@@ -98,6 +98,7 @@ static const struct conf_key {
 	{ SC_ACCOUNT, "failed_folder", NULL },
 	{ SC_ACCOUNT, "deny_senders", NULL },
 	{ SC_ACCOUNT, "authenticated_senders_only", NULL },
+	{ SC_ACCOUNT, "trust_unauthenticated_from", NULL },
 	{ SC_ACCOUNT, "authserv_id", NULL },
 	{ SC_ACCOUNT, "tenant_domains", NULL },
 	{ SC_ACCOUNT, "rules", NULL },
@@ -128,6 +129,7 @@ static const struct conf_key {
 	{ SC_RULE, "printer", NULL },
 	{ SC_RULE, "options", NULL },
 	{ SC_RULE, "allow_options", NULL },
+	{ SC_RULE, "force_options", NULL },
 	{ SC_RULE, "max_copies", NULL },
 	{ SC_RULE, "hold", NULL },
 	{ SC_RULE, "print_body", NULL },
@@ -1150,6 +1152,7 @@ digest_rules(struct buf *b, const char *key, const struct conf_rule *r, size_t n
 		digest_list(b, "subj", &r[i].subjects);
 		digest_str(b, "printer", r[i].printer);
 		digest_opts(b, &r[i].options);
+		digest_opts(b, &r[i].force_options);
 		buf_appendf(b, "allow=%u;max=%d;hold=%d;body=%d;", r[i].allow_options,
 		    r[i].max_copies, r[i].hold, r[i].print_body);
 	}
@@ -1233,8 +1236,8 @@ conf_account_digest(const struct conf *c, const struct conf_account *a)
 	digest_list(&b, "deny", &a->deny_senders);
 	digest_str(&b, "authserv_id", a->authserv_id);
 	digest_list(&b, "tenant_domains", &a->tenant_domains);
-	buf_appendf(&b, "aso=%d;hold=%d;body=%d;reply=%u;", a->authenticated_senders_only,
-	    a->hold, (int)a->print_body, a->reply);
+	buf_appendf(&b, "aso=%d;tuf=%d;hold=%d;body=%d;reply=%u;", a->authenticated_senders_only,
+	    a->trust_unauthenticated_from, a->hold, (int)a->print_body, a->reply);
 	digest_str(&b, "rejected", a->rejected_folder);
 	digest_rules(&b, "account_rules", a->rules, a->nrules);
 	digest_features(&b, c);

@@ -70,8 +70,11 @@ struct conf_rule {
 	struct conf_strlist senders;
 	struct conf_strlist subjects;
 	char *printer;			/* NULL: the account's printer */
-	struct print_opts options;	/* from options = [ "duplex", ... ] */
-	unsigned int allow_options;	/* POPT_* a sender may set by subject tag; default POPT_ALL */
+	struct print_opts options;	/* from options = [ "duplex", ... ]: defaults */
+	struct print_opts force_options;	/* force_options = [ "mono" ]: binding, no
+						 * subject tag changes them */
+	unsigned int allow_options;	/* POPT_* a sender may set by subject tag;
+					 * POPT_ALLOW_DEFAULT when not given (rules.h) */
 	int max_copies;			/* default 10 */
 	int hold;			/* -1: the account's */
 	int print_body;			/* -1: the account's, else enum conf_body */
@@ -168,6 +171,9 @@ struct conf_account {
 	char *failed_folder;		/* default "Print Failed" */
 	struct conf_strlist deny_senders;	/* wins over allow_senders */
 	int authenticated_senders_only;
+	int trust_unauthenticated_from;	/* the From line alone picks `senders` rules and
+					 * users table names (default 0: only an
+					 * authenticated one does) */
 	char *authserv_id;		/* whose Authentication-Results count; NULL: Microsoft
 					 * style (provider microsoft); google: "mx.google.com" */
 	struct conf_strlist tenant_domains;	/* Microsoft: the tenant's domains; default the

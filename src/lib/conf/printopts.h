@@ -48,6 +48,15 @@ enum popt_field {
 	POPT_BODY = 1u << 8,
 };
 #define POPT_ALL	0x1ffu
+/*
+ * What a sender's subject tags may change where a rule has no
+ * allow_options: copies (up to max_copies), sides, pages, orientation,
+ * fit, hold and body; colour and media too, but only where the rule's
+ * options do not set them (rules.c).
+ */
+#define POPT_SENDER_DEFAULT	(POPT_COPIES | POPT_SIDES | POPT_PAGES | POPT_ORIENTATION | \
+				 POPT_FIT | POPT_HOLD | POPT_BODY)
+#define POPT_ALLOW_DEFAULT	0x80000000u	/* allow_options not given: the default above */
 #define POPT_MAX_RANGES	8
 #define POPT_MAX_COPIES	999
 

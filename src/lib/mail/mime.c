@@ -39,7 +39,6 @@
 #define MIME_TEXT_MAX 1000	/* bytes of a subject or display name */
 #define MIME_CHUNK 16384	/* decode buffer */
 #define MIME_RECIPIENTS_MAX 100	/* addresses kept in recipients */
-#define MIME_AUTHRES_MAX 64	/* Authentication-Results headers kept */
 #define MIME_HEADER_VALUE_MAX 8192	/* bytes kept of one such header value */
 /*
  * GMime builds the whole tree in memory before the walk can count parts,
@@ -1223,11 +1222,13 @@ read_header_list(GMimeMessage *gm, struct mime_message *m)
 				add_recipient_list(m, al, 0);
 				g_object_unref(al);
 			}
-		} else if (str_casecmp(name, "Authentication-Results") == 0) {
-			if (m->nauth_results < MIME_AUTHRES_MAX) {
-				m->auth_results = xreallocarray(m->auth_results,
-				    m->nauth_results + 1, sizeof(char *));
-				m->auth_results[m->nauth_results++] = v;
+		} else if (str_casecmp(name, "Authentication-Results") == 0 ||
+		    str_casecmp(name, "Received") == 0) {
+			if (m->ntrace < MIME_TRACE_MAX) {
+				m->trace = xreallocarray(m->trace, m->ntrace + 1,
+				    sizeof(*m->trace));
+				m->trace[m->ntrace].received = str_casecmp(name, "Received") == 0;
+				m->trace[m->ntrace++].value = v;
 				v = NULL;
 			}
 		} else if (str_casecmp(name, "X-MS-Exchange-Organization-AuthAs") == 0) {
@@ -1498,7 +1499,8 @@ mime_extract(int fd, const char *scratch_dir, const struct mime_limits *lim,
 		r = walk_body(&w, g_mime_message_get_mime_part(gm), "", 1);
 	if (r == 0 && w.lim->want_body)
 		r = extract_body(&w);
-	if (r == M2C_E_LIMIT) {
+	if (r == M2C_E_LIMIT || (r == M2C_E_DATA && m->problem != NULL)) {
+		/* A limit, or a part that arrived damaged: the sender can be told. */
 		withdraw_all(m);
 		*out = m;
 		m = NULL;
@@ -1549,7 +1551,9 @@ mime_message_free(struct mime_message **mp)
 	}
 	free(m->att);
 	free_strv(m->recipients, m->nrecipients);
-	free_strv(m->auth_results, m->nauth_results);
+	for (size_t t = 0; t < m->ntrace; t++)
+		free(m->trace[t].value);
+	free(m->trace);
 	free(m->ms_authas);
 	free(m->return_path);
 	free(m->references);

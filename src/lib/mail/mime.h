@@ -61,6 +61,14 @@ struct mime_attachment {
 	char *reason;		/* why it is skipped (when !printable); owned */
 };
 
+#define MIME_TRACE_MAX 128
+
+/* A trace header of the top-level block (sender trust reads them in order). */
+struct mime_trace {
+	int received;		/* 1: Received; 0: Authentication-Results */
+	char *value;		/* owned */
+};
+
 struct mime_message {
 	char *from_addr;	/* addr-spec of the first From mailbox, lower-cased domain; NULL if none */
 	size_t nfrom;		/* mailboxes in every From header (groups included):
@@ -73,14 +81,16 @@ struct mime_message {
 	/*
 	 * For sender trust, routing and replies (all owned, NULL when absent):
 	 * recipients are the addr-specs of To, Cc, Delivered-To and
-	 * X-Original-To, lower-cased, without duplicates; auth_results are the
-	 * Authentication-Results values, topmost first, unfolded (at most 64);
-	 * ms_authas is the topmost X-MS-Exchange-Organization-AuthAs.
+	 * X-Original-To, lower-cased, without duplicates; trace holds the
+	 * Authentication-Results and Received values in their order, topmost
+	 * first, unfolded (the first MIME_TRACE_MAX of them: the receiving
+	 * servers' own are on top); ms_authas is the topmost
+	 * X-MS-Exchange-Organization-AuthAs.
 	 */
 	char **recipients;
 	size_t nrecipients;
-	char **auth_results;
-	size_t nauth_results;
+	struct mime_trace *trace;
+	size_t ntrace;
 	char *ms_authas;
 	char *return_path;	/* addr-spec of Return-Path; "" for <>; NULL if absent */
 	char *references;	/* References, unfolded, or NULL */
@@ -117,7 +127,9 @@ void mime_shutdown(void);
  * I/O failures.
  *
  * On M2C_E_LIMIT (parts, depth, one attachment over max_attachment_size,
- * more than max_attachments printable) *out is STILL set, so the caller can
+ * more than max_attachments printable), and on M2C_E_DATA for a part that
+ * arrived damaged (its reason "NAME: arrived damaged"; a message that
+ * cannot be parsed at all gives no *out), *out is STILL set, so the caller can
  * report to the sender: problem holds the message-level reason (also in
  * *errstr), nothing is printable, every attachment seen so far has a reason
  * and no scratch file is left.  On any other error *out stays NULL and no

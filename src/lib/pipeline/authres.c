@@ -458,8 +458,156 @@ source(struct buf *b, const struct authres *a)
 	buf_appendc(b, ')');
 }
 
+char *
+authres_received_by(const char *value)
+{
+	struct lex lx;
+	char *tok, *host = NULL;
+	size_t n;
+
+	if (value == NULL)
+		return NULL;
+	lx.p = value;
+	lx.end = value + strnlen(value, AUTHRES_INPUT_MAX);
+	for (;;) {
+		skip_cfws(&lx);
+		if (lx.p >= lx.end || peek(&lx, ';'))
+			return NULL;	/* the date: no "by" clause */
+		if ((tok = read_value(&lx, "")) == NULL) {
+			lx.p++;		/* a stray '"' or '(' : step over it */
+			continue;
+		}
+		if (str_casecmp(tok, "by") == 0) {
+			free(tok);
+			skip_cfws(&lx);
+			host = read_value(&lx, "");
+			break;
+		}
+		free(tok);
+	}
+	if (host == NULL)
+		return NULL;
+	lower(host);
+	n = strlen(host);
+	if (n > 1 && host[n - 1] == '.')
+		host[n - 1] = '\0';	/* "mx.google.com." */
+	return host;
+}
+
+/* "[192.0.2.1]", "10.1.2.3", "2002:a05:6a10:e1a9:b0:4a5:8e2d:1c3f": an address, not a name. */
+static int
+ip_literal(const char *host)
+{
+	size_t i, n = strlen(host), colons = 0, dots = 0;
+
+	if (n >= 2 && host[0] == '[' && host[n - 1] == ']') {
+		host++;
+		n -= 2;
+	}
+	if (n == 0)
+		return 0;
+	for (i = 0; i < n; i++) {
+		if (host[i] == ':')
+			colons++;
+		else if (host[i] == '.')
+			dots++;
+		else if (strchr("0123456789abcdef", host[i]) == NULL)
+			return 0;
+	}
+	return colons >= 2 || dots == 3;
+}
+
+/* A Received "by" host of the provider's own (see authres.h). */
+static int
+provider_host(const struct authres_policy *p, const char *host)
+{
+	const char *parent;
+
+	if (host == NULL)
+		return 0;
+	if (ip_literal(host) || (p->microsoft && is_microsoft_id(host)))
+		return 1;
+	if (p->authserv_id == NULL)
+		return 0;
+	if (str_casecmp(host, p->authserv_id) == 0 || domain_under(host, p->authserv_id))
+		return 1;
+	parent = strchr(p->authserv_id, '.');
+	return parent != NULL && strchr(parent + 1, '.') != NULL &&
+	    domain_under(host, parent + 1);
+}
+
 /*
- * Pick the one header that counts into *a.  0 and *a, or -1 with the
+ * The end of the trusted zone: the index of the first Received header that
+ * is not the provider's (in->nheaders when there is none); *who (allocated
+ * or NULL) is its "by" host.
+ */
+static size_t
+zone_end(const struct authres_input *in, const struct authres_policy *p, char **who)
+{
+	size_t i;
+	char *by;
+
+	*who = NULL;
+	for (i = 0; i < in->nheaders; i++) {
+		if (!in->headers[i].received)
+			continue;
+		by = authres_received_by(in->headers[i].value);
+		if (!provider_host(p, by)) {
+			*who = by != NULL ? by : xstrdup("a server that gives no name");
+			return i;
+		}
+		free(by);
+	}
+	return in->nheaders;
+}
+
+/* " (below a Received header of HOST, where the sender could have written it)" */
+static void
+below(struct buf *b, const char *who)
+{
+	buf_appendf(b, " is below the Received header of ");
+	show(b, who);
+	buf_appendf(b, ", another server's hop, where the sender could have written it: not "
+	    "read (RFC 8601 section 5)");
+}
+
+/* Microsoft 365: the topmost header, in the zone, with no authserv-id or one of Microsoft's. */
+static int
+select_microsoft(const struct authres_input *in, size_t end, const char *who,
+    struct authres *a, struct buf *b)
+{
+	size_t i;
+
+	for (i = 0; i < in->nheaders && in->headers[i].received; i++)
+		;
+	if (i < in->nheaders && i > end) {
+		buf_appendf(b, "the topmost Authentication-Results");
+		below(b, who);
+		buf_appendf(b, "; Microsoft 365 did not check the sender");
+		return -1;
+	}
+	if (i >= in->nheaders || in->headers[i].value == NULL ||
+	    authres_parse(in->headers[i].value, a, NULL) != 0) {
+		buf_appendf(b, "no readable Authentication-Results header on top, so "
+		    "Microsoft 365 did not check the sender (is this mailbox at "
+		    "Microsoft 365? if not, set authserv_id in the configuration)");
+		return -1;
+	}
+	if (a->authserv_id != NULL && !is_microsoft_id(a->authserv_id)) {
+		buf_appendf(b, "the topmost Authentication-Results is from ");
+		show(b, a->authserv_id);
+		buf_appendf(b, ", not Microsoft 365 (if that server is the mailbox "
+		    "provider's, set authserv_id to ");
+		show(b, a->authserv_id);
+		buf_appendf(b, " in the configuration)");
+		authres_free(a);
+		return -1;
+	}
+	return 0;
+}
+
+/*
+ * Pick the header that counts into *a.  0 and *a, or -1 with the
  * reason in b.
  */
 static int
@@ -467,37 +615,33 @@ select_header(const struct authres_input *in, const struct authres_policy *p,
     struct authres *a, struct buf *b)
 {
 	struct authres tmp;
-	size_t i, nseen = 0;
+	size_t i, end, nseen = 0, nar = 0;
+	char *who = NULL;
+	int r = -1, found = 0;
 
+	end = zone_end(in, p, &who);
 	if (p->authserv_id == NULL) {
-		if (in->nheaders == 0 || in->headers[0] == NULL ||
-		    authres_parse(in->headers[0], a, NULL) != 0) {
-			buf_appendf(b, "no readable Authentication-Results header on top, so "
-			    "Microsoft 365 did not check the sender (is this mailbox at "
-			    "Microsoft 365? if not, set authserv_id in the configuration)");
-			return -1;
-		}
-		if (a->authserv_id != NULL && !is_microsoft_id(a->authserv_id)) {
-			buf_appendf(b, "the topmost Authentication-Results is from ");
-			show(b, a->authserv_id);
-			buf_appendf(b, ", not Microsoft 365 (if that server is the mailbox "
-			    "provider's, set authserv_id to ");
-			show(b, a->authserv_id);
-			buf_appendf(b, " in the configuration)");
-			authres_free(a);
-			return -1;
-		}
-		return 0;
+		r = select_microsoft(in, end, who, a, b);
+		goto out;
 	}
-	buf_appendf(b, "no Authentication-Results from ");
-	show(b, p->authserv_id);
 	for (i = 0; i < in->nheaders; i++) {
-		if (in->headers[i] == NULL || authres_parse(in->headers[i], &tmp, NULL) != 0)
+		if (in->headers[i].received)
+			continue;
+		nar++;
+		if (in->headers[i].value == NULL ||
+		    authres_parse(in->headers[i].value, &tmp, NULL) != 0)
 			continue;
 		if (tmp.authserv_id != NULL && str_casecmp(tmp.authserv_id, p->authserv_id) == 0) {
+			if (i >= end) {
+				buf_appendf(b, "the Authentication-Results of ");
+				show(b, p->authserv_id);
+				below(b, who);
+				authres_free(&tmp);
+				goto out;
+			}
 			*a = tmp;
-			buf_reset(b);
-			return 0;
+			found = 1;
+			break;
 		}
 		if (nseen++ < 3) {
 			buf_appendf(b, nseen == 1 ? " (found only: " : ", ");
@@ -505,16 +649,32 @@ select_header(const struct authres_input *in, const struct authres_policy *p,
 		}
 		authres_free(&tmp);
 	}
+	if (found) {
+		r = 0;
+		goto out;
+	}
+	{
+		char *seen = buf_steal(b);
+
+		buf_appendf(b, "no Authentication-Results from ");
+		show(b, p->authserv_id);
+		buf_appendf(b, "%s", seen != NULL ? seen : "");
+		free(seen);
+	}
 	if (nseen > 0)
 		buf_appendf(b, "%s; is authserv_id in the configuration right?)",
 		    nseen > 3 ? ", ..." : "");
-	else if (in->nheaders > 0)
+	else if (nar > 0)
 		buf_appendf(b, " (only unreadable Authentication-Results headers: is "
 		    "authserv_id in the configuration right?)");
 	else
 		buf_appendf(b, " (no Authentication-Results at all: is authserv_id in the "
 		    "configuration right, and does that server check incoming mail?)");
-	return -1;
+ out:
+	free(who);
+	if (r == 0)
+		buf_reset(b);
+	return r;
 }
 
 /* X-MS-Exchange-Organization-AuthAs says "Internal" (white space around allowed). */
@@ -611,15 +771,21 @@ authres_sender_authenticated(const struct authres_input *in, const struct authre
 	int ok = 0;
 
 	*why = NULL;
-	if (p->microsoft && in->ms_authas != NULL && is_internal(in->ms_authas)) {
-		buf_appendf(&b, "internal to the tenant "
-		    "(X-MS-Exchange-Organization-AuthAs: Internal)");
-		ok = 1;
-		goto out;
-	}
 	if (in->from_domain == NULL || *in->from_domain == '\0') {
 		buf_appendf(&b, "the From address has no domain, so no sender "
 		    "authentication can apply to it");
+		goto out;
+	}
+	/* Exchange's own word, but only for the tenant's own domains: mail
+	 * from inside the tenant with a From of someone else's domain is no
+	 * proof of that domain. */
+	if (p->microsoft && in->ms_authas != NULL && is_internal(in->ms_authas) &&
+	    is_tenant_domain(p, in->from_domain)) {
+		buf_appendf(&b, "internal to the tenant "
+		    "(X-MS-Exchange-Organization-AuthAs: Internal, From domain ");
+		show(&b, in->from_domain);
+		buf_appendf(&b, " is one of tenant_domains)");
+		ok = 1;
 		goto out;
 	}
 	if (select_header(in, p, &a, &b) != 0)

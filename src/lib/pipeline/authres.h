@@ -3,21 +3,32 @@
  *
  * Whether the From address of a message can be believed is decided only
  * from what the mailbox provider itself stamped on the message when it
- * arrived, never from anything the sender could write:
+ * arrived, never from anything the sender could write.  The sender writes
+ * everything below the Received header of the hop that took the message
+ * from the sender's side, so only the top of the header block counts
+ * (RFC 8601 section 5): the trusted zone runs from the top down to the
+ * first Received header that is not the provider's own.  A Received is the
+ * provider's when its "by" host is the authserv-id, or inside the
+ * authserv-id's parent domain ("mx.example.org": *.example.org, so an
+ * LMTP hop on top counts too; "mx.google.com": *.google.com), or a bare
+ * IP address (Google's internal hops write only that); for Microsoft 365,
+ * a Microsoft host (*.outlook.com, *.office365.com, *.microsoft.com).
  *
  *  - With an authserv_id (the provider names itself: "mx.google.com", the
- *    organisation's own MX): only Authentication-Results headers carrying
- *    that authserv-id count, and of those only the topmost (the provider
- *    adds its own on top and removes look-alikes; anything lower may have
- *    come from the sender).
+ *    organisation's own MX): the trusted header is the topmost
+ *    Authentication-Results carrying that authserv-id, when it is in the
+ *    zone; one lower down, or below the zone, may have come from the
+ *    sender and is never read (nor merged with it: a sender could add a
+ *    pass the provider never gave).
  *  - Microsoft 365 writes its header without an authserv-id: there the
- *    topmost Authentication-Results header counts, and only when it has no
- *    authserv-id (or one of Microsoft's own, "*.outlook.com",
+ *    topmost Authentication-Results header counts, when it is in the zone
+ *    and has no authserv-id (or one of Microsoft's own, "*.outlook.com",
  *    "*.protection.outlook.com", "*.office365.com"...).  Mail from inside
  *    the tenant is authenticated: X-MS-Exchange-Organization-AuthAs:
  *    Internal (Exchange strips X-MS-Exchange-Organization-* from mail that
- *    enters from outside), or dmarc=none from one of the tenant's own
- *    domains with no compauth=fail.
+ *    enters from outside) when the From domain is one of tenant_domains,
+ *    or dmarc=none from one of the tenant's own domains with no
+ *    compauth=fail.
  *
  * A verdict passes when dmarc=pass for the From domain (header.from equal
  * to it when given); or, with no dmarc result at all, dkim=pass with
@@ -64,13 +75,26 @@ void authres_free(struct authres *a);
 /* The value of ptype.property ("header.from") in r, or NULL.  Borrowed. */
 const char *authres_prop(const struct authres_result *r, const char *name);
 
+/* A trace header: an Authentication-Results or a Received value. */
+struct authres_header {
+	int received;			/* 1: Received; 0: Authentication-Results */
+	const char *value;		/* borrowed */
+};
+
 /* What the message says about itself; all borrowed. */
 struct authres_input {
 	const char *from_domain;	/* domain of the From address (lower-case) */
-	const char *const *headers;	/* Authentication-Results values, topmost first */
+	const struct authres_header *headers;	/* the trace headers in order, topmost first */
 	size_t nheaders;
 	const char *ms_authas;		/* X-MS-Exchange-Organization-AuthAs, topmost, or NULL */
 };
+
+/*
+ * The "by" host of a Received value ("from a.example by mx.example.org
+ * with ESMTPS id ...; date"), lower-case, or NULL when it names none.
+ * Allocated.
+ */
+char *authres_received_by(const char *value);
 
 /* Whom to believe; all borrowed. */
 struct authres_policy {

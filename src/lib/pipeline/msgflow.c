@@ -120,7 +120,10 @@ fail_message(struct msgflow *p, struct msg_work *w, enum state_msg_status outcom
 {
 	enum conf_reply_kind kind = outcome == STATE_MSG_REJECTED ? CONF_REPLY_REJECTED :
 	    CONF_REPLY_FAILED;
-	char *ref = reply_ref_new(), *pub = reply_public_reason(kind, ref);
+	/* What the message itself was found to be is the sender's business. */
+	char *plain = kind == CONF_REPLY_FAILED && w->m != NULL ? reply_sender_problem(w->m) :
+	    NULL;
+	char *ref = reply_ref_new(), *pub = reply_public_reason(kind, plain, ref);
 	int r;
 
 	/* The detail stays in the log; the sender gets plain words and the reference. */
@@ -129,6 +132,7 @@ fail_message(struct msgflow *p, struct msg_work *w, enum state_msg_status outcom
 	w->verdict = outcome;
 	r = msgflow_finish(p, &w->k, outcome, reason, errstr);
 	queue_reply(p, w, kind, pub);
+	free(plain);
 	free(pub);
 	free(ref);
 	return r;
@@ -614,9 +618,19 @@ stage_judge(struct msgflow *p, struct msg_work *w, char **errstr)
 static int
 stage_route(struct msgflow *p, struct msg_work *w, char **errstr)
 {
+	int trusted = policy_from_trusted(p->a, &w->v);
+	char *note = NULL;
+
 	(void)errstr;
-	rules_route(p->cf, p->a, w->m, &w->route);
-	w->user = rules_cups_user(p->cf, w->m->from_addr, &w->user_mapped);
+	rules_route(p->cf, p->a, w->m, trusted, &w->route);
+	if (w->route.passed_over != NULL)
+		log_warn("%s: rule %s is for senders, and the mailbox provider did not "
+		    "authenticate %s: not used (see SENDER TRUST in mail2cups.conf(5))", w->label,
+		    w->route.passed_over->name, w->m->from_addr ? w->m->from_addr : "the sender");
+	w->user = rules_cups_user(p->cf, w->m->from_addr, trusted, &w->user_mapped, &note);
+	if (note != NULL)
+		log_warn("%s: %s", w->label, note);
+	free(note);
 	w->options = popt_describe(&w->route.opts);
 	log_info("%s: rule %s: queue %s, user %s%s%s", w->label, w->route.name,
 	    w->route.printer, w->user, *w->options ? ", " : "", w->options);

@@ -59,19 +59,26 @@ judge_sender(const struct conf_account *a, const struct mime_message *m, struct 
 {
 	struct authres_input in = { 0 };
 	struct authres_policy pol = { 0 };
+	struct authres_header *h;
 
 	if (!conf_account_judges_senders(a))
 		return;		/* nobody whose word we could take */
+	h = xcalloc(m->ntrace + 1, sizeof(*h));
+	for (size_t i = 0; i < m->ntrace; i++) {
+		h[i].received = m->trace[i].received;
+		h[i].value = m->trace[i].value;
+	}
 	pol.microsoft = a->oauth.provider == CONF_PROVIDER_MICROSOFT;
 	pol.authserv_id = a->authserv_id;
 	pol.tenant_domains = (const char *const *)a->tenant_domains.v;
 	pol.ntenant_domains = a->tenant_domains.n;
 	in.from_domain = domain_of(m->from_addr);
-	in.headers = (const char *const *)m->auth_results;
-	in.nheaders = m->nauth_results;
+	in.headers = h;
+	in.nheaders = m->ntrace;
 	in.ms_authas = m->ms_authas;
 	v->known = 1;
 	v->authenticated = authres_sender_authenticated(&in, &pol, &v->why);
+	free(h);
 }
 
 int
@@ -109,6 +116,12 @@ policy_verdict_clear(struct policy_verdict *v)
 {
 	free(v->why);
 	memset(v, 0, sizeof(*v));
+}
+
+int
+policy_from_trusted(const struct conf_account *a, const struct policy_verdict *v)
+{
+	return (v->known && v->authenticated) || a->trust_unauthenticated_from;
 }
 
 /* Local parts that are machines, not people (RFC 3834 section 2). */

@@ -43,6 +43,14 @@ int policy_check_message(const struct conf_account *a, const struct mime_message
 void policy_verdict_clear(struct policy_verdict *v);
 
 /*
+ * Nonzero when m's From address may choose for the sender (a rule keyed on
+ * `senders`, a name from the users table; rules.h): the provider
+ * authenticated it (v), or the account trusts the From line as it is
+ * (trust_unauthenticated_from = true).
+ */
+int policy_from_trusted(const struct conf_account *a, const struct policy_verdict *v);
+
+/*
  * May a reply go to m's sender: only to an authenticated sender (no
  * backscatter to forged addresses), never to a mailer-daemon or postmaster,
  * a null Return-Path, Auto-Submitted or mailing-list mail, or the mailbox

@@ -609,7 +609,8 @@ flush_waiting(const struct conf *cf, const struct conf_account *a, struct state 
 			r = 0;
 		} else if (r == 0 && failed != NULL) {
 			/* CUPS's words stay in the log; the sender gets plain ones. */
-			char *ref = reply_ref_new(), *pub = reply_public_reason(CONF_REPLY_FAILED, ref);
+			char *ref = reply_ref_new();
+			char *pub = reply_public_reason(CONF_REPLY_FAILED, NULL, ref);
 
 			log_warn("printed reply to %s becomes a failed one (ref %s): %s",
 			    l[i].rcpt, ref, failed);
@@ -768,9 +769,59 @@ reply_ref_new(void)
 	return xasprintf("%s-%02x%02x%02x", day, rnd[0], rnd[1], rnd[2]);
 }
 
-char *
-reply_public_reason(enum conf_reply_kind kind, const char *ref)
+/* s ends with suffix. */
+static int
+ends_with(const char *s, const char *suffix)
 {
+	size_t n = strlen(s), k = strlen(suffix);
+
+	return n >= k && strcmp(s + n - k, suffix) == 0;
+}
+
+char *
+reply_sender_problem(const struct mime_message *m)
+{
+	struct buf b = { 0 };
+	const char *cut;
+
+	for (size_t i = 0; i < m->natt; i++) {
+		const struct mime_attachment *a = &m->att[i];
+		char *one;
+
+		if (a->printable && a->convert)
+			/* Nothing printed, so its conversion failed; the converter's
+			 * words stay in the log. */
+			one = xasprintf("%s could not be converted for printing", a->filename);
+		else if (a->printable || a->reason == NULL)
+			continue;
+		else if (ends_with(a->reason, ": arrived damaged"))
+			one = xasprintf("%.*s arrived damaged; send it again",
+			    (int)(strlen(a->reason) - strlen(": arrived damaged")), a->reason);
+		else if (strstr(a->reason, ": larger than the limit of ") != NULL)
+			one = xasprintf("%s; send a smaller file", a->reason);
+		else if ((cut = strstr(a->reason, ": not printed: ")) != NULL)
+			one = xasprintf("%.*s: not printed", (int)(cut - a->reason), a->reason);
+		else
+			one = xstrdup(a->reason);
+		buf_appendf(&b, "%s%s", b.len ? "; " : "", one);
+		free(one);
+	}
+	/* The message-level limits speak of the message only ("the message has
+	 * more than 200 MIME parts"); the attachment size one names a setting
+	 * and is said per attachment above. */
+	if (m->problem != NULL && strncmp(m->problem, "the message ", 12) == 0)
+		buf_appendf(&b, "%s%s", b.len ? "; " : "", m->problem);
+	if (b.len == 0 && m->natt == 0 && m->problem == NULL)
+		buf_appendf(&b, "the message has no attachment");
+	return b.len ? buf_steal(&b) : (buf_free(&b), NULL);
+}
+
+char *
+reply_public_reason(enum conf_reply_kind kind, const char *plain, const char *ref)
+{
+	if (plain != NULL && kind == CONF_REPLY_FAILED)
+		return xasprintf("%s (ref %s: the printer's administrator can look it up in "
+		    "the log)", plain, ref);
 	if (kind == CONF_REPLY_REJECTED)
 		return xasprintf("printing from your address is not allowed here, or your "
 		    "address could not be verified (ref %s: the printer's administrator "

@@ -24,6 +24,7 @@
 #include <stddef.h>
 
 #include "conf.h"
+#include "mime.h"
 #include "state.h"
 #include "util.h"
 
@@ -49,10 +50,24 @@ struct reply_ctx {
  * config keys), which goes to the log under the same reference.
  * reply_ref_new(): "YYYYMMDD-xxxxxx" (the UTC date, 6 random hex digits),
  * allocated.  reply_public_reason(): the plain words for a reply of kind
- * (rejected or failed) about a failure logged under ref, allocated.
+ * (rejected or failed) about a failure logged under ref: `plain` (from
+ * reply_sender_problem) with the reference, or, when it is NULL, a
+ * sentence that says only that it failed; allocated.
  */
 char *reply_ref_new(void);
-char *reply_public_reason(enum conf_reply_kind kind, const char *ref);
+char *reply_public_reason(enum conf_reply_kind kind, const char *plain, const char *ref);
+
+/*
+ * Why m could not print, when that is the sender's own business, in plain
+ * words built only from what was found in the message itself (never from
+ * a converter, CUPS, a path or the configuration): "report.pdf arrived
+ * damaged; send it again", "report.pdf: larger than the limit of 26214400
+ * bytes; send a smaller file", "notes.docx: Word documents are not printed;
+ * send a PDF", "letter.odt could not be converted for printing", "the
+ * message has more than 200 MIME parts; it is not processed", "the message
+ * has no attachment".  NULL when m says nothing of the kind.  Allocated.
+ */
+char *reply_sender_problem(const struct mime_message *m);
 
 /*
  * Template variables (conf_template_vars, conf.h): ${sender} ${subject}

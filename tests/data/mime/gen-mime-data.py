@@ -284,7 +284,7 @@ def main():
         leaf("text/html", "<p>&nbsp;</p><img src=\"cid:x\">", disp=None, enc="7bit")], "b1")))
     write("many-trace.eml", trace(
         "Authentication-Results: x; " + "a" * 10000 + "\n" +
-        "".join("Authentication-Results: mx%d.example.org; spf=pass\n" % i for i in range(80)) +
+        "".join("Authentication-Results: mx%d.example.org; spf=pass\nReceived: by r%d.example.org; Mon\n" % (i, i) for i in range(80)) +
         "Delivered-To: " + ", ".join("user%d@example.org" % i for i in range(150)) + "\n",
         TEXT))
     rnd, x = bytearray(), 12345
