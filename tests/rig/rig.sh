@@ -1254,6 +1254,7 @@ os.write(fd, json.dumps(t).encode())
 os.close(fd)
 os.replace(p + ".t", p)
 PY
+	rig_svc_own_state
 }
 
 # ================================================================== issue 5

@@ -139,7 +139,10 @@ privdrop_perm_fix(const char *path, const struct stat *st, const struct privdrop
 
 	if (st->st_uid != 0 && st->st_uid != u->uid)
 		buf_appendf(&b, "chown %s: %s", u->name, path);
-	if (st->st_mode & forbid & 07777) {
+	if ((st->st_mode & forbid & 07777) && (forbid & 077) == 077) {
+		/* A secret: its owner's alone. */
+		buf_appendf(&b, "%schmod 600 %s", b.len ? "; " : "", path);
+	} else if (st->st_mode & forbid & 07777) {
 		char who[4];
 		size_t n = 0;
 

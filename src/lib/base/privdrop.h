@@ -65,9 +65,10 @@ int privdrop_check_private_dir(const char *path, const struct privdrop_user *u,
 
 /*
  * The fix for a file or folder at path (st from lstat) that only root or
- * uid may change: "chown USER PATH", "chmod go-w PATH" joined by "; ", for
- * what is wrong; NULL when nothing is.  forbid is the mode bits that must be
- * clear (S_IWGRP|S_IWOTH, or 077 for a secret).  Allocated, caller frees.
+ * uid may change: "chown USER: PATH", "chmod go-w PATH" (for a secret,
+ * forbid 077: "chmod 600 PATH") joined by "; ", for what is wrong; NULL
+ * when nothing is.  forbid is the mode bits that must be clear
+ * (S_IWGRP|S_IWOTH, or 077 for a secret).  Allocated, caller frees.
  */
 char *privdrop_perm_fix(const char *path, const struct stat *st, const struct privdrop_user *u,
     mode_t forbid);

@@ -50,10 +50,11 @@ check_parents(const char *path, const char *what, const struct privdrop_user *u,
 			*slash = '\0';
 		if (stat(copy, &st) == 0 && !(st.st_uid == 0 && (st.st_mode & S_ISVTX)) &&
 		    (fix = privdrop_perm_fix(copy, &st, u, S_IWGRP | S_IWOTH)) != NULL) {
-			char *why = xasprintf("is in folder %s, which another user could change",
-			    path);
+			char *why = xasprintf("is in folder %s, which %s", copy,
+			    st.st_uid != 0 && st.st_uid != u->uid ? "belongs to another user" :
+			    "group or others may write");
 
-			problem(msgs, what, copy, why, fix);
+			problem(msgs, what, path, why, fix);
 			free(why);
 			free(fix);
 		}
