@@ -156,12 +156,14 @@ RIG_RUN_CONF=$d/daemon.conf rig_start_daemon
 daemon_uid() {
 	awk '/^Uid:/ { print $3 }' "/proc/$RIG_DAEMON_PID/status"
 }
-rig_wait_for "$RIG_TIMEOUT" test "$(daemon_uid)" = "$RIG_SVC_UID" ||
-	not_ok "the daemon switched to the service user"
+daemon_switched() {
+	[ "$(daemon_uid)" = "$RIG_SVC_UID" ]
+}
+rig_wait_for "$RIG_TIMEOUT" daemon_switched
 is "$(daemon_uid)" "$RIG_SVC_UID" "the daemon runs as the service user"
 like "$(grep 'Max core file size' "/proc/$RIG_DAEMON_PID/limits")" "size +0 +0 +bytes" \
 	"... with RLIMIT_CORE 0 (soft and hard)"
-is "$(stat -c %u "/proc/$RIG_DAEMON_PID")" 0 \
-	"... and not dumpable (its /proc folder stays root's, so no other process of its user may read its memory)"
+is "$(stat -c %u "/proc/$RIG_DAEMON_PID/environ")" 0 \
+	"... and not dumpable (its private /proc files stay root's: no other process of its user may read its memory)"
 rig_kill_pid "$RIG_DAEMON_PID"
 tap_done

@@ -8,11 +8,7 @@
 # exit 78 (a setting to change), and the right pair still works.
 [ -n "${BASH_VERSION:-}" ] || exec bash "$0" "$@"   # make check runs $(SHELL)
 . "${top_srcdir:-$(dirname "$0")/../..}/tests/rig/rig.sh"
-rig_require_all
-rig_require_program
-rig_init
-rig_start_dovecot
-rig_add_user "$RIG_USER" "$RIG_PASS"
+rig_setup
 d=$RIG_DIR
 # A long timeout: the old code waited all of it for a greeting.
 timeout_s=40

@@ -325,7 +325,8 @@ privdrop_switch(const struct privdrop_user *u, char **errstr)
 	if (setresuid(0, 0, 0) == 0 || setuid(0) == 0 || setresgid(0, 0, 0) == 0)
 		return m2c_fail(errstr, M2C_E_SYS, "could regain root after the switch to uid %u",
 		    (unsigned)u->uid);
-	return 0;
+	/* A change of user sets "dumpable" to fs.suid_dumpable, which may be 1. */
+	return privdrop_no_core_dumps(errstr);
 }
 
 int

@@ -73,7 +73,10 @@ int privdrop_check_private_dir(const char *path, const struct privdrop_user *u,
 char *privdrop_perm_fix(const char *path, const struct stat *st, const struct privdrop_user *u,
     mode_t forbid);
 
-/* Switch to u (as root; a no-op otherwise).  0, or M2C_E_SYS. */
+/*
+ * Switch to u (as root; a no-op otherwise), then privdrop_no_core_dumps()
+ * again (the kernel resets "dumpable" on a change of user).  0, or M2C_E_SYS.
+ */
 int privdrop_switch(const struct privdrop_user *u, char **errstr);
 
 /*

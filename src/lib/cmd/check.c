@@ -529,15 +529,6 @@ check_refused(const struct conf *cf, int err, const char *text, FILE *out)
 }
 
 int
-check_uses_tokens(const struct conf *cf)
-{
-	for (size_t i = 0; i < cf->naccounts; i++)
-		if (conf_account_is_oauth(&cf->accounts[i]))
-			return 1;
-	return 0;
-}
-
-int
 check_account(const struct conf *cf, const struct conf_account *a, FILE *out)
 {
 	struct check c = { cf, a, out, 0 };

@@ -51,8 +51,6 @@ int check_local(const struct conf *cf, const struct privdrop_user *as, int was_r
 /* The switch itself was refused (runas_service_user): the local line for it. */
 void check_refused(const struct conf *cf, int err, const char *text, FILE *out);
 
-/* Nonzero when an account signs in with OAuth (the check reads the token store). */
-int check_uses_tokens(const struct conf *cf);
 
 
 #endif

@@ -230,11 +230,27 @@ runas_service_user(const struct conf *cf, int create, struct privdrop_user *as,
 	struct privdrop_user u;
 	int r;
 
+	char *e_dir = NULL, *e_strict = NULL;
+	int r_dir, r_strict;
+
 	if ((r = privdrop_find_user(cf->state_dir, cf->service_user, M2C_SERVICE_USER, &u,
 	    errstr)) != 0)
 		return r;
-	if ((r = runas_strict_check(cf, &u, errstr)) == 0)
+	/* Both checks, so that one run names everything to fix. */
+	r_dir = privdrop_check_state_dir(cf->state_dir, &u, NULL, &e_dir);
+	r_strict = runas_strict_check(cf, &u, &e_strict);
+	if (r_dir != 0 || r_strict != 0) {
+		r = r_dir != 0 ? r_dir : r_strict;
+		if (errstr != NULL) {
+			free(*errstr);
+			*errstr = xasprintf("%s%s%s", e_dir ? e_dir : "",
+			    e_dir && e_strict ? "\n" : "", e_strict ? e_strict : "");
+		}
+	} else {
 		r = privdrop_become(cf->state_dir, &u, create, errstr);
+	}
+	free(e_dir);
+	free(e_strict);
 	if (r == 0 && as != NULL)
 		*as = u;
 	else
