@@ -1164,6 +1164,7 @@ check_tls(void)
 	run_case(&ok_case, 1, "localhost", certfile);
 	run_case(&tls_cases[0], 1, "localhost", certfile);
 	run_case(&tls_cases[1], 0, "localhost", certfile);
+	run_case(&tls_cases[2], 0, "localhost", certfile);
 
 	/* failures: only the result and message matter, not the transcript */
 	o.host = "localhost";
@@ -1199,6 +1200,45 @@ check_tls(void)
 	r = imap_connect(&o, &c, &err);
 	is_int(r, M2C_E_CONFIG, "unreadable ca_file: M2C_E_CONFIG");
 	has_str(err, "/nonexistent/ca.pem", "unreadable ca_file: names the file");
+	free(err);
+	err = NULL;
+	free(srv_finish(&sv));
+
+	/*
+	 * #14: the wrong security for the port, found within greeting_ms, not
+	 * after the timeout: starttls against TLS at once, ssl against plain.
+	 */
+	o.host = "localhost";
+	o.ca_file = certfile;
+	o.security = IMAP_SEC_STARTTLS;
+	o.timeout_ms = 20000;
+	o.greeting_ms = 300;
+	srv_start(&sv, s_tls_greet, 1);
+	o.port = sv.port;
+	{
+		long long t0 = monotonic_ms(), ms;
+
+		r = imap_connect(&o, &c, &err);
+		ms = monotonic_ms() - t0;
+		is_int(r, M2C_E_CONFIG, "starttls against TLS at once: M2C_E_CONFIG");
+		has_str(err, "speaks TLS at once", "... saying so");
+		has_str(err, "use security = \"ssl\"", "... with the fix");
+		ok(ms < 10000, "... within seconds (%lld ms), not the %d ms timeout", ms,
+		    o.timeout_ms);
+	}
+	imap_close(&c);
+	free(err);
+	err = NULL;
+	free(srv_finish(&sv));
+
+	o.security = IMAP_SEC_SSL;
+	srv_start(&sv, s_tls_greet, 0);
+	o.port = sv.port;
+	r = imap_connect(&o, &c, &err);
+	is_int(r, M2C_E_CONFIG, "ssl against a plain port: M2C_E_CONFIG");
+	has_str(err, "speaks IMAP without TLS", "... saying so");
+	has_str(err, "use security = \"starttls\"", "... with the fix");
+	imap_close(&c);
 	free(err);
 	free(srv_finish(&sv));
 }
