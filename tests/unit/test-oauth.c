@@ -401,7 +401,7 @@ test_device_hostile(void)
 	struct oauth_device d;
 
 	account(&a, PUB);
-	oauth_client_init(&a, 5, &c, &err);
+	oauth_client_init(NULL, &a, 5, &c, &err);
 	ok(ctl("hostile-device", "{\"on\": true}"), "the fake sends escape sequences");
 	is_int(oauth_device_start(&c, &d, &err), 0, "hostile provider: device code");
 	ok(no_escapes(d.user_code), "  no escape sequence in the user code (%s)", d.user_code);
