@@ -13,8 +13,8 @@
  * backend(7): argv is "job user title copies options [file]", the data on
  * stdin when there is no file; run without arguments it lists one URI per
  * account that can send mail.  Run by CUPS as root (installed 0700), it
- * opens the job's file, then switches to the owner of state_dir (privdrop)
- * before it reads any secret or token.
+ * opens the job's file, then switches to the service user (runas.h: the
+ * owner of state_dir) before it reads any secret or token; never as root.
  *
  * It never stops the queue: a temporary failure exits RETRY ("will
  * retry: ..."), a refusal by the server exits CANCEL with the server's
@@ -45,6 +45,7 @@
 #include "log.h"
 #include "printopts.h"
 #include "privdrop.h"
+#include "runas.h"
 #include "addr.h"
 #include "smtp.h"
 #include "state.h"
@@ -725,14 +726,10 @@ run_job(struct bk_job *j, char **argv, int argc, char **errstr)
 		goto out;
 	}
 	/* Before any secret, token or state is touched. */
-	if ((r = privdrop_to_state_owner(j->cf->state_dir, errstr)) != 0) {
+	if ((r = runas_service_user(j->cf, 1, NULL, errstr)) != 0) {
 		r = M2C_E_CONFIG;
 		goto out;
 	}
-	if (geteuid() == 0)
-		log_warn("running as root: state_dir %s is owned by root; give it to the service "
-		    "user (chown mail2cups: %s) so that the backend switches to it",
-		    j->cf->state_dir, j->cf->state_dir);
 	if ((r = smtp_settings(j->cf, j->a, &j->set, errstr)) != 0 ||
 	    (r = addr_parse_from(j->cf->replies.from ? j->cf->replies.from : j->a->username,
 	    &j->from_name, &j->from, errstr)) != 0 || (r = recipient(j, errstr)) != 0)
@@ -836,6 +833,12 @@ main(int argc, char **argv)
 	sigaction(SIGTERM, &sa, NULL);
 	log_init("mail2cups", 0, LOG_LVL_INFO);
 	log_set_sink(log_to_cups, NULL);
+	/* Before any secret is read: no core dump may hold one. */
+	if (privdrop_no_core_dumps(&e) != 0) {
+		fprintf(stderr, "ERROR: %s\n", e);
+		free(e);
+		return CUPS_BACKEND_FAILED;
+	}
 
 	if (argc == 1)
 		return discover();

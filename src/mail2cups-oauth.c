@@ -25,6 +25,7 @@
 #include "log.h"
 #include "oauth.h"
 #include "privdrop.h"
+#include "runas.h"
 #include "signin.h"
 #include "tokenstore.h"
 #include "util.h"
@@ -115,6 +116,12 @@ main(int argc, char **argv)
 	struct oauth_tokens t = { 0 };
 
 	log_init("mail2cups-oauth", 0, LOG_LVL_INFO);
+	/* Before any secret is read: no core dump may hold one. */
+	if ((r = privdrop_no_core_dumps(&e)) != 0) {
+		fprintf(stderr, "mail2cups-oauth: %s\n", e);
+		free(e);
+		return m2c_err_exit_code(r);
+	}
 	while ((ch = getopt_long(argc, argv, "c:vqh", longopts, NULL)) != -1) {
 		switch (ch) {
 		case 'c':
@@ -172,7 +179,7 @@ main(int argc, char **argv)
 		    conf_auth_name(a->auth));
 		goto out;
 	}
-	if ((r = privdrop_to_state_owner(cf->state_dir, &e)) != 0)
+	if ((r = runas_service_user(cf, 1, NULL, &e)) != 0)
 		goto out;
 
 	if (strcmp(cmd, "login") == 0) {

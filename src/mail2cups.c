@@ -34,6 +34,7 @@
 #include "mime.h"
 #include "poller.h"
 #include "privdrop.h"
+#include "runas.h"
 #include "state.h"
 #include "status.h"
 #include "summary.h"
@@ -71,18 +72,22 @@ usage(FILE *f)
 }
 
 /*
- * Become the owner of state_dir, make its scratch folder and clear what a
- * crashed run left there: what once and run do first.
+ * Become the service user (runas.h: never mail as root), make the scratch
+ * folder and clear what a crashed run left there: what once and run do
+ * first.
  */
 static int
 prepare_state_dir(const struct conf *cf, char **errstr)
 {
 	char *scratch = xasprintf("%s/scratch", cf->state_dir);
+	struct privdrop_user as = { 0 };
 	int r;
 
-	if ((r = privdrop_to_state_owner(cf->state_dir, errstr)) == 0 &&
+	if ((r = runas_service_user(cf, 1, &as, errstr)) == 0 &&
+	    (r = privdrop_check_private_dir(scratch, &as, errstr)) == 0 &&
 	    (r = mkdir_p(scratch, 0700, errstr)) == 0)
 		poller_clean_scratch(scratch);
+	privdrop_user_clear(&as);
 	free(scratch);
 	return r;
 }
@@ -306,26 +311,30 @@ cmd_run(const char *path, struct conf **cf, int use_syslog)
 }
 
 /*
- * Check every account (check.h); the exit code of the first failure.  Only
- * the token store is touched (a refresh), so privileges are dropped to its
- * owner only when an account uses OAuth.
+ * Check every account (check.h) as the user once and run run as, after
+ * what they need locally; the exit code of the first failure.
  */
 static int
 cmd_check(const struct conf *cf)
 {
+	struct privdrop_user as = { 0 };
 	char *e = NULL;
-	int r, status = EX_OK;
+	int r, status = EX_OK, was_root = geteuid() == 0;
 
-	if (check_uses_tokens(cf) && (r = privdrop_to_state_owner(cf->state_dir, &e)) != 0) {
-		fprintf(stderr, "mail2cups: %s\n", e ? e : m2c_err_name(r));
+	if ((r = runas_service_user(cf, 0, &as, &e)) != 0) {
+		check_refused(cf, r, e, stdout);
 		free(e);
 		return m2c_err_exit_code(r);
 	}
+	r = check_local(cf, &as, was_root, stdout);
+	if (r != 0)
+		status = m2c_err_exit_code(r);
 	for (size_t i = 0; i < cf->naccounts; i++) {
 		r = check_account(cf, &cf->accounts[i], stdout);
 		if (r != 0 && status == EX_OK)
 			status = m2c_err_exit_code(r);
 	}
+	privdrop_user_clear(&as);
 	return status;
 }
 
@@ -342,8 +351,7 @@ cmd_status(const struct conf *cf, int json)
 	char *e = NULL;
 	int r, status = 2;
 
-	if (stat(cf->state_dir, &sb) == 0 &&
-	    (r = privdrop_to_state_owner(cf->state_dir, &e)) != 0)
+	if (stat(cf->state_dir, &sb) == 0 && (r = runas_service_user(cf, 0, NULL, &e)) != 0)
 		goto fail;
 	if ((r = status_collect(cf, time(NULL), &rep, &e)) != 0)
 		goto fail;
@@ -385,6 +393,12 @@ main(int argc, char **argv)
 	struct conf *cf = NULL;
 
 	log_init("mail2cups", 0, LOG_LVL_INFO);
+	/* Before any secret is read: no core dump may hold one. */
+	if ((r = privdrop_no_core_dumps(&e)) != 0) {
+		log_error("%s", e);
+		status = m2c_err_exit_code(r);
+		goto out;
+	}
 	while ((ch = getopt_long(argc, argv, "+c:vqh", longopts, NULL)) != -1) {
 		switch (ch) {
 		case 'c':

@@ -562,11 +562,19 @@ class Handler(BaseHTTPRequestHandler):
 				"interval": st.interval, "last_poll": None, "state": "pending",
 				"user": None}
 		uri = "https://microsoft.com/devicelogin"
+		shown_code = user_code
+		message = "To sign in, use a web browser to open the page %s and enter the code %s to authenticate." % (uri, user_code)
+		if getattr(st, "hostile_device", False):
+			# A hostile provider: terminal escapes (clear screen, a hidden
+			# OSC 8 link, CSI as a C1 control, a bell) in what is shown.
+			shown_code = user_code + "\x1b[8m"
+			uri = uri + "\x1b]8;;https://evil.example/\x07"
+			message = "\x1b[2J\x1b[H" + message + "\u009b31m\r\nfake prompt$ "
 		self.send(200, {
-			"user_code": user_code, "device_code": device_code,
+			"user_code": shown_code, "device_code": device_code,
 			"verification_uri": uri, "expires_in": st.dc_lifetime,
 			"interval": st.interval,
-			"message": "To sign in, use a web browser to open the page %s and enter the code %s to authenticate." % (uri, user_code),
+			"message": message,
 		}, extra="client_id=" + cid)
 
 	# ---- /token ---------------------------------------------------------
@@ -881,6 +889,8 @@ class Handler(BaseHTTPRequestHandler):
 				user = req.get("user") or td.get("default_user") or next(iter(td["users"]))
 				self.user_record(td, user)
 				rec["state"], rec["user"] = "approved", user
+			elif name == "hostile-device":
+				st.hostile_device = bool(req.get("on", True))
 			elif name == "decline":
 				self.device_by_user_code(req.get("user_code"))["state"] = "declined"
 			elif name == "slow-down":

@@ -89,6 +89,7 @@ is_seed_tokens() {
 	fi
 	IS_TOKEN=$(python3 "$IS_LIB/seed_tokens.py" "${args[@]}" "$@" 2>"$RIG_DIR/seed.log") ||
 		bail "seed_tokens.py failed: $(cat "$RIG_DIR/seed.log")"
+	rig_svc_own_state
 }
 
 is_stored_token() {

@@ -29,7 +29,7 @@ cat >"$d/idp.json" <<JSON
 JSON
 printf '%s\n' 's3cr3t~value' >"$d/secret"
 printf '%s\n' 'not-the-secret' >"$d/wrong-secret"
-chmod 0600 "$d/secret" "$d/wrong-secret"
+rig_svc_secret "$d/secret" "$d/wrong-secret"
 oauth_conf() {	# oauth_conf SECRET_FILE
 	rig_write_conf "$RIG_CONF" auth='"xoauth2"' password_file= \
 		oauth="{ provider = \"microsoft\"; tenant = \"contoso.onmicrosoft.com\"; client_id = \"$CID\"; client_secret_file = \"$1\"; flow = \"client_credentials\"; authority = \"http://127.0.0.1:$IDP_PORT\"; }"

@@ -18,7 +18,11 @@ like "$RIG_OUT" "test: config \.+ ok" "config ok"
 like "$RIG_OUT" "test: CUPS queue \.+ ok \(m2c: accepting jobs\)" "CUPS queue ok, named"
 like "$RIG_OUT" "test: IMAP \.+ ok \(127\.0\.0\.1:$RIG_IMAPS_PORT, ssl, PLAIN\)" "IMAP ok: host, port, security, mechanism"
 like "$RIG_OUT" "test: mailbox \.+ ok \(INBOX: 3 messages, 2 unseen, UIDVALIDITY [0-9]+\)" "mailbox ok: 3 messages, 2 unseen"
-is "$(grep -c . <<<"$RIG_OUT")" 4 "four lines (no sign-in line for a password account)"
+like "$RIG_OUT" "local: runs as \.+ ok \(uid $RIG_SVC_UID, as once and run; switched from root\)" \
+	"it says whom it runs as: the owner of state_dir, switched from root"
+like "$RIG_OUT" "local: state_dir \.+ ok" "state_dir ok"
+like "$RIG_OUT" "local: secret files \.+ ok \(1 readable by $RIG_SVC_UID" "the password file readable"
+is "$(grep -c '^test: ' <<<"$RIG_OUT")" 4 "four account lines (no sign-in line for a password account)"
 is "$(grep -vc ' ok' <<<"$RIG_OUT")" 0 "every line says ok"
 [[ $RIG_OUT == *FAILED* || $RIG_OUT == *warning* ]] && not_ok "no failure, no warning" || ok "no failure, no warning"
 

@@ -8,7 +8,7 @@ rig_setup
 d=$RIG_DIR
 rig_deliver_pdf "$d/doc.pdf"
 printf "%s" Xyzzy42 >"$d/bad.pass"
-chmod 0600 "$d/bad.pass"
+rig_svc_secret "$d/bad.pass"
 account() {	# account NAME PASSWORD_FILE
 	cat <<EOT
   { name = "$1"; host = "127.0.0.1"; port = $RIG_IMAPS_PORT; security = "ssl";

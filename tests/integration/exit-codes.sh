@@ -48,7 +48,8 @@ sed -i "s|^state_dir = .*|state_dir = \"$d/root-state\";|" "$d/other-state.conf"
 chmod 0644 "$d/other-state.conf"
 as_nobody -c "$d/other-state.conf" once
 expect_rc 78 "a state_dir of another user: 78, not 75"
-expect_stderr "root-state.*Permission denied" "... naming the folder"
+expect_stderr "root-state belongs to uid 0.*run: chown -R nobody: .*root-state" \
+	"... naming the folder and the chown that fixes it"
 
 # 78: a password file the user cannot read.
 mkdir -m 0700 "$d/nobody-state" && chown nobody: "$d/nobody-state"
@@ -67,7 +68,7 @@ is "$(grep -cE "^$stamp mail2cups: error: ${d//./\\.}/bad\.conf:[0-9]+: " <<<"$R
 	"... each with the time, the program, the file and its line"
 
 # 77: the server refuses the password.
-(umask 077; printf '%s' wrong >"$d/wrong.pass")
+printf '%s' wrong >"$d/wrong.pass" && rig_svc_secret "$d/wrong.pass"
 rig_write_conf "$d/wrong.conf" password_file="\"$d/wrong.pass\""
 RIG_RUN_CONF=$d/wrong.conf rig_run once
 expect_rc 77 "a refused password: 77"

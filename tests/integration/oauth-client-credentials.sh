@@ -12,7 +12,7 @@ rig_setup_oauth ms
 d=$RIG_DIR
 printf '%s\n' "$RIG_APP_SECRET" >"$d/app.secret"
 printf '%s\n' 'not-the-secret' >"$d/wrong.secret"
-chmod 0600 "$d/app.secret" "$d/wrong.secret"
+rig_svc_secret "$d/app.secret" "$d/wrong.secret"
 rig_make_app_cert other	# not registered at the IdP
 cc() {
 	rig_write_oauth_conf "$RIG_CONF" oauth.flow='"client_credentials"' \

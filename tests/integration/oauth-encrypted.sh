@@ -12,7 +12,7 @@ d=$RIG_DIR
 tf=$(rig_token_file)
 openssl rand -hex 32 >"$d/token.key"
 openssl rand -hex 32 >"$d/other.key"
-chmod 0600 "$d/token.key" "$d/other.key"
+rig_svc_secret "$d/token.key" "$d/other.key"
 with_key() {
 	rig_write_oauth_conf "$RIG_CONF"
 	printf 'token_encryption_key_file = "%s";\n' "$1" >>"$RIG_CONF"

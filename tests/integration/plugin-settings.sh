@@ -13,7 +13,10 @@ rig_require_program
 rig_require_plugin
 rig_init
 d=$RIG_DIR
-wsock=$d/wake.sock
+# The daemon makes its socket as the service user (never as root): in a
+# folder of that user's, as systemd's RuntimeDirectory= is.
+install -d -m 0755 -o "$RIG_SVC_UID" -g "$RIG_SVC_UID" "$d/run"
+wsock=$d/run/wake.sock
 RIG_DOVECOT_EXTRA=$(rig_plugin_dovecot_conf "  mail2cups_socket = $wsock
   mail2cups_mailbox = INBOX")
 rig_start_all

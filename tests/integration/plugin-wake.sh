@@ -13,9 +13,14 @@
 rig_require_all
 rig_require_program
 rig_require_plugin
+# The service user must be in wake_socket_group to give the socket to it
+# (never root): here it is the mail uid itself, as a mail2cups user in the
+# vmail group would be.
+RIG_SVC_UID=$RIG_UID
 rig_init
 d=$RIG_DIR
-wsock=$d/wake.sock
+install -d -m 0755 -o "$RIG_SVC_UID" -g "$RIG_SVC_UID" "$d/run"
+wsock=$d/run/wake.sock
 RIG_DOVECOT_EXTRA=$(rig_plugin_dovecot_conf "  mail2cups_socket = $wsock
   mail2cups_mailbox = INBOX
   mail2cups_mailbox2 = Print")

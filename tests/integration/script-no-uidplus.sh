@@ -26,7 +26,7 @@ python3 -c 'import re, sys; d = open(sys.argv[1], "rb").read(); open(sys.argv[2]
 size=$(stat -c %s "$d/msg.eml")
 plain=$(printf '\0%s\0%s' "$RIG_USER" "$RIG_PASS" | base64 -w0)
 printf '%s' "$RIG_PASS" >"$d/$RIG_USER.pass"
-chmod 0600 "$d/$RIG_USER.pass"
+rig_svc_secret "$d/$RIG_USER.pass"
 is_start_server no-uidplus -D plain="$plain" -D size="$size" -D msg="$d/msg.eml"
 rig_write_conf "$RIG_CONF" host='"127.0.0.1"' port="$IS_PORT" security='"none"' ca_file= \
 	after='"move"'

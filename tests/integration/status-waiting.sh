@@ -28,6 +28,7 @@ os.write(fd, json.dumps(doc).encode())
 os.close(fd)
 os.rename(path + ".new", path)
 PY
+	rig_svc_own_state
 }
 
 # 1. No tokens, no pending code: the pass fails and says to sign in.

@@ -32,6 +32,9 @@ RIG_QUEUE=m2c
 RIG_USER=alice
 RIG_PASS=pw
 RIG_UID=5000
+# The service user the programs switch to (privdrop.h: never mail as root):
+# it owns RIG_STATE and the secret files; it has no passwd entry.
+RIG_SVC_UID=5001
 RIG_TIMEOUT=${RIG_TIMEOUT:-20}	# seconds any wait may take
 RIG_PIDS=()			# pids to stop, in start order
 
@@ -137,6 +140,7 @@ rig_init() {
 	RIG_OTHER_CERT=$RIG_DIR/other-cert.pem
 	RIG_DOVECONF=$RIG_DIR/dovecot/dovecot.conf
 	mkdir -m 0700 "$RIG_STATE"
+	chown "$RIG_SVC_UID:$RIG_SVC_UID" "$RIG_STATE"
 	rig_log "rig in $RIG_DIR: cups $RIG_CUPS_PORT printer $RIG_PRINTER_PORT imap $RIG_IMAP_PORT imaps $RIG_IMAPS_PORT"
 }
 
@@ -505,6 +509,18 @@ rig_doveadm() {
 	doveadm -c "$RIG_DOVECONF" "$@"
 }
 
+# rig_svc_secret FILE...: a secret file as mail2cups wants it: the service
+# user's, mode 0600.
+rig_svc_secret() {
+	chown "$RIG_SVC_UID:$RIG_SVC_UID" "$@" && chmod 0600 "$@"
+}
+
+# rig_svc_own_state: what the test itself wrote into RIG_STATE (as root)
+# becomes the service user's, as the programs would have made it.
+rig_svc_own_state() {
+	chown -R "$RIG_SVC_UID:$RIG_SVC_UID" "$RIG_STATE"
+}
+
 # rig_add_user USER [PASSWORD [EXTRA]]: a mailbox user, EXTRA its userdb
 # extra fields (userdb_NAME=VALUE ..., space-separated).  With Dovecot
 # running, returns once its userdb knows USER: Dovecot reads the users file
@@ -518,7 +534,7 @@ rig_add_user() {
 	printf '%s:{PLAIN}%s:%d:%d::%s::%s\n' "$u" "$pw" "$RIG_UID" "$RIG_UID" \
 		"$RIG_DIR/mail/$u" "$extra" >>"$RIG_DIR/dovecot/users"
 	printf '%s' "$pw" >"$RIG_DIR/$u.pass"
-	chmod 0600 "$RIG_DIR/$u.pass"
+	rig_svc_secret "$RIG_DIR/$u.pass"
 	if [ -n "${RIG_DOVECOT_PID:-}" ]; then
 		rig_wait_for 30 rig_doveadm user "$u" ||
 			bail "Dovecot's userdb does not know $u: $(rig_doveadm user "$u" 2>&1)"
@@ -888,7 +904,7 @@ rig_make_app_cert() {
 	openssl req -x509 -newkey rsa:2048 -nodes -days 1 -subj "/CN=$1" \
 		-keyout "$RIG_DIR/$1.key" -out "$RIG_DIR/$1.pem" >>"$RIG_DIR/openssl.log" 2>&1 ||
 		bail "openssl could not make the certificate $1: $(tail -3 "$RIG_DIR/openssl.log")"
-	chmod 0600 "$RIG_DIR/$1.key"
+	rig_svc_secret "$RIG_DIR/$1.key"
 	chmod 0644 "$RIG_DIR/$1.pem"
 }
 
@@ -1247,6 +1263,7 @@ os.write(fd, json.dumps(t).encode())
 os.close(fd)
 os.replace(p + ".t", p)
 PY
+	rig_svc_own_state
 }
 
 # ================================================================== issue 5

@@ -738,10 +738,36 @@ test_unreachable(const char *good_server)
 	cups_job_set_server(good_server);
 }
 
+/* #10: a CUPS on another machine gets documents and user names over TLS only. */
+static void
+test_remote_encryption(void)
+{
+	static const struct {
+		const char *server;
+		http_encryption_t want;
+	} t[] = {
+		{ "printhost.example.org:631", HTTP_ENCRYPTION_REQUIRED },
+		{ "192.0.2.10", HTTP_ENCRYPTION_REQUIRED },
+		{ "/run/cups/cups.sock", HTTP_ENCRYPTION_IF_REQUESTED },
+		{ "localhost:631", HTTP_ENCRYPTION_IF_REQUESTED },
+		{ "127.0.0.1:631", HTTP_ENCRYPTION_IF_REQUESTED },
+		{ "[::1]:631", HTTP_ENCRYPTION_IF_REQUESTED },
+	};
+
+	for (size_t i = 0; i < ARRAY_SIZE(t); i++) {
+		cups_job_set_server(t[i].server);
+		is_int(cupsEncryption(), t[i].want, "cups_server %s: %s", t[i].server,
+		    t[i].want == HTTP_ENCRYPTION_REQUIRED ? "TLS required" :
+		    "this machine: no TLS needed");
+	}
+	cups_job_set_server(NULL);
+}
+
 int
 main(void)
 {
 	test_user_for_sender();
+	test_remote_encryption();
 	server = getenv("M2C_CUPS_SERVER");
 	queue = getenv("M2C_CUPS_QUEUE");
 	spool = getenv("M2C_CUPS_SPOOL");

@@ -654,6 +654,18 @@ static const struct step s_starttls[] = {
 	C("A0003 AUTHENTICATE PLAIN"), S("+"), C("AGFsaWNlAHB3"),
 	S("A0003 OK [CAPABILITY IMAP4rev1] in"), LOGOUT("A0004"), END,
 };
+/* #10: a greeting without capabilities: ask CAPABILITY before STARTTLS. */
+static const struct step s_starttls_ask[] = {
+	S("* OK ready"), C("A0001 CAPABILITY"), S("* CAPABILITY IMAP4rev1 STARTTLS"),
+	S("A0001 OK"), C("A0002 STARTTLS"), S("A0002 OK Begin TLS now"), { 'T', NULL },
+	C("A0003 CAPABILITY"), S("* CAPABILITY IMAP4rev1 AUTH=PLAIN"), S("A0003 OK"),
+	C("A0004 AUTHENTICATE PLAIN"), S("+"), C("AGFsaWNlAHB3"),
+	S("A0004 OK [CAPABILITY IMAP4rev1] in"), LOGOUT("A0005"), END,
+};
+static const struct step s_starttls_ask_none[] = {
+	S("* OK ready"), C("A0001 CAPABILITY"), S("* CAPABILITY IMAP4rev1 AUTH=PLAIN"),
+	S("A0001 OK"), END,
+};
 static const struct step s_hangup[] = { GREET, { 'X', NULL }, END };
 static const struct step s_tls_greet[] = {
 	S("* OK [CAPABILITY IMAP4rev1 AUTH=PLAIN] TLS ready"), LOGOUT("A0001"), END,
@@ -708,6 +720,8 @@ static const struct ccase cases[] = {
 	  do_select_only, M2C_E_AUTH, "not connected", 0, NULL },
 	{ "STARTTLS not offered", s_no_starttls, NULL, M2C_E_TLS, "does not offer STARTTLS",
 	  T_STARTTLS, NULL },
+	{ "STARTTLS not in CAPABILITY either: refused", s_starttls_ask_none, NULL, M2C_E_TLS,
+	  "does not offer STARTTLS", T_STARTTLS, NULL },
 	{ "PREAUTH: no sign-in sent", s_preauth, do_select_only, 0, NULL, 0, NULL },
 	{ "PREAUTH refused with STARTTLS", s_preauth_tls, NULL, M2C_E_TLS, "PREAUTH",
 	  T_STARTTLS, NULL },
@@ -721,6 +735,8 @@ static const struct ccase tls_cases[] = {
 	  "connection lost", T_SSL, NULL },
 	{ "STARTTLS, buffered plaintext discarded", s_starttls, do_starttls, 0, NULL,
 	  T_STARTTLS, NULL },
+	{ "STARTTLS after asking CAPABILITY (none in the greeting)", s_starttls_ask,
+	  do_starttls, 0, NULL, T_STARTTLS, NULL },
 };
 
 /* ------------------------------------------------------------ running */
@@ -1148,6 +1164,7 @@ check_tls(void)
 	run_case(&ok_case, 1, "localhost", certfile);
 	run_case(&tls_cases[0], 1, "localhost", certfile);
 	run_case(&tls_cases[1], 0, "localhost", certfile);
+	run_case(&tls_cases[2], 0, "localhost", certfile);
 
 	/* failures: only the result and message matter, not the transcript */
 	o.host = "localhost";
@@ -1183,6 +1200,45 @@ check_tls(void)
 	r = imap_connect(&o, &c, &err);
 	is_int(r, M2C_E_CONFIG, "unreadable ca_file: M2C_E_CONFIG");
 	has_str(err, "/nonexistent/ca.pem", "unreadable ca_file: names the file");
+	free(err);
+	err = NULL;
+	free(srv_finish(&sv));
+
+	/*
+	 * #14: the wrong security for the port, found within greeting_ms, not
+	 * after the timeout: starttls against TLS at once, ssl against plain.
+	 */
+	o.host = "localhost";
+	o.ca_file = certfile;
+	o.security = IMAP_SEC_STARTTLS;
+	o.timeout_ms = 20000;
+	o.greeting_ms = 300;
+	srv_start(&sv, s_tls_greet, 1);
+	o.port = sv.port;
+	{
+		long long t0 = monotonic_ms(), ms;
+
+		r = imap_connect(&o, &c, &err);
+		ms = monotonic_ms() - t0;
+		is_int(r, M2C_E_CONFIG, "starttls against TLS at once: M2C_E_CONFIG");
+		has_str(err, "speaks TLS at once", "... saying so");
+		has_str(err, "use security = \"ssl\"", "... with the fix");
+		ok(ms < 10000, "... within seconds (%lld ms), not the %d ms timeout", ms,
+		    o.timeout_ms);
+	}
+	imap_close(&c);
+	free(err);
+	err = NULL;
+	free(srv_finish(&sv));
+
+	o.security = IMAP_SEC_SSL;
+	srv_start(&sv, s_tls_greet, 0);
+	o.port = sv.port;
+	r = imap_connect(&o, &c, &err);
+	is_int(r, M2C_E_CONFIG, "ssl against a plain port: M2C_E_CONFIG");
+	has_str(err, "speaks IMAP without TLS", "... saying so");
+	has_str(err, "use security = \"starttls\"", "... with the fix");
+	imap_close(&c);
 	free(err);
 	free(srv_finish(&sv));
 }

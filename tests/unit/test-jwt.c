@@ -280,6 +280,34 @@ test_sign(void)
 		ok(jk.pkey == NULL, "  and no key is left (%zu)", i);
 	}
 
+	/*
+	 * #10: the key file is checked before it is opened for reading: a FIFO
+	 * (the old code's fopen waited for a writer forever) and a symbolic
+	 * link to a good key are refused at once.
+	 */
+	{
+		char *fifo = xasprintf("%s/fifo.pem", dir), *link = xasprintf("%s/link.pem", dir);
+
+		if (mkfifo(fifo, 0600) != 0 || symlink(keyf, link) != 0)
+			ok(0, "mkfifo, symlink");
+		alarm(10);	/* a hang is a failure, not a stuck test */
+		free(err);
+		err = NULL;
+		is_int(jwt_key_load(fifo, certf, &jk, &err), M2C_E_CONFIG,
+		    "a FIFO as the key file is refused without waiting on it");
+		has_str(err, "not a regular file", "  saying so");
+		free(err);
+		err = NULL;
+		is_int(jwt_key_load(link, certf, &jk, &err), M2C_E_CONFIG,
+		    "a symbolic link as the key file is refused");
+		has_str(err, "symbolic link", "  saying so");
+		alarm(0);
+		unlink(fifo);
+		unlink(link);
+		free(fifo);
+		free(link);
+	}
+
 	free(err);
 	json_decref(claims);
 	unlink(keyf);

@@ -151,6 +151,23 @@ main(void)
 		has_str(err, other[i].advice, "body %zu: advice", i);
 		check_one_line(err, "other body");
 	}
+	/* #10: a hostile provider's error, description and ids carry no escape sequence. */
+	{
+		static const char hostile[] = "{\"error\":\"made_up\\u001b]0;owned\\u0007\","
+		    "\"error_description\":\"\\u001b[2J\\u001b[31mred\\u009b0m text\","
+		    "\"trace_id\":\"t\\u001b[8m\"}";
+
+		buf_reset(&logged);
+		r = oauth_error_from_response("generic", "office", 400, hostile, strlen(hostile),
+		    NULL, &err);
+		is_int(r, M2C_E_AUTH, "hostile error text: still a refusal");
+		ok(err != NULL && strpbrk(err, "\x1b\x07") == NULL && !strstr(err, "\xc2\x9b"),
+		    "... the message has no escape sequence: %s", err ? err : "(null)");
+		has_str(err, "made_up?]0;owned?: ?[2J?[31mred?0m text", "... the text kept, "
+		    "escapes as ?");
+		ok(logged.data != NULL && strpbrk(logged.data, "\x1b\x07") == NULL &&
+		    !strstr(logged.data, "\xc2\x9b"), "... and neither has the log line");
+	}
 	/* A NULL body, a NULL account, a context. */
 	r = oauth_error_from_response(NULL, NULL, 400, NULL, 0, "token refresh", &err);
 	is_int(r, M2C_E_PROTO, "no body at all");

@@ -385,6 +385,35 @@ device_begin(const struct oauth_client *c, struct oauth_device *d, const char *w
 	return r;
 }
 
+/* No byte of an escape sequence: ESC, BEL, CR, LF, CSI (U+009B). */
+static int
+no_escapes(const char *s)
+{
+	return s != NULL && strpbrk(s, "\x1b\x07\r\n") == NULL && strstr(s, "\xc2\x9b") == NULL;
+}
+
+/* #10: what the provider says is shown on a terminal without its escapes. */
+static void
+test_device_hostile(void)
+{
+	struct conf_account a;
+	struct oauth_client c;
+	struct oauth_device d;
+
+	account(&a, PUB);
+	oauth_client_init(NULL, &a, 5, &c, &err);
+	ok(ctl("hostile-device", "{\"on\": true}"), "the fake sends escape sequences");
+	is_int(oauth_device_start(&c, &d, &err), 0, "hostile provider: device code");
+	ok(no_escapes(d.user_code), "  no escape sequence in the user code (%s)", d.user_code);
+	ok(no_escapes(d.verification_uri), "  none in the verification URI (%s)",
+	    d.verification_uri);
+	ok(no_escapes(d.message), "  none in the message");
+	has_str(d.verification_uri, "https://microsoft.com/devicelogin", "  the URI kept");
+	oauth_device_clear(&d);
+	ok(ctl("hostile-device", "{\"on\": false}"), "the fake is well-behaved again");
+	oauth_client_clear(&c);
+}
+
 static void
 test_device(struct oauth_tokens *alice)
 {
@@ -919,6 +948,7 @@ main(void)
 	test_sasl();
 	test_client_init();
 	test_device(&alice);
+	test_device_hostile();
 	test_refresh(&alice);
 	test_client_credentials();
 	test_authcode();

@@ -136,9 +136,35 @@ test_loopback(void)
 		is_int(host_is_loopback(t[i].host), t[i].want, "loopback \"%s\"", t[i].host);
 }
 
+/* #10: text from servers and identity providers, safe for a terminal. */
+static void
+test_for_terminal(void)
+{
+	static const struct {
+		const char *in, *want;
+		size_t max;
+	} t[] = {
+		{ "plain text", "plain text", 100 },
+		{ "\x1b[2J\x1b]8;;https://evil/\x07link", "?[2J?]8;;https://evil/?link", 100 },
+		{ "csi \xc2\x9b" "31m", "csi ?31m", 100 },
+		{ "line\r\nnext\tx\x7f", "line??next?x?", 100 },
+		{ "caf\xc3\xa9 \xe2\x82\xac", "caf\xc3\xa9 \xe2\x82\xac", 100 },
+		{ "bad \xff\xc3 utf8 \xed\xa0\x80", "bad ?? utf8 ???", 100 },
+		{ "\xc3\xa9\xc3\xa9\xc3\xa9", "\xc3\xa9\xc3\xa9...", 4 },
+	};
+
+	for (size_t i = 0; i < ARRAY_SIZE(t); i++) {
+		char *got = str_for_terminal(t[i].in, strlen(t[i].in), t[i].max);
+
+		is_str(got, t[i].want, "str_for_terminal case %zu", i);
+		free(got);
+	}
+}
+
 int
 main(void)
 {
+	test_for_terminal();
 	test_wildcard();
 	test_loopback();
 	test_buf();

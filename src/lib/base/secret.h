@@ -1,8 +1,9 @@
 /*
  * secret.h - reading secrets from files (passwords, client secrets).
  *
- * A secret file must be a regular file owned by the user we run as (or by
- * root), with no group or other permission bits (OpenSSH's
+ * A secret file must be a regular file owned by the user we run as (after
+ * the switch to the service user, privdrop.h; root's is accepted when it is
+ * readable at all), with no group or other permission bits (OpenSSH's
  * sshkey_perm_ok): a file anyone else can read is refused with the chmod
  * that fixes it.  The secret is the first line, without its line ending.
  */
@@ -26,6 +27,12 @@ int secret_check_perms(const struct stat *st, const char *what, char **errstr);
  */
 struct buf;
 int secret_file_load(const char *path, size_t max, int too_big, struct buf *b, char **errstr);
+
+/*
+ * Open path as secret_file_load() would and close it: 0 when the user we
+ * run as may read it, else M2C_E_CONFIG with the fix (mail2cups check).
+ */
+int secret_file_check(const char *path, char **errstr);
 
 /*
  * Read the secret in path into *out (allocated; free with free_secret()).

@@ -40,6 +40,16 @@ void buf_free_secret(struct buf *b);	/* wipes the whole allocation first */
 /* Hand the contents to the caller (allocated, NUL-terminated, never NULL). */
 char *buf_steal(struct buf *b);
 
+/*
+ * Text from elsewhere (a server, an identity provider), safe to show on a
+ * terminal or in a log: the first len bytes of s (at most max, cut on a
+ * UTF-8 boundary and marked "..."), with every control character (C0,
+ * DEL, and the C1 controls U+0080..U+009F such as CSI) and every byte that
+ * is not valid UTF-8 replaced by '?', so no escape sequence gets through.
+ * Allocated.
+ */
+char *str_for_terminal(const char *s, size_t len, size_t max);
+
 /* ASCII-only, locale-independent helpers. */
 int str_casecmp(const char *a, const char *b);
 int str_has_prefix(const char *s, const char *prefix);

@@ -1,12 +1,19 @@
 /* check.c - `mail2cups check`: try an account's every part; see check.h. */
 #include "m2c-config.h"
 
+#include <errno.h>
+#include <fcntl.h>
+#include <linux/magic.h>
 #include <stdarg.h>
 #include <stdint.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <sys/stat.h>
+#include <sys/statfs.h>
+#include <sys/statvfs.h>
 #include <time.h>
+#include <unistd.h>
 
 #include "advice.h"
 #include "check.h"
@@ -16,17 +23,31 @@
 #include "log.h"
 #include "oauth.h"
 #include "poller.h"
+#include "privdrop.h"
+#include "runas.h"
+#include "secret.h"
 #include "signin.h"
 #include "rules.h"
 #include "smtp.h"
 #include "util.h"
 
-/* Where one account's check stands. */
+/* Where one account's check stands (a NULL: the local block, "local: ..."). */
 struct check {
 	const struct conf *cf;
 	const struct conf_account *a;
 	FILE *out;
 	int first;		/* the first failure's code, 0 so far */
+};
+
+/* The local block's lines (check_local). */
+enum local_line { LOCAL_USER, LOCAL_STATE_DIR, LOCAL_DATABASE, LOCAL_SCRATCH,
+	LOCAL_SECRETS };
+static const char *const local_label[] = {
+	[LOCAL_USER] = "runs as",
+	[LOCAL_STATE_DIR] = "state_dir",
+	[LOCAL_DATABASE] = "database",
+	[LOCAL_SCRATCH] = "scratch",
+	[LOCAL_SECRETS] = "secret files",
 };
 
 static const char *const step_label[] = {
@@ -41,13 +62,18 @@ static const char *const step_label[] = {
 
 /* "NAME: label ....... " (the label and its dots are 15 columns). */
 static void
-put_head(struct check *c, enum m2c_step step)
+put_head_label(struct check *c, const char *l)
 {
 	static const char dots[] = "...............";
-	const char *l = step_label[step];
 	int n = 15 - 1 - (int)strlen(l);
 
-	fprintf(c->out, "%s: %s %.*s ", c->a->name, l, n > 0 ? n : 1, dots);
+	fprintf(c->out, "%s: %s %.*s ", c->a ? c->a->name : "local", l, n > 0 ? n : 1, dots);
+}
+
+static void
+put_head(struct check *c, enum m2c_step step)
+{
+	put_head_label(c, step_label[step]);
 }
 
 static void __attribute__((format(printf, 3, 4)))
@@ -107,6 +133,34 @@ put_skipped(struct check *c, enum m2c_step step, const char *why)
 {
 	put_head(c, step);
 	fprintf(c->out, "skipped (%s)\n", why);
+}
+
+/* A local line (check_local): ok with its detail, or FAILED with the fix. */
+static void __attribute__((format(printf, 5, 6)))
+put_local(struct check *c, enum local_line line, int err, const char *text,
+    const char *fmt, ...)
+{
+	va_list ap;
+	char *fix;
+
+	put_head_label(c, local_label[line]);
+	if (err == 0) {
+		fputs("ok", c->out);
+		if (fmt != NULL) {
+			fputs(" (", c->out);
+			va_start(ap, fmt);
+			vfprintf(c->out, fmt, ap);
+			va_end(ap);
+			fputc(')', c->out);
+		}
+		fputc('\n', c->out);
+		return;
+	}
+	fix = advice_fix(c->cf, NULL, M2C_STEP_LOCAL, err);
+	fprintf(c->out, "FAILED: %s\n    fix: %s\n", text ? text : m2c_err_name(err), fix);
+	free(fix);
+	if (c->first == 0)
+		c->first = err;
 }
 
 /* ------------------------------------------------------------------ steps */
@@ -363,13 +417,165 @@ out:
 	cups_job_queues_free(&qs, n);
 }
 
-int
-check_uses_tokens(const struct conf *cf)
+/* The nearest folder at or above path that exists (allocated). */
+static char *
+existing_ancestor(const char *path)
 {
-	for (size_t i = 0; i < cf->naccounts; i++)
-		if (conf_account_is_oauth(&cf->accounts[i]))
-			return 1;
-	return 0;
+	char *p = xstrdup(path), *slash;
+	struct stat st;
+
+	while (lstat(p, &st) != 0 && (slash = strrchr(p, '/')) != NULL) {
+		if (slash == p) {
+			p[1] = '\0';
+			break;
+		}
+		*slash = '\0';
+	}
+	return p;
+}
+
+/*
+ * A missing state_dir: once and run will make it, as root (then give it to
+ * the user) or as the user itself.  Refused where nothing can be created:
+ * a read-only or virtual file system (/proc, /sys), or, not as root, a
+ * folder the user may not write.
+ */
+static int
+state_dir_creatable(const char *state_dir, int was_root, char **errstr)
+{
+	char *anc = existing_ancestor(state_dir);
+	struct statvfs vfs;
+	struct statfs fs;
+	int r = 0;
+
+	if (statvfs(anc, &vfs) == 0 && (vfs.f_flag & ST_RDONLY))
+		r = m2c_fail(errstr, M2C_E_CONFIG, "state_dir %s does not exist and cannot be "
+		    "made: %s is on a read-only file system (set state_dir to a folder on a "
+		    "writable one, e.g. /var/lib/mail2cups)", state_dir, anc);
+	else if (statfs(anc, &fs) == 0 && (fs.f_type == PROC_SUPER_MAGIC ||
+	    fs.f_type == SYSFS_MAGIC || fs.f_type == CGROUP2_SUPER_MAGIC))
+		r = m2c_fail(errstr, M2C_E_CONFIG, "state_dir %s does not exist and cannot be "
+		    "made: %s is a virtual file system (set state_dir to a real folder, e.g. "
+		    "/var/lib/mail2cups)", state_dir, anc);
+	else if (!was_root && access(anc, W_OK | X_OK) != 0)
+		r = m2c_fail(errstr, M2C_E_CONFIG, "state_dir %s does not exist and uid %u may "
+		    "not create it in %s (run as root: install -d -m 0700 -o %u %s)", state_dir,
+		    (unsigned)geteuid(), anc, (unsigned)geteuid(), state_dir);
+	free(anc);
+	return r;
+}
+
+/* Every file of state_dir's database that exists opens for writing. */
+static int
+database_writable(const char *state_dir, const struct privdrop_user *as, int *exists,
+    char **errstr)
+{
+	static const char *const suffix[] = { "", "-wal", "-shm", "-journal" };
+	int r = 0;
+
+	*exists = 0;
+	for (size_t i = 0; i < ARRAY_SIZE(suffix) && r == 0; i++) {
+		char *p = xasprintf("%s/state.db%s", state_dir, suffix[i]);
+		int fd = open(p, O_RDWR | O_NOFOLLOW | O_CLOEXEC | O_NOCTTY);
+
+		if (fd >= 0) {
+			close(fd);
+			if (i == 0)
+				*exists = 1;
+		} else if (errno != ENOENT) {
+			r = m2c_fail(errstr, m2c_err_from_errno(errno), "%s does not open for "
+			    "writing as %s: %s (run: chown -R %s: %s)", p, as->name,
+			    strerror(errno), as->name, state_dir);
+		}
+		free(p);
+	}
+	return r;
+}
+
+struct secrets_seen {
+	struct check *c;
+	size_t n;
+	int failed;
+};
+
+static void
+check_one_secret(const char *path, const char *what, void *arg)
+{
+	struct secrets_seen *s = arg;
+	char *e = NULL, *text;
+	int r;
+
+	s->n++;
+	if ((r = secret_file_check(path, &e)) == 0)
+		return;
+	text = xasprintf("%s: %s", what, e ? e : m2c_err_name(r));
+	put_local(s->c, LOCAL_SECRETS, r, text, NULL);
+	s->failed = 1;
+	free(text);
+	free(e);
+}
+
+int
+check_local(const struct conf *cf, const struct privdrop_user *as, int was_root, FILE *out)
+{
+	struct check c = { cf, NULL, out, 0 };
+	struct secrets_seen seen = { &c, 0, 0 };
+	char *who = runas_describe(as), *e = NULL, *dir;
+	int r, exists, db;
+
+	put_local(&c, LOCAL_USER, 0, NULL, "%s, as once and run%s", who,
+	    was_root ? "; switched from root" : "");
+	/* runas_service_user() checked it and its folders, as root. */
+	if ((r = privdrop_check_state_dir(cf->state_dir, as, &exists, &e)) != 0) {
+		put_local(&c, LOCAL_STATE_DIR, r, e, NULL);
+		goto out;
+	}
+	if (!exists) {
+		r = state_dir_creatable(cf->state_dir, was_root, &e);
+		put_local(&c, LOCAL_STATE_DIR, r, e, "%s does not exist yet: once and run make it, "
+		    "0700, owned by %s", cf->state_dir, as->name);
+		goto secrets;
+	}
+	if (access(cf->state_dir, R_OK | W_OK | X_OK) != 0) {
+		r = m2c_fail(&e, M2C_E_CONFIG, "%s is not writable by %s (run: chown -R %s: %s; "
+		    "chmod 700 %s)", cf->state_dir, as->name, as->name, cf->state_dir,
+		    cf->state_dir);
+		put_local(&c, LOCAL_STATE_DIR, r, e, NULL);
+		goto secrets;
+	}
+	put_local(&c, LOCAL_STATE_DIR, 0, NULL, "%s, 0700, %s's", cf->state_dir, as->name);
+	r = database_writable(cf->state_dir, as, &db, &e);
+	put_local(&c, LOCAL_DATABASE, r, e, db ? "state.db opens for writing" :
+	    "no state.db yet: the first pass makes it");
+	free(e);
+	e = NULL;
+	dir = xasprintf("%s/scratch", cf->state_dir);
+	if ((r = privdrop_check_private_dir(dir, as, &e)) == 0) {
+		free(dir);
+		dir = xasprintf("%s/tokens", cf->state_dir);
+		r = privdrop_check_private_dir(dir, as, &e);
+	}
+	put_local(&c, LOCAL_SCRATCH, r, e, "scratch/ and tokens/ private to %s", as->name);
+	free(dir);
+secrets:
+	runas_secret_files(cf, check_one_secret, &seen);
+	if (!seen.failed)
+		put_local(&c, LOCAL_SECRETS, 0, NULL, "%zu readable by %s, none by others", seen.n,
+		    as->name);
+out:
+	fflush(out);
+	free(e);
+	free(who);
+	return c.first;
+}
+
+void
+check_refused(const struct conf *cf, int err, const char *text, FILE *out)
+{
+	struct check c = { cf, NULL, out, 0 };
+
+	put_local(&c, LOCAL_USER, err, text, NULL);
+	fflush(out);
 }
 
 int

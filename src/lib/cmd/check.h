@@ -32,8 +32,25 @@
  */
 int check_account(const struct conf *cf, const struct conf_account *a, FILE *out);
 
-/* Nonzero when an account signs in with OAuth (the check reads the token store). */
-int check_uses_tokens(const struct conf *cf);
+/*
+ * What once and run need locally, checked as the user they run as (as,
+ * after runas_service_user(); was_root: the program was started as root):
+ *     local: runs as ...... ok (user mail2cups (uid 998), as once and run)
+ *     local: state_dir .... ok (/var/lib/mail2cups, 0700, mail2cups's)
+ *     local: database ..... ok (state.db opens for writing)
+ *     local: scratch ...... ok (scratch/ and tokens/ private to mail2cups)
+ *     local: secret files . ok (2 readable by mail2cups, none by others)
+ * A missing state_dir is ok when once and run can make it.  Each failure
+ * with its fix (chown -R mail2cups: /var/lib/mail2cups); returns the first
+ * failure's code, or 0.
+ */
+struct privdrop_user;
+int check_local(const struct conf *cf, const struct privdrop_user *as, int was_root,
+    FILE *out);
+
+/* The switch itself was refused (runas_service_user): the local line for it. */
+void check_refused(const struct conf *cf, int err, const char *text, FILE *out);
+
 
 
 #endif

@@ -379,6 +379,15 @@ advice_fix(const struct conf *cf, const struct conf_account *a, enum m2c_step st
 			fix_imap(&b, cf, a, err);
 		break;
 	case M2C_STEP_LOCAL:
+		if (err == M2C_E_CONFIG) {
+			/* runas.h, privdrop.h: the message names the command. */
+			buf_appendf(&b, "run the chown/chmod the message gives, as root: state_dir "
+			    "(%s), its folders and the secret files belong to the user mail2cups "
+			    "runs as (mail2cups check says which), folders 0700, secret files 0600",
+			    cf && cf->state_dir ? cf->state_dir : "see mail2cups.conf(5)");
+			break;
+		}
+		/* FALLTHROUGH */
 	case M2C_STEP_RECOGNISE:
 	case M2C_STEP_EXTRACT:
 	case M2C_STEP_JUDGE:

@@ -51,6 +51,7 @@ static const struct conf_key {
 	const char *reserved;
 } conf_schema[] = {
 	{ SC_GLOBAL, "state_dir", NULL },
+	{ SC_GLOBAL, "service_user", NULL },
 	{ SC_GLOBAL, "cups_server", NULL },
 	{ SC_GLOBAL, "log_level", NULL },
 	{ SC_GLOBAL, "timeout", NULL },
@@ -916,6 +917,7 @@ globals_load(struct conf_check *ck, const config_setting_t *root, struct conf *c
 	    &c->state_dir) == 1 && c->state_dir[0] != '/')
 		conf_problem(ck, config_setting_get_member(root, "state_dir"), &w, "state_dir",
 		    "\"%s\" is not an absolute path (start it with /)", c->state_dir);
+	conf_get_string_dup(ck, root, &w, "service_user", &c->service_user);
 	conf_get_string_dup(ck, root, &w, "cups_server", &c->cups_server);
 	conf_get_file(ck, root, &w, "token_encryption_key_file", &c->token_key_file);
 	c->log_level = LOG_LVL_INFO;
@@ -1108,6 +1110,7 @@ conf_free(struct conf **cp)
 	}
 	free(c->path);
 	free(c->state_dir);
+	free(c->service_user);
 	free(c->cups_server);
 	free(c->token_key_file);
 	free(c);

@@ -192,6 +192,8 @@ struct conf_account {
 struct conf {
 	char *path;			/* the file it was read from */
 	char *state_dir;
+	char *service_user;		/* run as root: switch to this user (privdrop.h);
+					 * NULL: state_dir's owner, else M2C_SERVICE_USER */
 	char *cups_server;		/* NULL: CUPS_SERVER / client.conf */
 	char *token_key_file;		/* token_encryption_key_file, or NULL */
 	enum log_level log_level;

@@ -345,6 +345,49 @@ is_ip_literal(const char *host)
 	return inet_pton(AF_INET, host, a) == 1 || inet_pton(AF_INET6, host, a) == 1;
 }
 
+/* OpenSSL's protocol tracer: keep the first record header the peer sent. */
+static void
+first_rx_cb(int write_p, int version, int content_type, const void *buf, size_t len,
+    SSL *ssl, void *arg)
+{
+	struct imap_conn *c = arg;
+
+	(void)version;
+	(void)ssl;
+	if (!write_p && content_type == SSL3_RT_HEADER && len >= sizeof(c->first_rx) &&
+	    !c->have_first_rx) {
+		memcpy(c->first_rx, buf, sizeof(c->first_rx));
+		c->have_first_rx = 1;
+	}
+}
+
+enum imap_conn_peer
+imap_conn_peer_spoke(const struct imap_conn *c)
+{
+	if (!c->have_first_rx)
+		return IMAP_CONN_PEER_UNKNOWN;
+	/* A handshake or alert record of TLS (major version 3). */
+	if ((c->first_rx[0] == SSL3_RT_HANDSHAKE || c->first_rx[0] == SSL3_RT_ALERT) &&
+	    c->first_rx[1] == 3)
+		return IMAP_CONN_PEER_TLS;
+	if (c->first_rx[0] == '*' && c->first_rx[1] == ' ')
+		return IMAP_CONN_PEER_PLAIN;
+	return IMAP_CONN_PEER_UNKNOWN;
+}
+
+int
+imap_conn_wait_readable(struct imap_conn *c, int ms, char **errstr)
+{
+	struct pollfd pfd = { c->fd, POLLIN, 0 };
+	int r;
+
+	while ((r = poll(&pfd, 1, ms)) < 0 && errno == EINTR)
+		;
+	if (r < 0)
+		return fail_dead(c, errstr, M2C_E_SYS, "poll", strerror(errno));
+	return r > 0;
+}
+
 int
 imap_conn_tls(struct imap_conn *c, const char *ca_file, char **errstr)
 {
@@ -365,6 +408,9 @@ imap_conn_tls(struct imap_conn *c, const char *ca_file, char **errstr)
 		    "PEM file with the CA certificate", ca_file, ssl_reason());
 	if ((c->ssl = SSL_new(c->ctx)) == NULL || SSL_set_fd(c->ssl, c->fd) != 1)
 		return fail_dead(c, errstr, M2C_E_TLS, "TLS setup", ssl_reason());
+	c->have_first_rx = 0;
+	SSL_set_msg_callback(c->ssl, first_rx_cb);
+	SSL_set_msg_callback_arg(c->ssl, c);
 	if (is_ip_literal(c->host)) {
 		if (X509_VERIFY_PARAM_set1_ip_asc(SSL_get0_param(c->ssl), c->host) != 1)
 			return fail_dead(c, errstr, M2C_E_TLS, "TLS setup", ssl_reason());

@@ -28,7 +28,12 @@ struct imap_conn {
 	int fd;			/* owned; -1: none */
 	SSL_CTX *ctx;		/* owned */
 	SSL *ssl;		/* owned; NULL: plain TCP */
+	unsigned char first_rx[5];	/* the first TLS record header received */
+	int have_first_rx;
 };
+
+/* What the peer sent first during a TLS handshake (imap_conn_peer_spoke). */
+enum imap_conn_peer { IMAP_CONN_PEER_UNKNOWN, IMAP_CONN_PEER_TLS, IMAP_CONN_PEER_PLAIN };
 
 /*
  * Connect to host:port, trying each address within timeout_ms.
@@ -48,6 +53,17 @@ int imap_conn_tls(struct imap_conn *c, const char *ca_file, char **errstr);
  */
 int imap_conn_read(struct imap_conn *c, void *buf, size_t n, int soft_ms, size_t *got,
     char **errstr);
+/*
+ * After imap_conn_tls() (either result): did the peer answer with a TLS
+ * record (a port that speaks TLS at once), with plain text starting "* "
+ * (an IMAP greeting: a port for STARTTLS or no TLS), or neither?
+ */
+enum imap_conn_peer imap_conn_peer_spoke(const struct imap_conn *c);
+/*
+ * Wait up to ms for something to read: 1 when there is, 0 when the peer
+ * stayed silent, or a negative M2C_E_*.
+ */
+int imap_conn_wait_readable(struct imap_conn *c, int ms, char **errstr);
 /* Write all of buf within timeout_ms; EPIPE is an error, never a signal. */
 int imap_conn_write(struct imap_conn *c, const void *buf, size_t n, char **errstr);
 /* Close (notify: send TLS close_notify first) and free; safe to call twice. */

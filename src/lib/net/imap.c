@@ -122,22 +122,7 @@ set_state(struct imap *c, enum imap_state st)
 static char *
 clean_text(const char *s, size_t len)
 {
-	struct buf b = { 0 };
-	size_t i, n = len;
-
-	if (n > IMAP_ERRTEXT_MAX) {
-		n = IMAP_ERRTEXT_MAX;
-		while (n > 0 && ((unsigned char)s[n] & 0xc0) == 0x80)
-			n--;
-	}
-	for (i = 0; i < n; i++) {
-		unsigned char ch = (unsigned char)s[i];
-
-		buf_appendc(&b, ch < 0x20 || ch == 0x7f ? '?' : (char)ch);
-	}
-	if (n < len)
-		buf_append(&b, "...", 3);
-	return buf_steal(&b);
+	return str_for_terminal(s, len, IMAP_ERRTEXT_MAX);
 }
 
 static void
@@ -798,6 +783,11 @@ starttls(struct imap *c, const char *ca_file, char **errstr)
 		return m2c_fail(errstr, M2C_E_TLS, "IMAP server %s signed in before STARTTLS "
 		    "(PREAUTH); refusing to continue without TLS", c->host);
 	}
+	/* A greeting without capabilities: ask (RFC 3501 6.1.1) before deciding. */
+	if (c->ncaps == 0 && (r = capability(c, errstr)) != 0) {
+		set_state(c, IMAP_STATE_DEAD);
+		return r;
+	}
 	if (!imap_has_cap(c, "STARTTLS")) {
 		set_state(c, IMAP_STATE_DEAD);
 		return m2c_fail(errstr, M2C_E_TLS, "IMAP server %s:%d does not offer STARTTLS; "
@@ -810,13 +800,47 @@ starttls(struct imap *c, const char *ca_file, char **errstr)
 			    "use security = \"ssl\" (usually port 993)", c->host, c->port);
 		return r;
 	}
-	/* whatever came before the handshake is not trusted */
+	/* what came before the handshake is not trusted */
 	c->rpos = c->rlen = 0;
 	new_parser(c);
 	free_strv(&c->caps, &c->ncaps);
 	if ((r = tls_start(c, ca_file, errstr)) != 0)
 		return r;
 	return capability(c, errstr);
+}
+
+/*
+ * Without TLS at first (starttls, none), the server greets at once; a port
+ * that speaks TLS at once (993) says nothing and waits for our TLS
+ * handshake.  After greeting_ms of silence, offer one: a TLS answer means
+ * the wrong security setting, said at once instead of after the whole
+ * timeout.  Anything else (a slow plain server) gets a new connection and
+ * the usual timeout for its greeting.
+ */
+static int
+tls_at_once(struct imap *c, const struct imap_opts *o, char **errstr)
+{
+	int ms = o->greeting_ms > 0 ? o->greeting_ms : 5000, r;
+	char *e = NULL;
+
+	if (ms > c->timeout_ms)
+		ms = c->timeout_ms;
+	if ((r = imap_conn_wait_readable(&c->conn, ms, errstr)) != 0)
+		return transport_result(c, r < 0 ? r : 0, errstr);
+	r = imap_conn_tls(&c->conn, o->ca_file, &e);
+	free(e);
+	if (r == 0 || imap_conn_peer_spoke(&c->conn) == IMAP_CONN_PEER_TLS) {
+		set_state(c, IMAP_STATE_DEAD);
+		return m2c_fail(errstr, M2C_E_CONFIG, "port %d of %s speaks TLS at once (it sent "
+		    "no greeting in %d ms and answered a TLS handshake): use security = "
+		    "\"ssl\"%s", c->port, c->host, ms, c->port == 993 ? "" :
+		    " (or port 143 with \"starttls\")");
+	}
+	log_debug("imap: %s:%d sent no greeting in %d ms and is no TLS port: connecting again",
+	    c->host, c->port, ms);
+	imap_conn_close(&c->conn, 0);
+	return transport_result(c, imap_conn_open(&c->conn, o->security == IMAP_SEC_NONE,
+	    errstr), errstr);
 }
 
 int
@@ -843,7 +867,15 @@ imap_connect(const struct imap_opts *o, struct imap **out, char **errstr)
 	new_parser(c);
 	if ((r = imap_conn_open(&c->conn, o->security == IMAP_SEC_NONE, errstr)) != 0)
 		goto out;
-	if (o->security == IMAP_SEC_SSL && (r = tls_start(c, o->ca_file, errstr)) != 0)
+	if (o->security == IMAP_SEC_SSL && (r = tls_start(c, o->ca_file, errstr)) != 0) {
+		/* A plain greeting came back: the port is for STARTTLS (or none). */
+		if (imap_conn_peer_spoke(&c->conn) == IMAP_CONN_PEER_PLAIN)
+			r = m2c_fail(errstr, M2C_E_CONFIG, "port %d of %s speaks IMAP without TLS "
+			    "(it greeted in plain text instead of a TLS handshake): use security = "
+			    "\"starttls\" (or port 993 with \"ssl\")", c->port, c->host);
+		goto out;
+	}
+	if (o->security != IMAP_SEC_SSL && (r = tls_at_once(c, o, errstr)) != 0)
 		goto out;
 	if ((r = greeting(c, errstr)) != 0)
 		goto out;

@@ -48,9 +48,20 @@ struct imap_opts {
 	int keepalive_s;
 	int alive_ms;
 	int tick_ms;
+	/*
+	 * security starttls or none: after this long without a greeting
+	 * (default 5000, at most timeout_ms) see whether the port speaks TLS
+	 * at once, and refuse it with the fix (M2C_E_CONFIG) if so.
+	 */
+	int greeting_ms;
 };
 
-/* Connect, handshake TLS, read the greeting and CAPABILITY. */
+/*
+ * Connect, handshake TLS, read the greeting and CAPABILITY.  The wrong
+ * security for the port is M2C_E_CONFIG with the fix, found within
+ * greeting_ms: "ssl" against a plain port (it greets in plain text), or
+ * "starttls"/"none" against a port that speaks TLS at once.
+ */
 int imap_connect(const struct imap_opts *o, struct imap **out, char **errstr);
 
 /*

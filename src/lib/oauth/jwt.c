@@ -4,6 +4,7 @@
  */
 #include "m2c-config.h"
 
+#include <errno.h>
 #include <string.h>
 
 #include <openssl/bio.h>
@@ -20,6 +21,8 @@
 #include "jwt.h"
 #include "secret.h"
 #include "util.h"
+
+#define JWT_KEY_FILE_MAX (64 * 1024)	/* a PEM key and certificate */
 
 #define JWT_MAX (64 * 1024)	/* longer tokens are not looked at */
 
@@ -109,18 +112,20 @@ jwt_key_load(const char *key_file, const char *cert_file, struct jwt_key *k, cha
 	BIO *bio = NULL;
 	X509 *cert = NULL;
 	EVP_PKEY *pkey = NULL;
-	struct stat st;
+	struct buf kb = { 0 };
 	unsigned int n;
 	int r = 0;
 
 	memset(k, 0, sizeof(*k));
-	if ((bio = BIO_new_file(key_file, "r")) == NULL) {
+	/* Owner and mode checked on the open file before a byte is read. */
+	r = secret_file_load(key_file, JWT_KEY_FILE_MAX, M2C_E_CONFIG, &kb, errstr);
+	if (r == M2C_E_NOTFOUND)
 		r = m2c_fail(errstr, M2C_E_CONFIG, "cannot open the private key %s: %s",
-		    key_file, ossl_reason());
+		    key_file, strerror(ENOENT));
+	if (r != 0)
 		goto out;
-	}
-	if (stat(key_file, &st) != 0 || (r = secret_check_perms(&st, key_file, errstr)) != 0) {
-		r = r ? r : m2c_fail(errstr, M2C_E_CONFIG, "cannot stat %s", key_file);
+	if ((bio = BIO_new_mem_buf(kb.data ? kb.data : "", (int)kb.len)) == NULL) {
+		r = m2c_fail(errstr, M2C_E_SYS, "out of memory for %s", key_file);
 		goto out;
 	}
 	if ((pkey = PEM_read_bio_PrivateKey(bio, NULL, NULL, NULL)) == NULL) {
@@ -130,7 +135,8 @@ jwt_key_load(const char *key_file, const char *cert_file, struct jwt_key *k, cha
 	}
 	/* The certificate: its own file, or after the key in the same one. */
 	BIO_free(bio);
-	bio = BIO_new_file(cert_file ? cert_file : key_file, "r");
+	bio = cert_file ? BIO_new_file(cert_file, "r") :
+	    BIO_new_mem_buf(kb.data ? kb.data : "", (int)kb.len);
 	if (bio != NULL)
 		cert = PEM_read_bio_X509(bio, NULL, NULL, NULL);
 	ERR_clear_error();
@@ -160,6 +166,7 @@ jwt_key_load(const char *key_file, const char *cert_file, struct jwt_key *k, cha
 	r = key_take(&pkey, key_file, k, errstr);
 out:
 	BIO_free(bio);
+	buf_free_secret(&kb);
 	X509_free(cert);
 	EVP_PKEY_free(pkey);
 	if (r != 0)

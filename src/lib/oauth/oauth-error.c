@@ -130,13 +130,10 @@ lookup(long code, const char *error)
 static char *
 one_line(const char *s, size_t max)
 {
-	struct buf b = { 0 };
-
-	for (; s != NULL && *s && *s != '\r' && *s != '\n' && b.len < max; s++)
-		buf_appendc(&b, (unsigned char)*s < 0x20 || *s == 0x7f ? ' ' : *s);
-	if (s != NULL && *s && *s != '\r' && *s != '\n')
-		buf_append(&b, "...", 3);
-	return buf_steal(&b);
+	/* Up to the first line end; no escape sequence reaches a terminal. */
+	if (s == NULL)
+		return xstrdup("");
+	return str_for_terminal(s, strcspn(s, "\r\n"), max);
 }
 
 /* Advice text with "LOGIN" replaced by the sign-in command; allocated. */
@@ -166,7 +163,7 @@ oauth_error_from_response(const char *provider, const char *login, long http_sta
 	json_t *j = NULL;
 	const struct advice *a;
 	const char *error = NULL, *desc = NULL;
-	char *line = NULL, *todo = NULL, *code_txt = NULL, *extra = NULL;
+	char *line = NULL, *todo = NULL, *code_txt = NULL, *extra = NULL, *shown_error = NULL;
 	long code = 0;
 	int r;
 
@@ -183,11 +180,23 @@ oauth_error_from_response(const char *provider, const char *login, long http_sta
 			code = (long)json_integer_value(json_array_get(codes, 0));
 		if (code == 0)
 			code = oauth_error_aadsts(desc);
-		line = one_line(desc, 1000);
-		log_warn("%s: %s answered HTTP %ld, error %s: %s (trace_id %s, correlation_id %s, "
-		    "timestamp %s)", context, provider ? provider : "the identity provider",
-		    http_status, error ? error : "-", line, jstr(j, "trace_id"),
-		    jstr(j, "correlation_id"), jstr(j, "timestamp"));
+		{
+			/* Every string from the provider is shown without escapes. */
+			char *trace = one_line(jstr(j, "trace_id"), 100);
+			char *corr = one_line(jstr(j, "correlation_id"), 100);
+			char *stamp = one_line(jstr(j, "timestamp"), 100);
+
+			if (error != NULL)
+				shown_error = one_line(error, 200);
+			line = one_line(desc, 1000);
+			log_warn("%s: %s answered HTTP %ld, error %s: %s (trace_id %s, "
+			    "correlation_id %s, timestamp %s)", context,
+			    provider ? provider : "the identity provider", http_status,
+			    shown_error ? shown_error : "-", line, trace, corr, stamp);
+			free(trace);
+			free(corr);
+			free(stamp);
+		}
 		free(line);
 		line = NULL;
 	} else {
@@ -220,7 +229,7 @@ oauth_error_from_response(const char *provider, const char *login, long http_sta
 	} else if (http_status >= 500 || http_status == 429 || (a && a->cls == M2C_E_TEMP)) {
 		r = m2c_fail(errstr, M2C_E_TEMP, "%s failed: %sthe identity provider answered "
 		    "HTTP %ld (%s): try again later", context, code_txt, http_status,
-		    error ? error : "server error");
+		    shown_error ? shown_error : "server error");
 	} else if (error != NULL) {
 		const char *d = desc;
 
@@ -231,7 +240,7 @@ oauth_error_from_response(const char *provider, const char *login, long http_sta
 		todo = subst_login("check the account's oauth settings, or sign in again: "
 		    "LOGIN", login);
 		r = m2c_fail(errstr, M2C_E_AUTH, "%s failed: %s%s: %s; %s", context, code_txt,
-		    error, line, todo);
+		    shown_error, line, todo);
 	} else if (http_status == 404) {
 		r = m2c_fail(errstr, M2C_E_CONFIG, "%s failed: the identity provider has no such "
 		    "endpoint (HTTP 404): check authority, tenant and issuer", context);
@@ -244,6 +253,7 @@ oauth_error_from_response(const char *provider, const char *login, long http_sta
 	free(todo);
 	free(extra);
 	free(code_txt);
+	free(shown_error);
 	json_decref(j);
 	return r;
 }

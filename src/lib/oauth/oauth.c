@@ -124,6 +124,15 @@ jdup(json_t *o, const char *key)
 	return s != NULL ? xstrdup(s) : NULL;
 }
 
+/* jdup() of a string a person is shown: control characters replaced. */
+static char *
+jdup_shown(json_t *o, const char *key)
+{
+	const char *s = json_string_value(json_object_get(o, key));
+
+	return s != NULL ? str_for_terminal(s, strlen(s), 2000) : NULL;
+}
+
 /* An endpoint from a discovery document: present and allowed. */
 static int
 discovered(json_t *doc, const char *key, int required, const char *url, char **out,
@@ -564,12 +573,13 @@ oauth_device_start(const struct oauth_client *c, struct oauth_device *d, char **
 	    &j, errstr)) != 0)
 		return r;
 	d->device_code = jdup(j, "device_code");
-	d->user_code = jdup(j, "user_code");
-	d->verification_uri = jdup(j, "verification_uri");
+	/* What a person reads on a terminal: no escape sequence gets through. */
+	d->user_code = jdup_shown(j, "user_code");
+	d->verification_uri = jdup_shown(j, "verification_uri");
 	if (d->verification_uri == NULL)	/* Google's name for it */
-		d->verification_uri = jdup(j, "verification_url");
-	d->verification_uri_complete = jdup(j, "verification_uri_complete");
-	d->message = jdup(j, "message");
+		d->verification_uri = jdup_shown(j, "verification_url");
+	d->verification_uri_complete = jdup_shown(j, "verification_uri_complete");
+	d->message = jdup_shown(j, "message");
 	d->expires_at = time(NULL) + jseconds(j, "expires_in", 900);
 	d->interval = (int)jseconds(j, "interval", 5);
 	json_decref(j);
@@ -640,7 +650,7 @@ service_account_token(const struct oauth_client *c, struct oauth_tokens *t, char
 {
 	struct http_field f[2] = { { "grant_type", GT_JWT_BEARER }, { "assertion", NULL } };
 	struct jwt_key k = { 0 };
-	struct stat st;
+	struct buf kb = { 0 };
 	json_t *key = NULL, *claims = NULL, *j = NULL;
 	const char *email, *pem, *uri;
 	char *jwt = NULL, *token_uri = NULL;
@@ -652,14 +662,14 @@ service_account_token(const struct oauth_client *c, struct oauth_tokens *t, char
 		    "private_key_file = the service account's JSON key", c->account);
 		goto out;
 	}
-	if (stat(c->key_file, &st) != 0) {
+	/* Owner and mode checked on the open file before a byte is read. */
+	r = secret_file_load(c->key_file, 64 * 1024, M2C_E_CONFIG, &kb, errstr);
+	if (r == M2C_E_NOTFOUND)
 		r = m2c_fail(errstr, M2C_E_CONFIG, "cannot read %s: %s", c->key_file,
-		    strerror(errno));
+		    strerror(ENOENT));
+	if (r != 0)
 		goto out;
-	}
-	if ((r = secret_check_perms(&st, c->key_file, errstr)) != 0)
-		goto out;
-	key = json_load_file(c->key_file, 0, NULL);
+	key = json_loadb(kb.data ? kb.data : "", kb.len, 0, NULL);
 	email = json_string_value(json_object_get(key, "client_email"));
 	pem = json_string_value(json_object_get(key, "private_key"));
 	uri = json_string_value(json_object_get(key, "token_uri"));
@@ -689,6 +699,7 @@ service_account_token(const struct oauth_client *c, struct oauth_tokens *t, char
 	r = parse_tokens(c, j, t, errstr);
 out:
 	jwt_key_clear(&k);
+	buf_free_secret(&kb);
 	json_decref(key);
 	json_decref(claims);
 	json_decref(j);

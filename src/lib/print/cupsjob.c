@@ -68,11 +68,30 @@ cups_job_set_timeouts(int connect_timeout_ms, int io_timeout_ms)
 		io_ms = io_timeout_ms;
 }
 
+/* cupsServer() is this machine: its socket, or a loopback address. */
+static int
+server_is_local(void)
+{
+	const char *server = cupsServer();
+
+	return *server == '/' || host_is_loopback(server);
+}
+
 void
 cups_job_set_server(const char *server)
 {
 	/* NULL restores libcups' default: CUPS_SERVER, client.conf, socket. */
 	cupsSetServer(server);
+	/*
+	 * Documents and user names never cross a network in clear: a CUPS
+	 * on another machine is reached over TLS or not at all.
+	 */
+	if (!server_is_local()) {
+		cupsSetEncryption(HTTP_ENCRYPTION_REQUIRED);
+		log_debug("CUPS at %s is not on this machine: TLS is required", cupsServer());
+	} else {
+		cupsSetEncryption(HTTP_ENCRYPTION_IF_REQUESTED);
+	}
 }
 
 /* A queue name CUPS could have made: no '/', '#', '?', space or control. */
@@ -133,6 +152,13 @@ connect_server(http_t **http, char **errstr)
 		why = last_reason();
 		if (*cupsServer() == '/' && stat(cupsServer(), &st) != 0)
 			why = strerror(errno);
+		if (cupsEncryption() == HTTP_ENCRYPTION_REQUIRED)
+			return m2c_fail(errstr, M2C_E_UNAVAIL, "cannot reach CUPS at %s over "
+			    "TLS: %s (a cups_server on another machine is used over TLS only, "
+			    "so that documents and user names never cross the network in "
+			    "clear: let that cupsd take TLS (it does by default with a "
+			    "certificate), or print through the local cupsd)",
+			    server_name(name, sizeof(name)), why);
 		return m2c_fail(errstr, M2C_E_UNAVAIL, "cannot reach CUPS at %s: %s "
 		    "(is cupsd running? check cups_server)",
 		    server_name(name, sizeof(name)), why);
