@@ -195,6 +195,7 @@ cmd_deliver(const struct conf *cf, const struct deliver_args *da)
 	enum deliver_outcome outcome;
 	enum m2c_step step = M2C_STEP_LOCAL;
 	struct state *st = NULL;
+	struct privdrop_user as = { 0 };
 	char *e = NULL, *scratch = NULL, *words = NULL;
 	int busy = 0, r, status;
 
@@ -205,8 +206,10 @@ cmd_deliver(const struct conf *cf, const struct deliver_args *da)
 	}
 	log_set_account(a->name);
 	scratch = xasprintf("%s/scratch", cf->state_dir);
-	/* Never as root: as the owner of state_dir, as once and run. */
-	if ((r = privdrop_to_state_owner(cf->state_dir, &e)) != 0 ||
+	/* Never as root: as the service user, as once and run (no scratch
+	 * cleaning: the daemon may be working on another account). */
+	if ((r = runas_service_user(cf, 1, &as, &e)) != 0 ||
+	    (r = privdrop_check_private_dir(scratch, &as, &e)) != 0 ||
 	    (r = mkdir_p(scratch, 0700, &e)) != 0 || (r = mime_init(&e)) != 0 ||
 	    (r = state_open(cf->state_dir, &st, &e)) != 0)
 		goto out;
@@ -236,6 +239,7 @@ out:
 	mime_shutdown();
 	free(words);
 	free(scratch);
+	privdrop_user_clear(&as);
 	free(e);
 	return status;
 }
