@@ -1443,6 +1443,9 @@ fetch_drain(struct imap *c, char **errstr)
 
 	if (f == NULL || f->done)
 		return 0;
+	if (c->state == IMAP_STATE_DEAD || c->conn.fd < 0)
+		return m2c_fail(errstr, M2C_E_UNAVAIL, "IMAP connection to %s:%d is closed",
+		    c->host, c->port);
 	h.arg = f;
 	for (;;) {
 		imap_resp_free(resp);
