@@ -12,6 +12,7 @@
 #include "m2c-paths.h"
 
 #include <getopt.h>
+#include <signal.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
@@ -252,6 +253,12 @@ main(int argc, char **argv)
 	struct conf *cf = NULL;
 
 	log_init("mail2cups", 0, LOG_LVL_INFO);
+	/*
+	 * A peer that closes is an error of the call that wrote to it, never
+	 * a signal: once here, instead of a guard around every TLS call
+	 * (imap-conn.c).  Converters get their signals back (convert.c).
+	 */
+	signal(SIGPIPE, SIG_IGN);
 	while ((ch = getopt_long(argc, argv, "+c:vqh", longopts, NULL)) != -1) {
 		switch (ch) {
 		case 'c':

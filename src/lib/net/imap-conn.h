@@ -28,6 +28,7 @@ struct imap_conn {
 	int fd;			/* owned; -1: none */
 	SSL_CTX *ctx;		/* owned */
 	SSL *ssl;		/* owned; NULL: plain TCP */
+	int sigpipe_ignored;	/* the process ignores SIGPIPE (seen at open) */
 };
 
 /*
