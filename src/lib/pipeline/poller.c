@@ -810,7 +810,7 @@ stage_fetch(struct poller_session *p, struct msg_work *w, char **errstr)
 	uint32_t uid = w->k.uid;
 	uint64_t size = p->sizes != NULL ? size_of(p, uid) : 0;
 	char *e = NULL;
-	int r;
+	int r = 0;
 
 	if (p->sizes != NULL && size == IMAP_SIZE_GONE) {
 		r = M2C_E_NOTFOUND;
