@@ -35,11 +35,12 @@ PKGS=(
 )
 if [ "$mode" = tests ]; then
 	# The test rig's other servers and tools, and the Debian packaging
-	# tools (scripts/package.sh, tests/integration/package.sh).
+	# tools (scripts/package.sh, tests/integration/package.sh; man-db for
+	# systemd-analyze verify, which looks up every Documentation= page).
 	PKGS+=(
 		autoconf-archive cups-bsd dovecot-lmtpd dovecot-dev
 		python3-cryptography curl
-		dpkg-dev debhelper fakeroot lintian systemd
+		dpkg-dev debhelper fakeroot lintian systemd man-db
 	)
 	# The OAuth interop tests run oidc-provider (tests/idp/oidc) on Node 18+.
 	# A Node from elsewhere (nodesource) may already be here: only then is

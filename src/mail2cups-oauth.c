@@ -56,7 +56,7 @@ cmd_status(const struct conf *cf, const struct conf_account *a)
 	time_t now = time(NULL);
 	int r;
 
-	if ((r = tokenstore_open(cf->state_dir, a->name, cf->token_key_file, &ts, &e)) != 0)
+	if ((r = tokenstore_open_conf(cf, a, &ts, &e)) != 0)
 		goto out;
 	r = tokenstore_load(ts, &t, &e);
 	if (r == 0) {

@@ -12,13 +12,9 @@ rig_start_cups2
 globals='idle_interval = 60;\nbackoff_max = 1;\nshutdown_timeout = 10;\n'
 printf "$globals" >>"$RIG_CONF"
 
-"$MAIL2CUPS" -c "$RIG_CONF" run >"$d/daemon.out" 2>"$d/daemon.err" &
-dpid=$!
-RIG_PIDS+=("$dpid")
+rig_start_daemon
+dpid=$RIG_DAEMON_PID
 
-daemon_says() {
-	rig_wait_for "$2" grep -Eq "$1" "$d/daemon.err"
-}
 # jobs_on A|B N: that cupsd holds at least N jobs.
 jobs_on() {
 	local port=$RIG_CUPS_PORT
@@ -31,19 +27,19 @@ counts() {
 
 rig_deliver_pdf "$d/one.pdf"
 if rig_wait_for 20 jobs_on A 1; then ok "before the reload, a mail prints through cupsd A"
-else not_ok "before the reload, a mail prints through cupsd A" "$(counts)" "$(cat "$d/daemon.err")"; fi
+else not_ok "before the reload, a mail prints through cupsd A" "$(counts)" "$(cat "$RIG_DAEMON_ERR")"; fi
 
 # The same configuration, but cups_server is cupsd B's socket.
 sed -i "s|^cups_server = .*|cups_server = \"$RIG_CUPS2_SOCK\";|" "$RIG_CONF"
 check "the new config names cupsd B" grep -q "cups_server = \"$RIG_CUPS2_SOCK\"" "$RIG_CONF"
 kill -HUP "$dpid"
-if daemon_says 'settings changed; restarting' 10 && daemon_says 'reloaded' 10; then
+if rig_daemon_says 'settings changed; restarting' 10 && rig_daemon_says 'reloaded' 10; then
 	ok "SIGHUP with a changed cups_server restarts the account"
-else not_ok "SIGHUP with a changed cups_server restarts the account" "$(cat "$d/daemon.err")"; fi
+else not_ok "SIGHUP with a changed cups_server restarts the account" "$(cat "$RIG_DAEMON_ERR")"; fi
 
 rig_deliver_pdf "$d/two.pdf"
 if rig_wait_for 20 jobs_on B 1; then ok "after the reload, the next mail prints through cupsd B"
-else not_ok "after the reload, the next mail prints through cupsd B" "$(counts)" "$(cat "$d/daemon.err")"; fi
+else not_ok "after the reload, the next mail prints through cupsd B" "$(counts)" "$(cat "$RIG_DAEMON_ERR")"; fi
 is "$(counts)" "A=1 B=1" "... and cupsd A got no second job"
 like "$(RIG_CUPS_PORT=$RIG_CUPS2_PORT rig_jobs | cut -f4)" '^two\.pdf$' "... the job on B is two.pdf"
 

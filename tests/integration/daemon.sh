@@ -16,14 +16,9 @@ d=$RIG_DIR
 globals='log_level = "debug";\nidle_interval = 600;\nkeepalive_interval = 300;\nbackoff_max = 1;\nshutdown_timeout = 120;\n'
 printf "$globals" >>"$RIG_CONF"
 
-"$MAIL2CUPS" -c "$RIG_CONF" run >"$d/daemon.out" 2>"$d/daemon.err" &
-dpid=$!
-RIG_PIDS+=("$dpid")
+rig_start_daemon
+dpid=$RIG_DAEMON_PID
 
-# daemon_says REGEX SECONDS: the daemon's log matches within SECONDS.
-daemon_says() {
-	rig_wait_for "$2" grep -Eq "$1" "$d/daemon.err"
-}
 # printed_within N SECONDS: the printer holds N documents within SECONDS.
 printed_at_least() {
 	[ "$(rig_printed_count)" -ge "$1" ]
@@ -37,18 +32,18 @@ flags_are() {
 # idle_count: how many times the worker has gone idle so far (it logs
 # "idle: waiting for new mail" at the end of every pass, at level debug).
 idle_count() {
-	grep -c 'test: idle: waiting for new mail' "$d/daemon.err"
+	grep -c 'test: idle: waiting for new mail' "$RIG_DAEMON_ERR"
 }
 idle_count_gt() {
 	[ "$(idle_count)" -gt "$1" ]
 }
 
-if daemon_says 'test: serving INBOX' 30; then ok "the daemon serves the account"
-else not_ok "the daemon serves the account" "$(cat "$d/daemon.err")"; fi
-rig_wait_for 60 idle_count_gt 0 || bail "the daemon never went idle: $(tail -5 "$d/daemon.err")"
+if rig_daemon_says 'test: serving INBOX' 30; then ok "the daemon serves the account"
+else not_ok "the daemon serves the account" "$(cat "$RIG_DAEMON_ERR")"; fi
+rig_wait_for 60 idle_count_gt 0 || bail "the daemon never went idle: $(tail -5 "$RIG_DAEMON_ERR")"
 rig_deliver_pdf "$d/one.pdf"
 if printed_within 1 60; then ok "a mail delivered during IDLE printed (poll_interval is 600 s)"
-else not_ok "a mail delivered during IDLE printed" "$(cat "$d/daemon.err")"; fi
+else not_ok "a mail delivered during IDLE printed" "$(cat "$RIG_DAEMON_ERR")"; fi
 expect_printed "one.pdf byte for byte" "$d/one.pdf"
 rig_wait_for 30 flags_are '1 \Seen'
 expect_flags "$RIG_USER" INBOX '1 \Seen' "the message is \\Seen"
@@ -60,33 +55,33 @@ like "$RIG_OUT" 'test: ok \(last pass .*1 printed today' "... the account is ok,
 rig_write_conf "$RIG_CONF" poll_interval=600 'allow_senders=[ "*@example.com", "boss@example.org" ]'
 printf "$globals" >>"$RIG_CONF"
 kill -HUP "$dpid"
-if daemon_says 'settings changed; restarting' 30 && daemon_says 'reloaded' 30; then
+if rig_daemon_says 'settings changed; restarting' 30 && rig_daemon_says 'reloaded' 30; then
 	ok "SIGHUP with a changed config restarts the account"
-else not_ok "SIGHUP with a changed config restarts the account" "$(cat "$d/daemon.err")"; fi
+else not_ok "SIGHUP with a changed config restarts the account" "$(cat "$RIG_DAEMON_ERR")"; fi
 rig_deliver_pdf "$d/two.pdf" --from boss@example.org
 if printed_within 2 60; then ok "after the reload, mail from the newly allowed sender prints"
-else not_ok "after the reload, mail from the newly allowed sender prints" "$(cat "$d/daemon.err")"; fi
+else not_ok "after the reload, mail from the newly allowed sender prints" "$(cat "$RIG_DAEMON_ERR")"; fi
 
 # A broken reload is refused; the daemon keeps going on the old config.
 cp "$RIG_CONF" "$d/good.conf"
 printf 'accounts = ( { name = "test"; prnter = "x"; } );\n' >"$RIG_CONF"
 kill -HUP "$dpid"
-if daemon_says 'reload refused' 30; then ok "SIGHUP with a broken config is refused"
-else not_ok "SIGHUP with a broken config is refused" "$(cat "$d/daemon.err")"; fi
-like "$(grep 'reload refused' "$d/daemon.err")" 'prnter.*did you mean' "... and the log says what is wrong"
+if rig_daemon_says 'reload refused' 30; then ok "SIGHUP with a broken config is refused"
+else not_ok "SIGHUP with a broken config is refused" "$(cat "$RIG_DAEMON_ERR")"; fi
+like "$(grep 'reload refused' "$RIG_DAEMON_ERR")" 'prnter.*did you mean' "... and the log says what is wrong"
 rig_deliver_pdf "$d/three.pdf"
 if printed_within 3 60; then ok "the old configuration keeps printing"
-else not_ok "the old configuration keeps printing" "$(cat "$d/daemon.err")"; fi
+else not_ok "the old configuration keeps printing" "$(cat "$RIG_DAEMON_ERR")"; fi
 cp "$d/good.conf" "$RIG_CONF"
 
 # The server goes away and comes back: the daemon reconnects by itself.
 rig_stop_dovecot
-if daemon_says 'trying again in' 20; then ok "the lost connection is logged with its back-off"
-else not_ok "the lost connection is logged with its back-off" "$(tail -5 "$d/daemon.err")"; fi
+if rig_daemon_says 'trying again in' 20; then ok "the lost connection is logged with its back-off"
+else not_ok "the lost connection is logged with its back-off" "$(tail -5 "$RIG_DAEMON_ERR")"; fi
 rig_start_dovecot
 rig_deliver_pdf "$d/four.pdf"
 if printed_within 4 60; then ok "after Dovecot restarted, the daemon reconnected and printed"
-else not_ok "after Dovecot restarted, the daemon reconnected and printed" "$(cat "$d/daemon.err")"; fi
+else not_ok "after Dovecot restarted, the daemon reconnected and printed" "$(cat "$RIG_DAEMON_ERR")"; fi
 
 # SIGTERM: everything stops, quickly, with exit status 0.
 kids=$(pgrep -P "$dpid" | tr '\n' ' ')
@@ -96,7 +91,7 @@ rc=$?
 is "$rc" 0 "SIGTERM: the daemon exits 0"
 # Not timed (a loaded machine is slow): with shutdown_timeout far away, a
 # worker that ignored SIGTERM would show as the supervisor's "killing it".
-if grep -q 'no exit after' "$d/daemon.err"; then not_ok "... every worker stopped on its own" "$(cat "$d/daemon.err")"
+if grep -q 'no exit after' "$RIG_DAEMON_ERR"; then not_ok "... every worker stopped on its own" "$(cat "$RIG_DAEMON_ERR")"
 else ok "... every worker stopped on its own, shutdown_timeout killed none"; fi
 left=0
 for k in $kids; do rig_pid_alive "$k" && left=1; done

@@ -18,16 +18,13 @@ printf 'idle_interval = 60;\nbackoff_max = 1;\nshutdown_timeout = 10;\n' >>"$RIG
 rig_make_backlog "$d/busy" "$N"
 base=$(rig_job_max_id fast)
 
-daemon_says() {
-	grep -Eq "$1" "$RIG_DAEMON_ERR"
-}
 parts_at_least() {
 	[ "$(rig_db "SELECT count(*) FROM parts WHERE mailbox = 'busy'")" -ge "$1" ]
 }
 
 rig_start_daemon
 dpid=$RIG_DAEMON_PID
-rig_wait_for 60 daemon_says 'test: serving busy' || bail "the daemon does not serve: $(cat "$RIG_DAEMON_ERR")"
+rig_wait_for 60 rig_daemon_says 'test: serving busy' || bail "the daemon does not serve: $(cat "$RIG_DAEMON_ERR")"
 rig_deliver_backlog "$d/busy" "$N" busy
 rig_wait_for 60 parts_at_least 1
 

@@ -65,14 +65,13 @@ variant unwatched '/mail2cups_mailbox =/d'
 lda_case "no mail2cups_mailbox (a user not watched)" "$d/unwatched.conf" ""
 
 # One user watched through a userdb extra field (the global setting off).
-mkdir -p "$d/mail/bob" && chown "$RIG_UID:$RIG_UID" "$d/mail/bob"
-printf 'bob:{PLAIN}pw:%d:%d::%s::userdb_mail2cups_mailbox=INBOX\n' "$RIG_UID" "$RIG_UID" \
-	"$d/mail/bob" >>"$d/dovecot/users"
+rig_add_user bob pw userdb_mail2cups_mailbox=INBOX
 before=$(rig_dovecot_log_count 'mail2cups: cannot wake')
 rig_lda bob "$d/m.eml" "$d/unwatched.conf"
-is "$RIG_LDA_RC" 0 "per-user setting: dovecot-lda delivers to bob"
+is "$RIG_LDA_RC" 0 "per-user setting: dovecot-lda delivers to bob" "$RIG_LDA_ERR"
 is "$(( $(rig_dovecot_log_count 'mail2cups: cannot wake') - before ))" 1 \
-	"per-user setting: bob's INBOX is watched (a wake-up was tried)"
+	"per-user setting: bob's INBOX is watched (a wake-up was tried)" \
+	"$RIG_LDA_ERR" "$(tail -5 "$d/dovecot/dovecot.log")"
 
 # The daemon runs, but its socket is not writable by the mail processes
 # (no wake_socket_group): permission denied, logged with the fix.

@@ -505,15 +505,24 @@ rig_doveadm() {
 	doveadm -c "$RIG_DOVECONF" "$@"
 }
 
-# rig_add_user USER [PASSWORD]
+# rig_add_user USER [PASSWORD [EXTRA]]: a mailbox user, EXTRA its userdb
+# extra fields (userdb_NAME=VALUE ..., space-separated).  With Dovecot
+# running, returns once its userdb knows USER: Dovecot reads the users file
+# again only when it looks at it in a later second than its last look
+# (passwd-file's sync is once per second), so a lookup right after the
+# append may still miss the new user.
 rig_add_user() {
-	local u=$1 pw=${2:-$RIG_PASS}
+	local u=$1 pw=${2:-$RIG_PASS} extra=${3:-}
 	mkdir -p "$RIG_DIR/mail/$u"
 	chown "$RIG_UID:$RIG_UID" "$RIG_DIR/mail/$u"
-	printf '%s:{PLAIN}%s:%d:%d::%s::\n' "$u" "$pw" "$RIG_UID" "$RIG_UID" \
-		"$RIG_DIR/mail/$u" >>"$RIG_DIR/dovecot/users"
+	printf '%s:{PLAIN}%s:%d:%d::%s::%s\n' "$u" "$pw" "$RIG_UID" "$RIG_UID" \
+		"$RIG_DIR/mail/$u" "$extra" >>"$RIG_DIR/dovecot/users"
 	printf '%s' "$pw" >"$RIG_DIR/$u.pass"
 	chmod 0600 "$RIG_DIR/$u.pass"
+	if [ -n "${RIG_DOVECOT_PID:-}" ]; then
+		rig_wait_for 30 rig_doveadm user "$u" ||
+			bail "Dovecot's userdb does not know $u: $(rig_doveadm user "$u" 2>&1)"
+	fi
 }
 
 # rig_deliver USER FILE [MAILBOX]: stores FILE unseen.
@@ -1592,6 +1601,12 @@ rig_start_daemon() {
 	RIG_DAEMON_PID=$!
 	RIG_PIDS+=("$RIG_DAEMON_PID")
 	rig_log "run $RIG_RUN_N: background daemon, pid $RIG_DAEMON_PID"
+}
+
+# rig_daemon_says REGEX [SECONDS]: the running daemon's log (RIG_DAEMON_ERR)
+# matches REGEX, now or within SECONDS.
+rig_daemon_says() {
+	rig_wait_for "${2:-0}" grep -Eq -- "$1" "$RIG_DAEMON_ERR"
 }
 
 # rig_pids_gone PID...: none of them is running any more.

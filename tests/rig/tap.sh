@@ -59,7 +59,7 @@ is() {
 	if [ "$1" = "$2" ]; then
 		ok "$3"
 	else
-		not_ok "$3" "got:  '$1'" "want: '$2'"
+		not_ok "$3" "got:  '$1'" "want: '$2'" "${@:4}"
 	fi
 }
 

@@ -218,6 +218,12 @@ test_config_path(void)
 	fix = advice_fix(NULL, make_account(MS_OK), M2C_STEP_SIGNIN, M2C_E_SIGNIN);
 	has_str(fix, "mail2cups-oauth login office", "no config: plain");
 	free(fix);
+	fix = advice_login(&cf_custom, "office");
+	is_str(fix, "mail2cups-oauth -c /etc/m2c-test.conf login office", "advice_login: -c kept");
+	free(fix);
+	fix = advice_login(&dflt, NULL);
+	is_str(fix, "mail2cups-oauth login NAME", "advice_login: no account, a placeholder");
+	free(fix);
 	fix = advice_command(&spaced, "mail2cups", "once");
 	is_str(fix, "mail2cups -c '/tmp/my print/m2c.conf' once", "a path with a space is quoted");
 	free(fix);

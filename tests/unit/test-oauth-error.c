@@ -10,6 +10,9 @@
 #include "tap.h"
 #include "util.h"
 
+/* The sign-in command the advice names: the config's -c included (advice_login). */
+#define LOGIN "mail2cups-oauth -c /srv/print/m2c.conf login office"
+
 static struct buf logged;
 
 static void
@@ -42,7 +45,7 @@ static const struct {
 } ms[] = {
 	{ 7000218, "invalid_client", 401, M2C_E_CONFIG, "\"Allow public client flows\" under Authentication > Advanced settings" },
 	{ 70020, "expired_token", 400, M2C_E_AUTH, "the sign-in code expired: start again" },
-	{ 70000, "invalid_grant", 400, M2C_E_AUTH, "sign in again: mail2cups-oauth login office" },
+	{ 70000, "invalid_grant", 400, M2C_E_AUTH, "sign in again: " LOGIN },
 	{ 65001, "invalid_grant", 400, M2C_E_CONFIG, "Grant admin consent" },
 	{ 50076, "invalid_grant", 400, M2C_E_AUTH, "multi-factor authentication is required" },
 	{ 50079, "invalid_grant", 400, M2C_E_AUTH, "device flow supports MFA" },
@@ -55,7 +58,7 @@ static const struct {
 	{ 7000222, "invalid_client", 401, M2C_E_CONFIG, "create a new one under Certificates & secrets" },
 	{ 700027, "invalid_client", 401, M2C_E_CONFIG, "certificate_file and private_key_file match" },
 	{ 500011, "invalid_resource", 400, M2C_E_CONFIG, "Office 365 Exchange Online service principal" },
-	{ 700082, "invalid_grant", 400, M2C_E_AUTH, "refresh token expired: sign in again: mail2cups-oauth login office" },
+	{ 700082, "invalid_grant", 400, M2C_E_AUTH, "refresh token expired: sign in again: " LOGIN },
 	{ 50173, "invalid_grant", 400, M2C_E_AUTH, "revoked" },
 	{ 70043, "invalid_grant", 400, M2C_E_AUTH, "sign-in frequency" },
 	{ 50034, "invalid_grant", 400, M2C_E_AUTH, "does not exist in the tenant" },
@@ -76,7 +79,7 @@ static const struct {
 } other[] = {
 	/* RFC 6749 / 8628 errors without AADSTS codes. */
 	{ "generic", 401, "{\"error\":\"invalid_client\"}", M2C_E_CONFIG, "check client_id" },
-	{ "generic", 400, "{\"error\":\"invalid_grant\",\"error_description\":\"grant expired\"}", M2C_E_AUTH, "sign in again: mail2cups-oauth login office" },
+	{ "generic", 400, "{\"error\":\"invalid_grant\",\"error_description\":\"grant expired\"}", M2C_E_AUTH, "sign in again: " LOGIN },
 	{ "generic", 400, "{\"error\":\"unauthorized_client\"}", M2C_E_CONFIG, "check flow" },
 	{ "generic", 400, "{\"error\":\"invalid_scope\"}", M2C_E_CONFIG, "check scopes" },
 	{ "generic", 400, "{\"error\":\"access_denied\"}", M2C_E_AUTH, "sign-in was declined" },
@@ -123,7 +126,7 @@ main(void)
 		body = ms_body(ms[i].code, ms[i].error, ms[i].code == 9999999 ?
 		    "Something new happened." : "Text of the provider.");
 		buf_reset(&logged);
-		r = oauth_error_from_response("microsoft", "office", ms[i].status, body,
+		r = oauth_error_from_response("microsoft", LOGIN, ms[i].status, body,
 		    strlen(body), "sign-in", &err);
 		is_int(r, ms[i].cls, "AADSTS%ld -> %s", ms[i].code, m2c_err_name(ms[i].cls));
 		has_str(err, ms[i].advice, "AADSTS%ld: advice", ms[i].code);
@@ -141,7 +144,7 @@ main(void)
 	for (size_t i = 0; i < ARRAY_SIZE(other); i++) {
 		const char *b = other[i].body;
 
-		r = oauth_error_from_response(other[i].provider, "office", other[i].status, b,
+		r = oauth_error_from_response(other[i].provider, LOGIN, other[i].status, b,
 		    strlen(b), NULL, &err);
 		is_int(r, other[i].cls, "body %zu (HTTP %ld) -> %s", i, other[i].status,
 		    m2c_err_name(other[i].cls));
@@ -154,9 +157,9 @@ main(void)
 	has_str(err, "token refresh failed: ", "the context names what failed");
 	body = ms_body(70000, "invalid_grant", "x");
 	r = oauth_error_from_response("microsoft", NULL, 400, body, strlen(body), NULL, &err);
-	has_str(err, "mail2cups-oauth login NAME", "without an account, NAME stays a placeholder");
+	has_str(err, "mail2cups-oauth login NAME", "without a sign-in command, a placeholder");
 	free(body);
-	r = oauth_error_from_response("microsoft", "office", 400, "{}", 2, NULL, NULL);
+	r = oauth_error_from_response("microsoft", LOGIN, 400, "{}", 2, NULL, NULL);
 	ok(r < 0, "errstr is optional");
 
 	is_int(oauth_error_aadsts("AADSTS7000218: The request"), 7000218, "oauth_error_aadsts");

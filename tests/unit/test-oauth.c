@@ -280,7 +280,7 @@ test_client_init(void)
 		a.oauth.authority = NULL;
 		a.oauth.tenant = "t";
 		a.oauth.cloud = clouds[i].cloud;
-		is_int(oauth_client_init(&a, 5, &c, &err), 0, "cloud %zu: init", i);
+		is_int(oauth_client_init(NULL, &a, 5, &c, &err), 0, "cloud %zu: init", i);
 		is_str(c.token_endpoint, clouds[i].token, "cloud %zu: token endpoint", i);
 		has_str(c.scope, clouds[i].scope, "cloud %zu: scope", i);
 		has_str(c.scope, "offline_access openid profile email", "cloud %zu: OIDC scopes", i);
@@ -288,7 +288,7 @@ test_client_init(void)
 	}
 
 	account(&a, PUB);
-	is_int(oauth_client_init(&a, 5, &c, &err), 0, "authority override");
+	is_int(oauth_client_init(NULL, &a, 5, &c, &err), 0, "authority override");
 	want = xasprintf("%s/%s/oauth2/v2.0/devicecode", idp, TENANT);
 	is_str(c.device_endpoint, want, "  device endpoint at the authority");
 	free(want);
@@ -300,14 +300,14 @@ test_client_init(void)
 	account(&a, PUB);
 	a.oauth.scopes.v = scopes;
 	a.oauth.scopes.n = 1;
-	is_int(oauth_client_init(&a, 5, &c, &err), 0, "scopes override");
+	is_int(oauth_client_init(NULL, &a, 5, &c, &err), 0, "scopes override");
 	is_str(c.scope, scopes[0], "  replaces the provider's");
 	oauth_client_clear(&c);
 
 	account(&a, PUB);
 	a.oauth.provider = CONF_PROVIDER_GOOGLE;
 	a.oauth.authority = NULL;
-	is_int(oauth_client_init(&a, 5, &c, &err), 0, "google");
+	is_int(oauth_client_init(NULL, &a, 5, &c, &err), 0, "google");
 	is_str(c.token_endpoint, "https://oauth2.googleapis.com/token", "  token endpoint");
 	is_str(c.device_endpoint, "https://oauth2.googleapis.com/device/code", "  device endpoint");
 	is_str(c.authorize_endpoint, "https://accounts.google.com/o/oauth2/v2/auth",
@@ -329,12 +329,12 @@ test_client_init(void)
 	reset_err();
 	account(&a, PUB);
 	a.oauth.authority = "http://login.example.com";
-	is_int(oauth_client_init(&a, 5, &c, &err), M2C_E_CONFIG,
+	is_int(oauth_client_init(NULL, &a, 5, &c, &err), M2C_E_CONFIG,
 	    "an http authority that is not loopback is refused");
 	has_str(err, "oauth.authority", "  naming the setting");
 	reset_err();
 	account(&a, NULL);
-	is_int(oauth_client_init(&a, 5, &c, &err), M2C_E_CONFIG, "no client_id");
+	is_int(oauth_client_init(NULL, &a, 5, &c, &err), M2C_E_CONFIG, "no client_id");
 	has_str(err, "client_id", "  says so");
 	reset_err();
 
@@ -343,7 +343,7 @@ test_client_init(void)
 	a.oauth.provider = CONF_PROVIDER_GENERIC;
 	a.oauth.authority = NULL;
 	a.oauth.issuer = xasprintf("%s/%s/v2.0", idp, tid);
-	is_int(oauth_client_init(&a, 5, &c, &err), 0, "generic: discovery");
+	is_int(oauth_client_init(NULL, &a, 5, &c, &err), 0, "generic: discovery");
 	want = xasprintf("%s/%s/oauth2/v2.0/token", idp, tid);
 	is_str(c.token_endpoint, want, "  token endpoint discovered");
 	free(want);
@@ -351,13 +351,13 @@ test_client_init(void)
 	oauth_client_clear(&c);
 	free(a.oauth.issuer);
 	a.oauth.issuer = xasprintf("%s/%s/v2.0", idp, TENANT);
-	is_int(oauth_client_init(&a, 5, &c, &err), M2C_E_CONFIG,
+	is_int(oauth_client_init(NULL, &a, 5, &c, &err), M2C_E_CONFIG,
 	    "generic: an issuer that differs from the document's is refused");
 	has_str(err, "not the configured", "  saying so");
 	reset_err();
 	free(a.oauth.issuer);
 	a.oauth.issuer = xasprintf("%s/nowhere", idp);
-	is_int(oauth_client_init(&a, 5, &c, &err), M2C_E_CONFIG, "generic: no discovery document");
+	is_int(oauth_client_init(NULL, &a, 5, &c, &err), M2C_E_CONFIG, "generic: no discovery document");
 	reset_err();
 	free(a.oauth.issuer);
 }
@@ -396,7 +396,7 @@ test_device(struct oauth_tokens *alice)
 	char *j;
 
 	account(&a, PUB);
-	oauth_client_init(&a, 5, &c, &err);
+	oauth_client_init(NULL, &a, 5, &c, &err);
 
 	/* Approved. */
 	device_begin(&c, &d, "approve");
@@ -480,7 +480,7 @@ test_refresh(struct oauth_tokens *alice)
 	char *at = xstrdup(alice->access_token);
 
 	account(&a, PUB);
-	oauth_client_init(&a, 5, &c, &err);
+	oauth_client_init(NULL, &a, 5, &c, &err);
 	old.refresh_token = xstrdup(alice->refresh_token);
 	is_int(oauth_refresh(&c, alice, &err), 0, "refresh");
 	ok(strcmp(alice->refresh_token, old.refresh_token) != 0, "  the refresh token rotated");
@@ -519,7 +519,7 @@ test_client_credentials(void)
 
 	account(&a, DAEMON);
 	a.oauth.client_secret_file = secret;
-	is_int(oauth_client_init(&a, 5, &c, &err), 0, "client secret read");
+	is_int(oauth_client_init(NULL, &a, 5, &c, &err), 0, "client secret read");
 	is_int(oauth_client_credentials(&c, &t, &err), 0, "client credentials with a secret");
 	cl = jwt_claims(t.access_token);
 	is_str(json_string_value(json_object_get(cl, "idtyp")), "app", "  an app-only token");
@@ -529,7 +529,7 @@ test_client_credentials(void)
 	oauth_client_clear(&c);
 
 	a.oauth.client_secret_file = wrong;
-	oauth_client_init(&a, 5, &c, &err);
+	oauth_client_init(NULL, &a, 5, &c, &err);
 	reset_err();
 	is_int(oauth_client_credentials(&c, &t, &err), M2C_E_CONFIG, "a wrong secret");
 	has_str(err, "AADSTS7000215", "  AADSTS7000215");
@@ -541,7 +541,7 @@ test_client_credentials(void)
 	a.oauth.certificate_file = cert;
 	a.oauth.private_key_file = key;
 	for (int alg = 0; alg < 2; alg++) {
-		oauth_client_init(&a, 5, &c, &err);
+		oauth_client_init(NULL, &a, 5, &c, &err);
 		c.assertion_alg = alg ? JWT_RS256 : JWT_PS256;
 		is_int(oauth_client_credentials(&c, &t, &err), 0, "certificate, %s",
 		    alg ? "RS256 + x5t" : "PS256 + x5t#S256");
@@ -551,7 +551,7 @@ test_client_credentials(void)
 	}
 	a.oauth.certificate_file = ocert;
 	a.oauth.private_key_file = okey;
-	oauth_client_init(&a, 5, &c, &err);
+	oauth_client_init(NULL, &a, 5, &c, &err);
 	reset_err();
 	is_int(oauth_client_credentials(&c, &t, &err), M2C_E_CONFIG, "an unregistered certificate");
 	has_str(err, "AADSTS700027", "  AADSTS700027");
@@ -560,7 +560,7 @@ test_client_credentials(void)
 
 	a.oauth.certificate_file = NULL;
 	a.oauth.private_key_file = NULL;
-	oauth_client_init(&a, 5, &c, &err);
+	oauth_client_init(NULL, &a, 5, &c, &err);
 	is_int(oauth_client_credentials(&c, &t, &err), M2C_E_CONFIG, "no secret, no certificate");
 	reset_err();
 	oauth_client_clear(&c);
@@ -578,7 +578,7 @@ test_client_credentials(void)
 		{ 50034, M2C_E_AUTH },
 	};
 	a.oauth.client_secret_file = secret;
-	oauth_client_init(&a, 5, &c, &err);
+	oauth_client_init(NULL, &a, 5, &c, &err);
 	for (size_t i = 0; i < ARRAY_SIZE(inj); i++) {
 		char *j = xasprintf("{\"code\": %d, \"endpoint\": \"token\"}", inj[i].code);
 		char code[32];
@@ -696,7 +696,7 @@ test_authcode(void)
 	is_int(strlen(p.state), 32, "state: 32 characters");
 
 	account(&a, PUB);
-	oauth_client_init(&a, 5, &c, &err);
+	oauth_client_init(NULL, &a, 5, &c, &err);
 	url = oauth_authorize_url(&c, &p, "http://localhost:5000/", "alice@contoso.com");
 	has_str(url, "response_type=code", "authorize URL: response_type");
 	has_str(url, "code_challenge_method=S256", "  S256");
@@ -826,7 +826,7 @@ test_service_account(void)
 	a.oauth.flow = CONF_FLOW_CLIENT_CREDENTIALS;
 	a.oauth.authority = NULL;
 	a.oauth.private_key_file = jsonf;
-	is_int(oauth_client_init(&a, 5, &c, &err), 0, "google service account client");
+	is_int(oauth_client_init(NULL, &a, 5, &c, &err), 0, "google service account client");
 	ok(c.service_account, "  is a service account");
 	ctl("reset-stats", "{}");
 	reset_err();
@@ -841,7 +841,7 @@ test_service_account(void)
 	    "  with grant_type jwt-bearer");
 	oauth_client_clear(&c);
 	a.oauth.private_key_file = badf;
-	oauth_client_init(&a, 5, &c, &err);
+	oauth_client_init(NULL, &a, 5, &c, &err);
 	reset_err();
 	is_int(oauth_client_credentials(&c, &t, &err), M2C_E_CONFIG,
 	    "a JSON key without client_email/private_key");
@@ -868,7 +868,7 @@ test_unreachable(void)
 
 	account(&a, PUB);
 	a.oauth.authority = "http://127.0.0.1:1";
-	oauth_client_init(&a, 5, &c, &err);
+	oauth_client_init(NULL, &a, 5, &c, &err);
 	reset_err();
 	is_int(oauth_device_start(&c, &d, &err), M2C_E_UNAVAIL, "unreachable IdP: unavailable");
 	has_str(err, "cannot reach 127.0.0.1 on port 1", "  naming host and port");

@@ -109,14 +109,24 @@ advice_command(const struct conf *cf, const char *program, const char *args)
 	return buf_steal(&b);
 }
 
+char *
+advice_login(const struct conf *cf, const char *account)
+{
+	char *args = xasprintf("login %s", account ? account : "NAME");
+	char *s = advice_command(cf, "mail2cups-oauth", args);
+
+	free(args);
+	return s;
+}
+
 /* "mail2cups-oauth [-c FILE] login NAME" */
 static void
 append_login(struct buf *b, const struct conf *cf, const struct conf_account *a)
 {
-	char *args = xasprintf("login %s", a->name);
+	char *s = advice_login(cf, a->name);
 
-	append_command(b, cf, "mail2cups-oauth", args);
-	free(args);
+	buf_appendf(b, "%s", s);
+	free(s);
 }
 
 /* The mailbox is refused to the token's user ("User is authenticated but

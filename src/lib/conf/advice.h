@@ -60,6 +60,12 @@ char *advice_fix(const struct conf *cf, const struct conf_account *a, enum m2c_s
 char *advice_command(const struct conf *cf, const char *program, const char *args);
 
 /*
+ * The sign-in command for account: "mail2cups-oauth [-c FILE] login
+ * ACCOUNT" (ACCOUNT NULL: "NAME").  Allocated, caller frees.
+ */
+char *advice_login(const struct conf *cf, const char *account);
+
+/*
  * The words for a pending device sign-in of a, the same everywhere
  * (status, the daemon's log, mail2cups-oauth status): "open URI and enter
  * CODE, signing in as USER (N min left; or start again: COMMAND)", or,

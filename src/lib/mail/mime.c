@@ -297,39 +297,21 @@ struct walk_pos {
 static int walk_entity(struct walk *w, GMimeObject *obj, const char *path,
     const struct walk_pos *pos);
 
-/* Record a message-level problem (the walk stops); returns code. */
-static int
-walk_stop(struct walk *w, int code, const char *fmt, va_list ap)
+/*
+ * Record a message-level problem (the walk stops); returns code:
+ * M2C_E_LIMIT when a limit was passed, M2C_E_DATA when a part arrived
+ * damaged (the message fails; nothing prints).
+ */
+static int __attribute__((format(printf, 3, 4)))
+walk_stop(struct walk *w, int code, const char *fmt, ...)
 {
+	va_list ap;
+
+	va_start(ap, fmt);
 	free(w->msg->problem);
 	w->msg->problem = xvasprintf(fmt, ap);
+	va_end(ap);
 	return m2c_fail(w->errstr, code, "%s", w->msg->problem);
-}
-
-/* A limit was passed: M2C_E_LIMIT. */
-static int __attribute__((format(printf, 2, 3)))
-walk_limit(struct walk *w, const char *fmt, ...)
-{
-	va_list ap;
-	int r;
-
-	va_start(ap, fmt);
-	r = walk_stop(w, M2C_E_LIMIT, fmt, ap);
-	va_end(ap);
-	return r;
-}
-
-/* A part arrived damaged: M2C_E_DATA (the message fails; nothing prints). */
-static int __attribute__((format(printf, 2, 3)))
-walk_damaged(struct walk *w, const char *fmt, ...)
-{
-	va_list ap;
-	int r;
-
-	va_start(ap, fmt);
-	r = walk_stop(w, M2C_E_DATA, fmt, ap);
-	va_end(ap);
-	return r;
 }
 
 static char *
@@ -794,7 +776,8 @@ walk_leaf(struct walk *w, GMimePart *part, const char *path, const struct walk_p
 		drop_scratch(a);
 		a->reason = xasprintf("%s: larger than the limit of %lld bytes", a->filename,
 		    (long long)w->lim->max_attachment_size);
-		return walk_limit(w, "%s (part %s) is larger than the limit of %lld bytes; "
+		return walk_stop(w, M2C_E_LIMIT,
+		    "%s (part %s) is larger than the limit of %lld bytes; "
 		    "send a smaller file or raise the attachment size limit", a->filename,
 		    a->part, (long long)w->lim->max_attachment_size);
 	}
@@ -806,7 +789,8 @@ walk_leaf(struct walk *w, GMimePart *part, const char *path, const struct walk_p
 		 * what was sent.  The whole message fails; the sender resends. */
 		drop_scratch(a);
 		a->reason = xasprintf("%s: arrived damaged", a->filename);
-		return walk_damaged(w, "%s arrived damaged; send it again (%s)", a->filename,
+		return walk_stop(w, M2C_E_DATA,
+		    "%s arrived damaged; send it again (%s)", a->filename,
 		    damage);
 	}
 	classify(a);
@@ -825,7 +809,8 @@ walk_leaf(struct walk *w, GMimePart *part, const char *path, const struct walk_p
 	}
 	w->msg->nprintable++;
 	if (w->lim->max_attachments > 0 && w->msg->nprintable > (size_t)w->lim->max_attachments)
-		return walk_limit(w, "the message has more than %d printable attachments; "
+		return walk_stop(w, M2C_E_LIMIT,
+		    "the message has more than %d printable attachments; "
 		    "send them in several messages", w->lim->max_attachments);
 	return 0;
 }
@@ -891,10 +876,12 @@ walk_entity(struct walk *w, GMimeObject *obj, const char *path, const struct wal
 	if (obj == NULL)
 		return 0;
 	if (lim->max_parts > 0 && ++w->nparts > lim->max_parts)
-		return walk_limit(w, "the message has more than %d MIME parts; it is not "
+		return walk_stop(w, M2C_E_LIMIT,
+		    "the message has more than %d MIME parts; it is not "
 		    "processed", lim->max_parts);
 	if (lim->max_depth > 0 && pos->depth > lim->max_depth)
-		return walk_limit(w, "the message nests MIME parts more than %d levels deep; "
+		return walk_stop(w, M2C_E_LIMIT,
+		    "the message nests MIME parts more than %d levels deep; "
 		    "it is not processed", lim->max_depth);
 	if (GMIME_IS_MULTIPART(obj))
 		return walk_multipart(w, GMIME_MULTIPART(obj), path, pos);
@@ -1496,13 +1483,16 @@ mime_extract(int fd, const char *scratch_dir, const struct mime_limits *lim,
 	w.msg = m;
 	read_headers(gm, m);
 	if (ps.stop >= 0 && ps.long_header)
-		r = walk_limit(&w, "the message has a header line longer than %ld bytes; it is "
+		r = walk_stop(&w, M2C_E_LIMIT,
+		    "the message has a header line longer than %ld bytes; it is "
 		    "not processed", MIME_HEADER_LINE_MAX);
 	else if (ps.stop >= 0)
-		r = walk_limit(&w, "the message has more than %ld lines that could separate "
+		r = walk_stop(&w, M2C_E_LIMIT,
+		    "the message has more than %ld lines that could separate "
 		    "MIME parts; it is not processed", ps.max_dashes);
 	else if (guard.tripped)
-		r = walk_limit(&w, "the message has more than %ld header lines or %ld bytes of "
+		r = walk_stop(&w, M2C_E_LIMIT,
+		    "the message has more than %ld header lines or %ld bytes of "
 		    "headers; it is not processed", guard.max_headers, guard.max_bytes);
 	else
 		r = walk_body(&w, g_mime_message_get_mime_part(gm), "", 1);

@@ -3,7 +3,8 @@
  * oauth-error.h.  RFC 6749 5.2, RFC 8628 3.5, Microsoft AADSTS codes.
  *
  * The one place where a provider's error answer becomes an M2C_E_* code
- * and a sentence.  "NAME" in an advice is replaced by the account name.
+ * and a sentence.  "LOGIN" in an advice is replaced by the sign-in command
+ * (oauth-error.h).
  */
 #include "m2c-config.h"
 
@@ -19,8 +20,10 @@
 
 #define DESC_MAX 300		/* of the provider's text, in a message */
 
-#define SIGN_IN_AGAIN "sign in again: mail2cups-oauth login NAME"
-#define START_AGAIN "start again: mail2cups-oauth login NAME offers a new code"
+#define SIGN_IN_AGAIN "sign in again: LOGIN"
+#define START_AGAIN "start again: LOGIN offers a new code"
+#define CONSENT_AGAIN "run LOGIN again and accept the permissions"
+#define SIGN_IN_MFA "sign in interactively with LOGIN (the device flow supports MFA)"
 
 struct advice {
 	long code;		/* AADSTS code, or 0 */
@@ -38,10 +41,8 @@ static const struct advice table[] = {
 	{ 70020, "expired_token", M2C_E_AUTH, OAUTH_MSG_CODE_EXPIRED, START_AGAIN },
 	{ 70018, "bad_verification_code", M2C_E_AUTH, "the sign-in (device) code is not valid",
 	  START_AGAIN },
-	{ 65004, "authorization_declined", M2C_E_AUTH, "sign-in was declined",
-	  "run mail2cups-oauth login NAME again and accept the permissions" },
-	{ 0, "access_denied", M2C_E_AUTH, "sign-in was declined",
-	  "run mail2cups-oauth login NAME again and accept the permissions" },
+	{ 65004, "authorization_declined", M2C_E_AUTH, "sign-in was declined", CONSENT_AGAIN },
+	{ 0, "access_denied", M2C_E_AUTH, "sign-in was declined", CONSENT_AGAIN },
 	{ 70000, NULL, M2C_E_AUTH, "the grant (refresh token or code) is invalid or was "
 	  "already used", SIGN_IN_AGAIN },
 	{ 70008, NULL, M2C_E_AUTH, "the code or refresh token expired from inactivity",
@@ -51,9 +52,9 @@ static const struct advice table[] = {
 	  "(IMAP.AccessAsUser.All, SMTP.Send, offline_access) in API permissions > "
 	  "Grant admin consent" },
 	{ 50076, NULL, M2C_E_AUTH, "multi-factor authentication is required",
-	  "sign in interactively with mail2cups-oauth login NAME (the device flow supports MFA)" },
+	  SIGN_IN_MFA },
 	{ 50079, NULL, M2C_E_AUTH, "multi-factor authentication enrollment is required",
-	  "sign in interactively with mail2cups-oauth login NAME (the device flow supports MFA)" },
+	  SIGN_IN_MFA },
 	{ 53003, NULL, M2C_E_CONFIG, "sign-in was blocked by Conditional Access",
 	  "use flow = \"authcode\" or ask for an exclusion for this app" },
 	{ 50011, NULL, M2C_E_CONFIG, "the redirect URI is not registered for the app",
@@ -80,7 +81,7 @@ static const struct advice table[] = {
 	{ 70043, NULL, M2C_E_AUTH, "the refresh token is past the sign-in frequency of "
 	  "Conditional Access", SIGN_IN_AGAIN },
 	{ 50034, NULL, M2C_E_AUTH, "the user account does not exist in the tenant",
-	  "sign in with an account of the tenant (mail2cups-oauth login NAME), or check tenant" },
+	  "sign in with an account of the tenant (LOGIN), or check tenant" },
 	/* RFC 6749 5.2 and RFC 8628 3.5, when there is no known AADSTS code. */
 	{ 0, "invalid_client", M2C_E_CONFIG, "the client was refused",
 	  "check client_id, client_secret_file or the certificate" },
@@ -138,15 +139,16 @@ one_line(const char *s, size_t max)
 	return buf_steal(&b);
 }
 
-/* Advice text with "NAME" replaced by the account; allocated. */
+/* Advice text with "LOGIN" replaced by the sign-in command; allocated. */
 static char *
-subst_name(const char *todo, const char *account)
+subst_login(const char *todo, const char *login)
 {
-	const char *p = strstr(todo, "NAME");
+	const char *p = strstr(todo, "LOGIN");
 
 	if (p == NULL)
 		return xstrdup(todo);
-	return xasprintf("%.*s%s%s", (int)(p - todo), todo, account ? account : "NAME", p + 4);
+	return xasprintf("%.*s%s%s", (int)(p - todo), todo,
+	    login ? login : "mail2cups-oauth login NAME", p + 5);
 }
 
 static const char *
@@ -158,7 +160,7 @@ jstr(json_t *o, const char *key)
 }
 
 int
-oauth_error_from_response(const char *provider, const char *account, long http_status,
+oauth_error_from_response(const char *provider, const char *login, long http_status,
     const char *body, size_t len, const char *context, char **errstr)
 {
 	json_t *j = NULL;
@@ -207,7 +209,7 @@ oauth_error_from_response(const char *provider, const char *account, long http_s
 
 	a = lookup(code, error);
 	if (a != NULL && a->cls != M2C_E_TEMP && http_status < 500) {
-		todo = subst_name(a->todo, account);
+		todo = subst_login(a->todo, login);
 		if (provider != NULL && strcmp(provider, "google") == 0 && error != NULL &&
 		    strcmp(error, "invalid_grant") == 0 && desc != NULL &&
 		    strstr(desc, "expired or revoked") != NULL)
@@ -226,8 +228,8 @@ oauth_error_from_response(const char *provider, const char *account, long http_s
 		if (d != NULL && code != 0 && strncmp(d, "AADSTS", 6) == 0 && strstr(d, ": "))
 			d = strstr(d, ": ") + 2;
 		line = one_line(d ? d : "no description", DESC_MAX);
-		todo = subst_name("check the account's oauth settings, or sign in again: "
-		    "mail2cups-oauth login NAME", account);
+		todo = subst_login("check the account's oauth settings, or sign in again: "
+		    "LOGIN", login);
 		r = m2c_fail(errstr, M2C_E_AUTH, "%s failed: %s%s: %s; %s", context, code_txt,
 		    error, line, todo);
 	} else if (http_status == 404) {

@@ -16,8 +16,9 @@
  * Map an error answer (status and body, any content: JSON, an HTML page,
  * nothing) to an M2C_E_* class, returned, with the message in *errstr
  * (allocated; optional).  provider: "microsoft", "google", "generic" (for
- * Google-only hints); account: the account name used in advice such as
- * "mail2cups-oauth login NAME" (NULL: "NAME"); context: what failed
+ * Google-only hints); login: the sign-in command advice names, with the
+ * config's -c (advice_login(); NULL: "mail2cups-oauth login NAME");
+ * context: what failed
  * ("sign-in", "token refresh", ...).  Never returns 0.
  *
  *   sign-in needed (refresh token expired, code expired, declined)  M2C_E_AUTH
@@ -25,7 +26,7 @@
  *   5xx, 429                                                         M2C_E_TEMP
  *   anything else                                                    M2C_E_AUTH
  */
-int oauth_error_from_response(const char *provider, const char *account, long http_status,
+int oauth_error_from_response(const char *provider, const char *login, long http_status,
     const char *body, size_t len, const char *context, char **errstr);
 
 /* The AADSTS code in an error_description or page ("AADSTS70020: ..."), or 0. */

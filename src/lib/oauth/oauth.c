@@ -20,6 +20,7 @@
 #include <openssl/evp.h>
 #include <openssl/rand.h>
 
+#include "advice.h"
 #include "error.h"
 #include "http.h"
 #include "jwt.h"
@@ -87,6 +88,7 @@ oauth_client_clear(struct oauth_client *c)
 	free(c->app_scope);
 	free(c->subject);
 	free(c->account);
+	free(c->login);
 	memset(c, 0, sizeof(*c));
 }
 
@@ -182,8 +184,8 @@ out:
 }
 
 int
-oauth_client_init(const struct conf_account *a, int timeout_s, struct oauth_client *c,
-    char **errstr)
+oauth_client_init(const struct conf *cf, const struct conf_account *a, int timeout_s,
+    struct oauth_client *c, char **errstr)
 {
 	const struct conf_oauth *o = &a->oauth;
 	char *base = NULL;
@@ -191,6 +193,7 @@ oauth_client_init(const struct conf_account *a, int timeout_s, struct oauth_clie
 
 	memset(c, 0, sizeof(*c));
 	c->account = xstrdup(a->name ? a->name : "NAME");
+	c->login = advice_login(cf, a->name);
 	c->timeout_ms = (timeout_s > 0 ? timeout_s : 30) * 1000;
 	c->assertion_alg = a->oauth.assertion_rs256 ? JWT_RS256 : JWT_PS256;
 	if (o->client_id == NULL) {
@@ -440,13 +443,13 @@ idp_post(const struct oauth_client *c, const char *url, const struct http_field 
 		}
 		/* The code is dead (RFC 8628 3.5): explained below, remembered. */
 		if (e != NULL && strcmp(e, "expired_token") == 0) {
-			(void)oauth_error_from_response(c->provider_name, c->account, resp.status,
+			(void)oauth_error_from_response(c->provider_name, c->login, resp.status,
 			    resp.body, resp.len, context, errstr);
 			r = POST_EXPIRED;
 			goto out;
 		}
 	}
-	r = oauth_error_from_response(c->provider_name, c->account, resp.status, resp.body,
+	r = oauth_error_from_response(c->provider_name, c->login, resp.status, resp.body,
 	    resp.len, context, errstr);
 out:
 	json_decref(j);
@@ -594,7 +597,7 @@ oauth_device_poll(const struct oauth_client *c, struct oauth_device *d,
 	*state = OAUTH_POLL_PENDING;
 	if (d->expires_at != 0 && time(NULL) >= d->expires_at)
 		return m2c_fail(errstr, M2C_E_AUTH, "sign-in failed: " OAUTH_MSG_CODE_EXPIRED
-		    ": start again: mail2cups-oauth login %s offers a new code", c->account);
+		    ": start again: %s offers a new code", c->login);
 	r = token_request(c, f, 3, "sign-in", 1, t, errstr);
 	/* The server's word counts over our clock: the code is dead. */
 	if (r == POST_EXPIRED) {
@@ -625,7 +628,7 @@ oauth_refresh(const struct oauth_client *c, struct oauth_tokens *t, char **errst
 
 	if (t->refresh_token == NULL)
 		return m2c_fail(errstr, M2C_E_AUTH, "token refresh failed: there is no refresh "
-		    "token: sign in again: mail2cups-oauth login %s", c->account);
+		    "token: sign in again: %s", c->login);
 	return token_request(c, f, 4, "token refresh", 0, t, errstr);
 }
 

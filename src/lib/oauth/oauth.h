@@ -36,7 +36,8 @@ struct oauth_client {
 	char *subject;			/* mailbox for Google domain-wide delegation */
 	int is_microsoft;
 	int timeout_ms;
-	char *account;			/* the account name, for advice in messages */
+	char *account;			/* the account name, for messages */
+	char *login;			/* its sign-in command (advice_login) */
 	enum jwt_alg assertion_alg;	/* client assertion: JWT_PS256 (x5t#S256,
 					 * default) or JWT_RS256 (x5t) */
 	int service_account;		/* google + client_credentials: key_file is
@@ -54,6 +55,7 @@ int oauth_global_init(void);
  * Fill c for account a: built-in endpoints per provider and cloud (or the
  * authority override: tests point it at a loopback fake), OpenID discovery
  * for generic (issuer), the client secret read from its file (secret.h).
+ * cf (may be NULL) gives the config path the advice in messages names.
  * Free with oauth_client_clear.
  *
  *   microsoft global  https://login.microsoftonline.com/{tenant}/oauth2/v2.0/...
@@ -67,8 +69,8 @@ int oauth_global_init(void);
  *                     scope https://mail.google.com/
  *   generic           issuer + /.well-known/openid-configuration
  */
-int oauth_client_init(const struct conf_account *a, int timeout_s, struct oauth_client *c,
-    char **errstr);
+int oauth_client_init(const struct conf *cf, const struct conf_account *a, int timeout_s,
+    struct oauth_client *c, char **errstr);
 void oauth_client_clear(struct oauth_client *c);
 
 struct oauth_tokens {

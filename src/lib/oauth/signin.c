@@ -28,7 +28,7 @@ static int
 open_store(const struct conf *cf, const struct conf_account *a, struct tokenstore **ts,
     char **errstr)
 {
-	return tokenstore_open(cf->state_dir, a->name, cf->token_key_file, ts, errstr);
+	return tokenstore_open_conf(cf, a, ts, errstr);
 }
 
 /* Move src's contents into dst (dst cleared first); src is left empty. */
@@ -70,7 +70,7 @@ signin_token(const struct conf *cf, const struct conf_account *a, const char *re
 		tokens_move(t, &cur);	/* still good, or another process refreshed */
 		goto out;
 	}
-	if ((r = oauth_client_init(a, cf->timeout, &c, errstr)) != 0)
+	if ((r = oauth_client_init(cf, a, cf->timeout, &c, errstr)) != 0)
 		goto out;
 	if (app_only) {
 		r = oauth_client_credentials(&c, &cur, errstr);
@@ -291,7 +291,7 @@ login_device(struct tokenstore *ts, const struct oauth_client *c, const struct c
 				r = m2c_fail(errstr, M2C_E_AUTH, "the sign-in of account %s ended "
 				    "in the other process that was waiting for it, without "
 				    "tokens (declined, refused or expired: it says why); start "
-				    "again: mail2cups-oauth login %s", a->name, a->name);
+				    "again: %s", a->name, c->login);
 				goto keep;
 			}
 			if (ch > 0)
@@ -433,7 +433,7 @@ signin_login(const struct conf *cf, const struct conf_account *a,
 		return m2c_fail(errstr, M2C_E_CONFIG,
 		    "account %s has no oauth group: it signs in with a password (auth = \"%s\")",
 		    a->name, conf_auth_name(a->auth));
-	if ((r = oauth_client_init(a, cf->timeout, &c, errstr)) != 0)
+	if ((r = oauth_client_init(cf, a, cf->timeout, &c, errstr)) != 0)
 		goto out;
 	if ((r = open_store(cf, a, &ts, errstr)) != 0)
 		goto out;
@@ -496,7 +496,7 @@ signin_device_step(const struct conf *cf, const struct conf_account *a, int *don
 
 	*done = 0;
 	*wait_s = 5;
-	if ((r = oauth_client_init(a, cf->timeout, &c, errstr)) != 0 ||
+	if ((r = oauth_client_init(cf, a, cf->timeout, &c, errstr)) != 0 ||
 	    (r = open_store(cf, a, &ts, errstr)) != 0 ||
 	    (r = tokenstore_lock(ts, errstr)) != 0)
 		goto out;

@@ -18,6 +18,7 @@
 #include <openssl/rand.h>
 
 #include "base64.h"
+#include "advice.h"
 #include "error.h"
 #include "log.h"
 #include "secret.h"
@@ -39,6 +40,7 @@
 
 struct tokenstore {
 	char *account;			/* owned */
+	char *cmd;			/* "mail2cups-oauth [-c FILE]", for advice */
 	char *dir;			/* owned: state_dir/tokens */
 	char *path;			/* owned: dir/NAME.json */
 	char *lock_path;		/* owned: dir/NAME.lock */
@@ -150,8 +152,8 @@ fields_from_json(const struct tokenstore *ts, const struct field *f, size_t n, j
 bad:
 		fields_free(f, n, st);
 		return m2c_fail(errstr, M2C_E_DATA, "%s is damaged (member \"%s\" has the wrong "
-		    "type): sign in again: run mail2cups-oauth login %s", ts->path, f[i].name,
-		    ts->account);
+		    "type): sign in again: run %s login %s", ts->path, f[i].name,
+		    ts->cmd, ts->account);
 	}
 	return 0;
 }
@@ -334,13 +336,13 @@ parse_doc(const struct tokenstore *ts, const char *text, size_t len, json_t **ou
 	j = json_loadb(text, len, JSON_REJECT_DUPLICATES, &jerr);
 	if (j == NULL)
 		return m2c_fail(errstr, M2C_E_DATA, "%s is damaged (not valid JSON at line %d, "
-		    "column %d): sign in again: run mail2cups-oauth login %s", ts->path,
-		    jerr.line, jerr.column, ts->account);
+		    "column %d): sign in again: run %s login %s", ts->path,
+		    jerr.line, jerr.column, ts->cmd, ts->account);
 	if (!json_is_object(j) || json_integer_value(json_object_get(j, "version")) != TS_VERSION) {
 		json_wipe_decref(j);
 		return m2c_fail(errstr, M2C_E_DATA, "%s is not a version %d mail2cups token file: "
-		    "sign in again: run mail2cups-oauth login %s", ts->path, TS_VERSION,
-		    ts->account);
+		    "sign in again: run %s login %s", ts->path, TS_VERSION,
+		    ts->cmd, ts->account);
 	}
 	*out = j;
 	return 0;
@@ -362,12 +364,12 @@ doc_open_sealed(const struct tokenstore *ts, json_t *env, json_t **out, char **e
 	if (!ts->has_key)
 		return m2c_fail(errstr, M2C_E_CONFIG, "%s is encrypted, but no "
 		    "token_encryption_key_file is set: set it to the key the tokens were saved "
-		    "with, or sign in again (mail2cups-oauth logout %s, then login %s)",
-		    ts->path, ts->account, ts->account);
+		    "with, or sign in again (%s logout %s, then login %s)",
+		    ts->path, ts->cmd, ts->account, ts->account);
 	if (enc == NULL || strcmp(enc, TS_ENC_NAME) != 0)
 		return m2c_fail(errstr, M2C_E_DATA, "%s is encrypted with a method this mail2cups "
-		    "does not know: sign in again: run mail2cups-oauth login %s", ts->path,
-		    ts->account);
+		    "does not know: sign in again: run %s login %s", ts->path,
+		    ts->cmd, ts->account);
 	if (s_iv == NULL || s_tag == NULL || s_ct == NULL ||
 	    b64_decode(s_iv, &iv, &ivlen) != 0 || ivlen != TS_IV_LEN ||
 	    b64_decode(s_tag, &tag, &taglen) != 0 || taglen != TS_TAG_LEN ||
@@ -382,7 +384,7 @@ fail:
 	r = m2c_fail(errstr, M2C_E_CONFIG, "cannot decrypt %s (wrong "
 	    "token_encryption_key_file?): it was saved with another key, changed, or copied "
 	    "from another account; set the key it was saved with, or sign in again "
-	    "(mail2cups-oauth logout %s, then login %s)", ts->path, ts->account, ts->account);
+	    "(%s logout %s, then login %s)", ts->path, ts->cmd, ts->account, ts->account);
 out:
 	if (pt != NULL) {
 		wipe(pt, ctlen);
@@ -421,8 +423,8 @@ doc_read(struct tokenstore *ts, json_t **root, char **errstr)
 	acct = json_string_value(json_object_get(j, "account"));
 	if (acct != NULL && strcmp(acct, ts->account) != 0) {
 		r = m2c_fail(errstr, M2C_E_DATA, "%s holds the tokens of account \"%s\", not "
-		    "\"%s\": sign in again: run mail2cups-oauth login %s", ts->path, acct,
-		    ts->account, ts->account);
+		    "\"%s\": sign in again: run %s login %s", ts->path, acct,
+		    ts->account, ts->cmd, ts->account);
 		goto out;
 	}
 	*root = j;
@@ -670,6 +672,7 @@ tokenstore_open(const char *state_dir, const char *account, const char *key_file
 	ts->poll_fd = -1;
 	ts->lock_timeout_ms = TS_LOCK_TIMEOUT_MS;
 	ts->account = xstrdup(account);
+	ts->cmd = xstrdup("mail2cups-oauth");
 	ts->dir = xasprintf("%s/tokens", state_dir);
 	ts->path = xasprintf("%s/%s.json", ts->dir, account);
 	ts->lock_path = xasprintf("%s/%s.lock", ts->dir, account);
@@ -685,6 +688,19 @@ out:
 	return r;
 }
 
+int
+tokenstore_open_conf(const struct conf *cf, const struct conf_account *a,
+    struct tokenstore **out, char **errstr)
+{
+	int r = tokenstore_open(cf->state_dir, a->name, cf->token_key_file, out, errstr);
+
+	if (r == 0) {
+		free((*out)->cmd);
+		(*out)->cmd = advice_command(cf, "mail2cups-oauth", NULL);
+	}
+	return r;
+}
+
 void
 tokenstore_close(struct tokenstore **tsp)
 {
@@ -697,6 +713,7 @@ tokenstore_close(struct tokenstore **tsp)
 		close(ts->poll_fd);	/* lets another process poll */
 	wipe(ts->key, sizeof(ts->key));
 	free(ts->account);
+	free(ts->cmd);
 	free(ts->dir);
 	free(ts->path);
 	free(ts->lock_path);
@@ -764,26 +781,58 @@ tokenstore_unlock(struct tokenstore *ts)
 	ts->lock_fd = -1;
 }
 
+/*
+ * Read the document and fill out from the object pick() finds in it (the
+ * fields f).  M2C_E_NOTFOUND, out untouched, when there is no file or
+ * pick() finds nothing: the caller says what that means.
+ */
+static int
+load_part(struct tokenstore *ts, json_t *(*pick)(json_t *root), const struct field *f,
+    size_t n, void *out, char **errstr)
+{
+	json_t *root = NULL, *obj = NULL;
+	int r;
+
+	r = doc_read(ts, &root, errstr);
+	if (r == 0 && (obj = pick(root)) == NULL)
+		r = M2C_E_NOTFOUND;
+	if (r == 0)
+		r = fields_from_json(ts, f, n, obj, out, errstr);
+	json_wipe_decref(root);
+	return r;
+}
+
+/* The document itself, unless its access token is missing, null or empty
+ * (signed out); one of the wrong type is damage, which the fields report. */
+static json_t *
+pick_tokens(json_t *root)
+{
+	json_t *at = json_object_get(root, "access_token");
+
+	if (at == NULL || json_is_null(at) || (json_is_string(at) && json_string_length(at) == 0))
+		return NULL;
+	return root;
+}
+
+/* Its pending device sign-in. */
+static json_t *
+pick_pending(json_t *root)
+{
+	json_t *p = json_object_get(root, "pending");
+
+	return json_is_object(p) ? p : NULL;
+}
+
 int
 tokenstore_load(struct tokenstore *ts, struct oauth_tokens *t, char **errstr)
 {
-	json_t *root = NULL, *at;
 	int r;
 
 	memset(t, 0, sizeof(*t));
-	r = doc_read(ts, &root, errstr);
-	if (r == M2C_E_NOTFOUND || (r == 0 &&
-	    ((at = json_object_get(root, "access_token")) == NULL || json_is_null(at) ||
-	    (json_is_string(at) && json_string_length(at) == 0)))) {
+	r = load_part(ts, pick_tokens, token_fields, ARRAY_SIZE(token_fields), t, errstr);
+	if (r == M2C_E_NOTFOUND)
 		r = m2c_fail(errstr, M2C_E_SIGNIN, "sign-in required: no tokens for account %s "
 		    "(nobody has signed in, or they signed out)", ts->account);
-		goto out;
-	}
-	if (r != 0)
-		goto out;
-	r = fields_from_json(ts, token_fields, ARRAY_SIZE(token_fields), root, t, errstr);
-out:
-	json_wipe_decref(root);
 	return r;
 }
 
@@ -798,22 +847,13 @@ tokenstore_save(struct tokenstore *ts, const struct oauth_tokens *t, char **errs
 int
 tokenstore_load_pending(struct tokenstore *ts, struct oauth_device *d, char **errstr)
 {
-	json_t *root = NULL, *p;
 	int r;
 
 	memset(d, 0, sizeof(*d));
-	r = doc_read(ts, &root, errstr);
-	if (r == M2C_E_NOTFOUND ||
-	    (r == 0 && !json_is_object(p = json_object_get(root, "pending")))) {
+	r = load_part(ts, pick_pending, device_fields, ARRAY_SIZE(device_fields), d, errstr);
+	if (r == M2C_E_NOTFOUND)
 		r = m2c_fail(errstr, M2C_E_NOTFOUND, "no sign-in is pending for account %s",
 		    ts->account);
-		goto out;
-	}
-	if (r != 0)
-		goto out;
-	r = fields_from_json(ts, device_fields, ARRAY_SIZE(device_fields), p, d, errstr);
-out:
-	json_wipe_decref(root);
 	return r;
 }
 

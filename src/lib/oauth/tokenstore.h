@@ -50,6 +50,10 @@ struct tokenstore;
  */
 int tokenstore_open(const char *state_dir, const char *account, const char *key_file,
     struct tokenstore **out, char **errstr);
+/* The same for account a of cf: its state_dir and token_encryption_key_file,
+ * and the config's -c in the commands its messages advise. */
+int tokenstore_open_conf(const struct conf *cf, const struct conf_account *a,
+    struct tokenstore **out, char **errstr);
 void tokenstore_close(struct tokenstore **ts);	/* releases the lock; NULL ok */
 
 /*

@@ -184,7 +184,7 @@ load_pending(const struct conf *cf, const struct conf_account *a, struct oauth_d
 	int found;
 
 	memset(d, 0, sizeof(*d));
-	found = tokenstore_open(cf->state_dir, a->name, cf->token_key_file, &ts, NULL) == 0 &&
+	found = tokenstore_open_conf(cf, a, &ts, NULL) == 0 &&
 	    tokenstore_load_pending(ts, d, NULL) == 0;
 	tokenstore_close(&ts);
 	return found;
@@ -260,7 +260,7 @@ read_tokens(const struct conf *cf, const struct conf_account *a, int *have_token
 		    path, strerror(errno));
 		goto out;
 	}
-	if ((r = tokenstore_open(cf->state_dir, a->name, cf->token_key_file, &ts,
+	if ((r = tokenstore_open_conf(cf, a, &ts,
 	    errstr)) != 0)
 		goto out;
 	r = tokenstore_load(ts, &t, &e);
