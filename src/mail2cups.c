@@ -14,6 +14,7 @@
 #include "m2c-paths.h"
 
 #include <getopt.h>
+#include <signal.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
@@ -403,6 +404,12 @@ main(int argc, char **argv)
 		status = m2c_err_exit_code(r);
 		goto out;
 	}
+	/*
+	 * A peer that closes is an error of the call that wrote to it, never
+	 * a signal: once here, instead of a guard around every TLS call
+	 * (imap-conn.c).  Converters get their signals back (convert.c).
+	 */
+	signal(SIGPIPE, SIG_IGN);
 	while ((ch = getopt_long(argc, argv, "+c:vqh", longopts, NULL)) != -1) {
 		switch (ch) {
 		case 'c':

@@ -308,7 +308,7 @@ test_submit(void)
 		r = (struct cups_job_req){ queue, docs[i].title, sender, docs[i].nonce,
 		    docs[i].path, docs[i].format };
 		t0 = monotonic_ms();
-		is_int(cups_job_submit(&r, &docs[i].id, &err), 0, "submit %s",
+		is_int(cups_job_submit(NULL, &r, &docs[i].id, &err), 0, "submit %s",
 		    docs[i].title);
 		ms = monotonic_ms() - t0;
 		printf("# submitting %s (%zu bytes) took %lld ms\n", docs[i].title,
@@ -341,11 +341,11 @@ test_submit(void)
 	}
 
 	for (i = 0; i < ARRAY_SIZE(docs); i++) {
-		is_int(cups_job_find_by_nonce(queue, docs[i].nonce, &id, &err), 0,
+		is_int(cups_job_find_by_nonce(NULL, queue, docs[i].nonce, &id, &err), 0,
 		    "find_by_nonce finds %s", docs[i].title);
 		is_int(id, docs[i].id, "with its job id");
 	}
-	is_int(cups_job_find_by_nonce(queue, "00000000000000000000000000000000", &id,
+	is_int(cups_job_find_by_nonce(NULL, queue, "00000000000000000000000000000000", &id,
 	    &err), M2C_E_NOTFOUND, "a made-up nonce is not found");
 	has_str(err, "no job with nonce", "and says so");
 	ok(id == 0, "no job id for a made-up nonce");
@@ -355,7 +355,7 @@ test_submit(void)
 	/* Job history survives a cupsd restart (PreserveJobHistory). */
 	restart = getenv("M2C_CUPS_RESTART");
 	ok(restart != NULL && system(restart) == 0, "cupsd restarted");
-	is_int(cups_job_find_by_nonce(queue, docs[0].nonce, &id, &err), 0,
+	is_int(cups_job_find_by_nonce(NULL, queue, docs[0].nonce, &id, &err), 0,
 	    "find_by_nonce after a cupsd restart");
 	is_int(id, docs[0].id, "same job id after restart");
 	if (err)
@@ -367,13 +367,13 @@ test_submit(void)
 	r = (struct cups_job_req){ queue, "odd.bin", sender,
 	    "11111111111111111111111111111111", docs[1].path,
 	    "application/x-m2c-no-such-format" };
-	is_int(cups_job_submit(&r, &id, &err), M2C_E_REFUSED,
+	is_int(cups_job_submit(NULL, &r, &id, &err), M2C_E_REFUSED,
 	    "unknown document format is refused");
 	has_str(err, "cannot print this type", "error says why");
 	ok(id == 0, "no job id on failure");
 	free(err);
 	err = NULL;
-	is_int(cups_job_find_by_nonce(queue, r.nonce, &id, &err), M2C_E_NOTFOUND,
+	is_int(cups_job_find_by_nonce(NULL, queue, r.nonce, &id, &err), M2C_E_NOTFOUND,
 	    "the half job does not count as submitted");
 	free(err);
 	err = NULL;
@@ -398,7 +398,7 @@ test_submit(void)
 		for (j = 0; j < ARRAY_SIZE(names); j++) {
 			r = (struct cups_job_req){ queue, names[j].title, sender, NULL,
 			    docs[1].path, "image/png" };
-			is_int(cups_job_submit(&r, &id, &err), 0, "submit with name %zu", j);
+			is_int(cups_job_submit(NULL, &r, &id, &err), 0, "submit with name %zu", j);
 			s = job_attr(queue, id, "job-name");
 			is_str(s, names[j].want, "job name %zu made valid", j);
 			free(s);
@@ -410,7 +410,7 @@ test_submit(void)
 		memcpy(want, longname, 254);
 		want[254] = '\0';
 		r.title = longname;
-		is_int(cups_job_submit(&r, &id, &err), 0, "submit with a long name");
+		is_int(cups_job_submit(NULL, &r, &id, &err), 0, "submit with a long name");
 		s = job_attr(queue, id, "job-name");
 		is_str(s, want, "long name cut to 254 bytes, between characters");
 		free(s);
@@ -421,28 +421,73 @@ test_submit(void)
 	/* Refused or missing queues, missing file. */
 	r = (struct cups_job_req){ "QREJ", "x.png", sender, NULL, docs[1].path,
 	    "image/png" };
-	is_int(cups_job_submit(&r, &id, &err), M2C_E_TEMP, "submit to a rejecting queue");
+	is_int(cups_job_submit(NULL, &r, &id, &err), M2C_E_TEMP, "submit to a rejecting queue");
 	has_str(err, "cupsaccept QREJ", "says cupsaccept");
 	free(err);
 	err = NULL;
 	r.printer = "m2c-no-such-queue";
-	is_int(cups_job_submit(&r, &id, &err), M2C_E_NOTFOUND, "submit to a missing queue");
+	is_int(cups_job_submit(NULL, &r, &id, &err), M2C_E_NOTFOUND, "submit to a missing queue");
 	has_str(err, "no queue named m2c-no-such-queue", "names the queue");
 	free(err);
 	err = NULL;
 	r.printer = queue;
 	empty = write_file("empty.pdf", "", 0);
 	r.path = empty;
-	is_int(cups_job_submit(&r, &id, &err), M2C_E_DATA, "submit an empty file");
+	is_int(cups_job_submit(NULL, &r, &id, &err), M2C_E_DATA, "submit an empty file");
 	has_str(err, "is empty", "says why");
 	free(err);
 	err = NULL;
 	unlink(empty);
 	free(empty);
 	r.path = "/nonexistent/m2c.pdf";
-	is_int(cups_job_submit(&r, &id, &err), M2C_E_SYS, "submit a missing file");
+	is_int(cups_job_submit(NULL, &r, &id, &err), M2C_E_SYS, "submit a missing file");
 	has_str(err, "/nonexistent/m2c.pdf", "names the file");
 	free(err);
+	err = NULL;
+
+	/* A session: one connection for many jobs, one Get-Jobs for many lookups,
+	 * a new connection after cupsd went away. */
+	{
+		static const char *const nonces[] = {
+			"22222222222222222222222222222222", "33333333333333333333333333333333",
+			"44444444444444444444444444444444",
+		};
+		struct cups_session *cs = cups_session_new();
+		int sid[3] = { 0 };
+
+		for (i = 0; i < 2; i++) {
+			r = (struct cups_job_req){ queue, "session.png", sender, nonces[i],
+			    docs[1].path, "image/png" };
+			is_int(cups_job_submit(cs, &r, &sid[i], &err), 0, "session: submit %zu", i);
+		}
+		ok(sid[0] > 0 && sid[1] > sid[0], "session: two jobs (%d, %d)", sid[0], sid[1]);
+		for (i = 0; i < 2; i++) {
+			is_int(cups_job_find_by_nonce(cs, queue, nonces[i], &id, &err), 0,
+			    "session: find %zu", i);
+			is_int(id, sid[i], "session: lookup %zu finds its job", i);
+		}
+		is_int(cups_job_find_by_nonce(cs, queue, docs[0].nonce, &id, &err), 0,
+		    "session: an older job from the same Get-Jobs");
+		is_int(id, docs[0].id, "session: with its id");
+		ok(restart != NULL && system(restart) == 0, "cupsd restarted again");
+		r = (struct cups_job_req){ queue, "session.png", sender, nonces[2], docs[1].path,
+		    "image/png" };
+		is_int(cups_job_submit(cs, &r, &sid[2], &err), 0,
+		    "session: a submit after cupsd restarted connects again");
+		if (err)
+			printf("# %s\n", err);
+		ok(sid[2] > sid[1], "session: a new job (%d)", sid[2]);
+		is_int(cups_job_find_by_nonce(cs, queue, nonces[2], &id, &err), 0,
+		    "session: a job submitted after the first lookup is found too");
+		is_int(id, sid[2], "session: with its id");
+		is_int(cups_job_find_by_nonce(cs, queue, "55555555555555555555555555555555", &id,
+		    &err), M2C_E_NOTFOUND, "session: a made-up nonce is not found");
+		cups_session_free(&cs);
+		ok(cs == NULL, "session free sets NULL");
+		cups_session_free(&cs);
+		free(err);
+		err = NULL;
+	}
 
 	for (i = 0; i < ARRAY_SIZE(docs); i++) {
 		unlink(docs[i].path);
@@ -574,7 +619,7 @@ submit_opts(const char *title, const char *path, const struct print_opts *o)
 	char *err = NULL;
 	int id = 0;
 
-	is_int(cups_job_submit(&r, &id, &err), 0, "submit %s", title);
+	is_int(cups_job_submit(NULL, &r, &id, &err), 0, "submit %s", title);
 	if (err)
 		printf("# %s\n", err);
 	free(err);
@@ -722,7 +767,7 @@ test_unreachable(const char *good_server)
 		err = NULL;
 		cups_job_set_server(servers[i]);
 		t0 = monotonic_ms();
-		is_int(cups_job_submit(&r, &id, &err), M2C_E_UNAVAIL,
+		is_int(cups_job_submit(NULL, &r, &id, &err), M2C_E_UNAVAIL,
 		    "submit to %s is unavailable", servers[i]);
 		ms = monotonic_ms() - t0;
 		ok(ms < 3000, "and fails quickly (%lld ms)", ms);

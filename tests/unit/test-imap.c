@@ -408,6 +408,78 @@ do_delete(const struct ccase *k, struct imap *c, char **err)
 	return r;
 }
 
+/* Sizes of a set, then bodies pipelined, a command sent while one is in flight. */
+static int
+do_pipeline(const struct ccase *k, struct imap *c, char **err)
+{
+	static const uint32_t set[] = { 7, 8, 9 }, seen[] = { 7, 9 };
+	uint64_t sizes[3] = { 0 };
+	char got[32];
+	off_t size = -1;
+	int fd1, fd2, fd3, r;
+
+	if ((r = login_select(c, err)) != 0)
+		return r;
+	if ((r = imap_fetch_sizes(c, set, 3, sizes, err)) != 0)
+		return r;
+	ok(sizes[0] == 10 && sizes[1] == IMAP_SIZE_GONE && sizes[2] == 4,
+	    "%s: sizes 10, gone, 4", k->name);
+	if ((fd1 = private_tmpfile(tmpdir, "msg", NULL, NULL)) < 0 ||
+	    (fd2 = private_tmpfile(tmpdir, "msg", NULL, NULL)) < 0 ||
+	    (fd3 = private_tmpfile(tmpdir, "msg", NULL, NULL)) < 0)
+		return M2C_E_SYS;
+	if ((r = imap_fetch_start(c, 7, fd1, 100, err)) != 0 ||
+	    (r = imap_fetch_finish(c, 7, &size, err)) != 0)
+		return r;
+	memset(got, 0, sizeof(got));
+	ok(size == 10 && pread(fd1, got, sizeof(got) - 1, 0) == 10 &&
+	    strcmp(got, "Subject: x") == 0, "%s: first body in its file", k->name);
+	is_int(imap_fetch_finish(c, 7, &size, err), M2C_E_USAGE,
+	    "%s: finishing twice is refused", k->name);
+	free(*err);
+	*err = NULL;
+	if ((r = imap_fetch_start(c, 9, fd2, 100, err)) != 0)
+		return r;
+	/* the STORE waits for the FETCH in flight: its body goes to its file */
+	if ((r = imap_add_flags_set(c, seen, 2, "\\Seen", err)) != 0)
+		return r;
+	size = -1;
+	if ((r = imap_fetch_finish(c, 9, &size, err)) != 0)
+		return r;
+	memset(got, 0, sizeof(got));
+	ok(size == 4 && pread(fd2, got, sizeof(got) - 1, 0) == 4 && strcmp(got, "abcd") == 0,
+	    "%s: second body in its file, read before the STORE", k->name);
+	if ((r = imap_fetch_start(c, 8, fd3, 100, err)) != 0)
+		return r;
+	is_int(imap_fetch_finish(c, 8, &size, err), M2C_E_NOTFOUND, "%s: a gone UID is NOTFOUND",
+	    k->name);
+	free(*err);
+	*err = NULL;
+	close(fd1);
+	close(fd2);
+	close(fd3);
+	return 0;
+}
+
+static int
+do_move_set(const struct ccase *k, struct imap *c, char **err)
+{
+	static const uint32_t set[] = { 3, 4, 5, 9, 11, 12 };
+	int r, flagged = -1;
+
+	if ((r = login_select(c, err)) != 0)
+		return r;
+	if ((r = imap_add_flags_set(c, set, ARRAY_SIZE(set), "\\Seen", err)) != 0 ||
+	    (r = imap_move_set(c, set, ARRAY_SIZE(set), k->arg, &flagged, err)) != 0)
+		return r;
+	is_int(flagged, 0, "%s: flagged_only", k->name);
+	is_int(imap_move_set(c, set, 0, k->arg, &flagged, err), M2C_E_USAGE,
+	    "%s: an empty set is refused", k->name);
+	free(*err);
+	*err = NULL;
+	return 0;
+}
+
 static int
 do_namespace(const struct ccase *k, struct imap *c, char **err)
 {
@@ -570,6 +642,28 @@ static const struct step s_move[] = {
 	C("A0006 UID MOVE 7 \"Printed\""), S("* OK [COPYUID 1 7 1] Moved"), S("* 1 EXPUNGE"),
 	S("A0006 OK Move completed."), LOGOUT("A0007"), END,
 };
+static const struct step s_move_set[] = {
+	S("* OK [CAPABILITY IMAP4rev1 MOVE UIDPLUS] ready"),
+	C("A0001 LOGIN \"alice\" \"pw\""), S("A0001 OK in"),
+	C("A0002 CAPABILITY"), S("* CAPABILITY IMAP4rev1 MOVE UIDPLUS"), S("A0002 OK"),
+	SELECT_OK("A0003"),
+	C("A0004 UID STORE 3:5,9,11:12 +FLAGS.SILENT (\\Seen)"), S("A0004 OK"),
+	C("A0005 LIST \"\" \"\""), S("* LIST (\\Noselect) \"/\" \"\""), S("A0005 OK"),
+	C("A0006 LIST \"\" \"Printed\""), S("* LIST (\\HasNoChildren) \"/\" Printed"), S("A0006 OK"),
+	C("A0007 UID MOVE 3:5,9,11:12 \"Printed\""), S("* OK [COPYUID 1 3:5,9,11:12 1:6] Moved"),
+	S("* 1 EXPUNGE"), S("A0007 OK Move completed."), LOGOUT("A0008"), END,
+};
+static const struct step s_pipeline[] = {
+	GREET, LOGIN_OK, SELECT_OK("A0002"),
+	C("A0003 UID FETCH 7:9 (RFC822.SIZE)"), S("* 1 FETCH (UID 7 RFC822.SIZE 10)"),
+	S("* 3 FETCH (RFC822.SIZE 4 UID 9)"), S("A0003 OK done"),
+	C("A0004 UID FETCH 7 BODY.PEEK[]"), S("* 1 FETCH (UID 7 BODY[] {10}"), P("Subject: x"),
+	S(")"), S("A0004 OK"),
+	C("A0005 UID FETCH 9 BODY.PEEK[]"), S("* 3 FETCH (UID 9 BODY[] {4}"), P("abcd"),
+	S(")"), S("* 4 EXISTS"), S("A0005 OK"),
+	C("A0006 UID STORE 7,9 +FLAGS.SILENT (\\Seen)"), S("A0006 OK"),
+	C("A0007 UID FETCH 8 BODY.PEEK[]"), S("A0007 OK"), LOGOUT("A0008"), END,
+};
 static const struct step s_copy_expunge[] = {
 	MOVE_CAPS("UIDPLUS"),
 	C("A0005 LIST \"\" \"Printed\""), S("* LIST () \"/\" \"Printed\""), S("A0005 OK"),
@@ -701,6 +795,8 @@ static const struct ccase cases[] = {
 	{ "silent server times out", s_silent, do_select_only, M2C_E_TIMEOUT, "did not answer",
 	  0, NULL },
 	{ "UID MOVE", s_move, do_move, 0, NULL, 0, "Printed" },
+	{ "UID STORE + UID MOVE of a set", s_move_set, do_move_set, 0, NULL, 0, "Printed" },
+	{ "sizes of a set, pipelined bodies", s_pipeline, do_pipeline, 0, NULL, 0, NULL },
 	{ "COPY + STORE + UID EXPUNGE", s_copy_expunge, do_move, 0, NULL, 0, "Printed" },
 	{ "COPY + STORE, no UIDPLUS", s_copy_no_uidplus, do_move, 0, NULL, 0, "Printed" },
 	{ "TRYCREATE -> CREATE + SUBSCRIBE", s_trycreate, do_move, 0, NULL, 0, "Print Failed" },

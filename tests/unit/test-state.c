@@ -82,6 +82,40 @@ test_messages(struct state *s)
 	is_int(m.status, STATE_MSG_FAILED, "set created the row");
 	is_int(m.attempts, 0, "with 0 attempts");
 	state_msg_clear(&m);
+
+	/* A batch of post-actions done: one transaction for many rows. */
+	{
+		static const uint32_t batch[] = { 43, 50, 51 };
+		struct state_key kb = { "office", "INBOX", 7, 0 };
+		uint32_t *owed = NULL;
+		enum state_msg_status *sts = NULL;
+		size_t n = 0;
+
+		kb.uid = 50;
+		is_int(state_msg_set(s, &kb, STATE_MSG_PRINTED, NULL, &err), 0, "uid 50 printed");
+		kb.uid = 51;
+		is_int(state_msg_set(s, &kb, STATE_MSG_PRINTED, NULL, &err), 0, "uid 51 printed");
+		is_int(state_msg_list_owed(s, &kb, &owed, &sts, &n, &err), 0, "list owed");
+		is_int((int)n, 3, "43 (failed), 50 and 51 (printed) are owed");
+		free(owed);
+		free(sts);
+		is_int(state_msg_set_many(s, &kb, batch, ARRAY_SIZE(batch), STATE_MSG_DONE, &err), 0,
+		    "set_many done");
+		is_int(state_msg_list_owed(s, &kb, &owed, &sts, &n, &err), 0, "list owed again");
+		is_int((int)n, 0, "nothing owed after set_many");
+		free(owed);
+		free(sts);
+		kb.uid = 43;
+		is_int(state_msg_get(s, &kb, &m, &err), 0, "get 43");
+		ok(m.status == STATE_MSG_DONE && m.reason == NULL, "43 done, reason cleared");
+		state_msg_clear(&m);
+		is_int(state_msg_set_many(s, &kb, batch, 0, STATE_MSG_DONE, &err), 0,
+		    "set_many of nothing");
+		is_int(state_msg_set_many(s, &kb, batch, 1, STATE_MSG_NEW, &err), M2C_E_USAGE,
+		    "set_many NEW is refused");
+		free(err);
+		err = NULL;
+	}
 }
 
 static void

@@ -8,9 +8,13 @@
  * makes it stop at the N-th time the step is reached (default 1).  Unset,
  * the hook costs one getenv at start-up.
  *
- * Steps, in pipeline order: after-fetch, after-intent, after-submit,
- * after-record, after-postaction; and in the token store, tokens-before-rename
- * (a save dies after its temp file is synced, before the rename).
+ * Steps, in pipeline order: after-fetch, fetch-in-flight (the next
+ * message's BODY.PEEK[] was just sent, before this one is processed),
+ * after-intent, after-submit, after-record, postaction-batch-flagged (the
+ * printed batch is \Seen, not yet moved), after-postaction (a post-action,
+ * or a batch's, is done; the state database does not know yet); and in the
+ * token store, tokens-before-rename (a save dies after its temp file is
+ * synced, before the rename).
  */
 #ifndef M2C_TESTHOOK_H
 #define M2C_TESTHOOK_H

@@ -97,18 +97,35 @@ ssl_retry(struct imap_conn *c, int ret, const char *what, char **errstr)
 
 /*
  * OpenSSL writes to the socket with write(2): a peer that closed would
- * kill the process with SIGPIPE.  Hold it back around OpenSSL calls and
- * swallow one raised meanwhile (not one that was pending before).
+ * kill the process with SIGPIPE.  A program that ignores SIGPIPE (mail2cups
+ * does, once, at start) needs nothing more: imap_conn_open notices that.
+ * Otherwise hold it back around OpenSSL calls and swallow one raised
+ * meanwhile (not one that was pending before): three system calls a side,
+ * for every read and write.
  */
+static int
+sigpipe_is_ignored(void)
+{
+	struct sigaction sa;
+
+	return sigaction(SIGPIPE, NULL, &sa) == 0 && !(sa.sa_flags & SA_SIGINFO) &&
+	    sa.sa_handler == SIG_IGN;
+}
+
 struct sigpipe_guard {
 	sigset_t old;
 	int was_pending;
+	int skip;		/* SIGPIPE is ignored: nothing to do */
 };
 
 static void
-sigpipe_hold(struct sigpipe_guard *g)
+sigpipe_hold(const struct imap_conn *c, struct sigpipe_guard *g)
 {
 	sigset_t set, pending;
+
+	g->skip = c->sigpipe_ignored;
+	if (g->skip)
+		return;
 
 	sigemptyset(&set);
 	sigaddset(&set, SIGPIPE);
@@ -124,6 +141,8 @@ sigpipe_release(struct sigpipe_guard *g)
 	struct timespec zero = { 0, 0 };
 	sigset_t set, pending;
 
+	if (g->skip)
+		return;
 	sigemptyset(&set);
 	sigaddset(&set, SIGPIPE);
 	sigemptyset(&pending);
@@ -152,7 +171,7 @@ imap_conn_read(struct imap_conn *c, void *buf, size_t n, int soft_ms, size_t *go
 		if (c->ssl) {
 			ERR_clear_error();
 			errno = 0;
-			sigpipe_hold(&g);
+			sigpipe_hold(c, &g);
 			k = SSL_read(c->ssl, buf, n > INT32_MAX ? INT32_MAX : (int)n);
 			sigpipe_release(&g);
 			if (k > 0) {
@@ -196,7 +215,7 @@ imap_conn_write(struct imap_conn *c, const void *buf, size_t n, char **errstr)
 	ssize_t r;
 	int k, err = 0;
 
-	sigpipe_hold(&g);
+	sigpipe_hold(c, &g);
 	while (n > 0 && err == 0) {
 		if (c->ssl) {
 			ERR_clear_error();
@@ -303,6 +322,7 @@ imap_conn_open(struct imap_conn *c, int loopback_only, char **errstr)
 	const char *why = "no usable address";
 	int e, r = M2C_E_UNAVAIL, skipped = 0, tried = 0;
 
+	c->sigpipe_ignored = sigpipe_is_ignored();
 	memset(&hints, 0, sizeof(hints));
 	hints.ai_family = AF_UNSPEC;
 	hints.ai_socktype = SOCK_STREAM;
@@ -423,7 +443,7 @@ imap_conn_tls(struct imap_conn *c, const char *ca_file, char **errstr)
 	for (;;) {
 		ERR_clear_error();
 		errno = 0;
-		sigpipe_hold(&g);
+		sigpipe_hold(c, &g);
 		k = SSL_connect(c->ssl);
 		sigpipe_release(&g);
 		if (k == 1)
@@ -461,7 +481,7 @@ imap_conn_close(struct imap_conn *c, int notify)
 
 	if (c->ssl) {
 		if (notify) {
-			sigpipe_hold(&g);
+			sigpipe_hold(c, &g);
 			(void)SSL_shutdown(c->ssl);
 			sigpipe_release(&g);
 		}

@@ -30,6 +30,7 @@ struct imap_conn {
 	SSL *ssl;		/* owned; NULL: plain TCP */
 	unsigned char first_rx[5];	/* the first TLS record header received */
 	int have_first_rx;
+	int sigpipe_ignored;	/* the process ignores SIGPIPE (seen at open) */
 };
 
 /* What the peer sent first during a TLS handshake (imap_conn_peer_spoke). */

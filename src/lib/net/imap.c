@@ -79,7 +79,11 @@ struct imap {
 	char ns_delim;			/* 0: flat (NIL) */
 	char **folders;			/* owned: server names known to exist */
 	size_t nfolders;
+	struct fetch_ctx *pending;	/* owned: the pipelined FETCH (imap_fetch_start) */
 };
+
+struct fetch_ctx;
+static int fetch_drain(struct imap *c, char **errstr);
 
 /* Handlers of one command; all optional. */
 struct cmd_handlers {
@@ -637,6 +641,9 @@ run_cmd(struct imap *c, struct cmd *cmd, const struct cmd_handlers *h, const cha
 	char *line;
 	int r;
 
+	/* A pipelined FETCH's replies come first: read them into its file. */
+	if ((r = fetch_drain(c, errstr)) != 0)
+		return r;
 	if ((line = cmd_line(c, cmd, &taglen, &len, errstr)) == NULL)
 		return M2C_E_UNAVAIL;
 	for (i = 0; i <= cmd->nsync; i++) {
@@ -1190,11 +1197,17 @@ struct fetch_ctx {
 	uint32_t uid;
 	int fd;
 	off_t max_size;
+	off_t start;		/* fd's offset when the body began */
 	int found;		/* a FETCH with our UID and the item arrived */
 	uint64_t size;
 	int too_big;
 	int wfail;		/* errno of a failed write to fd */
 	int streamed;		/* BODY[] literal written to fd */
+	/* pipelined (imap_fetch_start): */
+	char tag[16];		/* the command's tag */
+	int done;		/* its tagged reply was read */
+	int result;		/* and mapped: 0 or M2C_E_* */
+	char *err;		/* owned: the error text */
 };
 
 /* The FETCH list of a response for our UID, else NULL. */
@@ -1267,13 +1280,37 @@ body_untagged(struct imap *c, const struct imap_resp *r, void *arg, char **errst
 	return 0;
 }
 
+/* What a finished BODY.PEEK[] fetch came to: 0 and *size_out, or why not. */
+static int
+fetch_outcome(struct imap *c, const struct fetch_ctx *f, off_t *size_out, char **errstr)
+{
+	off_t end;
+
+	if (f->wfail)
+		return m2c_fail(errstr, M2C_E_SYS, "cannot write message UID %u to the scratch "
+		    "file: %s", f->uid, strerror(f->wfail));
+	if (!f->found)
+		return m2c_fail(errstr, M2C_E_NOTFOUND, "message UID %u is no longer in the "
+		    "mailbox on %s", f->uid, c->host);
+	if (f->too_big)
+		return m2c_fail(errstr, M2C_E_LIMIT, "message UID %u is %llu bytes, more than "
+		    "the limit of %lld", f->uid, (unsigned long long)f->size,
+		    (long long)f->max_size);
+	end = lseek(f->fd, 0, SEEK_CUR);
+	if (f->start >= 0 && end - f->start != (off_t)f->size)
+		return m2c_fail(errstr, M2C_E_SYS, "message UID %u: wrote %lld bytes of %llu",
+		    f->uid, (long long)(end - f->start), (unsigned long long)f->size);
+	if (size_out)
+		*size_out = (off_t)f->size;
+	return 0;
+}
+
 int
 imap_fetch_message(struct imap *c, uint32_t uid, int fd, off_t max_size,
     off_t *size_out, char **errstr)
 {
 	struct fetch_ctx f = { .uid = uid, .fd = fd, .max_size = max_size };
 	struct cmd_handlers h = { .arg = &f };
-	off_t start;
 	int r;
 
 	if (size_out)
@@ -1294,38 +1331,237 @@ imap_fetch_message(struct imap *c, uint32_t uid, int fd, off_t max_size,
 	f.size = 0;
 	h.untagged = body_untagged;
 	h.literal = body_literal;
-	start = lseek(fd, 0, SEEK_CUR);
+	f.start = lseek(fd, 0, SEEK_CUR);
 	if ((r = simple_cmd(c, &h, errstr, "UID FETCH %u BODY.PEEK[]", uid)) != 0)
 		return r;
-	if (f.wfail)
-		return m2c_fail(errstr, M2C_E_SYS, "cannot write message UID %u to the scratch "
-		    "file: %s", uid, strerror(f.wfail));
-	if (!f.found)
-		return m2c_fail(errstr, M2C_E_NOTFOUND, "message UID %u is no longer in the "
-		    "mailbox on %s", uid, c->host);
-	if (f.too_big)
-		return m2c_fail(errstr, M2C_E_LIMIT, "message UID %u is %llu bytes, more than "
-		    "the limit of %lld", uid, (unsigned long long)f.size, (long long)max_size);
-	if (start >= 0 && lseek(fd, 0, SEEK_CUR) - start != (off_t)f.size)
-		return m2c_fail(errstr, M2C_E_SYS, "message UID %u: wrote %lld bytes of %llu",
-		    uid, (long long)(lseek(fd, 0, SEEK_CUR) - start), (unsigned long long)f.size);
-	if (size_out)
-		*size_out = (off_t)f.size;
+	return fetch_outcome(c, &f, size_out, errstr);
+}
+
+/* Append uids (ascending) as an IMAP sequence set: "3:5,9". */
+static void
+append_uid_set(struct buf *b, const uint32_t *uids, size_t n)
+{
+	size_t i = 0, j;
+
+	while (i < n) {
+		for (j = i; j + 1 < n && uids[j + 1] == uids[j] + 1; j++)
+			;
+		buf_appendf(b, "%s%u", i ? "," : "", uids[i]);
+		if (j > i)
+			buf_appendf(b, ":%u", uids[j]);
+		i = j + 1;
+	}
+}
+
+/* uids must be ascending, without repeats, and not empty. */
+static int
+check_uid_set(const uint32_t *uids, size_t n, char **errstr)
+{
+	if (n == 0 || n > IMAP_SET_MAX)
+		return m2c_fail(errstr, M2C_E_USAGE, "a UID set of %zu (internal error)", n);
+	for (size_t i = 0; i < n; i++)
+		if (uids[i] == 0 || (i > 0 && uids[i] <= uids[i - 1]))
+			return m2c_fail(errstr, M2C_E_USAGE, "UID set not ascending (internal error)");
 	return 0;
+}
+
+struct sizes_ctx {
+	const uint32_t *uids;
+	size_t n;
+	uint64_t *sizes;
+};
+
+static int
+sizes_untagged(struct imap *c, const struct imap_resp *r, void *arg, char **errstr)
+{
+	struct sizes_ctx *x = arg;
+	const struct imap_val *l;
+	uint64_t u, size;
+	size_t lo = 0, hi = x->n;
+
+	(void)c;
+	(void)errstr;
+	if (r->name == NULL || strcmp(r->name, "FETCH") != 0)
+		return 0;
+	l = imap_list_get(&r->args, 0);
+	if (l == NULL || l->type != IMAP_VAL_LIST ||
+	    imap_val_number(imap_fetch_item(l, "UID"), &u) != 0 ||
+	    imap_val_number(imap_fetch_item(l, "RFC822.SIZE"), &size) != 0)
+		return 0;
+	while (lo < hi) {
+		size_t mid = lo + (hi - lo) / 2;
+
+		if (x->uids[mid] == u) {
+			x->sizes[mid] = size;
+			break;
+		}
+		if (x->uids[mid] < u)
+			lo = mid + 1;
+		else
+			hi = mid;
+	}
+	return 0;
+}
+
+int
+imap_fetch_sizes(struct imap *c, const uint32_t *uids, size_t n, uint64_t *sizes,
+    char **errstr)
+{
+	struct sizes_ctx x = { .uids = uids, .n = n, .sizes = sizes };
+	struct cmd_handlers h = { .untagged = sizes_untagged, .arg = &x };
+	struct cmd cmd;
+	int r;
+
+	if ((r = need_state(c, IMAP_STATE_SELECTED, errstr)) != 0 ||
+	    (r = check_uid_set(uids, n, errstr)) != 0)
+		return r;
+	for (size_t i = 0; i < n; i++)
+		sizes[i] = IMAP_SIZE_GONE;
+	cmd_init(&cmd, "UID FETCH ");
+	append_uid_set(&cmd.b, uids, n);
+	buf_appendf(&cmd.b, " (RFC822.SIZE)");
+	r = run_cmd(c, &cmd, &h, "UID FETCH (RFC822.SIZE)", errstr);
+	cmd_free(&cmd);
+	return r;
+}
+
+int
+imap_fetch_start(struct imap *c, uint32_t uid, int fd, off_t max_size, char **errstr)
+{
+	struct fetch_ctx *f;
+	struct cmd cmd;
+	size_t taglen, len;
+	char *line;
+	int r;
+
+	if ((r = need_state(c, IMAP_STATE_SELECTED, errstr)) != 0 ||
+	    (r = fetch_drain(c, errstr)) != 0)
+		return r;
+	if (c->pending != NULL)
+		return m2c_fail(errstr, M2C_E_USAGE, "a pipelined FETCH of UID %u is not "
+		    "finished yet (internal error)", c->pending->uid);
+	cmd_init(&cmd, "UID FETCH %u BODY.PEEK[]", uid);
+	if ((line = cmd_line(c, &cmd, &taglen, &len, errstr)) == NULL) {
+		cmd_free(&cmd);
+		return M2C_E_UNAVAIL;
+	}
+	r = send_piece(c, &cmd, line, len, 1, errstr);
+	cmd_free(&cmd);
+	if (r == 0) {
+		f = xcalloc(1, sizeof(*f));
+		f->uid = uid;
+		f->fd = fd;
+		f->max_size = max_size;
+		f->start = lseek(fd, 0, SEEK_CUR);
+		snprintf(f->tag, sizeof(f->tag), "%s", c->tag);
+		c->pending = f;
+	}
+	free(line);
+	return r;
+}
+
+/*
+ * Read the pipelined FETCH's replies up to its tagged one, writing the
+ * body to its file, and keep the outcome for imap_fetch_finish.  Returns
+ * an error only when the connection failed (then dead).
+ */
+static int
+fetch_drain(struct imap *c, char **errstr)
+{
+	struct fetch_ctx *f = c->pending;
+	struct cmd_handlers h = { .untagged = body_untagged, .literal = body_literal };
+	struct imap_resp *resp = NULL;
+	int r;
+
+	if (f == NULL || f->done)
+		return 0;
+	if (c->state == IMAP_STATE_DEAD || c->conn.fd < 0)
+		return m2c_fail(errstr, M2C_E_UNAVAIL, "IMAP connection to %s:%d is closed",
+		    c->host, c->port);
+	h.arg = f;
+	for (;;) {
+		imap_resp_free(resp);
+		resp = NULL;
+		if ((r = read_resp(c, &h, &resp, errstr)) != 0)
+			goto out;
+		if (resp->kind == IMAP_RESP_TAGGED)
+			break;
+		if (resp->kind == IMAP_RESP_UNTAGGED && resp->status == IMAP_ST_BYE) {
+			r = map_reply(c, IMAP_ST_BYE, resp->code, resp->text, "UID FETCH", 0, errstr);
+			goto out;
+		}
+		if (resp->kind == IMAP_RESP_CONTINUE) {
+			r = fail_dead(c, errstr, M2C_E_PROTO, "UID FETCH",
+			    "unexpected continuation request");
+			goto out;
+		}
+		(void)body_untagged(c, resp, f, errstr);
+	}
+	if (strcmp(resp->tag, f->tag) != 0) {
+		r = fail_dead(c, errstr, M2C_E_PROTO, "UID FETCH", "reply with an unknown tag");
+		goto out;
+	}
+	f->done = 1;
+	f->result = map_reply(c, resp->status, resp->code, resp->text, "UID FETCH", 0, &f->err);
+	r = 0;
+out:
+	imap_resp_free(resp);
+	return r;
+}
+
+int
+imap_fetch_finish(struct imap *c, uint32_t uid, off_t *size_out, char **errstr)
+{
+	struct fetch_ctx *f = c != NULL ? c->pending : NULL;
+	int r;
+
+	if (size_out)
+		*size_out = 0;
+	if (f == NULL || f->uid != uid)
+		return m2c_fail(errstr, M2C_E_USAGE, "no pipelined FETCH of UID %u (internal "
+		    "error)", uid);
+	if ((r = fetch_drain(c, errstr)) == 0) {
+		if (f->result != 0) {
+			r = f->result;
+			free(*errstr);
+			*errstr = f->err;
+			f->err = NULL;
+		} else {
+			r = fetch_outcome(c, f, size_out, errstr);
+		}
+	}
+	c->pending = NULL;
+	free(f->err);
+	free(f);
+	return r;
 }
 
 /* ------------------------------------------------------------ flags, folders */
 
 int
-imap_add_flags(struct imap *c, uint32_t uid, const char *flags, char **errstr)
+imap_add_flags_set(struct imap *c, const uint32_t *uids, size_t n, const char *flags,
+    char **errstr)
 {
+	struct cmd cmd;
 	int r;
 
-	if ((r = need_state(c, IMAP_STATE_SELECTED, errstr)) != 0)
+	if ((r = need_state(c, IMAP_STATE_SELECTED, errstr)) != 0 ||
+	    (r = check_uid_set(uids, n, errstr)) != 0)
 		return r;
 	if (!valid_chars(flags, "\\$ _-."))
 		return m2c_fail(errstr, M2C_E_USAGE, "invalid flag list \"%s\"", flags);
-	return simple_cmd(c, NULL, errstr, "UID STORE %u +FLAGS.SILENT (%s)", uid, flags);
+	cmd_init(&cmd, "UID STORE ");
+	append_uid_set(&cmd.b, uids, n);
+	buf_appendf(&cmd.b, " +FLAGS.SILENT (%s)", flags);
+	r = run_cmd(c, &cmd, NULL, "UID STORE", errstr);
+	cmd_free(&cmd);
+	return r;
+}
+
+int
+imap_add_flags(struct imap *c, uint32_t uid, const char *flags, char **errstr)
+{
+	return imap_add_flags_set(c, &uid, 1, flags, errstr);
 }
 
 static int
@@ -1489,21 +1725,28 @@ ensure_folder(struct imap *c, const char *name, char **errstr)
 	return create_folder(c, name, errstr);
 }
 
-/* After \Deleted: UID EXPUNGE with UIDPLUS, else leave it flagged. */
+/* After \Deleted: UID EXPUNGE with UIDPLUS, else leave them flagged. */
 static int
-expunge_uid(struct imap *c, uint32_t uid, int *flagged_only, char **errstr)
+expunge_uids(struct imap *c, const uint32_t *uids, size_t n, int *flagged_only, char **errstr)
 {
+	struct cmd cmd;
+	int r;
+
 	if (!imap_has_cap(c, "UIDPLUS")) {
 		if (flagged_only)
 			*flagged_only = 1;
 		return 0;
 	}
-	return simple_cmd(c, NULL, errstr, "UID EXPUNGE %u", uid);
+	cmd_init(&cmd, "UID EXPUNGE ");
+	append_uid_set(&cmd.b, uids, n);
+	r = run_cmd(c, &cmd, NULL, "UID EXPUNGE", errstr);
+	cmd_free(&cmd);
+	return r;
 }
 
 int
-imap_move(struct imap *c, uint32_t uid, const char *folder, int *flagged_only,
-    char **errstr)
+imap_move_set(struct imap *c, const uint32_t *uids, size_t n, const char *folder,
+    int *flagged_only, char **errstr)
 {
 	struct cmd cmd;
 	char *name = NULL, *what = NULL;
@@ -1511,7 +1754,8 @@ imap_move(struct imap *c, uint32_t uid, const char *folder, int *flagged_only,
 
 	if (flagged_only)
 		*flagged_only = 0;
-	if ((r = need_state(c, IMAP_STATE_SELECTED, errstr)) != 0)
+	if ((r = need_state(c, IMAP_STATE_SELECTED, errstr)) != 0 ||
+	    (r = check_uid_set(uids, n, errstr)) != 0)
 		return r;
 	if ((r = namespace(c, errstr)) != 0)
 		return r;
@@ -1521,9 +1765,16 @@ imap_move(struct imap *c, uint32_t uid, const char *folder, int *flagged_only,
 	if ((r = ensure_folder(c, name, errstr)) != 0)
 		goto out;
 	has_move = imap_has_cap(c, "MOVE");
-	what = xasprintf("%s of message UID %u to %s", has_move ? "MOVE" : "COPY", uid, folder);
+	if (n == 1)
+		what = xasprintf("%s of message UID %u to %s", has_move ? "MOVE" : "COPY",
+		    uids[0], folder);
+	else
+		what = xasprintf("%s of %zu messages (UID %u to %u) to %s", has_move ? "MOVE" :
+		    "COPY", n, uids[0], uids[n - 1], folder);
 	for (attempt = 0; attempt < 2; attempt++) {
-		cmd_init(&cmd, "UID %s %u ", has_move ? "MOVE" : "COPY", uid);
+		cmd_init(&cmd, "UID %s ", has_move ? "MOVE" : "COPY");
+		append_uid_set(&cmd.b, uids, n);
+		buf_appendc(&cmd.b, ' ');
 		(void)cmd_astring(c, &cmd, name);
 		r = run_cmd(c, &cmd, NULL, what, errstr);
 		cmd_free(&cmd);
@@ -1534,10 +1785,9 @@ imap_move(struct imap *c, uint32_t uid, const char *folder, int *flagged_only,
 	}
 	if (r != 0 || has_move)
 		goto out;
-	if ((r = simple_cmd(c, NULL, errstr, "UID STORE %u +FLAGS.SILENT (\\Seen \\Deleted)",
-	    uid)) != 0)
+	if ((r = imap_add_flags_set(c, uids, n, "\\Seen \\Deleted", errstr)) != 0)
 		goto out;
-	r = expunge_uid(c, uid, flagged_only, errstr);
+	r = expunge_uids(c, uids, n, flagged_only, errstr);
  out:
 	free(what);
 	free(name);
@@ -1545,15 +1795,29 @@ imap_move(struct imap *c, uint32_t uid, const char *folder, int *flagged_only,
 }
 
 int
-imap_delete(struct imap *c, uint32_t uid, int *flagged_only, char **errstr)
+imap_move(struct imap *c, uint32_t uid, const char *folder, int *flagged_only,
+    char **errstr)
+{
+	return imap_move_set(c, &uid, 1, folder, flagged_only, errstr);
+}
+
+int
+imap_delete_set(struct imap *c, const uint32_t *uids, size_t n, int *flagged_only,
+    char **errstr)
 {
 	int r;
 
 	if (flagged_only)
 		*flagged_only = 0;
-	if ((r = imap_add_flags(c, uid, "\\Deleted", errstr)) != 0)
+	if ((r = imap_add_flags_set(c, uids, n, "\\Deleted", errstr)) != 0)
 		return r;
-	return expunge_uid(c, uid, flagged_only, errstr);
+	return expunge_uids(c, uids, n, flagged_only, errstr);
+}
+
+int
+imap_delete(struct imap *c, uint32_t uid, int *flagged_only, char **errstr)
+{
+	return imap_delete_set(c, &uid, 1, flagged_only, errstr);
 }
 
 /* ------------------------------------------------------------ IDLE, NOOP */
@@ -1738,6 +2002,10 @@ imap_close(struct imap **cp)
 		return;
 	imap_conn_close(&c->conn, c->state != IMAP_STATE_DEAD);
 	imap_parser_destroy(&c->parser);
+	if (c->pending != NULL) {
+		free(c->pending->err);
+		free(c->pending);
+	}
 	free_strv(&c->caps, &c->ncaps);
 	free_strv(&c->folders, &c->nfolders);
 	free(c->host);

@@ -111,8 +111,41 @@ int imap_search(struct imap *c, const char *criteria, uint32_t **uids, size_t *n
 int imap_fetch_message(struct imap *c, uint32_t uid, int fd, off_t max_size,
     off_t *size_out, char **errstr);
 
-/* UID STORE uid +FLAGS (flags), e.g. flags = "\\Seen". */
+/*
+ * Pipelining a backlog (the poller): the sizes of many messages in one
+ * command, and the next message's body asked for before the current one
+ * is processed.
+ *
+ * imap_fetch_sizes: one UID FETCH set (RFC822.SIZE); sizes[i] is the size
+ * of uids[i], or IMAP_SIZE_GONE when the server reported none (expunged).
+ *
+ * imap_fetch_start sends UID FETCH uid BODY.PEEK[] and returns without
+ * waiting; the body goes into fd (borrowed: open until imap_fetch_finish),
+ * streamed, never held in memory, at most max_size bytes (0: no limit;
+ * check the size with imap_fetch_sizes first: a larger body is read and
+ * dropped).  At most one such FETCH is in flight: any other command first
+ * reads its replies into fd, so commands may be sent meanwhile.
+ * imap_fetch_finish(uid) waits for it and says how it ended, as
+ * imap_fetch_message does; after imap_fetch_start succeeded it must be
+ * called (or the connection closed) before fd is closed.
+ */
+#define IMAP_SIZE_GONE UINT64_MAX
+int imap_fetch_sizes(struct imap *c, const uint32_t *uids, size_t n, uint64_t *sizes,
+    char **errstr);
+int imap_fetch_start(struct imap *c, uint32_t uid, int fd, off_t max_size, char **errstr);
+int imap_fetch_finish(struct imap *c, uint32_t uid, off_t *size_out, char **errstr);
+
+/*
+ * The commands on a set of messages take uids ascending, without repeats,
+ * 1 to IMAP_SET_MAX of them, sent as one UID set ("3:7,9").  UIDs that are
+ * gone are skipped by the server.
+ */
+#define IMAP_SET_MAX 1000
+
+/* UID STORE uid +FLAGS.SILENT (flags), e.g. flags = "\\Seen". */
 int imap_add_flags(struct imap *c, uint32_t uid, const char *flags, char **errstr);
+int imap_add_flags_set(struct imap *c, const uint32_t *uids, size_t n, const char *flags,
+    char **errstr);
 
 /*
  * Move a message to folder (UTF-8, "/" separates levels; the NAMESPACE
@@ -124,9 +157,13 @@ int imap_add_flags(struct imap *c, uint32_t uid, const char *flags, char **errst
  */
 int imap_move(struct imap *c, uint32_t uid, const char *folder, int *flagged_only,
     char **errstr);
+int imap_move_set(struct imap *c, const uint32_t *uids, size_t n, const char *folder,
+    int *flagged_only, char **errstr);
 
 /* Delete: STORE \Deleted then UID EXPUNGE (UIDPLUS) or leave it flagged. */
 int imap_delete(struct imap *c, uint32_t uid, int *flagged_only, char **errstr);
+int imap_delete_set(struct imap *c, const uint32_t *uids, size_t n, int *flagged_only,
+    char **errstr);
 
 /*
  * The server's full name for a folder ("Printed" -> "INBOX.Printed"), allocated.

@@ -185,7 +185,7 @@ print_document(struct msgflow *p, struct msg_work *w, const struct doc *d, char 
 	}
 	if (sp.status == STATE_PART_INTENT) {
 		/* A run died between the intent and recording the job: ask CUPS. */
-		r = cups_job_find_by_nonce(sp.printer ? sp.printer : printer, sp.nonce,
+		r = cups_job_find_by_nonce(p->cups, sp.printer ? sp.printer : printer, sp.nonce,
 		    &job_id, errstr);
 		if (r == 0) {
 			log_info("%s: \"%s\" found in CUPS as job %d from an interrupted run; "
@@ -231,7 +231,7 @@ print_document(struct msgflow *p, struct msg_work *w, const struct doc *d, char 
 	req.user_mapped = w->user_mapped;
 	req.nonce = nonce;
 	req.opts = &w->route.opts;
-	if ((r = cups_job_submit(&req, &job_id, errstr)) != 0)
+	if ((r = cups_job_submit(p->cups, &req, &job_id, errstr)) != 0)
 		goto out;
 	testhook_point("after-submit");
 	if ((r = state_part_submitted(p->st, k, d->part, job_id, errstr)) != 0)

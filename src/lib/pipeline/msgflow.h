@@ -30,6 +30,7 @@
 #include "conf.h"
 #include "state.h"
 
+struct cups_session;
 struct poller_summary;
 
 /* The name prefix of a message's scratch file (poller_clean_scratch). */
@@ -72,6 +73,9 @@ struct msgflow {
 	const char *scratch;			/* foreign: the scratch folder (0700) */
 	const struct msgflow_source *src;	/* foreign */
 	struct poller_summary *sum;		/* foreign: counts go here (poller.h) */
+	struct cups_session *cups;		/* foreign: the CUPS connection its jobs
+						 * go through (cupsjob.h; the poller's, for
+						 * one pass); NULL: one per request */
 	const char **convert_types;		/* every converter's types; array owned */
 	size_t nconvert_types;
 };

@@ -22,6 +22,20 @@
 #include "testhook.h"
 #include "util.h"
 
+/*
+ * Printed messages whose post-action waits, at most: one UID STORE and one
+ * UID MOVE for them all.  Also flushed at the end of every pass (so before
+ * IDLE).  Until then they are PRINTED in the state database, which is what
+ * reconcile_owed repairs after a crash: never by printing again.
+ */
+#define POSTACTION_BATCH 100
+
+/* The next message's body, asked for before the current one is processed. */
+struct prefetch {
+	uint32_t uid;		/* 0: none in flight */
+	int fd;
+	char *path;		/* owned: its scratch file */
+};
 
 /* Everything one session needs; borrowed from the caller except where noted. */
 struct poller_session {
@@ -35,6 +49,14 @@ struct poller_session {
 	uint32_t uidvalidity;
 	struct msgflow_source src;
 	struct msgflow flow;	/* the per-message pipeline (msgflow.h); owned */
+	struct cups_session *cups;	/* owned: one CUPS connection for a pass */
+	uint32_t *batch;		/* owned: printed UIDs owing their post-action */
+	size_t nbatch;
+	/* during a pass (else NULL): the UIDs it works on, their sizes */
+	const uint32_t *uids;
+	const uint64_t *sizes;
+	size_t nuids;
+	struct prefetch pf;
 };
 
 static enum imap_security
@@ -199,15 +221,232 @@ post_action(struct poller_session *p, uint32_t uid, enum state_msg_status outcom
 	}
 }
 
-/* The source for msgflow: IMAP. */
+/* "uid 4" or "4 messages (uid 3 to 9)", for the log. */
+static char *
+uids_text(const uint32_t *uids, size_t n)
+{
+	return n == 1 ? xasprintf("uid %u", uids[0]) :
+	    xasprintf("%zu messages (uid %u to %u)", n, uids[0], uids[n - 1]);
+}
+
+/*
+ * The post-action of every printed message in the batch, as one command
+ * each: UID STORE set +FLAGS.SILENT (\Seen) and UID MOVE set (or the
+ * delete), then all marked DONE in one transaction.  A failure leaves them
+ * PRINTED for reconcile_owed, which finds out what was done; the batch is
+ * emptied either way.
+ */
+static int
+flush_postactions(struct poller_session *p, char **errstr)
+{
+	struct state_key k = { p->a->name, p->a->mailbox, p->uidvalidity, 0 };
+	uint32_t *uids = p->batch;
+	size_t n = p->nbatch;
+	char *what;
+	int flagged_only = 0, r;
+
+	if (n == 0)
+		return 0;
+	p->batch = NULL;
+	p->nbatch = 0;
+	what = uids_text(uids, n);
+	switch (p->a->after) {
+	case CONF_AFTER_MOVE:
+		/* Printed means dealt with: \Seen in the printed folder.  (Failed
+		 * messages stay unseen there, so that someone notices them.) */
+		if ((r = imap_add_flags_set(p->imap, uids, n, "\\Seen", errstr)) != 0)
+			break;
+		testhook_point("postaction-batch-flagged");
+		r = imap_move_set(p->imap, uids, n, p->a->printed_folder, &flagged_only, errstr);
+		if (r == 0)
+			log_info("%s: moved to \"%s\"", what, p->a->printed_folder);
+		if (r == 0 && flagged_only)
+			log_warn("%s: copied to \"%s\"; the originals stay flagged \\Deleted "
+			    "(no UIDPLUS: mail2cups never sends a plain EXPUNGE)", what,
+			    p->a->printed_folder);
+		break;
+	case CONF_AFTER_DELETE:
+		if ((r = imap_delete_set(p->imap, uids, n, &flagged_only, errstr)) == 0)
+			log_info("%s: deleted", what);
+		break;
+	case CONF_AFTER_SEEN:
+	default:
+		if ((r = imap_add_flags_set(p->imap, uids, n, "\\Seen", errstr)) == 0)
+			log_info("%s: marked \\Seen", what);
+		break;
+	}
+	if (r == 0) {
+		testhook_point("after-postaction");
+		r = state_msg_set_many(p->st, &k, uids, n, STATE_MSG_DONE, errstr);
+	}
+	free(what);
+	free(uids);
+	return r;
+}
+
+/*
+ * A printed message's post-action joins the batch (flush_postactions):
+ * MSGFLOW_POST_DEFERRED, it stays PRINTED until the batch is flushed.  A
+ * batch that cannot take it in UID order, or is full, is flushed here; its
+ * failure is this message's (it stays PRINTED for reconcile_owed).
+ */
+static int
+defer_postaction(struct poller_session *p, uint32_t uid, char **errstr)
+{
+	int r;
+
+	if (p->nbatch > 0 && p->batch[p->nbatch - 1] >= uid &&
+	    (r = flush_postactions(p, errstr)) != 0)
+		return r;
+	p->batch = xreallocarray(p->batch, p->nbatch + 1, sizeof(*p->batch));
+	p->batch[p->nbatch++] = uid;
+	if (p->nbatch >= POSTACTION_BATCH && (r = flush_postactions(p, errstr)) != 0)
+		return r;
+	return MSGFLOW_POST_DEFERRED;
+}
+
+/* Give up the prefetched body (its message needed no fetch after all, or the pass ends). */
+static void
+prefetch_drop(struct poller_session *p)
+{
+	struct prefetch *pf = &p->pf;
+	char *e = NULL;
+
+	if (pf->uid == 0)
+		return;
+	(void)imap_fetch_finish(p->imap, pf->uid, NULL, &e);
+	free(e);
+	close(pf->fd);
+	unlink(pf->path);
+	free(pf->path);
+	memset(pf, 0, sizeof(*pf));
+}
+
+/* The size the pass found for uid (imap_fetch_sizes); IMAP_SIZE_GONE if none. */
+static uint64_t
+size_of(const struct poller_session *p, uint32_t uid)
+{
+	size_t lo = 0, hi = p->nuids;
+
+	while (lo < hi) {
+		size_t mid = lo + (hi - lo) / 2;
+
+		if (p->uids[mid] == uid)
+			return p->sizes[mid];
+		if (p->uids[mid] < uid)
+			lo = mid + 1;
+		else
+			hi = mid;
+	}
+	return IMAP_SIZE_GONE;
+}
+
+/* Over max_message_size (not to be downloaded). */
+static int
+too_big(const struct poller_session *p, uint64_t size)
+{
+	off_t max = p->cf->limits.max_message_size;
+
+	return size != IMAP_SIZE_GONE && max > 0 && size > (uint64_t)max;
+}
+
+/*
+ * Ask for the body of the next message of the pass that will need one
+ * (after `after`: not gone, not too big, no verdict recorded), so that the
+ * server sends it while this one is processed.  Best effort: a failure
+ * here only means no prefetch (the connection's own failure shows at the
+ * next command).
+ */
+static void
+prefetch_next(struct poller_session *p, uint32_t after)
+{
+	struct prefetch *pf = &p->pf;
+	struct state_msg sm = { 0 };
+	char *e = NULL;
+	size_t i;
+
+	if (p->sizes == NULL || pf->uid != 0 || p->st == NULL)
+		return;
+	for (i = 0; i < p->nuids && p->uids[i] <= after; i++)
+		;
+	for (; i < p->nuids; i++) {
+		struct state_key k = { p->a->name, p->a->mailbox, p->uidvalidity, p->uids[i] };
+		int need;
+
+		if (p->sizes[i] == IMAP_SIZE_GONE || too_big(p, p->sizes[i]))
+			continue;
+		if (state_msg_get(p->st, &k, &sm, &e) != 0)
+			goto out;
+		need = sm.status == STATE_MSG_NEW || sm.status == STATE_MSG_ACTIVE;
+		state_msg_clear(&sm);
+		if (need)
+			break;
+	}
+	if (i == p->nuids)
+		goto out;
+	if ((pf->fd = private_tmpfile(p->scratch, MSGFLOW_SCRATCH_MSG, &pf->path, &e)) < 0)
+		goto out;
+	if (imap_fetch_start(p->imap, p->uids[i], pf->fd, p->cf->limits.max_message_size,
+	    &e) != 0) {
+		close(pf->fd);
+		unlink(pf->path);
+		free(pf->path);
+		memset(pf, 0, sizeof(*pf));
+		goto out;
+	}
+	pf->uid = p->uids[i];
+	testhook_point("fetch-in-flight");
+out:
+	if (e != NULL)
+		log_debug("no prefetch: %s", e);
+	free(e);
+}
+
+/*
+ * The source for msgflow: IMAP.  In a pass the sizes are known already
+ * (gone or too big: no download), and the body may be on its way since
+ * the message before (prefetch_next): then fd is made to refer to the
+ * prefetched file (dup2) and msgflow's empty scratch file is left to it.
+ */
 static int
 fetch_cb(void *arg, const struct state_key *k, int fd, off_t limit, off_t *size, char **errstr)
 {
 	struct poller_session *p = arg;
-	int r;
+	uint32_t uid = k->uid;
+	uint64_t known = p->sizes != NULL ? size_of(p, uid) : 0;
+	int r = 0;
 
-	if ((r = imap_fetch_message(p->imap, k->uid, fd, limit, size, errstr)) == 0)
+	if (p->sizes != NULL && known == IMAP_SIZE_GONE)
+		return M2C_E_NOTFOUND;
+	if (p->sizes != NULL && too_big(p, known))
+		return m2c_fail(errstr, M2C_E_LIMIT, "message UID %u is %llu bytes, more than "
+		    "the limit of %lld; it is not fetched (raise the size limit to print it)",
+		    uid, (unsigned long long)known, (long long)limit);
+	if (p->pf.uid == uid) {
+		/* Asked for while the message before was processed. */
+		struct prefetch pf = p->pf;
+
+		memset(&p->pf, 0, sizeof(p->pf));
+		r = imap_fetch_finish(p->imap, uid, size, errstr);
+		if (r == 0 && dup2(pf.fd, fd) < 0)
+			r = m2c_fail(errstr, M2C_E_SYS, "cannot take over the scratch file %s: %s",
+			    pf.path, strerror(errno));
+		close(pf.fd);
+		unlink(pf.path);
+		free(pf.path);
+	} else {
+		prefetch_drop(p);	/* for a message that needed none */
+		/* The size is known already in a pass: straight to the body. */
+		if (p->sizes != NULL && (r = imap_fetch_start(p->imap, uid, fd, limit,
+		    errstr)) == 0)
+			r = imap_fetch_finish(p->imap, uid, size, errstr);
+		else if (p->sizes == NULL)
+			r = imap_fetch_message(p->imap, uid, fd, limit, size, errstr);
+	}
+	if (r == 0) {
 		testhook_point("after-fetch");
+		prefetch_next(p, uid);
+	}
 	return r;
 }
 
@@ -217,6 +456,8 @@ post_action_cb(void *arg, const struct state_key *k, enum state_msg_status outco
 {
 	struct poller_session *p = arg;
 
+	if (!p->o->dry_run && outcome == STATE_MSG_PRINTED)
+		return defer_postaction(p, k->uid, errstr);
 	if (!p->o->dry_run)
 		return post_action(p, k->uid, outcome, errstr);
 	if (outcome == STATE_MSG_REJECTED)
@@ -244,10 +485,15 @@ process_message(struct poller_session *p, uint32_t uid, enum m2c_step *step, cha
 	enum state_msg_status verdict;
 	char label[24];
 
+	int r;
+
 	snprintf(label, sizeof(label), "uid %u", uid);
 	in.label = label;
 	p->flow.sum = p->sum;
-	return msgflow_process(&p->flow, &in, &verdict, step, errstr);
+	r = msgflow_process(&p->flow, &in, &verdict, step, errstr);
+	if (p->pf.uid == uid)
+		prefetch_drop(p);	/* settled before its fetch */
+	return r;
 }
 
 /* Nonzero when uid is in the ascending array v of n. */
@@ -335,6 +581,13 @@ reconcile_owed(struct poller_session *p, const uint32_t *uids,
 		}
 		if (r != 0)
 			goto out;
+	}
+	if ((r = flush_postactions(p, errstr)) != 0 && !m2c_err_is_temporary(r)) {
+		log_error("the post-action of printed messages failed again: %s; trying again "
+		    "next time", *errstr ? *errstr : m2c_err_name(r));
+		free(*errstr);
+		*errstr = NULL;
+		r = 0;
 	}
 out:
 	free(present);
@@ -445,16 +698,34 @@ poller_session_imap(struct poller_session *s)
 	return s->imap;
 }
 
+/* The sizes of every message of the pass, in sets of IMAP_SET_MAX. */
+static int
+fetch_sizes(struct poller_session *p, const uint32_t *uids, size_t n, uint64_t **sizes,
+    char **errstr)
+{
+	int r = 0;
+
+	*sizes = xreallocarray(NULL, n ? n : 1, sizeof(**sizes));
+	for (size_t i = 0; i < n && r == 0; i += IMAP_SET_MAX)
+		r = imap_fetch_sizes(p->imap, uids + i, n - i < IMAP_SET_MAX ? n - i :
+		    IMAP_SET_MAX, *sizes + i, errstr);
+	return r;
+}
+
 int
 poller_session_process(struct poller_session *p, struct poller_summary *sum,
     int (*stop)(void *arg), void *arg, enum m2c_step *step, char **errstr)
 {
 	uint32_t *uids = NULL;
+	uint64_t *sizes = NULL;
 	size_t nuids = 0;
-	int r;
+	char *e = NULL;
+	int r, r2;
 
 	memset(sum, 0, sizeof(*sum));
 	p->sum = sum;
+	p->cups = cups_session_new();	/* one CUPS connection for the pass */
+	p->flow.cups = p->cups;
 	*step = M2C_STEP_FINISH;	/* reconcile: earlier messages' post-actions */
 	if ((r = reconcile(p, errstr)) != 0)
 		goto out;
@@ -462,9 +733,14 @@ poller_session_process(struct poller_session *p, struct poller_summary *sum,
 	if ((r = imap_search_unseen(p->imap, &uids, &nuids, errstr)) != 0)
 		goto out;
 	log_debug("%s: %zu unseen", p->a->mailbox, nuids);
+	/* One FETCH for every size: oversize mail is never downloaded, and
+	 * the next body can be asked for before the current one is done. */
+	if (nuids > 0 && (r = fetch_sizes(p, uids, nuids, &sizes, errstr)) != 0)
+		goto out;
+	p->uids = uids;
+	p->sizes = sizes;
+	p->nuids = nuids;
 	for (size_t i = 0; i < nuids && !(stop && stop(arg)); i++) {
-		char *e = NULL;
-
 		r = process_message(p, uids[i], step, &e);
 		if (r == 0)
 			continue;
@@ -474,18 +750,40 @@ poller_session_process(struct poller_session *p, struct poller_summary *sum,
 			log_error("uid %u: %s; it stays unseen and is tried again next time",
 			    uids[i], e ? e : m2c_err_name(r));
 			free(*errstr);
-			*errstr = e;
+			*errstr = e, e = NULL;
 			goto out;
 		}
 		log_error("uid %u: %s", uids[i], e ? e : m2c_err_name(r));
 		free(e);
+		e = NULL;
 		r = 0;
 	}
-	p->flow.sum = sum;
-	msgflow_flush_replies(&p->flow);
 out:
+	prefetch_drop(p);
+	p->uids = NULL;
+	p->sizes = NULL;
+	p->nuids = 0;
+	/* The post-actions still owed: before the pass ends (before IDLE). */
+	if ((r2 = flush_postactions(p, &e)) != 0) {
+		log_error("the post-action of printed messages failed: %s; they are finished "
+		    "next time", e ? e : m2c_err_name(r2));
+		if (r == 0 && m2c_err_is_temporary(r2)) {
+			*step = M2C_STEP_FINISH;
+			free(*errstr);
+			*errstr = e, e = NULL;
+			r = r2;
+		}
+	}
+	free(e);
+	if (r == 0) {
+		p->flow.sum = sum;
+		msgflow_flush_replies(&p->flow);
+	}
+	p->flow.cups = NULL;
+	cups_session_free(&p->cups);
 	p->sum = NULL;
 	free(uids);
+	free(sizes);
 	return r;
 }
 
@@ -498,7 +796,10 @@ poller_session_close(struct poller_session **s, int logout)
 		return;
 	if (logout)
 		imap_logout(&p->imap);
+	prefetch_drop(p);
 	imap_close(&p->imap);
+	cups_session_free(&p->cups);
+	free(p->batch);
 	free(p->scratch);
 	msgflow_clear(&p->flow);
 	free(p);

@@ -16,6 +16,18 @@
  *   Permanent failures go to the failed folder with the reason logged and
  *   recorded.
  *
+ * A backlog drains at the speed of CUPS: a pass asks the sizes of every
+ * message in one FETCH after the SEARCH (oversize mail is never
+ * downloaded), asks for the next message's body before it processes the
+ * current one (one FETCH in flight, streamed to its scratch file), keeps
+ * one CUPS connection (cupsjob.h's session, reconnecting on error), and
+ * does the post-actions of printed messages in batches: one UID STORE and
+ * one UID MOVE for up to 100, flushed when the batch is full and at the
+ * end of every pass (so before IDLE).  Until its batch is flushed a printed
+ * message is PRINTED in the state database; a crash there is repaired by
+ * the next pass's reconciliation (reconcile_owed), never by printing
+ * again.  Failed and rejected messages are moved at once.
+ *
  * Exactly once: a part whose job id is recorded is never submitted again;
  * a part with an intent but no job id is first looked up in CUPS by its
  * nonce.  A message whose parts are all submitted only needs its

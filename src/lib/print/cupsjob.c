@@ -77,6 +77,55 @@ server_is_local(void)
 	return *server == '/' || host_is_loopback(server);
 }
 
+/* What one job group of a Get-Jobs reply said. */
+struct job_seen {
+	int id;
+	int state;
+	int koctets;		/* job-k-octets: 0 until a document arrived */
+	int match;
+	char nonce[33];		/* CUPS_JOB_NONCE_ATTR, when it is one of ours */
+	char user[CUPS_JOB_USER_MAX + 1];	/* job-originating-user-name */
+};
+
+struct cups_session {
+	http_t *http;		/* owned; NULL until the first request or after a failure */
+	/* The jobs of one queue that carry a nonce (cups_job_find_by_nonce). */
+	char *snap_printer;	/* owned; NULL: no snapshot */
+	struct job_seen *snap;	/* owned */
+	size_t nsnap;
+	int submitted;		/* a job was submitted since the snapshot */
+};
+
+struct cups_session *
+cups_session_new(void)
+{
+	return xcalloc(1, sizeof(struct cups_session));
+}
+
+static void
+session_forget_jobs(struct cups_session *cs)
+{
+	free(cs->snap_printer);
+	free(cs->snap);
+	cs->snap_printer = NULL;
+	cs->snap = NULL;
+	cs->nsnap = 0;
+	cs->submitted = 0;
+}
+
+void
+cups_session_free(struct cups_session **csp)
+{
+	struct cups_session *cs;
+
+	if (csp == NULL || (cs = *csp) == NULL)
+		return;
+	httpClose(cs->http);
+	session_forget_jobs(cs);
+	free(cs);
+	*csp = NULL;
+}
+
 void
 cups_job_set_server(const char *server)
 {
@@ -165,6 +214,52 @@ connect_server(http_t **http, char **errstr)
 	}
 	httpSetTimeout(*http, io_ms / 1000.0, NULL, NULL);
 	return 0;
+}
+
+/*
+ * The connection for a request: the session's (opened at its first use),
+ * or a new one of its own when cs is NULL (closed by put_http).  *reused:
+ * the session's connection had served a request already.
+ */
+static int
+get_http(struct cups_session *cs, http_t **http, int *reused, char **errstr)
+{
+	int r;
+
+	*reused = 0;
+	if (cs == NULL)
+		return connect_server(http, errstr);
+	if (cs->http != NULL) {
+		*http = cs->http;
+		*reused = 1;
+		return 0;
+	}
+	if ((r = connect_server(&cs->http, errstr)) == 0)
+		*http = cs->http;
+	return r;
+}
+
+/* Done with http: kept by the session when ok, else closed (reconnect next time). */
+static void
+put_http(struct cups_session *cs, http_t *http, int ok)
+{
+	if (cs == NULL || cs->http != http) {
+		httpClose(http);
+		return;
+	}
+	if (!ok) {
+		httpClose(cs->http);
+		cs->http = NULL;
+	}
+}
+
+/* The last request failed at the HTTP or socket level (libcups' own statuses). */
+static int
+connection_failed(void)
+{
+	ipp_status_t st = cupsLastError();
+
+	return st == IPP_STATUS_ERROR_INTERNAL || st == IPP_STATUS_ERROR_SERVICE_UNAVAILABLE;
 }
 
 /*
@@ -468,12 +563,13 @@ out:
 }
 
 int
-cups_job_submit(const struct cups_job_req *r, int *job_id, char **errstr)
+cups_job_submit(struct cups_session *cs, const struct cups_job_req *r, int *job_id,
+    char **errstr)
 {
 	http_t *http = NULL;
 	struct stat st;
 	char *user = NULL;
-	int fd = -1, ret, id = 0;
+	int fd = -1, ret, id = 0, reused = 0, ok = 0;
 
 	*job_id = 0;
 	if ((ret = check_printer(r->printer, errstr)) != 0)
@@ -502,56 +598,65 @@ cups_job_submit(const struct cups_job_req *r, int *job_id, char **errstr)
 	/* Sanitised unless it is a user name the administrator chose. */
 	user = r->user_mapped && r->user != NULL && *r->user != '\0' ? xstrdup(r->user) :
 	    cups_job_user_for_sender(r->user);
-	if ((ret = connect_server(&http, errstr)) != 0 ||
-	    (ret = create_job(http, r, user, &id, errstr)) != 0)
+	if ((ret = get_http(cs, &http, &reused, errstr)) != 0)
 		goto out;
+	ret = create_job(http, r, user, &id, errstr);
+	if (ret != 0 && reused && connection_failed()) {
+		/*
+		 * The kept connection was closed by cupsd meanwhile (its
+		 * Timeout): once more on a new one.  Safe: a job that Create-Job
+		 * made without our hearing of it never gets a document, so it
+		 * never prints, and the nonce lookup cancels it.
+		 */
+		log_debug("the connection to CUPS was closed; connecting again");
+		put_http(cs, http, 0);
+		http = NULL;
+		free(*errstr);
+		*errstr = NULL;
+		if ((ret = get_http(cs, &http, &reused, errstr)) != 0)
+			goto out;
+		ret = create_job(http, r, user, &id, errstr);
+	}
+	if (ret != 0)
+		goto out;
+	if (cs != NULL)
+		cs->submitted = 1;
 	if ((ret = send_document(http, r, fd, &st, user, id, errstr)) != 0) {
 		/* No half job may print later. */
-		httpClose(http);
+		put_http(cs, http, 0);
 		http = NULL;
 		cancel_job(r->printer, user, id);
 		goto out;
 	}
 	*job_id = id;
+	ok = 1;
 out:
-	httpClose(http);
+	if (http != NULL)
+		put_http(cs, http, ok);
 	free(user);
 	close(fd);
 	return ret;
 }
 
-/* What one job group of a Get-Jobs reply said. */
-struct job_seen {
-	int id;
-	int state;
-	int koctets;		/* job-k-octets: 0 until a document arrived */
-	int match;
-	char user[CUPS_JOB_USER_MAX + 1];	/* job-originating-user-name */
-};
-
-int
-cups_job_find_by_nonce(const char *printer, const char *nonce, int *job_id,
-    char **errstr)
+/*
+ * The jobs of printer that carry a nonce, from one Get-Jobs (which-jobs
+ * all), into the session's snapshot.
+ */
+static int
+snapshot_jobs(struct cups_session *cs, http_t *http, const char *printer, char **errstr)
 {
 	static const char *const attrs[] = {
 		"job-id", "job-state", "job-k-octets", CUPS_JOB_NONCE_ATTR,
 		"job-originating-user-name",
 	};
 	char resource[256];
-	struct job_seen cur = { 0 }, best = { 0 }, half = { 0 };
+	struct job_seen cur = { 0 };
 	ipp_attribute_t *a;
-	http_t *http = NULL;
-	ipp_t *req, *resp = NULL;
+	ipp_t *req, *resp;
 	const char *name;
-	int ret;
+	int ret = 0;
 
-	*job_id = 0;
-	if ((ret = check_printer(printer, errstr)) != 0)
-		return ret;
-	if (nonce == NULL || *nonce == '\0')
-		return m2c_fail(errstr, M2C_E_USAGE, "no nonce to look for (internal error)");
-	if ((ret = connect_server(&http, errstr)) != 0)
-		goto out;
+	session_forget_jobs(cs);
 	req = new_request(IPP_OP_GET_JOBS, printer, CUPS_JOB_UNKNOWN_USER, resource,
 	    sizeof(resource));
 	ippAddString(req, IPP_TAG_OPERATION, IPP_TAG_KEYWORD, "which-jobs", NULL, "all");
@@ -567,10 +672,8 @@ cups_job_find_by_nonce(const char *printer, const char *nonce, int *job_id,
 		name = a != NULL ? ippGetName(a) : NULL;
 		if (name == NULL || ippGetGroupTag(a) != IPP_TAG_JOB) {
 			if (cur.match && cur.id > 0) {
-				if (cur.koctets > 0 && cur.id > best.id)
-					best = cur;
-				else if (cur.koctets == 0 && cur.id > half.id)
-					half = cur;
+				cs->snap = xreallocarray(cs->snap, cs->nsnap + 1, sizeof(*cs->snap));
+				cs->snap[cs->nsnap++] = cur;
 			}
 			memset(&cur, 0, sizeof(cur));
 			if (a == NULL)
@@ -586,12 +689,69 @@ cups_job_find_by_nonce(const char *printer, const char *nonce, int *job_id,
 		else if (strcmp(name, CUPS_JOB_NONCE_ATTR) == 0) {
 			const char *v = ippGetString(a, 0, NULL);
 
-			cur.match = v != NULL && strcmp(v, nonce) == 0;
+			cur.match = v != NULL && strlen(v) < sizeof(cur.nonce);
+			if (cur.match)
+				snprintf(cur.nonce, sizeof(cur.nonce), "%s", v);
 		} else if (strcmp(name, "job-originating-user-name") == 0) {
 			const char *v = ippGetString(a, 0, NULL);
 
 			snprintf(cur.user, sizeof(cur.user), "%s", v ? v : "");
 		}
+	}
+	cs->snap_printer = xstrdup(printer);
+out:
+	ippDelete(resp);
+	return ret;
+}
+
+int
+cups_job_find_by_nonce(struct cups_session *cs, const char *printer, const char *nonce,
+    int *job_id, char **errstr)
+{
+	struct job_seen best = { 0 }, half = { 0 };
+	struct cups_session *own = NULL;
+	http_t *http = NULL;
+	int ret, reused = 0;
+
+	*job_id = 0;
+	if ((ret = check_printer(printer, errstr)) != 0)
+		return ret;
+	if (nonce == NULL || *nonce == '\0')
+		return m2c_fail(errstr, M2C_E_USAGE, "no nonce to look for (internal error)");
+	if (cs == NULL)
+		cs = own = cups_session_new();
+	/*
+	 * One Get-Jobs per session and queue: the nonces looked up are those
+	 * of intents written before (an interrupted run's), whose jobs, if
+	 * any, are all in it.  A job submitted through the session since
+	 * makes it ask again, so a lookup never misses a newer job.
+	 */
+	if (cs->snap_printer == NULL || strcmp(cs->snap_printer, printer) != 0 ||
+	    cs->submitted) {
+		if ((ret = get_http(cs, &http, &reused, errstr)) != 0)
+			goto out;
+		ret = snapshot_jobs(cs, http, printer, errstr);
+		if (ret != 0 && reused && connection_failed()) {
+			put_http(cs, http, 0);
+			free(*errstr);
+			*errstr = NULL;
+			if ((ret = get_http(cs, &http, &reused, errstr)) != 0)
+				goto out;
+			ret = snapshot_jobs(cs, http, printer, errstr);
+		}
+		put_http(cs, http, ret == 0);
+		if (ret != 0)
+			goto out;
+	}
+	for (size_t i = 0; i < cs->nsnap; i++) {
+		const struct job_seen *j = &cs->snap[i];
+
+		if (strcmp(j->nonce, nonce) != 0)
+			continue;
+		if (j->koctets > 0 && j->id > best.id)
+			best = *j;
+		else if (j->koctets == 0 && j->id > half.id)
+			half = *j;
 	}
 	if (best.id > 0) {
 		*job_id = best.id;
@@ -612,8 +772,7 @@ cups_job_find_by_nonce(const char *printer, const char *nonce, int *job_id,
 	ret = m2c_fail(errstr, M2C_E_NOTFOUND, "queue %s has no job with nonce %s",
 	    printer, nonce);
 out:
-	ippDelete(resp);
-	httpClose(http);
+	cups_session_free(&own);
 	return ret;
 }
 

@@ -44,22 +44,38 @@ struct cups_job_req {
 };
 
 /*
+ * A session: one connection to cupsd kept for many requests (a pass over a
+ * backlog), opened at its first request and again after a failure (a
+ * connection cupsd closed while it was kept is noticed at the next
+ * Create-Job, which is then sent once more on a new one).  The functions
+ * below that take one accept NULL: a connection of their own.  Free with
+ * cups_session_free (NULL is fine; *cs = NULL).
+ */
+struct cups_session;
+struct cups_session *cups_session_new(void);
+void cups_session_free(struct cups_session **cs);
+
+/*
  * Submit r->path as one job; 0 and *job_id, or an error (*job_id 0).  A
  * job whose document could not be sent is cancelled before returning.
  * r->user is passed through cups_job_user_for_sender() here, unless
  * r->user_mapped.
  */
-int cups_job_submit(const struct cups_job_req *r, int *job_id, char **errstr);
+int cups_job_submit(struct cups_session *cs, const struct cups_job_req *r, int *job_id,
+    char **errstr);
 
 /*
  * Look for a job (any state, completed ones included) on printer that
  * carries nonce.  0 and *job_id when found, M2C_E_NOTFOUND when not.  A job
  * with the nonce that never received its document (job-k-octets 0: we
  * stopped between Create-Job and the end of Send-Document) is not found,
- * and is cancelled if still pending, so submitting again is right.
+ * and is cancelled if still pending, so submitting again is right.  A
+ * session asks cupsd once (one Get-Jobs) for all the lookups on a queue,
+ * until it submits a job: restarts stay cheap however long the job
+ * history is.
  */
-int cups_job_find_by_nonce(const char *printer, const char *nonce, int *job_id,
-    char **errstr);
+int cups_job_find_by_nonce(struct cups_session *cs, const char *printer, const char *nonce,
+    int *job_id, char **errstr);
 
 /*
  * The queue exists and accepts jobs: 0, else an error saying what to do.

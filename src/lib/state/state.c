@@ -1,9 +1,16 @@
 /*
  * state.c - the state database (SQLite 3, WAL); see state.h.
  *
- * Durability: synchronous=FULL in WAL mode, so a COMMIT has reached the disk
- * when sqlite3_step() returns; state_part_intent() relies on that (the
- * intent row must exist before the CUPS job does).
+ * Durability (state.h says which rows must be on disk when, and why):
+ * WAL mode, synchronous = FULL for every commit by default, so a COMMIT
+ * has reached the disk when sqlite3_step() returns; state_part_intent()
+ * relies on that (the intent row must exist before the CUPS job does), and
+ * its fsync of the WAL also carries every relaxed commit before it.  The
+ * poller's bookkeeping writes (state_msg_attempt, state_msg_set,
+ * state_msg_set_many, state_msg_set_identity, state_part_submitted) switch
+ * to NORMAL for their commit: no fsync, which was most of a message's
+ * time; a restart repairs their loss.  Statements are prepared once per
+ * connection and kept (prep, stmt_release).
  *
  * Every statement is a constant string with bound parameters.  The only
  * exception is "PRAGMA user_version = N", which cannot take a parameter;
@@ -43,11 +50,26 @@ struct state_account_entry {
 	struct state_account info;	/* owned strings */
 };
 
+/*
+ * Statements are prepared once per connection and kept (reset after each
+ * use), keyed by their SQL text's address: every statement of this file is
+ * a constant string.
+ */
+#define STATE_STMT_CACHE 48
+struct state_stmt {
+	const char *sql;	/* foreign: a string constant of this file */
+	sqlite3_stmt *st;	/* owned */
+	int in_use;		/* handed out by prep, not yet released */
+};
+
 struct state {
 	sqlite3 *db;	/* owned */
 	char *path;	/* owned: state_dir/state.db */
 	int old_schema;	/* read-only open of a schema without the accounts table */
 	int no_step;	/* read-only open of a schema without accounts.step */
+	int relaxed;	/* synchronous is NORMAL now (sync_relaxed) */
+	struct state_stmt stmts[STATE_STMT_CACHE];
+	size_t nstmts;
 };
 
 /*
@@ -219,13 +241,53 @@ check_key(const struct state_key *k, const char *part, int need_part, char **err
 	return 0;
 }
 
+/*
+ * *st = the statement for sql (a string constant): the kept one when it is
+ * free, else a new one, kept when there is room.  Give it back with
+ * stmt_release().
+ */
 static int
 prep(struct state *s, const char *sql, sqlite3_stmt **st, char **errstr)
 {
+	struct state_stmt *c = NULL;
+	size_t i;
+
 	*st = NULL;
+	for (i = 0; i < s->nstmts; i++) {
+		if (s->stmts[i].sql != sql)
+			continue;
+		if (s->stmts[i].in_use)
+			break;	/* used twice at once: a fresh one */
+		s->stmts[i].in_use = 1;
+		*st = s->stmts[i].st;
+		return 0;
+	}
 	if (sqlite3_prepare_v2(s->db, sql, -1, st, NULL) != SQLITE_OK)
 		return state_fail(s, "preparing a statement", errstr);
+	if (i == s->nstmts && s->nstmts < STATE_STMT_CACHE) {
+		c = &s->stmts[s->nstmts++];
+		c->sql = sql;
+		c->st = *st;
+		c->in_use = 1;
+	}
 	return 0;
+}
+
+/* Give back a statement from prep(): reset when kept, else finalized.  NULL is fine. */
+static void
+stmt_release(struct state *s, sqlite3_stmt *st)
+{
+	if (st == NULL)
+		return;
+	for (size_t i = 0; s != NULL && i < s->nstmts; i++) {
+		if (s->stmts[i].st != st)
+			continue;
+		sqlite3_reset(st);
+		sqlite3_clear_bindings(st);
+		s->stmts[i].in_use = 0;
+		return;
+	}
+	sqlite3_finalize(st);
 }
 
 /* Bind the message key to ?1..?4 and, when part is not NULL, ?5. */
@@ -251,7 +313,7 @@ step_done(struct state *s, sqlite3_stmt **st, const char *what, char **errstr)
 
 	if (sqlite3_step(*st) != SQLITE_DONE)
 		r = state_fail(s, what, errstr);
-	sqlite3_finalize(*st);
+	stmt_release(s, *st);
 	*st = NULL;
 	return r;
 }
@@ -264,19 +326,68 @@ exec_sql(struct state *s, const char *sql, const char *what, char **errstr)
 	return 0;
 }
 
+/* One statement without rows, through the kept statements (BEGIN, COMMIT, PRAGMA). */
+static int
+run_sql(struct state *s, const char *sql, const char *what, char **errstr)
+{
+	sqlite3_stmt *st = NULL;
+	int r, rc;
+
+	if ((r = prep(s, sql, &st, errstr)) != 0)
+		return r;
+	while ((rc = sqlite3_step(st)) == SQLITE_ROW)
+		;
+	if (rc != SQLITE_DONE)
+		r = state_fail(s, what, errstr);
+	stmt_release(s, st);
+	return r;
+}
+
+/*
+ * The rows a restart repairs (see the top of this file) are committed with
+ * synchronous = NORMAL: sync_relaxed() before the transaction (SQLite
+ * refuses to change it inside one), sync_durable() after it, so that
+ * everything else stays FULL.
+ */
+static int
+sync_relaxed(struct state *s, char **errstr)
+{
+	int r;
+
+	if (s->relaxed)
+		return 0;
+	if ((r = run_sql(s, "PRAGMA synchronous = NORMAL", "setting synchronous", errstr)) == 0)
+		s->relaxed = 1;
+	return r;
+}
+
+static int
+sync_durable(struct state *s, int r, char **errstr)
+{
+	int r2;
+
+	if (!s->relaxed)
+		return r;
+	if ((r2 = run_sql(s, "PRAGMA synchronous = FULL", "setting synchronous",
+	    r == 0 ? errstr : NULL)) == 0)
+		s->relaxed = 0;
+	return r != 0 ? r : r2;
+}
+
 static int
 tx_begin(struct state *s, char **errstr)
 {
 	/* IMMEDIATE: take the write lock now, so busy_timeout applies here. */
-	return exec_sql(s, "BEGIN IMMEDIATE", "starting a transaction", errstr);
+	return run_sql(s, "BEGIN IMMEDIATE", "starting a transaction", errstr);
 }
 
 static int
 tx_end(struct state *s, int r, char **errstr)
 {
-	if (r == 0)
-		return exec_sql(s, "COMMIT", "committing", errstr);
-	sqlite3_exec(s->db, "ROLLBACK", NULL, NULL, NULL);
+	if (r == 0 && (r = run_sql(s, "COMMIT", "committing", errstr)) == 0)
+		return 0;
+	if (!sqlite3_get_autocommit(s->db))
+		(void)run_sql(s, "ROLLBACK", "rolling back", NULL);
 	return r;
 }
 
@@ -292,7 +403,7 @@ pragma_int(struct state *s, const char *sql, long long *out, char **errstr)
 		*out = sqlite3_column_int64(st, 0);
 	else
 		r = state_fail(s, "reading the schema version", errstr);
-	sqlite3_finalize(st);
+	stmt_release(s, st);
 	return r;
 }
 
@@ -382,7 +493,7 @@ state_open(const char *state_dir, struct state **out, char **errstr)
 		    "system", s->path, mode ? mode : "unknown");
 		goto out;
 	}
-	sqlite3_finalize(st);	/* an open statement would block COMMIT */
+	stmt_release(s, st);	/* an open statement would block COMMIT */
 	st = NULL;
 	if ((r = exec_sql(s, "PRAGMA synchronous = FULL", "setting synchronous",
 	    errstr)) != 0 ||
@@ -393,7 +504,7 @@ state_open(const char *state_dir, struct state **out, char **errstr)
 	*out = s;
 	s = NULL;
 out:
-	sqlite3_finalize(st);
+	stmt_release(s, st);
 	state_close(&s);
 	return r;
 }
@@ -405,7 +516,9 @@ state_close(struct state **sp)
 
 	if (sp == NULL || (s = *sp) == NULL)
 		return;
-	sqlite3_close(s->db);	/* statements are never kept open */
+	for (size_t i = 0; i < s->nstmts; i++)
+		sqlite3_finalize(s->stmts[i].st);
+	sqlite3_close(s->db);
 	free(s->path);
 	free(s);
 	*sp = NULL;
@@ -437,7 +550,7 @@ msg_ensure(struct state *s, const struct state_key *k, char **errstr)
 		r = state_fail(s, "binding", errstr);
 	if (r == 0)
 		return step_done(s, &st, "adding a message row", errstr);
-	sqlite3_finalize(st);
+	stmt_release(s, st);
 	return r;
 }
 
@@ -478,7 +591,7 @@ state_msg_get(struct state *s, const struct state_key *k, struct state_msg *out,
 	if ((reason = sqlite3_column_text(st, 2)) != NULL)
 		out->reason = xstrdup((const char *)reason);
 out:
-	sqlite3_finalize(st);
+	stmt_release(s, st);
 	return r;
 }
 
@@ -491,8 +604,8 @@ state_msg_clear(struct state_msg *m)
 	memset(m, 0, sizeof(*m));
 }
 
-int
-state_msg_attempt(struct state *s, const struct state_key *k, int *attempts,
+static int
+msg_attempt_tx(struct state *s, const struct state_key *k, int *attempts,
     char **errstr)
 {
 	sqlite3_stmt *st = NULL;
@@ -522,13 +635,28 @@ state_msg_attempt(struct state *s, const struct state_key *k, int *attempts,
 	if (attempts != NULL)
 		*attempts = sqlite3_column_int(st, 0);
 out:
-	sqlite3_finalize(st);
+	stmt_release(s, st);
 	return tx_end(s, r, errstr);
 }
 
-int
-state_msg_set(struct state *s, const struct state_key *k,
+static int msg_set_rows(struct state *s, const struct state_key *k,
+    enum state_msg_status status, const char *reason, char **errstr);
+
+static int
+msg_set_tx(struct state *s, const struct state_key *k,
     enum state_msg_status status, const char *reason, char **errstr)
+{
+	int r;
+
+	if ((r = tx_begin(s, errstr)) != 0)
+		return r;
+	return tx_end(s, msg_set_rows(s, k, status, reason, errstr), errstr);
+}
+
+/* msg_set_tx inside the caller's transaction. */
+static int
+msg_set_rows(struct state *s, const struct state_key *k, enum state_msg_status status,
+    const char *reason, char **errstr)
 {
 	sqlite3_stmt *st = NULL;
 	int r;
@@ -538,8 +666,6 @@ state_msg_set(struct state *s, const struct state_key *k,
 	if ((unsigned)status >= ARRAY_SIZE(msg_status_names) || status == STATE_MSG_NEW)
 		return m2c_fail(errstr, M2C_E_USAGE,
 		    "state: cannot set message status %d (internal error)", (int)status);
-	if ((r = tx_begin(s, errstr)) != 0)
-		return r;
 	if ((r = msg_ensure(s, k, errstr)) != 0 ||
 	    (r = prep(s, "UPDATE messages SET status = ?5, reason = ?6, updated = ?7 "
 	    "WHERE account = ?1 AND mailbox = ?2 AND uidvalidity = ?3 AND uid = ?4",
@@ -556,8 +682,8 @@ state_msg_set(struct state *s, const struct state_key *k,
 	}
 	r = step_done(s, &st, "setting a message status", errstr);
 out:
-	sqlite3_finalize(st);
-	return tx_end(s, r, errstr);
+	stmt_release(s, st);
+	return r;
 }
 
 /* ---------------------------------------------------------------- parts */
@@ -660,7 +786,7 @@ state_part_get(struct state *s, const struct state_key *k, const char *part,
 	e.info.printer = NULL;
 	part_entry_clear(&e);
 out:
-	sqlite3_finalize(st);
+	stmt_release(s, st);
 	return r;
 }
 
@@ -723,7 +849,7 @@ refuse_submitted(struct state *s, const struct state_key *k, const char *part,
 	else if (rc != SQLITE_DONE)
 		r = state_fail(s, "reading a part row", errstr);
 out:
-	sqlite3_finalize(st);
+	stmt_release(s, st);
 	return r;
 }
 
@@ -764,15 +890,15 @@ state_part_intent(struct state *s, const struct state_key *k, const char *part,
 	}
 	r = step_done(s, &st, "writing a print intent", errstr);
 out:
-	sqlite3_finalize(st);
+	stmt_release(s, st);
 	/* synchronous=FULL: the intent is on disk once COMMIT returns. */
 	if ((r = tx_end(s, r, errstr)) == 0)
 		memcpy(nonce_out, nonce, sizeof(nonce));
 	return r;
 }
 
-int
-state_part_submitted(struct state *s, const struct state_key *k, const char *part,
+static int
+part_submitted_tx(struct state *s, const struct state_key *k, const char *part,
     int job_id, char **errstr)
 {
 	sqlite3_stmt *st = NULL;
@@ -803,12 +929,12 @@ state_part_submitted(struct state *s, const struct state_key *k, const char *par
 		    "(internal error)", s->path, k->account, k->mailbox, k->uid, part,
 		    job_id);
 out:
-	sqlite3_finalize(st);
+	stmt_release(s, st);
 	return r;
 }
 
-int
-state_msg_set_identity(struct state *s, const struct state_key *k, const char *message_id,
+static int
+msg_set_identity_tx(struct state *s, const struct state_key *k, const char *message_id,
     const char *content_hash, char **errstr)
 {
 	sqlite3_stmt *st = NULL;
@@ -828,7 +954,7 @@ state_msg_set_identity(struct state *s, const struct state_key *k, const char *m
 	if (sqlite3_step(st) != SQLITE_DONE)
 		r = state_fail(s, "recording a message's identity", errstr);
 out:
-	sqlite3_finalize(st);
+	stmt_release(s, st);
 	return r;
 }
 
@@ -864,7 +990,7 @@ state_msg_find_printed(struct state *s, const struct state_key *k, const char *c
 		r = state_fail(s, "looking a message up by content", errstr);
 	}
 out:
-	sqlite3_finalize(st);
+	stmt_release(s, st);
 	return r;
 }
 
@@ -988,10 +1114,79 @@ state_msg_list_owed(struct state *s, const struct state_key *k, uint32_t **uids,
 	*statuses = v, v = NULL;
 	*n = len;
 out:
-	sqlite3_finalize(st);
+	stmt_release(s, st);
 	free(u);
 	free(v);
 	return r;
+}
+
+/*
+ * The relaxed writes (see the top of this file): committed with
+ * synchronous = NORMAL.
+ */
+int
+state_msg_attempt(struct state *s, const struct state_key *k, int *attempts, char **errstr)
+{
+	int r;
+
+	if ((r = sync_relaxed(s, errstr)) != 0)
+		return r;
+	return sync_durable(s, msg_attempt_tx(s, k, attempts, errstr), errstr);
+}
+
+int
+state_msg_set(struct state *s, const struct state_key *k, enum state_msg_status status,
+    const char *reason, char **errstr)
+{
+	int r;
+
+	if ((r = sync_relaxed(s, errstr)) != 0)
+		return r;
+	return sync_durable(s, msg_set_tx(s, k, status, reason, errstr), errstr);
+}
+
+int
+state_msg_set_many(struct state *s, const struct state_key *k, const uint32_t *uids, size_t n,
+    enum state_msg_status status, char **errstr)
+{
+	struct state_key one = *k;
+	int r;
+
+	if (n == 0)
+		return 0;
+	if ((r = sync_relaxed(s, errstr)) != 0)
+		return r;
+	if ((r = tx_begin(s, errstr)) == 0) {
+		for (size_t i = 0; i < n && r == 0; i++) {
+			one.uid = uids[i];
+			r = msg_set_rows(s, &one, status, NULL, errstr);
+		}
+		r = tx_end(s, r, errstr);
+	}
+	return sync_durable(s, r, errstr);
+}
+
+int
+state_part_submitted(struct state *s, const struct state_key *k, const char *part, int job_id,
+    char **errstr)
+{
+	int r;
+
+	if ((r = sync_relaxed(s, errstr)) != 0)
+		return r;
+	return sync_durable(s, part_submitted_tx(s, k, part, job_id, errstr), errstr);
+}
+
+int
+state_msg_set_identity(struct state *s, const struct state_key *k, const char *message_id,
+    const char *content_hash, char **errstr)
+{
+	int r;
+
+	if ((r = sync_relaxed(s, errstr)) != 0)
+		return r;
+	return sync_durable(s, msg_set_identity_tx(s, k, message_id, content_hash, errstr),
+	    errstr);
 }
 
 /* ---------------------------------------------------------------- accounts */
@@ -1091,7 +1286,7 @@ state_account_set(struct state *s, const char *account,
 	    sqlite3_bind_int(st, 7, status == STATE_ACCOUNT_OK) != SQLITE_OK ||
 	    bind_opt_text(st, 8, step) != SQLITE_OK) {
 		r = state_fail(s, "binding", errstr);
-		sqlite3_finalize(st);
+		stmt_release(s, st);
 		return r;
 	}
 	return step_done(s, &st, "recording an account's status", errstr);
@@ -1171,7 +1366,7 @@ state_account_get(struct state *s, const char *account, struct state_account *ou
 	*out = e.info;
 	free(e.name);
 out:
-	sqlite3_finalize(st);
+	stmt_release(s, st);
 	return r;
 }
 
@@ -1206,7 +1401,7 @@ count_rows(struct state *s, const char *sql, const char *account, const char *st
 		r = state_fail(s, "counting", errstr);
 	else
 		*out = sqlite3_column_int(st, 0);
-	sqlite3_finalize(st);
+	stmt_release(s, st);
 	return r;
 }
 
@@ -1292,7 +1487,7 @@ state_reply_add(struct state *s, const char *account, const char *kind, const ch
 	    sqlite3_bind_text(st, 5, reply_status_names[status], -1, SQLITE_STATIC) != SQLITE_OK ||
 	    sqlite3_bind_int64(st, 6, now) != SQLITE_OK) {
 		r = state_fail(s, "binding", errstr);
-		sqlite3_finalize(st);
+		stmt_release(s, st);
 		return r;
 	}
 	if ((r = step_done(s, &st, "queueing a reply", errstr)) == 0 && id != NULL)
@@ -1329,7 +1524,7 @@ state_reply_list(struct state *s, const char *account, enum state_reply_status s
 	*n = len;
 	list = NULL;
 out:
-	sqlite3_finalize(st);
+	stmt_release(s, st);
 	state_reply_list_free(&list, len);
 	return r;
 }
@@ -1362,7 +1557,7 @@ reply_change(struct state *s, sqlite3_stmt **st, int64_t id, const char *what, c
 
 	if (sqlite3_bind_int64(*st, 1, id) != SQLITE_OK) {
 		r = state_fail(s, "binding", errstr);
-		sqlite3_finalize(*st);
+		stmt_release(s, *st);
 		*st = NULL;
 		return r;
 	}
@@ -1394,7 +1589,7 @@ state_reply_set(struct state *s, int64_t id, enum state_reply_status status,
 	    sqlite3_bind_int(st, 6, status == STATE_REPLY_SENT) != SQLITE_OK ||
 	    sqlite3_bind_int64(st, 7, now) != SQLITE_OK) {
 		r = state_fail(s, "binding", errstr);
-		sqlite3_finalize(st);
+		stmt_release(s, st);
 		return r;
 	}
 	return reply_change(s, &st, id, "updating a reply", errstr);
@@ -1428,7 +1623,7 @@ state_reply_attempt(struct state *s, int64_t id, const char *last_error, int *at
 	if (attempts != NULL)
 		*attempts = sqlite3_column_int(st, 0);
 out:
-	sqlite3_finalize(st);
+	stmt_release(s, st);
 	return tx_end(s, r, errstr);
 }
 
@@ -1505,7 +1700,7 @@ state_bjob_get(struct state *s, const char *printer, int job_id, const char *con
 	out->attempts = sqlite3_column_int(st, 2);
 	out->sent_at = sqlite3_column_int64(st, 3);
 out:
-	sqlite3_finalize(st);
+	stmt_release(s, st);
 	return r;
 }
 
@@ -1543,7 +1738,7 @@ state_bjob_sending(struct state *s, const char *printer, int job_id, const char 
 	    sqlite3_bind_int64(st, 7, (sqlite3_int64)time(NULL)) != SQLITE_OK) {
 		if (r == 0)
 			r = state_fail(s, "binding", errstr);
-		sqlite3_finalize(st);
+		stmt_release(s, st);
 		return r;
 	}
 	if ((r = step_done(s, &st, "recording a backend job", errstr)) != 0)
@@ -1570,7 +1765,7 @@ state_bjob_sent(struct state *s, const char *printer, int job_id, const char *co
 	    sqlite3_bind_int64(st, 4, (sqlite3_int64)time(NULL)) != SQLITE_OK) {
 		if (r == 0)
 			r = state_fail(s, "binding", errstr);
-		sqlite3_finalize(st);
+		stmt_release(s, st);
 		return r;
 	}
 	if ((r = step_done(s, &st, "recording a sent backend job", errstr)) != 0)

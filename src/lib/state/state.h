@@ -7,6 +7,25 @@
  * committed; the nonce goes with the job; then the job id is recorded.  A
  * part whose intent has no job id is looked up in CUPS by its nonce before
  * anything is submitted again.
+ *
+ * What must be on disk when (a crash here means the process dying, a power
+ * loss the machine): SQLite in WAL mode writes commits in order, so a
+ * durable commit also makes every earlier one durable, and a loss can only
+ * ever cut off the newest commits.
+ *   - the intent row (state_part_intent) is durable (fsync'd) before it
+ *     returns, because CUPS may hold the job as soon as Create-Job starts:
+ *     without the row and its nonce, a restart would print the part again;
+ *   - the backend's "sending"/"sent" rows and the replies are durable for
+ *     the same reason (a mail sent twice);
+ *   - the poller's bookkeeping rows are relaxed (synchronous = NORMAL: they
+ *     survive the process dying, and may be lost with the newest commits
+ *     at a power loss), because a restart repairs each loss without
+ *     printing: attempts and identity (state_msg_attempt,
+ *     state_msg_set_identity: counted or recorded again), the job id
+ *     (state_part_submitted: the intent's nonce finds the job in CUPS),
+ *     the verdict and done (state_msg_set, state_msg_set_many: the message
+ *     is recognised again by its parts, or was already moved out of the
+ *     mailbox).
  */
 #ifndef M2C_STATE_H
 #define M2C_STATE_H
@@ -64,6 +83,9 @@ int state_msg_attempt(struct state *s, const struct state_key *k, int *attempts,
     char **errstr);
 int state_msg_set(struct state *s, const struct state_key *k,
     enum state_msg_status status, const char *reason, char **errstr);
+/* state_msg_set for the UIDs uids[0..n) of k's mailbox, in one transaction, no reason. */
+int state_msg_set_many(struct state *s, const struct state_key *k, const uint32_t *uids, size_t n,
+    enum state_msg_status status, char **errstr);
 
 /* Read a part row; a missing row reads as STATE_PART_NONE. */
 int state_part_get(struct state *s, const struct state_key *k, const char *part,

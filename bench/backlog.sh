@@ -1,0 +1,204 @@
+#!/bin/bash
+# bench/backlog.sh - how fast a backlog drains into CUPS (issue 15): N mails
+# (default 500), each with one distinct PDF of about 100 KB, waiting in the
+# mailbox of a private Dovecot (IMAPS), printed into a private cupsd on the
+# test rig, with the post-action admins use (after = "move").  Side by side,
+# in one run, each RUNS times (default 3), interleaved, medians printed:
+#   libcups submitter   bench/cups-submit.c: the same PDFs over one libcups
+#                       connection, Create-Job + Send-Document each: the
+#                       speed of CUPS, the limit;
+#   mail2cups once      the whole pipeline: IMAP, MIME, rules, state, CUPS,
+#                       UID MOVE to Printed;
+#   mail2cups run       the daemon idling in IDLE when the whole backlog
+#                       arrives at once (one doveadm copy): until every
+#                       message is in Printed (Dovecot's own IDLE delay,
+#                       about 0.5 s, included);
+#   fetchmail+ripmime+lp the classic recipe (Debian packages fetchmail,
+#                       ripmime, cups-client: installed here when missing):
+#                       fetchmail's mda runs ripmime and one lp per PDF
+#                       (fetchmail deletes what it fetched: it cannot move).
+# cupsd runs with its default lazy job-file writes (DirtyCleanInterval 30,
+# LogLevel warn: the rig's test settings write the job cache on every job),
+# and its queue is stopped (cupsdisable) so that only acceptance is timed,
+# not the printing; before each timed run the queue is purged (cancel -a -x)
+# and the state database removed, so every run starts from the same place.
+# Root, after make.  A benchmark: it prints, it asserts nothing, and it is
+# never part of make check.
+#   bench/backlog.sh [N] [RUNS] [PDF-BYTES]
+#   BENCH_ONLY="once daemon": only these contenders (submit once daemon
+#   fetchmail; the submitter always runs, as the yardstick).
+# fetchmail is given "expunge 0" (deletions made final once, at the end):
+# its default, an EXPUNGE after every message, made it about 0.6 s a mail.
+[ -n "${BASH_VERSION:-}" ] || exec bash "$0" "$@"
+top=$(cd "$(dirname "$0")/.." && pwd)
+export top_srcdir=${top_srcdir:-$top} top_builddir=${top_builddir:-$top}
+export MAIL2CUPS=${MAIL2CUPS:-$top_builddir/mail2cups}
+n=${1:-500}
+runs=${2:-3}
+size=${3:-102400}
+
+# The third contender's packages (never needed by the tests).
+need=()
+command -v fetchmail >/dev/null || need+=(fetchmail)
+command -v ripmime >/dev/null || need+=(ripmime)
+command -v lp >/dev/null || need+=(cups-client)
+if [ ${#need[@]} -gt 0 ]; then
+	echo "installing ${need[*]} for the fetchmail contender" >&2
+	DEBIAN_FRONTEND=noninteractive apt-get -o DPkg::Lock::Timeout=600 install -y \
+		--no-install-recommends "${need[@]}" >/dev/null ||
+		{ echo "bench/backlog.sh: cannot install ${need[*]}" >&2; exit 1; }
+fi
+
+. "$top_srcdir/tests/rig/rig.sh"
+RIG_CUPSD_EXTRA=$'DirtyCleanInterval 30\nLogLevel warn'
+rig_setup after='"move"' printed_folder='"Printed"'
+d=$RIG_DIR
+printf 'log_level = "%s";\nidle_interval = 600;\n' "${BENCH_LOG:-warn}" >>"$RIG_CONF"
+Q=$RIG_QUEUE
+rig_cups cupsdisable "$Q" || bail "cupsdisable $Q failed"
+ms() { date +%s%3N; }
+jobs_in_cups() { rig_cups lpstat -o "$Q" 2>/dev/null | wc -l; }
+
+# The backlog, once, in a folder of its own; copied to INBOX for each run.
+python3 "$top_srcdir/bench/mkbacklog.py" "$d/backlog" "$n" "$size" || bail "mkbacklog.py failed"
+rig_doveadm mailbox create -u "$RIG_USER" Backlog || bail "cannot create Backlog"
+md=$RIG_DIR/mail/$RIG_USER/Maildir/.Backlog
+i=0
+for f in "$d"/backlog/*.eml; do
+	i=$((i + 1))
+	cp "$f" "$md/cur/$(date +%s).M${i}P$$.bench:2,"
+done
+chown -R "$RIG_UID:$RIG_UID" "$md"
+rig_doveadm force-resync -u "$RIG_USER" Backlog
+[ "$(rig_folder_count "$RIG_USER" Backlog)" = "$n" ] || bail "Backlog does not hold $n mails"
+cc -O2 -o "$d/cups-submit" "$top_srcdir/bench/cups-submit.c" $(cups-config --cflags --libs) ||
+	bail "cannot build bench/cups-submit.c"
+
+# fetchmail + ripmime + lp
+cat >"$d/mda.sh" <<EOF
+#!/bin/sh
+# one message on stdin: ripmime takes it apart, lp prints each PDF
+t=\$(mktemp -d) || exit 75
+ripmime -i - -d "\$t" >/dev/null 2>&1 || { rm -rf "\$t"; exit 75; }
+for f in "\$t"/*.pdf; do
+	[ -f "\$f" ] || continue
+	lp -d "$Q" "\$f" >/dev/null || { rm -rf "\$t"; exit 75; }
+done
+rm -rf "\$t"
+EOF
+chmod 0755 "$d/mda.sh"
+cat >"$d/fetchmailrc" <<EOF
+set no syslog
+poll localhost with proto IMAP port $RIG_IMAPS_PORT
+  user "$RIG_USER" there with password "$RIG_PASS" is "root" here
+  ssl sslcertck sslcertfile "$RIG_CERT"
+  mda "$d/mda.sh"
+  expunge 0
+EOF
+chmod 0600 "$d/fetchmailrc"
+
+# Before each timed run: the queue empty (purged), the backlog in INBOX.
+prepare() {
+	rig_cups cancel -a -x "$Q" >/dev/null 2>&1
+	rig_wait_for 120 bash -c "[ \"\$(CUPS_SERVER=$RIG_CUPS_SOCK lpstat -o $Q 2>/dev/null | wc -l)\" = 0 ]" ||
+		bail "the queue did not drain"
+	rig_doveadm expunge -u "$RIG_USER" mailbox INBOX all 2>/dev/null
+	rig_doveadm expunge -u "$RIG_USER" mailbox Printed all 2>/dev/null
+	rm -f "$RIG_STATE"/state.db* "$d/fetchids"
+	if [ "${1:-}" != empty ]; then
+		rig_doveadm copy -u "$RIG_USER" INBOX mailbox Backlog all || bail "doveadm copy failed"
+		[ "$(rig_unseen_count "$RIG_USER" INBOX)" = "$n" ] || bail "INBOX does not hold $n unseen mails"
+	fi
+}
+
+# check NAME: every mail became one job
+check() {
+	local got
+	got=$(jobs_in_cups)
+	[ "$got" = "$n" ] || echo "  warning: $1 left $got jobs in CUPS, not $n" >&2
+}
+
+declare -A t
+run_submitter() {
+	local t0
+	prepare
+	t0=$(ms)
+	CUPS_SERVER=$RIG_CUPS_SOCK "$d/cups-submit" "$Q" "$d"/backlog/*.pdf >/dev/null ||
+		echo "  warning: cups-submit failed" >&2
+	t[submit]+="$(( $(ms) - t0 )) "
+	check "the submitter"
+}
+run_once() {
+	local t0
+	prepare
+	t0=$(ms)
+	"$MAIL2CUPS" -c "$RIG_CONF" once 2>>"$d/once.err" || echo "  warning: mail2cups once failed" >&2
+	t[once]+="$(( $(ms) - t0 )) "
+	check "mail2cups once"
+	[ "$(rig_folder_count "$RIG_USER" Printed)" = "$n" ] ||
+		echo "  warning: mail2cups once moved $(rig_folder_count "$RIG_USER" Printed), not $n" >&2
+}
+run_daemon() {
+	local t0 pid
+	prepare empty
+	"$MAIL2CUPS" -c "$RIG_CONF" run 2>>"$d/run.err" &
+	pid=$!
+	RIG_PIDS+=("$pid")
+	# Serving the account: connected, its first (empty) pass done.
+	rig_wait_for 30 bash -c "doveadm -c $RIG_DOVECONF who -1 2>/dev/null | grep -q ." ||
+		echo "  warning: the daemon did not connect" >&2
+	sleep 1
+	t0=$(ms)
+	rig_doveadm copy -u "$RIG_USER" INBOX mailbox Backlog all || bail "doveadm copy failed"
+	# Drained: every message moved (after its job is in CUPS).  Asking
+	# Dovecot, not cupsd: a Get-Jobs listing hundreds of jobs every few ms
+	# would slow down the very cupsd being measured.
+	while [ "$(rig_folder_count "$RIG_USER" Printed)" -lt "$n" ] &&
+		[ $(( $(ms) - t0 )) -lt 300000 ]; do
+		sleep 0.1
+	done
+	t[daemon]+="$(( $(ms) - t0 )) "
+	rig_kill_pid "$pid"
+	[ -z "${BENCH_KEEP_LOG:-}" ] || cp "$d/run.err" "$BENCH_KEEP_LOG"
+	check "mail2cups run"
+	[ "$(rig_folder_count "$RIG_USER" Printed)" = "$n" ] ||
+		echo "  warning: mail2cups run moved $(rig_folder_count "$RIG_USER" Printed), not $n" >&2
+}
+run_fetchmail() {
+	local t0
+	prepare
+	t0=$(ms)
+	CUPS_SERVER=$RIG_CUPS_SOCK fetchmail -f "$d/fetchmailrc" -i "$d/fetchids" -N -s \
+		>>"$d/fetchmail.log" 2>&1 || echo "  warning: fetchmail exited $?" >&2
+	t[fetchmail]+="$(( $(ms) - t0 )) "
+	check "fetchmail"
+}
+
+load0=$(cut -d' ' -f1-3 /proc/loadavg)
+only=" ${BENCH_ONLY:-once daemon fetchmail} "
+for r in $(seq "$runs"); do
+	run_submitter
+	[[ $only == *" once "* ]] && run_once
+	[[ $only == *" daemon "* ]] && run_daemon
+	[[ $only == *" fetchmail "* ]] && run_fetchmail
+done
+load1=$(cut -d' ' -f1-3 /proc/loadavg)
+
+median() { tr ' ' '\n' | grep . | sort -n | awk '{a[NR]=$1} END {print (NR%2 ? a[(NR+1)/2] : (a[NR/2]+a[NR/2+1])/2)}'; }
+base=$(median <<<"${t[submit]}")
+echo "backlog of $n mails, one distinct $((size / 1024)) KB PDF each, after = \"move\";"
+echo "cupsd with lazy job-file writes, queue stopped (acceptance timed); $runs runs each, interleaved"
+echo "load average before: $load0; after: $load1; $(nproc) CPUs"
+printf '%-22s %-24s %9s %9s %8s\n' "" "runs (ms)" "median" "mails/s" "x bare"
+for k in submit once daemon fetchmail; do
+	case $k in
+	submit) name="libcups submitter" ;;
+	once) name="mail2cups once" ;;
+	daemon) name="mail2cups run (IDLE)" ;;
+	fetchmail) name="fetchmail+ripmime+lp" ;;
+	esac
+	[ -n "${t[$k]:-}" ] || continue
+	m=$(median <<<"${t[$k]}")
+	awk -v name="$name" -v runs="${t[$k]}" -v m="$m" -v n="$n" -v b="$base" \
+		'BEGIN { printf "%-22s %-24s %7.2f s %9.1f %7.2fx\n", name, runs, m / 1000, n * 1000 / m, m / b }'
+done
