@@ -1031,7 +1031,7 @@ state_delivery_number(struct state *s, const char *account, const char *message_
 		r = state_fail(s, "looking a delivery up", errstr);
 		goto out;
 	}
-	sqlite3_finalize(st);
+	stmt_release(s, st);
 	st = NULL;
 	/* A new one: the next number of the account (inside this write
 	 * transaction, so two processes never take the same). */
@@ -1060,10 +1060,10 @@ state_delivery_number(struct state *s, const char *account, const char *message_
 	}
 	if (is_new != NULL)
 		*is_new = 1;
-	sqlite3_finalize(st);	/* an open statement would block COMMIT */
+	stmt_release(s, st);	/* reset: an open statement would block COMMIT */
 	st = NULL;
 out:
-	sqlite3_finalize(st);
+	stmt_release(s, st);
 	return tx_end(s, r, errstr);
 }
 
