@@ -19,6 +19,9 @@ static const struct {
 	  "4 new messages, 3 printed, 1 skipped (see above), 1 failed (see above)" },
 	{ { .fetched = 1, .failed = 1 }, 0, "1 new message, 0 printed, 1 failed (see above)" },
 	{ { .fetched = 2, .jobs = 1, .already = 1 }, 0, "2 new messages, 1 printed, 1 printed before" },
+	{ { .fetched = 3, .jobs = 2, .left = 3 }, 0,
+	  "3 new messages, 2 printed, 3 left for the next pass" },
+	{ { .left = 4 }, 0, "0 new messages, 0 printed, 4 left for the next pass" },
 };
 
 int

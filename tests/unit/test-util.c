@@ -161,11 +161,28 @@ test_for_terminal(void)
 	}
 }
 
+static void
+test_path_dir(void)
+{
+	static const struct { const char *path, *want; } t[] = {
+		{ "/etc/mail2cups.conf", "/etc" }, { "/x", "/" }, { "x.conf", "." },
+		{ "conf.d/a.conf", "conf.d" }, { "/var/lib/mail2cups/", "/var/lib/mail2cups" },
+	};
+
+	for (size_t i = 0; i < sizeof(t) / sizeof(t[0]); i++) {
+		char *d = path_dir(t[i].path);
+
+		is_str(d, t[i].want, "path_dir(\"%s\")", t[i].path);
+		free(d);
+	}
+}
+
 int
 main(void)
 {
 	test_for_terminal();
 	test_wildcard();
+	test_path_dir();
 	test_loopback();
 	test_buf();
 	test_errors();

@@ -38,19 +38,6 @@ user_set(struct privdrop_user *u, uid_t uid, gid_t gid)
 	u->name = pw != NULL ? xstrdup(pw->pw_name) : xasprintf("%u", (unsigned)uid);
 }
 
-/* The folder holding path (allocated): "/" for "/x". */
-static char *
-parent_of(const char *path)
-{
-	const char *slash = strrchr(path, '/');
-
-	if (slash == NULL)
-		return xstrdup(".");
-	if (slash == path)
-		return xstrdup("/");
-	return xstrndup(path, (size_t)(slash - path));
-}
-
 /* A folder where anyone may create files (/tmp, /var/tmp). */
 static int
 dir_open_to_all(const char *dir)
@@ -104,7 +91,7 @@ privdrop_find_user(const char *state_dir, const char *service_user, const char *
 		}
 		return 0;
 	}
-	parent = parent_of(state_dir);
+	parent = path_dir(state_dir);
 	open_to_all = dir_open_to_all(parent);
 	free(parent);
 	if (lstat(state_dir, &st) == 0 && S_ISDIR(st.st_mode) && st.st_uid != 0 && !open_to_all) {
@@ -270,7 +257,7 @@ out:
 static int
 create_state_dir(const char *state_dir, const struct privdrop_user *u, char **errstr)
 {
-	char *parent = parent_of(state_dir);
+	char *parent = path_dir(state_dir);
 	int fd, r = 0;
 
 	if (geteuid() != 0) {

@@ -416,3 +416,15 @@ str_for_terminal(const char *s, size_t len, size_t max)
 	}
 	return buf_steal(&b);
 }
+
+char *
+path_dir(const char *path)
+{
+	const char *slash = strrchr(path, '/');
+
+	if (slash == NULL)
+		return xstrdup(".");
+	if (slash == path)
+		return xstrdup("/");
+	return xstrndup(path, (size_t)(slash - path));
+}

@@ -60,6 +60,9 @@ int host_is_loopback(const char *host);
 /* Match a shell-like pattern with '*' and '?', ASCII case-insensitively. */
 int str_wildcard_match(const char *pattern, const char *s);
 
+/* The folder holding path, allocated: "/" for "/x", "." for "x". */
+char *path_dir(const char *path);
+
 /*
  * Create directory path (and missing parents) with the given mode; an
  * existing directory is accepted only if it is a directory.  Returns 0 or

@@ -76,21 +76,28 @@ put_head(struct check *c, enum m2c_step step)
 	put_head_label(c, step_label[step]);
 }
 
+/* After the head: "ok", or "ok (DETAIL)" when fmt is not NULL. */
+static void __attribute__((format(printf, 2, 0)))
+put_ok_rest(struct check *c, const char *fmt, va_list ap)
+{
+	fputs("ok", c->out);
+	if (fmt != NULL) {
+		fputs(" (", c->out);
+		vfprintf(c->out, fmt, ap);
+		fputc(')', c->out);
+	}
+	fputc('\n', c->out);
+}
+
 static void __attribute__((format(printf, 3, 4)))
 put_ok(struct check *c, enum m2c_step step, const char *fmt, ...)
 {
 	va_list ap;
 
 	put_head(c, step);
-	fputs("ok", c->out);
-	if (fmt != NULL) {
-		fputs(" (", c->out);
-		va_start(ap, fmt);
-		vfprintf(c->out, fmt, ap);
-		va_end(ap);
-		fputc(')', c->out);
-	}
-	fputc('\n', c->out);
+	va_start(ap, fmt);
+	put_ok_rest(c, fmt, ap);
+	va_end(ap);
 }
 
 static void
@@ -145,15 +152,9 @@ put_local(struct check *c, enum local_line line, int err, const char *text,
 
 	put_head_label(c, local_label[line]);
 	if (err == 0) {
-		fputs("ok", c->out);
-		if (fmt != NULL) {
-			fputs(" (", c->out);
-			va_start(ap, fmt);
-			vfprintf(c->out, fmt, ap);
-			va_end(ap);
-			fputc(')', c->out);
-		}
-		fputc('\n', c->out);
+		va_start(ap, fmt);
+		put_ok_rest(c, fmt, ap);
+		va_end(ap);
 		return;
 	}
 	fix = advice_fix(c->cf, NULL, M2C_STEP_LOCAL, err);

@@ -956,19 +956,6 @@ globals_load(struct conf_check *ck, const config_setting_t *root, struct conf *c
 	conf_accounts_load(ck, root, c);
 }
 
-/* The directory part of path, for libconfig's @include. Allocated. */
-static char *
-dir_of(const char *path)
-{
-	const char *slash = strrchr(path, '/');
-
-	if (slash == NULL)
-		return xstrdup(".");
-	if (slash == path)
-		return xstrdup("/");
-	return xstrndup(path, (size_t)(slash - path));
-}
-
 /*
  * config_read() with @include resolved as mail2cups.conf(5) says: an
  * absolute path as written, a relative one from the including file's
@@ -1026,7 +1013,7 @@ conf_load(const char *path, struct conf **out, char **errstr)
 		    "chmod 0640 FILE" : "fix it");
 		goto out;
 	}
-	dir = dir_of(path);
+	dir = path_dir(path);
 	if ((r = read_with_includes(&cfg, fp, dir, errstr)) < 0)
 		goto out;
 	if (r != CONFIG_TRUE) {

@@ -109,19 +109,6 @@ check_file(const char *path, const char *what, int secret, const struct privdrop
 	free(real);
 }
 
-/* The directory part of path (allocated). */
-static char *
-dir_of(const char *path)
-{
-	const char *slash = strrchr(path, '/');
-
-	if (slash == NULL)
-		return xstrdup(".");
-	if (slash == path)
-		return xstrdup("/");
-	return xstrndup(path, (size_t)(slash - path));
-}
-
 /*
  * The configuration file and what it @includes (libconfig: a line
  * `@include "FILE"`, relative to the including file's folder).
@@ -150,7 +137,7 @@ check_config_file(const char *path, int depth, const struct privdrop_user *u,
 		if (p[0] == '/') {
 			inc = xstrdup(p);
 		} else {
-			char *dir = dir_of(path);
+			char *dir = path_dir(path);
 
 			inc = xasprintf("%s/%s", dir, p);
 			free(dir);

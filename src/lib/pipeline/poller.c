@@ -740,13 +740,18 @@ poller_session_process(struct poller_session *p, struct poller_summary *sum,
 	p->uids = uids;
 	p->sizes = sizes;
 	p->nuids = nuids;
-	for (size_t i = 0; i < nuids && !(stop && stop(arg)); i++) {
+	for (size_t i = 0; i < nuids; i++) {
+		sum->left = (int)(nuids - i);
+		if (stop && stop(arg))
+			break;
 		r = process_message(p, uids[i], step, &e);
+		sum->left--;
 		if (r == 0)
 			continue;
 		/* CUPS or the connection is in trouble (AUTH: the server ended the
 		 * session for its token): stop this pass. */
 		if (m2c_err_is_temporary(r) || r == M2C_E_NOTFOUND || r == M2C_E_AUTH) {
+			sum->left++;	/* this one too stays unseen */
 			log_error("uid %u: %s; it stays unseen and is tried again next time",
 			    uids[i], e ? e : m2c_err_name(r));
 			free(*errstr);

@@ -55,6 +55,9 @@ struct poller_summary {
 	int already;		/* attachments found already printed */
 	int replies_waiting;	/* "printed" replies waiting for their jobs to complete */
 	int busy;		/* another process serves the account: nothing was done */
+	int left;		/* unseen messages the pass did not reach (an error
+				 * stopped it, or the daemon is stopping): they
+				 * are tried again next time */
 };
 
 /*
