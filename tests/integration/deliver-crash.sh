@@ -9,24 +9,10 @@
 # and the document is at the printer once; a third try prints nothing.
 [ -n "${BASH_VERSION:-}" ] || exec bash "$0" "$@"   # make check runs $(SHELL)
 . "${top_srcdir:-$(dirname "$0")/../..}/tests/rig/rig.sh"
-# An account only deliver feeds: none of the IMAP keys.
-DELIVER_ONLY="deliver_only=true host= port= security= ca_file= username= auth= password_file= mailbox= after= failed_folder="
-rig_require_all
-rig_require_program
-rig_init
-rig_start_cups
-rig_start_printer
-rig_add_queue "$RIG_QUEUE"
+rig_setup_deliver
 d=$RIG_DIR
-rig_write_conf "$RIG_CONF" $DELIVER_ONLY
-
-# postfix_in EML: the message as pipe(8) with flags=DRF writes it, dated now.
-postfix_in() {
-	printf 'From bob@example.com  %s\nReturn-Path: <bob@example.com>\nDelivered-To: print@example.org\n' "$(date '+%a %b %e %T.%N %Y')"
-	cat "$1"
-}
 deliver_retry() {	# EML: the MTA's retry
-	postfix_in "$1" >"$1.in"
+	rig_postfix_in "$1" >"$1.in"
 	rig_run deliver -a test -f bob@example.com -r print@example.org <"$1.in"
 }
 printed=()
@@ -36,7 +22,7 @@ printed=()
 head -c 200000 /dev/urandom >"$d/k.bin"
 rig_mkmail pdf "$d/k.pdf" k.pdf && rig_mkmail mail "$d/k.eml" --attach "$d/k.pdf" --attach "$d/k.bin" ||
 	bail "mkmail failed"
-postfix_in "$d/k.eml" >"$d/k.in"
+rig_postfix_in "$d/k.eml" >"$d/k.in"
 half=$(( $(stat -c %s "$d/k.in") / 2 ))
 mkfifo "$d/k.fifo"
 "$MAIL2CUPS" -c "$RIG_CONF" deliver -a test -f bob@example.com -r print@example.org \
@@ -66,7 +52,7 @@ is "$(find "$RIG_STATE/scratch" -name 'msg.*' | wc -l)" 0 "... the killed run's 
 for step in after-fetch after-intent after-submit after-record; do
 	rig_mkmail pdf "$d/$step.pdf" "$step.pdf" &&
 		rig_mkmail mail "$d/$step.eml" --attach "$d/$step.pdf" || bail "mkmail failed"
-	postfix_in "$d/$step.eml" >"$d/$step.in"
+	rig_postfix_in "$d/$step.eml" >"$d/$step.in"
 	MAIL2CUPS_TEST_STOP_AT=$step rig_run deliver -a test -f bob@example.com -r print@example.org <"$d/$step.in"
 	expect_rc 98 "$step: the crash hook stops deliver (98: not 0, so the MTA keeps the message)"
 	deliver_retry "$d/$step.eml"

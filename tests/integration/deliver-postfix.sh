@@ -12,29 +12,16 @@
 # local(8)), and the envelope recipient routes (a rule on print+floor2).
 [ -n "${BASH_VERSION:-}" ] || exec bash "$0" "$@"   # make check runs $(SHELL)
 . "${top_srcdir:-$(dirname "$0")/../..}/tests/rig/rig.sh"
-# An account only deliver feeds: none of the IMAP keys.
-DELIVER_ONLY="deliver_only=true host= port= security= ca_file= username= auth= password_file= mailbox= after= failed_folder="
-rig_require_all
-rig_require_program
-rig_init
-rig_start_cups
-rig_start_printer
-rig_add_queue "$RIG_QUEUE"
-d=$RIG_DIR
-rig_write_conf "$RIG_CONF" $DELIVER_ONLY \
+rig_setup_deliver \
 	rules='( { name = "floor2"; recipients = [ "print+floor2@example.org" ]; options = [ "duplex" ]; } )'
+d=$RIG_DIR
 rig_conf_global "$RIG_CONF" deliver_lock_wait 1
 
-# postfix_in EML DATE: the message as pipe(8) with flags=DRF writes it.
-postfix_in() {
-	printf 'From bob@example.com  %s\nReturn-Path: <bob@example.com>\nDelivered-To: print@example.org\n' "$2"
-	cat "$1"
-}
 # deliver EML [ARGS...]: mail2cups deliver -a test -f bob@... -r print@... < EML as Postfix sends it.
 deliver() {
 	local eml=$1
 	shift
-	postfix_in "$eml" "$(date)" >"$eml.in"
+	rig_postfix_in "$eml" "$(date)" >"$eml.in"
 	rig_run deliver -a test -f bob@example.com -r print@example.org "$@" <"$eml.in"
 }
 stderr_lines() {
@@ -69,7 +56,7 @@ is "$(rig_job_count)" 1 "... still one CUPS job"
 # 3. A sender who may not print: 0 (no bounce to a maybe forged sender), nothing printed.
 rig_mkmail pdf "$d/m.pdf" m.pdf && rig_mkmail mail "$d/m.eml" --attach "$d/m.pdf" --from mallory@evil.example ||
 	bail "mkmail failed"
-postfix_in "$d/m.eml" "$(date)" >"$d/m.in"
+rig_postfix_in "$d/m.eml" "$(date)" >"$d/m.in"
 rig_run deliver -a test -f mallory@evil.example -r print@example.org <"$d/m.in"
 expect_rc 0 "a sender who may not print: exit 0 (the MTA bounces nothing)"
 expect_stderr 'not printed on purpose: .*mallory@evil.example' "... stderr names the refused sender"
@@ -106,7 +93,7 @@ expect_stderr 'rule floor2: queue .*two-sided-long-edge' "... and the envelope r
 expect_printed "... printed" "$d/a.pdf" "$d/b.pdf" "$d/c.pdf"
 
 # 6. Over limits.max_message_size: read to the end, 0, nothing printed.
-rig_write_conf "$d/small.conf" $DELIVER_ONLY
+rig_write_conf "$d/small.conf" $RIG_DELIVER_ONLY
 sed -i '1a limits = { max_message_size = "100K"; };' "$d/small.conf"
 head -c 400000 /dev/urandom >"$d/big.bin"
 rig_mkmail mail "$d/big.eml" --attach "$d/a.pdf" --attach "$d/big.bin" --message-id '<big@example.com>' ||

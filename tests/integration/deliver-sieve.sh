@@ -10,8 +10,6 @@
 # the message (nothing is lost) and Dovecot logs the failure.
 [ -n "${BASH_VERSION:-}" ] || exec bash "$0" "$@"   # make check runs $(SHELL)
 . "${top_srcdir:-$(dirname "$0")/../..}/tests/rig/rig.sh"
-# An account only deliver feeds: none of the IMAP keys.
-DELIVER_ONLY="deliver_only=true host= port= security= ca_file= username= auth= password_file= mailbox= after= failed_folder="
 rig_require_all
 rig_require_program
 if [ ! -f /usr/lib/dovecot/modules/sieve/lib90_sieve_extprograms_plugin.so ]; then
@@ -49,7 +47,7 @@ plugin {
   sieve_pipe_bin_dir = $bin
 }"
 rig_start_all
-rig_write_conf "$RIG_CONF" $DELIVER_ONLY
+rig_write_conf "$RIG_CONF" $RIG_DELIVER_ONLY
 # Dovecot runs the program as the mail user: state_dir is that user's.
 chown -R "$RIG_UID:$RIG_UID" "$RIG_STATE"
 

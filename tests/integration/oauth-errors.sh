@@ -38,7 +38,7 @@ while read -r code want advice; do
 	fi
 done <<'TABLE'
 7000218 78 Allow public client flows
-70000 77 mail2cups-oauth login office
+70000 77 mail2cups-oauth -c [^ ]*/m2c\.conf login office
 65001 78 admin consent
 50076 77 multi-factor|MFA
 50079 77 multi-factor|MFA
@@ -51,9 +51,9 @@ done <<'TABLE'
 7000222 78 secret.*expired|expired.*secret
 700027 78 certificate
 500011 78 service principal|resource
-700082 77 mail2cups-oauth login office
-50173 77 mail2cups-oauth login office
-70043 77 mail2cups-oauth login office
+700082 77 mail2cups-oauth -c [^ ]*/m2c\.conf login office
+50173 77 mail2cups-oauth -c [^ ]*/m2c\.conf login office
+70043 77 mail2cups-oauth -c [^ ]*/m2c\.conf login office
 TABLE
 
 like "$RIG_ERR" 'trace_id [0-9a-f-]{36}' "the provider's trace id is kept (for the log)"

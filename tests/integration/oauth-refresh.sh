@@ -84,7 +84,7 @@ rig_token_expire_soon
 rig_oauth token office
 expect_rc 77 "token exits 77 with a revoked refresh token"
 expect_out "AADSTS50173" "the message carries AADSTS50173"
-expect_out "mail2cups-oauth login office" "the message says to sign in again"
+expect_out "mail2cups-oauth -c $RIG_CONF login office" "the message says to sign in again, with the config it was given"
 is "$RIG_OUT" "" "token prints no token"
 rig_deliver_pdf "$d/b.pdf" --from bob@example.com
 rig_run once

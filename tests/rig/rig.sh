@@ -684,6 +684,34 @@ rig_setup() {
 	rig_write_conf "$RIG_CONF" "$@"
 }
 
+# ------------------------------------------------------------------ deliver
+# Helpers for tests/integration/deliver-*.sh.
+
+# The account settings of an account only `mail2cups deliver` feeds: none
+# of the IMAP keys (for rig_write_conf, unquoted).
+RIG_DELIVER_ONLY="deliver_only=true host= port= security= ca_file= username= auth= password_file= mailbox= after= failed_folder="
+
+# rig_setup_deliver [KEY=VALUE...]: CUPS, the printer and its queue (no
+# Dovecot), and RIG_CONF with a deliver-only account (and KEY=VALUE).
+rig_setup_deliver() {
+	rig_require_all
+	rig_require_program
+	rig_init
+	rig_start_cups
+	rig_start_printer
+	rig_add_queue "$RIG_QUEUE"
+	rig_write_conf "$RIG_CONF" $RIG_DELIVER_ONLY "$@"
+}
+
+# rig_postfix_in EML [DATE]: EML as Postfix's pipe(8) with flags=DRF hands
+# it over, its "From " line dated DATE (default: now, to the nanosecond, so
+# each retry differs as an MTA's does).
+rig_postfix_in() {
+	printf 'From bob@example.com  %s\nReturn-Path: <bob@example.com>\nDelivered-To: print@example.org\n' \
+		"${2:-$(date '+%a %b %e %T.%N %Y')}"
+	cat "$1"
+}
+
 # expect_rc WANT DESC: the last rig_run exited WANT (else shows its stderr).
 expect_rc() {
 	if [ "$RIG_RC" = "$1" ]; then

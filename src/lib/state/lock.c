@@ -136,12 +136,30 @@ lock_failed(const char *path, int err, char **errstr)
 	return m2c_fail(errstr, M2C_E_SYS, "cannot lock %s: %s", path, strerror(err));
 }
 
+/*
+ * Try once to take the lock on *fd: 1 when another process holds it, 0 when
+ * it is ours (*out made, *fd and *path handed over to it), or the error.
+ */
+static int
+take(int *fd, char **path, enum lock_role role, struct lock **out, char **errstr)
+{
+	int t = try_lock(*fd);
+
+	if (t < 0)
+		return lock_failed(*path, -t, errstr);
+	if (t > 0)
+		return 1;
+	*out = lock_new(*fd, *path, role);
+	*fd = -1, *path = NULL;
+	return 0;
+}
+
 int
 lock_account(const char *state_dir, const char *account, enum lock_role role,
     struct lock **out, pid_t *holder, char **errstr)
 {
 	char *name = xasprintf("%s.lock", account), *path = NULL, *who = NULL;
-	int fd = -1, r, t;
+	int fd = -1, r;
 	pid_t h;
 
 	*out = NULL;
@@ -149,15 +167,8 @@ lock_account(const char *state_dir, const char *account, enum lock_role role,
 		*holder = 0;
 	if ((r = open_lock_file(state_dir, name, &fd, &path, errstr)) != 0)
 		goto out;
-	if ((t = try_lock(fd)) < 0) {
-		r = lock_failed(path, -t, errstr);
+	if ((r = take(&fd, &path, role, out, errstr)) <= 0)
 		goto out;
-	}
-	if (t == 0) {
-		*out = lock_new(fd, path, role);
-		fd = -1, path = NULL;
-		goto out;
-	}
 	h = holder_of(fd);
 	if (holder != NULL)
 		*holder = h;
@@ -186,21 +197,14 @@ lock_account_wait(const char *state_dir, const char *account, enum lock_role rol
     void *arg, struct lock **out, char **errstr)
 {
 	char *name = xasprintf("%s.lock", account), *path = NULL;
-	int fd = -1, told = 0, r, t;
+	int fd = -1, told = 0, r;
 
 	*out = NULL;
 	if ((r = open_lock_file(state_dir, name, &fd, &path, errstr)) != 0)
 		goto out;
 	for (;;) {
-		if ((t = try_lock(fd)) < 0) {
-			r = lock_failed(path, -t, errstr);
+		if ((r = take(&fd, &path, role, out, errstr)) <= 0)
 			goto out;
-		}
-		if (t == 0) {
-			*out = lock_new(fd, path, role);
-			fd = -1, path = NULL;
-			goto out;
-		}
 		if (!told && waiting != NULL) {
 			pid_t h = holder_of(fd);
 			char *who = describe_holder(fd, h);
