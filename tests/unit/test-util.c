@@ -47,6 +47,12 @@ test_buf(void)
 	ok(b.len > 1000 && b.data[b.len] == '\0', "buf grows and stays NUL-terminated");
 	has_str(b.data, "999,", "buf holds everything appended");
 	buf_reset(&b);
+	buf_appendf(&b, "%s", "x");
+	buf_appendf(&b, "%0200d|", 7);
+	is_int(b.len, 202, "a long buf_appendf in one piece");
+	ok(b.data[0] == 'x' && b.data[200] == '7' && b.data[201] == '|' && b.data[202] == '\0',
+	    "appended after what was there, NUL-terminated");
+	buf_reset(&b);
 	is_int(b.len, 0, "buf_reset empties");
 	buf_append(&b, "a\0b", 3);
 	is_int(b.len, 3, "buf holds NUL bytes");

@@ -148,16 +148,30 @@ buf_appendc(struct buf *b, char c)
 }
 
 void
+buf_vappendf(struct buf *b, const char *fmt, va_list ap)
+{
+	va_list ap2;
+	int n;
+
+	/* Formatted in place: no copy of a secret is left behind. */
+	va_copy(ap2, ap);
+	n = vsnprintf(NULL, 0, fmt, ap2);
+	va_end(ap2);
+	if (n < 0)
+		oom();
+	buf_grow(b, (size_t)n);
+	(void)vsnprintf(b->data + b->len, (size_t)n + 1, fmt, ap);
+	b->len += (size_t)n;
+}
+
+void
 buf_appendf(struct buf *b, const char *fmt, ...)
 {
 	va_list ap;
-	char *s;
 
 	va_start(ap, fmt);
-	s = xvasprintf(fmt, ap);
+	buf_vappendf(b, fmt, ap);
 	va_end(ap);
-	buf_append(b, s, strlen(s));
-	free(s);
 }
 
 void

@@ -221,7 +221,6 @@ conf_problem(struct conf_check *ck, const config_setting_t *at, const struct con
     const char *key, const char *fmt, ...)
 {
 	const char *file = NULL;
-	char *msg;
 	int line = 0;
 	va_list ap;
 
@@ -244,10 +243,8 @@ conf_problem(struct conf_check *ck, const config_setting_t *at, const struct con
 	if (key != NULL)
 		buf_appendf(&ck->msgs, "%s: ", key);
 	va_start(ap, fmt);
-	msg = xvasprintf(fmt, ap);
+	buf_vappendf(&ck->msgs, fmt, ap);
 	va_end(ap);
-	buf_append(&ck->msgs, msg, strlen(msg));
-	free(msg);
 }
 
 /* ------------------------------------------------------------ unknown keys */

@@ -500,14 +500,11 @@ static void
 cmd_init(struct cmd *cmd, const char *fmt, ...)
 {
 	va_list ap;
-	char *s;
 
 	memset(cmd, 0, sizeof(*cmd));
 	va_start(ap, fmt);
-	s = xvasprintf(fmt, ap);
+	buf_vappendf(&cmd->b, fmt, ap);
 	va_end(ap);
-	buf_append(&cmd->b, s, strlen(s));
-	free_secret(s);
 }
 
 /*
