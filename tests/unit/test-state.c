@@ -341,9 +341,28 @@ test_replies(struct state *s)
 	free(err);
 }
 
+/* The schema of the database at path: every CREATE statement, in name order. */
+static char *
+schema_of(const char *path)
+{
+	sqlite3 *db = NULL;
+	sqlite3_stmt *st = NULL;
+	struct buf b = { 0 };
+
+	if (sqlite3_open(path, &db) == SQLITE_OK &&
+	    sqlite3_prepare_v2(db, "SELECT sql FROM sqlite_master WHERE sql IS NOT NULL "
+	    "ORDER BY name", -1, &st, NULL) == SQLITE_OK)
+		while (sqlite3_step(st) == SQLITE_ROW)
+			buf_appendf(&b, "%s;\n", (const char *)sqlite3_column_text(st, 0));
+	sqlite3_finalize(st);
+	sqlite3_close(db);
+	return buf_steal(&b);
+}
+
 /*
- * Migration 3 -> 4: a database at version 3 (the replies table removed
- * again) gains the replies table and keeps its messages.
+ * Migration 3 -> 7: a database at version 3 (the later tables and columns
+ * removed again) gains them, keeps its messages, and ends with the schema
+ * a new database has.
  */
 static void
 test_migration(void)
@@ -353,7 +372,7 @@ test_migration(void)
 	struct state_msg m;
 	sqlite3 *db = NULL;
 	sqlite3_stmt *st = NULL;
-	char *path, *err = NULL;
+	char *path, *err = NULL, *fresh, *migrated;
 	int64_t id = 0;
 	long long version = -1;
 
@@ -363,6 +382,8 @@ test_migration(void)
 	is_int(state_msg_set(s, &k, STATE_MSG_DONE, "kept", &err), 0, "a message row");
 	state_close(&s);
 	path = xasprintf("%s/state.db", dir);
+	fresh = schema_of(path);
+	has_str(fresh, "CREATE TABLE deliveries", "the current schema read back");
 	ok(sqlite3_open(path, &db) == SQLITE_OK &&
 	    sqlite3_exec(db, "DROP TABLE replies; DROP TABLE backend_jobs; "
 	    "ALTER TABLE accounts DROP COLUMN step; DROP TABLE deliveries; "
@@ -372,6 +393,7 @@ test_migration(void)
 	db = NULL;
 	is_int(state_open(dir, &s, &err), 0, "reopen migrates");
 	if (s == NULL) {
+		free(fresh);
 		free(path);
 		goto out;
 	}
@@ -387,6 +409,10 @@ test_migration(void)
 	is_int(version, 7, "schema version 7");
 	sqlite3_finalize(st);
 	sqlite3_close(db);
+	migrated = schema_of(path);
+	is_str(migrated, fresh, "migrated from 3: the same schema as a new database");
+	free(migrated);
+	free(fresh);
 	free(path);
 out:
 	if (err)
