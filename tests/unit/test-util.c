@@ -1,6 +1,7 @@
 /* test-util.c - util.c and error.c. */
 #include "m2c-config.h"
 
+#include <fcntl.h>
 #include <stdlib.h>
 #include <sys/stat.h>
 #include <sysexits.h>
@@ -193,6 +194,14 @@ main(void)
 	test_buf();
 	test_errors();
 	test_files();
+	{
+		int fd = open("/dev/null", O_RDONLY), was = fd;
+
+		fd_close(&fd);
+		ok(fd == -1 && fcntl(was, F_GETFD) == -1, "fd_close closes and sets -1");
+		fd_close(&fd);
+		is_int(fd, -1, "fd_close of a closed one does nothing");
+	}
 	is_int(str_casecmp("ABC", "abc"), 0, "str_casecmp");
 	ok(str_has_prefix("msg.123", "msg.") && !str_has_prefix("ms", "msg."), "str_has_prefix");
 	return tap_done();

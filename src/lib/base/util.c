@@ -322,6 +322,14 @@ private_tmpfile(const char *dir, const char *prefix, char **path_out, char **err
 	return fd;
 }
 
+void
+fd_close(int *fd)
+{
+	if (*fd >= 0)
+		(void)close(*fd);
+	*fd = -1;
+}
+
 int
 write_all(int fd, const void *buf, size_t len)
 {

@@ -79,6 +79,9 @@ int mkdir_p(const char *path, mode_t mode, char **errstr);
  */
 int private_tmpfile(const char *dir, const char *prefix, char **path_out, char **errstr);
 
+/* Close *fd when it is open (>= 0) and set it to -1. */
+void fd_close(int *fd);
+
 /* Write all of buf to fd, retrying on EINTR/short writes: 0 or M2C_E_SYS. */
 int write_all(int fd, const void *buf, size_t len);
 
