@@ -153,7 +153,8 @@ static const struct bad_case {
 	      "poll_interval, oauth, printer, allow_senders, after, printed_folder, "
 	      "failed_folder, deny_senders, authenticated_senders_only, "
 	      "trust_unauthenticated_from, authserv_id, tenant_domains, rules, hold, "
-	      "print_body, reply, rejected_folder, idle, deliver_only)" } } },
+	      "print_body, reply, rejected_folder, idle, deliver_only, print_folders, "
+	      "session_timeout, max_sessions, folder_users)" } } },
 	{ "unknown limits key", "limits = { max_size = 5; };\n" HEAD HOST PW PRN TAIL,
 	  { { 1, "limits.max_size: unknown key (valid keys here: max_message_size, "
 	      "max_attachment_size, max_parts, max_depth, max_attachments)" } } },

@@ -130,6 +130,11 @@ static const char *const migrations[] = {
 	" recipient TEXT NOT NULL, number INTEGER NOT NULL, created INTEGER NOT NULL,"
 	" PRIMARY KEY (account, message_id, content_hash, recipient),"
 	" UNIQUE (account, number));",
+	/* 7 -> 8: the users whose Print folder a print_folders account has
+	 * printed from, for its safety pass (folders.h) */
+	"CREATE TABLE folder_users ("
+	" account TEXT NOT NULL, user TEXT NOT NULL, last_used INTEGER NOT NULL,"
+	" PRIMARY KEY (account, user));",
 };
 static const char *const user_version_sql[] = {
 	"PRAGMA user_version = 1",
@@ -139,6 +144,7 @@ static const char *const user_version_sql[] = {
 	"PRAGMA user_version = 5",
 	"PRAGMA user_version = 6",
 	"PRAGMA user_version = 7",
+	"PRAGMA user_version = 8",
 };
 /* The first schema with the accounts table, and with its step column. */
 #define STATE_SCHEMA_ACCOUNTS	2
@@ -1780,4 +1786,80 @@ const char *
 state_bjob_status_name(enum state_bjob_status st)
 {
 	return (unsigned)st < ARRAY_SIZE(bjob_status_names) ? bjob_status_names[st] : "?";
+}
+
+/* One statement on (account, user), with ?3 the time when with_time. */
+static int
+folder_user_exec(struct state *s, const char *sql, const char *account, const char *user,
+    int with_time, const char *what, char **errstr)
+{
+	sqlite3_stmt *st = NULL;
+	int r;
+
+	if ((r = check_account_name(account, errstr)) != 0 ||
+	    (r = prep(s, sql, &st, errstr)) != 0)
+		return r;
+	if (sqlite3_bind_text(st, 1, account, -1, SQLITE_TRANSIENT) != SQLITE_OK ||
+	    sqlite3_bind_text(st, 2, user, -1, SQLITE_TRANSIENT) != SQLITE_OK ||
+	    (with_time && sqlite3_bind_int64(st, 3, (sqlite3_int64)time(NULL)) != SQLITE_OK))
+		r = state_fail(s, "binding values", errstr);
+	else if (sqlite3_step(st) != SQLITE_DONE)
+		r = state_fail(s, what, errstr);
+	stmt_release(s, st);
+	return r;
+}
+
+int
+state_folder_user_used(struct state *s, const char *account, const char *user, char **errstr)
+{
+	return folder_user_exec(s, "INSERT INTO folder_users (account, user, last_used) "
+	    "VALUES (?1, ?2, ?3) ON CONFLICT (account, user) DO UPDATE SET "
+	    "last_used = excluded.last_used", account, user, 1, "recording a Print folder's user",
+	    errstr);
+}
+
+int
+state_folder_user_forget(struct state *s, const char *account, const char *user,
+    char **errstr)
+{
+	return folder_user_exec(s, "DELETE FROM folder_users WHERE account = ?1 AND user = ?2",
+	    account, user, 0, "forgetting a Print folder's user", errstr);
+}
+
+int
+state_folder_users(struct state *s, const char *account, struct state_names *out,
+    char **errstr)
+{
+	sqlite3_stmt *st = NULL;
+	int r, rc;
+
+	memset(out, 0, sizeof(*out));
+	if ((r = check_account_name(account, errstr)) != 0 ||
+	    (r = prep(s, "SELECT user FROM folder_users WHERE account = ?1 ORDER BY "
+	    "last_used DESC, user", &st, errstr)) != 0)
+		return r;
+	if (sqlite3_bind_text(st, 1, account, -1, SQLITE_TRANSIENT) != SQLITE_OK) {
+		r = state_fail(s, "binding values", errstr);
+		goto out;
+	}
+	while ((rc = sqlite3_step(st)) == SQLITE_ROW) {
+		out->v = xreallocarray(out->v, out->n + 1, sizeof(*out->v));
+		out->v[out->n++] = xstrdup((const char *)sqlite3_column_text(st, 0));
+	}
+	if (rc != SQLITE_DONE)
+		r = state_fail(s, "listing the Print folders' users", errstr);
+out:
+	stmt_release(s, st);
+	if (r != 0)
+		state_names_free(out);
+	return r;
+}
+
+void
+state_names_free(struct state_names *l)
+{
+	for (size_t i = 0; i < l->n; i++)
+		free(l->v[i]);
+	free(l->v);
+	memset(l, 0, sizeof(*l));
 }
