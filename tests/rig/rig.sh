@@ -1725,3 +1725,58 @@ rig_lda() {
 rig_dovecot_log_count() {
 	grep -Ec -- "$1" "$RIG_DIR/dovecot/dovecot.log" 2>/dev/null
 }
+
+# ------------------------------------------------------------------ Print folders
+# Helpers for tests/integration/print-folders.sh and bench/print-folders.sh
+# (owner: folders).
+
+# rig_master_dovecot_conf NAME [PASSWORD]: a Dovecot master user NAME (a
+# passdb with master = yes; pass = yes, so the user signed in for must
+# exist in the ordinary passdb): prints the dovecot.conf text (for
+# RIG_DOVECOT_EXTRA) and writes its password to $RIG_DIR/NAME.pass (the
+# service user's, 0600) for mail2cups' password_file.
+rig_master_dovecot_conf() {
+	local name=$1 pw=${2:-master-pw}
+	mkdir -p "$RIG_DIR/dovecot"
+	printf '%s:{PLAIN}%s\n' "$name" "$pw" >"$RIG_DIR/dovecot/masters"
+	chmod 0644 "$RIG_DIR/dovecot/masters"
+	printf '%s' "$pw" >"$RIG_DIR/$name.pass"
+	rig_svc_secret "$RIG_DIR/$name.pass"
+	printf 'passdb {\n  driver = passwd-file\n  master = yes\n  pass = yes\n  args = scheme=PLAIN %s\n}\n' \
+		"$RIG_DIR/dovecot/masters"
+}
+
+# rig_write_folders_conf FILE MASTER [KEY=VALUE...]: a mail2cups config
+# with one print_folders account "folders" on the rig's Dovecot, signing
+# in as MASTER; each KEY=VALUE adds an account setting (libconfig text).
+# The global settings: state_dir, cups_server, timeout, log_level debug.
+rig_write_folders_conf() {
+	local file=$1 master=$2 kv
+	shift 2
+	{
+		printf 'state_dir = "%s";\ncups_server = "%s";\ntimeout = 10;\n' \
+			"$RIG_STATE" "$RIG_CUPS_SOCK"
+		printf 'log_level = "debug";\nbackoff_max = 1;\nshutdown_timeout = 10;\n'
+		printf 'accounts = (\n  { name = "folders";\n    print_folders = true;\n'
+		printf '    host = "127.0.0.1";\n    port = %s;\n    security = "ssl";\n' \
+			"$RIG_IMAPS_PORT"
+		printf '    ca_file = "%s";\n    login_user = "%s";\n' "$RIG_CERT" "$master"
+		printf '    password_file = "%s";\n    printer = "%s";\n' "$RIG_DIR/$master.pass" \
+			"$RIG_QUEUE"
+		for kv in "$@"; do
+			printf '    %s = %s;\n' "${kv%%=*}" "${kv#*=}"
+		done
+		printf '  }\n);\n'
+	} >"$file"
+}
+
+# rig_wake USER MAILBOX [SOCKET]: sends one wake-up datagram (wake.h) as
+# the Dovecot plugin would, naming UID 1 of UIDVALIDITY 1 (a hint only).
+rig_wake() {
+	python3 - "${3:-$RIG_DIR/run/wake.sock}" "$1" "$2" <<'PY'
+import socket, sys
+s = socket.socket(socket.AF_UNIX, socket.SOCK_DGRAM)
+s.sendto(("mail2cups-wake 1\nuser %s\nmailbox %s\nuidvalidity 1\nuids 1\n"
+          % (sys.argv[2], sys.argv[3])).encode(), sys.argv[1])
+PY
+}

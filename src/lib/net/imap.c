@@ -333,6 +333,8 @@ common_response(struct imap *c, const struct imap_resp *r)
  * failed.").  M2C_E_AUTH is every refusal of the credentials, also a
  * session ended for an expired token and a token whose user cannot open
  * the mailbox: the caller may refresh the token once and try again.
+ * AUTHORIZATIONFAILED to a sign-in is M2C_E_REFUSED: the credentials were
+ * good, the authorization identity is not theirs (imap_login_as).
  */
 static int
 map_reply(struct imap *c, enum imap_status st, const char *code, const char *text,
@@ -363,6 +365,12 @@ map_reply(struct imap *c, enum imap_status st, const char *code, const char *tex
 	else if (st == IMAP_ST_BAD)
 		r = m2c_fail(errstr, M2C_E_PROTO, "IMAP server %s rejected %s as a bad "
 		    "command: \"%s\"", c->host, what, t);
+	else if (signin && strcmp(code, "AUTHORIZATIONFAILED") == 0)
+		/* Good credentials that may not act for the authorization identity. */
+		r = m2c_fail(errstr, M2C_E_REFUSED, "IMAP server %s refused the sign-in (%s): "
+		    "\"%s\": the credentials are good, but may not act for the user asked for "
+		    "(a Dovecot master user: no such user, or not allowed for that user)", c->host,
+		    what, t);
 	else if (signin || strcmp(code, "AUTHENTICATIONFAILED") == 0 ||
 	    strcmp(code, "AUTHORIZATIONFAILED") == 0 || strcmp(code, "EXPIRED") == 0)
 		/* Password advice only for password mechanisms: OAuth callers explain. */

@@ -201,16 +201,19 @@ folders_outcome(struct state *st, const struct conf *cf, const struct conf_accou
 		worker_record(st, cf, a, 0, step, NULL);
 		return;
 	}
-	fix = advice_fix(cf, a, step, r);
 	msg = user ? xasprintf("%s: %s", user, e ? e : m2c_err_name(r)) :
 	    xstrdup(e ? e : m2c_err_name(r));
-	log_error("%s", msg);
-	log_error("fix: %s", fix);
-	/* A user without that folder is not the account's trouble. */
-	if (step != M2C_STEP_MAILBOX)
+	if (folders_user_error(r, step)) {
+		/* One user's trouble (or a wake-up naming nobody): not the account's. */
+		log_warn("%s", msg);
+	} else {
+		fix = advice_fix(cf, a, step, r);
+		log_error("%s", msg);
+		log_error("fix: %s", fix);
 		worker_record(st, cf, a, r, step, msg);
+		free(fix);
+	}
 	free(msg);
-	free(fix);
 }
 
 /*

@@ -266,13 +266,26 @@ listed(char *const *v, size_t n, const char *name)
 	return 0;
 }
 
+/* The server says user cannot be signed in for (imap_login_as): gone. */
+static void
+forget_user(struct folders *f, const char *user)
+{
+	char *e = NULL;
+
+	log_info("%s: no longer looked at by the safety pass: the server will not sign in as "
+	    "this user", user);
+	if (f->st != NULL && state_folder_user_forget(f->st, f->a->name, user, &e) != 0)
+		log_warn("%s", e ? e : "cannot forget a user");
+	free(e);
+}
+
 int
 folders_safety_pass(struct folders *f, struct poller_summary *total,
     int (*stop)(void *arg), void *arg, enum m2c_step *step, char **errstr)
 {
-	struct state_names known = { 0 }, refused = { 0 };
+	struct state_names known = { 0 };
 	char **users = NULL, *e = NULL;
-	size_t n = 0, signed_in = 0;
+	size_t n = 0;
 	int r, last = 0;
 
 	memset(total, 0, sizeof(*total));
@@ -291,19 +304,16 @@ folders_safety_pass(struct folders *f, struct poller_summary *total,
 
 		r = serve(f, users[i], 0, &sum, stop, arg, step, &e);
 		sum_add(total, &sum);
-		if (r == 0) {
-			signed_in++;
+		if (r == 0)
 			continue;
-		}
 		log_user(f, users[i]);
 		log_error("%s", e ? e : m2c_err_name(r));
 		log_user(f, NULL);
-		if (r == M2C_E_AUTH && listed(known.v, known.n, users[i]) &&
-		    !listed(f->a->folder_users.v, f->a->folder_users.n, users[i])) {
-			refused.v = xreallocarray(refused.v, refused.n + 1, sizeof(*refused.v));
-			refused.v[refused.n++] = xstrdup(users[i]);
-		} else if (r != M2C_E_AUTH && *step != M2C_STEP_MAILBOX) {
-			/* Not about this user (the server, CUPS): the account's error. */
+		if (r == M2C_E_REFUSED && !listed(f->a->folder_users.v, f->a->folder_users.n,
+		    users[i]))
+			forget_user(f, users[i]);
+		else if (!folders_user_error(r, *step)) {
+			/* Not about this user (the server, the master user, CUPS). */
 			free(*errstr);
 			*errstr = e, e = NULL;
 			last = r;
@@ -311,19 +321,15 @@ folders_safety_pass(struct folders *f, struct poller_summary *total,
 		free(e);
 		e = NULL;
 	}
-	/* The master user works, and these users cannot sign in: gone. */
-	for (size_t i = 0; signed_in > 0 && i < refused.n && f->st != NULL; i++) {
-		log_info("%s: no longer looked at by the safety pass: the server refuses "
-		    "to sign in as this user", refused.v[i]);
-		if (state_folder_user_forget(f->st, f->a->name, refused.v[i], &e) != 0)
-			log_warn("%s", e ? e : "cannot forget a user");
-		free(e);
-		e = NULL;
-	}
-	state_names_free(&refused);
 	state_names_free(&known);
 	free(users);
 	return last;
+}
+
+int
+folders_user_error(int r, enum m2c_step step)
+{
+	return r == M2C_E_REFUSED || step == M2C_STEP_MAILBOX;
 }
 
 long long

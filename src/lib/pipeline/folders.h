@@ -59,9 +59,9 @@ int folders_wake(struct folders *f, const char *user, struct poller_summary *sum
  * The safety pass: a pass over the folder of every user the state
  * database remembers and every one of folder_users, each on its own
  * session, closed afterwards (one already open is used and kept).  Errors
- * are logged per user; a user whose sign-in is refused while others'
- * succeed is forgotten (gone from the server).  *sum adds up every pass.
- * 0, or the last error that was not about one user (*step, *errstr).
+ * are logged per user; a remembered user the server will not sign in as
+ * (M2C_E_REFUSED: gone) is forgotten.  *sum adds up every pass.  0, or
+ * the last error that was not about one user (*step, *errstr).
  */
 int folders_safety_pass(struct folders *f, struct poller_summary *sum,
     int (*stop)(void *arg), void *arg, enum m2c_step *step, char **errstr);
@@ -81,6 +81,14 @@ long long folders_tick(struct folders *f, int (*stop)(void *arg), void *arg);
 int folders_once(const struct conf *cf, const struct conf_account *a, struct state *st,
     const struct poller_opts *o, struct poller_summary *sum, enum m2c_step *step,
     char **errstr);
+
+/*
+ * Nonzero when the failure r at step is about one user, not the account:
+ * the server will not sign in as them (M2C_E_REFUSED), or their folder
+ * cannot be opened (M2C_STEP_MAILBOX).  A forged wake-up for a user who
+ * does not exist puts no account in error.
+ */
+int folders_user_error(int r, enum m2c_step step);
 
 /* Sessions open now. */
 size_t folders_open_count(const struct folders *f);
