@@ -457,9 +457,11 @@ wake_deliver(void *arg, const char *name, const char *user)
 			continue;
 		if (user == NULL)
 			return kill(w->pid, SIGUSR1) == 0 ? 0 : -1;
-		/* Full: the worker is busy; the safety pass catches up. */
-		return w->wake_fd >= 0 && send(w->wake_fd, user, strlen(user),
-		    MSG_DONTWAIT) >= 0 ? 0 : -1;
+		if (w->wake_fd >= 0 && send(w->wake_fd, user, strlen(user), MSG_DONTWAIT) >= 0)
+			return 0;
+		/* Full: the worker is busy with other users; again shortly. */
+		return w->wake_fd >= 0 && (errno == EAGAIN || errno == EWOULDBLOCK ||
+		    errno == ENOBUFS) ? 1 : -1;
 	}
 	return -1;	/* (re)starting: its first pass looks anyway */
 }

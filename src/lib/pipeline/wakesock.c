@@ -17,6 +17,7 @@
 #include "wakesock.h"
 
 #define WAKE_SOCK_LOG_INTERVAL 60	/* s between two logs of refused datagrams */
+#define WAKE_SOCK_RETRY_MS	50	/* a busy account is woken again this much later */
 
 /*
  * When an account (for print_folders: one user's folder of it) was last
@@ -194,13 +195,18 @@ static void
 wake_account(struct wake_account *wa, const struct conf *cf, long long now,
     wake_sock_fn *wake, void *arg)
 {
+	int r;
+
 	if (wa->woken_at != 0 && now - wa->woken_at < cf->wake_interval * 1000LL) {
 		wa->pending = 1;
 		return;
 	}
 	wa->pending = 0;
-	if (wake(arg, wa->name, wa->user) == 0)
+	r = wake(arg, wa->name, wa->user);
+	if (r == 0)
 		wa->woken_at = now;
+	else if (r > 0)
+		wa->pending = 1;	/* busy: again in WAKE_SOCK_RETRY_MS */
 }
 
 static void
@@ -305,10 +311,13 @@ wake_sock_serve(struct wake_sock *ws, int readable, const struct conf *cf, wake_
 		i++;
 		if (!wa->pending)
 			continue;
-		if (at <= now)
+		if (at <= now) {
 			wake_account(wa, cf, now, wake, arg);
-		else if (next < 0 || at - now < next)
+			if (wa->pending && (next < 0 || next > WAKE_SOCK_RETRY_MS))
+				next = WAKE_SOCK_RETRY_MS;
+		} else if (next < 0 || at - now < next) {
 			next = at - now;
+		}
 	}
 	return next;
 }

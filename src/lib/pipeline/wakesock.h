@@ -25,8 +25,9 @@
 
 /*
  * Wake the account called name; user is the user a print_folders account
- * is woken for (else NULL).  0 when it was woken, nonzero when it cannot
- * be (not running: its next pass looks anyway; the wake-up is dropped).
+ * is woken for (else NULL).  0 when it was woken; 1 when it is busy (the
+ * wake-up is held back and sent again shortly); -1 when it cannot be (not
+ * running: its next pass looks anyway; the wake-up is dropped).
  */
 typedef int wake_sock_fn(void *arg, const char *name, const char *user);
 
