@@ -17,17 +17,8 @@ export MAIL2CUPS=${MAIL2CUPS:-$top_builddir/mail2cups}
 n=${1:-1000}
 max=${MAX:-100}
 . "$top_srcdir/tests/rig/rig.sh"
-rig_require_all
-rig_require_program
-rig_require_plugin
-RIG_SVC_UID=$RIG_UID
-rig_init
+rig_setup_plugin "  mail2cups_mailbox = Print" m2c-master
 d=$RIG_DIR
-install -d -m 0755 -o "$RIG_SVC_UID" -g "$RIG_SVC_UID" "$d/run"
-wsock=$d/run/wake.sock
-RIG_DOVECOT_EXTRA="$(rig_plugin_dovecot_conf "  mail2cups_socket = $wsock
-  mail2cups_mailbox = Print")
-$(rig_master_dovecot_conf m2c-master)"
 rig_start_all
 
 # N users, each with an (empty) Print folder, written straight into the
@@ -47,8 +38,7 @@ rig_wait_for 30 rig_doveadm user "${users[-1]}" >/dev/null ||
 rig_write_folders_conf "$RIG_CONF" m2c-master session_timeout=2 max_sessions="$max" \
 	poll_interval=86400
 sed -i 's/^log_level = "debug";/log_level = "info";/' "$RIG_CONF"
-printf 'wake_socket = "%s";\nwake_socket_group = "%s";\nwake_interval = 0;\n' \
-	"$wsock" "$RIG_UID" >>"$RIG_CONF"
+rig_conf_wake "$RIG_CONF" 0
 
 mem() {	# PID: "VmRSS X kB, VmHWM Y kB"
 	awk '/^VmRSS:/ { r = $2 } /^VmHWM:/ { h = $2 }
@@ -75,19 +65,8 @@ echo "   supervisor  $(mem "$RIG_DAEMON_PID")"
 echo "   worker      $(mem "$w")"
 
 t0=$(date +%s.%N)
-python3 - "$wsock" "${users[@]}" <<'PY'
-import socket, sys, time
-s = socket.socket(socket.AF_UNIX, socket.SOCK_DGRAM)
-for u in sys.argv[2:]:
-    d = ("mail2cups-wake 1\nuser %s\nmailbox Print\nuidvalidity 1\nuids 1\n" % u).encode()
-    while True:
-        try:
-            s.sendto(d, sys.argv[1])
-            break
-        except (BlockingIOError, OSError):
-            time.sleep(0.01)	# the socket's queue is full: the daemon is busy
-PY
-rig_wait_for 600 at_least 'session opened as' "$n" ||
+rig_wake Print "${users[@]}"
+rig_wait_for 1800 at_least 'session opened as' "$n" ||
 	echo "only $(count 'session opened as') of $n wake-ups were processed" >&2
 t1=$(date +%s.%N)
 rig_wait_for 120 at_least 'session closed' "$n" ||

@@ -27,26 +27,29 @@ deliver() {
 replies_to() {
 	rig_smtp_to "$1" | grep -c . || true
 }
+# expect_reply ADDR SUBJECT DESC: ADDR got exactly one reply, its Subject
+# SUBJECT; REPLY is its file.
+expect_reply() {
+	local got
+	mapfile -t got < <(rig_smtp_to "$1")
+	is "${#got[@]}" 1 "... $1 got one reply"
+	REPLY=${got[0]:-}
+	is "$(rig_smtp_header "$REPLY" Subject 2>/dev/null)" "$2" "... $3"
+}
 
 # 1. bob may print: printed, one accepted reply.
 deliver ok bob@example.com pass
 expect_rc 0 "an allowed sender: exit 0"
 expect_printed "... printed" "$d/ok.pdf"
-rig_wait_for 10 test "$(replies_to bob@example.com)" -ge 1
-mapfile -t bob < <(rig_smtp_to bob@example.com)
-is "${#bob[@]}" 1 "... bob got one reply"
-is "$(rig_smtp_header "${bob[0]}" Subject)" "Printing: about ok" "... the accepted reply"
-like "$(rig_smtp_header "${bob[0]}" From)" 'print@example\.org' "... from replies.from"
+expect_reply bob@example.com "Printing: about ok" "the accepted reply"
+like "$(rig_smtp_header "$REPLY" From)" 'print@example\.org' "... from replies.from"
 
 # 2. mallory is denied: nothing printed, exit 0, one rejected reply.
 deliver denied mallory@example.com pass
 expect_rc 0 "a refused sender: exit 0 (no bounce)"
 is "$(rig_job_count)" 1 "... nothing printed"
-rig_wait_for 10 test "$(replies_to mallory@example.com)" -ge 1
-mapfile -t mallory < <(rig_smtp_to mallory@example.com)
-is "${#mallory[@]}" 1 "... mallory got one reply"
-is "$(rig_smtp_header "${mallory[0]}" Subject)" "Not printed: about denied" "... the rejected reply"
-like "$(rig_smtp_body "${mallory[0]}")" "not allowed" "... saying why in plain words"
+expect_reply mallory@example.com "Not printed: about denied" "the rejected reply"
+like "$(rig_smtp_body "$REPLY")" "not allowed" "... saying why in plain words"
 
 # 3. A sender the mail server did not vouch for: no reply, printed or not.
 deliver forged carol@elsewhere.example fail

@@ -11,19 +11,8 @@
 # prints nothing; check and status know the kind.
 [ -n "${BASH_VERSION:-}" ] || exec bash "$0" "$@"   # make check runs $(SHELL)
 . "${top_srcdir:-$(dirname "$0")/../..}/tests/rig/rig.sh"
-rig_require_all
-rig_require_program
-rig_require_plugin
-# The service user is the mail uid, as a mail2cups user in the vmail group
-# would be (plugin-wake.sh), so it may own wake_socket for that group.
-RIG_SVC_UID=$RIG_UID
-rig_init
+rig_setup_plugin "  mail2cups_mailbox = Print" m2c-master
 d=$RIG_DIR
-install -d -m 0755 -o "$RIG_SVC_UID" -g "$RIG_SVC_UID" "$d/run"
-wsock=$d/run/wake.sock
-RIG_DOVECOT_EXTRA="$(rig_plugin_dovecot_conf "  mail2cups_socket = $wsock
-  mail2cups_mailbox = Print")
-$(rig_master_dovecot_conf m2c-master)"
 rig_start_all
 rig_add_user bob
 rig_add_user carol
@@ -33,8 +22,7 @@ done
 
 rig_write_folders_conf "$RIG_CONF" m2c-master session_timeout=3 max_sessions=5 \
 	poll_interval=600 folder_users='[ "alice" ]'
-printf 'wake_socket = "%s";\nwake_socket_group = "%s";\nwake_interval = 1;\n' \
-	"$wsock" "$RIG_UID" >>"$RIG_CONF"
+rig_conf_wake "$RIG_CONF"
 printf 'users = ( { sender = "bob"; user = "robert"; } );\n' >>"$RIG_CONF"
 
 printed_at_least() {
@@ -71,20 +59,7 @@ rig_deliver "$RIG_USER" "$d/alice.eml" Other
 rig_deliver bob "$d/bob.eml" Other
 rig_doveadm flags add -u bob '\Seen' mailbox Other all
 check "alice: doveadm move into Print" rig_doveadm move -u "$RIG_USER" Print mailbox Other all
-move_out=$(python3 - "$RIG_IMAPS_PORT" bob "$RIG_PASS" <<'PY' 2>&1
-import imaplib, ssl, sys
-ctx = ssl.create_default_context()
-ctx.check_hostname = False
-ctx.verify_mode = ssl.CERT_NONE
-c = imaplib.IMAP4_SSL("127.0.0.1", int(sys.argv[1]), ssl_context=ctx)
-c.login(sys.argv[2], sys.argv[3])
-c.select("Other")
-typ, data = c.uid("MOVE", "1:*", "Print")
-print(typ, data)
-c.logout()
-PY
-)
-like "$move_out" '^OK' "bob: an IMAP client MOVEs a read message into Print"
+like "$(rig_imap_move bob "$RIG_PASS" Other Print)" '^OK' "bob: an IMAP client MOVEs a read message into Print"
 if rig_wait_for 30 printed_at_least 2; then
 	ok "both users' mails print"
 else
@@ -121,8 +96,7 @@ like "$(rig_db "SELECT user FROM folder_users ORDER BY user" | paste -sd ' ')" '
 
 # 4. Forged wake-ups: carol's Print folder is empty; mallory does not exist.
 jobs_before=$(rig_job_count)
-rig_wake carol Print "$wsock"
-rig_wake mallory Print "$wsock"
+rig_wake Print carol mallory
 if rig_daemon_says 'folders/carol: Print: 0 to print' 20 &&
 	rig_daemon_says 'folders/mallory: .*' 20; then
 	ok "the forged wake-ups were looked at (a pass over carol's empty folder)"

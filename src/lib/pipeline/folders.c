@@ -3,12 +3,14 @@
 
 #include <stdio.h>
 #include <stdlib.h>
+#ifdef __GLIBC__
+#include <malloc.h>
+#endif
 #include <string.h>
 
 #include "error.h"
 #include "folders.h"
 #include "imap.h"
-#include "lock.h"
 #include "log.h"
 #include "summary.h"
 #include "util.h"
@@ -336,6 +338,7 @@ long long
 folders_tick(struct folders *f, int (*stop)(void *arg), void *arg)
 {
 	long long now = monotonic_ms(), next = -1, idle_ms = f->a->session_timeout * 1000LL;
+	size_t open = f->nsess;
 
 	for (size_t i = f->nsess; i-- > 0;) {
 		long long at = f->sess[i]->used_at + idle_ms;
@@ -349,6 +352,12 @@ folders_tick(struct folders *f, int (*stop)(void *arg), void *arg)
 			next = at - now;
 		}
 	}
+#ifdef __GLIBC__
+	/* The last session closed: give the memory of the sessions (about
+	 * 1 MB each, bench/print-folders.sh) back, so idle costs nothing. */
+	if (open > 0 && f->nsess == 0)
+		(void)malloc_trim(0);
+#endif
 	for (size_t i = 0; i < f->nretry && !(stop && stop(arg));) {
 		struct poller_summary sum;
 		enum m2c_step step = M2C_STEP_IMAP;
@@ -396,30 +405,23 @@ folders_free(struct folders **fp)
 	*fp = NULL;
 }
 
+/* The safety pass as `mail2cups once` runs it (poller_pass_fn). */
+static int
+once_pass(const struct conf *cf, const struct conf_account *a, struct state *st,
+    const struct poller_opts *o, struct poller_summary *sum, enum m2c_step *step,
+    char **errstr)
+{
+	struct folders *f = folders_new(cf, a, st, o);
+	int r = folders_safety_pass(f, sum, NULL, NULL, step, errstr);
+
+	folders_free(&f);
+	return r;
+}
+
 int
 folders_once(const struct conf *cf, const struct conf_account *a, struct state *st,
     const struct poller_opts *o, struct poller_summary *sum, enum m2c_step *step,
     char **errstr)
 {
-	struct folders *f;
-	struct lock *lk = NULL;
-	pid_t holder = 0;
-	int r;
-
-	memset(sum, 0, sizeof(*sum));
-	log_set_account(a->name);
-	/* One process per account (lock.h), as poller_once_account. */
-	if (!o->dry_run &&
-	    (r = lock_account(cf->state_dir, a->name, LOCK_ROLE_ONCE, &lk, &holder, errstr)) != 0) {
-		sum->busy = holder != 0;
-		*step = M2C_STEP_LOCAL;
-		goto out;
-	}
-	f = folders_new(cf, a, st, o);
-	r = folders_safety_pass(f, sum, NULL, NULL, step, errstr);
-	folders_free(&f);
-out:
-	lock_release(&lk);
-	log_set_account(NULL);
-	return r;
+	return poller_once_locked(cf, a, st, o, sum, step, errstr, once_pass);
 }

@@ -833,11 +833,10 @@ poller_session_close(struct poller_session **s, int logout)
 }
 
 int
-poller_once_account(const struct conf *cf, const struct conf_account *a, struct state *st,
+poller_once_locked(const struct conf *cf, const struct conf_account *a, struct state *st,
     const struct poller_opts *o, struct poller_summary *sum, enum m2c_step *step,
-    char **errstr)
+    char **errstr, poller_pass_fn *pass)
 {
-	struct poller_session *s = NULL;
 	struct lock *lk = NULL;
 	pid_t holder = 0;
 	int r;
@@ -851,11 +850,32 @@ poller_once_account(const struct conf *cf, const struct conf_account *a, struct 
 		*step = M2C_STEP_LOCAL;
 		goto out;
 	}
-	if ((r = poller_session_open(cf, a, st, o, &s, step, errstr)) == 0)
-		r = poller_session_process(s, sum, NULL, NULL, step, errstr);
-	poller_session_close(&s, r == 0);
+	r = pass(cf, a, st, o, sum, step, errstr);
 out:
 	lock_release(&lk);
 	log_set_account(NULL);
 	return r;
+}
+
+/* One pass over a's mailbox (poller_pass_fn). */
+static int
+once_pass(const struct conf *cf, const struct conf_account *a, struct state *st,
+    const struct poller_opts *o, struct poller_summary *sum, enum m2c_step *step,
+    char **errstr)
+{
+	struct poller_session *s = NULL;
+	int r;
+
+	if ((r = poller_session_open(cf, a, st, o, &s, step, errstr)) == 0)
+		r = poller_session_process(s, sum, NULL, NULL, step, errstr);
+	poller_session_close(&s, r == 0);
+	return r;
+}
+
+int
+poller_once_account(const struct conf *cf, const struct conf_account *a, struct state *st,
+    const struct poller_opts *o, struct poller_summary *sum, enum m2c_step *step,
+    char **errstr)
+{
+	return poller_once_locked(cf, a, st, o, sum, step, errstr, once_pass);
 }
