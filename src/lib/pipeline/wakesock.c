@@ -28,6 +28,7 @@ struct wake_account {
 	char *name;			/* owned */
 	char *user;			/* owned; NULL but for a print_folders account */
 	long long woken_at;		/* monotonic ms; 0: never */
+	long long retry_at;		/* monotonic ms: it was busy, not before; 0: no */
 	int pending;
 };
 
@@ -190,23 +191,36 @@ account_slot(struct wake_sock *ws, const char *name, const char *user)
 	return wa;
 }
 
-/* Wake wa now, or hold the wake-up back until wake_interval has passed. */
+/* When wa may be woken again: wake_interval after the last, or its retry. */
+static long long
+slot_due(const struct wake_account *wa, const struct conf *cf)
+{
+	long long at = wa->woken_at != 0 ? wa->woken_at + cf->wake_interval * 1000LL : 0;
+
+	return wa->retry_at > at ? wa->retry_at : at;
+}
+
+/* Wake wa now, or hold the wake-up back until it is due (slot_due). */
 static void
 wake_account(struct wake_account *wa, const struct conf *cf, long long now,
     wake_sock_fn *wake, void *arg)
 {
 	int r;
 
-	if (wa->woken_at != 0 && now - wa->woken_at < cf->wake_interval * 1000LL) {
+	if (slot_due(wa, cf) > now) {
 		wa->pending = 1;
 		return;
 	}
 	wa->pending = 0;
+	wa->retry_at = 0;
 	r = wake(arg, wa->name, wa->user);
-	if (r == 0)
+	if (r == 0) {
 		wa->woken_at = now;
-	else if (r > 0)
-		wa->pending = 1;	/* busy: again in WAKE_SOCK_RETRY_MS */
+	} else if (r > 0) {
+		/* Busy: again in a moment. */
+		wa->pending = 1;
+		wa->retry_at = now + WAKE_SOCK_RETRY_MS;
+	}
 }
 
 static void
@@ -299,7 +313,7 @@ wake_sock_serve(struct wake_sock *ws, int readable, const struct conf *cf, wake_
 	now = monotonic_ms();
 	for (size_t i = 0; i < ws->nacct;) {
 		struct wake_account *wa = &ws->acct[i];
-		long long at = wa->woken_at + cf->wake_interval * 1000LL;
+		long long at = slot_due(wa, cf);
 
 		if (!wa->pending && at <= now) {
 			/* Its interval is over: as good as never woken. */
@@ -313,11 +327,10 @@ wake_sock_serve(struct wake_sock *ws, int readable, const struct conf *cf, wake_
 			continue;
 		if (at <= now) {
 			wake_account(wa, cf, now, wake, arg);
-			if (wa->pending && (next < 0 || next > WAKE_SOCK_RETRY_MS))
-				next = WAKE_SOCK_RETRY_MS;
-		} else if (next < 0 || at - now < next) {
-			next = at - now;
+			at = slot_due(wa, cf);
 		}
+		if (wa->pending && (next < 0 || at - now < next))
+			next = at - now;
 	}
 	return next;
 }
