@@ -30,6 +30,7 @@
 #include "cupsjob.h"
 #include "deliver.h"
 #include "error.h"
+#include "folders.h"
 #include "lock.h"
 #include "log.h"
 #include "mime.h"
@@ -138,7 +139,10 @@ cmd_once(const struct conf *cf, int dry_run)
 			    "read", a->name);
 			continue;
 		}
-		r = poller_once_account(cf, a, st, &o, &sum, &step, &e);
+		if (a->print_folders)
+			r = folders_once(cf, a, st, &o, &sum, &step, &e);
+		else
+			r = poller_once_account(cf, a, st, &o, &sum, &step, &e);
 		/* Busy: the daemon serves it and records its own outcome. */
 		if (!sum.busy)
 			record_outcome(cf, a, st, dry_run, r, step, e);

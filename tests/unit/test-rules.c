@@ -177,6 +177,30 @@ test_users(void)
 		note = NULL;
 		free(u);
 	}
+	/* A Print folder's owner (print_folders): the login name, through the table. */
+	u = rules_owner_user(&cf, "alice", &note);
+	is_str(u, "alice", "an owner the table does not know prints as the login name");
+	ok(note == NULL, "... with nothing to log");
+	free(u);
+	u = rules_owner_user(&cf, "carol.k@staff.example.com", &note);
+	is_str(u, "carol.k", "an owner the table maps gets its name (%%l)");
+	free(u);
+	u = rules_owner_user(&cf, "bob@example.com", &note);
+	is_str(u, "bob", "... or the entry's name");
+	free(u);
+	u = rules_owner_user(&cf, "dave@example.org", &note);
+	is_str(u, "dave@example.org", "an owner signing in with an address keeps it");
+	free(u);
+	u = rules_owner_user(&cf, "lp", &note);
+	is_str(u, RULES_UNVERIFIED_USER, "an owner with a reserved name gives "
+	    RULES_UNVERIFIED_USER);
+	has_str(note, "reserved", "... with a log line");
+	free(note);
+	free(u);
+	u = rules_owner_user(&cf, "we ird", &note);
+	ok(u != NULL && strchr(u, ' ') == NULL, "an owner name CUPS cannot take is made safe");
+	free(note);
+	free(u);
 	for (size_t i = 0; i < ARRAY_SIZE(reserved); i++)
 		ok(rules_user_reserved(reserved[i]), "\"%s\" is reserved", reserved[i]);
 	{

@@ -387,6 +387,7 @@ test_migration(void)
 	ok(sqlite3_open(path, &db) == SQLITE_OK &&
 	    sqlite3_exec(db, "DROP TABLE replies; DROP TABLE backend_jobs; "
 	    "ALTER TABLE accounts DROP COLUMN step; DROP TABLE deliveries; "
+	    "DROP TABLE folder_users; "
 	    "PRAGMA user_version = 3", NULL, NULL,
 	    NULL) == SQLITE_OK, "back to schema 3");
 	sqlite3_close(db);
@@ -406,7 +407,7 @@ test_migration(void)
 	    sqlite3_prepare_v2(db, "PRAGMA user_version", -1, &st, NULL) == SQLITE_OK &&
 	    sqlite3_step(st) == SQLITE_ROW)
 		version = sqlite3_column_int64(st, 0);
-	is_int(version, 7, "schema version 7");
+	is_int(version, 8, "schema version 8");
 	sqlite3_finalize(st);
 	sqlite3_close(db);
 	migrated = schema_of(path);
@@ -419,6 +420,31 @@ out:
 		printf("# %s\n", err);
 	free(err);
 	state_close(&s);
+}
+
+/* The users a print_folders account remembers for its safety pass. */
+static void
+test_folder_users(struct state *s)
+{
+	struct state_names l = { 0 };
+	char *err = NULL;
+
+	is_int(state_folder_users(s, "pf", &l, &err), 0, "folder users: none yet");
+	is_int((int)l.n, 0, "folder users: empty list");
+	is_int(state_folder_user_used(s, "pf", "alice", &err), 0, "folder users: alice");
+	is_int(state_folder_user_used(s, "pf", "bob", &err), 0, "folder users: bob");
+	is_int(state_folder_user_used(s, "pf", "alice", &err), 0, "folder users: alice again");
+	is_int(state_folder_user_used(s, "other", "carol", &err), 0, "another account's user");
+	is_int(state_folder_users(s, "pf", &l, &err), 0, "folder users: listed");
+	is_int((int)l.n, 2, "folder users: each once, this account's only");
+	state_names_free(&l);
+	is_int(state_folder_user_forget(s, "pf", "alice", &err), 0, "folder users: forget alice");
+	is_int(state_folder_users(s, "pf", &l, &err), 0, "folder users: listed again");
+	ok(l.n == 1 && strcmp(l.v[0], "bob") == 0, "folder users: bob is left");
+	state_names_free(&l);
+	if (err)
+		printf("# %s\n", err);
+	free(err);
 }
 
 /* The CUPS backend's sent jobs: sending, sent, never turned back. */
@@ -636,6 +662,7 @@ main(void)
 	test_parts(s);
 	test_replies(s);
 	test_bjobs(s);
+	test_folder_users(s);
 	state_close(&s);
 	test_migration();
 	test_deliveries();

@@ -109,6 +109,10 @@ static const struct conf_key {
 	{ SC_ACCOUNT, "rejected_folder", NULL },
 	{ SC_ACCOUNT, "idle", NULL },
 	{ SC_ACCOUNT, "deliver_only", NULL },
+	{ SC_ACCOUNT, "print_folders", NULL },
+	{ SC_ACCOUNT, "session_timeout", NULL },
+	{ SC_ACCOUNT, "max_sessions", NULL },
+	{ SC_ACCOUNT, "folder_users", NULL },
 
 	{ SC_OAUTH, "provider", NULL },
 	{ SC_OAUTH, "cloud", NULL },
@@ -1226,6 +1230,9 @@ conf_account_digest(const struct conf *c, const struct conf_account *a)
 	buf_appendf(&b, "aso=%d;tuf=%d;hold=%d;body=%d;reply=%u;", a->authenticated_senders_only,
 	    a->trust_unauthenticated_from, a->hold, (int)a->print_body, a->reply);
 	digest_str(&b, "rejected", a->rejected_folder);
+	buf_appendf(&b, "folders=%d,%d,%d;", a->print_folders, a->session_timeout,
+	    a->max_sessions);
+	digest_list(&b, "folder_users", &a->folder_users);
 	digest_rules(&b, "account_rules", a->rules, a->nrules);
 	digest_features(&b, c);
 	return buf_steal(&b);

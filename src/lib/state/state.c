@@ -128,6 +128,12 @@ static const struct migration migrations[] = {
 	" PRIMARY KEY (account, message_id, content_hash, recipient),"
 	" UNIQUE (account, number));",
 	"PRAGMA user_version = 7" },
+	/* 7 -> 8: the users whose Print folder a print_folders account has
+	 * printed from, for its safety pass (folders.h) */
+	{ "CREATE TABLE folder_users ("
+	" account TEXT NOT NULL, user TEXT NOT NULL, last_used INTEGER NOT NULL,"
+	" PRIMARY KEY (account, user));",
+	"PRAGMA user_version = 8" },
 };
 /* The first schema with the accounts table, and with its step column. */
 #define STATE_SCHEMA_ACCOUNTS	2
@@ -1564,4 +1570,67 @@ const char *
 state_bjob_status_name(enum state_bjob_status st)
 {
 	return (unsigned)st < ARRAY_SIZE(bjob_status_names) ? bjob_status_names[st] : "?";
+}
+
+int
+state_folder_user_used(struct state *s, const char *account, const char *user, char **errstr)
+{
+	int r;
+
+	if ((r = check_account_name(account, errstr)) != 0)
+		return r;
+	return exec_vals(s, "INSERT INTO folder_users (account, user, last_used) "
+	    "VALUES (?1, ?2, ?3) ON CONFLICT (account, user) DO UPDATE SET "
+	    "last_used = excluded.last_used", VALS(TXT(account), TXT(user), NUM(time(NULL))),
+	    "recording a Print folder's user", errstr);
+}
+
+int
+state_folder_user_forget(struct state *s, const char *account, const char *user,
+    char **errstr)
+{
+	int r;
+
+	if ((r = check_account_name(account, errstr)) != 0)
+		return r;
+	return exec_vals(s, "DELETE FROM folder_users WHERE account = ?1 AND user = ?2",
+	    VALS(TXT(account), TXT(user)), "forgetting a Print folder's user", errstr);
+}
+
+static int
+name_from_row(struct state *s, sqlite3_stmt *st, void *elem, char **errstr)
+{
+	(void)s;
+	(void)errstr;
+	*(char **)elem = column_strdup(st, 0);
+	return 0;
+}
+
+int
+state_folder_users(struct state *s, const char *account, struct state_names *out,
+    char **errstr)
+{
+	sqlite3_stmt *st = NULL;
+	int r;
+
+	memset(out, 0, sizeof(*out));
+	if ((r = check_account_name(account, errstr)) != 0 ||
+	    (r = prep_bind(s, "SELECT user FROM folder_users WHERE account = ?1 ORDER BY "
+	    "last_used DESC, user", VALS(TXT(account)), &st, errstr)) != 0)
+		return r;
+	r = collect_rows(s, st, sizeof(*out->v), SIZE_MAX, "Print folders' users",
+	    name_from_row, (void **)&out->v, &out->n, errstr);
+	stmt_release(s, st);
+	if (r != 0)
+		state_names_free(out);
+	return r;
+}
+
+void
+state_names_free(struct state_names *l)
+{
+	for (size_t i = 0; i < l->n; i++)
+		free(l->v[i]);
+	free(l->v);
+	memset(l, 0, sizeof(*l));
 }
