@@ -42,7 +42,9 @@ from email.policy import SMTP
 from email.utils import formatdate, make_msgid
 
 
-def make_pdf(text):
+def make_pdf(text, pad=b""):
+    """A valid one-page PDF showing text; pad, when given, is one more
+    stream of those bytes (bench/mkbacklog.py makes scan-sized files)."""
     stream = ("BT /F1 24 Tf 72 720 Td (%s) Tj ET" % text).encode()
     objs = [
         b"<< /Type /Catalog /Pages 2 0 R >>",
@@ -52,6 +54,8 @@ def make_pdf(text):
         b"<< /Length %d >>\nstream\n" % len(stream) + stream + b"\nendstream",
         b"<< /Type /Font /Subtype /Type1 /BaseFont /Helvetica >>",
     ]
+    if pad:
+        objs.append(b"<< /Length %d >>\nstream\n" % len(pad) + pad + b"\nendstream")
     out = b"%PDF-1.4\n"
     offsets = []
     for i, o in enumerate(objs, 1):
