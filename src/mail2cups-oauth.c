@@ -25,6 +25,7 @@
 #include "log.h"
 #include "oauth.h"
 #include "privdrop.h"
+#include "progopt.h"
 #include "runas.h"
 #include "signin.h"
 #include "tokenstore.h"
@@ -93,23 +94,33 @@ out:
 	return r;
 }
 
+/* The program's own options (progopt.h has the common ones): login's. */
+static int
+take_option(int ch, void *arg)
+{
+	struct signin_login_opts *lo = arg;
+
+	if (ch == 'H')
+		lo->headless = 1;
+	else if (ch == 'Q')
+		lo->no_qr = 1;
+	else
+		return -1;
+	return 0;
+}
+
 int
 main(int argc, char **argv)
 {
 	static const struct option longopts[] = {
-		{ "config", required_argument, NULL, 'c' },
-		{ "verbose", no_argument, NULL, 'v' },
-		{ "quiet", no_argument, NULL, 'q' },
 		{ "headless", no_argument, NULL, 'H' },
 		{ "no-qr", no_argument, NULL, 'Q' },
-		{ "help", no_argument, NULL, 'h' },
-		{ "version", no_argument, NULL, 'V' },
 		{ NULL, 0, NULL, 0 },
 	};
+	struct progopt po = { .name = "mail2cups-oauth", .usage = usage };
 	struct signin_login_opts lo = { 0, 0, 3, stdout, stdin };
-	enum log_level level = LOG_LVL_INFO;
-	int level_set = 0, ch, r = 0;
-	char *path = NULL, *e = NULL;
+	int r = 0;
+	char *e = NULL;
 	const char *cmd, *name;
 	const struct conf_account *a = NULL;
 	struct conf *cf = NULL;
@@ -122,37 +133,14 @@ main(int argc, char **argv)
 		free(e);
 		return m2c_err_exit_code(r);
 	}
-	while ((ch = getopt_long(argc, argv, "c:vqh", longopts, NULL)) != -1) {
-		switch (ch) {
-		case 'c':
-			free(path);
-			path = xstrdup(optarg);
-			break;
-		case 'v':
-			level = LOG_LVL_DEBUG, level_set = 1;
-			break;
-		case 'q':
-			level = LOG_LVL_WARN, level_set = 1;
-			break;
-		case 'H':
-			lo.headless = 1;
-			break;
-		case 'Q':
-			lo.no_qr = 1;
-			break;
-		case 'h':
-			usage(stdout);
-			return EX_OK;
-		case 'V':
-			printf("mail2cups-oauth %s\n", PACKAGE_VERSION);
-			return EX_OK;
-		default:
-			usage(stderr);
-			return EX_USAGE;
-		}
+	if ((r = progopt_parse(&po, argc, argv, longopts, take_option, &lo)) >= 0) {
+		progopt_clear(&po);
+		return r;
 	}
+	r = 0;
 	if (argc - optind != 2) {
 		usage(stderr);
+		progopt_clear(&po);
 		return EX_USAGE;
 	}
 	cmd = argv[optind];
@@ -161,16 +149,18 @@ main(int argc, char **argv)
 	    strcmp(cmd, "status") && strcmp(cmd, "logout")) {
 		fprintf(stderr, "mail2cups-oauth: unknown command \"%s\"\n", cmd);
 		usage(stderr);
+		progopt_clear(&po);
 		return EX_USAGE;
 	}
 
-	if (path == NULL)
-		path = conf_default_path();
-	if ((r = conf_load(path, &cf, &e)) != 0)
+	if (po.config == NULL)
+		po.config = conf_default_path();
+	if ((r = conf_load(po.config, &cf, &e)) != 0)
 		goto out;
-	log_set_level(level_set ? level : cf->log_level);
+	log_set_level(progopt_level(&po, cf->log_level));
 	if ((a = conf_account_find(cf, name)) == NULL) {
-		r = m2c_fail(&e, M2C_E_USAGE, "%s has no account named \"%s\"", path, name);
+		r = m2c_fail(&e, M2C_E_USAGE, "%s has no account named \"%s\"", po.config,
+		    name);
 		goto out;
 	}
 	if (!a->oauth.present) {
@@ -212,7 +202,7 @@ out:
 		free(fix);
 	}
 	free(e);
-	free(path);
+	progopt_clear(&po);
 	oauth_tokens_clear(&t);
 	conf_free(&cf);
 	log_secret_clear();

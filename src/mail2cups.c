@@ -30,11 +30,13 @@
 #include "cupsjob.h"
 #include "deliver.h"
 #include "error.h"
+#include "folders.h"
 #include "lock.h"
 #include "log.h"
 #include "mime.h"
 #include "poller.h"
 #include "privdrop.h"
+#include "progopt.h"
 #include "runas.h"
 #include "state.h"
 #include "status.h"
@@ -137,7 +139,10 @@ cmd_once(const struct conf *cf, int dry_run)
 			    "read", a->name);
 			continue;
 		}
-		r = poller_once_account(cf, a, st, &o, &sum, &step, &e);
+		if (a->print_folders)
+			r = folders_once(cf, a, st, &o, &sum, &step, &e);
+		else
+			r = poller_once_account(cf, a, st, &o, &sum, &step, &e);
 		/* Busy: the daemon serves it and records its own outcome. */
 		if (!sum.busy)
 			record_outcome(cf, a, st, dry_run, r, step, e);
@@ -376,24 +381,29 @@ out:
 	return status;
 }
 
+/* The program's own option (progopt.h has the common ones): --dry-run. */
+static int
+take_option(int ch, void *arg)
+{
+	if (ch != 'n')
+		return -1;
+	*(int *)arg = 1;
+	return 0;
+}
+
 int
 main(int argc, char **argv)
 {
 	static const struct option longopts[] = {
-		{ "config", required_argument, NULL, 'c' },
-		{ "verbose", no_argument, NULL, 'v' },
-		{ "quiet", no_argument, NULL, 'q' },
 		{ "dry-run", no_argument, NULL, 'n' },
-		{ "help", no_argument, NULL, 'h' },
-		{ "version", no_argument, NULL, 'V' },
 		{ NULL, 0, NULL, 0 },
 	};
 	static const char *const commands[] = { "once", "check", "status", "run", "deliver" };
-	enum log_level level = LOG_LVL_INFO;
+	struct progopt po = { .name = "mail2cups", .usage = usage, .stop_at_operand = 1 };
 	struct deliver_args da = { 0 };
-	int level_set = 0, dry_run = 0, use_syslog = 0, json = 0, verbose = 0, ch, r, status;
+	int dry_run = 0, use_syslog = 0, json = 0, verbose = 0, r, status;
 	size_t i;
-	char *path = NULL, *e = NULL;
+	char *e = NULL;
 	const char *cmd;
 	struct conf *cf = NULL;
 
@@ -410,35 +420,8 @@ main(int argc, char **argv)
 	 * (imap-conn.c).  Converters get their signals back (convert.c).
 	 */
 	signal(SIGPIPE, SIG_IGN);
-	while ((ch = getopt_long(argc, argv, "+c:vqh", longopts, NULL)) != -1) {
-		switch (ch) {
-		case 'c':
-			free(path);
-			path = xstrdup(optarg);
-			break;
-		case 'v':
-			level = LOG_LVL_DEBUG, level_set = 1;
-			break;
-		case 'q':
-			level = LOG_LVL_WARN, level_set = 1;
-			break;
-		case 'n':
-			dry_run = 1;
-			break;
-		case 'h':
-			usage(stdout);
-			status = EX_OK;
-			goto out;
-		case 'V':
-			printf("mail2cups %s\n", PACKAGE_VERSION);
-			status = EX_OK;
-			goto out;
-		default:
-			usage(stderr);
-			status = EX_USAGE;
-			goto out;
-		}
-	}
+	if ((status = progopt_parse(&po, argc, argv, longopts, take_option, &dry_run)) >= 0)
+		goto out;
 	if (optind >= argc) {
 		usage(stderr);
 		status = EX_USAGE;
@@ -455,13 +438,13 @@ main(int argc, char **argv)
 	}
 	if (strcmp(cmd, "deliver") == 0) {
 		/* An MDA logs to syslog: stderr carries one line, for the MTA. */
-		if ((status = parse_deliver_args(argc - optind + 1, argv + optind - 1, &path,
+		if ((status = parse_deliver_args(argc - optind + 1, argv + optind - 1, &po.config,
 		    &verbose, &da)) != 0) {
 			usage(stderr);
 			goto out;
 		}
 		if (verbose)
-			level = LOG_LVL_DEBUG, level_set = 1;
+			po.level = LOG_LVL_DEBUG, po.level_set = 1;
 		else
 			log_init("mail2cups", 1, LOG_LVL_INFO);
 		optind = argc;
@@ -481,9 +464,9 @@ main(int argc, char **argv)
 			goto out;
 		}
 	}
-	if (path == NULL)
-		path = conf_default_path();
-	if ((r = conf_load(path, &cf, &e)) != 0) {
+	if (po.config == NULL)
+		po.config = conf_default_path();
+	if ((r = conf_load(po.config, &cf, &e)) != 0) {
 		log_error("%s", e ? e : m2c_err_name(r));	/* every line prefixed */
 		status = m2c_err_exit_code(r);
 		if (strcmp(cmd, "deliver") == 0) {
@@ -495,12 +478,12 @@ main(int argc, char **argv)
 		}
 		goto out;
 	}
-	log_set_level(level_set ? level : cf->log_level);
+	log_set_level(progopt_level(&po, cf->log_level));
 	cups_job_set_server(cf->cups_server);
 	if (strcmp(cmd, "check") == 0)
 		status = cmd_check(cf);
 	else if (strcmp(cmd, "run") == 0)
-		status = cmd_run(path, &cf, use_syslog);
+		status = cmd_run(po.config, &cf, use_syslog);
 	else if (strcmp(cmd, "status") == 0)
 		status = cmd_status(cf, json);
 	else if (strcmp(cmd, "deliver") == 0)
@@ -511,6 +494,6 @@ out:
 	conf_free(&cf);
 	log_secret_clear();
 	free(e);
-	free(path);
+	progopt_clear(&po);
 	return status;
 }

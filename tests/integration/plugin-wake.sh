@@ -10,20 +10,12 @@
 # with idle = true a wake-up ends the IDLE and the new mail prints.
 [ -n "${BASH_VERSION:-}" ] || exec bash "$0" "$@"   # make check runs $(SHELL)
 . "${top_srcdir:-$(dirname "$0")/../..}/tests/rig/rig.sh"
-rig_require_all
-rig_require_program
-rig_require_plugin
 # The service user must be in wake_socket_group to give the socket to it
-# (never root): here it is the mail uid itself, as a mail2cups user in the
-# vmail group would be.
-RIG_SVC_UID=$RIG_UID
-rig_init
+# (never root): here it is the mail uid itself (rig_init_wake).
+rig_setup_plugin "  mail2cups_mailbox = INBOX
+  mail2cups_mailbox2 = Print"
 d=$RIG_DIR
-install -d -m 0755 -o "$RIG_SVC_UID" -g "$RIG_SVC_UID" "$d/run"
-wsock=$d/run/wake.sock
-RIG_DOVECOT_EXTRA=$(rig_plugin_dovecot_conf "  mail2cups_socket = $wsock
-  mail2cups_mailbox = INBOX
-  mail2cups_mailbox2 = Print")
+wsock=$RIG_WAKE_SOCK
 rig_start_all
 rig_doveadm mailbox create -u "$RIG_USER" Print Other ||
 	bail "cannot create the Print and Other folders"
@@ -35,10 +27,9 @@ rig_write_conf "$d/print.conf" name='"print"' mailbox='"Print"' poll_interval=60
 	sed '$d' "$d/inbox.conf" | sed '$d'
 	printf '  },\n'
 	sed -n '/^  {$/,$p' "$d/print.conf"
-	printf 'wake_socket = "%s";\nwake_socket_group = "%s";\nwake_interval = 1;\n' \
-		"$wsock" "$RIG_UID"
 	printf 'backoff_max = 1;\nshutdown_timeout = 10;\nlog_level = "debug";\n'
 } >"$RIG_CONF"
+rig_conf_wake "$RIG_CONF"
 
 start_daemon() {
 	"$MAIL2CUPS" -c "$RIG_CONF" run >>"$d/daemon.out" 2>>"$d/daemon.err" &
@@ -103,20 +94,7 @@ check "... woken for Print" grep -q 'print: wake-up from Dovecot: alice in Print
 rig_doveadm expunge -u "$RIG_USER" mailbox Other all
 rig_mkmail pdf "$d/move.pdf" move.pdf && rig_mkmail mail "$d/move.eml" --attach "$d/move.pdf"
 rig_deliver "$RIG_USER" "$d/move.eml" Other
-move_out=$(python3 - "$RIG_IMAPS_PORT" "$RIG_USER" "$RIG_PASS" <<'PY' 2>&1
-import imaplib, ssl, sys
-ctx = ssl.create_default_context()
-ctx.check_hostname = False
-ctx.verify_mode = ssl.CERT_NONE
-c = imaplib.IMAP4_SSL("127.0.0.1", int(sys.argv[1]), ssl_context=ctx)
-c.login(sys.argv[2], sys.argv[3])
-c.select("Other")
-typ, data = c.uid("MOVE", "1:*", "Print")
-print(typ, data)
-c.logout()
-PY
-)
-like "$move_out" '^OK' "an IMAP client MOVEs the message into Print"
+like "$(rig_imap_move "$RIG_USER" "$RIG_PASS" Other Print)" '^OK' "an IMAP client MOVEs the message into Print"
 if rig_wait_for 20 printed_at_least 4; then ok "a MOVE into Print prints"
 else not_ok "a MOVE into Print prints" "$(tail -20 "$d/daemon.err")"; fi
 

@@ -26,6 +26,10 @@ a = json.load(sys.stdin)["accounts"][0]
 print(a["status"], "refused the sign-in" in a["reason"], a["fix"].startswith("check username"),
       a["last_ok"], a["since"] == a["last_check"])')" \
 	"error True True None True" "--json: error with reason, fix, never ok, since = last check"
+is "$(printf '%s' "$RIG_OUT" | python3 -c 'import json, sys
+a = json.load(sys.stdin)["accounts"][0]
+print(a["step"], a["code"])')" \
+	"imap auth" "--json: the failed step and the error code, as data"
 
 printf '%s' "$RIG_PASS" >"$d/alice.pass"
 rig_run once
@@ -33,4 +37,9 @@ expect_rc 0 "with the right password once exits 0"
 rig_run status
 expect_rc 0 "and status is ok again (exit 0)"
 like "$RIG_OUT" "^test: ok \(last pass just now; 1 printed today; 0 pending\)$" "ok line"
+rig_run status --json
+expect_rc 0 "--json: exits 0"
+is "$(printf '%s' "$RIG_OUT" | python3 -c 'import json, sys
+a = json.load(sys.stdin)["accounts"][0]
+print(a["status"], a["step"], a["code"])')" "ok None None" "--json: ok has no step and no code"
 tap_done

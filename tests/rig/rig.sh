@@ -1695,6 +1695,62 @@ rig_plugin_dovecot_conf() {
 		"$mods" "$1"
 }
 
+# rig_init_wake: rig_init for a test of the plugin's wake-ups: the service
+# user is the mail uid (as a mail2cups user in the vmail group would be, so
+# it may give wake_socket to that group); RIG_WAKE_SOCK is
+# $RIG_DIR/run/wake.sock, in a folder that user may write.
+rig_init_wake() {
+	RIG_SVC_UID=$RIG_UID
+	rig_init
+	install -d -m 0755 -o "$RIG_SVC_UID" -g "$RIG_SVC_UID" "$RIG_DIR/run"
+	RIG_WAKE_SOCK=$RIG_DIR/run/wake.sock
+}
+
+# rig_setup_plugin SETTINGS [MASTER]: a test of the plugin's wake-ups
+# (skipped, or failed under CI, without the program or the plugin):
+# rig_init_wake, and RIG_DOVECOT_EXTRA loads the plugin with
+# mail2cups_socket = RIG_WAKE_SOCK and SETTINGS (more plugin {} lines),
+# and with MASTER a Dovecot master user of that name
+# (rig_master_dovecot_conf).  Start the rig with rig_start_all.
+rig_setup_plugin() {
+	rig_require_all
+	rig_require_program
+	rig_require_plugin
+	rig_init_wake
+	RIG_DOVECOT_EXTRA=$(rig_plugin_dovecot_conf "  mail2cups_socket = $RIG_WAKE_SOCK
+$1")
+	[ -z "${2:-}" ] || RIG_DOVECOT_EXTRA="$RIG_DOVECOT_EXTRA
+$(rig_master_dovecot_conf "$2")"
+}
+
+# rig_conf_wake FILE [INTERVAL]: appends wake_socket (RIG_WAKE_SOCK), its
+# group (the mail uid's) and wake_interval (default 1) to a config.
+rig_conf_wake() {
+	printf 'wake_socket = "%s";
+wake_socket_group = "%s";
+wake_interval = %s;
+' \
+		"$RIG_WAKE_SOCK" "$RIG_UID" "${2:-1}" >>"$1"
+}
+
+# rig_imap_move USER PASSWORD FROM TO: an IMAP client (Python's imaplib,
+# over IMAPS) signs in as USER and UID MOVEs every message of FROM to TO;
+# prints the server's answer ("OK [...]").
+rig_imap_move() {
+	python3 - "$RIG_IMAPS_PORT" "$@" <<'PY' 2>&1
+import imaplib, ssl, sys
+ctx = ssl.create_default_context()
+ctx.check_hostname = False
+ctx.verify_mode = ssl.CERT_NONE
+c = imaplib.IMAP4_SSL("127.0.0.1", int(sys.argv[1]), ssl_context=ctx)
+c.login(sys.argv[2], sys.argv[3])
+c.select(sys.argv[4])
+typ, data = c.uid("MOVE", "1:*", sys.argv[5])
+print(typ, data)
+c.logout()
+PY
+}
+
 # rig_lmtp USER FILE...: delivers each FILE to USER over LMTP in one
 # session (one Dovecot lmtp process); fails unless every one was accepted.
 rig_lmtp() {
@@ -1724,4 +1780,67 @@ rig_lda() {
 # rig_dovecot_log_count REGEX: lines of Dovecot's log matching REGEX.
 rig_dovecot_log_count() {
 	grep -Ec -- "$1" "$RIG_DIR/dovecot/dovecot.log" 2>/dev/null
+}
+
+# ------------------------------------------------------------------ Print folders
+# Helpers for tests/integration/print-folders.sh and bench/print-folders.sh
+# (owner: folders).
+
+# rig_master_dovecot_conf NAME [PASSWORD]: a Dovecot master user NAME (a
+# passdb with master = yes; pass = yes, so the user signed in for must
+# exist in the ordinary passdb): prints the dovecot.conf text (for
+# RIG_DOVECOT_EXTRA) and writes its password to $RIG_DIR/NAME.pass (the
+# service user's, 0600) for mail2cups' password_file.
+rig_master_dovecot_conf() {
+	local name=$1 pw=${2:-master-pw}
+	mkdir -p "$RIG_DIR/dovecot"
+	printf '%s:{PLAIN}%s\n' "$name" "$pw" >"$RIG_DIR/dovecot/masters"
+	chmod 0644 "$RIG_DIR/dovecot/masters"
+	printf '%s' "$pw" >"$RIG_DIR/$name.pass"
+	rig_svc_secret "$RIG_DIR/$name.pass"
+	printf 'passdb {\n  driver = passwd-file\n  master = yes\n  pass = yes\n  args = scheme=PLAIN %s\n}\n' \
+		"$RIG_DIR/dovecot/masters"
+}
+
+# rig_write_folders_conf FILE MASTER [KEY=VALUE...]: a mail2cups config
+# with one print_folders account "folders" on the rig's Dovecot, signing
+# in as MASTER; each KEY=VALUE adds an account setting (libconfig text).
+# The global settings: state_dir, cups_server, timeout, log_level debug.
+rig_write_folders_conf() {
+	local file=$1 master=$2 kv
+	shift 2
+	{
+		printf 'state_dir = "%s";\ncups_server = "%s";\ntimeout = 10;\n' \
+			"$RIG_STATE" "$RIG_CUPS_SOCK"
+		printf 'log_level = "debug";\nbackoff_max = 1;\nshutdown_timeout = 10;\n'
+		printf 'accounts = (\n  { name = "folders";\n    print_folders = true;\n'
+		printf '    host = "127.0.0.1";\n    port = %s;\n    security = "ssl";\n' \
+			"$RIG_IMAPS_PORT"
+		printf '    ca_file = "%s";\n    login_user = "%s";\n' "$RIG_CERT" "$master"
+		printf '    password_file = "%s";\n    printer = "%s";\n' "$RIG_DIR/$master.pass" \
+			"$RIG_QUEUE"
+		for kv in "$@"; do
+			printf '    %s = %s;\n' "${kv%%=*}" "${kv#*=}"
+		done
+		printf '  }\n);\n'
+	} >"$file"
+}
+
+# rig_wake MAILBOX USER...: one wake-up datagram (wake.h) for each USER to
+# RIG_WAKE_SOCK, as the Dovecot plugin sends them, naming UID 1 of
+# UIDVALIDITY 1 (a hint only); waits while the socket's queue is full.
+rig_wake() {
+	python3 - "$RIG_WAKE_SOCK" "$@" <<'PY'
+import socket, sys, time
+s = socket.socket(socket.AF_UNIX, socket.SOCK_DGRAM)
+for u in sys.argv[3:]:
+    d = ("mail2cups-wake 1\nuser %s\nmailbox %s\nuidvalidity 1\nuids 1\n"
+         % (u, sys.argv[2])).encode()
+    while True:
+        try:
+            s.sendto(d, sys.argv[1])
+            break
+        except (BlockingIOError, OSError):
+            time.sleep(0.01)
+PY
 }

@@ -153,7 +153,8 @@ static const struct bad_case {
 	      "poll_interval, oauth, printer, allow_senders, after, printed_folder, "
 	      "failed_folder, deny_senders, authenticated_senders_only, "
 	      "trust_unauthenticated_from, authserv_id, tenant_domains, rules, hold, "
-	      "print_body, reply, rejected_folder, idle, deliver_only)" } } },
+	      "print_body, reply, rejected_folder, idle, deliver_only, print_folders, "
+	      "session_timeout, max_sessions, folder_users)" } } },
 	{ "unknown limits key", "limits = { max_size = 5; };\n" HEAD HOST PW PRN TAIL,
 	  { { 1, "limits.max_size: unknown key (valid keys here: max_message_size, "
 	      "max_attachment_size, max_parts, max_depth, max_attachments)" } } },
@@ -219,6 +220,22 @@ static const struct bad_case {
 	  "smtp = { host = \"localhost\"; port = 25; security = \"none\"; auth = \"none\"; };\n",
 	  { { 7, "account \"office\": reply: replies come from the account's username, and it "
 	      "has none" } } },
+	{ "print_folders with sender keys", "accounts = (\n  { name = \"pf\";\n"
+	  "    print_folders = true;\n    username = \"x\";\n    login_user = \"m\";\n"
+	  "    allow_senders = [ \"*\" ];\n    after = \"seen\";\n    auth = \"login\";\n"
+	  HOST PW PRN TAIL,
+	  { { 6, "account \"pf\": allow_senders: an account with print_folders = true prints "
+	      "what each user put in their own folder, as that user" },
+	    { 4, "account \"pf\": username: an account with print_folders = true" },
+	    { 8, "account \"pf\": auth: print_folders = true signs in with AUTHENTICATE PLAIN" },
+	    { 7, "account \"pf\": after: \"seen\" would leave printed mail in every user's "
+	      "folder" } } },
+	{ "print_folders without a master user", "accounts = (\n  { name = \"pf\";\n"
+	  "    print_folders = true;\n" HOST PW PRN TAIL,
+	  { { 2, "account \"pf\": login_user: missing (required: the Dovecot master user" } } },
+	{ "print_folders keys elsewhere", HEAD "    session_timeout = 5;\n" HOST PW PRN TAIL,
+	  { { 4, "account \"office\": session_timeout: an account with print_folders = false "
+	      "reads one mailbox" } } },
 	/* Issue 5: rules, users, converters, smtp, replies, sender trust. */
 	{ "bad option phrase", "rules = ( { options = [ \"duplex\", \"dupplex\" ]; } );\n"
 	  HEAD HOST PW PRN TAIL,
@@ -846,6 +863,39 @@ test_deliver_only(void)
 	free(path);
 }
 
+/* print_folders: every user's Print folder through a master user. */
+static void
+test_print_folders(void)
+{
+	char *path = write_conf("accounts = (\n  { name = \"pf\";\n    print_folders = true;\n"
+	    "    login_user = \"m2c\";\n    folder_users = [ \"alice\", \"bob\" ];\n"
+	    "    session_timeout = 5;\n    max_sessions = 3;\n" HOST PW PRN TAIL), *err = NULL;
+	struct conf *c = NULL;
+
+	is_int(conf_load(path, &c, &err), 0, "print_folders: loads without username");
+	is_str(err, NULL, "print_folders: no message");
+	if (c != NULL && c->naccounts == 1) {
+		const struct conf_account *a = &c->accounts[0];
+
+		is_int(a->print_folders, 1, "print_folders: set");
+		is_str(a->mailbox, "Print", "print_folders: mailbox defaults to Print");
+		is_int((int)a->after, (int)CONF_AFTER_MOVE, "print_folders: after defaults to move");
+		is_int(a->poll_interval, 3600, "print_folders: the safety pass hourly");
+		is_int(a->idle, 0, "print_folders: no IDLE");
+		is_int(a->session_timeout, 5, "session_timeout read");
+		is_int(a->max_sessions, 3, "max_sessions read");
+		ok(a->folder_users.n == 2 && strcmp(a->folder_users.v[1], "bob") == 0,
+		    "folder_users read");
+		is_str(a->username, NULL, "print_folders: no username");
+		is_str(a->login_user, "m2c", "print_folders: the master user");
+	} else {
+		ok(0, "print_folders: one account");
+	}
+	conf_free(&c);
+	free(err);
+	free(path);
+}
+
 static void
 test_good_variants(void)
 {
@@ -1066,6 +1116,7 @@ main(void)
 	test_digest();
 	test_good_variants();
 	test_deliver_only();
+	test_print_folders();
 	test_oauth_group();
 	test_google_service_account();
 	for (size_t i = 0; i < ARRAY_SIZE(bad_cases); i++)

@@ -61,19 +61,80 @@ become(const char *state_dir, const char *service_user, char **e)
 	return r;
 }
 
+/* Make p with mode and owner, unless an earlier case made it. */
+static void
+mkdir_once(const char *p, mode_t mode, uid_t uid)
+{
+	struct stat st;
+
+	if (lstat(p, &st) != 0)
+		mkdir_owned(p, mode, uid);
+}
+
 static void
 test_refusals(void)
 {
+	/*
+	 * A state_dir under top, below parent (NULL: top itself), each made
+	 * with its mode and owner by the first case that names it; the
+	 * service_user (NULL: none); the result and what the message says
+	 * (NULL: not checked).
+	 */
+	static const struct {
+		const char *parent;
+		mode_t pmode;
+		uid_t powner;
+		const char *dir;
+		mode_t mode;
+		uid_t owner;
+		const char *user;
+		int want;
+		const char *has;
+		const char *desc;
+	} t[] = {
+		/* The old code kept root here: a root-owned state_dir. */
+		{ NULL, 0, 0, "root-owned", 0700, 0, NULL, M2C_E_CONFIG, "useradd --system",
+		  "a root-owned state_dir with no service user is refused (root never "
+		  "handles mail), saying how to make the service user" },
+		{ NULL, 0, 0, "root-owned", 0700, 0, NULL, M2C_E_CONFIG, "service_user",
+		  "... or to name one" },
+		{ NULL, 0, 0, "root-owned", 0700, 0, "5001", M2C_E_CONFIG, "run: chown -R 5001: ",
+		  "service_user set, but state_dir is root's: refused, with the chown -R "
+		  "that fixes it" },
+		{ NULL, 0, 0, "root-owned", 0700, 0, NOUSER, M2C_E_CONFIG, "no such user",
+		  "service_user names nobody: refused, saying so" },
+		{ NULL, 0, 0, "root-owned", 0700, 0, "root", M2C_E_CONFIG, NULL,
+		  "service_user = root: refused" },
+		{ NULL, 0, 0, "open", 0755, SVC, NULL, M2C_E_CONFIG, "run: chmod 700 ",
+		  "a state_dir others may read is refused, with chmod 700" },
+		/* A folder above it anyone may write (not sticky): state_dir could be swapped. */
+		{ "wide", 0777, 0, "wide/state", 0700, SVC, "5001", M2C_E_CONFIG, "chmod go-w ",
+		  "a parent writable by others is refused, with the chmod that fixes it" },
+		{ "theirs", 0755, 4242, "theirs/state", 0700, SVC, "5001", M2C_E_CONFIG,
+		  "belongs to another user", "a parent of another user is refused, saying so" },
+		/* /tmp: a local user made state_dir first; its owner is not trusted. */
+		{ "sticky", 01777, 0, "sticky/state", 0700, SVC, NULL, M2C_E_CONFIG,
+		  "anyone may create files", "a state_dir in a sticky folder anyone may "
+		  "write is not trusted by its owner alone, saying why" },
+		{ "sticky", 01777, 0, "sticky/state", 0700, SVC, "5001", 0, NULL,
+		  "... but is, when service_user names that owner" },
+	};
 	char *e = NULL, *p, *q;
 
-	/* The old code kept root here: a root-owned state_dir. */
-	p = path("root-owned");
-	mkdir_owned(p, 0700, 0);
-	is_int(become(p, NULL, &e), M2C_E_CONFIG, "a root-owned state_dir with no service user "
-	    "is refused (root never handles mail)");
-	has_str(e, "useradd --system", "... saying how to make the service user");
-	has_str(e, "service_user", "... or to name one");
-	free(e);
+	for (size_t i = 0; i < ARRAY_SIZE(t); i++) {
+		if (t[i].parent != NULL) {
+			p = path(t[i].parent);
+			mkdir_once(p, t[i].pmode, t[i].powner);
+			free(p);
+		}
+		p = path(t[i].dir);
+		mkdir_once(p, t[i].mode, t[i].owner);
+		is_int(become(p, t[i].user, &e), t[i].want, "%s", t[i].desc);
+		if (t[i].has != NULL)
+			has_str(e, t[i].has, "%s: the message", t[i].desc);
+		free(e);
+		free(p);
+	}
 
 	q = xasprintf("%s/missing", top);
 	is_int(become(q, NULL, &e), M2C_E_CONFIG, "a missing state_dir with no service user "
@@ -81,46 +142,6 @@ test_refusals(void)
 	has_str(e, "does not exist", "... saying it does not exist");
 	free(e);
 	free(q);
-
-	is_int(become(p, "5001", &e), M2C_E_CONFIG, "service_user set, but state_dir is root's: "
-	    "refused");
-	has_str(e, "run: chown -R 5001: ", "... with the chown -R that fixes it");
-	free(e);
-	is_int(become(p, NOUSER, &e), M2C_E_CONFIG, "service_user names nobody: refused");
-	has_str(e, "no such user", "... saying so");
-	free(e);
-	is_int(become(p, "root", &e), M2C_E_CONFIG, "service_user = root: refused");
-	free(e);
-	free(p);
-
-	p = path("open");
-	mkdir_owned(p, 0755, SVC);
-	is_int(become(p, NULL, &e), M2C_E_CONFIG, "a state_dir others may read is refused");
-	has_str(e, "run: chmod 700 ", "... with chmod 700");
-	free(e);
-	free(p);
-
-	/* A folder above it anyone may write (not sticky): state_dir could be swapped. */
-	p = path("wide");
-	mkdir_owned(p, 0777, 0);
-	q = path("wide/state");
-	mkdir_owned(q, 0700, SVC);
-	is_int(become(q, "5001", &e), M2C_E_CONFIG, "a parent writable by others is refused");
-	has_str(e, "chmod go-w ", "... with the chmod that fixes it");
-	free(e);
-	free(q);
-	free(p);
-
-	/* A parent owned by another user. */
-	p = path("theirs");
-	mkdir_owned(p, 0755, 4242);
-	q = path("theirs/state");
-	mkdir_owned(q, 0700, SVC);
-	is_int(become(q, "5001", &e), M2C_E_CONFIG, "a parent of another user is refused");
-	has_str(e, "belongs to another user", "... saying so");
-	free(e);
-	free(q);
-	free(p);
 
 	/* A symbolic link, as state_dir and above it. */
 	p = path("real");
@@ -139,20 +160,6 @@ test_refusals(void)
 	free(e);
 	free(p);
 	free(q);
-
-	/* /tmp: a local user made state_dir first; its owner is not trusted. */
-	p = path("sticky");
-	mkdir_owned(p, 01777, 0);
-	q = path("sticky/state");
-	mkdir_owned(q, 0700, SVC);
-	is_int(become(q, NULL, &e), M2C_E_CONFIG, "a state_dir in a sticky folder anyone may "
-	    "write is not trusted by its owner alone");
-	has_str(e, "anyone may create files", "... saying why");
-	free(e);
-	is_int(become(q, "5001", &e), 0, "... but is, when service_user names that owner");
-	free(e);
-	free(q);
-	free(p);
 }
 
 /* In a child: become the owner of state_dir; report over the exit code. */

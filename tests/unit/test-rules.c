@@ -122,58 +122,83 @@ test_users(void)
 	char *u, *note = NULL;
 	int mapped = 0;
 
+	/*
+	 * mapped: 1 or 0, -1 not checked; note: what the log line says, ""
+	 * none, NULL not checked.
+	 */
+	static const struct {
+		const char *from;
+		int verified;
+		const char *want;
+		int mapped;
+		const char *note;
+		const char *desc;
+	} t[] = {
+		{ "Bob@Example.com", 1, "bob", 1, "",
+		  "a mapped, authenticated sender gets its CUPS user, nothing to log" },
+		{ "carol.k@staff.example.com", 1, "carol.k", -1, NULL, "%l is the local part" },
+		{ "we$ird@staff.example.com", 1, "we_ird@staff.example.com", -1, NULL,
+		  "a local part CUPS cannot take gives the address instead (made safe)" },
+		{ "dave@example.org", 1, "dave@example.org", 0, NULL,
+		  "an unmapped sender keeps the full address" },
+		/* #10-3: a From nobody vouched for chooses no CUPS user. */
+		{ "ceo@staff.example.com", 0, RULES_UNVERIFIED_USER, 1, "did not authenticate",
+		  "an unauthenticated sender the table maps prints as " RULES_UNVERIFIED_USER
+		  ", not as its local part, and the log says why" },
+		{ "Bob@Example.com", 0, RULES_UNVERIFIED_USER, -1, NULL,
+		  "... also for an exact entry" },
+		{ "dave@example.org", 0, "dave@example.org", 0, "",
+		  "an unauthenticated, unmapped sender keeps its address (never a local "
+		  "name), nothing to log" },
+		/* Reserved names never come out of a mapping. */
+		{ "boss@example.com", 1, RULES_UNVERIFIED_USER, -1, "reserved",
+		  "a mapping to root gives " RULES_UNVERIFIED_USER ", with a log line" },
+		{ "printer@example.com", 1, RULES_UNVERIFIED_USER, -1, NULL,
+		  "... and to LP (any case)" },
+		{ "root@staff.example.com", 1, RULES_UNVERIFIED_USER, -1, NULL,
+		  "%l of root@ is not root" },
+		{ "lp@staff.example.com", 1, RULES_UNVERIFIED_USER, -1, NULL,
+		  "%l of lp@ is not lp" },
+	};
+
 	cf.users = users;
 	cf.nusers = ARRAY_SIZE(users);
-	u = rules_cups_user(&cf, "Bob@Example.com", 1, &mapped, &note);
-	ok(mapped, "... from the table");
-	is_str(u, "bob", "a mapped, authenticated sender gets its CUPS user");
+	for (size_t i = 0; i < ARRAY_SIZE(t); i++) {
+		mapped = -1;
+		u = rules_cups_user(&cf, t[i].from, t[i].verified, &mapped, &note);
+		is_str(u, t[i].want, "%s (%s)", t[i].desc, t[i].from);
+		if (t[i].mapped >= 0)
+			is_int(mapped, t[i].mapped, "%s (%s): mapped", t[i].desc, t[i].from);
+		if (t[i].note != NULL && *t[i].note == '\0')
+			ok(note == NULL, "%s (%s): no log line", t[i].desc, t[i].from);
+		else if (t[i].note != NULL)
+			has_str(note, t[i].note, "%s (%s): the log line", t[i].desc, t[i].from);
+		free(note);
+		note = NULL;
+		free(u);
+	}
+	/* A Print folder's owner (print_folders): the login name, through the table. */
+	u = rules_owner_user(&cf, "alice", &note);
+	is_str(u, "alice", "an owner the table does not know prints as the login name");
 	ok(note == NULL, "... with nothing to log");
 	free(u);
-	u = rules_cups_user(&cf, "carol.k@staff.example.com", 1, &mapped, &note);
-	is_str(u, "carol.k", "%%l is the local part");
+	u = rules_owner_user(&cf, "carol.k@staff.example.com", &note);
+	is_str(u, "carol.k", "an owner the table maps gets its name (%%l)");
 	free(u);
-	u = rules_cups_user(&cf, "we$ird@staff.example.com", 1, &mapped, &note);
-	ok(u != NULL && strchr(u, '@') != NULL, "a local part CUPS cannot take keeps the address");
+	u = rules_owner_user(&cf, "bob@example.com", &note);
+	is_str(u, "bob", "... or the entry's name");
 	free(u);
-	u = rules_cups_user(&cf, "dave@example.org", 1, &mapped, &note);
-	ok(!mapped, "... not from the table");
-	is_str(u, "dave@example.org", "an unmapped sender keeps the full address");
+	u = rules_owner_user(&cf, "dave@example.org", &note);
+	is_str(u, "dave@example.org", "an owner signing in with an address keeps it");
 	free(u);
-
-	/* #10-3: a From nobody vouched for chooses no CUPS user. */
-	u = rules_cups_user(&cf, "ceo@staff.example.com", 0, &mapped, &note);
-	is_str(u, RULES_UNVERIFIED_USER, "an unauthenticated sender the table maps prints as "
-	    RULES_UNVERIFIED_USER ", not as its local part");
-	ok(mapped, "... sent as it is");
-	has_str(note, "did not authenticate", "... and the log says why");
-	free(note);
-	free(u);
-	u = rules_cups_user(&cf, "Bob@Example.com", 0, &mapped, &note);
-	is_str(u, RULES_UNVERIFIED_USER, "... also for an exact entry");
-	free(note);
-	free(u);
-	u = rules_cups_user(&cf, "dave@example.org", 0, &mapped, &note);
-	is_str(u, "dave@example.org", "an unauthenticated, unmapped sender keeps its address "
-	    "(never a local name)");
-	ok(!mapped && note == NULL, "... not mapped, nothing to log");
-	free(u);
-
-	/* Reserved names never come out of a mapping. */
-	u = rules_cups_user(&cf, "boss@example.com", 1, &mapped, &note);
-	is_str(u, RULES_UNVERIFIED_USER, "a mapping to root gives " RULES_UNVERIFIED_USER);
+	u = rules_owner_user(&cf, "lp", &note);
+	is_str(u, RULES_UNVERIFIED_USER, "an owner with a reserved name gives "
+	    RULES_UNVERIFIED_USER);
 	has_str(note, "reserved", "... with a log line");
 	free(note);
 	free(u);
-	u = rules_cups_user(&cf, "printer@example.com", 1, &mapped, &note);
-	is_str(u, RULES_UNVERIFIED_USER, "... and to LP (any case)");
-	free(note);
-	free(u);
-	u = rules_cups_user(&cf, "root@staff.example.com", 1, &mapped, &note);
-	is_str(u, RULES_UNVERIFIED_USER, "%%l of root@ is not root");
-	free(note);
-	free(u);
-	u = rules_cups_user(&cf, "lp@staff.example.com", 1, &mapped, &note);
-	is_str(u, RULES_UNVERIFIED_USER, "%%l of lp@ is not lp");
+	u = rules_owner_user(&cf, "we ird", &note);
+	ok(u != NULL && strchr(u, ' ') == NULL, "an owner name CUPS cannot take is made safe");
 	free(note);
 	free(u);
 	for (size_t i = 0; i < ARRAY_SIZE(reserved); i++)

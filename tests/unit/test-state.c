@@ -341,9 +341,28 @@ test_replies(struct state *s)
 	free(err);
 }
 
+/* The schema of the database at path: every CREATE statement, in name order. */
+static char *
+schema_of(const char *path)
+{
+	sqlite3 *db = NULL;
+	sqlite3_stmt *st = NULL;
+	struct buf b = { 0 };
+
+	if (sqlite3_open(path, &db) == SQLITE_OK &&
+	    sqlite3_prepare_v2(db, "SELECT sql FROM sqlite_master WHERE sql IS NOT NULL "
+	    "ORDER BY name", -1, &st, NULL) == SQLITE_OK)
+		while (sqlite3_step(st) == SQLITE_ROW)
+			buf_appendf(&b, "%s;\n", (const char *)sqlite3_column_text(st, 0));
+	sqlite3_finalize(st);
+	sqlite3_close(db);
+	return buf_steal(&b);
+}
+
 /*
- * Migration 3 -> 4: a database at version 3 (the replies table removed
- * again) gains the replies table and keeps its messages.
+ * Migration 3 -> 7: a database at version 3 (the later tables and columns
+ * removed again) gains them, keeps its messages, and ends with the schema
+ * a new database has.
  */
 static void
 test_migration(void)
@@ -353,7 +372,7 @@ test_migration(void)
 	struct state_msg m;
 	sqlite3 *db = NULL;
 	sqlite3_stmt *st = NULL;
-	char *path, *err = NULL;
+	char *path, *err = NULL, *fresh, *migrated;
 	int64_t id = 0;
 	long long version = -1;
 
@@ -363,15 +382,19 @@ test_migration(void)
 	is_int(state_msg_set(s, &k, STATE_MSG_DONE, "kept", &err), 0, "a message row");
 	state_close(&s);
 	path = xasprintf("%s/state.db", dir);
+	fresh = schema_of(path);
+	has_str(fresh, "CREATE TABLE deliveries", "the current schema read back");
 	ok(sqlite3_open(path, &db) == SQLITE_OK &&
 	    sqlite3_exec(db, "DROP TABLE replies; DROP TABLE backend_jobs; "
 	    "ALTER TABLE accounts DROP COLUMN step; DROP TABLE deliveries; "
+	    "DROP TABLE folder_users; "
 	    "PRAGMA user_version = 3", NULL, NULL,
 	    NULL) == SQLITE_OK, "back to schema 3");
 	sqlite3_close(db);
 	db = NULL;
 	is_int(state_open(dir, &s, &err), 0, "reopen migrates");
 	if (s == NULL) {
+		free(fresh);
 		free(path);
 		goto out;
 	}
@@ -384,15 +407,44 @@ test_migration(void)
 	    sqlite3_prepare_v2(db, "PRAGMA user_version", -1, &st, NULL) == SQLITE_OK &&
 	    sqlite3_step(st) == SQLITE_ROW)
 		version = sqlite3_column_int64(st, 0);
-	is_int(version, 7, "schema version 7");
+	is_int(version, 8, "schema version 8");
 	sqlite3_finalize(st);
 	sqlite3_close(db);
+	migrated = schema_of(path);
+	is_str(migrated, fresh, "migrated from 3: the same schema as a new database");
+	free(migrated);
+	free(fresh);
 	free(path);
 out:
 	if (err)
 		printf("# %s\n", err);
 	free(err);
 	state_close(&s);
+}
+
+/* The users a print_folders account remembers for its safety pass. */
+static void
+test_folder_users(struct state *s)
+{
+	struct state_names l = { 0 };
+	char *err = NULL;
+
+	is_int(state_folder_users(s, "pf", &l, &err), 0, "folder users: none yet");
+	is_int((int)l.n, 0, "folder users: empty list");
+	is_int(state_folder_user_used(s, "pf", "alice", &err), 0, "folder users: alice");
+	is_int(state_folder_user_used(s, "pf", "bob", &err), 0, "folder users: bob");
+	is_int(state_folder_user_used(s, "pf", "alice", &err), 0, "folder users: alice again");
+	is_int(state_folder_user_used(s, "other", "carol", &err), 0, "another account's user");
+	is_int(state_folder_users(s, "pf", &l, &err), 0, "folder users: listed");
+	is_int((int)l.n, 2, "folder users: each once, this account's only");
+	state_names_free(&l);
+	is_int(state_folder_user_forget(s, "pf", "alice", &err), 0, "folder users: forget alice");
+	is_int(state_folder_users(s, "pf", &l, &err), 0, "folder users: listed again");
+	ok(l.n == 1 && strcmp(l.v[0], "bob") == 0, "folder users: bob is left");
+	state_names_free(&l);
+	if (err)
+		printf("# %s\n", err);
+	free(err);
 }
 
 /* The CUPS backend's sent jobs: sending, sent, never turned back. */
@@ -610,6 +662,7 @@ main(void)
 	test_parts(s);
 	test_replies(s);
 	test_bjobs(s);
+	test_folder_users(s);
 	state_close(&s);
 	test_migration();
 	test_deliveries();

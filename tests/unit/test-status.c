@@ -175,7 +175,7 @@ test_migration(void)
 	is_int(user_version(path), 1, "the read-only open did not migrate");
 
 	is_int(state_open(sub, &s, &err), 0, "open migrates");
-	is_int(user_version(path), 7, "now at the current version (7)");
+	is_int(user_version(path), 8, "now at the current version (8)");
 	is_int(state_msg_get(s, &k, &m, &err), 0, "old message row read");
 	is_int(m.status, STATE_MSG_PRINTED, "old message row kept");
 	state_msg_clear(&m);
@@ -197,6 +197,7 @@ test_migration(void)
 
 	/* A daemon not yet upgraded: schema 5 has rows but no step. */
 	ok(exec_db(path, "ALTER TABLE accounts DROP COLUMN step; DROP TABLE deliveries; "
+	    "DROP TABLE folder_users; "
 	    "PRAGMA user_version = 5"),
 	    "back to schema 5");
 	is_int(state_open_readonly(sub, &s, &err), 0, "read-only open of version 5");
@@ -206,8 +207,8 @@ test_migration(void)
 	state_account_clear(&a);
 	state_close(&s);
 	is_int(user_version(path), 5, "the read-only open did not migrate");
-	is_int(state_open(sub, &s, &err), 0, "open migrates 5 -> 7");
-	is_int(user_version(path), 7, "at version 7 again");
+	is_int(state_open(sub, &s, &err), 0, "open migrates 5 -> 8");
+	is_int(user_version(path), 8, "at version 8 again");
 	state_close(&s);
 
 	ok(exec_db(path, "PRAGMA user_version = 99"), "pretend a newer schema");
@@ -359,6 +360,12 @@ test_evaluate(void)
 			    e[i].step ? e[i].step : "(no step)");
 			has_str(sa.fix, e[i].fix, "error at %s, %s: the fix",
 			    e[i].step ? e[i].step : "(no step)", m2c_err_name(e[i].code));
+			/* The step as data only when it is one status knows. */
+			is_str(sa.step, e[i].step != NULL &&
+			    strcmp(e[i].step, "from-the-future") != 0 ? e[i].step : NULL,
+			    "error at %s: the step", e[i].step ? e[i].step : "(no step)");
+			is_int(sa.code, e[i].code, "error at %s: the code",
+			    e[i].step ? e[i].step : "(no step)");
 			free(sa.reason);
 			free(sa.fix);
 		}
@@ -498,6 +505,17 @@ test_record_and_report(void)
 	    now, "JSON: last_check");
 	ok(json_is_null(json_object_get(json_array_get(list, 2), "reason")),
 	    "JSON: ok has a null reason");
+	/* An account in error: the failed step and the code, as data. */
+	is_str(json_string_value(json_object_get(json_array_get(list, 0), "step")), "imap",
+	    "JSON: annex's failed step");
+	is_str(json_string_value(json_object_get(json_array_get(list, 0), "code")), "auth",
+	    "JSON: annex's error code");
+	ok(json_is_null(json_object_get(json_array_get(list, 2), "step")) &&
+	    json_is_null(json_object_get(json_array_get(list, 2), "code")),
+	    "JSON: ok has a null step and code");
+	ok(json_is_null(json_object_get(json_array_get(list, 1), "step")) &&
+	    json_is_null(json_object_get(json_array_get(list, 1), "code")),
+	    "JSON: waiting (code not expired) has a null step and code");
 	json_decref(j);
 	free(text);
 out:
@@ -519,6 +537,8 @@ test_daemon(void)
 	sa[1].name = xstrdup("annex");
 	sa[1].kind = STATUS_ERROR;
 	sa[1].reason = xstrdup("IMAP login refused");
+	sa[1].step = "imap";
+	sa[1].code = M2C_E_AUTH;
 	rep.accounts = sa;
 	rep.n = 2;
 
@@ -534,6 +554,8 @@ test_daemon(void)
 	has_str(sa[0].fix, "systemctl start mail2cups", "stopped: the fix");
 	has_str(sa[1].reason, "daemon not running: ", "an account in error: the daemon first");
 	has_str(sa[1].reason, "; before that: IMAP login refused", "then its own error");
+	ok(sa[1].step == NULL && sa[1].code == 0,
+	    "stopped: no step or code (no pass failed; the fix is not advice for one)");
 	is_int(status_exit_code(&rep), 2, "stopped: exit 2");
 	is_int(rep.daemon_pid, 42, "the PID is kept for the JSON");
 	for (size_t i = 0; i < 2; i++) {

@@ -1,6 +1,7 @@
 /* test-util.c - util.c and error.c. */
 #include "m2c-config.h"
 
+#include <fcntl.h>
 #include <stdlib.h>
 #include <sys/stat.h>
 #include <sysexits.h>
@@ -46,6 +47,12 @@ test_buf(void)
 		buf_appendf(&b, "%d,", i);
 	ok(b.len > 1000 && b.data[b.len] == '\0', "buf grows and stays NUL-terminated");
 	has_str(b.data, "999,", "buf holds everything appended");
+	buf_reset(&b);
+	buf_appendf(&b, "%s", "x");
+	buf_appendf(&b, "%0200d|", 7);
+	is_int(b.len, 202, "a long buf_appendf in one piece");
+	ok(b.data[0] == 'x' && b.data[200] == '7' && b.data[201] == '|' && b.data[202] == '\0',
+	    "appended after what was there, NUL-terminated");
 	buf_reset(&b);
 	is_int(b.len, 0, "buf_reset empties");
 	buf_append(&b, "a\0b", 3);
@@ -187,6 +194,14 @@ main(void)
 	test_buf();
 	test_errors();
 	test_files();
+	{
+		int fd = open("/dev/null", O_RDONLY), was = fd;
+
+		fd_close(&fd);
+		ok(fd == -1 && fcntl(was, F_GETFD) == -1, "fd_close closes and sets -1");
+		fd_close(&fd);
+		is_int(fd, -1, "fd_close of a closed one does nothing");
+	}
 	is_int(str_casecmp("ABC", "abc"), 0, "str_casecmp");
 	ok(str_has_prefix("msg.123", "msg.") && !str_has_prefix("ms", "msg."), "str_has_prefix");
 	return tap_done();

@@ -70,29 +70,55 @@ m2c_err_exit_code(int err)
 	}
 }
 
+/* Each code: its identifier (data: status --json) and its name for people. */
+static const struct {
+	int err;
+	const char *id;
+	const char *name;
+} err_names[] = {
+	{ M2C_OK, "ok", "success" },
+	{ M2C_E_SYS, "sys", "system error" },
+	{ M2C_E_CONFIG, "config", "configuration error" },
+	{ M2C_E_USAGE, "usage", "usage error" },
+	{ M2C_E_DATA, "data", "bad input data" },
+	{ M2C_E_UNAVAIL, "unavail", "service unavailable" },
+	{ M2C_E_TEMP, "temp", "temporary failure" },
+	{ M2C_E_AUTH, "auth", "credentials refused" },
+	{ M2C_E_SIGNIN, "signin", "sign-in required" },
+	{ M2C_E_PROTO, "proto", "protocol error" },
+	{ M2C_E_TLS, "tls", "TLS error" },
+	{ M2C_E_TIMEOUT, "timeout", "timed out" },
+	{ M2C_E_NOTSUP, "notsup", "not supported" },
+	{ M2C_E_REFUSED, "refused", "refused" },
+	{ M2C_E_LIMIT, "limit", "limit exceeded" },
+	{ M2C_E_NOTFOUND, "notfound", "not found" },
+	{ M2C_E_SERVER, "server", "refused by server" },
+};
+
+/* err's identifier (want_id) or name from err_names, or NULL. */
+static const char *
+err_lookup(int err, int want_id)
+{
+	for (size_t i = 0; i < ARRAY_SIZE(err_names); i++)
+		if (err_names[i].err == err)
+			return want_id ? err_names[i].id : err_names[i].name;
+	return NULL;
+}
+
 const char *
 m2c_err_name(int err)
 {
-	switch (err) {
-	case M2C_OK: return "success";
-	case M2C_E_SYS: return "system error";
-	case M2C_E_CONFIG: return "configuration error";
-	case M2C_E_USAGE: return "usage error";
-	case M2C_E_DATA: return "bad input data";
-	case M2C_E_UNAVAIL: return "service unavailable";
-	case M2C_E_TEMP: return "temporary failure";
-	case M2C_E_AUTH: return "credentials refused";
-	case M2C_E_SIGNIN: return "sign-in required";
-	case M2C_E_PROTO: return "protocol error";
-	case M2C_E_TLS: return "TLS error";
-	case M2C_E_TIMEOUT: return "timed out";
-	case M2C_E_NOTSUP: return "not supported";
-	case M2C_E_REFUSED: return "refused";
-	case M2C_E_LIMIT: return "limit exceeded";
-	case M2C_E_NOTFOUND: return "not found";
-	case M2C_E_SERVER: return "refused by server";
-	default: return "unknown error";
-	}
+	const char *s = err_lookup(err, 0);
+
+	return s != NULL ? s : "unknown error";
+}
+
+const char *
+m2c_err_id(int err)
+{
+	const char *s = err_lookup(err, 1);
+
+	return s != NULL ? s : "unknown";
 }
 
 int

@@ -41,6 +41,12 @@ int m2c_err_is_temporary(int err);
 int m2c_err_exit_code(int err);
 /* A short constant name for logs and tests ("temporary failure", ...). */
 const char *m2c_err_name(int err);
+/*
+ * The code as a constant identifier, for data (status --json): the
+ * M2C_E_ name in lower case without the prefix ("auth", "signin", ...);
+ * "unknown" for any other value.
+ */
+const char *m2c_err_id(int err);
 
 /*
  * The class of a failed system call's errno: a permission problem (EACCES,

@@ -13,6 +13,7 @@
 #include <unistd.h>
 
 #include "error.h"
+#include "utf8.h"
 #include "util.h"
 
 static void
@@ -148,16 +149,30 @@ buf_appendc(struct buf *b, char c)
 }
 
 void
+buf_vappendf(struct buf *b, const char *fmt, va_list ap)
+{
+	va_list ap2;
+	int n;
+
+	/* Formatted in place: no copy of a secret is left behind. */
+	va_copy(ap2, ap);
+	n = vsnprintf(NULL, 0, fmt, ap2);
+	va_end(ap2);
+	if (n < 0)
+		oom();
+	buf_grow(b, (size_t)n);
+	(void)vsnprintf(b->data + b->len, (size_t)n + 1, fmt, ap);
+	b->len += (size_t)n;
+}
+
+void
 buf_appendf(struct buf *b, const char *fmt, ...)
 {
 	va_list ap;
-	char *s;
 
 	va_start(ap, fmt);
-	s = xvasprintf(fmt, ap);
+	buf_vappendf(b, fmt, ap);
 	va_end(ap);
-	buf_append(b, s, strlen(s));
-	free(s);
 }
 
 void
@@ -319,6 +334,14 @@ private_tmpfile(const char *dir, const char *prefix, char **path_out, char **err
 	return fd;
 }
 
+void
+fd_close(int *fd)
+{
+	if (*fd >= 0)
+		(void)close(*fd);
+	*fd = -1;
+}
+
 int
 write_all(int fd, const void *buf, size_t len)
 {
@@ -366,37 +389,17 @@ host_is_loopback(const char *host)
 	return inet_pton(AF_INET6, host, &a6) == 1 && IN6_IS_ADDR_LOOPBACK(&a6);
 }
 
-/* The length of the valid UTF-8 sequence at s (n bytes left), 0 if none. */
+/*
+ * The length of the UTF-8 sequence at s (n bytes left) that is safe to
+ * show: valid (utf8.h) and not a C1 control (U+0080..U+009F); 0 if none.
+ */
 static size_t
-utf8_seq(const unsigned char *s, size_t n)
+utf8_seq_shown(const unsigned char *s, size_t n)
 {
-	size_t need, i;
-	unsigned int cp;
+	uint32_t cp = 0;
+	size_t len = utf8_seq(s, n, &cp);
 
-	if (s[0] < 0x80)
-		return 1;
-	if (s[0] >= 0xc2 && s[0] <= 0xdf)
-		need = 2, cp = s[0] & 0x1f;
-	else if (s[0] >= 0xe0 && s[0] <= 0xef)
-		need = 3, cp = s[0] & 0x0f;
-	else if (s[0] >= 0xf0 && s[0] <= 0xf4)
-		need = 4, cp = s[0] & 0x07;
-	else
-		return 0;
-	if (n < need)
-		return 0;
-	for (i = 1; i < need; i++) {
-		if ((s[i] & 0xc0) != 0x80)
-			return 0;
-		cp = (cp << 6) | (s[i] & 0x3f);
-	}
-	if ((need == 3 && (cp < 0x800 || (cp >= 0xd800 && cp <= 0xdfff))) ||
-	    (need == 4 && (cp < 0x10000 || cp > 0x10ffff)))
-		return 0;
-	/* The C1 controls: U+0080..U+009F (0xc2 0x80..0x9f). */
-	if (need == 2 && cp < 0xa0)
-		return 0;
-	return need;
+	return len == 2 && cp < 0xa0 ? 0 : len;
 }
 
 char *
@@ -411,7 +414,7 @@ str_for_terminal(const char *s, size_t len, size_t max)
 			buf_append(&b, "...", 3);
 			break;
 		}
-		k = utf8_seq(p + i, len - i);
+		k = utf8_seq_shown(p + i, len - i);
 		/* A C1 control (CSI is U+009B) is one character: one '?'. */
 		if (k == 0 && p[i] == 0xc2 && i + 1 < len && p[i + 1] >= 0x80 && p[i + 1] < 0xa0) {
 			buf_appendc(&b, '?');

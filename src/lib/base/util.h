@@ -33,6 +33,7 @@ struct buf {
 };
 void buf_append(struct buf *b, const void *p, size_t n);
 void buf_appendf(struct buf *b, const char *fmt, ...) __attribute__((format(printf, 2, 3)));
+void buf_vappendf(struct buf *b, const char *fmt, va_list ap) __attribute__((format(printf, 2, 0)));
 void buf_appendc(struct buf *b, char c);
 void buf_reset(struct buf *b);	/* len = 0, keeps memory */
 void buf_free(struct buf *b);	/* frees and zeroes the struct */
@@ -79,6 +80,9 @@ int mkdir_p(const char *path, mode_t mode, char **errstr);
  * never anything from a mail).  Returns the fd, or a negative M2C_E_*.
  */
 int private_tmpfile(const char *dir, const char *prefix, char **path_out, char **errstr);
+
+/* Close *fd when it is open (>= 0) and set it to -1. */
+void fd_close(int *fd);
 
 /* Write all of buf to fd, retrying on EINTR/short writes: 0 or M2C_E_SYS. */
 int write_all(int fd, const void *buf, size_t len);

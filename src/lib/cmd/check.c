@@ -19,6 +19,7 @@
 #include "check.h"
 #include "cupsjob.h"
 #include "error.h"
+#include "folders.h"
 #include "imap.h"
 #include "log.h"
 #include "oauth.h"
@@ -583,6 +584,7 @@ int
 check_account(const struct conf *cf, const struct conf_account *a, FILE *out)
 {
 	struct check c = { cf, a, out, 0 };
+	struct conf_account as_user;
 	struct imap *imap = NULL;
 
 	check_config(&c);
@@ -592,6 +594,17 @@ check_account(const struct conf *cf, const struct conf_account *a, FILE *out)
 		/* mail2cups deliver feeds it: there is no mailbox to try. */
 		put_skipped(&c, M2C_STEP_IMAP, "deliver_only: no mailbox");
 		goto out;
+	}
+	if (a->print_folders && a->folder_users.n == 0) {
+		/* The master user signs in for a user, and none is named here. */
+		put_skipped(&c, M2C_STEP_IMAP, "print_folders: no user to sign in as (name one "
+		    "in folder_users to try the master user's sign-in)");
+		goto out;
+	}
+	if (a->print_folders) {
+		/* The master user signs in for the first of folder_users. */
+		folders_user_account(a, a->folder_users.v[0], &as_user);
+		c.a = &as_user;
 	}
 	if (conf_account_is_oauth(a) && check_signin(&c) != 0) {
 		put_skipped(&c, M2C_STEP_IMAP, "no token");
@@ -605,6 +618,7 @@ check_account(const struct conf *cf, const struct conf_account *a, FILE *out)
 	check_mailbox(&c, imap);
 	imap_logout(&imap);
 out:
+	c.a = a;
 	check_smtp(&c);
 	check_backend(&c, c.a->reply != 0);
 	imap_close(&imap);

@@ -269,7 +269,11 @@ fix_imap(struct buf *b, const struct conf *cf, const struct conf_account *a, int
 			buf_appendf(b, "the server refused the token, also after a refresh: sign "
 			    "in again as %s: ", conf_account_login_user(a));
 			append_login(b, cf, a);
-		} else
+		} else if (a->print_folders)
+			buf_appendf(b, "check login_user (%s, the Dovecot master user: a passdb "
+			    "with master = yes) and its password in password_file (%s)",
+			    a->login_user, a->password_file);
+		else
 			buf_appendf(b, "check username (%s) and the password in password_file "
 			    "(%s)", conf_account_login_user(a), a->password_file ? a->password_file : "unset");
 		break;

@@ -184,6 +184,7 @@ conf_account_free_fields(struct conf_account *a)
 	conf_strlist_free(&a->tenant_domains);
 	conf_rules_free(a->rules, a->nrules);
 	free(a->rejected_folder);
+	conf_strlist_free(&a->folder_users);
 }
 
 /* A folder key that must differ from the watched mailbox. */
@@ -199,6 +200,20 @@ check_folder_not_mailbox(struct conf_check *ck, const config_setting_t *g,
 	    "(choose another folder)", folder);
 }
 
+/* Each of keys that is set is a problem: "an account with WHAT ... (remove KEY)". */
+static void
+refuse_keys(struct conf_check *ck, const config_setting_t *g, const struct conf_where *w,
+    const char *const *keys, size_t n, const char *what)
+{
+	for (size_t i = 0; i < n; i++) {
+		config_setting_t *s = config_setting_get_member(g, keys[i]);
+
+		if (s != NULL)
+			conf_problem(ck, s, w, keys[i], "an account with %s (remove %s)", what,
+			    keys[i]);
+	}
+}
+
 /*
  * deliver_only = true: the IMAP keys have no use, and one that is set is
  * a mistake worth naming; username (the replies' From, the tenant's
@@ -211,16 +226,11 @@ deliver_only_load(struct conf_check *ck, const config_setting_t *g, const struct
 	static const char *const imap_keys[] = {
 		"host", "port", "security", "ca_file", "login_user", "mailbox", "auth",
 		"password_file", "poll_interval", "idle", "after", "printed_folder",
-		"failed_folder", "rejected_folder",
+		"failed_folder", "rejected_folder", "print_folders",
 	};
 
-	for (size_t i = 0; i < ARRAY_SIZE(imap_keys); i++) {
-		config_setting_t *s = config_setting_get_member(g, imap_keys[i]);
-
-		if (s != NULL)
-			conf_problem(ck, s, w, imap_keys[i], "an account with deliver_only = true "
-			    "reads no mailbox (remove %s)", imap_keys[i]);
-	}
+	refuse_keys(ck, g, w, imap_keys, ARRAY_SIZE(imap_keys),
+	    "deliver_only = true reads no mailbox");
 	conf_get_string_dup(ck, g, w, "username", &a->username);
 	a->mailbox = xstrdup("INBOX");
 	a->auth = CONF_AUTH_PLAIN;
@@ -228,6 +238,55 @@ deliver_only_load(struct conf_check *ck, const config_setting_t *g, const struct
 	a->port = 993;
 	a->poll_interval = 60;
 	a->idle = 0;
+}
+
+/*
+ * print_folders = true: each user's own folder, read as that user (the
+ * master user login_user signs in for them with AUTHENTICATE PLAIN and the
+ * user as authorization identity), so the owner needs no sender check and
+ * gets no reply; the keys about senders and the one mailbox have no use.
+ * Its own keys elsewhere are a mistake too.
+ */
+static void
+print_folders_load(struct conf_check *ck, const config_setting_t *g, const struct conf_where *w,
+    struct conf_account *a)
+{
+	static const char *const sender_keys[] = {
+		"username", "oauth", "allow_senders", "deny_senders",
+		"authenticated_senders_only", "trust_unauthenticated_from", "authserv_id",
+		"tenant_domains", "reply", "idle",
+	};
+	static const char *const own_keys[] = {
+		"session_timeout", "max_sessions", "folder_users",
+	};
+	config_setting_t *s;
+
+	if (!a->print_folders) {
+		refuse_keys(ck, g, w, own_keys, ARRAY_SIZE(own_keys), "print_folders = false "
+		    "reads one mailbox, and this key is about every user's folder");
+		return;
+	}
+	refuse_keys(ck, g, w, sender_keys, ARRAY_SIZE(sender_keys), "print_folders = true "
+	    "prints what each user put in their own folder, as that user: no sender is "
+	    "checked, no reply sent, and the user comes from each wake-up");
+	if ((s = config_setting_get_member(g, "auth")) != NULL &&
+	    config_setting_type(s) == CONFIG_TYPE_STRING &&
+	    strcmp(config_setting_get_string(s), "plain") != 0)
+		conf_problem(ck, s, w, "auth", "print_folders = true signs in with AUTHENTICATE "
+		    "PLAIN, the master user for each user (remove auth, or set it to \"plain\")");
+	if (config_setting_get_member(g, "login_user") == NULL)
+		conf_missing(ck, g, w, "login_user", "the Dovecot master user that signs in "
+		    "for every user (a passdb with master = yes)");
+	a->session_timeout = 60;
+	conf_get_int(ck, g, w, "session_timeout", 1, 86400, &a->session_timeout);
+	a->max_sessions = 20;
+	conf_get_int(ck, g, w, "max_sessions", 1, 10000, &a->max_sessions);
+	conf_get_strlist(ck, g, w, "folder_users", &a->folder_users);
+	for (size_t i = 0; i < a->folder_users.n; i++)
+		if (a->folder_users.v[i][0] == '\0' || strlen(a->folder_users.v[i]) > 255)
+			conf_problem(ck, config_setting_get_member(g, "folder_users"), w,
+			    "folder_users", "\"%s\" cannot be a user name (1 to 255 bytes)",
+			    a->folder_users.v[i]);
 }
 
 static void
@@ -266,6 +325,9 @@ account_load(struct conf_check *ck, const config_setting_t *g, size_t idx,
 	/* An account that only `mail2cups deliver` feeds reads no mailbox:
 	 * none of the IMAP keys is needed. */
 	conf_get_bool(ck, g, &w, "deliver_only", &a->deliver_only);
+	if (!a->deliver_only)
+		conf_get_bool(ck, g, &w, "print_folders", &a->print_folders);
+	print_folders_load(ck, g, &w, a);
 	if (a->deliver_only) {
 		deliver_only_load(ck, g, &w, a);
 		goto printing;
@@ -273,7 +335,8 @@ account_load(struct conf_check *ck, const config_setting_t *g, size_t idx,
 
 	/* auth first: it decides the other keys' defaults and requirements. */
 	a->auth = a->oauth.present ? CONF_AUTH_XOAUTH2 : CONF_AUTH_PLAIN;
-	if (conf_get_enum(ck, g, &w, "auth", conf_auth_names, ARRAY_SIZE(conf_auth_names), &v) == 1)
+	if (!a->print_folders && conf_get_enum(ck, g, &w, "auth", conf_auth_names,
+	    ARRAY_SIZE(conf_auth_names), &v) == 1)
 		a->auth = (enum conf_auth)v;
 	s = config_setting_get_member(g, "auth");
 	if (a->auth == CONF_AUTH_XOAUTH2 || a->auth == CONF_AUTH_OAUTHBEARER) {
@@ -315,18 +378,20 @@ account_load(struct conf_check *ck, const config_setting_t *g, size_t idx,
 		conf_check_clear_host(ck, g, &w, a->host);
 	conf_get_file(ck, g, &w, "ca_file", &a->ca_file);
 
-	if (conf_get_string_dup(ck, g, &w, "username", &a->username) == 0)
+	if (!a->print_folders && conf_get_string_dup(ck, g, &w, "username", &a->username) == 0)
 		conf_missing(ck, g, &w, "username",
 		    "the mailbox's user name, like \"print@example.org\"");
 	if (conf_get_string_dup(ck, g, &w, "login_user",
 	    &a->login_user) == 0 && a->username != NULL)
 		a->login_user = xstrdup(a->username);
-	a->mailbox = xstrdup("INBOX");
+	a->mailbox = xstrdup(a->print_folders ? "Print" : "INBOX");
 	conf_get_string_dup(ck, g, &w, "mailbox", &a->mailbox);
-	a->poll_interval = 60;
+	/* print_folders: the safety pass over the users known to print. */
+	a->poll_interval = a->print_folders ? 3600 : 60;
 	conf_get_int(ck, g, &w, "poll_interval", 1, 86400, &a->poll_interval);
-	a->idle = 1;
-	conf_get_bool(ck, g, &w, "idle", &a->idle);
+	a->idle = !a->print_folders;
+	if (!a->print_folders)
+		conf_get_bool(ck, g, &w, "idle", &a->idle);
 
 printing:
 	if (conf_get_string_dup(ck, g, &w, "printer", &a->printer) == 0)
@@ -336,10 +401,15 @@ printing:
 		conf_check_printer(ck, g, &w, "printer", a->printer);
 	conf_get_strlist(ck, g, &w, "allow_senders", &a->allow_senders);
 
-	a->after = CONF_AFTER_SEEN;
+	/* A Print folder is emptied: what a user files there is often \Seen already. */
+	a->after = a->print_folders ? CONF_AFTER_MOVE : CONF_AFTER_SEEN;
 	if (conf_get_enum(ck, g, &w, "after", conf_after_names, ARRAY_SIZE(conf_after_names),
 	    &v) == 1)
 		a->after = (enum conf_after)v;
+	if (a->print_folders && a->after == CONF_AFTER_SEEN)
+		conf_problem(ck, config_setting_get_member(g, "after"), &w, "after",
+		    "\"seen\" would leave printed mail in every user's folder, and a message "
+		    "filed there already read would look the same (use \"move\" or \"delete\")");
 	a->printed_folder = xstrdup("Printed");
 	conf_get_string_dup(ck, g, &w, "printed_folder", &a->printed_folder);
 	a->failed_folder = xstrdup("Print Failed");

@@ -109,6 +109,10 @@ static const struct conf_key {
 	{ SC_ACCOUNT, "rejected_folder", NULL },
 	{ SC_ACCOUNT, "idle", NULL },
 	{ SC_ACCOUNT, "deliver_only", NULL },
+	{ SC_ACCOUNT, "print_folders", NULL },
+	{ SC_ACCOUNT, "session_timeout", NULL },
+	{ SC_ACCOUNT, "max_sessions", NULL },
+	{ SC_ACCOUNT, "folder_users", NULL },
 
 	{ SC_OAUTH, "provider", NULL },
 	{ SC_OAUTH, "cloud", NULL },
@@ -221,7 +225,6 @@ conf_problem(struct conf_check *ck, const config_setting_t *at, const struct con
     const char *key, const char *fmt, ...)
 {
 	const char *file = NULL;
-	char *msg;
 	int line = 0;
 	va_list ap;
 
@@ -244,10 +247,8 @@ conf_problem(struct conf_check *ck, const config_setting_t *at, const struct con
 	if (key != NULL)
 		buf_appendf(&ck->msgs, "%s: ", key);
 	va_start(ap, fmt);
-	msg = xvasprintf(fmt, ap);
+	buf_vappendf(&ck->msgs, fmt, ap);
 	va_end(ap);
-	buf_append(&ck->msgs, msg, strlen(msg));
-	free(msg);
 }
 
 /* ------------------------------------------------------------ unknown keys */
@@ -1229,6 +1230,9 @@ conf_account_digest(const struct conf *c, const struct conf_account *a)
 	buf_appendf(&b, "aso=%d;tuf=%d;hold=%d;body=%d;reply=%u;", a->authenticated_senders_only,
 	    a->trust_unauthenticated_from, a->hold, (int)a->print_body, a->reply);
 	digest_str(&b, "rejected", a->rejected_folder);
+	buf_appendf(&b, "folders=%d,%d,%d;", a->print_folders, a->session_timeout,
+	    a->max_sessions);
+	digest_list(&b, "folder_users", &a->folder_users);
 	digest_rules(&b, "account_rules", a->rules, a->nrules);
 	digest_features(&b, c);
 	return buf_steal(&b);

@@ -187,6 +187,16 @@ struct conf_account {
 	int deliver_only;		/* only `mail2cups deliver` feeds it: no IMAP keys
 					 * (host, username NULL); once, run and check
 					 * leave its mailbox alone */
+	/*
+	 * print_folders = true: every user's folder `mailbox` (default
+	 * "Print"), read as that user through the Dovecot master user
+	 * login_user (folders.h); username is NULL, the user comes from
+	 * each wake-up.  No sender check; the CUPS user is the owner.
+	 */
+	int print_folders;
+	int session_timeout;		/* s: a user's session unused this long is closed */
+	int max_sessions;		/* users' sessions open at once */
+	struct conf_strlist folder_users;	/* looked at by every safety pass */
 };
 
 struct conf {

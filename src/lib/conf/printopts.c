@@ -541,13 +541,12 @@ static void __attribute__((format(printf, 2, 3)))
 list_add(struct buf *b, const char *fmt, ...)
 {
 	va_list ap;
-	char *s;
 
+	if (b->len > 0)
+		buf_append(b, ", ", 2);
 	va_start(ap, fmt);
-	s = xvasprintf(fmt, ap);
+	buf_vappendf(b, fmt, ap);
 	va_end(ap);
-	buf_appendf(b, "%s%s", b->len ? ", " : "", s);
-	free(s);
 }
 
 /* Copy the field `bit` of from into to. */

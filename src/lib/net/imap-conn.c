@@ -118,20 +118,28 @@ struct sigpipe_guard {
 	int skip;		/* SIGPIPE is ignored: nothing to do */
 };
 
+/* *set = { SIGPIPE }; whether a SIGPIPE is pending now. */
+static int
+sigpipe_pending(sigset_t *set)
+{
+	sigset_t pending;
+
+	sigemptyset(set);
+	sigaddset(set, SIGPIPE);
+	sigemptyset(&pending);
+	sigpending(&pending);
+	return sigismember(&pending, SIGPIPE);
+}
+
 static void
 sigpipe_hold(const struct imap_conn *c, struct sigpipe_guard *g)
 {
-	sigset_t set, pending;
+	sigset_t set;
 
 	g->skip = c->sigpipe_ignored;
 	if (g->skip)
 		return;
-
-	sigemptyset(&set);
-	sigaddset(&set, SIGPIPE);
-	sigemptyset(&pending);
-	sigpending(&pending);
-	g->was_pending = sigismember(&pending, SIGPIPE);
+	g->was_pending = sigpipe_pending(&set);
 	pthread_sigmask(SIG_BLOCK, &set, &g->old);
 }
 
@@ -139,15 +147,11 @@ static void
 sigpipe_release(struct sigpipe_guard *g)
 {
 	struct timespec zero = { 0, 0 };
-	sigset_t set, pending;
+	sigset_t set;
 
 	if (g->skip)
 		return;
-	sigemptyset(&set);
-	sigaddset(&set, SIGPIPE);
-	sigemptyset(&pending);
-	sigpending(&pending);
-	if (!g->was_pending && sigismember(&pending, SIGPIPE))
+	if (sigpipe_pending(&set) && !g->was_pending)
 		(void)sigtimedwait(&set, NULL, &zero);
 	pthread_sigmask(SIG_SETMASK, &g->old, NULL);
 }

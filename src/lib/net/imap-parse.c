@@ -138,15 +138,16 @@ imap_parser_set_trace(struct imap_parser *p,
 static enum tok __attribute__((format(printf, 2, 3)))
 perr(struct imap_parser *p, const char *fmt, ...)
 {
+	static const char prefix[] = "IMAP protocol error: ";
+	struct buf b = { 0 };
 	va_list ap;
-	char *m;
 
+	buf_append(&b, prefix, sizeof(prefix) - 1);
 	va_start(ap, fmt);
-	m = xvasprintf(fmt, ap);
+	buf_vappendf(&b, fmt, ap);
 	va_end(ap);
 	free(p->err);
-	p->err = xasprintf("IMAP protocol error: %s", m);
-	free(m);
+	p->err = buf_steal(&b);
 	p->st = P_DEAD;
 	return TK_ERROR;
 }

@@ -335,6 +335,8 @@ common_response(struct imap *c, const struct imap_resp *r)
  * failed.").  M2C_E_AUTH is every refusal of the credentials, also a
  * session ended for an expired token and a token whose user cannot open
  * the mailbox: the caller may refresh the token once and try again.
+ * AUTHORIZATIONFAILED to a sign-in is M2C_E_REFUSED: the credentials were
+ * good, the authorization identity is not theirs (imap_login_as).
  */
 static int
 map_reply(struct imap *c, enum imap_status st, const char *code, const char *text,
@@ -365,6 +367,12 @@ map_reply(struct imap *c, enum imap_status st, const char *code, const char *tex
 	else if (st == IMAP_ST_BAD)
 		r = m2c_fail(errstr, M2C_E_PROTO, "IMAP server %s rejected %s as a bad "
 		    "command: \"%s\"", c->host, what, t);
+	else if (signin && strcmp(code, "AUTHORIZATIONFAILED") == 0)
+		/* Good credentials that may not act for the authorization identity. */
+		r = m2c_fail(errstr, M2C_E_REFUSED, "IMAP server %s refused the sign-in (%s): "
+		    "\"%s\": the credentials are good, but may not act for the user asked for "
+		    "(a Dovecot master user: no such user, or not allowed for that user)", c->host,
+		    what, t);
 	else if (signin || strcmp(code, "AUTHENTICATIONFAILED") == 0 ||
 	    strcmp(code, "AUTHORIZATIONFAILED") == 0 || strcmp(code, "EXPIRED") == 0)
 		/* Password advice only for password mechanisms: OAuth callers explain. */
@@ -508,14 +516,11 @@ static void
 cmd_init(struct cmd *cmd, const char *fmt, ...)
 {
 	va_list ap;
-	char *s;
 
 	memset(cmd, 0, sizeof(*cmd));
 	va_start(ap, fmt);
-	s = xvasprintf(fmt, ap);
+	buf_vappendf(&cmd->b, fmt, ap);
 	va_end(ap);
-	buf_append(&cmd->b, s, strlen(s));
-	free_secret(s);
 }
 
 /*
@@ -1042,33 +1047,53 @@ imap_authenticate(struct imap *c, const char *mech, const char *ir_b64, char **e
 	return authenticate(c, mech, ir_b64 ? ir_b64 : "", errstr);
 }
 
+/* AUTHENTICATE PLAIN: authzid (may be NULL) NUL user NUL password (RFC 4616). */
+static int
+login_plain(struct imap *c, const char *authzid, const char *user, const char *password,
+    char **errstr)
+{
+	size_t zl = authzid ? strlen(authzid) : 0, ul = strlen(user), pl = strlen(password);
+	size_t n = zl + ul + pl + 2;
+	char *raw = xmalloc(n), *b64;
+	int r;
+
+	if (zl > 0)
+		memcpy(raw, authzid, zl);
+	raw[zl] = '\0';
+	memcpy(raw + zl + 1, user, ul);
+	raw[zl + 1 + ul] = '\0';
+	memcpy(raw + zl + ul + 2, password, pl);
+	b64 = b64_encode((const unsigned char *)raw, n);
+	wipe(raw, n);
+	free(raw);
+	r = authenticate(c, "PLAIN", b64, errstr);
+	free_secret(b64);
+	return r;
+}
+
+int
+imap_login_as(struct imap *c, const char *authzid, const char *user, const char *password,
+    char **errstr)
+{
+	int r;
+
+	if ((r = need_state(c, IMAP_STATE_NOT_AUTHENTICATED, errstr)) != 0)
+		return r;
+	return login_plain(c, authzid, user, password, errstr);
+}
+
 int
 imap_login_password(struct imap *c, const char *mech, const char *user,
     const char *password, char **errstr)
 {
 	struct cmd cmd;
-	char *raw, *b64;
-	size_t ul, pl;
 	unsigned gen;
 	int r;
 
 	if ((r = need_state(c, IMAP_STATE_NOT_AUTHENTICATED, errstr)) != 0)
 		return r;
-	if (strcasecmp(mech, "PLAIN") == 0) {
-		ul = strlen(user);
-		pl = strlen(password);
-		raw = xmalloc(ul + pl + 2);
-		raw[0] = '\0';
-		memcpy(raw + 1, user, ul);
-		raw[ul + 1] = '\0';
-		memcpy(raw + ul + 2, password, pl);
-		b64 = b64_encode((const unsigned char *)raw, ul + pl + 2);
-		wipe(raw, ul + pl + 2);
-		free(raw);
-		r = authenticate(c, "PLAIN", b64, errstr);
-		free_secret(b64);
-		return r;
-	}
+	if (strcasecmp(mech, "PLAIN") == 0)
+		return login_plain(c, NULL, user, password, errstr);
 	if (strcasecmp(mech, "LOGIN") != 0)
 		return m2c_fail(errstr, M2C_E_NOTSUP, "unknown password mechanism %s", mech);
 	if (already_signed_in(c))

@@ -74,6 +74,16 @@ int imap_login_password(struct imap *c, const char *mech, const char *user,
     const char *password, char **errstr);
 
 /*
+ * AUTHENTICATE PLAIN as authzid, with user's credentials (RFC 4616): a
+ * Dovecot master user (user) signing in for another user (authzid).
+ * Otherwise as imap_login_password; M2C_E_REFUSED when the server accepts
+ * the credentials but not for authzid (AUTHORIZATIONFAILED: no such user,
+ * or the master user may not act for them).
+ */
+int imap_login_as(struct imap *c, const char *authzid, const char *user, const char *password,
+    char **errstr);
+
+/*
  * The seam for OAuth (XOAUTH2, OAUTHBEARER): AUTHENTICATE mech with the
  * already base64-encoded initial response, sent as SASL-IR when the server
  * offers it, else after the first continuation.  A failure continuation is

@@ -395,22 +395,38 @@ find_result(const struct authres *a, const char *method, const char *result)
 	return NULL;
 }
 
-/* A pass of dkim or spf whose identity (one of the props) aligns with the From domain. */
+/* The methods whose pass counts when aligned, in order, with their identities. */
+static const struct {
+	const char *method;
+	const char *props[2];	/* NULL ends */
+} aligned_ids[] = {
+	{ "dkim", { "header.d", "header.i" } },
+	{ "spf", { "smtp.mailfrom", NULL } },
+};
+
+/*
+ * The first pass of dkim, then of spf, whose identity aligns with the From
+ * domain: that identity, with its method in *method; or NULL.
+ */
 static const char *
-aligned_pass(const struct authres *a, const char *method, const char *const *props,
-    size_t nprops, const char *from_domain)
+aligned_pass(const struct authres *a, const char *from_domain, const char **method)
 {
 	const char *v;
-	size_t i, j;
+	size_t m, i, j;
 
-	for (i = 0; i < a->nres; i++) {
-		if (strcmp(a->res[i].method, method) != 0 || strcmp(a->res[i].result, "pass") != 0)
-			continue;
-		for (j = 0; j < nprops; j++)
-			if ((v = authres_prop(&a->res[i], props[j])) != NULL &&
-			    domain_aligned(domain_of(v), from_domain))
-				return v;
-	}
+	for (m = 0; m < ARRAY_SIZE(aligned_ids); m++)
+		for (i = 0; i < a->nres; i++) {
+			if (strcmp(a->res[i].method, aligned_ids[m].method) != 0 ||
+			    strcmp(a->res[i].result, "pass") != 0)
+				continue;
+			for (j = 0; j < ARRAY_SIZE(aligned_ids[m].props) &&
+			    aligned_ids[m].props[j] != NULL; j++)
+				if ((v = authres_prop(&a->res[i], aligned_ids[m].props[j])) != NULL &&
+				    domain_aligned(domain_of(v), from_domain)) {
+					*method = aligned_ids[m].method;
+					return v;
+				}
+		}
 	return NULL;
 }
 
@@ -700,10 +716,8 @@ is_internal(const char *v)
 static int
 judge(const struct authres *a, const char *fd, const struct authres_policy *p, struct buf *b)
 {
-	static const char *const dkim_ids[] = { "header.d", "header.i" };
-	static const char *const spf_ids[] = { "smtp.mailfrom" };
 	const struct authres_result *dmarc, *compauth;
-	const char *hfrom, *v;
+	const char *hfrom, *v, *method = NULL;
 	int ok = 0;
 
 	dmarc = find_result(a, "dmarc", "fail");
@@ -737,16 +751,8 @@ judge(const struct authres *a, const char *fd, const struct authres_policy *p, s
 		buf_appendf(b, "compauth=pass for ");
 		show(b, fd);
 		ok = 1;
-	} else if (dmarc == NULL && (v = aligned_pass(a, "dkim", dkim_ids,
-	    ARRAY_SIZE(dkim_ids), fd)) != NULL) {
-		buf_appendf(b, "dkim=pass for ");
-		show(b, v);
-		buf_appendf(b, ", aligned with ");
-		show(b, fd);
-		ok = 1;
-	} else if (dmarc == NULL && (v = aligned_pass(a, "spf", spf_ids,
-	    ARRAY_SIZE(spf_ids), fd)) != NULL) {
-		buf_appendf(b, "spf=pass for ");
+	} else if (dmarc == NULL && (v = aligned_pass(a, fd, &method)) != NULL) {
+		buf_appendf(b, "%s=pass for ", method);
 		show(b, v);
 		buf_appendf(b, ", aligned with ");
 		show(b, fd);

@@ -4,6 +4,7 @@
 #include <errno.h>
 #include <poll.h>
 #include <signal.h>
+#include <sys/socket.h>
 #include <stdlib.h>
 #include <string.h>
 #include <sys/prctl.h>
@@ -19,6 +20,7 @@
 #include "cupsjob.h"
 #include "daemon.h"
 #include "error.h"
+#include "folders.h"
 #include "imap.h"
 #include "lock.h"
 #include "log.h"
@@ -60,6 +62,8 @@ worker_idle_stop(void *arg)
 }
 
 static pid_t worker_parent;	/* the supervisor that started this worker */
+/* print_folders: where the supervisor sends the users to wake (a datagram each). */
+static int worker_wake_fd = -1;
 
 /* Told to stop, or orphaned (the supervisor died: PR_SET_PDEATHSIG's signal may race). */
 static int
@@ -167,6 +171,100 @@ worker_sign_in(struct state *st, const struct conf *cf, const struct conf_accoun
 }
 
 /*
+ * Wait up to ms for worker_wake_fd to be readable, or until told to stop
+ * (ppoll unblocks SIGTERM atomically; at most 250 ms at a time besides).
+ */
+static void
+worker_wait_wake(long long ms)
+{
+	long long end = monotonic_ms() + ms;
+
+	while (!worker_stop) {
+		long long left = end - monotonic_ms();
+		struct pollfd p = { worker_wake_fd, POLLIN, 0 };
+
+		if (left <= 0)
+			break;
+		if (poll(&p, 1, (int)(left > 250 ? 250 : left)) > 0)
+			break;
+	}
+}
+
+/* After a print_folders pass: the outcome for mail2cups status, errors logged. */
+static void
+folders_outcome(struct state *st, const struct conf *cf, const struct conf_account *a,
+    const char *user, int r, enum m2c_step step, const char *e)
+{
+	char *fix, *msg;
+
+	if (r == 0) {
+		worker_record(st, cf, a, 0, step, NULL);
+		return;
+	}
+	msg = user ? xasprintf("%s: %s", user, e ? e : m2c_err_name(r)) :
+	    xstrdup(e ? e : m2c_err_name(r));
+	if (folders_user_error(r, step)) {
+		/* One user's trouble (or a wake-up naming nobody): not the account's. */
+		log_warn("%s", msg);
+	} else {
+		fix = advice_fix(cf, a, step, r);
+		log_error("%s", msg);
+		log_error("fix: %s", fix);
+		worker_record(st, cf, a, r, step, msg);
+		free(fix);
+	}
+	free(msg);
+}
+
+/*
+ * Serve a print_folders account until SIGTERM (folders.h): the safety pass
+ * at start and every poll_interval, a pass over a user's folder for each
+ * user the supervisor sends, idle sessions closed on time.
+ */
+static void
+worker_folders(struct state *st, const struct conf *cf, const struct conf_account *a)
+{
+	struct poller_opts o = { 0 };
+	struct folders *f = folders_new(cf, a, st, &o);
+	long long safety_at = 0;
+
+	while (!worker_stop) {
+		struct poller_summary sum;
+		enum m2c_step step = M2C_STEP_IMAP;
+		char user[WAKE_MAX_USER + 1], *e = NULL;
+		long long wait, due;
+		ssize_t n;
+		int r;
+
+		if (monotonic_ms() >= safety_at) {
+			r = folders_safety_pass(f, &sum, worker_stopping, NULL, &step, &e);
+			folders_outcome(st, cf, a, NULL, r, step, e);
+			free(e);
+			e = NULL;
+			safety_at = monotonic_ms() + a->poll_interval * 1000LL;
+		}
+		while (!worker_stop && (n = recv(worker_wake_fd, user, sizeof(user) - 1,
+		    MSG_DONTWAIT)) > 0) {
+			user[n] = '\0';
+			step = M2C_STEP_IMAP;
+			r = folders_wake(f, user, &sum, worker_stopping, NULL, &step, &e);
+			folders_outcome(st, cf, a, user, r, step, e);
+			free(e);
+			e = NULL;
+		}
+		due = folders_tick(f, worker_stopping, NULL);
+		wait = safety_at - monotonic_ms();
+		if (due >= 0 && due < wait)
+			wait = due;
+		/* Tests wait for this line, not for time. */
+		log_debug("print folders: %zu session(s) open; waiting for wake-ups",
+		    folders_open_count(f));
+		worker_wait_wake(wait);
+	}
+	folders_free(&f);
+}
+
+/*
  * Serve one account until SIGTERM: a session, its unseen mail, then IDLE
  * (or NOOP every poll_interval) and again; reconnect after failures.  With
  * idle = false no session is kept: a pass, then the session is closed until
@@ -207,7 +305,10 @@ worker_main(const struct conf *cf, const struct conf_account *a)
 		lock_release(&lk);
 		return m2c_err_exit_code(r);
 	}
-	log_info("serving %s on %s:%d for queue %s", a->mailbox, a->host, a->port, a->printer);
+	log_info("serving %s%s on %s:%d for queue %s", a->print_folders ? "every user's " : "",
+	    a->mailbox, a->host, a->port, a->printer);
+	if (a->print_folders)
+		worker_folders(st, cf, a);
 	while (!worker_stop) {
 		struct poller_session *s = NULL;
 
@@ -304,6 +405,9 @@ struct worker {
 	long long start_at;	/* monotonic ms: (re)start not before */
 	int retire;		/* the account is gone: do not restart */
 	int renew;		/* its settings changed: restart at once */
+	int wake_fd;		/* print_folders: the users to wake go here (a
+				 * datagram each; the worker reads the other end);
+				 * -1 while it is not running, or not that kind */
 };
 
 struct super {
@@ -342,13 +446,23 @@ wake_setting_changed(const char *a, const char *b)
 }
 
 static int
-wake_deliver(void *arg, const char *name)
+wake_deliver(void *arg, const char *name, const char *user)
 {
 	struct super *sv = arg;
 
-	for (size_t i = 0; i < sv->nw; i++)
-		if (strcmp(sv->w[i].name, name) == 0 && sv->w[i].pid > 0)
-			return kill(sv->w[i].pid, SIGUSR1) == 0 ? 0 : -1;
+	for (size_t i = 0; i < sv->nw; i++) {
+		struct worker *w = &sv->w[i];
+
+		if (strcmp(w->name, name) != 0 || w->pid <= 0)
+			continue;
+		if (user == NULL)
+			return kill(w->pid, SIGUSR1) == 0 ? 0 : -1;
+		if (w->wake_fd >= 0 && send(w->wake_fd, user, strlen(user), MSG_DONTWAIT) >= 0)
+			return 0;
+		/* Full: the worker is busy with other users; again shortly. */
+		return w->wake_fd >= 0 && (errno == EAGAIN || errno == EWOULDBLOCK ||
+		    errno == ENOBUFS) ? 1 : -1;
+	}
 	return -1;	/* (re)starting: its first pass looks anyway */
 }
 
@@ -394,6 +508,9 @@ wake_child(struct super *sv)
 		close(wake_sock_fd(sv->wake));
 	if (sv->sigfd >= 0)
 		close(sv->sigfd);
+	for (size_t i = 0; i < sv->nw; i++)
+		if (sv->w[i].wake_fd >= 0)
+			close(sv->w[i].wake_fd);
 	memset(&sa, 0, sizeof(sa));
 	sa.sa_handler = worker_on_wake;
 	sa.sa_flags = SA_RESTART;
@@ -441,6 +558,7 @@ worker_add(struct super *sv, const struct conf_account *a)
 	memset(w, 0, sizeof(*w));
 	w->name = xstrdup(a->name);
 	w->digest = conf_account_digest(sv->cf, a);
+	w->wake_fd = -1;
 }
 
 static void
@@ -448,14 +566,25 @@ worker_spawn(struct super *sv, struct worker *w)
 {
 	const struct conf_account *a = conf_account_find(sv->cf, w->name);
 	pid_t pid, parent = getpid();
+	int sp[2] = { -1, -1 };
 
 	if (a == NULL)
 		return;
+	if (a->print_folders && socketpair(AF_UNIX, SOCK_DGRAM | SOCK_CLOEXEC, 0, sp) != 0) {
+		log_error("cannot start the worker for %s: socketpair: %s; trying again soon",
+		    w->name, strerror(errno));
+		w->start_at = monotonic_ms() + 5000;
+		return;
+	}
 	pid = fork();
 	if (pid < 0) {
 		log_error("cannot start the worker for %s: %s; trying again soon", w->name,
 		    strerror(errno));
 		w->start_at = monotonic_ms() + 5000;
+		if (sp[0] >= 0) {
+			close(sp[0]);
+			close(sp[1]);
+		}
 		return;
 	}
 	if (pid == 0) {
@@ -469,6 +598,10 @@ worker_spawn(struct super *sv, struct worker *w)
 		signal(SIGHUP, SIG_IGN);
 		signal(SIGCHLD, SIG_DFL);
 		wake_child(sv);
+		if (sp[0] >= 0) {
+			close(sp[0]);
+			worker_wake_fd = sp[1];
+		}
 		sigprocmask(SIG_SETMASK, &sv->oldmask, NULL);
 		/* Never outlive the supervisor (killed, or the OOM killer): a
 		 * restarted daemon's worker must not serve the account beside
@@ -480,6 +613,10 @@ worker_spawn(struct super *sv, struct worker *w)
 	}
 	w->pid = pid;
 	w->renew = 0;
+	if (sp[0] >= 0) {
+		close(sp[1]);
+		w->wake_fd = sp[0];
+	}
 }
 
 static struct worker *
@@ -512,6 +649,9 @@ reap(struct super *sv)
 		if (w == NULL)
 			continue;
 		w->pid = 0;
+		if (w->wake_fd >= 0)
+			close(w->wake_fd);
+		w->wake_fd = -1;
 		if (w->retire) {
 			log_info("%s: removed", w->name);
 			worker_drop(sv, w);

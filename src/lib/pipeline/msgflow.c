@@ -518,8 +518,11 @@ judge_sender(struct msgflow *p, struct msg_work *w)
 {
 	if (w->judged || w->m == NULL)
 		return;
-	w->refused = policy_check_message(p->a, w->m, &w->v, &w->why_refused);
 	w->judged = 1;
+	/* A user's own Print folder: owning the mailbox is the authentication. */
+	if (p->a->print_folders)
+		return;
+	w->refused = policy_check_message(p->a, w->m, &w->v, &w->why_refused);
 }
 
 /*
@@ -623,11 +626,18 @@ stage_route(struct msgflow *p, struct msg_work *w, char **errstr)
 
 	(void)errstr;
 	rules_route(p->cf, p->a, w->m, trusted, &w->route);
-	if (w->route.passed_over != NULL)
+	if (w->route.passed_over != NULL && !p->a->print_folders)
 		log_warn("%s: rule %s is for senders, and the mailbox provider did not "
 		    "authenticate %s: not used (see SENDER TRUST in mail2cups.conf(5))", w->label,
 		    w->route.passed_over->name, w->m->from_addr ? w->m->from_addr : "the sender");
-	w->user = rules_cups_user(p->cf, w->m->from_addr, trusted, &w->user_mapped, &note);
+	if (p->a->print_folders) {
+		/* As the folder's owner, whoever wrote the message. */
+		w->user = rules_owner_user(p->cf, p->a->username, &note);
+		w->user_mapped = 1;
+	} else {
+		w->user = rules_cups_user(p->cf, w->m->from_addr, trusted, &w->user_mapped,
+		    &note);
+	}
 	if (note != NULL)
 		log_warn("%s: %s", w->label, note);
 	free(note);

@@ -47,6 +47,8 @@ struct poller_session {
 	struct imap *imap;	/* owned */
 	char *scratch;		/* owned */
 	uint32_t uidvalidity;
+	char *key_mailbox;	/* owned: the mailbox in state keys: "USER/FOLDER" for a
+				 * user's Print folder (folders.h), else a->mailbox */
 	struct msgflow_source src;
 	struct msgflow flow;	/* the per-message pipeline (msgflow.h); owned */
 	struct cups_session *cups;	/* owned: one CUPS connection for a pass */
@@ -58,6 +60,15 @@ struct poller_session {
 	size_t nuids;
 	struct prefetch pf;
 };
+
+/* The state key of uid in the session's mailbox (uid 0: of the mailbox). */
+static struct state_key
+key_of(const struct poller_session *p, uint32_t uid)
+{
+	struct state_key k = { p->a->name, p->key_mailbox, p->uidvalidity, uid };
+
+	return k;
+}
 
 static enum imap_security
 imap_security_of(enum conf_security s)
@@ -87,8 +98,12 @@ sign_in(const struct conf *cf, const struct conf_account *a, struct imap *imap, 
 	if (!conf_account_is_oauth(a)) {
 		if ((r = secret_file_read(a->password_file, &password, errstr)) != 0)
 			return r;
-		r = imap_login_password(imap, a->auth == CONF_AUTH_PLAIN ? "PLAIN" : "LOGIN",
-		    conf_account_login_user(a), password, errstr);
+		/* A user's Print folder: the master user signs in for its owner. */
+		if (a->print_folders)
+			r = imap_login_as(imap, a->username, a->login_user, password, errstr);
+		else
+			r = imap_login_password(imap, a->auth == CONF_AUTH_PLAIN ? "PLAIN" :
+			    "LOGIN", conf_account_login_user(a), password, errstr);
 		free_secret(password);
 		return r;
 	}
@@ -239,7 +254,7 @@ uids_text(const uint32_t *uids, size_t n)
 static int
 flush_postactions(struct poller_session *p, char **errstr)
 {
-	struct state_key k = { p->a->name, p->a->mailbox, p->uidvalidity, 0 };
+	struct state_key k = key_of(p, 0);
 	uint32_t *uids = p->batch;
 	size_t n = p->nbatch;
 	char *what;
@@ -370,7 +385,7 @@ prefetch_next(struct poller_session *p, uint32_t after)
 	for (i = 0; i < p->nuids && p->uids[i] <= after; i++)
 		;
 	for (; i < p->nuids; i++) {
-		struct state_key k = { p->a->name, p->a->mailbox, p->uidvalidity, p->uids[i] };
+		struct state_key k = key_of(p, p->uids[i]);
 		int need;
 
 		if (p->sizes[i] == IMAP_SIZE_GONE || too_big(p, p->sizes[i]))
@@ -481,8 +496,7 @@ post_action_cb(void *arg, const struct state_key *k, enum state_msg_status outco
 static int
 process_message(struct poller_session *p, uint32_t uid, enum m2c_step *step, char **errstr)
 {
-	struct msgflow_msg in = { .k = { p->a->name, p->a->mailbox, p->uidvalidity, uid },
-		.fd = -1 };
+	struct msgflow_msg in = { .k = key_of(p, uid), .fd = -1 };
 	enum state_msg_status verdict;
 	char label[24];
 
@@ -549,7 +563,7 @@ static int
 reconcile_owed(struct poller_session *p, const uint32_t *uids,
     const enum state_msg_status *sts, size_t n, char **errstr)
 {
-	struct state_key k = { p->a->name, p->a->mailbox, p->uidvalidity, 0 };
+	struct state_key k = key_of(p, 0);
 	uint32_t *present = NULL, *settled = NULL;
 	size_t npresent = 0, nsettled = 0;
 	int r;
@@ -600,7 +614,7 @@ out:
 static int
 reconcile(struct poller_session *p, char **errstr)
 {
-	struct state_key k = { p->a->name, p->a->mailbox, p->uidvalidity, 0 };
+	struct state_key k = key_of(p, 0);
 	uint32_t *uids = NULL;
 	enum state_msg_status *sts = NULL;
 	size_t n = 0;
@@ -653,7 +667,9 @@ poller_session_open(const struct conf *cf, const struct conf_account *a, struct 
 	p->a = a;
 	p->st = st;
 	p->o = o;
-	if (a->allow_senders.n == 0)
+	p->key_mailbox = a->print_folders ? xasprintf("%s/%s", a->username, a->mailbox) :
+	    xstrdup(a->mailbox);
+	if (a->allow_senders.n == 0 && !a->print_folders)
 		log_warn("allow_senders is empty: nobody may print from this mailbox");
 
 	/* CUPS first: with the queue unusable, leave every message where it is. */
@@ -731,9 +747,13 @@ poller_session_process(struct poller_session *p, struct poller_summary *sum,
 	if ((r = reconcile(p, errstr)) != 0)
 		goto out;
 	*step = M2C_STEP_MAILBOX;
-	if ((r = imap_search_unseen(p->imap, &uids, &nuids, errstr)) != 0)
+	/* A Print folder is emptied by its post-action, and what a user files
+	 * there may be \Seen already: every message not on its way out. */
+	if ((r = p->a->print_folders ? imap_search(p->imap, "UNDELETED", &uids, &nuids, errstr) :
+	    imap_search_unseen(p->imap, &uids, &nuids, errstr)) != 0)
 		goto out;
-	log_debug("%s: %zu unseen", p->a->mailbox, nuids);
+	log_debug("%s: %zu %s", p->a->mailbox, nuids, p->a->print_folders ? "to print" :
+	    "unseen");
 	/* One FETCH for every size: oversize mail is never downloaded, and
 	 * the next body can be asked for before the current one is done. */
 	if (nuids > 0 && (r = fetch_sizes(p, uids, nuids, &sizes, errstr)) != 0)
@@ -807,17 +827,17 @@ poller_session_close(struct poller_session **s, int logout)
 	cups_session_free(&p->cups);
 	free(p->batch);
 	free(p->scratch);
+	free(p->key_mailbox);
 	msgflow_clear(&p->flow);
 	free(p);
 	*s = NULL;
 }
 
 int
-poller_once_account(const struct conf *cf, const struct conf_account *a, struct state *st,
+poller_once_locked(const struct conf *cf, const struct conf_account *a, struct state *st,
     const struct poller_opts *o, struct poller_summary *sum, enum m2c_step *step,
-    char **errstr)
+    char **errstr, poller_pass_fn *pass)
 {
-	struct poller_session *s = NULL;
 	struct lock *lk = NULL;
 	pid_t holder = 0;
 	int r;
@@ -831,11 +851,32 @@ poller_once_account(const struct conf *cf, const struct conf_account *a, struct 
 		*step = M2C_STEP_LOCAL;
 		goto out;
 	}
-	if ((r = poller_session_open(cf, a, st, o, &s, step, errstr)) == 0)
-		r = poller_session_process(s, sum, NULL, NULL, step, errstr);
-	poller_session_close(&s, r == 0);
+	r = pass(cf, a, st, o, sum, step, errstr);
 out:
 	lock_release(&lk);
 	log_set_account(NULL);
 	return r;
+}
+
+/* One pass over a's mailbox (poller_pass_fn). */
+static int
+once_pass(const struct conf *cf, const struct conf_account *a, struct state *st,
+    const struct poller_opts *o, struct poller_summary *sum, enum m2c_step *step,
+    char **errstr)
+{
+	struct poller_session *s = NULL;
+	int r;
+
+	if ((r = poller_session_open(cf, a, st, o, &s, step, errstr)) == 0)
+		r = poller_session_process(s, sum, NULL, NULL, step, errstr);
+	poller_session_close(&s, r == 0);
+	return r;
+}
+
+int
+poller_once_account(const struct conf *cf, const struct conf_account *a, struct state *st,
+    const struct poller_opts *o, struct poller_summary *sum, enum m2c_step *step,
+    char **errstr)
+{
+	return poller_once_locked(cf, a, st, o, sum, step, errstr, once_pass);
 }

@@ -76,6 +76,17 @@ int poller_once_account(const struct conf *cf, const struct conf_account *a,
     enum m2c_step *step, char **errstr);
 
 /*
+ * The same for another kind of pass (folders.h): pass runs holding the
+ * account's lock, with the arguments given, as poller_once_account's own.
+ */
+typedef int poller_pass_fn(const struct conf *cf, const struct conf_account *a,
+    struct state *st, const struct poller_opts *o, struct poller_summary *sum,
+    enum m2c_step *step, char **errstr);
+int poller_once_locked(const struct conf *cf, const struct conf_account *a,
+    struct state *st, const struct poller_opts *o, struct poller_summary *sum,
+    enum m2c_step *step, char **errstr, poller_pass_fn *pass);
+
+/*
  * Connect to a's server and sign in, as every command does: a password
  * mechanism, or OAuth (XOAUTH2/OAUTHBEARER with the token from signin.c,
  * never falling back to a password).  An OAuth token the server refuses

@@ -10,6 +10,7 @@
 #include "util.h"
 
 #define RULES_USER_MAX 32	/* longest local part used as a CUPS user name */
+#define RULES_OWNER_MAX 255	/* longest login name used as it is (IPP name)  */
 
 /* An empty list matches everything; otherwise some pattern must match s. */
 static int
@@ -147,6 +148,18 @@ rules_route_clear(struct rules_route *r)
 	memset(r, 0, sizeof(*r));
 }
 
+/* The n bytes of s are all of chars ("" is never). */
+static int
+only_chars(const char *s, size_t n, const char *chars)
+{
+	for (size_t i = 0; i < n; i++)
+		if (s[i] == '\0' || strchr(chars, s[i]) == NULL)
+			return 0;
+	return n > 0;
+}
+
+#define RULES_NAME_CHARS "ABCDEFGHIJKLMNOPQRSTUVWXYZabcdefghijklmnopqrstuvwxyz0123456789._-"
+
 /* addr's local part when it can be a CUPS user name, else NULL.  Allocated. */
 static char *
 local_part_user(const char *addr)
@@ -154,12 +167,8 @@ local_part_user(const char *addr)
 	const char *at = strrchr(addr, '@');
 	size_t n = at ? (size_t)(at - addr) : 0;
 
-	if (n == 0 || n > RULES_USER_MAX)
+	if (n > RULES_USER_MAX || !only_chars(addr, n, RULES_NAME_CHARS))
 		return NULL;
-	for (size_t i = 0; i < n; i++)
-		if (strchr("ABCDEFGHIJKLMNOPQRSTUVWXYZabcdefghijklmnopqrstuvwxyz0123456789._-",
-		    addr[i]) == NULL)
-			return NULL;
 	return xstrndup(addr, n);
 }
 
@@ -220,5 +229,23 @@ rules_cups_user(const struct conf *cf, const char *addr, int from_trusted, int *
 		return user;
 	}
 	free(user);
+	return xstrdup(RULES_UNVERIFIED_USER);
+}
+
+char *
+rules_owner_user(const struct conf *cf, const char *login, char **note)
+{
+	int mapped = 0;
+	char *user = rules_cups_user(cf, login, 1, &mapped, note);
+
+	/* No entry: the login name itself, when CUPS can take it as it is. */
+	if (mapped || strlen(login) > RULES_OWNER_MAX ||
+	    !only_chars(login, strlen(login), RULES_NAME_CHARS "@+"))
+		return user;
+	free(user);
+	if (!rules_user_reserved(login))
+		return xstrdup(login);
+	*note = xasprintf("the Print folder's owner %s has a reserved or system user name, so "
+	    "the job's user is %s (map it in the users table)", login, RULES_UNVERIFIED_USER);
 	return xstrdup(RULES_UNVERIFIED_USER);
 }

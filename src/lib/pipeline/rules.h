@@ -54,6 +54,17 @@ char *rules_cups_user(const struct conf *cf, const char *addr, int from_trusted,
     char **note);
 
 /*
+ * The CUPS requesting-user-name for the owner of a Print folder
+ * (print_folders), who signed in as login: the users table's name for the
+ * first entry matching login, as rules_cups_user() with a trusted From;
+ * else login itself when CUPS can take it as it is (1 to
+ * 255 of [A-Za-z0-9._@+-]) and it is not reserved
+ * (RULES_UNVERIFIED_USER then, with *note saying why); else as
+ * cups_job_user_for_sender() makes it.  Allocated; *note allocated or NULL.
+ */
+char *rules_owner_user(const struct conf *cf, const char *login, char **note);
+
+/*
  * Nonzero when name must never be a mapped sender's CUPS user: root, lp,
  * daemon, bin, sys, nobody, cups, admin and other system and
  * administrative names (ASCII case-insensitive), and any account of this

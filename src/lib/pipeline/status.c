@@ -80,6 +80,16 @@ set_text(char **dst, char *src)
 	*dst = src;
 }
 
+/* sa's fix: the advice for a failure of step with code, which sa records. */
+static void
+set_advice(struct status_account *sa, const struct conf *cf, const struct conf_account *a,
+    enum m2c_step step, int code)
+{
+	sa->step = m2c_step_name(step);
+	sa->code = code;
+	set_text(&sa->fix, advice_fix(cf, a, step, code));
+}
+
 /* The pending device sign-in: the code and URL, or that it expired. */
 static void
 evaluate_waiting(struct status_account *sa, const struct conf *cf,
@@ -94,7 +104,7 @@ evaluate_waiting(struct status_account *sa, const struct conf *cf,
 	set_text(&sa->reason, advice_sign_in_waiting(cf, a, d->verification_uri, d->user_code,
 	    d->expires_at, now));
 	if (d->expires_at <= now)
-		set_text(&sa->fix, advice_fix(cf, a, M2C_STEP_SIGNIN, M2C_E_SIGNIN));
+		set_advice(sa, cf, a, M2C_STEP_SIGNIN, M2C_E_SIGNIN);
 }
 
 void
@@ -128,7 +138,7 @@ status_evaluate(struct status_account *sa, const struct conf *cf, const struct c
 		    STATUS_ERROR;
 		set_text(&sa->reason, xasprintf("sign-in required: no tokens for account %s",
 		    a->name));
-		set_text(&sa->fix, advice_fix(cf, a, M2C_STEP_SIGNIN, M2C_E_SIGNIN));
+		set_advice(sa, cf, a, M2C_STEP_SIGNIN, M2C_E_SIGNIN);
 		return;
 	}
 	switch (row->status) {
@@ -165,9 +175,12 @@ status_evaluate(struct status_account *sa, const struct conf *cf, const struct c
 		set_text(&sa->reason, xstrdup(row->reason ? row->reason : "unknown error"));
 		/* The advice of today for (step, code); a row from before steps
 		 * were recorded keeps the fix it was written with. */
-		if (row->error_class != 0 && m2c_step_from_name(row->step, &step) == 0)
-			set_text(&sa->fix, advice_fix(cf, a, step, row->error_class));
-		else if (row->fix != NULL)
+		if (row->error_class != 0 && m2c_step_from_name(row->step, &step) == 0) {
+			set_advice(sa, cf, a, step, row->error_class);
+			break;
+		}
+		sa->code = row->error_class;
+		if (row->fix != NULL)
 			set_text(&sa->fix, xstrdup(row->fix));
 		break;
 	}
@@ -308,7 +321,7 @@ collect_one(const struct conf *cf, const struct conf_account *a, struct state *s
 		sa->last_ok = (time_t)row.last_ok;
 		sa->reason = e;
 		e = NULL;
-		sa->fix = advice_fix(cf, a, M2C_STEP_LOCAL, M2C_E_SYS);
+		set_advice(sa, cf, a, M2C_STEP_LOCAL, M2C_E_SYS);
 		goto out;
 	}
 	status_evaluate(sa, cf, a, &row, have_tokens, has_pending ? &pending : NULL, now);
@@ -337,6 +350,8 @@ status_apply_daemon(struct status_report *r, enum lock_daemon_state daemon, pid_
 			snprintf(who, sizeof(who), "mail2cups run (PID %ld)", (long)pid);
 		sa->kind = STATUS_ERROR;
 		sa->since = 0;
+		sa->step = NULL;	/* no pass failed: no advice for one */
+		sa->code = 0;
 		set_text(&sa->reason, xasprintf("daemon not running: %s stopped or was killed, "
 		    "so no mail is read or printed%s", who, was ? was : ""));
 		set_text(&sa->fix, xstrdup("start it: systemctl start mail2cups (journalctl "
@@ -481,6 +496,9 @@ account_json(const struct status_account *sa, time_t now)
 	json_object_set_new(o, "status", json_string(status_kind_name(sa->kind)));
 	json_object_set_new(o, "reason", json_opt_string(sa->reason));
 	json_object_set_new(o, "fix", json_opt_string(sa->fix));
+	json_object_set_new(o, "step", json_opt_string(sa->step));
+	json_object_set_new(o, "code", sa->code != 0 ? json_string(m2c_err_id(sa->code)) :
+	    json_null());
 	json_object_set_new(o, "since", json_time(sa->since));
 	json_object_set_new(o, "last_check", json_time(sa->last_check));
 	json_object_set_new(o, "last_ok", json_time(sa->last_ok));

@@ -43,6 +43,14 @@ struct status_account {
 	enum status_kind kind;
 	char *reason;		/* owned; NULL when ok */
 	char *fix;		/* owned; may be NULL */
+	/*
+	 * The failure fix is the advice for (advice_fix): the step that failed
+	 * (m2c_step_name()'s constant; NULL when not known, e.g. a row from
+	 * before steps were recorded) and its M2C_E_* code (0: none: ok, not
+	 * configured, no pass for too long, the daemon not running).
+	 */
+	const char *step;
+	int code;
 	time_t since;		/* when the recorded status began; 0: unknown */
 	time_t last_check;	/* 0: never */
 	time_t last_ok;		/* 0: never */
@@ -124,7 +132,7 @@ void status_report_free(struct status_report **r);
 
 /* One line per account (an error adds an indented "fix:" line). */
 void status_print_text(FILE *f, const struct status_report *r);
-/* {"accounts": [...]} and a newline. */
+/* {"accounts": [...], "daemon", "daemon_pid"} and a newline (mail2cups(8)). */
 int status_print_json(FILE *f, const struct status_report *r, char **errstr);
 
 /* 0 all ok; 1 some waiting-to-sign-in or not-configured; 2 some error. */

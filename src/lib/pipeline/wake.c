@@ -10,6 +10,7 @@
 #include <string.h>
 
 #include "error.h"
+#include "utf8.h"
 #include "wake.h"
 
 #define WAKE_MAGIC	"mail2cups-wake "
@@ -45,37 +46,6 @@ take_line(struct cur *c, const char *key, const char **val, size_t *vlen, const 
 	return 1;
 }
 
-/* Length of the UTF-8 sequence at s (n bytes left), 0 when invalid. */
-static size_t
-utf8_seq(const unsigned char *s, size_t n)
-{
-	size_t len, i;
-	uint32_t cp;
-
-	if (s[0] < 0x80)
-		return 1;
-	if (s[0] >= 0xc2 && s[0] <= 0xdf)
-		len = 2, cp = s[0] & 0x1f;
-	else if (s[0] >= 0xe0 && s[0] <= 0xef)
-		len = 3, cp = s[0] & 0x0f;
-	else if (s[0] >= 0xf0 && s[0] <= 0xf4)
-		len = 4, cp = s[0] & 0x07;
-	else
-		return 0;
-	if (n < len)
-		return 0;
-	for (i = 1; i < len; i++) {
-		if ((s[i] & 0xc0) != 0x80)
-			return 0;
-		cp = cp << 6 | (s[i] & 0x3f);
-	}
-	/* overlong forms, surrogates, beyond U+10FFFF */
-	if ((len == 3 && cp < 0x800) || (len == 4 && cp < 0x10000) || cp > 0x10ffff ||
-	    (cp >= 0xd800 && cp <= 0xdfff))
-		return 0;
-	return len;
-}
-
 /* A user or mailbox name: 1..max bytes of UTF-8 without control characters. */
 static int
 valid_name(const char *s, size_t len, size_t max)
@@ -88,10 +58,32 @@ valid_name(const char *s, size_t len, size_t max)
 	while (i < len) {
 		if (u[i] < 0x20 || u[i] == 0x7f)
 			return 0;
-		if ((n = utf8_seq(u + i, len - i)) == 0)
+		if ((n = utf8_seq(u + i, len - i, NULL)) == 0)
 			return 0;
 		i += n;
 	}
+	return 1;
+}
+
+/*
+ * The field key's line, a name (valid_name) copied into out (size bytes,
+ * room for its NUL); bad says why it is not one.  1, or 0 with *why set.
+ */
+static int
+take_name(struct cur *c, const char *key, char *out, size_t size, const char *bad,
+    const char **why)
+{
+	const char *v;
+	size_t vlen;
+
+	if (!take_line(c, key, &v, &vlen, why))
+		return 0;
+	if (!valid_name(v, vlen, size - 1)) {
+		*why = bad;
+		return 0;
+	}
+	memcpy(out, v, vlen);
+	out[vlen] = '\0';
 	return 1;
 }
 
@@ -188,22 +180,11 @@ wake_parse(const void *buf, size_t len, struct wake *out, const char **why)
 		    "different releases?)";
 		return M2C_E_DATA;
 	}
-	if (!take_line(&c, "user", &v, &vlen, why))
+	if (!take_name(&c, "user", out->user, sizeof(out->user),
+	    "the user name is empty, too long, or not clean UTF-8", why) ||
+	    !take_name(&c, "mailbox", out->mailbox, sizeof(out->mailbox),
+	    "the mailbox name is empty, too long, or not clean UTF-8", why))
 		return M2C_E_DATA;
-	if (!valid_name(v, vlen, WAKE_MAX_USER)) {
-		*why = "the user name is empty, too long, or not clean UTF-8";
-		return M2C_E_DATA;
-	}
-	memcpy(out->user, v, vlen);
-	out->user[vlen] = '\0';
-	if (!take_line(&c, "mailbox", &v, &vlen, why))
-		return M2C_E_DATA;
-	if (!valid_name(v, vlen, WAKE_MAX_MAILBOX)) {
-		*why = "the mailbox name is empty, too long, or not clean UTF-8";
-		return M2C_E_DATA;
-	}
-	memcpy(out->mailbox, v, vlen);
-	out->mailbox[vlen] = '\0';
 	if (!take_line(&c, "uidvalidity", &v, &vlen, why))
 		return M2C_E_DATA;
 	if (!take_number(&v, v + vlen, &out->uidvalidity) || v != c.p - 1) {

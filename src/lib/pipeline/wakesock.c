@@ -17,11 +17,18 @@
 #include "wakesock.h"
 
 #define WAKE_SOCK_LOG_INTERVAL 60	/* s between two logs of refused datagrams */
+#define WAKE_SOCK_RETRY_MS	50	/* a busy account is woken again this much later */
 
-/* When an account was last woken, and whether a wake-up is held back. */
+/*
+ * When an account (for print_folders: one user's folder of it) was last
+ * woken, and whether a wake-up is held back.  A slot with nothing held
+ * back whose interval is over says nothing more, and is dropped.
+ */
 struct wake_account {
 	char *name;			/* owned */
+	char *user;			/* owned; NULL but for a print_folders account */
 	long long woken_at;		/* monotonic ms; 0: never */
+	long long retry_at;		/* monotonic ms: it was busy, not before; 0: no */
 	int pending;
 };
 
@@ -30,7 +37,8 @@ struct wake_sock {
 	char *path;			/* owned */
 	time_t last_log;		/* when refused datagrams were last logged */
 	unsigned long refused;		/* since then */
-	struct wake_account *acct;	/* owned; grows with the accounts ever woken */
+	struct wake_account *acct;	/* owned: the accounts and users woken within
+					 * wake_interval, or held back */
 	size_t nacct;
 };
 
@@ -150,10 +158,12 @@ refused(struct wake_sock *ws, const char *why, uid_t uid, int has_uid)
 	ws->refused = 0;
 }
 
-/* Account a serves the mailbox w names. */
+/* Account a serves the mailbox w names (print_folders: that folder of any user). */
 static int
 wake_matches(const struct conf_account *a, const struct wake *w)
 {
+	if (a->print_folders)
+		return strcmp(a->mailbox, w->mailbox) == 0;
 	if (str_casecmp(a->username, w->user) != 0)
 		return 0;
 	if (str_casecmp(a->mailbox, "INBOX") == 0)
@@ -161,38 +171,61 @@ wake_matches(const struct conf_account *a, const struct wake *w)
 	return strcmp(a->mailbox, w->mailbox) == 0;
 }
 
+/* The slot of account name (and user, or NULL). */
 static struct wake_account *
-account_slot(struct wake_sock *ws, const char *name)
+account_slot(struct wake_sock *ws, const char *name, const char *user)
 {
 	struct wake_account *wa;
 
-	for (size_t i = 0; i < ws->nacct; i++)
-		if (strcmp(ws->acct[i].name, name) == 0)
-			return &ws->acct[i];
+	for (size_t i = 0; i < ws->nacct; i++) {
+		wa = &ws->acct[i];
+		if (strcmp(wa->name, name) == 0 && (wa->user == NULL) == (user == NULL) &&
+		    (user == NULL || strcmp(wa->user, user) == 0))
+			return wa;
+	}
 	ws->acct = xreallocarray(ws->acct, ws->nacct + 1, sizeof(*ws->acct));
 	wa = &ws->acct[ws->nacct++];
 	memset(wa, 0, sizeof(*wa));
 	wa->name = xstrdup(name);
+	wa->user = user ? xstrdup(user) : NULL;
 	return wa;
 }
 
-/* Wake wa now, or hold the wake-up back until wake_interval has passed. */
+/* When wa may be woken again: wake_interval after the last, or its retry. */
+static long long
+slot_due(const struct wake_account *wa, const struct conf *cf)
+{
+	long long at = wa->woken_at != 0 ? wa->woken_at + cf->wake_interval * 1000LL : 0;
+
+	return wa->retry_at > at ? wa->retry_at : at;
+}
+
+/* Wake wa now, or hold the wake-up back until it is due (slot_due). */
 static void
 wake_account(struct wake_account *wa, const struct conf *cf, long long now,
-    int (*wake)(void *arg, const char *name), void *arg)
+    wake_sock_fn *wake, void *arg)
 {
-	if (wa->woken_at != 0 && now - wa->woken_at < cf->wake_interval * 1000LL) {
+	int r;
+
+	if (slot_due(wa, cf) > now) {
 		wa->pending = 1;
 		return;
 	}
 	wa->pending = 0;
-	if (wake(arg, wa->name) == 0)
+	wa->retry_at = 0;
+	r = wake(arg, wa->name, wa->user);
+	if (r == 0) {
 		wa->woken_at = now;
+	} else if (r > 0) {
+		/* Busy: again in a moment. */
+		wa->pending = 1;
+		wa->retry_at = now + WAKE_SOCK_RETRY_MS;
+	}
 }
 
 static void
 wake_datagram(struct wake_sock *ws, const struct wake *w, const struct conf *cf,
-    int (*wake)(void *arg, const char *name), void *arg, uid_t uid, int has_uid)
+    wake_sock_fn *wake, void *arg, uid_t uid, int has_uid)
 {
 	long long now = monotonic_ms();
 	int found = 0;
@@ -204,7 +237,7 @@ wake_datagram(struct wake_sock *ws, const struct wake *w, const struct conf *cf,
 		if (!wake_matches(a, w))
 			continue;
 		found = 1;
-		wa = account_slot(ws, a->name);
+		wa = account_slot(ws, a->name, a->print_folders ? w->user : NULL);
 		/* Logged only when it is sent now: at most once per wake_interval. */
 		if (wa->woken_at == 0 || now - wa->woken_at >= cf->wake_interval * 1000LL)
 			log_debug("%s: wake-up from Dovecot: %s in %s, UIDVALIDITY %u, UIDs "
@@ -218,8 +251,7 @@ wake_datagram(struct wake_sock *ws, const struct wake *w, const struct conf *cf,
 
 /* Read up to WAKE_SOCK_BATCH datagrams; wake whom the good ones name. */
 static void
-drain(struct wake_sock *ws, const struct conf *cf, int (*wake)(void *arg, const char *name),
-    void *arg)
+drain(struct wake_sock *ws, const struct conf *cf, wake_sock_fn *wake, void *arg)
 {
 	/* One spare byte: a datagram longer than WAKE_MAX_SIZE shows as too long. */
 	char buf[WAKE_MAX_SIZE + 1];
@@ -271,23 +303,33 @@ drain(struct wake_sock *ws, const struct conf *cf, int (*wake)(void *arg, const 
 }
 
 long long
-wake_sock_serve(struct wake_sock *ws, int readable, const struct conf *cf,
-    int (*wake)(void *arg, const char *name), void *arg)
+wake_sock_serve(struct wake_sock *ws, int readable, const struct conf *cf, wake_sock_fn *wake,
+    void *arg)
 {
 	long long now, next = -1;
 
 	if (readable)
 		drain(ws, cf, wake, arg);
 	now = monotonic_ms();
-	for (size_t i = 0; i < ws->nacct; i++) {
+	for (size_t i = 0; i < ws->nacct;) {
 		struct wake_account *wa = &ws->acct[i];
-		long long at = wa->woken_at + cf->wake_interval * 1000LL;
+		long long at = slot_due(wa, cf);
 
+		if (!wa->pending && at <= now) {
+			/* Its interval is over: as good as never woken. */
+			free(wa->name);
+			free(wa->user);
+			*wa = ws->acct[--ws->nacct];
+			continue;
+		}
+		i++;
 		if (!wa->pending)
 			continue;
-		if (at <= now)
+		if (at <= now) {
 			wake_account(wa, cf, now, wake, arg);
-		else if (next < 0 || at - now < next)
+			at = slot_due(wa, cf);
+		}
+		if (wa->pending && (next < 0 || at - now < next))
 			next = at - now;
 	}
 	return next;
@@ -303,8 +345,10 @@ wake_sock_close(struct wake_sock **wsp)
 	close(ws->fd);
 	(void)unlink(ws->path);
 	free(ws->path);
-	for (size_t i = 0; i < ws->nacct; i++)
+	for (size_t i = 0; i < ws->nacct; i++) {
 		free(ws->acct[i].name);
+		free(ws->acct[i].user);
+	}
 	free(ws->acct);
 	free(ws);
 	*wsp = NULL;

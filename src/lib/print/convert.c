@@ -708,25 +708,17 @@ out:
 static void
 child_release(struct conv_child *c)
 {
+	int *fds[] = { &c->nullfd, &c->logfd, &c->reportfd, &c->infofd, &c->folderfd,
+	    &c->progfd };
+
 	free_strv(c->argv);
 	c->argv = NULL;
 	for (size_t i = 0; i < ARRAY_SIZE(c->envp); i++) {
 		free(c->envp[i]);
 		c->envp[i] = NULL;
 	}
-	if (c->nullfd >= 0)
-		close(c->nullfd);
-	if (c->logfd >= 0)
-		close(c->logfd);
-	if (c->reportfd >= 0)
-		close(c->reportfd);
-	if (c->infofd >= 0)
-		close(c->infofd);
-	if (c->folderfd >= 0)
-		close(c->folderfd);
-	if (c->progfd >= 0)
-		close(c->progfd);
-	c->nullfd = c->logfd = c->reportfd = c->infofd = c->folderfd = c->progfd = -1;
+	for (size_t i = 0; i < ARRAY_SIZE(fds); i++)
+		fd_close(fds[i]);
 }
 
 /* Nonzero when bwrap said, on its --info-fd, that the sandbox was set up. */

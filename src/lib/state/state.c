@@ -37,19 +37,6 @@
 #define STATE_DB_NAME	"state.db"
 #define STATE_BUSY_MS	5000
 
-/* A part row with its part and file name (state_part_get). */
-struct state_part_entry {
-	char *part;		/* owned */
-	char *filename;		/* owned; may be NULL */
-	struct state_part info;	/* info.printer owned */
-};
-
-/* An account row with its name (state_account_get). */
-struct state_account_entry {
-	char *name;			/* owned */
-	struct state_account info;	/* owned strings */
-};
-
 /*
  * Statements are prepared once per connection and kept (reset after each
  * use), keyed by their SQL text's address: every statement of this file is
@@ -76,9 +63,13 @@ struct state {
  * Schema migrations: step i takes user_version i to i + 1.  Later issues
  * append steps (ALTER TABLE ... ADD COLUMN); never edit a released one.
  */
-static const char *const migrations[] = {
+struct migration {
+	const char *sql;		/* the change */
+	const char *set_version;	/* "PRAGMA user_version = i + 1" */
+};
+static const struct migration migrations[] = {
 	/* 0 -> 1: the first schema */
-	"CREATE TABLE messages ("
+	{ "CREATE TABLE messages ("
 	" account TEXT NOT NULL, mailbox TEXT NOT NULL,"
 	" uidvalidity INTEGER NOT NULL, uid INTEGER NOT NULL,"
 	" status TEXT NOT NULL, attempts INTEGER NOT NULL DEFAULT 0,"
@@ -95,50 +86,54 @@ static const char *const migrations[] = {
 	" FOREIGN KEY (account, mailbox, uidvalidity, uid)"
 	"  REFERENCES messages (account, mailbox, uidvalidity, uid) ON DELETE CASCADE);"
 	"CREATE INDEX parts_account_status ON parts (account, status);",
+	"PRAGMA user_version = 1" },
 	/* 1 -> 2: each account's last pass, for `mail2cups status` */
-	"CREATE TABLE accounts ("
+	{ "CREATE TABLE accounts ("
 	" name TEXT NOT NULL PRIMARY KEY, status TEXT NOT NULL,"
 	" reason TEXT, fix TEXT, error_class INTEGER NOT NULL DEFAULT 0,"
 	" last_check INTEGER, last_ok INTEGER,"
 	" since INTEGER NOT NULL, updated INTEGER NOT NULL);",
+	"PRAGMA user_version = 2" },
 	/* 2 -> 3: each message's content hash, to know it again after a
 	 * UIDVALIDITY change */
-	"ALTER TABLE messages ADD COLUMN content_hash TEXT;"
+	{ "ALTER TABLE messages ADD COLUMN content_hash TEXT;"
 	"CREATE INDEX messages_content ON messages (account, mailbox, content_hash);",
+	"PRAGMA user_version = 3" },
 	/* 3 -> 4: replies to senders, queued until sent (reply.c) */
-	"CREATE TABLE replies ("
+	{ "CREATE TABLE replies ("
 	" id INTEGER PRIMARY KEY AUTOINCREMENT, account TEXT NOT NULL,"
 	" kind TEXT NOT NULL, rcpt TEXT NOT NULL, ctx TEXT NOT NULL,"
 	" status TEXT NOT NULL, created INTEGER NOT NULL, sent_at INTEGER,"
 	" attempts INTEGER NOT NULL DEFAULT 0, last_error TEXT);"
 	"CREATE INDEX replies_account_status ON replies (account, status, id);"
 	"CREATE INDEX replies_rcpt_sent ON replies (rcpt COLLATE NOCASE, sent_at);",
+	"PRAGMA user_version = 4" },
 	/* 4 -> 5: the CUPS backend's jobs sent as mail, so a retried job is
 	 * never sent twice */
-	"CREATE TABLE backend_jobs ("
+	{ "CREATE TABLE backend_jobs ("
 	" printer TEXT NOT NULL, job_id INTEGER NOT NULL, content_hash TEXT NOT NULL,"
 	" account TEXT NOT NULL, rcpt TEXT NOT NULL, message_id TEXT NOT NULL,"
 	" status TEXT NOT NULL, attempts INTEGER NOT NULL DEFAULT 0,"
 	" created INTEGER NOT NULL, sent_at INTEGER,"
 	" PRIMARY KEY (printer, job_id, content_hash));",
+	"PRAGMA user_version = 5" },
 	/* 5 -> 6: the step of a pass that failed (advice.h), with its code */
-	"ALTER TABLE accounts ADD COLUMN step TEXT;",
+	{ "ALTER TABLE accounts ADD COLUMN step TEXT;",
+	"PRAGMA user_version = 6" },
 	/* 6 -> 7: the messages `mail2cups deliver` took, by what they are
 	 * (state_delivery_number); message_id and recipient '' when absent */
-	"CREATE TABLE deliveries ("
+	{ "CREATE TABLE deliveries ("
 	" account TEXT NOT NULL, message_id TEXT NOT NULL, content_hash TEXT NOT NULL,"
 	" recipient TEXT NOT NULL, number INTEGER NOT NULL, created INTEGER NOT NULL,"
 	" PRIMARY KEY (account, message_id, content_hash, recipient),"
 	" UNIQUE (account, number));",
-};
-static const char *const user_version_sql[] = {
-	"PRAGMA user_version = 1",
-	"PRAGMA user_version = 2",
-	"PRAGMA user_version = 3",
-	"PRAGMA user_version = 4",
-	"PRAGMA user_version = 5",
-	"PRAGMA user_version = 6",
-	"PRAGMA user_version = 7",
+	"PRAGMA user_version = 7" },
+	/* 7 -> 8: the users whose Print folder a print_folders account has
+	 * printed from, for its safety pass (folders.h) */
+	{ "CREATE TABLE folder_users ("
+	" account TEXT NOT NULL, user TEXT NOT NULL, last_used INTEGER NOT NULL,"
+	" PRIMARY KEY (account, user));",
+	"PRAGMA user_version = 8" },
 };
 /* The first schema with the accounts table, and with its step column. */
 #define STATE_SCHEMA_ACCOUNTS	2
@@ -290,31 +285,147 @@ stmt_release(struct state *s, sqlite3_stmt *st)
 	sqlite3_finalize(st);
 }
 
-/* Bind the message key to ?1..?4 and, when part is not NULL, ?5. */
+/*
+ * The values of a statement's parameters ?1, ?2, ... in order, written
+ * VALS(TXT(account), NUM(now), ...): a text (copied; NULL binds NULL) or
+ * an integer each.  KEY(k) is the message key, ?1..?4 of its four.
+ */
+struct sqlval {
+	const char *text;
+	int64_t num;
+	int is_text;
+};
+#define TXT(v)	{ (v), 0, 1 }
+#define NUM(v)	{ NULL, (int64_t)(v), 0 }
+#define KEY(k)	TXT((k)->account), TXT((k)->mailbox), NUM((k)->uidvalidity), NUM((k)->uid)
+#define VALS(...) (const struct sqlval[]){ __VA_ARGS__ }, \
+	sizeof((const struct sqlval[]){ __VA_ARGS__ }) / sizeof(struct sqlval)
+
+/* prep() sql, then bind vals[0..n) to ?1..?n; on failure *st is NULL. */
 static int
-bind_key(struct state *s, sqlite3_stmt *st, const struct state_key *k,
-    const char *part, char **errstr)
+prep_bind(struct state *s, const char *sql, const struct sqlval *vals, size_t n,
+    sqlite3_stmt **st, char **errstr)
 {
-	if (sqlite3_bind_text(st, 1, k->account, -1, SQLITE_TRANSIENT) != SQLITE_OK ||
-	    sqlite3_bind_text(st, 2, k->mailbox, -1, SQLITE_TRANSIENT) != SQLITE_OK ||
-	    sqlite3_bind_int64(st, 3, k->uidvalidity) != SQLITE_OK ||
-	    sqlite3_bind_int64(st, 4, k->uid) != SQLITE_OK ||
-	    (part != NULL &&
-	    sqlite3_bind_text(st, 5, part, -1, SQLITE_TRANSIENT) != SQLITE_OK))
-		return state_fail(s, "binding the message key", errstr);
+	int r, rc;
+
+	if ((r = prep(s, sql, st, errstr)) != 0)
+		return r;
+	for (size_t i = 0; i < n; i++) {
+		rc = vals[i].is_text ?
+		    sqlite3_bind_text(*st, (int)i + 1, vals[i].text, -1, SQLITE_TRANSIENT) :
+		    sqlite3_bind_int64(*st, (int)i + 1, vals[i].num);
+		if (rc != SQLITE_OK) {
+			r = state_fail(s, "binding", errstr);
+			stmt_release(s, *st);
+			*st = NULL;
+			return r;
+		}
+	}
 	return 0;
 }
 
-/* Run a statement that returns no rows, then finalize it. */
+/*
+ * prep_bind() and step once: 1 with *st on the first row (the caller
+ * reads it and releases *st), 0 when there is none, or a failure (what
+ * names the statement); *st is NULL but on a row.
+ */
 static int
-step_done(struct state *s, sqlite3_stmt **st, const char *what, char **errstr)
+query_row(struct state *s, const char *sql, const struct sqlval *vals, size_t n,
+    sqlite3_stmt **st, const char *what, char **errstr)
 {
-	int r = 0;
+	int r, rc;
 
-	if (sqlite3_step(*st) != SQLITE_DONE)
-		r = state_fail(s, what, errstr);
+	if ((r = prep_bind(s, sql, vals, n, st, errstr)) != 0)
+		return r;
+	if ((rc = sqlite3_step(*st)) == SQLITE_ROW)
+		return 1;
+	r = rc == SQLITE_DONE ? 0 : state_fail(s, what, errstr);
 	stmt_release(s, *st);
 	*st = NULL;
+	return r;
+}
+
+/* prep_bind() a statement that returns no rows and run it. */
+static int
+exec_vals(struct state *s, const char *sql, const struct sqlval *vals, size_t n,
+    const char *what, char **errstr)
+{
+	sqlite3_stmt *st = NULL;
+	int r;
+
+	if ((r = prep_bind(s, sql, vals, n, &st, errstr)) != 0)
+		return r;
+	if (sqlite3_step(st) != SQLITE_DONE)
+		r = state_fail(s, what, errstr);
+	stmt_release(s, st);
+	return r;
+}
+
+/*
+ * Converts the current row of st into the element at elem (zeroed
+ * before); on failure it leaves nothing allocated in it.
+ */
+typedef int (*row_fn)(struct state *s, sqlite3_stmt *st, void *elem, char **errstr);
+
+/*
+ * The first row of sql, converted by from_row into elem: 1, 0 when there
+ * is none (elem untouched), or a failure.
+ */
+static int
+query_one(struct state *s, const char *sql, const struct sqlval *vals, size_t n,
+    row_fn from_row, void *elem, const char *what, char **errstr)
+{
+	sqlite3_stmt *st = NULL;
+	int r;
+
+	if ((r = query_row(s, sql, vals, n, &st, what, errstr)) <= 0)
+		return r;
+	r = from_row(s, st, elem, errstr);
+	stmt_release(s, st);
+	return r == 0 ? 1 : r;
+}
+
+static int
+int_from_row(struct state *s, sqlite3_stmt *st, void *elem, char **errstr)
+{
+	(void)s;
+	(void)errstr;
+	*(int *)elem = sqlite3_column_int(st, 0);
+	return 0;
+}
+
+/* *out = the first column of the one row sql returns (a count, attempts). */
+static int
+query_int(struct state *s, const char *sql, const struct sqlval *vals, size_t n,
+    int *out, const char *what, char **errstr)
+{
+	int r;
+
+	*out = 0;
+	if ((r = query_one(s, sql, vals, n, int_from_row, out, what, errstr)) == 0)
+		return state_fail(s, what, errstr);
+	return r < 0 ? r : 0;
+}
+
+/* Column i as an allocated string, or NULL. */
+static char *
+column_strdup(sqlite3_stmt *st, int i)
+{
+	const unsigned char *txt = sqlite3_column_text(st, i);
+
+	return txt != NULL ? xstrdup((const char *)txt) : NULL;
+}
+
+/* exec_vals() that must change a row, else M2C_E_NOTFOUND (no message). */
+static int
+exec_change(struct state *s, const char *sql, const struct sqlval *vals, size_t n,
+    const char *what, char **errstr)
+{
+	int r;
+
+	if ((r = exec_vals(s, sql, vals, n, what, errstr)) == 0 &&
+	    sqlite3_changes(s->db) == 0)
+		r = M2C_E_NOTFOUND;
 	return r;
 }
 
@@ -391,19 +502,25 @@ tx_end(struct state *s, int r, char **errstr)
 	return r;
 }
 
+/* *version = the file's schema version; a newer one than ours is refused. */
 static int
-pragma_int(struct state *s, const char *sql, long long *out, char **errstr)
+schema_version(struct state *s, long long *version, char **errstr)
 {
 	sqlite3_stmt *st = NULL;
 	int r;
 
-	if ((r = prep(s, sql, &st, errstr)) != 0)
+	if ((r = prep(s, "PRAGMA user_version", &st, errstr)) != 0)
 		return r;
 	if (sqlite3_step(st) == SQLITE_ROW)
-		*out = sqlite3_column_int64(st, 0);
+		*version = sqlite3_column_int64(st, 0);
 	else
 		r = state_fail(s, "reading the schema version", errstr);
 	stmt_release(s, st);
+	if (r == 0 && *version > (long long)ARRAY_SIZE(migrations))
+		r = m2c_fail(errstr, M2C_E_NOTSUP,
+		    "state database %s has schema version %lld, newer than this "
+		    "mail2cups knows (%zu): install the newer mail2cups again",
+		    s->path, *version, ARRAY_SIZE(migrations));
 	return r;
 }
 
@@ -413,19 +530,14 @@ migrate(struct state *s, char **errstr)
 	long long version = 0;
 	int r;
 
-	if ((r = pragma_int(s, "PRAGMA user_version", &version, errstr)) != 0)
+	if ((r = schema_version(s, &version, errstr)) != 0)
 		return r;
-	if (version > (long long)ARRAY_SIZE(migrations))
-		return m2c_fail(errstr, M2C_E_NOTSUP,
-		    "state database %s has schema version %lld, newer than this "
-		    "mail2cups knows (%zu): install the newer mail2cups again",
-		    s->path, version, ARRAY_SIZE(migrations));
 	for (; version < (long long)ARRAY_SIZE(migrations); version++) {
 		if ((r = tx_begin(s, errstr)) != 0)
 			return r;
-		r = exec_sql(s, migrations[version], "upgrading the schema", errstr);
+		r = exec_sql(s, migrations[version].sql, "upgrading the schema", errstr);
 		if (r == 0)
-			r = exec_sql(s, user_version_sql[version],
+			r = exec_sql(s, migrations[version].set_version,
 			    "recording the schema version", errstr);
 		if ((r = tx_end(s, r, errstr)) != 0)
 			return r;
@@ -456,6 +568,30 @@ create_private(const char *path, char **errstr)
 	return r;
 }
 
+/* Open s->path with flags (SQLITE_OPEN_READWRITE or _READONLY). */
+static int
+db_open(struct state *s, int flags, char **errstr)
+{
+	if (sqlite3_open_v2(s->path, &s->db, flags | SQLITE_OPEN_NOMUTEX, NULL) !=
+	    SQLITE_OK)
+		return s->db ? state_fail(s, "opening", errstr) :
+		    m2c_fail(errstr, M2C_E_SYS, "state database %s: out of memory",
+		    s->path);
+	sqlite3_extended_result_codes(s->db, 1);
+	sqlite3_busy_timeout(s->db, STATE_BUSY_MS);
+	return 0;
+}
+
+/* A new handle for state_dir/state.db, not yet open. */
+static struct state *
+state_new(const char *state_dir)
+{
+	struct state *s = xcalloc(1, sizeof(*s));
+
+	s->path = xasprintf("%s/%s", state_dir, STATE_DB_NAME);
+	return s;
+}
+
 int
 state_open(const char *state_dir, struct state **out, char **errstr)
 {
@@ -465,20 +601,11 @@ state_open(const char *state_dir, struct state **out, char **errstr)
 	int r;
 
 	*out = NULL;
-	s = xcalloc(1, sizeof(*s));
-	s->path = xasprintf("%s/%s", state_dir, STATE_DB_NAME);
+	s = state_new(state_dir);
 	if ((r = mkdir_p(state_dir, 0700, errstr)) != 0 ||
-	    (r = create_private(s->path, errstr)) != 0)
+	    (r = create_private(s->path, errstr)) != 0 ||
+	    (r = db_open(s, SQLITE_OPEN_READWRITE, errstr)) != 0)
 		goto out;
-	if (sqlite3_open_v2(s->path, &s->db, SQLITE_OPEN_READWRITE |
-	    SQLITE_OPEN_NOMUTEX, NULL) != SQLITE_OK) {
-		r = s->db ? state_fail(s, "opening", errstr) :
-		    m2c_fail(errstr, M2C_E_SYS, "state database %s: out of memory",
-		    s->path);
-		goto out;
-	}
-	sqlite3_extended_result_codes(s->db, 1);
-	sqlite3_busy_timeout(s->db, STATE_BUSY_MS);
 	/* The first read: a damaged or foreign file fails here. */
 	if ((r = prep(s, "PRAGMA journal_mode = WAL", &st, errstr)) != 0)
 		goto out;
@@ -536,63 +663,44 @@ state_set_busy_timeout(struct state *s, int ms)
 static int
 msg_ensure(struct state *s, const struct state_key *k, char **errstr)
 {
-	sqlite3_stmt *st = NULL;
-	int r;
-
-	if ((r = prep(s, "INSERT OR IGNORE INTO messages (account, mailbox, "
+	return exec_vals(s, "INSERT OR IGNORE INTO messages (account, mailbox, "
 	    "uidvalidity, uid, status, attempts, first_seen, updated) "
-	    "VALUES (?1, ?2, ?3, ?4, ?5, 0, ?6, ?6)", &st, errstr)) != 0)
-		return r;
-	if ((r = bind_key(s, st, k, NULL, errstr)) == 0 &&
-	    (sqlite3_bind_text(st, 5, msg_status_names[STATE_MSG_ACTIVE], -1,
-	    SQLITE_STATIC) != SQLITE_OK ||
-	    sqlite3_bind_int64(st, 6, (sqlite3_int64)time(NULL)) != SQLITE_OK))
-		r = state_fail(s, "binding", errstr);
-	if (r == 0)
-		return step_done(s, &st, "adding a message row", errstr);
-	stmt_release(s, st);
-	return r;
+	    "VALUES (?1, ?2, ?3, ?4, ?5, 0, ?6, ?6)",
+	    VALS(KEY(k), TXT(msg_status_names[STATE_MSG_ACTIVE]), NUM(time(NULL))),
+	    "adding a message row", errstr);
+}
+
+static int
+msg_from_row(struct state *s, sqlite3_stmt *st, void *elem, char **errstr)
+{
+	struct state_msg *out = elem;
+	int status;
+
+	status = status_from_name(msg_status_names, ARRAY_SIZE(msg_status_names),
+	    sqlite3_column_text(st, 0));
+	if (status < 0)
+		return m2c_fail(errstr, M2C_E_SYS, "state database %s: unknown message "
+		    "status \"%s\" (written by a newer mail2cups?)", s->path,
+		    (const char *)sqlite3_column_text(st, 0));
+	out->status = (enum state_msg_status)status;
+	out->attempts = sqlite3_column_int(st, 1);
+	out->reason = column_strdup(st, 2);
+	return 0;
 }
 
 int
 state_msg_get(struct state *s, const struct state_key *k, struct state_msg *out,
     char **errstr)
 {
-	sqlite3_stmt *st = NULL;
-	const unsigned char *reason;
-	int r, rc, status;
+	int r;
 
-	memset(out, 0, sizeof(*out));
+	memset(out, 0, sizeof(*out));	/* no row: STATE_MSG_NEW */
 	if ((r = check_key(k, NULL, 0, errstr)) != 0 ||
-	    (r = prep(s, "SELECT status, attempts, reason FROM messages WHERE "
+	    (r = query_one(s, "SELECT status, attempts, reason FROM messages WHERE "
 	    "account = ?1 AND mailbox = ?2 AND uidvalidity = ?3 AND uid = ?4",
-	    &st, errstr)) != 0 ||
-	    (r = bind_key(s, st, k, NULL, errstr)) != 0)
-		goto out;
-	rc = sqlite3_step(st);
-	if (rc == SQLITE_DONE) {
-		out->status = STATE_MSG_NEW;
-		goto out;
-	}
-	if (rc != SQLITE_ROW) {
-		r = state_fail(s, "reading a message row", errstr);
-		goto out;
-	}
-	status = status_from_name(msg_status_names, ARRAY_SIZE(msg_status_names),
-	    sqlite3_column_text(st, 0));
-	if (status < 0) {
-		r = m2c_fail(errstr, M2C_E_SYS, "state database %s: unknown message "
-		    "status \"%s\" (written by a newer mail2cups?)", s->path,
-		    (const char *)sqlite3_column_text(st, 0));
-		goto out;
-	}
-	out->status = (enum state_msg_status)status;
-	out->attempts = sqlite3_column_int(st, 1);
-	if ((reason = sqlite3_column_text(st, 2)) != NULL)
-		out->reason = xstrdup((const char *)reason);
-out:
-	stmt_release(s, st);
-	return r;
+	    VALS(KEY(k)), msg_from_row, out, "reading a message row", errstr)) < 0)
+		return r;
+	return 0;
 }
 
 void
@@ -608,34 +716,18 @@ static int
 msg_attempt_tx(struct state *s, const struct state_key *k, int *attempts,
     char **errstr)
 {
-	sqlite3_stmt *st = NULL;
-	int r;
+	int r, n;
 
 	if ((r = check_key(k, NULL, 0, errstr)) != 0 || (r = tx_begin(s, errstr)) != 0)
 		return r;
-	if ((r = msg_ensure(s, k, errstr)) != 0 ||
-	    (r = prep(s, "UPDATE messages SET attempts = attempts + 1, updated = ?5 "
+	if ((r = msg_ensure(s, k, errstr)) == 0 &&
+	    (r = exec_vals(s, "UPDATE messages SET attempts = attempts + 1, updated = ?5 "
 	    "WHERE account = ?1 AND mailbox = ?2 AND uidvalidity = ?3 AND uid = ?4",
-	    &st, errstr)) != 0 ||
-	    (r = bind_key(s, st, k, NULL, errstr)) != 0)
-		goto out;
-	if (sqlite3_bind_int64(st, 5, (sqlite3_int64)time(NULL)) != SQLITE_OK) {
-		r = state_fail(s, "binding", errstr);
-		goto out;
-	}
-	if ((r = step_done(s, &st, "counting an attempt", errstr)) != 0 ||
-	    (r = prep(s, "SELECT attempts FROM messages WHERE account = ?1 AND "
-	    "mailbox = ?2 AND uidvalidity = ?3 AND uid = ?4", &st, errstr)) != 0 ||
-	    (r = bind_key(s, st, k, NULL, errstr)) != 0)
-		goto out;
-	if (sqlite3_step(st) != SQLITE_ROW) {
-		r = state_fail(s, "reading the attempt count", errstr);
-		goto out;
-	}
-	if (attempts != NULL)
-		*attempts = sqlite3_column_int(st, 0);
-out:
-	stmt_release(s, st);
+	    VALS(KEY(k), NUM(time(NULL))), "counting an attempt", errstr)) == 0 &&
+	    (r = query_int(s, "SELECT attempts FROM messages WHERE account = ?1 AND "
+	    "mailbox = ?2 AND uidvalidity = ?3 AND uid = ?4", VALS(KEY(k)), &n,
+	    "reading the attempt count", errstr)) == 0 && attempts != NULL)
+		*attempts = n;
 	return tx_end(s, r, errstr);
 }
 
@@ -658,7 +750,6 @@ static int
 msg_set_rows(struct state *s, const struct state_key *k, enum state_msg_status status,
     const char *reason, char **errstr)
 {
-	sqlite3_stmt *st = NULL;
 	int r;
 
 	if ((r = check_key(k, NULL, 0, errstr)) != 0)
@@ -666,33 +757,15 @@ msg_set_rows(struct state *s, const struct state_key *k, enum state_msg_status s
 	if ((unsigned)status >= ARRAY_SIZE(msg_status_names) || status == STATE_MSG_NEW)
 		return m2c_fail(errstr, M2C_E_USAGE,
 		    "state: cannot set message status %d (internal error)", (int)status);
-	if ((r = msg_ensure(s, k, errstr)) != 0 ||
-	    (r = prep(s, "UPDATE messages SET status = ?5, reason = ?6, updated = ?7 "
+	if ((r = msg_ensure(s, k, errstr)) != 0)
+		return r;
+	return exec_vals(s, "UPDATE messages SET status = ?5, reason = ?6, updated = ?7 "
 	    "WHERE account = ?1 AND mailbox = ?2 AND uidvalidity = ?3 AND uid = ?4",
-	    &st, errstr)) != 0 ||
-	    (r = bind_key(s, st, k, NULL, errstr)) != 0)
-		goto out;
-	if (sqlite3_bind_text(st, 5, msg_status_names[status], -1, SQLITE_STATIC) != SQLITE_OK ||
-	    (reason != NULL ?
-	    sqlite3_bind_text(st, 6, reason, -1, SQLITE_TRANSIENT) :
-	    sqlite3_bind_null(st, 6)) != SQLITE_OK ||
-	    sqlite3_bind_int64(st, 7, (sqlite3_int64)time(NULL)) != SQLITE_OK) {
-		r = state_fail(s, "binding", errstr);
-		goto out;
-	}
-	r = step_done(s, &st, "setting a message status", errstr);
-out:
-	stmt_release(s, st);
-	return r;
+	    VALS(KEY(k), TXT(msg_status_names[status]), TXT(reason), NUM(time(NULL))),
+	    "setting a message status", errstr);
 }
 
 /* ---------------------------------------------------------------- parts */
-
-#define PART_COLUMNS "part, filename, status, nonce, job_id, printer"
-
-/* Fill a part entry from a row of PART_COLUMNS. */
-/* Converts the current row of st into the element at elem. */
-typedef int (*row_fn)(struct state *s, sqlite3_stmt *st, void *elem, char **errstr);
 
 /*
  * Step st to the end, converting each row with from_row into a growing
@@ -722,72 +795,43 @@ collect_rows(struct state *s, sqlite3_stmt *st, size_t esz, size_t max, const ch
 }
 
 static int
-part_from_row(struct state *s, sqlite3_stmt *st, struct state_part_entry *e,
-    char **errstr)
+part_from_row(struct state *s, sqlite3_stmt *st, void *elem, char **errstr)
 {
-	const unsigned char *txt;
+	struct state_part *out = elem;
+	const unsigned char *nonce;
 	int status;
 
-	memset(e, 0, sizeof(*e));
 	status = status_from_name(part_status_names, ARRAY_SIZE(part_status_names),
-	    sqlite3_column_text(st, 2));
-	txt = sqlite3_column_text(st, 3);
-	if (status <= STATE_PART_NONE || txt == NULL ||
-	    strlen((const char *)txt) != sizeof(e->info.nonce) - 1)
+	    sqlite3_column_text(st, 0));
+	nonce = sqlite3_column_text(st, 1);
+	if (status <= STATE_PART_NONE || nonce == NULL ||
+	    strlen((const char *)nonce) != sizeof(out->nonce) - 1)
 		return m2c_fail(errstr, M2C_E_SYS, "state database %s: a part row "
 		    "has an unknown status or a bad nonce (written by a newer "
 		    "mail2cups?)", s->path);
-	e->info.status = (enum state_part_status)status;
-	memcpy(e->info.nonce, txt, sizeof(e->info.nonce));
-	e->info.job_id = sqlite3_column_int(st, 4);
-	if ((txt = sqlite3_column_text(st, 5)) != NULL)
-		e->info.printer = xstrdup((const char *)txt);
-	if ((txt = sqlite3_column_text(st, 0)) != NULL)
-		e->part = xstrdup((const char *)txt);
-	if ((txt = sqlite3_column_text(st, 1)) != NULL)
-		e->filename = xstrdup((const char *)txt);
+	out->status = (enum state_part_status)status;
+	memcpy(out->nonce, nonce, sizeof(out->nonce));
+	out->job_id = sqlite3_column_int(st, 2);
+	out->printer = column_strdup(st, 3);
 	return 0;
 }
 
-static void
-part_entry_clear(struct state_part_entry *e)
-{
-	free(e->part);
-	free(e->filename);
-	state_part_clear(&e->info);
-	memset(e, 0, sizeof(*e));
-}
+
 
 int
 state_part_get(struct state *s, const struct state_key *k, const char *part,
     struct state_part *out, char **errstr)
 {
-	struct state_part_entry e;
-	sqlite3_stmt *st = NULL;
-	int r, rc;
+	int r;
 
-	memset(out, 0, sizeof(*out));
+	memset(out, 0, sizeof(*out));	/* no row: STATE_PART_NONE */
 	if ((r = check_key(k, part, 1, errstr)) != 0 ||
-	    (r = prep(s, "SELECT " PART_COLUMNS " FROM parts WHERE account = ?1 "
-	    "AND mailbox = ?2 AND uidvalidity = ?3 AND uid = ?4 AND part = ?5",
-	    &st, errstr)) != 0 ||
-	    (r = bind_key(s, st, k, part, errstr)) != 0)
-		goto out;
-	rc = sqlite3_step(st);
-	if (rc == SQLITE_DONE)
-		goto out;	/* STATE_PART_NONE */
-	if (rc != SQLITE_ROW) {
-		r = state_fail(s, "reading a part row", errstr);
-		goto out;
-	}
-	if ((r = part_from_row(s, st, &e, errstr)) != 0)
-		goto out;
-	*out = e.info;
-	e.info.printer = NULL;
-	part_entry_clear(&e);
-out:
-	stmt_release(s, st);
-	return r;
+	    (r = query_one(s, "SELECT status, nonce, job_id, printer FROM parts WHERE "
+	    "account = ?1 AND mailbox = ?2 AND uidvalidity = ?3 AND uid = ?4 AND "
+	    "part = ?5", VALS(KEY(k), TXT(part)), part_from_row, out,
+	    "reading a part row", errstr)) < 0)
+		return r;
+	return 0;
 }
 
 void
@@ -827,28 +871,19 @@ refuse_submitted(struct state *s, const struct state_key *k, const char *part,
     char **errstr)
 {
 	sqlite3_stmt *st = NULL;
-	int r, rc;
+	int r;
 
-	if ((r = prep(s, "SELECT job_id FROM parts WHERE account = ?1 AND "
+	if ((r = query_row(s, "SELECT job_id FROM parts WHERE account = ?1 AND "
 	    "mailbox = ?2 AND uidvalidity = ?3 AND uid = ?4 AND part = ?5 AND "
-	    "status = ?6", &st, errstr)) != 0 ||
-	    (r = bind_key(s, st, k, part, errstr)) != 0)
-		goto out;
-	if (sqlite3_bind_text(st, 6, part_status_names[STATE_PART_SUBMITTED], -1,
-	    SQLITE_STATIC) != SQLITE_OK) {
-		r = state_fail(s, "binding", errstr);
-		goto out;
-	}
-	rc = sqlite3_step(st);
-	if (rc == SQLITE_ROW)
-		r = m2c_fail(errstr, M2C_E_TEMP, "%s/%s UID %u part %s was submitted "
-		    "as job %d by another process meanwhile (a second mail2cups on this "
-		    "account?); it is not submitted again, and the next pass finishes "
-		    "the message", k->account, k->mailbox, k->uid, part,
-		    sqlite3_column_int(st, 0));
-	else if (rc != SQLITE_DONE)
-		r = state_fail(s, "reading a part row", errstr);
-out:
+	    "status = ?6", VALS(KEY(k), TXT(part),
+	    TXT(part_status_names[STATE_PART_SUBMITTED])), &st, "reading a part row",
+	    errstr)) <= 0)
+		return r;
+	r = m2c_fail(errstr, M2C_E_TEMP, "%s/%s UID %u part %s was submitted "
+	    "as job %d by another process meanwhile (a second mail2cups on this "
+	    "account?); it is not submitted again, and the next pass finishes "
+	    "the message", k->account, k->mailbox, k->uid, part,
+	    sqlite3_column_int(st, 0));
 	stmt_release(s, st);
 	return r;
 }
@@ -857,9 +892,7 @@ int
 state_part_intent(struct state *s, const struct state_key *k, const char *part,
     const char *printer, const char *filename, char nonce_out[33], char **errstr)
 {
-	sqlite3_stmt *st = NULL;
 	char nonce[33];
-	sqlite3_int64 now = (sqlite3_int64)time(NULL);
 	int r;
 
 	if ((r = check_key(k, part, 1, errstr)) != 0)
@@ -869,28 +902,15 @@ state_part_intent(struct state *s, const struct state_key *k, const char *part,
 		    "(internal error)");
 	if ((r = make_nonce(nonce, errstr)) != 0 || (r = tx_begin(s, errstr)) != 0)
 		return r;
-	if ((r = msg_ensure(s, k, errstr)) != 0 ||
-	    (r = refuse_submitted(s, k, part, errstr)) != 0 ||
-	    (r = prep(s, "INSERT OR REPLACE INTO parts (account, mailbox, uidvalidity, "
-	    "uid, part, status, nonce, printer, filename, job_id, created, updated) "
-	    "VALUES (?1, ?2, ?3, ?4, ?5, ?6, ?7, ?8, ?9, NULL, ?10, ?10)",
-	    &st, errstr)) != 0 ||
-	    (r = bind_key(s, st, k, part, errstr)) != 0)
-		goto out;
-	if (sqlite3_bind_text(st, 6, part_status_names[STATE_PART_INTENT], -1,
-	    SQLITE_STATIC) != SQLITE_OK ||
-	    sqlite3_bind_text(st, 7, nonce, -1, SQLITE_TRANSIENT) != SQLITE_OK ||
-	    sqlite3_bind_text(st, 8, printer, -1, SQLITE_TRANSIENT) != SQLITE_OK ||
-	    (filename != NULL ?
-	    sqlite3_bind_text(st, 9, filename, -1, SQLITE_TRANSIENT) :
-	    sqlite3_bind_null(st, 9)) != SQLITE_OK ||
-	    sqlite3_bind_int64(st, 10, now) != SQLITE_OK) {
-		r = state_fail(s, "binding", errstr);
-		goto out;
-	}
-	r = step_done(s, &st, "writing a print intent", errstr);
-out:
-	stmt_release(s, st);
+	if ((r = msg_ensure(s, k, errstr)) == 0 &&
+	    (r = refuse_submitted(s, k, part, errstr)) == 0)
+		r = exec_vals(s, "INSERT OR REPLACE INTO parts (account, mailbox, "
+		    "uidvalidity, uid, part, status, nonce, printer, filename, job_id, "
+		    "created, updated) "
+		    "VALUES (?1, ?2, ?3, ?4, ?5, ?6, ?7, ?8, ?9, NULL, ?10, ?10)",
+		    VALS(KEY(k), TXT(part), TXT(part_status_names[STATE_PART_INTENT]),
+		    TXT(nonce), TXT(printer), TXT(filename), NUM(time(NULL))),
+		    "writing a print intent", errstr);
 	/* synchronous=FULL: the intent is on disk once COMMIT returns. */
 	if ((r = tx_end(s, r, errstr)) == 0)
 		memcpy(nonce_out, nonce, sizeof(nonce));
@@ -901,7 +921,6 @@ static int
 part_submitted_tx(struct state *s, const struct state_key *k, const char *part,
     int job_id, char **errstr)
 {
-	sqlite3_stmt *st = NULL;
 	int r;
 
 	if ((r = check_key(k, part, 1, errstr)) != 0)
@@ -909,27 +928,16 @@ part_submitted_tx(struct state *s, const struct state_key *k, const char *part,
 	if (job_id <= 0)
 		return m2c_fail(errstr, M2C_E_USAGE, "state: job id %d is not valid "
 		    "(internal error)", job_id);
-	if ((r = prep(s, "UPDATE parts SET status = ?6, job_id = ?7, updated = ?8 "
+	r = exec_change(s, "UPDATE parts SET status = ?6, job_id = ?7, updated = ?8 "
 	    "WHERE account = ?1 AND mailbox = ?2 AND uidvalidity = ?3 AND uid = ?4 "
-	    "AND part = ?5", &st, errstr)) != 0 ||
-	    (r = bind_key(s, st, k, part, errstr)) != 0)
-		goto out;
-	if (sqlite3_bind_text(st, 6, part_status_names[STATE_PART_SUBMITTED], -1,
-	    SQLITE_STATIC) != SQLITE_OK ||
-	    sqlite3_bind_int(st, 7, job_id) != SQLITE_OK ||
-	    sqlite3_bind_int64(st, 8, (sqlite3_int64)time(NULL)) != SQLITE_OK) {
-		r = state_fail(s, "binding", errstr);
-		goto out;
-	}
-	if ((r = step_done(s, &st, "recording a job id", errstr)) != 0)
-		goto out;
-	if (sqlite3_changes(s->db) == 0)
+	    "AND part = ?5", VALS(KEY(k), TXT(part),
+	    TXT(part_status_names[STATE_PART_SUBMITTED]), NUM(job_id), NUM(time(NULL))),
+	    "recording a job id", errstr);
+	if (r == M2C_E_NOTFOUND)
 		r = m2c_fail(errstr, M2C_E_NOTFOUND, "state database %s: no print "
 		    "intent for %s/%s UID %u part %s, so job %d cannot be recorded "
 		    "(internal error)", s->path, k->account, k->mailbox, k->uid, part,
 		    job_id);
-out:
-	stmt_release(s, st);
 	return r;
 }
 
@@ -937,25 +945,14 @@ static int
 msg_set_identity_tx(struct state *s, const struct state_key *k, const char *message_id,
     const char *content_hash, char **errstr)
 {
-	sqlite3_stmt *st = NULL;
 	int r;
 
-	if ((r = check_key(k, NULL, 0, errstr)) != 0 ||
-	    (r = prep(s, "UPDATE messages SET message_id = ?5, content_hash = ?6 WHERE "
-	    "account = ?1 AND mailbox = ?2 AND uidvalidity = ?3 AND uid = ?4", &st,
-	    errstr)) != 0 ||
-	    (r = bind_key(s, st, k, NULL, errstr)) != 0)
-		goto out;
-	if (sqlite3_bind_text(st, 5, message_id, -1, SQLITE_TRANSIENT) != SQLITE_OK ||
-	    sqlite3_bind_text(st, 6, content_hash, -1, SQLITE_TRANSIENT) != SQLITE_OK) {
-		r = state_fail(s, "binding values", errstr);
-		goto out;
-	}
-	if (sqlite3_step(st) != SQLITE_DONE)
-		r = state_fail(s, "recording a message's identity", errstr);
-out:
-	stmt_release(s, st);
-	return r;
+	if ((r = check_key(k, NULL, 0, errstr)) != 0)
+		return r;
+	return exec_vals(s, "UPDATE messages SET message_id = ?5, content_hash = ?6 WHERE "
+	    "account = ?1 AND mailbox = ?2 AND uidvalidity = ?3 AND uid = ?4",
+	    VALS(KEY(k), TXT(message_id), TXT(content_hash)),
+	    "recording a message's identity", errstr);
 }
 
 int
@@ -963,35 +960,22 @@ state_msg_find_printed(struct state *s, const struct state_key *k, const char *c
     uint32_t *uidvalidity, uint32_t *uid, char **errstr)
 {
 	sqlite3_stmt *st = NULL;
-	int r, rc;
+	int r;
 
 	*uidvalidity = *uid = 0;
 	if ((r = check_key(k, NULL, 0, errstr)) != 0 ||
-	    (r = prep(s, "SELECT uidvalidity, uid FROM messages WHERE account = ?1 AND "
+	    (r = query_row(s, "SELECT uidvalidity, uid FROM messages WHERE account = ?1 AND "
 	    "mailbox = ?2 AND uidvalidity != ?3 AND content_hash = ?5 AND status IN (?6, ?7) "
-	    "LIMIT 1", &st, errstr)) != 0 ||
-	    (r = bind_key(s, st, k, NULL, errstr)) != 0)
-		goto out;
-	if (sqlite3_bind_text(st, 5, content_hash, -1, SQLITE_TRANSIENT) != SQLITE_OK ||
-	    sqlite3_bind_text(st, 6, msg_status_names[STATE_MSG_PRINTED], -1,
-	    SQLITE_STATIC) != SQLITE_OK ||
-	    sqlite3_bind_text(st, 7, msg_status_names[STATE_MSG_DONE], -1,
-	    SQLITE_STATIC) != SQLITE_OK) {
-		r = state_fail(s, "binding values", errstr);
-		goto out;
-	}
-	rc = sqlite3_step(st);
-	if (rc == SQLITE_ROW) {
-		*uidvalidity = (uint32_t)sqlite3_column_int64(st, 0);
-		*uid = (uint32_t)sqlite3_column_int64(st, 1);
-	} else if (rc == SQLITE_DONE) {
-		r = M2C_E_NOTFOUND;
-	} else {
-		r = state_fail(s, "looking a message up by content", errstr);
-	}
-out:
+	    "LIMIT 1", VALS(KEY(k), TXT(content_hash), TXT(msg_status_names[STATE_MSG_PRINTED]),
+	    TXT(msg_status_names[STATE_MSG_DONE])), &st,
+	    "looking a message up by content", errstr)) < 0)
+		return r;
+	if (r == 0)
+		return M2C_E_NOTFOUND;
+	*uidvalidity = (uint32_t)sqlite3_column_int64(st, 0);
+	*uid = (uint32_t)sqlite3_column_int64(st, 1);
 	stmt_release(s, st);
-	return r;
+	return 0;
 }
 
 int
@@ -1002,7 +986,7 @@ state_delivery_number(struct state *s, const char *account, const char *message_
 	sqlite3_stmt *st = NULL;
 	const char *mid = message_id != NULL ? message_id : "";
 	const char *rcpt = recipient != NULL ? recipient : "";
-	int r, rc;
+	int r;
 
 	*number = 0;
 	if (is_new != NULL)
@@ -1012,46 +996,28 @@ state_delivery_number(struct state *s, const char *account, const char *message_
 		    "state: incomplete delivery identity (internal error)");
 	if ((r = tx_begin(s, errstr)) != 0)
 		return r;
-	if ((r = prep(s, "SELECT number FROM deliveries WHERE account = ?1 AND "
-	    "message_id = ?2 AND content_hash = ?3 AND recipient = ?4", &st, errstr)) != 0)
-		goto out;
-	if (sqlite3_bind_text(st, 1, account, -1, SQLITE_TRANSIENT) != SQLITE_OK ||
-	    sqlite3_bind_text(st, 2, mid, -1, SQLITE_TRANSIENT) != SQLITE_OK ||
-	    sqlite3_bind_text(st, 3, content_hash, -1, SQLITE_TRANSIENT) != SQLITE_OK ||
-	    sqlite3_bind_text(st, 4, rcpt, -1, SQLITE_TRANSIENT) != SQLITE_OK) {
-		r = state_fail(s, "binding values", errstr);
-		goto out;
-	}
-	rc = sqlite3_step(st);
-	if (rc == SQLITE_ROW) {
-		*number = (uint32_t)sqlite3_column_int64(st, 0);
+	if ((r = query_row(s, "SELECT number FROM deliveries WHERE account = ?1 AND "
+	    "message_id = ?2 AND content_hash = ?3 AND recipient = ?4",
+	    VALS(TXT(account), TXT(mid), TXT(content_hash), TXT(rcpt)), &st,
+	    "looking a delivery up", errstr)) != 0) {
+		if (r == 1) {
+			*number = (uint32_t)sqlite3_column_int64(st, 0);
+			r = 0;
+		}
 		goto out;
 	}
-	if (rc != SQLITE_DONE) {
-		r = state_fail(s, "looking a delivery up", errstr);
-		goto out;
-	}
-	stmt_release(s, st);
-	st = NULL;
 	/* A new one: the next number of the account (inside this write
 	 * transaction, so two processes never take the same). */
-	if ((r = prep(s, "INSERT INTO deliveries (account, message_id, content_hash, "
+	if ((r = query_row(s, "INSERT INTO deliveries (account, message_id, content_hash, "
 	    "recipient, number, created) VALUES (?1, ?2, ?3, ?4, (SELECT "
 	    "COALESCE(MAX(number), 0) + 1 FROM deliveries WHERE account = ?1), ?5) "
-	    "RETURNING number", &st, errstr)) != 0)
-		goto out;
-	if (sqlite3_bind_text(st, 1, account, -1, SQLITE_TRANSIENT) != SQLITE_OK ||
-	    sqlite3_bind_text(st, 2, mid, -1, SQLITE_TRANSIENT) != SQLITE_OK ||
-	    sqlite3_bind_text(st, 3, content_hash, -1, SQLITE_TRANSIENT) != SQLITE_OK ||
-	    sqlite3_bind_text(st, 4, rcpt, -1, SQLITE_TRANSIENT) != SQLITE_OK ||
-	    sqlite3_bind_int64(st, 5, (sqlite3_int64)time(NULL)) != SQLITE_OK) {
-		r = state_fail(s, "binding values", errstr);
+	    "RETURNING number", VALS(TXT(account), TXT(mid), TXT(content_hash), TXT(rcpt),
+	    NUM(time(NULL))), &st, "recording a delivery", errstr)) != 1) {
+		if (r == 0)
+			r = state_fail(s, "recording a delivery", errstr);
 		goto out;
 	}
-	if (sqlite3_step(st) != SQLITE_ROW) {
-		r = state_fail(s, "recording a delivery", errstr);
-		goto out;
-	}
+	r = 0;
 	*number = (uint32_t)sqlite3_column_int64(st, 0);
 	if (*number == 0 || sqlite3_column_int64(st, 0) > UINT32_MAX) {
 		r = m2c_fail(errstr, M2C_E_SYS, "state database %s: account %s has used up "
@@ -1060,10 +1026,8 @@ state_delivery_number(struct state *s, const char *account, const char *message_
 	}
 	if (is_new != NULL)
 		*is_new = 1;
-	stmt_release(s, st);	/* reset: an open statement would block COMMIT */
-	st = NULL;
 out:
-	stmt_release(s, st);
+	stmt_release(s, st);	/* reset: an open statement would block COMMIT */
 	return tx_end(s, r, errstr);
 }
 
@@ -1081,20 +1045,12 @@ state_msg_list_owed(struct state *s, const struct state_key *k, uint32_t **uids,
 	*statuses = NULL;
 	*n = 0;
 	if ((r = check_key(k, NULL, 0, errstr)) != 0 ||
-	    (r = prep(s, "SELECT uid, status FROM messages WHERE account = ?1 AND "
+	    (r = prep_bind(s, "SELECT uid, status FROM messages WHERE account = ?1 AND "
 	    "mailbox = ?2 AND uidvalidity = ?3 AND status IN (?5, ?6, ?7) ORDER BY uid",
-	    &st, errstr)) != 0 ||
-	    (r = bind_key(s, st, k, NULL, errstr)) != 0)
+	    VALS(KEY(k), TXT(msg_status_names[STATE_MSG_PRINTED]),
+	    TXT(msg_status_names[STATE_MSG_FAILED]),
+	    TXT(msg_status_names[STATE_MSG_REJECTED])), &st, errstr)) != 0)
 		goto out;
-	if (sqlite3_bind_text(st, 5, msg_status_names[STATE_MSG_PRINTED], -1,
-	    SQLITE_STATIC) != SQLITE_OK ||
-	    sqlite3_bind_text(st, 6, msg_status_names[STATE_MSG_FAILED], -1,
-	    SQLITE_STATIC) != SQLITE_OK ||
-	    sqlite3_bind_text(st, 7, msg_status_names[STATE_MSG_REJECTED], -1,
-	    SQLITE_STATIC) != SQLITE_OK) {
-		r = state_fail(s, "binding values", errstr);
-		goto out;
-	}
 	while ((rc = sqlite3_step(st)) == SQLITE_ROW) {
 		int status = status_from_name(msg_status_names, ARRAY_SIZE(msg_status_names),
 		    sqlite3_column_text(st, 1));
@@ -1200,30 +1156,15 @@ state_open_readonly(const char *state_dir, struct state **out, char **errstr)
 	int r = 0;
 
 	*out = NULL;
-	s = xcalloc(1, sizeof(*s));
-	s->path = xasprintf("%s/%s", state_dir, STATE_DB_NAME);
+	s = state_new(state_dir);
 	if (stat(s->path, &sb) != 0 && errno == ENOENT) {
 		r = M2C_E_NOTFOUND;
 		goto out;
 	}
-	if (sqlite3_open_v2(s->path, &s->db, SQLITE_OPEN_READONLY |
-	    SQLITE_OPEN_NOMUTEX, NULL) != SQLITE_OK) {
-		r = s->db ? state_fail(s, "opening", errstr) :
-		    m2c_fail(errstr, M2C_E_SYS, "state database %s: out of memory",
-		    s->path);
+	/* The first read (schema_version): a damaged or foreign file fails here. */
+	if ((r = db_open(s, SQLITE_OPEN_READONLY, errstr)) != 0 ||
+	    (r = schema_version(s, &version, errstr)) != 0)
 		goto out;
-	}
-	sqlite3_extended_result_codes(s->db, 1);
-	sqlite3_busy_timeout(s->db, STATE_BUSY_MS);
-	/* The first read: a damaged or foreign file fails here. */
-	if ((r = pragma_int(s, "PRAGMA user_version", &version, errstr)) != 0)
-		goto out;
-	if (version > (long long)ARRAY_SIZE(migrations)) {
-		r = m2c_fail(errstr, M2C_E_NOTSUP, "state database %s has schema version "
-		    "%lld, newer than this mail2cups knows (%zu): install the newer "
-		    "mail2cups again", s->path, version, ARRAY_SIZE(migrations));
-		goto out;
-	}
 	s->old_schema = version < STATE_SCHEMA_ACCOUNTS;
 	s->no_step = version < STATE_SCHEMA_STEP;
 	*out = s;
@@ -1241,20 +1182,11 @@ check_account_name(const char *account, char **errstr)
 	return 0;
 }
 
-/* Bind an optional string: NULL binds NULL. */
-static int
-bind_opt_text(sqlite3_stmt *st, int i, const char *v)
-{
-	return v != NULL ? sqlite3_bind_text(st, i, v, -1, SQLITE_TRANSIENT) :
-	    sqlite3_bind_null(st, i);
-}
-
 int
 state_account_set(struct state *s, const char *account,
     enum state_account_status status, const char *reason, const char *fix,
     int error_class, const char *step, int64_t now, char **errstr)
 {
-	sqlite3_stmt *st = NULL;
 	int r;
 
 	if ((r = check_account_name(account, errstr)) != 0)
@@ -1264,7 +1196,7 @@ state_account_set(struct state *s, const char *account,
 		return m2c_fail(errstr, M2C_E_USAGE,
 		    "state: cannot set account status %d (internal error)", (int)status);
 	/* One statement: since and last_ok carry over from the old row. */
-	if ((r = prep(s, "INSERT INTO accounts (name, status, reason, fix, "
+	return exec_vals(s, "INSERT INTO accounts (name, status, reason, fix, "
 	    "error_class, last_check, last_ok, since, updated, step) "
 	    "VALUES (?1, ?2, ?3, ?4, ?5, ?6, CASE WHEN ?7 THEN ?6 END, ?6, ?6, ?8) "
 	    "ON CONFLICT (name) DO UPDATE SET status = excluded.status, "
@@ -1274,61 +1206,37 @@ state_account_set(struct state *s, const char *account,
 	    "last_ok = coalesce(excluded.last_ok, accounts.last_ok), "
 	    "since = CASE WHEN accounts.status = excluded.status "
 	    "THEN accounts.since ELSE excluded.since END, "
-	    "updated = excluded.updated", &st, errstr)) != 0)
-		return r;
-	if (sqlite3_bind_text(st, 1, account, -1, SQLITE_TRANSIENT) != SQLITE_OK ||
-	    sqlite3_bind_text(st, 2, account_status_names[status], -1,
-	    SQLITE_STATIC) != SQLITE_OK ||
-	    bind_opt_text(st, 3, reason) != SQLITE_OK ||
-	    bind_opt_text(st, 4, fix) != SQLITE_OK ||
-	    sqlite3_bind_int(st, 5, error_class) != SQLITE_OK ||
-	    sqlite3_bind_int64(st, 6, now) != SQLITE_OK ||
-	    sqlite3_bind_int(st, 7, status == STATE_ACCOUNT_OK) != SQLITE_OK ||
-	    bind_opt_text(st, 8, step) != SQLITE_OK) {
-		r = state_fail(s, "binding", errstr);
-		stmt_release(s, st);
-		return r;
-	}
-	return step_done(s, &st, "recording an account's status", errstr);
+	    "updated = excluded.updated",
+	    VALS(TXT(account), TXT(account_status_names[status]), TXT(reason), TXT(fix),
+	    NUM(error_class), NUM(now), NUM(status == STATE_ACCOUNT_OK), TXT(step)),
+	    "recording an account's status", errstr);
 }
 
+/* The last column is the step, NULL before schema 6 (it has none). */
 #define ACCOUNT_COLUMNS \
-	"name, status, reason, fix, error_class, last_check, last_ok, since, updated, "
-/* The last column: the step, or NULL before schema 5. */
-#define ACCOUNT_STEP(s) ((s)->no_step ? "NULL" : "step")
+	"status, reason, fix, error_class, last_check, last_ok, since, updated, "
 
-static char *
-column_strdup(sqlite3_stmt *st, int i)
-{
-	const unsigned char *txt = sqlite3_column_text(st, i);
-
-	return txt != NULL ? xstrdup((const char *)txt) : NULL;
-}
-
-/* Fill an account entry from a row of ACCOUNT_COLUMNS. */
 static int
-account_from_row(struct state *s, sqlite3_stmt *st, struct state_account_entry *e,
-    char **errstr)
+account_from_row(struct state *s, sqlite3_stmt *st, void *elem, char **errstr)
 {
+	struct state_account *out = elem;
 	int status;
 
-	memset(e, 0, sizeof(*e));
 	status = status_from_name(account_status_names, ARRAY_SIZE(account_status_names),
-	    sqlite3_column_text(st, 1));
+	    sqlite3_column_text(st, 0));
 	if (status <= STATE_ACCOUNT_NONE)
 		return m2c_fail(errstr, M2C_E_SYS, "state database %s: unknown account "
 		    "status \"%s\" (written by a newer mail2cups?)", s->path,
-		    (const char *)sqlite3_column_text(st, 1));
-	e->name = column_strdup(st, 0);
-	e->info.status = (enum state_account_status)status;
-	e->info.reason = column_strdup(st, 2);
-	e->info.fix = column_strdup(st, 3);
-	e->info.error_class = sqlite3_column_int(st, 4);
-	e->info.last_check = sqlite3_column_int64(st, 5);
-	e->info.last_ok = sqlite3_column_int64(st, 6);
-	e->info.since = sqlite3_column_int64(st, 7);
-	e->info.updated = sqlite3_column_int64(st, 8);
-	e->info.step = column_strdup(st, 9);
+		    (const char *)sqlite3_column_text(st, 0));
+	out->status = (enum state_account_status)status;
+	out->reason = column_strdup(st, 1);
+	out->fix = column_strdup(st, 2);
+	out->error_class = sqlite3_column_int(st, 3);
+	out->last_check = sqlite3_column_int64(st, 4);
+	out->last_ok = sqlite3_column_int64(st, 5);
+	out->since = sqlite3_column_int64(st, 6);
+	out->updated = sqlite3_column_int64(st, 7);
+	out->step = column_strdup(st, 8);
 	return 0;
 }
 
@@ -1336,38 +1244,17 @@ int
 state_account_get(struct state *s, const char *account, struct state_account *out,
     char **errstr)
 {
-	struct state_account_entry e;
-	sqlite3_stmt *st = NULL;
-	char *sql;
-	int r, rc;
+	int r;
 
-	memset(out, 0, sizeof(*out));
-	if ((r = check_account_name(account, errstr)) != 0 || s->old_schema)
+	memset(out, 0, sizeof(*out));	/* no row: STATE_ACCOUNT_NONE */
+	if ((r = check_account_name(account, errstr)) != 0 || s->old_schema ||
+	    (r = query_one(s, s->no_step ?
+	    "SELECT " ACCOUNT_COLUMNS "NULL FROM accounts WHERE name = ?1" :
+	    "SELECT " ACCOUNT_COLUMNS "step FROM accounts WHERE name = ?1",
+	    VALS(TXT(account)), account_from_row, out, "reading an account row",
+	    errstr)) < 0)
 		return r;
-	sql = xasprintf("SELECT " ACCOUNT_COLUMNS "%s FROM accounts WHERE name = ?1",
-	    ACCOUNT_STEP(s));
-	r = prep(s, sql, &st, errstr);
-	free(sql);
-	if (r != 0)
-		return r;
-	if (sqlite3_bind_text(st, 1, account, -1, SQLITE_TRANSIENT) != SQLITE_OK) {
-		r = state_fail(s, "binding", errstr);
-		goto out;
-	}
-	rc = sqlite3_step(st);
-	if (rc == SQLITE_DONE)
-		goto out;	/* STATE_ACCOUNT_NONE */
-	if (rc != SQLITE_ROW) {
-		r = state_fail(s, "reading an account row", errstr);
-		goto out;
-	}
-	if ((r = account_from_row(s, st, &e, errstr)) != 0)
-		goto out;
-	*out = e.info;
-	free(e.name);
-out:
-	stmt_release(s, st);
-	return r;
+	return 0;
 }
 
 void
@@ -1381,29 +1268,7 @@ state_account_clear(struct state_account *a)
 	memset(a, 0, sizeof(*a));
 }
 
-/* One count(*) with ?1 = account, ?2 = a status name, ?3 = an optional time. */
-static int
-count_rows(struct state *s, const char *sql, const char *account, const char *status,
-    int64_t since, int *out, char **errstr)
-{
-	sqlite3_stmt *st = NULL;
-	int r;
 
-	*out = 0;
-	if ((r = prep(s, sql, &st, errstr)) != 0)
-		return r;
-	if (sqlite3_bind_text(st, 1, account, -1, SQLITE_TRANSIENT) != SQLITE_OK ||
-	    sqlite3_bind_text(st, 2, status, -1, SQLITE_STATIC) != SQLITE_OK ||
-	    (sqlite3_bind_parameter_count(st) >= 3 &&
-	    sqlite3_bind_int64(st, 3, since) != SQLITE_OK))
-		r = state_fail(s, "binding", errstr);
-	else if (sqlite3_step(st) != SQLITE_ROW)
-		r = state_fail(s, "counting", errstr);
-	else
-		*out = sqlite3_column_int(st, 0);
-	stmt_release(s, st);
-	return r;
-}
 
 int
 state_account_counts(struct state *s, const char *account, int64_t since,
@@ -1413,14 +1278,14 @@ state_account_counts(struct state *s, const char *account, int64_t since,
 
 	*printed = *pending = 0;
 	if ((r = check_account_name(account, errstr)) != 0 ||
-	    (r = count_rows(s, "SELECT count(*) FROM parts WHERE account = ?1 AND "
+	    (r = query_int(s, "SELECT count(*) FROM parts WHERE account = ?1 AND "
 	    "status = ?2 AND job_id IS NOT NULL AND max(created, updated) >= ?3",
-	    account, part_status_names[STATE_PART_SUBMITTED], since, printed,
-	    errstr)) != 0)
+	    VALS(TXT(account), TXT(part_status_names[STATE_PART_SUBMITTED]), NUM(since)),
+	    printed, "counting", errstr)) != 0)
 		return r;
-	return count_rows(s, "SELECT count(*) FROM messages WHERE account = ?1 AND "
-	    "status = ?2", account, msg_status_names[STATE_MSG_ACTIVE], 0, pending,
-	    errstr);
+	return query_int(s, "SELECT count(*) FROM messages WHERE account = ?1 AND "
+	    "status = ?2", VALS(TXT(account), TXT(msg_status_names[STATE_MSG_ACTIVE])),
+	    pending, "counting", errstr);
 }
 
 /* ---------------------------------------------------------------- replies */
@@ -1467,7 +1332,6 @@ int
 state_reply_add(struct state *s, const char *account, const char *kind, const char *rcpt,
     const char *ctx, enum state_reply_status status, int64_t now, int64_t *id, char **errstr)
 {
-	sqlite3_stmt *st = NULL;
 	int r;
 
 	if (id != NULL)
@@ -1477,20 +1341,10 @@ state_reply_add(struct state *s, const char *account, const char *kind, const ch
 		return r;
 	if (kind == NULL || rcpt == NULL || ctx == NULL)
 		return m2c_fail(errstr, M2C_E_USAGE, "state: incomplete reply (internal error)");
-	if ((r = prep(s, "INSERT INTO replies (account, kind, rcpt, ctx, status, created, "
-	    "attempts) VALUES (?1, ?2, ?3, ?4, ?5, ?6, 0)", &st, errstr)) != 0)
-		return r;
-	if (sqlite3_bind_text(st, 1, account, -1, SQLITE_TRANSIENT) != SQLITE_OK ||
-	    sqlite3_bind_text(st, 2, kind, -1, SQLITE_TRANSIENT) != SQLITE_OK ||
-	    sqlite3_bind_text(st, 3, rcpt, -1, SQLITE_TRANSIENT) != SQLITE_OK ||
-	    sqlite3_bind_text(st, 4, ctx, -1, SQLITE_TRANSIENT) != SQLITE_OK ||
-	    sqlite3_bind_text(st, 5, reply_status_names[status], -1, SQLITE_STATIC) != SQLITE_OK ||
-	    sqlite3_bind_int64(st, 6, now) != SQLITE_OK) {
-		r = state_fail(s, "binding", errstr);
-		stmt_release(s, st);
-		return r;
-	}
-	if ((r = step_done(s, &st, "queueing a reply", errstr)) == 0 && id != NULL)
+	if ((r = exec_vals(s, "INSERT INTO replies (account, kind, rcpt, ctx, status, "
+	    "created, attempts) VALUES (?1, ?2, ?3, ?4, ?5, ?6, 0)", VALS(TXT(account),
+	    TXT(kind), TXT(rcpt), TXT(ctx), TXT(reply_status_names[status]), NUM(now)),
+	    "queueing a reply", errstr)) == 0 && id != NULL)
 		*id = sqlite3_last_insert_rowid(s->db);
 	return r;
 }
@@ -1508,15 +1362,10 @@ state_reply_list(struct state *s, const char *account, enum state_reply_status s
 	*n = 0;
 	if ((r = check_account_name(account, errstr)) != 0 ||
 	    (r = check_reply_status(status, errstr)) != 0 ||
-	    (r = prep(s, "SELECT " REPLY_COLUMNS " FROM replies WHERE account = ?1 AND "
-	    "status = ?2 ORDER BY id LIMIT ?3", &st, errstr)) != 0)
+	    (r = prep_bind(s, "SELECT " REPLY_COLUMNS " FROM replies WHERE account = ?1 AND "
+	    "status = ?2 ORDER BY id LIMIT ?3", VALS(TXT(account),
+	    TXT(reply_status_names[status]), NUM(STATE_REPLY_LIST_MAX)), &st, errstr)) != 0)
 		return r;
-	if (sqlite3_bind_text(st, 1, account, -1, SQLITE_TRANSIENT) != SQLITE_OK ||
-	    sqlite3_bind_text(st, 2, reply_status_names[status], -1, SQLITE_STATIC) != SQLITE_OK ||
-	    sqlite3_bind_int(st, 3, STATE_REPLY_LIST_MAX) != SQLITE_OK) {
-		r = state_fail(s, "binding", errstr);
-		goto out;
-	}
 	if ((r = collect_rows(s, st, sizeof(*list), STATE_REPLY_LIST_MAX, "replies",
 	    reply_from_row, (void **)&list, &len, errstr)) != 0)
 		goto out;
@@ -1551,79 +1400,49 @@ state_reply_list_free(struct state_reply **list, size_t n)
 
 /* A statement on one reply row (?1 = id) that must change exactly it. */
 static int
-reply_change(struct state *s, sqlite3_stmt **st, int64_t id, const char *what, char **errstr)
+reply_change(struct state *s, const char *sql, const struct sqlval *vals, size_t n,
+    const char *what, char **errstr)
 {
 	int r;
 
-	if (sqlite3_bind_int64(*st, 1, id) != SQLITE_OK) {
-		r = state_fail(s, "binding", errstr);
-		stmt_release(s, *st);
-		*st = NULL;
-		return r;
-	}
-	if ((r = step_done(s, st, what, errstr)) != 0)
-		return r;
-	if (sqlite3_changes(s->db) == 0)
-		return m2c_fail(errstr, M2C_E_NOTFOUND, "state database %s: no reply %lld "
-		    "(internal error)", s->path, (long long)id);
-	return 0;
+	if ((r = exec_change(s, sql, vals, n, what, errstr)) == M2C_E_NOTFOUND)
+		r = m2c_fail(errstr, M2C_E_NOTFOUND, "state database %s: no reply %lld "
+		    "(internal error)", s->path, (long long)vals[0].num);
+	return r;
 }
 
 int
 state_reply_set(struct state *s, int64_t id, enum state_reply_status status,
     const char *kind, const char *ctx, const char *last_error, int64_t now, char **errstr)
 {
-	sqlite3_stmt *st = NULL;
 	int r;
 
-	if ((r = check_reply_status(status, errstr)) != 0 ||
-	    (r = prep(s, "UPDATE replies SET status = ?2, kind = coalesce(?3, kind), "
+	if ((r = check_reply_status(status, errstr)) != 0)
+		return r;
+	return reply_change(s, "UPDATE replies SET status = ?2, kind = coalesce(?3, kind), "
 	    "ctx = coalesce(?4, ctx), last_error = ?5, "
 	    "sent_at = CASE WHEN ?6 THEN ?7 ELSE sent_at END WHERE id = ?1",
-	    &st, errstr)) != 0)
-		return r;
-	if (sqlite3_bind_text(st, 2, reply_status_names[status], -1, SQLITE_STATIC) != SQLITE_OK ||
-	    bind_opt_text(st, 3, kind) != SQLITE_OK ||
-	    bind_opt_text(st, 4, ctx) != SQLITE_OK ||
-	    bind_opt_text(st, 5, last_error) != SQLITE_OK ||
-	    sqlite3_bind_int(st, 6, status == STATE_REPLY_SENT) != SQLITE_OK ||
-	    sqlite3_bind_int64(st, 7, now) != SQLITE_OK) {
-		r = state_fail(s, "binding", errstr);
-		stmt_release(s, st);
-		return r;
-	}
-	return reply_change(s, &st, id, "updating a reply", errstr);
+	    VALS(NUM(id), TXT(reply_status_names[status]), TXT(kind), TXT(ctx),
+	    TXT(last_error), NUM(status == STATE_REPLY_SENT), NUM(now)),
+	    "updating a reply", errstr);
 }
 
 int
 state_reply_attempt(struct state *s, int64_t id, const char *last_error, int *attempts,
     char **errstr)
 {
-	sqlite3_stmt *st = NULL;
-	int r;
+	int r, n;
 
 	if (attempts != NULL)
 		*attempts = 0;
 	if ((r = tx_begin(s, errstr)) != 0)
 		return r;
-	if ((r = prep(s, "UPDATE replies SET attempts = attempts + 1, last_error = ?2 "
-	    "WHERE id = ?1", &st, errstr)) != 0)
-		goto out;
-	if (bind_opt_text(st, 2, last_error) != SQLITE_OK) {
-		r = state_fail(s, "binding", errstr);
-		goto out;
-	}
-	if ((r = reply_change(s, &st, id, "counting a reply attempt", errstr)) != 0 ||
-	    (r = prep(s, "SELECT attempts FROM replies WHERE id = ?1", &st, errstr)) != 0)
-		goto out;
-	if (sqlite3_bind_int64(st, 1, id) != SQLITE_OK || sqlite3_step(st) != SQLITE_ROW) {
-		r = state_fail(s, "reading a reply's attempts", errstr);
-		goto out;
-	}
-	if (attempts != NULL)
-		*attempts = sqlite3_column_int(st, 0);
-out:
-	stmt_release(s, st);
+	if ((r = reply_change(s, "UPDATE replies SET attempts = attempts + 1, "
+	    "last_error = ?2 WHERE id = ?1", VALS(NUM(id), TXT(last_error)),
+	    "counting a reply attempt", errstr)) == 0 &&
+	    (r = query_int(s, "SELECT attempts FROM replies WHERE id = ?1", VALS(NUM(id)),
+	    &n, "reading a reply's attempts", errstr)) == 0 && attempts != NULL)
+		*attempts = n;
 	return tx_end(s, r, errstr);
 }
 
@@ -1635,9 +1454,10 @@ state_reply_count_sent(struct state *s, const char *rcpt, int64_t since, int *n,
 		*n = 0;
 		return m2c_fail(errstr, M2C_E_USAGE, "state: no recipient (internal error)");
 	}
-	return count_rows(s, "SELECT count(*) FROM replies WHERE rcpt = ?1 COLLATE NOCASE "
-	    "AND status = ?2 AND sent_at >= ?3", rcpt, reply_status_names[STATE_REPLY_SENT],
-	    since, n, errstr);
+	return query_int(s, "SELECT count(*) FROM replies WHERE rcpt = ?1 COLLATE NOCASE "
+	    "AND status = ?2 AND sent_at >= ?3", VALS(TXT(rcpt),
+	    TXT(reply_status_names[STATE_REPLY_SENT]), NUM(since)), n, "counting",
+	    errstr);
 }
 
 /* ------------------------------------------------------------ backend jobs */
@@ -1648,16 +1468,9 @@ static const char *const bjob_status_names[] = {
 	[STATE_BJOB_SENT] = "sent",
 };
 
-static int
-bjob_bind_key(struct state *s, sqlite3_stmt *st, const char *printer, int job_id,
-    const char *content_hash, char **errstr)
-{
-	if (sqlite3_bind_text(st, 1, printer, -1, SQLITE_TRANSIENT) != SQLITE_OK ||
-	    sqlite3_bind_int(st, 2, job_id) != SQLITE_OK ||
-	    sqlite3_bind_text(st, 3, content_hash, -1, SQLITE_TRANSIENT) != SQLITE_OK)
-		return state_fail(s, "binding", errstr);
-	return 0;
-}
+/* The backend job key as ?1..?3. */
+#define BJOB_KEY(printer, job_id, content_hash) \
+	TXT(printer), NUM(job_id), TXT(content_hash)
 
 static int
 bjob_check_key(const char *printer, int job_id, const char *content_hash, char **errstr)
@@ -1669,39 +1482,37 @@ bjob_check_key(const char *printer, int job_id, const char *content_hash, char *
 	return 0;
 }
 
-int
-state_bjob_get(struct state *s, const char *printer, int job_id, const char *content_hash,
-    struct state_bjob *out, char **errstr)
+static int
+bjob_from_row(struct state *s, sqlite3_stmt *st, void *elem, char **errstr)
 {
-	sqlite3_stmt *st = NULL;
-	const char *status, *mid;
-	int r, rc;
+	struct state_bjob *out = elem;
+	const char *status = (const char *)sqlite3_column_text(st, 0);
+	const char *mid = (const char *)sqlite3_column_text(st, 1);
 
-	memset(out, 0, sizeof(*out));
-	if ((r = bjob_check_key(printer, job_id, content_hash, errstr)) != 0)
-		return r;
-	if ((r = prep(s, "SELECT status, message_id, attempts, sent_at FROM backend_jobs "
-	    "WHERE printer = ?1 AND job_id = ?2 AND content_hash = ?3", &st, errstr)) != 0)
-		return r;
-	if ((r = bjob_bind_key(s, st, printer, job_id, content_hash, errstr)) != 0)
-		goto out;
-	rc = sqlite3_step(st);
-	if (rc == SQLITE_DONE)
-		goto out;	/* STATE_BJOB_NONE */
-	if (rc != SQLITE_ROW) {
-		r = state_fail(s, "reading a backend job row", errstr);
-		goto out;
-	}
-	status = (const char *)sqlite3_column_text(st, 0);
-	mid = (const char *)sqlite3_column_text(st, 1);
+	(void)s;
+	(void)errstr;
 	out->status = status != NULL && strcmp(status, "sent") == 0 ? STATE_BJOB_SENT :
 	    STATE_BJOB_SENDING;
 	out->message_id = xstrdup(mid ? mid : "");
 	out->attempts = sqlite3_column_int(st, 2);
 	out->sent_at = sqlite3_column_int64(st, 3);
-out:
-	stmt_release(s, st);
-	return r;
+	return 0;
+}
+
+int
+state_bjob_get(struct state *s, const char *printer, int job_id, const char *content_hash,
+    struct state_bjob *out, char **errstr)
+{
+	int r;
+
+	memset(out, 0, sizeof(*out));	/* no row: STATE_BJOB_NONE */
+	if ((r = bjob_check_key(printer, job_id, content_hash, errstr)) != 0 ||
+	    (r = query_one(s, "SELECT status, message_id, attempts, sent_at FROM "
+	    "backend_jobs WHERE printer = ?1 AND job_id = ?2 AND content_hash = ?3",
+	    VALS(BJOB_KEY(printer, job_id, content_hash)), bjob_from_row, out,
+	    "reading a backend job row", errstr)) < 0)
+		return r;
+	return 0;
 }
 
 void
@@ -1717,7 +1528,6 @@ int
 state_bjob_sending(struct state *s, const char *printer, int job_id, const char *content_hash,
     const char *account, const char *rcpt, const char *message_id, char **errstr)
 {
-	sqlite3_stmt *st = NULL;
 	int r;
 
 	if ((r = bjob_check_key(printer, job_id, content_hash, errstr)) != 0)
@@ -1725,59 +1535,102 @@ state_bjob_sending(struct state *s, const char *printer, int job_id, const char 
 	if (account == NULL || rcpt == NULL || message_id == NULL)
 		return m2c_fail(errstr, M2C_E_USAGE, "state: incomplete backend job (internal error)");
 	/* A sent row is never turned back: the WHERE keeps it as it is. */
-	if ((r = prep(s, "INSERT INTO backend_jobs (printer, job_id, content_hash, account, "
+	r = exec_change(s, "INSERT INTO backend_jobs (printer, job_id, content_hash, account, "
 	    "rcpt, message_id, status, attempts, created) VALUES (?1, ?2, ?3, ?4, ?5, ?6, "
 	    "'sending', 1, ?7) ON CONFLICT (printer, job_id, content_hash) DO UPDATE SET "
 	    "attempts = attempts + 1, account = ?4, rcpt = ?5, message_id = ?6 "
-	    "WHERE status != 'sent'", &st, errstr)) != 0)
-		return r;
-	if ((r = bjob_bind_key(s, st, printer, job_id, content_hash, errstr)) != 0 ||
-	    sqlite3_bind_text(st, 4, account, -1, SQLITE_TRANSIENT) != SQLITE_OK ||
-	    sqlite3_bind_text(st, 5, rcpt, -1, SQLITE_TRANSIENT) != SQLITE_OK ||
-	    sqlite3_bind_text(st, 6, message_id, -1, SQLITE_TRANSIENT) != SQLITE_OK ||
-	    sqlite3_bind_int64(st, 7, (sqlite3_int64)time(NULL)) != SQLITE_OK) {
-		if (r == 0)
-			r = state_fail(s, "binding", errstr);
-		stmt_release(s, st);
-		return r;
-	}
-	if ((r = step_done(s, &st, "recording a backend job", errstr)) != 0)
-		return r;
-	if (sqlite3_changes(s->db) == 0)
-		return m2c_fail(errstr, M2C_E_USAGE, "state: job %d of %s was already sent "
+	    "WHERE status != 'sent'", VALS(BJOB_KEY(printer, job_id, content_hash),
+	    TXT(account), TXT(rcpt), TXT(message_id), NUM(time(NULL))),
+	    "recording a backend job", errstr);
+	if (r == M2C_E_NOTFOUND)
+		r = m2c_fail(errstr, M2C_E_USAGE, "state: job %d of %s was already sent "
 		    "(internal error: check state_bjob_get first)", job_id, printer);
-	return 0;
+	return r;
 }
 
 int
 state_bjob_sent(struct state *s, const char *printer, int job_id, const char *content_hash,
     char **errstr)
 {
-	sqlite3_stmt *st = NULL;
 	int r;
 
 	if ((r = bjob_check_key(printer, job_id, content_hash, errstr)) != 0)
 		return r;
-	if ((r = prep(s, "UPDATE backend_jobs SET status = 'sent', sent_at = ?4 WHERE "
-	    "printer = ?1 AND job_id = ?2 AND content_hash = ?3", &st, errstr)) != 0)
-		return r;
-	if ((r = bjob_bind_key(s, st, printer, job_id, content_hash, errstr)) != 0 ||
-	    sqlite3_bind_int64(st, 4, (sqlite3_int64)time(NULL)) != SQLITE_OK) {
-		if (r == 0)
-			r = state_fail(s, "binding", errstr);
-		stmt_release(s, st);
-		return r;
-	}
-	if ((r = step_done(s, &st, "recording a sent backend job", errstr)) != 0)
-		return r;
-	if (sqlite3_changes(s->db) == 0)
-		return m2c_fail(errstr, M2C_E_NOTFOUND, "state: no backend job %d of %s to "
+	r = exec_change(s, "UPDATE backend_jobs SET status = 'sent', sent_at = ?4 WHERE "
+	    "printer = ?1 AND job_id = ?2 AND content_hash = ?3",
+	    VALS(BJOB_KEY(printer, job_id, content_hash), NUM(time(NULL))),
+	    "recording a sent backend job", errstr);
+	if (r == M2C_E_NOTFOUND)
+		r = m2c_fail(errstr, M2C_E_NOTFOUND, "state: no backend job %d of %s to "
 		    "mark sent (internal error)", job_id, printer);
-	return 0;
+	return r;
 }
 
 const char *
 state_bjob_status_name(enum state_bjob_status st)
 {
 	return (unsigned)st < ARRAY_SIZE(bjob_status_names) ? bjob_status_names[st] : "?";
+}
+
+int
+state_folder_user_used(struct state *s, const char *account, const char *user, char **errstr)
+{
+	int r;
+
+	if ((r = check_account_name(account, errstr)) != 0)
+		return r;
+	return exec_vals(s, "INSERT INTO folder_users (account, user, last_used) "
+	    "VALUES (?1, ?2, ?3) ON CONFLICT (account, user) DO UPDATE SET "
+	    "last_used = excluded.last_used", VALS(TXT(account), TXT(user), NUM(time(NULL))),
+	    "recording a Print folder's user", errstr);
+}
+
+int
+state_folder_user_forget(struct state *s, const char *account, const char *user,
+    char **errstr)
+{
+	int r;
+
+	if ((r = check_account_name(account, errstr)) != 0)
+		return r;
+	return exec_vals(s, "DELETE FROM folder_users WHERE account = ?1 AND user = ?2",
+	    VALS(TXT(account), TXT(user)), "forgetting a Print folder's user", errstr);
+}
+
+static int
+name_from_row(struct state *s, sqlite3_stmt *st, void *elem, char **errstr)
+{
+	(void)s;
+	(void)errstr;
+	*(char **)elem = column_strdup(st, 0);
+	return 0;
+}
+
+int
+state_folder_users(struct state *s, const char *account, struct state_names *out,
+    char **errstr)
+{
+	sqlite3_stmt *st = NULL;
+	int r;
+
+	memset(out, 0, sizeof(*out));
+	if ((r = check_account_name(account, errstr)) != 0 ||
+	    (r = prep_bind(s, "SELECT user FROM folder_users WHERE account = ?1 ORDER BY "
+	    "last_used DESC, user", VALS(TXT(account)), &st, errstr)) != 0)
+		return r;
+	r = collect_rows(s, st, sizeof(*out->v), SIZE_MAX, "Print folders' users",
+	    name_from_row, (void **)&out->v, &out->n, errstr);
+	stmt_release(s, st);
+	if (r != 0)
+		state_names_free(out);
+	return r;
+}
+
+void
+state_names_free(struct state_names *l)
+{
+	for (size_t i = 0; i < l->n; i++)
+		free(l->v[i]);
+	free(l->v);
+	memset(l, 0, sizeof(*l));
 }

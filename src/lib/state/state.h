@@ -155,6 +155,23 @@ int state_delivery_number(struct state *s, const char *account, const char *mess
 int state_msg_list_owed(struct state *s, const struct state_key *k, uint32_t **uids,
     enum state_msg_status **statuses, size_t *n, char **errstr);
 
+/*
+ * The users whose Print folder a print_folders account (folders.h) found
+ * mail in, for its safety pass: state_folder_user_used records user (now),
+ * state_folder_user_forget drops it, state_folder_users lists them, the
+ * most recently used first (out allocated: free with state_names_free).
+ */
+struct state_names {
+	char **v;
+	size_t n;
+};
+int state_folder_user_used(struct state *s, const char *account, const char *user,
+    char **errstr);
+int state_folder_user_forget(struct state *s, const char *account, const char *user,
+    char **errstr);
+int state_folder_users(struct state *s, const char *account, struct state_names *out,
+    char **errstr);
+void state_names_free(struct state_names *l);
 
 /*
  * How long a write waits for another connection's lock before it fails
