@@ -6,7 +6,9 @@
 # in one run, each RUNS times (default 3), interleaved, medians printed:
 #   libcups submitter   bench/cups-submit.c: the same PDFs over one libcups
 #                       connection, Create-Job + Send-Document each: the
-#                       speed of CUPS, the limit;
+#                       speed of CUPS, the yardstick (mail2cups sends one
+#                       Print-Job a job, a round trip fewer, so it can be
+#                       faster);
 #   mail2cups once      the whole pipeline: IMAP, MIME, rules, state, CUPS,
 #                       UID MOVE to Printed;
 #   mail2cups run       the daemon idling in IDLE when the whole backlog

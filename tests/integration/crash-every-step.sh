@@ -1,8 +1,10 @@
 #!/bin/bash
 # crash-every-step.sh - the program dies (test hook, exit 98, as a crash
 # would) at every step of the pipeline: after-fetch, after-intent,
-# after-submit, after-record, after-postaction; for the steps reached once
-# per attachment also between the two attachments (STOP_COUNT=2).  A mail
+# mid-upload (half the document sent in its Print-Job: cupsd must make no
+# job of it), after-submit, after-record, after-postaction; for the steps
+# reached once per attachment also between the two attachments
+# (STOP_COUNT=2).  A mail
 # with a PDF and a PNG; after = "seen" and "move".  The next two passes
 # must leave every attachment printed exactly once (byte-identical, one job
 # each), the message \Seen (or \Seen in the printed folder), and the state
@@ -38,6 +40,11 @@ one_case() {
 		MAIL2CUPS_TEST_STOP_AT=$step rig_run once
 	fi
 	expect_rc 98 "$name: the crash hook stops the run with 98"
+	if [ "$step" = mid-upload ]; then
+		# The cut-off upload made no job: only the attachments before it.
+		is "$(rig_jobs_since "$base" | wc -l)" "$(( ${count:-1} - 1 ))" \
+			"$name: cupsd made no job of the cut-off upload"
+	fi
 	rig_run once
 	expect_rc 0 "$name: the restart exits 0"
 	rig_run once
@@ -66,10 +73,10 @@ one_case() {
 }
 
 for mode in seen move; do
-	for step in after-fetch after-intent after-submit after-record after-postaction; do
+	for step in after-fetch after-intent mid-upload after-submit after-record after-postaction; do
 		one_case "$mode" "$step"
 		case $step in
-		after-intent|after-submit|after-record)
+		after-intent|mid-upload|after-submit|after-record)
 			one_case "$mode" "$step" 2 ;;
 		esac
 	done

@@ -15,6 +15,7 @@
 #include <stdlib.h>
 #include <string.h>
 #include <sys/stat.h>
+#include <sys/wait.h>
 #include <unistd.h>
 
 #include <cups/cups.h>
@@ -78,7 +79,8 @@ test_user_for_sender(void)
 
 /* ---------------------------------------------------------------- with cupsd */
 
-static const char *queue, *spool;
+static const char *queue, *spool, *argv0;
+static const char *server;	/* M2C_CUPS_SERVER */
 static char tmpdir[] = "/tmp/m2c-cjt.XXXXXX";
 
 static char *
@@ -286,6 +288,84 @@ make_documents(struct sub *pdf, struct sub *png)
 	png->path = write_file("pic.png", png->data.data, png->data.len);
 }
 
+/*
+ * A job with a nonce and no document, as an earlier version's Create-Job
+ * left one when it stopped before Send-Document: not found, and cancelled.
+ */
+static void
+test_half_job(const char *q, const char *sender)
+{
+	static const char nonce[] = "66666666666666666666666666666666";
+	char uri[HTTP_MAX_URI], resource[256], *err = NULL, *s;
+	ipp_attribute_t *a;
+	ipp_t *req, *resp;
+	int half = 0, id = 0;
+
+	httpAssembleURIf(HTTP_URI_CODING_ALL, uri, sizeof(uri), "ipp", NULL,
+	    "localhost", ippPort(), "/printers/%s", q);
+	snprintf(resource, sizeof(resource), "/printers/%s", q);
+	req = ippNewRequest(IPP_OP_CREATE_JOB);
+	ippAddString(req, IPP_TAG_OPERATION, IPP_TAG_URI, "printer-uri", NULL, uri);
+	ippAddString(req, IPP_TAG_OPERATION, IPP_TAG_NAME, "requesting-user-name", NULL,
+	    sender);
+	ippAddString(req, IPP_TAG_OPERATION, IPP_TAG_NAME, "job-name", NULL, "half.pdf");
+	ippAddString(req, IPP_TAG_JOB, IPP_TAG_TEXT, "mail2cups-nonce", NULL, nonce);
+	resp = cupsDoRequest(CUPS_HTTP_DEFAULT, req, resource);
+	if ((a = ippFindAttribute(resp, "job-id", IPP_TAG_INTEGER)) != NULL)
+		half = ippGetInteger(a, 0);
+	ippDelete(resp);
+	ok(half > 0, "a Create-Job without its document (job %d)", half);
+	is_int(cups_job_find_by_nonce(NULL, q, nonce, &id, &err), M2C_E_NOTFOUND,
+	    "the half job does not count as submitted");
+	ok(id == 0, "... no job id for it");
+	free(err);
+	s = job_attr(q, half, "job-state");
+	is_str(s, "canceled", "the half job was cancelled");
+	free(s);
+}
+
+/*
+ * A Print-Job cut off half-way through its document (the process dies at
+ * the test hook "mid-upload", as a crash would): cupsd makes no job of
+ * it, the nonce finds nothing, and submitting again makes one job.
+ */
+static void
+test_cut_off(const char *q, const char *sender, const char *path)
+{
+	static const char nonce[] = "77777777777777777777777777777777";
+	struct cups_job_req r = { q, "cut.pdf", sender, nonce, path, "application/pdf" };
+	char *err = NULL, *s;
+	int status = 0, before = 0, id = 0;
+	pid_t pid;
+
+	r.nonce = NULL;
+	is_int(cups_job_submit(NULL, &r, &before, &err), 0, "a job before the cut-off one");
+	r.nonce = nonce;
+	fflush(stdout);
+	if ((pid = fork()) == 0) {
+		setenv("MAIL2CUPS_TEST_STOP_AT", "mid-upload", 1);
+		execl(argv0, argv0, "--submit", q, server, nonce, path, (char *)NULL);
+		_exit(127);
+	}
+	if (pid < 0 || waitpid(pid, &status, 0) != pid)
+		status = -1;
+	ok(WIFEXITED(status) && WEXITSTATUS(status) == 98,
+	    "the upload stopped half-way (wait status %#x)", status);
+	is_int(cups_job_find_by_nonce(NULL, q, nonce, &id, &err), M2C_E_NOTFOUND,
+	    "the cut-off upload left no job with its nonce");
+	free(err);
+	err = NULL;
+	is_int(cups_job_submit(NULL, &r, &id, &err), 0, "submitting it again");
+	is_int(id, before + 1, "... is the next job: cupsd made none of the cut-off one");
+	is_int(cups_job_find_by_nonce(NULL, q, nonce, &id, &err), 0, "the nonce finds it now");
+	is_int(wait_job(q, id), IPP_JSTATE_COMPLETED, "and it prints");
+	/* By now cupsd has long seen the cut-off connection close. */
+	s = job_attr(q, id + 1, "job-state");
+	ok(s == NULL, "no job came of the cut-off upload later (%s)", s ? s : "none");
+	free(s);
+	free(err);
+}
+
 static void
 test_submit(void)
 {
@@ -363,7 +443,7 @@ test_submit(void)
 	free(err);
 	err = NULL;
 
-	/* A format CUPS does not know: Send-Document fails after Create-Job. */
+	/* A format CUPS does not know: the Print-Job is refused, no job made. */
 	r = (struct cups_job_req){ queue, "odd.bin", sender,
 	    "11111111111111111111111111111111", docs[1].path,
 	    "application/x-m2c-no-such-format" };
@@ -374,12 +454,14 @@ test_submit(void)
 	free(err);
 	err = NULL;
 	is_int(cups_job_find_by_nonce(NULL, queue, r.nonce, &id, &err), M2C_E_NOTFOUND,
-	    "the half job does not count as submitted");
+	    "the refused job is not found");
 	free(err);
 	err = NULL;
 	s = job_attr(queue, docs[1].id + 1, "job-state");
-	is_str(s, "canceled", "the half job was cancelled");
+	ok(s == NULL, "cupsd made no job of it (%s)", s ? s : "none");
 	free(s);
+	test_half_job(queue, sender);
+	test_cut_off(queue, sender, docs[0].path);
 
 	/* A file name that is no valid job name, and one that is too long. */
 	{
@@ -499,7 +581,7 @@ test_submit(void)
 
 /* ---------------------------------------------------------------- options */
 
-static const char *server, *cups_port;
+static const char *cups_port;
 
 /* A real one-page PDF. */
 static const char one_page_pdf[] =
@@ -809,8 +891,19 @@ test_remote_encryption(void)
 }
 
 int
-main(void)
+main(int argc, char **argv)
 {
+	/* test_cut_off's child: the hook is read once, at its first use. */
+	if (argc == 6 && strcmp(argv[1], "--submit") == 0) {
+		struct cups_job_req r = { argv[2], "cut.pdf", "cut@example.org", argv[4],
+		    argv[5], "application/pdf" };
+		char *err = NULL;
+		int id = 0;
+
+		cups_job_set_server(argv[3]);
+		return cups_job_submit(NULL, &r, &id, &err) == 0 ? 0 : 1;
+	}
+	argv0 = argv[0];
 	test_user_for_sender();
 	test_remote_encryption();
 	server = getenv("M2C_CUPS_SERVER");

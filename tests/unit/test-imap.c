@@ -25,6 +25,7 @@
 #include <unistd.h>
 
 #include <openssl/err.h>
+#include <openssl/evp.h>
 #include <openssl/ssl.h>
 
 #include "error.h"
@@ -311,30 +312,46 @@ do_select_search(const struct ccase *k, struct imap *c, char **err)
 	return 0;
 }
 
+/* The SHA-256 of data in hex: what a fetch should say it wrote. */
+static const char *
+sha256_of(const void *data, size_t len)
+{
+	static char hex[65];
+	unsigned char md[EVP_MAX_MD_SIZE];
+	unsigned int mdlen = 0;
+
+	EVP_Digest(data, len, md, &mdlen, EVP_sha256(), NULL);
+	hex_encode(md, mdlen, hex);
+	return hex;
+}
+
 static int
 fetch_to_file(const struct ccase *k, struct imap *c, off_t max, char **err, int check_big)
 {
 	unsigned char *want, *got;
 	off_t size = -1;
-	char *path = NULL;
+	char *path = NULL, hash[65] = "x";
 	int fd, r;
 
 	if ((r = login_select(c, err)) != 0)
 		return r;
 	if ((fd = private_tmpfile(tmpdir, "msg", &path, NULL)) < 0)
 		return M2C_E_SYS;
-	r = imap_fetch_message(c, 7, fd, max, &size, err);
+	r = imap_fetch_message(c, 7, fd, max, &size, hash, err);
 	if (check_big) {
 		want = big_message();
 		got = xmalloc(BIG_SIZE + 1);
 		ok(r == 0 && size == BIG_SIZE && lseek(fd, 0, SEEK_END) == BIG_SIZE &&
 		    pread(fd, got, BIG_SIZE, 0) == BIG_SIZE && memcmp(got, want, BIG_SIZE) == 0,
 		    "%s: file is byte-identical (%d bytes)", k->name, BIG_SIZE);
+		is_str(hash, sha256_of(want, BIG_SIZE), "%s: its SHA-256, computed while written",
+		    k->name);
 		free(want);
 		free(got);
 	} else if (r != 0) {
 		ok(lseek(fd, 0, SEEK_END) == 0 || r != M2C_E_LIMIT,
 		    "%s: nothing written", k->name);
+		is_str(hash, "", "%s: no SHA-256", k->name);
 	}
 	close(fd);
 	unlink(path);
@@ -351,7 +368,7 @@ do_fetch_big(const struct ccase *k, struct imap *c, char **err)
 static int
 do_fetch_small(const struct ccase *k, struct imap *c, char **err)
 {
-	char got[32] = "";
+	char got[32] = "", hash[65] = "";
 	off_t size = -1;
 	int fd, r;
 
@@ -359,9 +376,10 @@ do_fetch_small(const struct ccase *k, struct imap *c, char **err)
 		return r;
 	if ((fd = private_tmpfile(tmpdir, "msg", NULL, NULL)) < 0)
 		return M2C_E_SYS;
-	r = imap_fetch_message(c, 7, fd, 100, &size, err);
+	r = imap_fetch_message(c, 7, fd, 100, &size, hash, err);
 	ok(r == 0 && size == 10 && pread(fd, got, sizeof(got) - 1, 0) == 10 &&
 	    strcmp(got, "Subject: x") == 0, "%s: message in the file", k->name);
+	is_str(hash, sha256_of("Subject: x", 10), "%s: with its SHA-256", k->name);
 	close(fd);
 	return r;
 }
@@ -414,7 +432,7 @@ do_pipeline(const struct ccase *k, struct imap *c, char **err)
 {
 	static const uint32_t set[] = { 7, 8, 9 }, seen[] = { 7, 9 };
 	uint64_t sizes[3] = { 0 };
-	char got[32];
+	char got[32], hash[65] = "";
 	off_t size = -1;
 	int fd1, fd2, fd3, r;
 
@@ -429,12 +447,13 @@ do_pipeline(const struct ccase *k, struct imap *c, char **err)
 	    (fd3 = private_tmpfile(tmpdir, "msg", NULL, NULL)) < 0)
 		return M2C_E_SYS;
 	if ((r = imap_fetch_start(c, 7, fd1, 100, err)) != 0 ||
-	    (r = imap_fetch_finish(c, 7, &size, err)) != 0)
+	    (r = imap_fetch_finish(c, 7, &size, hash, err)) != 0)
 		return r;
 	memset(got, 0, sizeof(got));
 	ok(size == 10 && pread(fd1, got, sizeof(got) - 1, 0) == 10 &&
 	    strcmp(got, "Subject: x") == 0, "%s: first body in its file", k->name);
-	is_int(imap_fetch_finish(c, 7, &size, err), M2C_E_USAGE,
+	is_str(hash, sha256_of("Subject: x", 10), "%s: with its SHA-256", k->name);
+	is_int(imap_fetch_finish(c, 7, &size, NULL, err), M2C_E_USAGE,
 	    "%s: finishing twice is refused", k->name);
 	free(*err);
 	*err = NULL;
@@ -444,14 +463,15 @@ do_pipeline(const struct ccase *k, struct imap *c, char **err)
 	if ((r = imap_add_flags_set(c, seen, 2, "\\Seen", err)) != 0)
 		return r;
 	size = -1;
-	if ((r = imap_fetch_finish(c, 9, &size, err)) != 0)
+	if ((r = imap_fetch_finish(c, 9, &size, hash, err)) != 0)
 		return r;
 	memset(got, 0, sizeof(got));
 	ok(size == 4 && pread(fd2, got, sizeof(got) - 1, 0) == 4 && strcmp(got, "abcd") == 0,
 	    "%s: second body in its file, read before the STORE", k->name);
+	is_str(hash, sha256_of("abcd", 4), "%s: with its SHA-256", k->name);
 	if ((r = imap_fetch_start(c, 8, fd3, 100, err)) != 0)
 		return r;
-	is_int(imap_fetch_finish(c, 8, &size, err), M2C_E_NOTFOUND, "%s: a gone UID is NOTFOUND",
+	is_int(imap_fetch_finish(c, 8, &size, NULL, err), M2C_E_NOTFOUND, "%s: a gone UID is NOTFOUND",
 	    k->name);
 	free(*err);
 	*err = NULL;

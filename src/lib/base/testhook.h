@@ -10,7 +10,8 @@
  *
  * Steps, in pipeline order: after-fetch, fetch-in-flight (the next
  * message's BODY.PEEK[] was just sent, before this one is processed),
- * after-intent, after-submit, after-record, postaction-batch-flagged (the
+ * after-intent, mid-upload (half a document sent in its Print-Job: cupsjob.c),
+ * after-submit, after-record, postaction-batch-flagged (the
  * printed batch is \Seen, not yet moved), after-postaction (a post-action,
  * or a batch's, is done; the state database does not know yet); and in the
  * token store, tokens-before-rename (a save dies after its temp file is

@@ -238,6 +238,18 @@ hex_digit(char c)
 	return -1;
 }
 
+void
+hex_encode(const unsigned char *in, size_t n, char *out)
+{
+	static const char digits[] = "0123456789abcdef";
+
+	for (size_t i = 0; i < n; i++) {
+		out[2 * i] = digits[in[i] >> 4];
+		out[2 * i + 1] = digits[in[i] & 0x0f];
+	}
+	out[2 * n] = '\0';
+}
+
 int
 str_has_prefix(const char *s, const char *prefix)
 {

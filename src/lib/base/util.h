@@ -56,6 +56,8 @@ int str_casecmp(const char *a, const char *b);
 int str_has_prefix(const char *s, const char *prefix);
 /* The value of a hexadecimal digit, or -1. */
 int hex_digit(char c);
+/* in[0..n) as 2n lowercase hex digits and a NUL into out (2n + 1 bytes). */
+void hex_encode(const unsigned char *in, size_t n, char *out);
 /* localhost, 127.0.0.0/8 or ::1 (optionally in brackets): a loopback host name. */
 int host_is_loopback(const char *host);
 /* Match a shell-like pattern with '*' and '?', ASCII case-insensitively. */

@@ -23,6 +23,8 @@
 #include <sys/types.h>
 #include <unistd.h>
 
+#include <openssl/evp.h>
+
 #include "base64.h"
 #include "error.h"
 #include "imap-conn.h"
@@ -385,9 +387,13 @@ map_reply(struct imap *c, enum imap_status st, const char *code, const char *tex
 	return r;
 }
 
-/* Consume n literal bytes, writing them to fd (-1: discard). */
+/*
+ * Consume n literal bytes, writing them to fd (-1: discard) and adding
+ * what was written to md (NULL: none).
+ */
 static int
-consume_literal(struct imap *c, uint64_t n, int fd, int *wfail, char **errstr)
+consume_literal(struct imap *c, uint64_t n, int fd, EVP_MD_CTX *md, int *wfail,
+    char **errstr)
 {
 	size_t k;
 	int r;
@@ -403,6 +409,8 @@ consume_literal(struct imap *c, uint64_t n, int fd, int *wfail, char **errstr)
 			k = (size_t)n;
 		if (fd >= 0 && *wfail == 0 && write_all(fd, c->rbuf + c->rpos, k) != 0)
 			*wfail = errno ? errno : EIO;
+		if (fd >= 0 && md != NULL)
+			EVP_DigestUpdate(md, c->rbuf + c->rpos, k);
 		c->rpos += k;
 		n -= k;
 	}
@@ -447,7 +455,7 @@ parse_buffered(struct imap *c, const struct cmd_handlers *h, struct imap_resp **
 			if (li->size <= imap_parse_default_limits.max_literal) {
 				if (imap_parser_literal_buffer(c->parser) == 0)
 					break;
-			} else if ((r = consume_literal(c, li->size, -1, &wfail, errstr)) == 0) {
+			} else if ((r = consume_literal(c, li->size, -1, NULL, &wfail, errstr)) == 0) {
 				break;
 			} else {
 				return r;
@@ -1228,6 +1236,7 @@ struct fetch_ctx {
 	int too_big;
 	int wfail;		/* errno of a failed write to fd */
 	int streamed;		/* BODY[] literal written to fd */
+	EVP_MD_CTX *md;		/* owned: SHA-256 of what was written; NULL: none */
 	/* pipelined (imap_fetch_start): */
 	char tag[16];		/* the command's tag */
 	int done;		/* its tagged reply was read */
@@ -1280,7 +1289,7 @@ body_literal(struct imap *c, const struct imap_literal_info *li, void *arg, char
 	f->size = li->size;
 	if (f->max_size > 0 && li->size > (uint64_t)f->max_size)
 		f->too_big = 1;
-	return consume_literal(c, li->size, f->too_big ? -1 : f->fd, &f->wfail, errstr);
+	return consume_literal(c, li->size, f->too_big ? -1 : f->fd, f->md, &f->wfail, errstr);
 }
 
 static int
@@ -1299,16 +1308,33 @@ body_untagged(struct imap *c, const struct imap_resp *r, void *arg, char **errst
 			f->too_big = 1;
 		else if (write_all(f->fd, b->str, b->len) != 0)
 			f->wfail = errno ? errno : EIO;
+		else if (f->md != NULL)
+			EVP_DigestUpdate(f->md, b->str, b->len);
 	} else if (b->type == IMAP_VAL_NIL) {
 		f->found = 0;
 	}
 	return 0;
 }
 
-/* What a finished BODY.PEEK[] fetch came to: 0 and *size_out, or why not. */
-static int
-fetch_outcome(struct imap *c, const struct fetch_ctx *f, off_t *size_out, char **errstr)
+/*
+ * Start the SHA-256 of what the fetch writes (fetch_outcome says it);
+ * without one the caller gets "" and reads the file again.
+ */
+static void
+fetch_md_start(struct fetch_ctx *f)
 {
+	f->md = EVP_MD_CTX_new();
+	if (f->md != NULL && EVP_DigestInit_ex(f->md, EVP_sha256(), NULL) != 1)
+		EVP_MD_CTX_free(f->md), f->md = NULL;
+}
+
+/* What a finished BODY.PEEK[] fetch came to: 0, *size_out and sha256, or why not. */
+static int
+fetch_outcome(struct imap *c, const struct fetch_ctx *f, off_t *size_out, char sha256[65],
+    char **errstr)
+{
+	unsigned char md[EVP_MAX_MD_SIZE];
+	unsigned int mdlen = 0;
 	off_t end;
 
 	if (f->wfail)
@@ -1327,12 +1353,17 @@ fetch_outcome(struct imap *c, const struct fetch_ctx *f, off_t *size_out, char *
 		    f->uid, (long long)(end - f->start), (unsigned long long)f->size);
 	if (size_out)
 		*size_out = (off_t)f->size;
+	if (sha256 != NULL) {
+		sha256[0] = '\0';
+		if (f->md != NULL && EVP_DigestFinal_ex(f->md, md, &mdlen) == 1 && mdlen == 32)
+			hex_encode(md, mdlen, sha256);
+	}
 	return 0;
 }
 
 int
 imap_fetch_message(struct imap *c, uint32_t uid, int fd, off_t max_size,
-    off_t *size_out, char **errstr)
+    off_t *size_out, char sha256[65], char **errstr)
 {
 	struct fetch_ctx f = { .uid = uid, .fd = fd, .max_size = max_size };
 	struct cmd_handlers h = { .arg = &f };
@@ -1340,6 +1371,8 @@ imap_fetch_message(struct imap *c, uint32_t uid, int fd, off_t max_size,
 
 	if (size_out)
 		*size_out = 0;
+	if (sha256 != NULL)
+		sha256[0] = '\0';
 	if ((r = need_state(c, IMAP_STATE_SELECTED, errstr)) != 0)
 		return r;
 	h.untagged = size_untagged;
@@ -1357,9 +1390,11 @@ imap_fetch_message(struct imap *c, uint32_t uid, int fd, off_t max_size,
 	h.untagged = body_untagged;
 	h.literal = body_literal;
 	f.start = lseek(fd, 0, SEEK_CUR);
-	if ((r = simple_cmd(c, &h, errstr, "UID FETCH %u BODY.PEEK[]", uid)) != 0)
-		return r;
-	return fetch_outcome(c, &f, size_out, errstr);
+	fetch_md_start(&f);
+	if ((r = simple_cmd(c, &h, errstr, "UID FETCH %u BODY.PEEK[]", uid)) == 0)
+		r = fetch_outcome(c, &f, size_out, sha256, errstr);
+	EVP_MD_CTX_free(f.md);
+	return r;
 }
 
 /* Append uids (ascending) as an IMAP sequence set: "3:5,9". */
@@ -1478,6 +1513,7 @@ imap_fetch_start(struct imap *c, uint32_t uid, int fd, off_t max_size, char **er
 		f->fd = fd;
 		f->max_size = max_size;
 		f->start = lseek(fd, 0, SEEK_CUR);
+		fetch_md_start(f);
 		snprintf(f->tag, sizeof(f->tag), "%s", c->tag);
 		c->pending = f;
 	}
@@ -1535,13 +1571,16 @@ out:
 }
 
 int
-imap_fetch_finish(struct imap *c, uint32_t uid, off_t *size_out, char **errstr)
+imap_fetch_finish(struct imap *c, uint32_t uid, off_t *size_out, char sha256[65],
+    char **errstr)
 {
 	struct fetch_ctx *f = c != NULL ? c->pending : NULL;
 	int r;
 
 	if (size_out)
 		*size_out = 0;
+	if (sha256 != NULL)
+		sha256[0] = '\0';
 	if (f == NULL || f->uid != uid)
 		return m2c_fail(errstr, M2C_E_USAGE, "no pipelined FETCH of UID %u (internal "
 		    "error)", uid);
@@ -1552,10 +1591,11 @@ imap_fetch_finish(struct imap *c, uint32_t uid, off_t *size_out, char **errstr)
 			*errstr = f->err;
 			f->err = NULL;
 		} else {
-			r = fetch_outcome(c, f, size_out, errstr);
+			r = fetch_outcome(c, f, size_out, sha256, errstr);
 		}
 	}
 	c->pending = NULL;
+	EVP_MD_CTX_free(f->md);
 	free(f->err);
 	free(f);
 	return r;
@@ -2028,6 +2068,7 @@ imap_close(struct imap **cp)
 	imap_conn_close(&c->conn, c->state != IMAP_STATE_DEAD);
 	imap_parser_destroy(&c->parser);
 	if (c->pending != NULL) {
+		EVP_MD_CTX_free(c->pending->md);
 		free(c->pending->err);
 		free(c->pending);
 	}

@@ -116,10 +116,12 @@ int imap_search(struct imap *c, const char *criteria, uint32_t **uids, size_t *n
  * Fetch the whole message (BODY.PEEK[], so it stays unseen) into fd,
  * streamed: never held in memory.  RFC822.SIZE is asked first; a message
  * larger than max_size (0: no limit) is not fetched and M2C_E_LIMIT is
- * returned.  A UID that no longer exists gives M2C_E_NOTFOUND.
+ * returned.  A UID that no longer exists gives M2C_E_NOTFOUND.  sha256
+ * (optional) receives the SHA-256 of the body, 64 hex digits, computed as
+ * it was written (no second pass over fd), or "" if it could not be.
  */
 int imap_fetch_message(struct imap *c, uint32_t uid, int fd, off_t max_size,
-    off_t *size_out, char **errstr);
+    off_t *size_out, char sha256[65], char **errstr);
 
 /*
  * Pipelining a backlog (the poller): the sizes of many messages in one
@@ -136,14 +138,16 @@ int imap_fetch_message(struct imap *c, uint32_t uid, int fd, off_t max_size,
  * dropped).  At most one such FETCH is in flight: any other command first
  * reads its replies into fd, so commands may be sent meanwhile.
  * imap_fetch_finish(uid) waits for it and says how it ended, as
- * imap_fetch_message does; after imap_fetch_start succeeded it must be
- * called (or the connection closed) before fd is closed.
+ * imap_fetch_message does (its size and SHA-256); after imap_fetch_start
+ * succeeded it must be called (or the connection closed) before fd is
+ * closed.
  */
 #define IMAP_SIZE_GONE UINT64_MAX
 int imap_fetch_sizes(struct imap *c, const uint32_t *uids, size_t n, uint64_t *sizes,
     char **errstr);
 int imap_fetch_start(struct imap *c, uint32_t uid, int fd, off_t max_size, char **errstr);
-int imap_fetch_finish(struct imap *c, uint32_t uid, off_t *size_out, char **errstr);
+int imap_fetch_finish(struct imap *c, uint32_t uid, off_t *size_out, char sha256[65],
+    char **errstr);
 
 /*
  * The commands on a set of messages take uids ascending, without repeats,

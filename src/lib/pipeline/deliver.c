@@ -199,8 +199,7 @@ stream_in(int in, int out, off_t limit, struct intake *it, char **errstr)
 		it->size += n;
 	}
 	EVP_DigestFinal_ex(ctx, md, &mdlen);
-	for (unsigned int i = 0; i < mdlen && i < 32; i++)
-		snprintf(it->hash + 2 * i, 3, "%02x", md[i]);
+	hex_encode(md, mdlen < 32 ? mdlen : 32, it->hash);
 out:
 	EVP_MD_CTX_free(ctx);
 	free(head);

@@ -253,7 +253,7 @@ out:
 int
 msgflow_sha256_fd(int fd, off_t off, char hex[65], char **errstr)
 {
-	unsigned char buf[65536], md[32];
+	unsigned char buf[65536], md[EVP_MAX_MD_SIZE];
 	EVP_MD_CTX *ctx = EVP_MD_CTX_new();
 	unsigned int mdlen = 0;
 	ssize_t n;
@@ -275,8 +275,7 @@ msgflow_sha256_fd(int fd, off_t off, char hex[65], char **errstr)
 		off += n;
 	}
 	EVP_DigestFinal_ex(ctx, md, &mdlen);
-	for (unsigned int i = 0; i < mdlen && i < 32; i++)
-		snprintf(hex + 2 * i, 3, "%02x", md[i]);
+	hex_encode(md, mdlen < 32 ? mdlen : 32, hex);
 out:
 	EVP_MD_CTX_free(ctx);
 	return r;
@@ -461,7 +460,7 @@ stage_fetch(struct msgflow *p, struct msg_work *w, char **errstr)
 		return w->fd;
 	w->fd_owned = 1;
 	r = p->src->fetch(p->src->arg, &w->k, w->fd, p->cf->limits.max_message_size,
-	    &w->size, &e);
+	    &w->size, w->hash, &e);
 	if (r == M2C_E_NOTFOUND) {
 		log_info("%s: gone from the mailbox before it was fetched", w->label);
 		r = MSG_SETTLED;
@@ -488,9 +487,10 @@ stage_recognise(struct msgflow *p, struct msg_work *w, char **errstr)
 	uint32_t ouv, ouid;
 	int r;
 
+	/* The source's, or computed as the fetch wrote it; else a pass over fd. */
 	if (w->in->hash != NULL)
 		snprintf(w->hash, sizeof(w->hash), "%s", w->in->hash);
-	else if ((r = msgflow_sha256_fd(w->fd, 0, w->hash, errstr)) != 0)
+	else if (w->hash[0] == '\0' && (r = msgflow_sha256_fd(w->fd, 0, w->hash, errstr)) != 0)
 		return r;
 	if (!p->src->recognise || p->st == NULL)
 		return 0;

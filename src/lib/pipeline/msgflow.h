@@ -43,13 +43,15 @@ struct poller_summary;
 struct msgflow_source {
 	/*
 	 * Write the message with key k to fd (an empty private scratch
-	 * file), at most limit bytes (0: no limit); *size its size.
+	 * file), at most limit bytes (0: no limit); *size its size, hash
+	 * its SHA-256 (64 hex digits) when the source computed it while
+	 * writing, else "" (msgflow then reads fd again for it).
 	 * M2C_E_NOTFOUND: gone from the source (nothing is recorded);
 	 * M2C_E_LIMIT: too big (the message fails with *errstr); anything
 	 * else stops the message.
 	 */
 	int (*fetch)(void *arg, const struct state_key *k, int fd, off_t limit, off_t *size,
-	    char **errstr);
+	    char hash[65], char **errstr);
 	/*
 	 * After the verdict outcome (PRINTED, FAILED or REJECTED) is recorded:
 	 * move, flag or delete the message at its source (also called in a

@@ -329,7 +329,7 @@ prefetch_drop(struct poller_session *p)
 
 	if (pf->uid == 0)
 		return;
-	(void)imap_fetch_finish(p->imap, pf->uid, NULL, &e);
+	(void)imap_fetch_finish(p->imap, pf->uid, NULL, NULL, &e);
 	free(e);
 	close(pf->fd);
 	unlink(pf->path);
@@ -424,7 +424,8 @@ out:
  * prefetched file (dup2) and msgflow's empty scratch file is left to it.
  */
 static int
-fetch_cb(void *arg, const struct state_key *k, int fd, off_t limit, off_t *size, char **errstr)
+fetch_cb(void *arg, const struct state_key *k, int fd, off_t limit, off_t *size,
+    char hash[65], char **errstr)
 {
 	struct poller_session *p = arg;
 	uint32_t uid = k->uid;
@@ -442,7 +443,7 @@ fetch_cb(void *arg, const struct state_key *k, int fd, off_t limit, off_t *size,
 		struct prefetch pf = p->pf;
 
 		memset(&p->pf, 0, sizeof(p->pf));
-		r = imap_fetch_finish(p->imap, uid, size, errstr);
+		r = imap_fetch_finish(p->imap, uid, size, hash, errstr);
 		if (r == 0 && dup2(pf.fd, fd) < 0)
 			r = m2c_fail(errstr, M2C_E_SYS, "cannot take over the scratch file %s: %s",
 			    pf.path, strerror(errno));
@@ -454,9 +455,9 @@ fetch_cb(void *arg, const struct state_key *k, int fd, off_t limit, off_t *size,
 		/* The size is known already in a pass: straight to the body. */
 		if (p->sizes != NULL && (r = imap_fetch_start(p->imap, uid, fd, limit,
 		    errstr)) == 0)
-			r = imap_fetch_finish(p->imap, uid, size, errstr);
+			r = imap_fetch_finish(p->imap, uid, size, hash, errstr);
 		else if (p->sizes == NULL)
-			r = imap_fetch_message(p->imap, uid, fd, limit, size, errstr);
+			r = imap_fetch_message(p->imap, uid, fd, limit, size, hash, errstr);
 	}
 	if (r == 0) {
 		testhook_point("after-fetch");

@@ -1,14 +1,43 @@
 /*
  * cupsjob.c - one document as one CUPS job, through libcups; see cupsjob.h.
  *
- * IPP (RFC 8011): Create-Job, Send-Document, Cancel-Job, Get-Jobs,
+ * IPP (RFC 8011): Print-Job, Cancel-Job, Get-Jobs, Get-Job-Attributes,
  * Get-Printer-Attributes, sent to cupsd at cupsServer()/ippPort() (a
  * domain socket path works as the server).  The requests are built here,
- * not with cupsCreateJob(), so that requesting-user-name (the sender), the
+ * not with cupsPrintFile(), so that requesting-user-name (the sender), the
  * job-name (the attachment's file name, exactly) and the nonce are ours.
  *
+ * One request per job: Print-Job carries the job's attributes, the nonce
+ * and the document, where Create-Job + Send-Document took two round trips
+ * (every job has exactly one document: cupsjob.h).  What cupsd does with a
+ * Print-Job whose upload is cut off, tried against CUPS 2.4.2 (the rig's
+ * cupsd, a raw queue to ippeveprinter, a 300 KB document; a libcups client
+ * that sent the request with Content-Length, then 100,000 bytes of the
+ * document, and was SIGKILLed; the same with a chunked body; one stopped
+ * half-way and looked at from outside; one killed after the whole body but
+ * before reading the answer):
+ *   - while the body arrives there is no job: Get-Jobs (which-jobs all)
+ *     lists none, and the bytes so far sit in a request file of cupsd's
+ *     (RequestRoot/0000000N, 100,000 bytes); cupsd makes the job only
+ *     from a complete request;
+ *   - cut off (the client dies, the connection closes), cupsd removes that
+ *     file and makes no job: none in Get-Jobs, none in the history, nothing
+ *     at the printer, never part of the file printed;
+ *   - the whole body sent, the client killed before the answer: the job is
+ *     made and prints, complete (job-k-octets 293 for the 300,017 bytes),
+ *     and Get-Jobs shows it with its nonce.
+ * So a job is found by its nonce exactly when cupsd had the whole
+ * document, and an interrupted upload needs no clean-up: the intent row
+ * finds nothing, and the part is submitted again (crash-every-step.sh
+ * kills a run at the test hook "mid-upload").  A job with the nonce but no
+ * document (job-k-octets 0) can still come from Create-Job, as versions
+ * before Print-Job sent, or from cupsd failing after it made the job;
+ * cups_job_find_by_nonce cancels it and reports it not found.  Retrying a
+ * Print-Job is safe only while the request has not gone out whole
+ * (print_job's *whole): after that a lost answer may hide a job.
+ *
  * Where the nonce lives: in a job attribute of our own, "mail2cups-nonce"
- * (text), sent in the job group of Create-Job.  Tried against CUPS 2.4.2:
+ * (text), sent in the job group of Print-Job.  Tried against CUPS 2.4.2:
  * cupsd keeps job-template attributes it does not know in the job's
  * control file, returns them in Get-Jobs and Get-Job-Attributes when they
  * are requested by name, keeps them across a cupsd restart (with
@@ -18,7 +47,7 @@
  * keeps when a client supplies one, is left to cupsd: it is meant to be
  * the server's own identifier.
  *
- * Print options (add_job_options) go in the job group of Create-Job.
+ * Print options (add_job_options) go in the job group of Print-Job.
  * Tried against CUPS 2.4.2 with a raw queue to ippeveprinter (the test
  * rig): cupsd keeps copies, sides, print-color-mode, media, page-ranges,
  * orientation-requested, print-scaling, fit-to-page and job-hold-until as
@@ -47,6 +76,7 @@
 #include "cupsjob.h"
 #include "error.h"
 #include "log.h"
+#include "testhook.h"
 #include "util.h"
 
 #define CUPS_JOB_NONCE_ATTR	"mail2cups-nonce"
@@ -229,6 +259,11 @@ get_http(struct cups_session *cs, http_t **http, int *reused, char **errstr)
 	*reused = 0;
 	if (cs == NULL)
 		return connect_server(http, errstr);
+	/* Readable while it was idle: cupsd closed it (its Timeout). */
+	if (cs->http != NULL && httpWait(cs->http, 0)) {
+		httpClose(cs->http);
+		cs->http = NULL;
+	}
 	if (cs->http != NULL) {
 		*http = cs->http;
 		*reused = 1;
@@ -427,7 +462,7 @@ out:
 
 /*
  * The print options of o that are set (o->set), as job template attributes
- * of a Create-Job request.  Values out of range are left out (the queue's
+ * of a Print-Job request.  Values out of range are left out (the queue's
  * default applies): print_opts comes from popt_* which never makes them.
  */
 static void
@@ -467,64 +502,39 @@ add_job_options(ipp_t *req, const struct print_opts *o)
 		    "indefinite");
 }
 
+/*
+ * Submit r as one Print-Job: the job's name, nonce and options and the
+ * open file fd (r->path, fstat st) in one request, the file streamed 64
+ * KiB at a time; *job_id from cupsd's answer.  *whole: the whole request
+ * reached the socket, so cupsd may hold the job even when this fails (its
+ * answer lost): the nonce finds it.  Not *whole, cupsd has made no job
+ * (see the top of this file).  A crash half-way through the document is
+ * the test hook "mid-upload".
+ */
 static int
-create_job(http_t *http, const struct cups_job_req *r, const char *user,
-    int *job_id, char **errstr)
+print_job(http_t *http, const struct cups_job_req *r, int fd, const struct stat *st,
+    const char *user, int *job_id, int *whole, char **errstr)
 {
-	char resource[256], *title;
-	ipp_t *req, *resp;
+	char resource[256], *title, *buf = NULL;
+	ipp_t *req, *resp = NULL;
 	ipp_attribute_t *a;
-	int ret = 0;
+	off_t left, half, sent = 0;
+	size_t want;
+	ssize_t n;
+	int ret = 0, id = 0, hooked = 0;
 
 	*job_id = 0;
-	req = new_request(IPP_OP_CREATE_JOB, r->printer, user, resource,
-	    sizeof(resource));
+	*whole = 0;
+	req = new_request(IPP_OP_PRINT_JOB, r->printer, user, resource, sizeof(resource));
 	title = job_name(r->title);
 	ippAddString(req, IPP_TAG_OPERATION, IPP_TAG_NAME, "job-name", NULL, title);
+	ippAddString(req, IPP_TAG_OPERATION, IPP_TAG_NAME, "document-name", NULL, title);
+	ippAddString(req, IPP_TAG_OPERATION, IPP_TAG_MIMETYPE, "document-format", NULL,
+	    r->format != NULL ? r->format : "application/octet-stream");
 	if (r->nonce != NULL)
 		ippAddString(req, IPP_TAG_JOB, IPP_TAG_TEXT, CUPS_JOB_NONCE_ATTR, NULL,
 		    r->nonce);
 	add_job_options(req, r->opts);
-	resp = cupsDoRequest(http, req, resource);
-	if (cupsLastError() > IPP_STATUS_OK_CONFLICTING) {
-		ret = map_status(r->printer, "creating a job", errstr);
-		goto out;
-	}
-	a = ippFindAttribute(resp, "job-id", IPP_TAG_INTEGER);
-	if (a == NULL || ippGetInteger(a, 0) <= 0) {
-		ret = m2c_fail(errstr, M2C_E_PROTO, "CUPS created a job on %s "
-		    "without a job id", r->printer);
-		goto out;
-	}
-	*job_id = ippGetInteger(a, 0);
-out:
-	free(title);
-	ippDelete(resp);
-	return ret;
-}
-
-/*
- * Send the open file fd (r->path, fstat st) as the one and last document of
- * job_id, 64 KiB at a time.
- */
-static int
-send_document(http_t *http, const struct cups_job_req *r, int fd,
-    const struct stat *st, const char *user, int job_id, char **errstr)
-{
-	char resource[256], *title = NULL, *buf = NULL;
-	ipp_t *req = NULL;
-	ssize_t n;
-	off_t left;
-	int ret = 0;
-
-	req = new_request(IPP_OP_SEND_DOCUMENT, r->printer, user, resource,
-	    sizeof(resource));
-	ippAddInteger(req, IPP_TAG_OPERATION, IPP_TAG_INTEGER, "job-id", job_id);
-	title = job_name(r->title);
-	ippAddString(req, IPP_TAG_OPERATION, IPP_TAG_NAME, "document-name", NULL, title);
-	ippAddString(req, IPP_TAG_OPERATION, IPP_TAG_MIMETYPE, "document-format", NULL,
-	    r->format != NULL ? r->format : "application/octet-stream");
-	ippAddBoolean(req, IPP_TAG_OPERATION, "last-document", 1);
 	/* The length is that of the whole body: the IPP message and the file. */
 	if (cupsSendRequest(http, req, resource, S_ISREG(st->st_mode) ?
 	    ippLength(req) + (size_t)st->st_size : CUPS_LENGTH_VARIABLE) !=
@@ -533,9 +543,12 @@ send_document(http_t *http, const struct cups_job_req *r, int fd,
 	buf = xmalloc(CUPS_JOB_CHUNK);
 	/* A regular file: exactly the announced length, no more, no less. */
 	left = S_ISREG(st->st_mode) ? st->st_size : -1;
+	half = S_ISREG(st->st_mode) ? st->st_size / 2 : CUPS_JOB_CHUNK;
 	while (left != 0) {
-		n = read(fd, buf, left < 0 || left > CUPS_JOB_CHUNK ? CUPS_JOB_CHUNK :
-		    (size_t)left);
+		want = left < 0 || left > CUPS_JOB_CHUNK ? CUPS_JOB_CHUNK : (size_t)left;
+		if (!hooked && sent < half && (off_t)want > half - sent)
+			want = (size_t)(half - sent);
+		n = read(fd, buf, want);
 		if (n < 0 && errno == EINTR)
 			continue;
 		if (n < 0 || (n == 0 && left > 0)) {
@@ -547,17 +560,43 @@ send_document(http_t *http, const struct cups_job_req *r, int fd,
 			break;
 		if (cupsWriteRequestData(http, buf, (size_t)n) != HTTP_STATUS_CONTINUE)
 			goto ipp_fail;
+		sent += n;
 		if (left > 0)
 			left -= n;
+		if (!hooked && sent >= half) {
+			/* cupsd holds half the request: a crash here is a test's */
+			hooked = 1;
+			(void)httpFlushWrite(http);
+			testhook_point("mid-upload");
+		}
 	}
-	ippDelete(cupsGetResponse(http, resource));
-	if (cupsLastError() <= IPP_STATUS_OK_CONFLICTING)
+	/*
+	 * From here cupsd may have the whole request, and so the job: only a
+	 * length-delimited body whose last bytes did not leave is surely not
+	 * (a chunked one ends in cupsGetResponse).
+	 */
+	*whole = !S_ISREG(st->st_mode) || httpFlushWrite(http) >= 0;
+	resp = cupsGetResponse(http, resource);
+	a = ippFindAttribute(resp, "job-id", IPP_TAG_INTEGER);
+	id = a != NULL ? ippGetInteger(a, 0) : 0;
+	if (cupsLastError() > IPP_STATUS_OK_CONFLICTING)
+		goto ipp_fail;
+	if (id <= 0) {
+		ret = m2c_fail(errstr, M2C_E_PROTO, "CUPS took a job on %s without saying "
+		    "its job id (the next try looks for it by its nonce)", r->printer);
 		goto out;
+	}
+	*job_id = id;
+	goto out;
 ipp_fail:
-	ret = map_status(r->printer, "sending the document", errstr);
+	ret = map_status(r->printer, "printing the document", errstr);
+	/* Refused, yet with a job id: no job of ours may print later. */
+	if (id > 0)
+		cancel_job(r->printer, user, id);
 out:
 	free(buf);
 	free(title);
+	ippDelete(resp);
 	ippDelete(req);
 	return ret;
 }
@@ -569,7 +608,7 @@ cups_job_submit(struct cups_session *cs, const struct cups_job_req *r, int *job_
 	http_t *http = NULL;
 	struct stat st;
 	char *user = NULL;
-	int fd = -1, ret, id = 0, reused = 0, ok = 0;
+	int fd = -1, ret, id = 0, reused = 0, whole = 0, ok = 0;
 
 	*job_id = 0;
 	if ((ret = check_printer(r->printer, errstr)) != 0)
@@ -600,13 +639,15 @@ cups_job_submit(struct cups_session *cs, const struct cups_job_req *r, int *job_
 	    cups_job_user_for_sender(r->user);
 	if ((ret = get_http(cs, &http, &reused, errstr)) != 0)
 		goto out;
-	ret = create_job(http, r, user, &id, errstr);
-	if (ret != 0 && reused && connection_failed()) {
+	if (cs != NULL)
+		cs->submitted = 1;	/* from here the job may exist */
+	ret = print_job(http, r, fd, &st, user, &id, &whole, errstr);
+	if (ret != 0 && reused && !whole && connection_failed() && S_ISREG(st.st_mode) &&
+	    lseek(fd, 0, SEEK_SET) == 0) {
 		/*
 		 * The kept connection was closed by cupsd meanwhile (its
-		 * Timeout): once more on a new one.  Safe: a job that Create-Job
-		 * made without our hearing of it never gets a document, so it
-		 * never prints, and the nonce lookup cancels it.
+		 * Timeout): once more on a new one.  Safe: the request did
+		 * not get through whole, and cupsd makes no job of less.
 		 */
 		log_debug("the connection to CUPS was closed; connecting again");
 		put_http(cs, http, 0);
@@ -615,17 +656,12 @@ cups_job_submit(struct cups_session *cs, const struct cups_job_req *r, int *job_
 		*errstr = NULL;
 		if ((ret = get_http(cs, &http, &reused, errstr)) != 0)
 			goto out;
-		ret = create_job(http, r, user, &id, errstr);
+		ret = print_job(http, r, fd, &st, user, &id, &whole, errstr);
 	}
-	if (ret != 0)
-		goto out;
-	if (cs != NULL)
-		cs->submitted = 1;
-	if ((ret = send_document(http, r, fd, &st, user, id, errstr)) != 0) {
-		/* No half job may print later. */
-		put_http(cs, http, 0);
-		http = NULL;
-		cancel_job(r->printer, user, id);
+	if (ret != 0) {
+		if (whole)
+			log_debug("%s: CUPS may hold the job: the next try looks for it by "
+			    "its nonce", r->title != NULL ? r->title : r->path);
 		goto out;
 	}
 	*job_id = id;
@@ -758,8 +794,9 @@ cups_job_find_by_nonce(struct cups_session *cs, const char *printer, const char 
 		goto out;
 	}
 	/*
-	 * A job with our nonce but no document: we stopped between
-	 * Create-Job and the end of Send-Document.  It never got its file,
+	 * A job with our nonce but no document: Create-Job without the end of
+	 * Send-Document (an earlier version's), or cupsd failing after it
+	 * made a Print-Job's job (see the top of this file).  It never got its file,
 	 * so it counts as not submitted; cancel it so it cannot linger (as
 	 * its owner, when CUPS shows who that is).  "No document" is
 	 * job-k-octets 0: cupsd adds to it when a whole document arrived and

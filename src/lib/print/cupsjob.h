@@ -3,7 +3,7 @@
  *
  * One job per attachment, never several documents in one job (CUPS 2.4
  * joins or drops them).  The document is streamed from its scratch file
- * (Create-Job, then Send-Document in 64 KiB writes).  The job name is the
+ * in the job's one request (Print-Job, in 64 KiB writes).  The job name is the
  * attachment's file name (bytes that are not valid UTF-8 or are control
  * characters become '_'; at most 255 bytes), the requesting user the
  * sender's address (sanitised; never a bare local part), and the nonce is
@@ -46,8 +46,9 @@ struct cups_job_req {
 /*
  * A session: one connection to cupsd kept for many requests (a pass over a
  * backlog), opened at its first request and again after a failure (a
- * connection cupsd closed while it was kept is noticed at the next
- * Create-Job, which is then sent once more on a new one).  The functions
+ * connection cupsd closed while it was kept is noticed before the next
+ * request, or at the next Print-Job, which is then sent once more on a
+ * new one as long as it had not gone out whole).  The functions
  * below that take one accept NULL: a connection of their own.  Free with
  * cups_session_free (NULL is fine; *cs = NULL).
  */
@@ -57,7 +58,9 @@ void cups_session_free(struct cups_session **cs);
 
 /*
  * Submit r->path as one job; 0 and *job_id, or an error (*job_id 0).  A
- * job whose document could not be sent is cancelled before returning.
+ * request cut short leaves no job (cupsd makes none of it); a failure
+ * after the whole request went out may leave one, complete, that
+ * cups_job_find_by_nonce finds.
  * r->user is passed through cups_job_user_for_sender() here, unless
  * r->user_mapped.
  */
@@ -67,8 +70,8 @@ int cups_job_submit(struct cups_session *cs, const struct cups_job_req *r, int *
 /*
  * Look for a job (any state, completed ones included) on printer that
  * carries nonce.  0 and *job_id when found, M2C_E_NOTFOUND when not.  A job
- * with the nonce that never received its document (job-k-octets 0: we
- * stopped between Create-Job and the end of Send-Document) is not found,
+ * with the nonce that never received its document (job-k-octets 0: made
+ * by an earlier version's Create-Job without its Send-Document) is not found,
  * and is cancelled if still pending, so submitting again is right.  A
  * session asks cupsd once (one Get-Jobs) for all the lookups on a queue,
  * until it submits a job: restarts stay cheap however long the job

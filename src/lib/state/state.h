@@ -13,8 +13,9 @@
  * durable commit also makes every earlier one durable, and a loss can only
  * ever cut off the newest commits.
  *   - the intent row (state_part_intent) is durable (fsync'd) before it
- *     returns, because CUPS may hold the job as soon as Create-Job starts:
- *     without the row and its nonce, a restart would print the part again;
+ *     returns, because CUPS may hold the job as soon as the Print-Job's
+ *     last byte is sent (cupsjob.c): without the row and its nonce, a
+ *     restart would print the part again;
  *   - the backend's "sending"/"sent" rows and the replies are durable for
  *     the same reason (a mail sent twice);
  *   - the poller's bookkeeping rows are relaxed (synchronous = NORMAL: they
