@@ -4,11 +4,12 @@
 # mailbox of a private Dovecot (IMAPS), printed into a private cupsd on the
 # test rig, with the post-action admins use (after = "move").  Side by side,
 # in one run, each RUNS times (default 3), interleaved, medians printed:
-#   libcups submitter   bench/cups-submit.c: the same PDFs over one libcups
-#                       connection, Create-Job + Send-Document each: the
-#                       speed of CUPS, the yardstick (mail2cups sends one
-#                       Print-Job a job, a round trip fewer, so it can be
-#                       faster);
+#   libcups Print-Job   bench/cups-submit.c -p: the same PDFs over one
+#                       libcups connection, one streamed Print-Job each (the
+#                       request mail2cups sends, nothing around it): the
+#                       speed of CUPS, the yardstick ("x bare");
+#   libcups Create+Send bench/cups-submit.c: the same, the plainest libcups
+#                       way (Create-Job + Send-Document, as cupsPrintFile);
 #   mail2cups once      the whole pipeline: IMAP, MIME, rules, state, CUPS,
 #                       UID MOVE to Printed;
 #   mail2cups run       the daemon idling in IDLE when the whole backlog
@@ -28,7 +29,7 @@
 # never part of make check.
 #   bench/backlog.sh [N] [RUNS] [PDF-BYTES]
 #   BENCH_ONLY="once daemon": only these contenders (submit once daemon
-#   fetchmail; the submitter always runs, as the yardstick).
+#   fetchmail; both libcups submitters always run, as yardsticks).
 # fetchmail is given "expunge 0" (deletions made final once, at the end):
 # its default, an EXPUNGE after every message, made it about 0.6 s a mail.
 [ -n "${BASH_VERSION:-}" ] || exec bash "$0" "$@"
@@ -121,14 +122,16 @@ check() {
 }
 
 declare -A t
+# run_submitter KEY [-p]
 run_submitter() {
-	local t0
+	local t0 key=$1
+	shift
 	prepare
 	t0=$(ms)
-	CUPS_SERVER=$RIG_CUPS_SOCK "$d/cups-submit" "$Q" "$d"/backlog/*.pdf >/dev/null ||
-		echo "  warning: cups-submit failed" >&2
-	t[submit]+="$(( $(ms) - t0 )) "
-	check "the submitter"
+	CUPS_SERVER=$RIG_CUPS_SOCK "$d/cups-submit" "$@" "$Q" "$d"/backlog/*.pdf >/dev/null ||
+		echo "  warning: cups-submit $* failed" >&2
+	t[$key]+="$(( $(ms) - t0 )) "
+	check "the submitter $*"
 }
 run_once() {
 	local t0
@@ -179,7 +182,8 @@ run_fetchmail() {
 load0=$(cut -d' ' -f1-3 /proc/loadavg)
 only=" ${BENCH_ONLY:-once daemon fetchmail} "
 for r in $(seq "$runs"); do
-	run_submitter
+	run_submitter submit -p
+	run_submitter create
 	[[ $only == *" once "* ]] && run_once
 	[[ $only == *" daemon "* ]] && run_daemon
 	[[ $only == *" fetchmail "* ]] && run_fetchmail
@@ -192,9 +196,10 @@ echo "backlog of $n mails, one distinct $((size / 1024)) KB PDF each, after = \"
 echo "cupsd with lazy job-file writes, queue stopped (acceptance timed); $runs runs each, interleaved"
 echo "load average before: $load0; after: $load1; $(nproc) CPUs"
 printf '%-22s %-24s %9s %9s %8s\n' "" "runs (ms)" "median" "mails/s" "x bare"
-for k in submit once daemon fetchmail; do
+for k in submit create once daemon fetchmail; do
 	case $k in
-	submit) name="libcups submitter" ;;
+	submit) name="libcups Print-Job" ;;
+	create) name="libcups Create+Send" ;;
 	once) name="mail2cups once" ;;
 	daemon) name="mail2cups run (IDLE)" ;;
 	fetchmail) name="fetchmail+ripmime+lp" ;;
