@@ -17,13 +17,10 @@ export MAIL2CUPS=${MAIL2CUPS:-$top_builddir/mail2cups}
 n=${1:-20}
 . "$top_srcdir/tests/rig/rig.sh"
 . "$top_srcdir/bench/latency.sh"
-rig_require_all
-rig_require_program
-rig_require_plugin
-rig_init
+# The daemon runs as the mail uid here, which can make the socket in
+# RIG_WAKE_SOCK's folder (rig_setup_plugin).
+rig_setup_plugin "  mail2cups_mailbox = INBOX"
 d=$RIG_DIR
-RIG_DOVECOT_EXTRA=$(rig_plugin_dovecot_conf "  mail2cups_socket = $d/wake.sock
-  mail2cups_mailbox = INBOX")
 rig_start_all
 rig_mkmail pdf "$d/l.pdf" latency
 rig_mkmail mail "$d/l.eml" --attach "$d/l.pdf"
@@ -34,8 +31,8 @@ run_case() {
 	local label=$1 idle=$2 wake=$3 pid
 	rig_write_conf "$RIG_CONF" poll_interval=600 idle="$idle"
 	printf 'idle_interval = 600;\nlog_level = "info";\n' >>"$RIG_CONF"
-	[ "$wake" = 1 ] && printf 'wake_socket = "%s";\nwake_socket_group = "%s";\n' \
-		"$d/wake.sock" "$RIG_UID" >>"$RIG_CONF"
+	# wake_interval 0: each delivery's wake-up counts, however close.
+	[ "$wake" = 1 ] && rig_conf_wake "$RIG_CONF" 0
 	: >"$d/daemon.err"
 	"$MAIL2CUPS" -c "$RIG_CONF" run 2>"$d/daemon.err" &
 	pid=$!
