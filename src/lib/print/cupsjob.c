@@ -77,6 +77,7 @@
 #include "error.h"
 #include "log.h"
 #include "testhook.h"
+#include "utf8.h"
 #include "util.h"
 
 #define CUPS_JOB_NONCE_ATTR	"mail2cups-nonce"
@@ -349,37 +350,6 @@ map_status(const char *printer, const char *what, char **errstr)
 	}
 }
 
-/* Length of the valid UTF-8 sequence at p (at most n bytes), or 0. */
-static size_t
-utf8_seq(const unsigned char *p, size_t n)
-{
-	size_t len, i;
-	unsigned int cp;
-
-	if (p[0] < 0x80)
-		return 1;
-	if (p[0] >= 0xc2 && p[0] <= 0xdf)
-		len = 2, cp = p[0] & 0x1f;
-	else if (p[0] >= 0xe0 && p[0] <= 0xef)
-		len = 3, cp = p[0] & 0x0f;
-	else if (p[0] >= 0xf0 && p[0] <= 0xf4)
-		len = 4, cp = p[0] & 0x07;
-	else
-		return 0;
-	if (len > n)
-		return 0;
-	for (i = 1; i < len; i++) {
-		if ((p[i] & 0xc0) != 0x80)
-			return 0;
-		cp = (cp << 6) | (p[i] & 0x3f);
-	}
-	/* no overlong forms, surrogates or code points past U+10FFFF */
-	if ((len == 3 && (cp < 0x800 || (cp >= 0xd800 && cp <= 0xdfff))) ||
-	    (len == 4 && (cp < 0x10000 || cp > 0x10ffff)))
-		return 0;
-	return len;
-}
-
 /*
  * The job name for a file name: the name itself when it is valid UTF-8
  * without control characters (what cupsd accepts as a name), otherwise
@@ -398,7 +368,7 @@ job_name(const char *title)
 	p = (const unsigned char *)title;
 	n = strlen(title);
 	for (i = 0; i < n; i += len) {
-		len = utf8_seq(p + i, n - i);
+		len = utf8_seq(p + i, n - i, NULL);
 		if (b.len + (len ? len : 1) > CUPS_JOB_NAME_MAX)
 			break;
 		if (len == 0 || p[i] < 0x20 || p[i] == 0x7f) {
