@@ -413,21 +413,40 @@ typedef struct {
 GType m2c_b64_check_get_type(void);
 G_DEFINE_TYPE(M2cB64Check, m2c_b64_check, GMIME_TYPE_FILTER)
 
+/* What each byte is to the check: B64_CHAR counts, B64_WS is skipped,
+ * B64_BAD (0) is neither; filled in once, by the class's init. */
+enum { B64_BAD = 0, B64_CHAR = 1, B64_WS = 2 };
+static unsigned char b64_class[256];
+
+static void
+b64_class_fill(void)
+{
+	static const char chars[] =
+	    "ABCDEFGHIJKLMNOPQRSTUVWXYZabcdefghijklmnopqrstuvwxyz0123456789+/=";
+
+	for (const char *p = chars; *p != '\0'; p++)
+		b64_class[(unsigned char)*p] = B64_CHAR;
+	for (const char *p = " \t\r\n"; *p != '\0'; p++)
+		b64_class[(unsigned char)*p] = B64_WS;
+}
+
 static void
 b64_check_scan(GMimeFilter *f, char *in, size_t len, size_t prespace, char **out,
     size_t *outlen, size_t *outprespace)
 {
 	M2cB64Check *c = (M2cB64Check *)f;
+	unsigned long long n = 0;
+	unsigned bad = 0;
 
+	/* A table and no branch: this runs over every byte of every attachment. */
 	for (size_t i = 0; i < len; i++) {
-		unsigned char ch = (unsigned char)in[i];
+		unsigned cl = b64_class[(unsigned char)in[i]];
 
-		if ((ch >= 'A' && ch <= 'Z') || (ch >= 'a' && ch <= 'z') ||
-		    (ch >= '0' && ch <= '9') || ch == '+' || ch == '/' || ch == '=')
-			c->nchars++;
-		else if (ch != ' ' && ch != '\t' && ch != '\r' && ch != '\n')
-			c->bad = 1;
+		n += cl & B64_CHAR;
+		bad |= cl == B64_BAD;
 	}
+	c->nchars += n;
+	c->bad |= (int)bad;
 	*out = in;
 	*outlen = len;
 	*outprespace = prespace;
@@ -454,6 +473,7 @@ m2c_b64_check_class_init(M2cB64CheckClass *klass)
 {
 	GMimeFilterClass *fc = GMIME_FILTER_CLASS(klass);
 
+	b64_class_fill();
 	fc->copy = b64_check_copy;
 	fc->filter = b64_check_scan;
 	fc->complete = b64_check_scan;
@@ -1378,6 +1398,33 @@ prescan_byte(struct prescan *ps, char c, off_t off)
 	ps->bol = c == '\n';
 }
 
+/*
+ * How many of the n bytes at p prescan_byte would pass over without a
+ * change but to line_len: inside a line (not at its start, not just after
+ * its first '-'), a field name goes on while the bytes are printable and
+ * not ':', and a line that cannot be a header (name 0) until its '\n'.
+ * The same result as a byte at a time, several times faster over a body.
+ */
+static ssize_t
+prescan_skip(struct prescan *ps, const char *p, ssize_t n)
+{
+	const char *nl;
+	ssize_t k = 0;
+
+	if (ps->bol || ps->dash == 1)
+		return 0;
+	if (ps->name == 0) {
+		nl = memchr(p, '\n', (size_t)n);
+		return nl != NULL ? nl - p : n;
+	}
+	if (ps->name == 1) {
+		while (k < n && p[k] > ' ' && p[k] <= '~' && p[k] != ':')
+			k++;
+		ps->line_len += k;	/* as prescan_byte counts it */
+	}
+	return k;
+}
+
 static int
 prescan_file(int fd, struct prescan *ps)
 {
@@ -1396,8 +1443,11 @@ prescan_file(int fd, struct prescan *ps)
 			r = n < 0 ? M2C_E_SYS : 0;
 			break;
 		}
-		for (i = 0; i < n && ps->stop < 0; i++)
-			prescan_byte(ps, chunk[i], off + i);
+		for (i = 0; i < n && ps->stop < 0; i++) {
+			i += prescan_skip(ps, chunk + i, n - i);
+			if (i < n)
+				prescan_byte(ps, chunk[i], off + i);
+		}
 		off += n;
 	}
 	free(chunk);

@@ -156,6 +156,34 @@ sigpipe_release(struct sigpipe_guard *g)
 	pthread_sigmask(SIG_SETMASK, &g->old, NULL);
 }
 
+/*
+ * After a record's worth: the records OpenSSL has read ahead as well, up
+ * to n bytes, without a wait (the socket is non-blocking: a record not
+ * whole yet stays for the next call).  A server sends a large literal in
+ * records of a few KB; taking several at a time saves a read and a write
+ * of the scratch file for each.
+ */
+static void
+ssl_read_more(struct imap_conn *c, void *buf, size_t n, size_t *got)
+{
+	struct sigpipe_guard g;
+	int k;
+
+	while (*got < n && SSL_has_pending(c->ssl)) {
+		size_t want = n - *got;
+
+		ERR_clear_error();
+		sigpipe_hold(c, &g);
+		k = SSL_read(c->ssl, (char *)buf + *got, want > INT32_MAX ? INT32_MAX : (int)want);
+		sigpipe_release(&g);
+		if (k <= 0) {
+			ERR_clear_error();	/* WANT_READ, or an error the next call meets */
+			break;
+		}
+		*got += (size_t)k;
+	}
+}
+
 int
 imap_conn_read(struct imap_conn *c, void *buf, size_t n, int soft_ms, size_t *got, char **errstr)
 {
@@ -166,7 +194,8 @@ imap_conn_read(struct imap_conn *c, void *buf, size_t n, int soft_ms, size_t *go
 
 	*got = 0;
 	for (;;) {
-		if (soft_ms >= 0 && !(c->ssl && SSL_pending(c->ssl) > 0)) {
+		/* With read-ahead, OpenSSL may hold records the socket no longer shows. */
+		if (soft_ms >= 0 && !(c->ssl && SSL_has_pending(c->ssl))) {
 			if ((k = poll(&pfd, 1, soft_ms)) < 0 && errno != EINTR)
 				return fail_dead(c, errstr, M2C_E_SYS, "poll", strerror(errno));
 			if (k <= 0)
@@ -180,6 +209,7 @@ imap_conn_read(struct imap_conn *c, void *buf, size_t n, int soft_ms, size_t *go
 			sigpipe_release(&g);
 			if (k > 0) {
 				*got = (size_t)k;
+				ssl_read_more(c, buf, n, got);
 				c->last_rx = monotonic_ms();
 				return 0;
 			}
@@ -432,6 +462,9 @@ imap_conn_tls(struct imap_conn *c, const char *ca_file, char **errstr)
 		    "PEM file with the CA certificate", ca_file, ssl_reason());
 	if ((c->ssl = SSL_new(c->ctx)) == NULL || SSL_set_fd(c->ssl, c->fd) != 1)
 		return fail_dead(c, errstr, M2C_E_TLS, "TLS setup", ssl_reason());
+	/* Whole socket buffers at a time, not a record header then its body
+	 * (imap_conn_read looks at SSL_has_pending before it polls). */
+	SSL_set_read_ahead(c->ssl, 1);
 	c->have_first_rx = 0;
 	SSL_set_msg_callback(c->ssl, first_rx_cb);
 	SSL_set_msg_callback_arg(c->ssl, c);
