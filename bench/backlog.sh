@@ -30,6 +30,8 @@
 #   bench/backlog.sh [N] [RUNS] [PDF-BYTES]
 #   BENCH_ONLY="once daemon": only these contenders (submit once daemon
 #   fetchmail; both libcups submitters always run, as yardsticks).
+# Then the CPU time each took a mail, split into the contender, Dovecot and
+# cupsd (a 2-core machine cannot drain faster than their sum over 2).
 # fetchmail is given "expunge 0" (deletions made final once, at the end):
 # its default, an EXPUNGE after every message, made it about 0.6 s a mail.
 [ -n "${BASH_VERSION:-}" ] || exec bash "$0" "$@"
@@ -121,24 +123,46 @@ check() {
 	[ "$got" = "$n" ] || echo "  warning: $1 left $got jobs in CUPS, not $n" >&2
 }
 
-declare -A t
+declare -A t cpu
+# ticks PID FIELDS: the sum of those fields of /proc/PID/stat, counted from
+# the state field (3) on, after the command name in parentheses: 14 utime,
+# 15 stime (its own), 16 cutime, 17 cstime (its reaped children's).
+ticks() {
+	sed 's/^.*) //' "/proc/$1/stat" 2>/dev/null |
+		awk -v f="$2" '{ n = split(f, a, ","); s = 0; for (i = 1; i <= n; i++) s += $(a[i] - 2); print s }'
+}
+# cpu_mark / cpu_take KEY: the CPU time spent between the two, in ticks,
+# by this shell's children (the contender), by Dovecot's (its imap and
+# imap-login processes, reaped when the session ends) and by cupsd itself.
+cpu_mark() {
+	c0=$(ticks $$ 16,17) v0=$(ticks "$RIG_DOVECOT_PID" 16,17) u0=$(ticks "$RIG_CUPSD_PID" 14,15)
+}
+cpu_take() {
+	# the imap processes are reaped just after the client logs out
+	rig_wait_for 10 bash -c "! pgrep -P $RIG_DOVECOT_PID -f imap >/dev/null" 2>/dev/null
+	cpu[$1]+="$(( $(ticks $$ 16,17) - c0 )),$(( $(ticks "$RIG_DOVECOT_PID" 16,17) - v0 )),$(( $(ticks "$RIG_CUPSD_PID" 14,15) - u0 )) "
+}
 # run_submitter KEY [-p]
 run_submitter() {
 	local t0 key=$1
 	shift
 	prepare
+	cpu_mark
 	t0=$(ms)
 	CUPS_SERVER=$RIG_CUPS_SOCK "$d/cups-submit" "$@" "$Q" "$d"/backlog/*.pdf >/dev/null ||
 		echo "  warning: cups-submit $* failed" >&2
 	t[$key]+="$(( $(ms) - t0 )) "
+	cpu_take "$key"
 	check "the submitter $*"
 }
 run_once() {
 	local t0
 	prepare
+	cpu_mark
 	t0=$(ms)
 	"$MAIL2CUPS" -c "$RIG_CONF" once 2>>"$d/once.err" || echo "  warning: mail2cups once failed" >&2
 	t[once]+="$(( $(ms) - t0 )) "
+	cpu_take once
 	check "mail2cups once"
 	[ "$(rig_folder_count "$RIG_USER" Printed)" = "$n" ] ||
 		echo "  warning: mail2cups once moved $(rig_folder_count "$RIG_USER" Printed), not $n" >&2
@@ -172,10 +196,12 @@ run_daemon() {
 run_fetchmail() {
 	local t0
 	prepare
+	cpu_mark
 	t0=$(ms)
 	CUPS_SERVER=$RIG_CUPS_SOCK fetchmail -f "$d/fetchmailrc" -i "$d/fetchids" -N -s \
 		>>"$d/fetchmail.log" 2>&1 || echo "  warning: fetchmail exited $?" >&2
 	t[fetchmail]+="$(( $(ms) - t0 )) "
+	cpu_take fetchmail
 	check "fetchmail"
 }
 
@@ -208,4 +234,26 @@ for k in submit create once daemon fetchmail; do
 	m=$(median <<<"${t[$k]}")
 	awk -v name="$name" -v runs="${t[$k]}" -v m="$m" -v n="$n" -v b="$base" \
 		'BEGIN { printf "%-22s %-24s %7.2f s %9.1f %7.2fx\n", name, runs, m / 1000, n * 1000 / m, m / b }'
+done
+
+# Where the CPU time went: medians over the runs, in ms a mail (the daemon
+# is left out: its process lives across the timed part).
+hz=$(getconf CLK_TCK)
+echo
+echo "CPU time a mail, medians (ms): the contender itself (with its children), Dovecot (imap + imap-login), cupsd"
+printf '%-22s %10s %10s %10s %10s\n' "" contender dovecot cupsd total
+for k in submit create once fetchmail; do
+	[ -n "${cpu[$k]:-}" ] || continue
+	case $k in
+	submit) name="libcups Print-Job" ;;
+	create) name="libcups Create+Send" ;;
+	once) name="mail2cups once" ;;
+	fetchmail) name="fetchmail+ripmime+lp" ;;
+	esac
+	row=()
+	for f in 1 2 3; do
+		row+=("$(tr ' ' '\n' <<<"${cpu[$k]}" | grep . | cut -d, -f$f | median)")
+	done
+	awk -v name="$name" -v a="${row[0]}" -v b="${row[1]}" -v c="${row[2]}" -v hz="$hz" -v n="$n" \
+		'BEGIN { k = 1000 / hz / n; printf "%-22s %10.2f %10.2f %10.2f %10.2f\n", name, a * k, b * k, c * k, (a + b + c) * k }'
 done
