@@ -9,8 +9,8 @@
 # Needs node_modules (scripts/install-deps.sh runs `npm ci` here; missing,
 # the test is skipped, under CI=true it fails), here or, when OIDC_NODE_PATH
 # is set, in that folder (server.mjs then loads oidc-provider from there). The expiry tests run a second server
-# with 2-second access tokens, 5-second device codes and a 1-second polling
-# interval, and wait for them.
+# with 2-second access tokens and a 1-second polling interval, and a third
+# with 5-second device codes, and wait for them.
 
 set -u
 
@@ -345,17 +345,20 @@ check "approve-authcode.sh delivers the code to the client's loopback listener" 
 	eval '[ "$rc" = 0 ] && grep -q "^/?code=.*state=st4te" "$work/listener.got"'
 
 # --- expiry: a second server with short-lived access tokens ---------------------
+# Its device codes live the default 10 minutes: an approval on a loaded
+# machine can take seconds, and must never race the code's expiry (a 5-second
+# code here once expired before its approval was through).  The device-code
+# expiry has a third server of its own, below.
 check "SIGTERM stops the server with status 0" stop_oidc
 bail_log=$work/s2/server.log
 start_oidc "$work/s2" --access-ttl "$short_ttl" --dovecot-secret "$secret" \
-	--device-ttl "$device_ttl" --interval 1 --enforce-interval
+	--interval 1 --enforce-interval
 discover
-# a device code nobody approves: expired by the time the token below is
+# a device code polled twice in a row, never approved
 start_device openid
-stale_dc=$dc
 check "--interval 1: the device authorization response says interval 1" is interval 1
-token -d "grant_type=$device_grant" -d "device_code=$stale_dc" >/dev/null
-code=$(token -d "grant_type=$device_grant" -d "device_code=$stale_dc")
+token -d "grant_type=$device_grant" -d "device_code=$dc" >/dev/null
+code=$(token -d "grant_type=$device_grant" -d "device_code=$dc")
 check "--enforce-interval: a second poll within the interval gets 400 slow_down" \
 	eval '[ "$code" = 400 ] && is error slow_down'
 start_device openid && "$here/approve-device.sh" "$uc" carol "$issuer" >"$work/approve.log" 2>&1
@@ -371,9 +374,17 @@ left=$((issued + short_ttl + 2 - $(date +%s)))
 code=$(introspect "$at4")
 check "after ${short_ttl} s it has expired: active false" \
 	eval '[ "$code" = 200 ] && is active false'
+
+# --- expiry of a device code: a third server, with 5-second device codes --------
+stop_oidc
+bail_log=$work/s3/server.log
+start_oidc "$work/s3" --device-ttl "$device_ttl"
+discover
+start_device openid
+issued=$(date +%s)
 left=$((issued + device_ttl + 1 - $(date +%s)))
 [ "$left" -gt 0 ] && sleep "$left"
-code=$(token -d "grant_type=$device_grant" -d "device_code=$stale_dc")
+code=$(token -d "grant_type=$device_grant" -d "device_code=$dc")
 check "polling a device code after its ${device_ttl} s: 400 expired_token" \
 	eval '[ "$code" = 400 ] && is error expired_token'
 
