@@ -2,7 +2,9 @@
 """mkmail.py - test data for the integration tests: tiny valid documents and
 sample mails.  Only the standard library.
 
-  mkmail.py pdf OUT [TEXT]      a valid one-page PDF showing TEXT
+  mkmail.py pdf OUT [TEXT] [--pad N]
+                                a valid one-page PDF showing TEXT (with N
+                                more bytes of an unused stream)
   mkmail.py png OUT [SEED]      a valid 4x4 PNG (colour from SEED)
   mkmail.py docx OUT            a minimal Word document (not printable here)
   mkmail.py odt OUT [TYPE]      a minimal OpenDocument file (a zip whose first,
@@ -221,9 +223,10 @@ def main():
     ap.add_argument("--message-id")
     ap.add_argument("--text")
     ap.add_argument("--html")
+    ap.add_argument("--pad", type=int, default=0)
     a = ap.parse_args()
     if a.kind == "pdf":
-        data = make_pdf(a.arg or "mail2cups test")
+        data = make_pdf(a.arg or "mail2cups test", os.urandom(a.pad))
     elif a.kind == "png":
         data = make_png(int(a.arg or "1"))
     elif a.kind == "docx":

@@ -310,11 +310,17 @@ out:
 int
 private_tmpfile(const char *dir, const char *prefix, char **path_out, char **errstr)
 {
-	char *path = xasprintf("%s/%s.XXXXXX", dir, prefix);
+	char *path;
 	int fd;
 
 	if (path_out)
 		*path_out = NULL;
+#ifdef O_TMPFILE
+	if (path_out == NULL && (fd = open(dir, O_TMPFILE | O_RDWR | O_CLOEXEC, 0600)) >= 0)
+		return fd;
+	/* else (a file system without it): a name, removed at once below */
+#endif
+	path = xasprintf("%s/%s.XXXXXX", dir, prefix);
 #ifdef HAVE_MKOSTEMP
 	fd = mkostemp(path, O_CLOEXEC);
 #else
@@ -327,10 +333,12 @@ private_tmpfile(const char *dir, const char *prefix, char **path_out, char **err
 		    "cannot create a scratch file in %s: %s", dir, strerror(e));
 	}
 	(void)fchmod(fd, 0600);
-	if (path_out)
+	if (path_out) {
 		*path_out = path;
-	else
-		free(path);
+		return fd;
+	}
+	(void)unlink(path);
+	free(path);
 	return fd;
 }
 

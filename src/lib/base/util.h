@@ -75,9 +75,12 @@ int mkdir_p(const char *path, mode_t mode, char **errstr);
 
 /*
  * Create an unpredictably named file in dir, opened O_RDWR|O_CLOEXEC with
- * mode 0600.  *path_out (optional) receives its path (allocated).  The name
- * is made by mkostemp from `prefix` (which must be a safe fixed string,
- * never anything from a mail).  Returns the fd, or a negative M2C_E_*.
+ * mode 0600.  *path_out receives its path (allocated).  The name is made
+ * by mkostemp from `prefix` (which must be a safe fixed string, never
+ * anything from a mail).  path_out NULL: an anonymous file instead, with
+ * no name to remove (O_TMPFILE, else named and unlinked at once): it is
+ * gone with its last fd, a crash included.  Returns the fd, or a negative
+ * M2C_E_*.
  */
 int private_tmpfile(const char *dir, const char *prefix, char **path_out, char **errstr);
 

@@ -43,8 +43,7 @@ struct msg_work {
 	struct buf files;		/* "a.pdf, b.png" */
 	struct buf skipped;		/* why documents were skipped at printing */
 	int fd;				/* the fetched message (scratch file); -1: none */
-	int fd_owned;			/* fd and msgpath are ours to close and remove */
-	char *msgpath;			/* its path; owned */
+	int fd_owned;			/* fd is ours to close (an anonymous file) */
 	off_t size;			/* its size */
 	char hash[65];			/* its SHA-256, hex */
 	int judged;			/* v, refused and why_refused are set */
@@ -456,11 +455,10 @@ stage_fetch(struct msgflow *p, struct msg_work *w, char **errstr)
 	if (p->src->fetch == NULL)
 		return m2c_fail(errstr, M2C_E_USAGE, "%s: no message and no way to fetch it "
 		    "(internal error)", w->label);
-	if ((w->fd = private_tmpfile(p->scratch, MSGFLOW_SCRATCH_MSG, &w->msgpath, errstr)) < 0)
-		return w->fd;
-	w->fd_owned = 1;
-	r = p->src->fetch(p->src->arg, &w->k, w->fd, p->cf->limits.max_message_size,
+	w->fd = -1;
+	r = p->src->fetch(p->src->arg, &w->k, p->cf->limits.max_message_size, &w->fd,
 	    &w->size, w->hash, &e);
+	w->fd_owned = w->fd >= 0;
 	if (r == M2C_E_NOTFOUND) {
 		log_info("%s: gone from the mailbox before it was fetched", w->label);
 		r = MSG_SETTLED;
@@ -785,9 +783,6 @@ msgflow_process(struct msgflow *p, const struct msgflow_msg *in,
 	buf_free(&w.skipped);
 	if (w.fd_owned && w.fd >= 0)
 		close(w.fd);
-	if (w.fd_owned && w.msgpath)
-		unlink(w.msgpath);
-	free(w.msgpath);
 	free(w.options);
 	free(w.why_refused);
 	free(w.reason);

@@ -42,15 +42,19 @@ struct poller_summary;
 /* What the message's source does; every member may be NULL/0. */
 struct msgflow_source {
 	/*
-	 * Write the message with key k to fd (an empty private scratch
-	 * file), at most limit bytes (0: no limit); *size its size, hash
-	 * its SHA-256 (64 hex digits) when the source computed it while
-	 * writing, else "" (msgflow then reads fd again for it).
+	 * Bring the message with key k, at most limit bytes (0: no limit),
+	 * into an anonymous private scratch file in the scratch folder
+	 * (private_tmpfile with no path: nothing to remove) and hand it over
+	 * in *fd (read with pread or after a seek; msgflow closes it).  The source makes
+	 * the file, so that one it filled ahead of time (a prefetch) is
+	 * handed over as it is.  *size its size, hash its SHA-256 (64 hex
+	 * digits) when the source computed it while writing, else ""
+	 * (msgflow then reads *fd again for it).  On failure *fd stays -1:
 	 * M2C_E_NOTFOUND: gone from the source (nothing is recorded);
 	 * M2C_E_LIMIT: too big (the message fails with *errstr); anything
 	 * else stops the message.
 	 */
-	int (*fetch)(void *arg, const struct state_key *k, int fd, off_t limit, off_t *size,
+	int (*fetch)(void *arg, const struct state_key *k, off_t limit, int *fd, off_t *size,
 	    char hash[65], char **errstr);
 	/*
 	 * After the verdict outcome (PRINTED, FAILED or REJECTED) is recorded:

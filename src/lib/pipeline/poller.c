@@ -33,8 +33,7 @@
 /* The next message's body, asked for before the current one is processed. */
 struct prefetch {
 	uint32_t uid;		/* 0: none in flight */
-	int fd;
-	char *path;		/* owned: its scratch file */
+	int fd;			/* owned: its anonymous scratch file */
 };
 
 /* Everything one session needs; borrowed from the caller except where noted. */
@@ -332,8 +331,6 @@ prefetch_drop(struct poller_session *p)
 	(void)imap_fetch_finish(p->imap, pf->uid, NULL, NULL, &e);
 	free(e);
 	close(pf->fd);
-	unlink(pf->path);
-	free(pf->path);
 	memset(pf, 0, sizeof(*pf));
 }
 
@@ -399,13 +396,11 @@ prefetch_next(struct poller_session *p, uint32_t after)
 	}
 	if (i == p->nuids)
 		goto out;
-	if ((pf->fd = private_tmpfile(p->scratch, MSGFLOW_SCRATCH_MSG, &pf->path, &e)) < 0)
+	if ((pf->fd = private_tmpfile(p->scratch, MSGFLOW_SCRATCH_MSG, NULL, &e)) < 0)
 		goto out;
 	if (imap_fetch_start(p->imap, p->uids[i], pf->fd, p->cf->limits.max_message_size,
 	    &e) != 0) {
 		close(pf->fd);
-		unlink(pf->path);
-		free(pf->path);
 		memset(pf, 0, sizeof(*pf));
 		goto out;
 	}
@@ -420,17 +415,17 @@ out:
 /*
  * The source for msgflow: IMAP.  In a pass the sizes are known already
  * (gone or too big: no download), and the body may be on its way since
- * the message before (prefetch_next): then fd is made to refer to the
- * prefetched file (dup2) and msgflow's empty scratch file is left to it.
+ * the message before (prefetch_next): then its scratch file is handed
+ * over as it is.  Else a new one is filled now.
  */
 static int
-fetch_cb(void *arg, const struct state_key *k, int fd, off_t limit, off_t *size,
+fetch_cb(void *arg, const struct state_key *k, off_t limit, int *fd, off_t *size,
     char hash[65], char **errstr)
 {
 	struct poller_session *p = arg;
 	uint32_t uid = k->uid;
 	uint64_t known = p->sizes != NULL ? size_of(p, uid) : 0;
-	int r = 0;
+	int r = 0, f;
 
 	if (p->sizes != NULL && known == IMAP_SIZE_GONE)
 		return M2C_E_NOTFOUND;
@@ -440,30 +435,28 @@ fetch_cb(void *arg, const struct state_key *k, int fd, off_t limit, off_t *size,
 		    uid, (unsigned long long)known, (long long)limit);
 	if (p->pf.uid == uid) {
 		/* Asked for while the message before was processed. */
-		struct prefetch pf = p->pf;
-
+		f = p->pf.fd;
 		memset(&p->pf, 0, sizeof(p->pf));
 		r = imap_fetch_finish(p->imap, uid, size, hash, errstr);
-		if (r == 0 && dup2(pf.fd, fd) < 0)
-			r = m2c_fail(errstr, M2C_E_SYS, "cannot take over the scratch file %s: %s",
-			    pf.path, strerror(errno));
-		close(pf.fd);
-		unlink(pf.path);
-		free(pf.path);
 	} else {
 		prefetch_drop(p);	/* for a message that needed none */
+		if ((f = private_tmpfile(p->scratch, MSGFLOW_SCRATCH_MSG, NULL, errstr)) < 0)
+			return f;
 		/* The size is known already in a pass: straight to the body. */
-		if (p->sizes != NULL && (r = imap_fetch_start(p->imap, uid, fd, limit,
+		if (p->sizes != NULL && (r = imap_fetch_start(p->imap, uid, f, limit,
 		    errstr)) == 0)
 			r = imap_fetch_finish(p->imap, uid, size, hash, errstr);
 		else if (p->sizes == NULL)
-			r = imap_fetch_message(p->imap, uid, fd, limit, size, hash, errstr);
+			r = imap_fetch_message(p->imap, uid, f, limit, size, hash, errstr);
 	}
-	if (r == 0) {
-		testhook_point("after-fetch");
-		prefetch_next(p, uid);
+	if (r != 0) {
+		close(f);
+		return r;
 	}
-	return r;
+	*fd = f;
+	testhook_point("after-fetch");
+	prefetch_next(p, uid);
+	return 0;
 }
 
 static int
