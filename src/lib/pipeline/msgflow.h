@@ -44,12 +44,13 @@ struct msgflow_source {
 	/*
 	 * Bring the message with key k, at most limit bytes (0: no limit),
 	 * into an anonymous private scratch file in the scratch folder
-	 * (private_tmpfile with no path: nothing to remove) and hand it over
-	 * in *fd (read with pread or after a seek; msgflow closes it).  The source makes
-	 * the file, so that one it filled ahead of time (a prefetch) is
-	 * handed over as it is.  *size its size, hash its SHA-256 (64 hex
-	 * digits) when the source computed it while writing, else ""
-	 * (msgflow then reads *fd again for it).  On failure *fd stays -1:
+	 * (private_tmpfile with no path: nothing to remove) and hand it
+	 * over in *fd (read with pread or after a seek; msgflow closes it).
+	 * The source makes the file, so that one it filled ahead of time (a
+	 * prefetch) is handed over as it is.  *size its size, hash its
+	 * SHA-256 (64 hex digits) when the source computed it while
+	 * writing, else "" (msgflow then reads *fd again for it).  On
+	 * failure *fd stays -1:
 	 * M2C_E_NOTFOUND: gone from the source (nothing is recorded);
 	 * M2C_E_LIMIT: too big (the message fails with *errstr); anything
 	 * else stops the message.
