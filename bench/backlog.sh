@@ -216,6 +216,8 @@ for r in $(seq "$runs"); do
 done
 load1=$(cut -d' ' -f1-3 /proc/loadavg)
 
+declare -A name=([submit]="libcups Print-Job" [create]="libcups Create+Send"
+	[once]="mail2cups once" [daemon]="mail2cups run (IDLE)" [fetchmail]="fetchmail+ripmime+lp")
 median() { tr ' ' '\n' | grep . | sort -n | awk '{a[NR]=$1} END {print (NR%2 ? a[(NR+1)/2] : (a[NR/2]+a[NR/2+1])/2)}'; }
 base=$(median <<<"${t[submit]}")
 echo "backlog of $n mails, one distinct $((size / 1024)) KB PDF each, after = \"move\";"
@@ -223,16 +225,9 @@ echo "cupsd with lazy job-file writes, queue stopped (acceptance timed); $runs r
 echo "load average before: $load0; after: $load1; $(nproc) CPUs"
 printf '%-22s %-24s %9s %9s %8s\n' "" "runs (ms)" "median" "mails/s" "x bare"
 for k in submit create once daemon fetchmail; do
-	case $k in
-	submit) name="libcups Print-Job" ;;
-	create) name="libcups Create+Send" ;;
-	once) name="mail2cups once" ;;
-	daemon) name="mail2cups run (IDLE)" ;;
-	fetchmail) name="fetchmail+ripmime+lp" ;;
-	esac
 	[ -n "${t[$k]:-}" ] || continue
 	m=$(median <<<"${t[$k]}")
-	awk -v name="$name" -v runs="${t[$k]}" -v m="$m" -v n="$n" -v b="$base" \
+	awk -v name="${name[$k]}" -v runs="${t[$k]}" -v m="$m" -v n="$n" -v b="$base" \
 		'BEGIN { printf "%-22s %-24s %7.2f s %9.1f %7.2fx\n", name, runs, m / 1000, n * 1000 / m, m / b }'
 done
 
@@ -244,16 +239,10 @@ echo "CPU time a mail, medians (ms): the contender itself (with its children), D
 printf '%-22s %10s %10s %10s %10s\n' "" contender dovecot cupsd total
 for k in submit create once fetchmail; do
 	[ -n "${cpu[$k]:-}" ] || continue
-	case $k in
-	submit) name="libcups Print-Job" ;;
-	create) name="libcups Create+Send" ;;
-	once) name="mail2cups once" ;;
-	fetchmail) name="fetchmail+ripmime+lp" ;;
-	esac
 	row=()
 	for f in 1 2 3; do
 		row+=("$(tr ' ' '\n' <<<"${cpu[$k]}" | grep . | cut -d, -f$f | median)")
 	done
-	awk -v name="$name" -v a="${row[0]}" -v b="${row[1]}" -v c="${row[2]}" -v hz="$hz" -v n="$n" \
+	awk -v name="${name[$k]}" -v a="${row[0]}" -v b="${row[1]}" -v c="${row[2]}" -v hz="$hz" -v n="$n" \
 		'BEGIN { k = 1000 / hz / n; printf "%-22s %10.2f %10.2f %10.2f %10.2f\n", name, a * k, b * k, c * k, (a + b + c) * k }'
 done
