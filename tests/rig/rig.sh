@@ -376,13 +376,17 @@ rig_printer_idle() {
 		! grep -Eq '^[0-9]+$' <<<"$out"
 }
 
-# rig_wait_jobs_done [SECONDS]: waits (default RIG_TIMEOUT) until CUPS has
-# no pending job and the printer has finished every job CUPS handed on (a
-# queue with waitjob=false completes a job in CUPS while the printer may
-# still be writing its document).
+# rig_wait_jobs_done [SECONDS]: waits (default RIG_JOBS_TIMEOUT) until CUPS
+# has no pending job and the printer has finished every job CUPS handed on
+# (a queue with waitjob=false completes a job in CUPS while the printer may
+# still be writing its document).  The cap is longer than RIG_TIMEOUT: the
+# default queue prints one job after the other, and on a loaded machine
+# seven of them once took more than 20 s (route-plus-address.sh); the wait
+# ends as soon as the printing does, so the cap only matters on failure.
+RIG_JOBS_TIMEOUT=${RIG_JOBS_TIMEOUT:-120}
 rig_wait_jobs_done() {
-	rig_wait_for "${1:-$RIG_TIMEOUT}" rig_no_pending_jobs &&
-		rig_wait_for "${1:-$RIG_TIMEOUT}" rig_printer_idle
+	rig_wait_for "${1:-$RIG_JOBS_TIMEOUT}" rig_no_pending_jobs &&
+		rig_wait_for "${1:-$RIG_JOBS_TIMEOUT}" rig_printer_idle
 }
 
 # ------------------------------------------------------------------ TLS
