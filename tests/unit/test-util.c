@@ -2,6 +2,7 @@
 #include "m2c-config.h"
 
 #include <fcntl.h>
+#include <stdio.h>
 #include <stdlib.h>
 #include <sys/stat.h>
 #include <sysexits.h>
@@ -184,12 +185,75 @@ test_path_dir(void)
 	}
 }
 
+static int
+exists(const char *dir, const char *name)
+{
+	char *p = xasprintf("%s/%s", dir, name);
+	struct stat st;
+	int r = lstat(p, &st) == 0;
+
+	free(p);
+	return r;
+}
+
+static void
+touch(const char *dir, const char *name)
+{
+	char *p = xasprintf("%s/%s", dir, name);
+	int fd = open(p, O_WRONLY | O_CREAT | O_EXCL, 0600);
+
+	ok(fd >= 0, "created %s", name);
+	if (fd >= 0)
+		close(fd);
+	free(p);
+}
+
+/* rm_prefixed: what a crash left in a scratch folder, and nothing else. */
+static void
+test_rm_prefixed(void)
+{
+	static const char *const prefixes[] = { "msg.", "conv.", NULL };
+	char tmpl[] = "/tmp/m2c-test-rm.XXXXXX", outside[] = "/tmp/m2c-test-out.XXXXXX";
+	char *dir = mkdtemp(tmpl), *out = mkdtemp(outside), *p;
+
+	if (dir == NULL || out == NULL) {
+		ok(0, "mkdtemp");
+		return;
+	}
+	touch(dir, "msg.1");
+	touch(dir, "keep.msg.1");
+	touch(out, "precious");
+	p = xasprintf("%s/conv.a", dir);
+	ok(mkdir(p, 0700) == 0, "made conv.a");
+	free(p);
+	p = xasprintf("%s/conv.a/deep", dir);
+	ok(mkdir(p, 0700) == 0, "made conv.a/deep");
+	touch(p, "f");
+	ok(chmod(p, 0) == 0, "conv.a/deep has no rights left");
+	free(p);
+	p = xasprintf("%s/conv.link", dir);
+	ok(symlink(out, p) == 0, "conv.link points outside");
+	free(p);
+
+	rm_prefixed(dir, prefixes);
+	ok(!exists(dir, "msg.1"), "msg.1 removed");
+	ok(!exists(dir, "conv.a"), "conv.a removed with a folder it could not read");
+	ok(!exists(dir, "conv.link"), "the link removed");
+	ok(exists(out, "precious"), "what the link pointed at is untouched");
+	ok(exists(dir, "keep.msg.1"), "a name that only contains a prefix stays");
+	rm_prefixed("/nonexistent/m2c", prefixes);	/* a missing folder: nothing to do */
+
+	ok(rm_tree_at(AT_FDCWD, dir) == 0 && rm_tree_at(AT_FDCWD, out) == 0, "rm_tree_at cleans up");
+	ok(access(dir, F_OK) != 0 && access(out, F_OK) != 0, "both folders gone");
+}
+
 int
 main(void)
 {
 	test_for_terminal();
 	test_wildcard();
 	test_path_dir();
+	test_rm_prefixed();
 	test_loopback();
 	test_buf();
 	test_errors();

@@ -2,6 +2,7 @@
 #include "m2c-config.h"
 
 #include <arpa/inet.h>
+#include <dirent.h>
 #include <errno.h>
 #include <fcntl.h>
 #include <stdio.h>
@@ -13,6 +14,7 @@
 #include <unistd.h>
 
 #include "error.h"
+#include "log.h"
 #include "utf8.h"
 #include "util.h"
 
@@ -340,6 +342,65 @@ private_tmpfile(const char *dir, const char *prefix, char **path_out, char **err
 	(void)unlink(path);
 	free(path);
 	return fd;
+}
+
+static int
+rm_tree_depth(int dirfd, const char *name, int depth)
+{
+	struct dirent *de;
+	struct stat st;
+	DIR *d;
+	int fd, r = 0;
+
+	if (fstatat(dirfd, name, &st, AT_SYMLINK_NOFOLLOW) != 0)
+		return errno == ENOENT ? 0 : -1;
+	if (!S_ISDIR(st.st_mode))
+		return unlinkat(dirfd, name, 0) == 0 || errno == ENOENT ? 0 : -1;
+	if (depth >= RM_TREE_DEPTH)
+		return -1;
+	if ((st.st_mode & S_IRWXU) != S_IRWXU)
+		(void)fchmodat(dirfd, name, S_IRWXU, 0);
+	fd = openat(dirfd, name, O_RDONLY | O_DIRECTORY | O_NOFOLLOW | O_CLOEXEC);
+	if (fd < 0)
+		return -1;
+	if ((d = fdopendir(fd)) == NULL) {
+		close(fd);
+		return -1;
+	}
+	while ((de = readdir(d)) != NULL) {
+		if (strcmp(de->d_name, ".") == 0 || strcmp(de->d_name, "..") == 0)
+			continue;
+		if (rm_tree_depth(fd, de->d_name, depth + 1) != 0)
+			r = -1;
+	}
+	closedir(d);
+	if (unlinkat(dirfd, name, AT_REMOVEDIR) != 0 && errno != ENOENT)
+		r = -1;
+	return r;
+}
+
+int
+rm_tree_at(int dirfd, const char *name)
+{
+	return rm_tree_depth(dirfd, name, 0);
+}
+
+void
+rm_prefixed(const char *dir, const char *const *prefixes)
+{
+	DIR *d = opendir(dir);
+	struct dirent *de;
+
+	if (d == NULL)
+		return;
+	while ((de = readdir(d)) != NULL)
+		for (const char *const *p = prefixes; *p != NULL; p++)
+			if (str_has_prefix(de->d_name, *p)) {
+				if (rm_tree_at(dirfd(d), de->d_name) != 0)
+					log_warn("cannot remove %s/%s completely", dir, de->d_name);
+				break;
+			}
+	closedir(d);
 }
 
 void

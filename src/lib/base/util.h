@@ -84,6 +84,22 @@ int mkdir_p(const char *path, mode_t mode, char **errstr);
  */
 int private_tmpfile(const char *dir, const char *prefix, char **path_out, char **errstr);
 
+/*
+ * Remove name (relative to dirfd, or AT_FDCWD) and everything below it,
+ * never following a symbolic link; a folder the owner took its own rights
+ * away from is opened up first.  0, or -1 when something stayed (folders
+ * nested deeper than RM_TREE_DEPTH stay).
+ */
+#define RM_TREE_DEPTH 64
+int rm_tree_at(int dirfd, const char *name);
+
+/*
+ * Remove every entry of folder dir whose name starts with one of prefixes
+ * (a NULL-terminated list of fixed strings), each with rm_tree_at; warns
+ * (log_warn) for what stayed.  A missing dir is nothing to do.
+ */
+void rm_prefixed(const char *dir, const char *const *prefixes);
+
 /* Close *fd when it is open (>= 0) and set it to -1. */
 void fd_close(int *fd);
 

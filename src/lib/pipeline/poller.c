@@ -1,7 +1,6 @@
 /* poller.c - one pass over one account; see poller.h. */
 #include "m2c-config.h"
 
-#include <dirent.h>
 #include <errno.h>
 #include <stdio.h>
 #include <stdlib.h>
@@ -628,20 +627,9 @@ reconcile(struct poller_session *p, char **errstr)
 void
 poller_clean_scratch(const char *dir)
 {
-	DIR *d = opendir(dir);
-	struct dirent *de;
+	static const char *const prefixes[] = { MSGFLOW_SCRATCH_MSG ".", "part.", NULL };
 
-	if (d == NULL)
-		return;
-	while ((de = readdir(d)) != NULL) {
-		if (str_has_prefix(de->d_name, MSGFLOW_SCRATCH_MSG ".") ||
-		    str_has_prefix(de->d_name, "part.")) {
-			char *path = xasprintf("%s/%s", dir, de->d_name);
-			(void)unlink(path);
-			free(path);
-		}
-	}
-	closedir(d);
+	rm_prefixed(dir, prefixes);
 	convert_clean_scratch(dir);
 }
 

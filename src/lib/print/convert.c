@@ -51,7 +51,6 @@
 #define CONV_DEFAULT_TIMEOUT	120		/* seconds, when unset */
 #define CONV_TAIL_LINES		10		/* of output kept for the message */
 #define CONV_TAIL_BYTES		2048		/* at most this much of it */
-#define CONV_RM_DEPTH		64		/* folders nested deeper stay */
 #define CONV_COPY_CHUNK		(64 * 1024)
 #define CONV_DEFAULT_MEMORY	4096		/* MiB of address space */
 #define CONV_DEFAULT_FSIZE	256		/* MiB, largest file */
@@ -241,50 +240,10 @@ copy_fd(int in, int out)
 	return e;
 }
 
-/*
- * Remove name (relative to dirfd) and everything below it, never following
- * a symbolic link: 0, or -1 when something stayed.
- */
-static int
-rm_tree_at(int dirfd, const char *name, int depth)
-{
-	struct dirent *de;
-	struct stat st;
-	DIR *d;
-	int fd, r = 0;
-
-	if (fstatat(dirfd, name, &st, AT_SYMLINK_NOFOLLOW) != 0)
-		return errno == ENOENT ? 0 : -1;
-	if (!S_ISDIR(st.st_mode))
-		return unlinkat(dirfd, name, 0) == 0 || errno == ENOENT ? 0 : -1;
-	if (depth >= CONV_RM_DEPTH)
-		return -1;
-	/* The command may have taken its own rights away from a folder. */
-	if ((st.st_mode & S_IRWXU) != S_IRWXU)
-		(void)fchmodat(dirfd, name, S_IRWXU, 0);
-	fd = openat(dirfd, name, O_RDONLY | O_DIRECTORY | O_NOFOLLOW | O_CLOEXEC);
-	if (fd < 0)
-		return -1;
-	if ((d = fdopendir(fd)) == NULL) {
-		close(fd);
-		return -1;
-	}
-	while ((de = readdir(d)) != NULL) {
-		if (strcmp(de->d_name, ".") == 0 || strcmp(de->d_name, "..") == 0)
-			continue;
-		if (rm_tree_at(fd, de->d_name, depth + 1) != 0)
-			r = -1;
-	}
-	closedir(d);
-	if (unlinkat(dirfd, name, AT_REMOVEDIR) != 0 && errno != ENOENT)
-		r = -1;
-	return r;
-}
-
 static void
 remove_folder(const char *folder)
 {
-	if (rm_tree_at(AT_FDCWD, folder, 0) != 0)
+	if (rm_tree_at(AT_FDCWD, folder) != 0)
 		log_warn("cannot remove the converter's folder %s completely: %s",
 		    folder, strerror(errno));
 }
@@ -292,16 +251,9 @@ remove_folder(const char *folder)
 void
 convert_clean_scratch(const char *scratch_dir)
 {
-	DIR *d = opendir(scratch_dir);
-	struct dirent *de;
+	static const char *const prefixes[] = { CONV_PREFIX, NULL };
 
-	if (d == NULL)
-		return;
-	while ((de = readdir(d)) != NULL)
-		if (str_has_prefix(de->d_name, CONV_PREFIX) &&
-		    rm_tree_at(dirfd(d), de->d_name, 0) != 0)
-			log_warn("cannot remove %s/%s completely", scratch_dir, de->d_name);
-	closedir(d);
+	rm_prefixed(scratch_dir, prefixes);
 }
 
 /*
