@@ -402,6 +402,19 @@ new_request(ipp_op_t op, const char *printer, const char *user, char *resource,
 	return req;
 }
 
+/*
+ * Send req (taken) on http asking for the attributes attrs of what it
+ * names: the response, to ippDelete; cupsLastError() tells how it went.
+ */
+static ipp_t *
+ask(http_t *http, ipp_t *req, const char *resource, const char *const *attrs,
+    size_t nattrs)
+{
+	ippAddStrings(req, IPP_TAG_OPERATION, IPP_TAG_KEYWORD, "requested-attributes",
+	    (int)nattrs, NULL, attrs);
+	return cupsDoRequest(http, req, resource);
+}
+
 /* Best effort: cancel a job we created but could not finish. */
 static void
 cancel_job(const char *printer, const char *user, int job_id)
@@ -666,9 +679,7 @@ snapshot_jobs(struct cups_session *cs, http_t *http, const char *printer, char *
 	req = new_request(IPP_OP_GET_JOBS, printer, CUPS_JOB_UNKNOWN_USER, resource,
 	    sizeof(resource));
 	ippAddString(req, IPP_TAG_OPERATION, IPP_TAG_KEYWORD, "which-jobs", NULL, "all");
-	ippAddStrings(req, IPP_TAG_OPERATION, IPP_TAG_KEYWORD, "requested-attributes",
-	    (int)ARRAY_SIZE(attrs), NULL, attrs);
-	resp = cupsDoRequest(http, req, resource);
+	resp = ask(http, req, resource, attrs, ARRAY_SIZE(attrs));
 	if (cupsLastError() > IPP_STATUS_OK_CONFLICTING) {
 		ret = map_status(printer, "looking for an earlier job", errstr);
 		goto out;
@@ -807,9 +818,7 @@ cups_job_get_state(int job_id, enum cups_job_state *state, char **reason, char *
 	ippAddString(req, IPP_TAG_OPERATION, IPP_TAG_URI, "job-uri", NULL, uri);
 	ippAddString(req, IPP_TAG_OPERATION, IPP_TAG_NAME, "requesting-user-name", NULL,
 	    CUPS_JOB_UNKNOWN_USER);
-	ippAddStrings(req, IPP_TAG_OPERATION, IPP_TAG_KEYWORD, "requested-attributes",
-	    (int)ARRAY_SIZE(attrs), NULL, attrs);
-	resp = cupsDoRequest(http, req, "/");
+	resp = ask(http, req, "/", attrs, ARRAY_SIZE(attrs));
 	snprintf(what, sizeof(what), "asking about job %d", job_id);
 	if (cupsLastError() == IPP_STATUS_ERROR_NOT_FOUND) {
 		ret = m2c_fail(errstr, M2C_E_NOTFOUND, "CUPS no longer knows job %d", job_id);
@@ -863,9 +872,7 @@ cups_job_check_queue(const char *printer, char **warning, char **errstr)
 		goto out;
 	req = new_request(IPP_OP_GET_PRINTER_ATTRIBUTES, printer, CUPS_JOB_UNKNOWN_USER,
 	    resource, sizeof(resource));
-	ippAddStrings(req, IPP_TAG_OPERATION, IPP_TAG_KEYWORD, "requested-attributes",
-	    (int)ARRAY_SIZE(attrs), NULL, attrs);
-	resp = cupsDoRequest(http, req, resource);
+	resp = ask(http, req, resource, attrs, ARRAY_SIZE(attrs));
 	if (cupsLastError() > IPP_STATUS_OK_CONFLICTING) {
 		ret = map_status(printer, "checking the queue", errstr);
 		goto out;
@@ -958,9 +965,7 @@ cups_job_list_queues(struct cups_queue **out, size_t *n, char **errstr)
 	req = ippNewRequest(IPP_OP_CUPS_GET_PRINTERS);
 	ippAddString(req, IPP_TAG_OPERATION, IPP_TAG_NAME, "requesting-user-name", NULL,
 	    CUPS_JOB_UNKNOWN_USER);
-	ippAddStrings(req, IPP_TAG_OPERATION, IPP_TAG_KEYWORD, "requested-attributes",
-	    (int)ARRAY_SIZE(attrs), NULL, attrs);
-	resp = cupsDoRequest(http, req, "/");
+	resp = ask(http, req, "/", attrs, ARRAY_SIZE(attrs));
 	if (cupsLastError() > IPP_STATUS_OK_CONFLICTING) {
 		/* No queue at all reads as "not found": an empty list. */
 		if (cupsLastError() != IPP_STATUS_ERROR_NOT_FOUND)
