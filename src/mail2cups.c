@@ -139,10 +139,8 @@ cmd_once(const struct conf *cf, int dry_run)
 			    "read", a->name);
 			continue;
 		}
-		if (a->print_folders)
-			r = folders_once(cf, a, st, &o, &sum, &step, &e);
-		else
-			r = poller_once_account(cf, a, st, &o, &sum, &step, &e);
+		r = poller_once_account(cf, a, st, &o, &sum, &step, &e,
+		    a->print_folders ? folders_pass : poller_pass);
 		/* Busy: the daemon serves it and records its own outcome. */
 		if (!sum.busy)
 			record_outcome(cf, a, st, dry_run, r, step, e);

@@ -405,9 +405,8 @@ folders_free(struct folders **fp)
 	*fp = NULL;
 }
 
-/* The safety pass as `mail2cups once` runs it (poller_pass_fn). */
-static int
-once_pass(const struct conf *cf, const struct conf_account *a, struct state *st,
+int
+folders_pass(const struct conf *cf, const struct conf_account *a, struct state *st,
     const struct poller_opts *o, struct poller_summary *sum, enum m2c_step *step,
     char **errstr)
 {
@@ -416,12 +415,4 @@ once_pass(const struct conf *cf, const struct conf_account *a, struct state *st,
 
 	folders_free(&f);
 	return r;
-}
-
-int
-folders_once(const struct conf *cf, const struct conf_account *a, struct state *st,
-    const struct poller_opts *o, struct poller_summary *sum, enum m2c_step *step,
-    char **errstr)
-{
-	return poller_once_locked(cf, a, st, o, sum, step, errstr, once_pass);
 }

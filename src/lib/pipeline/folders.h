@@ -74,13 +74,10 @@ int folders_safety_pass(struct folders *f, struct poller_summary *sum,
 long long folders_tick(struct folders *f, int (*stop)(void *arg), void *arg);
 
 /*
- * `mail2cups once` for a print_folders account: the safety pass, holding
- * the account's lock; as poller_once_account (sum->busy when the daemon
- * serves it).
+ * `mail2cups once` for a print_folders account (a poller_pass_fn, for
+ * poller_once_account): the safety pass.
  */
-int folders_once(const struct conf *cf, const struct conf_account *a, struct state *st,
-    const struct poller_opts *o, struct poller_summary *sum, enum m2c_step *step,
-    char **errstr);
+poller_pass_fn folders_pass;
 
 /*
  * Nonzero when the failure r at step is about one user, not the account:

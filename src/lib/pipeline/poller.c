@@ -815,7 +815,7 @@ poller_session_close(struct poller_session **s, int logout)
 }
 
 int
-poller_once_locked(const struct conf *cf, const struct conf_account *a, struct state *st,
+poller_once_account(const struct conf *cf, const struct conf_account *a, struct state *st,
     const struct poller_opts *o, struct poller_summary *sum, enum m2c_step *step,
     char **errstr, poller_pass_fn *pass)
 {
@@ -839,9 +839,8 @@ out:
 	return r;
 }
 
-/* One pass over a's mailbox (poller_pass_fn). */
-static int
-once_pass(const struct conf *cf, const struct conf_account *a, struct state *st,
+int
+poller_pass(const struct conf *cf, const struct conf_account *a, struct state *st,
     const struct poller_opts *o, struct poller_summary *sum, enum m2c_step *step,
     char **errstr)
 {
@@ -852,12 +851,4 @@ once_pass(const struct conf *cf, const struct conf_account *a, struct state *st,
 		r = poller_session_process(s, sum, NULL, NULL, step, errstr);
 	poller_session_close(&s, r == 0);
 	return r;
-}
-
-int
-poller_once_account(const struct conf *cf, const struct conf_account *a, struct state *st,
-    const struct poller_opts *o, struct poller_summary *sum, enum m2c_step *step,
-    char **errstr)
-{
-	return poller_once_locked(cf, a, st, o, sum, step, errstr, once_pass);
 }

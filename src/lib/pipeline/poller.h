@@ -61,28 +61,26 @@ struct poller_summary {
 };
 
 /*
- * Run one pass, holding the account's lock (lock.h) for it (not in a dry
- * run, which changes nothing).  When another process holds the lock (the
- * daemon serves the account) nothing is done: M2C_E_TEMP with *errstr
- * naming it, and sum->busy set.  st may be NULL only in dry-run mode.
- * Returns 0 when the
- * pass completed (individual messages may still have failed: see *sum), or
- * the error that stopped it (connection, sign-in, CUPS unreachable) with
- * *errstr set (errstr must not be NULL) and *step the step that failed
- * (advice_fix() says what to do about the pair).
- */
-int poller_once_account(const struct conf *cf, const struct conf_account *a,
-    struct state *st, const struct poller_opts *o, struct poller_summary *sum,
-    enum m2c_step *step, char **errstr);
-
-/*
- * The same for another kind of pass (folders.h): pass runs holding the
- * account's lock, with the arguments given, as poller_once_account's own.
+ * A pass over one account, as `mail2cups once` runs it: poller_pass (one
+ * pass over the account's mailbox) or folders_pass (folders.h: the safety
+ * pass of a print_folders account).  st may be NULL only in dry-run mode.
+ * Returns 0 when the pass completed (individual messages may still have
+ * failed: see *sum), or the error that stopped it (connection, sign-in,
+ * CUPS unreachable) with *errstr set (errstr must not be NULL) and *step
+ * the step that failed (advice_fix() says what to do about the pair).
  */
 typedef int poller_pass_fn(const struct conf *cf, const struct conf_account *a,
     struct state *st, const struct poller_opts *o, struct poller_summary *sum,
     enum m2c_step *step, char **errstr);
-int poller_once_locked(const struct conf *cf, const struct conf_account *a,
+poller_pass_fn poller_pass;
+
+/*
+ * Run pass, holding the account's lock (lock.h) for it (not in a dry run,
+ * which changes nothing).  When another process holds the lock (the daemon
+ * serves the account) nothing is done: M2C_E_TEMP with *errstr naming it,
+ * and sum->busy set.  Otherwise what pass returns.
+ */
+int poller_once_account(const struct conf *cf, const struct conf_account *a,
     struct state *st, const struct poller_opts *o, struct poller_summary *sum,
     enum m2c_step *step, char **errstr, poller_pass_fn *pass);
 
