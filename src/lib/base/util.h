@@ -111,4 +111,16 @@ long long monotonic_ms(void);
 
 #define ARRAY_SIZE(a) (sizeof(a) / sizeof((a)[0]))
 
+/*
+ * The name of the enum value v in names[] (a table indexed by the enum),
+ * or fallback when v is outside it or has no name there.
+ */
+#define ENUM_NAME(names, v, fallback) \
+	((size_t)(v) < ARRAY_SIZE(names) && (names)[(size_t)(v)] != NULL ? \
+	    (names)[(size_t)(v)] : (fallback))
+
+/* Defines const char *fn(type v) returning ENUM_NAME(names, v, fallback). */
+#define ENUM_NAME_FN(fn, type, names, fallback) \
+	const char *fn(type v) { return ENUM_NAME(names, v, fallback); }
+
 #endif

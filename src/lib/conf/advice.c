@@ -49,11 +49,7 @@ static const char *const step_names[] = {
 	[M2C_STEP_SMTP] = "smtp",
 };
 
-const char *
-m2c_step_name(enum m2c_step step)
-{
-	return (unsigned)step < ARRAY_SIZE(step_names) ? step_names[step] : "unknown";
-}
+ENUM_NAME_FN(m2c_step_name, enum m2c_step, step_names, "unknown")
 
 int
 m2c_step_from_name(const char *name, enum m2c_step *step)

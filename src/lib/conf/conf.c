@@ -1255,48 +1255,12 @@ conf_account_find(const struct conf *c, const char *name)
 	return NULL;
 }
 
-/* names[i] when i is in range, else "?". */
-static const char *
-enum_name(const char *const *names, size_t n, int i)
-{
-	return i >= 0 && (size_t)i < n ? names[i] : "?";
-}
-
-const char *
-conf_security_name(enum conf_security s)
-{
-	return enum_name(conf_security_names, ARRAY_SIZE(conf_security_names), (int)s);
-}
-
-const char *
-conf_auth_name(enum conf_auth a)
-{
-	return enum_name(conf_auth_names, ARRAY_SIZE(conf_auth_names), (int)a);
-}
-
-const char *
-conf_auth_sasl_name(enum conf_auth a)
-{
-	return enum_name(auth_sasl_names, ARRAY_SIZE(auth_sasl_names), (int)a);
-}
-
-const char *
-conf_after_name(enum conf_after a)
-{
-	return enum_name(conf_after_names, ARRAY_SIZE(conf_after_names), (int)a);
-}
-
-const char *
-conf_reply_kind_name(enum conf_reply_kind k)
-{
-	return enum_name(conf_reply_kind_names, ARRAY_SIZE(conf_reply_kind_names), (int)k);
-}
-
-const char *
-conf_body_name(enum conf_body b)
-{
-	return enum_name(conf_body_names, ARRAY_SIZE(conf_body_names), (int)b);
-}
+ENUM_NAME_FN(conf_security_name, enum conf_security, conf_security_names, "?")
+ENUM_NAME_FN(conf_auth_name, enum conf_auth, conf_auth_names, "?")
+ENUM_NAME_FN(conf_auth_sasl_name, enum conf_auth, auth_sasl_names, "?")
+ENUM_NAME_FN(conf_after_name, enum conf_after, conf_after_names, "?")
+ENUM_NAME_FN(conf_reply_kind_name, enum conf_reply_kind, conf_reply_kind_names, "?")
+ENUM_NAME_FN(conf_body_name, enum conf_body, conf_body_names, "?")
 
 int
 conf_account_is_oauth(const struct conf_account *a)

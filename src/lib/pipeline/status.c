@@ -32,11 +32,7 @@ static const char *const kind_names[] = {
 	[STATUS_ERROR] = "error",
 };
 
-const char *
-status_kind_name(enum status_kind k)
-{
-	return (unsigned)k < ARRAY_SIZE(kind_names) ? kind_names[k] : "unknown";
-}
+ENUM_NAME_FN(status_kind_name, enum status_kind, kind_names, "unknown")
 
 long
 status_stale_after(const struct conf *cf, const struct conf_account *a)

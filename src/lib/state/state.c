@@ -1566,11 +1566,7 @@ state_bjob_sent(struct state *s, const char *printer, int job_id, const char *co
 	return r;
 }
 
-const char *
-state_bjob_status_name(enum state_bjob_status st)
-{
-	return (unsigned)st < ARRAY_SIZE(bjob_status_names) ? bjob_status_names[st] : "?";
-}
+ENUM_NAME_FN(state_bjob_status_name, enum state_bjob_status, bjob_status_names, "?")
 
 int
 state_folder_user_used(struct state *s, const char *account, const char *user, char **errstr)
