@@ -437,12 +437,12 @@ conf_accounts_load(struct conf_check *ck, const config_setting_t *root, struct c
 {
 	config_setting_t *list;
 	struct conf_where w = { "", "" };
-	int n, bad;
+	int n, got;
 
 	list = conf_member(ck, root, &w, "accounts", T(CONFIG_TYPE_LIST),
-	    "a list of groups ( { ... }, { ... } )", &bad);
+	    "a list of groups ( { ... }, { ... } )", &got);
 	if (list == NULL) {
-		if (!bad)
+		if (got == 0)
 			conf_missing(ck, NULL, &w, "accounts",
 			    "at least one account: accounts = ( { name = "
 			    "...; ... } );");

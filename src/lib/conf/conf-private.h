@@ -80,13 +80,14 @@ void conf_check_members(struct conf_check *ck, const config_setting_t *group,
 const char *conf_type_desc(const config_setting_t *s);
 
 /*
- * Look up key in group.  Absent: NULL.  Present with a type in `types`
- * (a bit per CONFIG_TYPE_*): the setting.  Otherwise a problem is reported
- * saying it must be `want`, and *bad is set.
+ * Look up key in group.  Present with a type in `types` (a bit per
+ * CONFIG_TYPE_*): the setting, *got 1.  Absent: NULL, *got 0.  Otherwise
+ * a problem is reported saying it must be `want`: NULL, *got -1.  *got is
+ * what a conf_get_* function returns for it.
  */
 config_setting_t *conf_member(struct conf_check *ck, const config_setting_t *group,
     const struct conf_where *w, const char *key, unsigned int types, const char *want,
-    int *bad);
+    int *got);
 
 /* Report a missing required key; `at` is the group it belongs in. */
 void conf_missing(struct conf_check *ck, const config_setting_t *at, const struct conf_where *w,

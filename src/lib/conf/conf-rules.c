@@ -40,11 +40,11 @@ conf_group_list_load(struct conf_check *ck, const config_setting_t *parent,
 	config_setting_t *list;
 	struct conf_where w;
 	unsigned char *v;
-	int len, bad;
+	int len, got;
 
 	*n = 0;
 	list = conf_member(ck, parent, pw, key, T(CONFIG_TYPE_LIST),
-	    "a list of groups ( { ... }, { ... } )", &bad);
+	    "a list of groups ( { ... }, { ... } )", &got);
 	if (list == NULL || (len = config_setting_length(list)) == 0)
 		return NULL;
 	v = xcalloc((size_t)len, elsize);

@@ -390,17 +390,18 @@ conf_type_desc(const config_setting_t *s)
 }
 
 /*
- * Look up key in group.  Absent: NULL.  Present with a type in `types`
- * (a bit per CONFIG_TYPE_*): the setting.  Otherwise a problem is reported
- * saying it must be `want`, and *bad is set.
+ * Look up key in group.  Present with a type in `types` (a bit per
+ * CONFIG_TYPE_*): the setting, *got 1.  Absent: NULL, *got 0.  Otherwise
+ * a problem is reported saying it must be `want`: NULL, *got -1.  *got is
+ * what a conf_get_* function returns for it.
  */
 config_setting_t *
 conf_member(struct conf_check *ck, const config_setting_t *group, const struct conf_where *w,
-    const char *key, unsigned int types, const char *want, int *bad)
+    const char *key, unsigned int types, const char *want, int *got)
 {
 	config_setting_t *s = config_setting_get_member(group, key);
 
-	*bad = 0;
+	*got = 0;
 	if (s == NULL)
 		return NULL;
 	if ((T(config_setting_type(s)) & types) == 0) {
@@ -409,9 +410,10 @@ conf_member(struct conf_check *ck, const config_setting_t *group, const struct c
 		    (types & T(CONFIG_TYPE_INT)) ? "write a whole number without quotes" :
 		    (types & T(CONFIG_TYPE_BOOL)) ? "write true or false without quotes" :
 		    "see mail2cups.conf(5)");
-		*bad = 1;
+		*got = -1;
 		return NULL;
 	}
+	*got = 1;
 	return s;
 }
 
@@ -429,11 +431,10 @@ conf_get_string(struct conf_check *ck, const config_setting_t *group, const stru
     const char *key, const char **out)
 {
 	config_setting_t *s;
-	int bad;
+	int got;
 
-	s = conf_member(ck, group, w, key, T(CONFIG_TYPE_STRING), "a string", &bad);
-	if (s == NULL)
-		return bad ? -1 : 0;
+	if ((s = conf_member(ck, group, w, key, T(CONFIG_TYPE_STRING), "a string", &got)) == NULL)
+		return got;
 	*out = config_setting_get_string(s);
 	if (**out == '\0') {
 		conf_problem(ck, s, w, key, "must not be empty (give a value, or remove the line)");
@@ -465,12 +466,11 @@ conf_get_int(struct conf_check *ck, const config_setting_t *group, const struct 
 {
 	config_setting_t *s;
 	long long v;
-	int bad;
+	int got;
 
-	s = conf_member(ck, group, w, key, T(CONFIG_TYPE_INT) | T(CONFIG_TYPE_INT64),
-	    "a whole number", &bad);
-	if (s == NULL)
-		return bad ? -1 : 0;
+	if ((s = conf_member(ck, group, w, key, T(CONFIG_TYPE_INT) | T(CONFIG_TYPE_INT64),
+	    "a whole number", &got)) == NULL)
+		return got;
 	v = config_setting_get_int64(s);
 	if (v < min || v > max) {
 		conf_problem(ck, s, w, key, "%lld is out of range (use %lld to %lld)", v, min, max);
@@ -486,11 +486,10 @@ conf_get_bool(struct conf_check *ck, const config_setting_t *group, const struct
     const char *key, int *out)
 {
 	config_setting_t *s;
-	int bad;
+	int got;
 
-	s = conf_member(ck, group, w, key, T(CONFIG_TYPE_BOOL), "true or false", &bad);
-	if (s == NULL)
-		return bad ? -1 : 0;
+	if ((s = conf_member(ck, group, w, key, T(CONFIG_TYPE_BOOL), "true or false", &got)) == NULL)
+		return got;
 	*out = config_setting_get_bool(s) ? 1 : 0;
 	return 1;
 }
@@ -500,9 +499,9 @@ config_setting_t *
 conf_get_group(struct conf_check *ck, const config_setting_t *parent, const struct conf_where *w,
     const char *key)
 {
-	int bad;
+	int got;
 
-	return conf_member(ck, parent, w, key, T(CONFIG_TYPE_GROUP), "a group { ... }", &bad);
+	return conf_member(ck, parent, w, key, T(CONFIG_TYPE_GROUP), "a group { ... }", &got);
 }
 
 /* "\"a\", \"b\", \"c\"" for a message; allocated. */
@@ -585,13 +584,12 @@ conf_get_size(struct conf_check *ck, const config_setting_t *group, const struct
 {
 	config_setting_t *s;
 	int64_t v;
-	int bad;
+	int got;
 
-	s = conf_member(ck, group, w, key,
+	if ((s = conf_member(ck, group, w, key,
 	    T(CONFIG_TYPE_INT) | T(CONFIG_TYPE_INT64) | T(CONFIG_TYPE_STRING),
-	    "a size (bytes, or a string like \"25M\")", &bad);
-	if (s == NULL)
-		return bad ? -1 : 0;
+	    "a size (bytes, or a string like \"25M\")", &got)) == NULL)
+		return got;
 	if (config_setting_type(s) == CONFIG_TYPE_STRING) {
 		const char *str = config_setting_get_string(s);
 
@@ -629,12 +627,11 @@ conf_get_strlist(struct conf_check *ck, const config_setting_t *group, const str
 {
 	config_setting_t *s;
 	struct conf_strlist l = { 0 };
-	int n, bad, ret = 1;
+	int n, got, ret = 1;
 
-	s = conf_member(ck, group, w, key, T(CONFIG_TYPE_ARRAY) | T(CONFIG_TYPE_LIST),
-	    "a list of strings [ \"...\", \"...\" ]", &bad);
-	if (s == NULL)
-		return bad ? -1 : 0;
+	if ((s = conf_member(ck, group, w, key, T(CONFIG_TYPE_ARRAY) | T(CONFIG_TYPE_LIST),
+	    "a list of strings [ \"...\", \"...\" ]", &got)) == NULL)
+		return got;
 	n = config_setting_length(s);
 	l.v = xcalloc((size_t)n + 1, sizeof(*l.v));
 	for (int i = 0; i < n; i++) {
@@ -796,14 +793,14 @@ limits_load(struct conf_check *ck, const config_setting_t *root, struct conf_lim
 {
 	struct conf_where w;
 	config_setting_t *g;
-	int bad;
+	int got;
 
 	lim->max_message_size = 50 * 1024 * 1024;
 	lim->max_attachment_size = 25 * 1024 * 1024;
 	lim->max_parts = 200;
 	lim->max_depth = 20;
 	lim->max_attachments = 50;
-	g = conf_member(ck, root, NULL, "limits", T(CONFIG_TYPE_GROUP), "a group { ... }", &bad);
+	g = conf_member(ck, root, NULL, "limits", T(CONFIG_TYPE_GROUP), "a group { ... }", &got);
 	if (g == NULL)
 		return;
 	conf_where_set(&w, ".", "limits");
