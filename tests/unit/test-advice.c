@@ -257,12 +257,17 @@ test_step_names(void)
 {
 	enum m2c_step back;
 
-	for (int s = M2C_STEP_CONFIG; s <= M2C_STEP_SMTP; s++) {
-		back = M2C_STEP_SMTP;
+	for (int s = M2C_STEP_CONFIG; s <= M2C_STEP_BACKEND; s++) {
+		back = s == M2C_STEP_CONFIG ? M2C_STEP_SMTP : M2C_STEP_CONFIG;
 		is_int(m2c_step_from_name(m2c_step_name((enum m2c_step)s), &back), 0,
 		    "step %s: read back", m2c_step_name((enum m2c_step)s));
 		is_int(back, s, "step %s: the same step", m2c_step_name((enum m2c_step)s));
+		ok(strcmp(m2c_step_label((enum m2c_step)s), "?") != 0, "step %s: has a label",
+		    m2c_step_name((enum m2c_step)s));
 	}
+	is_str(m2c_step_label(M2C_STEP_CUPS), "CUPS queue", "check's label for the CUPS step");
+	is_str(m2c_step_name(M2C_STEP_BACKEND + 1), "unknown", "a step past the last: unknown");
+	is_str(m2c_step_label((enum m2c_step)-1), "?", "a negative step: no label");
 	is_int(m2c_step_from_name("nonsense", &back), M2C_E_NOTFOUND, "unknown step name");
 	is_int(m2c_step_from_name(NULL, &back), M2C_E_NOTFOUND, "no step name");
 }

@@ -51,16 +51,6 @@ static const char *const local_label[] = {
 	[LOCAL_SECRETS] = "secret files",
 };
 
-static const char *const step_label[] = {
-	[M2C_STEP_CONFIG] = "config",
-	[M2C_STEP_CUPS] = "CUPS queue",
-	[M2C_STEP_SIGNIN] = "sign-in",
-	[M2C_STEP_IMAP] = "IMAP",
-	[M2C_STEP_MAILBOX] = "mailbox",
-	[M2C_STEP_SMTP] = "replies",
-	[M2C_STEP_BACKEND] = "CUPS backend",
-};
-
 /* "NAME: label ....... " (the label and its dots are 15 columns). */
 static void
 put_head_label(struct check *c, const char *l)
@@ -74,7 +64,7 @@ put_head_label(struct check *c, const char *l)
 static void
 put_head(struct check *c, enum m2c_step step)
 {
-	put_head_label(c, step_label[step]);
+	put_head_label(c, m2c_step_label(step));
 }
 
 /* After the head: "ok", or "ok (DETAIL)" when fmt is not NULL. */

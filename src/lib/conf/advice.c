@@ -32,30 +32,50 @@ is_microsoft_host(const struct conf_account *a)
 	return 0;
 }
 
-static const char *const step_names[] = {
-	[M2C_STEP_CONFIG] = "config",
-	[M2C_STEP_CUPS] = "cups",
-	[M2C_STEP_SIGNIN] = "signin",
-	[M2C_STEP_IMAP] = "imap",
-	[M2C_STEP_MAILBOX] = "mailbox",
-	[M2C_STEP_LOCAL] = "local",
-	[M2C_STEP_FETCH] = "fetch",
-	[M2C_STEP_RECOGNISE] = "recognise",
-	[M2C_STEP_EXTRACT] = "extract",
-	[M2C_STEP_JUDGE] = "judge",
-	[M2C_STEP_ROUTE] = "route",
-	[M2C_STEP_PRINT] = "print",
-	[M2C_STEP_FINISH] = "finish",
-	[M2C_STEP_SMTP] = "smtp",
+/* Each step's name (stored, shown by status) and label (check's lines). */
+static const struct step_words {
+	const char *name, *label;
+} steps[] = {
+	[M2C_STEP_CONFIG] = { "config", "config" },
+	[M2C_STEP_CUPS] = { "cups", "CUPS queue" },
+	[M2C_STEP_SIGNIN] = { "signin", "sign-in" },
+	[M2C_STEP_IMAP] = { "imap", "IMAP" },
+	[M2C_STEP_MAILBOX] = { "mailbox", "mailbox" },
+	[M2C_STEP_LOCAL] = { "local", "local" },
+	[M2C_STEP_FETCH] = { "fetch", "fetch" },
+	[M2C_STEP_RECOGNISE] = { "recognise", "recognise" },
+	[M2C_STEP_EXTRACT] = { "extract", "extract" },
+	[M2C_STEP_JUDGE] = { "judge", "judge" },
+	[M2C_STEP_ROUTE] = { "route", "route" },
+	[M2C_STEP_PRINT] = { "print", "print" },
+	[M2C_STEP_FINISH] = { "finish", "finish" },
+	[M2C_STEP_SMTP] = { "smtp", "replies" },
+	[M2C_STEP_BACKEND] = { "backend", "CUPS backend" },
 };
 
-ENUM_NAME_FN(m2c_step_name, enum m2c_step, step_names, "unknown")
+static const struct step_words *
+step_words(enum m2c_step step)
+{
+	return (size_t)step < ARRAY_SIZE(steps) && steps[step].name != NULL ? &steps[step] : NULL;
+}
+
+const char *
+m2c_step_name(enum m2c_step step)
+{
+	return step_words(step) != NULL ? step_words(step)->name : "unknown";
+}
+
+const char *
+m2c_step_label(enum m2c_step step)
+{
+	return step_words(step) != NULL ? step_words(step)->label : "?";
+}
 
 int
 m2c_step_from_name(const char *name, enum m2c_step *step)
 {
-	for (size_t i = 0; name != NULL && i < ARRAY_SIZE(step_names); i++)
-		if (strcmp(name, step_names[i]) == 0) {
+	for (size_t i = 0; name != NULL && i < ARRAY_SIZE(steps); i++)
+		if (steps[i].name != NULL && strcmp(name, steps[i].name) == 0) {
 			*step = (enum m2c_step)i;
 			return 0;
 		}

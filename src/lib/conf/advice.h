@@ -42,6 +42,8 @@ enum m2c_step {
 
 /* The step's name as stored and shown ("imap", "print", ...): constant. */
 const char *m2c_step_name(enum m2c_step step);
+/* The step's label on check's lines ("IMAP", "CUPS queue", ...): constant. */
+const char *m2c_step_label(enum m2c_step step);
 /* The step named name (m2c_step_name's words): 0, or M2C_E_NOTFOUND. */
 int m2c_step_from_name(const char *name, enum m2c_step *step);
 
