@@ -348,18 +348,12 @@ reply_compose(const struct conf *cf, const struct conf_account *a, enum conf_rep
 	r = 0;
 out:
 	g_free(text);
-	if (fo != NULL)
-		g_mime_format_options_free(fo);
-	if (content != NULL)
-		g_object_unref(content);
-	if (stream != NULL)
-		g_object_unref(stream);
-	if (part != NULL)
-		g_object_unref(part);
-	if (msg != NULL)
-		g_object_unref(msg);
-	if (now != NULL)
-		g_date_time_unref(now);
+	g_clear_pointer(&fo, g_mime_format_options_free);
+	g_clear_object(&content);
+	g_clear_object(&stream);
+	g_clear_object(&part);
+	g_clear_object(&msg);
+	g_clear_pointer(&now, g_date_time_unref);
 	g_free(msgid);
 	free(hdr);
 	free(refs);
