@@ -62,13 +62,17 @@ step_words(enum m2c_step step)
 const char *
 m2c_step_name(enum m2c_step step)
 {
-	return step_words(step) != NULL ? step_words(step)->name : "unknown";
+	const struct step_words *w = step_words(step);
+
+	return w != NULL ? w->name : "unknown";
 }
 
 const char *
 m2c_step_label(enum m2c_step step)
 {
-	return step_words(step) != NULL ? step_words(step)->label : "?";
+	const struct step_words *w = step_words(step);
+
+	return w != NULL ? w->label : "?";
 }
 
 int
